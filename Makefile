@@ -1,0 +1,51 @@
+# Vigil: the two commands are `make demo` and `make test` (README.md).
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+SHARED ?= ../shared
+FUZZ_SECONDS ?= 10
+
+.PHONY: all build test demo deps dev-test fuzz-build fuzz-smoke bench eval clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+# Everything CI runs: the release build's tests, then a short run of every fuzz target.
+test: build
+	@cd build && ctest --output-on-failure -j $(JOBS) --timeout 600
+	@if command -v clang++ >/dev/null; then $(MAKE) --no-print-directory fuzz-smoke; \
+	 else echo "clang not found: fuzz smoke skipped"; fi
+
+# The suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+dev-test: deps
+	@cmake --preset dev >/dev/null
+	@cmake --build --preset dev -j $(JOBS)
+	@cd build-dev && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+fuzz-build: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+
+fuzz-smoke: fuzz-build
+	@scripts/fuzz-smoke $(FUZZ_SECONDS)
+
+bench: deps
+	@cmake --preset bench >/dev/null
+	@cmake --build --preset bench -j $(JOBS)
+	@build-bench/bin/vigil_micro_bench --benchmark_min_time=0.5
+
+# Accuracy on the development split (needs ../shared).
+eval: build
+	@build/bin/vigil eval < $(SHARED)/eval/dev/sink-cases.jsonl > build/sink-verdicts.jsonl
+	@python3 $(SHARED)/eval/score.py $(SHARED)/eval/dev/sink-labels.jsonl build/sink-verdicts.jsonl --by sink --show-misses 0
+
+demo: build
+	@scripts/demo
+
+clean:
+	rm -rf build build-dev build-fuzz build-bench

@@ -1,0 +1,12 @@
+# Third-party libraries, all from Debian packages (scripts/install-deps).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(CLI11 2.0 REQUIRED)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+if(VIGIL_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(VIGIL_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,221 @@
+// Vigil detection engine: the C++ API.
+//
+// An Engine is immutable after creation and may be shared by any number of threads. Each
+// request prepares its inputs once (PreparedInputs), then every sink call the application makes
+// while serving that request is checked against them with Engine::check_sink().
+//
+//   vigil::Engine engine;
+//   vigil::Input inputs[] = {{vigil::Source::kQuery, "q", "x' OR 1=1--"}};
+//   vigil::PreparedInputs prepared(inputs);
+//   vigil::Sink sink = vigil::Sink::sql(vigil::Dialect::kSqlite, query);
+//   vigil::Verdict v = engine.check_sink(sink, prepared);
+//   if (v.attack()) { ... v.detections[0].explanation ... }
+//
+// Nothing here throws. Strings passed in are borrowed (std::string_view) and must outlive the
+// call that receives them; PreparedInputs borrows the Input values it was built from.
+#ifndef VIGIL_ENGINE_HPP_
+#define VIGIL_ENGINE_HPP_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vigil {
+
+// Where a request input came from.
+enum class Source : std::uint8_t {
+  kQuery,
+  kBody,
+  kJson,
+  kHeader,
+  kCookie,
+  kPath,
+  kMultipart,
+  kOther,
+};
+
+// "query", "body", ...; "other" for kOther.
+std::string_view source_name(Source source) noexcept;
+// Parses a source name; unknown names give kOther. Never fails.
+Source parse_source(std::string_view name) noexcept;
+
+// One value a request carries, as the application received it (after its own decoding).
+struct Input {
+  Source source = Source::kOther;
+  std::string_view name;
+  std::string_view value;
+};
+
+// The kind of dangerous operation.
+enum class SinkType : std::uint8_t {
+  kSql,
+  kShell,
+  kExec,
+  kPath,
+  kUrl,
+  kHtml,
+  kHeader,
+  kRedirect,
+};
+inline constexpr std::size_t kSinkTypeCount = 8;
+
+std::string_view sink_type_name(SinkType type) noexcept;
+// Returns false (and leaves *out alone) when the name is not a sink type.
+bool parse_sink_type(std::string_view name, SinkType* out) noexcept;
+
+// SQL dialect of a kSql sink. kGeneric accepts the union of the common lexical rules.
+enum class Dialect : std::uint8_t {
+  kGeneric,
+  kSqlite,
+  kMysql,
+  kPostgres,
+  kMssql,
+  kOracle,
+};
+
+std::string_view dialect_name(Dialect dialect) noexcept;
+// Unknown names give kGeneric ("an unknown dialect is analysed with the generic lexer").
+Dialect parse_dialect(std::string_view name) noexcept;
+
+// A dangerous operation, as the application is about to perform it.
+struct Sink {
+  SinkType type = SinkType::kSql;
+  Dialect dialect = Dialect::kGeneric;  // kSql only.
+  // The operation: the SQL text, the shell command, the path, the URL, the HTML, the header
+  // line(s), or the redirect target. Unused for kExec.
+  std::string_view value;
+  // kExec only: the argument vector, argv[0] being the program.
+  std::span<const std::string_view> argv;
+  // kPath: the directory the application meant to stay in (optional).
+  // kRedirect: the URL of the page the target is resolved against (optional).
+  std::string_view base;
+
+  static Sink sql(Dialect d, std::string_view query) noexcept {
+    Sink s;
+    s.type = SinkType::kSql;
+    s.dialect = d;
+    s.value = query;
+    return s;
+  }
+  static Sink of(SinkType t, std::string_view value, std::string_view base = {}) noexcept {
+    Sink s;
+    s.type = t;
+    s.value = value;
+    s.base = base;
+    return s;
+  }
+  static Sink exec(std::span<const std::string_view> argv) noexcept {
+    Sink s;
+    s.type = SinkType::kExec;
+    s.argv = argv;
+    return s;
+  }
+};
+
+// The decoded form of an input in which it was found in the operation.
+enum class Form : std::uint8_t {
+  kRaw,           // as received
+  kUrlDecoded,    // percent- and '+'-decoded once
+  kUrlDecoded2,   // decoded twice
+  kHtmlDecoded,   // HTML character references resolved
+  kJsonUnescaped, // JSON/JavaScript string escapes resolved
+  kTrimmed,       // leading and trailing white space removed
+  kQuoteDoubled,  // ' doubled to '' as a SQL-quoting application would (its backslashes kept)
+};
+std::string_view form_name(Form form) noexcept;
+
+// A token of the operation that the input created or crossed.
+struct TokenNote {
+  std::string kind;    // tokenizer's name for it: "keyword", "operator", "comment", "string"...
+  std::string text;    // the token's text (truncated to 80 bytes)
+  std::uint32_t begin = 0;  // byte offsets in the operation (argv element for kExec)
+  std::uint32_t end = 0;
+};
+
+// One proof that an input changed the meaning of the operation.
+struct Detection {
+  std::string rule;          // "sql-injection", "command-injection", ...
+  std::string cwe;           // "CWE-89"
+  std::uint32_t input = 0;   // index into the inputs the check was given
+  Form form = Form::kRaw;    // the input form that occurs in the operation
+  std::uint32_t element = 0; // argv index for kExec; 0 otherwise
+  std::uint32_t begin = 0;   // the input's span in the operation (or argv element)
+  std::uint32_t end = 0;
+  std::string reason;        // one sentence for a person
+  std::vector<TokenNote> tokens;  // what the input created or crossed
+};
+
+// The result of one check. attack() is true when at least one detection was made.
+struct Verdict {
+  std::vector<Detection> detections;
+  // Internal trouble (a limit hit, an unexpected state): the check failed open. Counted.
+  bool failed_open = false;
+  std::string note;
+
+  bool attack() const noexcept { return !detections.empty(); }
+};
+
+// The inputs of one request in every form an application might have turned them into.
+// Built once per request; check_sink() reuses it for every sink call. Borrows the values.
+// Thread-compatible: build and use it on one thread at a time.
+class PreparedInputs {
+ public:
+  PreparedInputs() = default;
+  explicit PreparedInputs(std::span<const Input> inputs);
+  PreparedInputs(const PreparedInputs&) = delete;
+  PreparedInputs& operator=(const PreparedInputs&) = delete;
+  PreparedInputs(PreparedInputs&&) noexcept;
+  PreparedInputs& operator=(PreparedInputs&&) noexcept;
+  ~PreparedInputs();
+
+  // Re-prepares for another request, reusing memory.
+  void reset(std::span<const Input> inputs);
+
+  std::span<const Input> inputs() const noexcept { return inputs_; }
+
+  // Opaque to users; the engine reads it.
+  struct Impl;
+  const Impl* impl() const noexcept { return impl_.get(); }
+
+ private:
+  std::span<const Input> inputs_;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct EngineOptions {
+  // Inputs shorter than this many bytes (in every form) are not searched for. Two bytes is the
+  // shortest input that can both break out of a context and add syntax ("'#", "1;").
+  std::size_t min_input_length = 2;
+  // Occurrences of one input form examined per sink call; more are counted in Verdict::note.
+  std::size_t max_occurrences_per_input = 4096;
+};
+
+// The detection engine. Thread-safe: check_sink() may be called concurrently.
+class Engine {
+ public:
+  explicit Engine(EngineOptions options = {}) noexcept;
+
+  // Sink analysis: does any input occur in the operation and change its meaning?
+  // Never throws; on internal failure returns a clean verdict with failed_open set.
+  Verdict check_sink(const Sink& sink, const PreparedInputs& inputs) const noexcept;
+
+  // Convenience for one-off checks (prepares the inputs each call).
+  Verdict check_sink(const Sink& sink, std::span<const Input> inputs) const noexcept;
+
+  const EngineOptions& options() const noexcept { return options_; }
+
+ private:
+  EngineOptions options_;
+};
+
+// A readable, multi-line account of a verdict: the operation with the input's span marked,
+// and the tokens it created or crossed.
+std::string describe(const Sink& sink, std::span<const Input> inputs, const Verdict& verdict);
+
+}  // namespace vigil
+
+#endif  // VIGIL_ENGINE_HPP_

@@ -1,0 +1,75 @@
+// vigil eval: the accuracy protocol (SPEC.md). JSON Lines cases in, one verdict per case out,
+// in order; a malformed line gets an error verdict and the run goes on.
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "cli/case_json.hpp"
+#include "cli/commands.hpp"
+
+namespace vigil::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string json_string(std::string_view s) {
+  return json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string evaluate_line(const Engine& engine, const std::string& line, bool explain) {
+  json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return R"({"id":null,"error":"malformed JSON line"})";
+  std::string id = id_json(j);
+  if (!j.is_object()) return "{\"id\":" + id + ",\"error\":\"a case must be a JSON object\"}";
+  try {
+    auto type = j.find("type");
+    std::string type_name = (type != j.end() && type->is_string()) ? type->get<std::string>() : "";
+    if (type_name == "request")
+      return "{\"id\":" + id + ",\"error\":\"request cases are not supported yet\"}";
+    if (type_name != "sink")
+      return "{\"id\":" + id + ",\"error\":\"\\\"type\\\" must be \\\"sink\\\" or \\\"request\\\"\"}";
+    SinkCase c;
+    std::string error = parse_sink_case(j, &c);
+    if (!error.empty()) return "{\"id\":" + id + ",\"error\":" + json_string(error) + "}";
+    Verdict v = engine.check_sink(c.sink, c.inputs);
+    if (!v.attack()) return "{\"id\":" + id + ",\"verdict\":\"clean\"}";
+    const Detection& d = v.detections.front();
+    std::string out = "{\"id\":" + id + ",\"verdict\":\"attack\",\"rule\":" + json_string(d.rule) +
+                      ",\"outcome\":\"exploited\"";
+    if (explain) {
+      out += ",\"cwe\":" + json_string(d.cwe) + ",\"reason\":" + json_string(d.reason);
+      if (d.input < c.inputs.size()) out += ",\"input\":" + json_string(c.inputs[d.input].name);
+    }
+    return out + "}";
+  } catch (const std::exception& e) {
+    return "{\"id\":" + id + ",\"error\":" + json_string(e.what()) + "}";
+  }
+}
+
+}  // namespace
+
+Command add_eval(CLI::App& app) {
+  auto* sub = app.add_subcommand("eval", "Read vigil eval cases (JSON Lines) on stdin, write verdicts");
+  auto explain = std::make_shared<bool>(false);
+  sub->add_flag("--explain", *explain, "Add cwe, reason and input name to attack verdicts");
+  return {sub, [explain]() {
+            std::ios::sync_with_stdio(false);
+            Engine engine;
+            std::string line;
+            std::string out;
+            while (std::getline(std::cin, line)) {
+              if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+              out += evaluate_line(engine, line, *explain);
+              out += '\n';
+              if (out.size() > (1 << 16)) {
+                std::fwrite(out.data(), 1, out.size(), stdout);
+                out.clear();
+              }
+            }
+            std::fwrite(out.data(), 1, out.size(), stdout);
+            std::fflush(stdout);
+            return 0;
+          }};
+}
+
+}  // namespace vigil::cli

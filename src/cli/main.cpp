@@ -1,0 +1,18 @@
+// vigil: the command line.
+#include <vector>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Vigil: application detection and response", "vigil"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "vigil 0.1.0");
+  std::vector<vigil::cli::Command> commands = {
+      vigil::cli::add_eval(app),
+      vigil::cli::add_explain(app),
+  };
+  CLI11_PARSE(app, argc, argv);
+  for (auto& command : commands)
+    if (command.app->parsed()) return command.run();
+  return 2;
+}

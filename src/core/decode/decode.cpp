@@ -1,0 +1,231 @@
+#include "core/decode/decode.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "core/common/ascii.hpp"
+
+namespace vigil::decode {
+namespace {
+
+using common::hex_value;
+
+struct NamedEntity {
+  std::string_view name;  // without '&' and ';'
+  std::string_view utf8;
+};
+
+// Sorted by name for binary search. The names attackers use to hide markup and script, and
+// the common typographic ones that benign text carries.
+constexpr std::array<NamedEntity, 46> kEntities = {{
+    {"AMP", "&"},       {"GT", ">"},          {"LT", "<"},          {"NewLine", "\n"},
+    {"QUOT", "\""},     {"Tab", "\t"},        {"amp", "&"},         {"apos", "'"},
+    {"ast", "*"},       {"bsol", "\\"},       {"colon", ":"},       {"comma", ","},
+    {"copy", "\xC2\xA9"}, {"dollar", "$"},    {"equals", "="},      {"excl", "!"},
+    {"grave", "`"},     {"gt", ">"},          {"hellip", "\xE2\x80\xA6"}, {"lbrace", "{"},
+    {"lbrack", "["},    {"lcub", "{"},        {"ldquo", "\xE2\x80\x9C"},  {"lowbar", "_"},
+    {"lpar", "("},      {"lsqb", "["},        {"lsquo", "\xE2\x80\x98"},  {"lt", "<"},
+    {"mdash", "\xE2\x80\x94"}, {"nbsp", "\xC2\xA0"}, {"ndash", "\xE2\x80\x93"}, {"num", "#"},
+    {"percnt", "%"},    {"period", "."},      {"plus", "+"},        {"quest", "?"},
+    {"quot", "\""},     {"rbrace", "}"},      {"rbrack", "]"},      {"rcub", "}"},
+    {"rdquo", "\xE2\x80\x9D"}, {"rpar", ")"}, {"rsqb", "]"},        {"rsquo", "\xE2\x80\x99"},
+    {"semi", ";"},      {"sol", "/"},
+}};
+
+const NamedEntity* find_entity(std::string_view name) {
+  auto it = std::lower_bound(kEntities.begin(), kEntities.end(), name,
+                             [](const NamedEntity& e, std::string_view n) { return e.name < n; });
+  return (it != kEntities.end() && it->name == name) ? &*it : nullptr;
+}
+
+}  // namespace
+
+void append_utf8(std::uint32_t cp, std::string* out) {
+  if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = 0xFFFD;
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+bool url_decode(std::string_view in, bool plus_as_space, std::string* out) {
+  std::size_t first = in.find_first_of(plus_as_space ? "%+" : "%");
+  if (first == std::string_view::npos) return false;
+  std::string result;
+  result.reserve(in.size());
+  result.append(in.substr(0, first));
+  bool changed = false;
+  for (std::size_t i = first; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+' && plus_as_space) {
+      result.push_back(' ');
+      changed = true;
+    } else if (c == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+      result.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
+      i += 2;
+      changed = true;
+    } else if (c == '%' && i + 5 < in.size() && (in[i + 1] == 'u' || in[i + 1] == 'U') &&
+               hex_value(in[i + 2]) >= 0 && hex_value(in[i + 3]) >= 0 &&
+               hex_value(in[i + 4]) >= 0 && hex_value(in[i + 5]) >= 0) {
+      std::uint32_t cp = (hex_value(in[i + 2]) << 12) | (hex_value(in[i + 3]) << 8) |
+                         (hex_value(in[i + 4]) << 4) | hex_value(in[i + 5]);
+      append_utf8(cp, &result);
+      i += 5;
+      changed = true;
+    } else {
+      result.push_back(c);
+    }
+  }
+  if (!changed) return false;
+  *out = std::move(result);
+  return true;
+}
+
+bool html_entity_decode(std::string_view in, std::string* out) {
+  std::size_t first = in.find('&');
+  if (first == std::string_view::npos) return false;
+  std::string result;
+  result.reserve(in.size());
+  result.append(in.substr(0, first));
+  bool changed = false;
+  std::size_t i = first;
+  while (i < in.size()) {
+    char c = in[i];
+    if (c != '&') {
+      result.push_back(c);
+      ++i;
+      continue;
+    }
+    std::size_t j = i + 1;
+    if (j < in.size() && in[j] == '#') {
+      ++j;
+      bool hex = j < in.size() && (in[j] == 'x' || in[j] == 'X');
+      if (hex) ++j;
+      std::size_t digits_begin = j;
+      std::uint64_t cp = 0;
+      while (j < in.size() && (hex ? common::is_xdigit(in[j]) : common::is_digit(in[j]))) {
+        // Saturate: browsers map anything out of range to U+FFFD.
+        if (cp <= 0x10FFFF) cp = cp * (hex ? 16 : 10) + hex_value(in[j]);
+        ++j;
+      }
+      if (j > digits_begin) {
+        if (j < in.size() && in[j] == ';') ++j;
+        if (cp == 0 || cp > 0x10FFFF) cp = 0xFFFD;
+        append_utf8(static_cast<std::uint32_t>(cp), &result);
+        changed = true;
+        i = j;
+        continue;
+      }
+    } else {
+      std::size_t name_begin = j;
+      while (j < in.size() && j - name_begin < 32 && common::is_alnum(in[j])) ++j;
+      std::string_view name = in.substr(name_begin, j - name_begin);
+      if (const NamedEntity* e = name.empty() ? nullptr : find_entity(name)) {
+        bool semicolon = j < in.size() && in[j] == ';';
+        // Without ';' only the legacy names are references (WHATWG "named character reference").
+        bool legacy = name == "amp" || name == "lt" || name == "gt" || name == "quot" ||
+                      name == "AMP" || name == "LT" || name == "GT" || name == "QUOT" ||
+                      name == "nbsp" || name == "copy";
+        if (semicolon || legacy) {
+          result.append(e->utf8);
+          changed = true;
+          i = j + (semicolon ? 1 : 0);
+          continue;
+        }
+      }
+    }
+    result.push_back('&');
+    ++i;
+  }
+  if (!changed) return false;
+  *out = std::move(result);
+  return true;
+}
+
+bool json_unescape(std::string_view in, std::string* out) {
+  std::size_t first = in.find('\\');
+  if (first == std::string_view::npos) return false;
+  std::string result;
+  result.reserve(in.size());
+  result.append(in.substr(0, first));
+  bool changed = false;
+  auto hex4 = [&](std::size_t at, std::uint32_t* v) {
+    if (at + 4 > in.size()) return false;
+    std::uint32_t x = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      int h = hex_value(in[at + k]);
+      if (h < 0) return false;
+      x = x * 16 + h;
+    }
+    *v = x;
+    return true;
+  };
+  std::size_t i = first;
+  while (i < in.size()) {
+    char c = in[i];
+    if (c != '\\' || i + 1 >= in.size()) {
+      result.push_back(c);
+      ++i;
+      continue;
+    }
+    char e = in[i + 1];
+    char simple = 0;
+    switch (e) {
+      case '"': simple = '"'; break;
+      case '\\': simple = '\\'; break;
+      case '/': simple = '/'; break;
+      case '\'': simple = '\''; break;
+      case 'b': simple = '\b'; break;
+      case 'f': simple = '\f'; break;
+      case 'n': simple = '\n'; break;
+      case 'r': simple = '\r'; break;
+      case 't': simple = '\t'; break;
+      default: break;
+    }
+    if (simple) {
+      result.push_back(simple);
+      i += 2;
+      changed = true;
+      continue;
+    }
+    std::uint32_t cp = 0;
+    if (e == 'u' && hex4(i + 2, &cp)) {
+      std::size_t next = i + 6;
+      std::uint32_t low = 0;
+      if (cp >= 0xD800 && cp <= 0xDBFF && next + 1 < in.size() && in[next] == '\\' &&
+          in[next + 1] == 'u' && hex4(next + 2, &low) && low >= 0xDC00 && low <= 0xDFFF) {
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        next += 6;
+      }
+      append_utf8(cp, &result);
+      i = next;
+      changed = true;
+      continue;
+    }
+    if (e == 'x' && i + 3 < in.size() && hex_value(in[i + 2]) >= 0 && hex_value(in[i + 3]) >= 0) {
+      append_utf8(static_cast<std::uint32_t>(hex_value(in[i + 2]) * 16 + hex_value(in[i + 3])),
+                  &result);
+      i += 4;
+      changed = true;
+      continue;
+    }
+    result.push_back(c);
+    ++i;
+  }
+  if (!changed) return false;
+  *out = std::move(result);
+  return true;
+}
+
+}  // namespace vigil::decode

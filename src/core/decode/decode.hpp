@@ -1,0 +1,33 @@
+// Decoders for the forms an application may turn an input into before a sink sees it.
+//
+// Each decoder is copy-on-write: it returns false and leaves *out untouched when the input has
+// nothing to decode (the common case, no allocation), and returns true with the decoded text in
+// *out otherwise. Malformed sequences are kept as they are, the way lenient application
+// decoders keep them. All run in time linear in the input and never throw except std::bad_alloc.
+#ifndef VIGIL_CORE_DECODE_DECODE_HPP_
+#define VIGIL_CORE_DECODE_DECODE_HPP_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace vigil::decode {
+
+// Percent-decoding; '+' becomes a space when `plus_as_space`; IIS-style "%uXXXX" becomes UTF-8.
+bool url_decode(std::string_view in, bool plus_as_space, std::string* out);
+
+// HTML character references: decimal and hex numeric ones (with or without ';'), and named
+// ones (the WHATWG names that matter for markup and script: amp, lt, gt, quot, apos, colon,
+// lpar, rpar, Tab, NewLine, ...). Invalid code points become U+FFFD as in browsers.
+bool html_entity_decode(std::string_view in, std::string* out);
+
+// JSON / JavaScript string escapes: \" \\ \/ \b \f \n \r \t \uXXXX (surrogate pairs joined),
+// and JavaScript's \' and \xHH.
+bool json_unescape(std::string_view in, std::string* out);
+
+// Appends the UTF-8 encoding of `cp` (U+FFFD for surrogates and values above U+10FFFF).
+void append_utf8(std::uint32_t cp, std::string* out);
+
+}  // namespace vigil::decode
+
+#endif  // VIGIL_CORE_DECODE_DECODE_HPP_

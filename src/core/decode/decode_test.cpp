@@ -1,0 +1,69 @@
+#include "core/decode/decode.hpp"
+
+#include <gtest/gtest.h>
+
+namespace vigil::decode {
+namespace {
+
+std::string url(std::string_view in, bool plus = true) {
+  std::string out;
+  return url_decode(in, plus, &out) ? out : std::string(in);
+}
+std::string html(std::string_view in) {
+  std::string out;
+  return html_entity_decode(in, &out) ? out : std::string(in);
+}
+std::string js(std::string_view in) {
+  std::string out;
+  return json_unescape(in, &out) ? out : std::string(in);
+}
+
+TEST(UrlDecode, PercentPlusAndIisUnicode) {
+  EXPECT_EQ(url("%27%20OR%201%3D1--"), "' OR 1=1--");
+  EXPECT_EQ(url("a+b"), "a b");
+  EXPECT_EQ(url("a+b", false), "a+b");
+  EXPECT_EQ(url("%u003cscript%u003E"), "<script>");
+  EXPECT_EQ(url("%u00e9"), "\xC3\xA9");
+}
+
+TEST(UrlDecode, MalformedSequencesAreKept) {
+  EXPECT_EQ(url("100%"), "100%");
+  EXPECT_EQ(url("%zz%2"), "%zz%2");
+  EXPECT_EQ(url("%u12"), "%u12");
+  std::string out = "untouched";
+  EXPECT_FALSE(url_decode("plain text", true, &out));
+  EXPECT_EQ(out, "untouched");  // copy-on-write: nothing written when nothing changed
+}
+
+TEST(UrlDecode, TwiceDecodesDoubleEncoding) {
+  EXPECT_EQ(url(url("%252e%252e%252f")), "../");
+}
+
+TEST(HtmlDecode, NumericAndNamedReferences) {
+  EXPECT_EQ(html("&lt;script&gt;"), "<script>");
+  EXPECT_EQ(html("&#60;&#x3C;&#X3c"), "<<<");
+  EXPECT_EQ(html("javascript&colon;alert&lpar;1&rpar;"), "javascript:alert(1)");
+  EXPECT_EQ(html("&Tab;&NewLine;"), "\t\n");
+  EXPECT_EQ(html("&#0;&#x110000;"), "\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST(HtmlDecode, UnknownAndIncompleteReferencesAreKept) {
+  EXPECT_EQ(html("AT&T"), "AT&T");
+  EXPECT_EQ(html("&colon"), "&colon");  // not a legacy name: needs ';'
+  EXPECT_EQ(html("&amp"), "&");         // legacy name without ';'
+  EXPECT_EQ(html("&#;"), "&#;");
+  EXPECT_EQ(html("&"), "&");
+}
+
+TEST(JsonUnescape, EscapesAndSurrogates) {
+  EXPECT_EQ(js(R"(\"a\\b\/c\n)"), "\"a\\b/c\n");
+  EXPECT_EQ(js(R"(\u0027 OR 1=1)"), "' OR 1=1");
+  EXPECT_EQ(js(R"(\ud83d\ude00)"), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(js(R"(\ud83d)"), "\xEF\xBF\xBD");  // lone surrogate
+  EXPECT_EQ(js(R"(\x3cscript\x3e)"), "<script>");
+  EXPECT_EQ(js(R"(\q\u12)"), R"(\q\u12)");
+  EXPECT_EQ(js("\\"), "\\");
+}
+
+}  // namespace
+}  // namespace vigil::decode

@@ -1,0 +1,83 @@
+// The contract between the engine and the per-sink detectors.
+//
+// The engine finds where inputs occur in an operation (the fast path: most sink calls stop
+// there with no occurrence) and hands the occurrences to the one detector registered for the
+// sink type. A detector tokenizes the operation once and decides, for each occurrence, whether
+// the input stayed data (one literal, or one identifier where the application meant one) or
+// changed the operation (crossed a token boundary, added operators, keywords, comments,
+// separators, commands, elements or a new destination). It appends one Detection per input it
+// convicts, with the reason and the tokens involved.
+#ifndef VIGIL_CORE_DETECT_DETECTOR_HPP_
+#define VIGIL_CORE_DETECT_DETECTOR_HPP_
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "vigil/engine.hpp"
+
+namespace vigil::detect {
+
+// One place where one form of one input occurs in the operation.
+struct Occurrence {
+  std::uint32_t input = 0;    // index into SinkCheck::inputs
+  Form form = Form::kRaw;
+  std::uint32_t element = 0;  // argv index for kExec, else 0
+  std::uint32_t begin = 0;    // byte span in text(element)
+  std::uint32_t end = 0;
+};
+
+// What a detector is given for one sink call.
+struct SinkCheck {
+  const Sink* sink = nullptr;
+  std::span<const Input> inputs;
+  // Sorted by (element, begin, longer first). Overlapping occurrences of different inputs
+  // (or forms) are all present. Never empty when a detector is called.
+  std::span<const Occurrence> occurrences;
+
+  // The text an occurrence's offsets refer to: argv[element] for kExec, sink->value otherwise.
+  std::string_view text(std::uint32_t element) const noexcept {
+    if (sink->type == SinkType::kExec)
+      return element < sink->argv.size() ? sink->argv[element] : std::string_view();
+    return sink->value;
+  }
+};
+
+// Appends detections to *out. Must run in time linear in the operation's size plus the number
+// of occurrences (times a log factor at most), must not crash on any bytes, and may allocate
+// only when it records a detection (std::bad_alloc is the only exception it may let through).
+using DetectFn = void (*)(const SinkCheck& check, std::vector<Detection>* out);
+
+// One entry of the detector table (detect/registry.cpp).
+struct DetectorInfo {
+  std::string_view name;     // "sql-injection"
+  int version;               // bumped whenever verdicts may change
+  SinkType sink;
+  std::string_view rule;     // default Detection::rule
+  std::string_view cwe;      // default Detection::cwe
+  bool case_insensitive;     // search inputs ASCII-case-folded in this sink's operations
+  DetectFn fn;
+};
+
+std::span<const DetectorInfo> detectors() noexcept;
+// The detector for a sink type; never null.
+const DetectorInfo* detector_for(SinkType type) noexcept;
+
+// Builds a TokenNote (text truncated to 80 bytes).
+TokenNote note_token(std::string_view kind, std::string_view text, std::uint32_t begin,
+                     std::uint32_t end);
+
+// The detector functions, one per sink type, each in its own file under detect/.
+void detect_sql(const SinkCheck& check, std::vector<Detection>* out);
+void detect_shell(const SinkCheck& check, std::vector<Detection>* out);
+void detect_exec(const SinkCheck& check, std::vector<Detection>* out);
+void detect_path(const SinkCheck& check, std::vector<Detection>* out);
+void detect_url(const SinkCheck& check, std::vector<Detection>* out);
+void detect_html(const SinkCheck& check, std::vector<Detection>* out);
+void detect_header(const SinkCheck& check, std::vector<Detection>* out);
+void detect_redirect(const SinkCheck& check, std::vector<Detection>* out);
+
+}  // namespace vigil::detect
+
+#endif  // VIGIL_CORE_DETECT_DETECTOR_HPP_

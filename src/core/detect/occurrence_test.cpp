@@ -1,0 +1,54 @@
+#include "core/detect/occurrence.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace vigil::detect {
+namespace {
+
+std::vector<std::uint32_t> all(std::string_view hay, std::string_view needle, std::size_t max = 1000) {
+  std::vector<std::uint32_t> out;
+  find_all(hay, needle, max, [&](std::uint32_t p) { out.push_back(p); });
+  return out;
+}
+
+// Reference implementation for comparison.
+std::vector<std::uint32_t> naive(std::string_view hay, std::string_view needle) {
+  std::vector<std::uint32_t> out;
+  if (needle.empty()) return out;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
+    if (hay.compare(i, needle.size(), needle) == 0) out.push_back(static_cast<std::uint32_t>(i));
+  return out;
+}
+
+TEST(FindAll, FindsOverlappingOccurrences) {
+  EXPECT_EQ(all("aaaa", "aa"), (std::vector<std::uint32_t>{0, 1, 2}));
+  EXPECT_EQ(all("x' OR 1=1-- x' OR 1=1--", "x' OR 1=1--"), (std::vector<std::uint32_t>{0, 12}));
+  EXPECT_TRUE(all("abc", "").empty());
+  EXPECT_TRUE(all("ab", "abc").empty());
+  EXPECT_EQ(all("abc", "c"), (std::vector<std::uint32_t>{2}));
+}
+
+TEST(FindAll, AgreesWithNaiveSearchAcrossBlockBoundaries) {
+  std::string hay;
+  for (int i = 0; i < 300; ++i) hay += static_cast<char>('a' + (i * 7) % 5);
+  for (std::size_t len = 1; len < 40; ++len) {
+    for (std::size_t at : {0ul, 13ul, 15ul, 16ul, 17ul, 31ul, 32ul, 100ul, 300 - len}) {
+      std::string needle = hay.substr(at, len);
+      EXPECT_EQ(all(hay, needle), naive(hay, needle)) << "len=" << len << " at=" << at;
+    }
+  }
+}
+
+TEST(FindAll, StopsAtLimitAndSaysThereWereMore) {
+  std::string hay(1000, 'a');
+  std::size_t calls = 0;
+  std::size_t found = find_all(hay, "aa", 100, [&](std::uint32_t) { ++calls; });
+  EXPECT_EQ(calls, 100u);
+  EXPECT_EQ(found, 101u);
+}
+
+}  // namespace
+}  // namespace vigil::detect

@@ -1,0 +1,130 @@
+#include <algorithm>
+#include <memory>
+
+#include "core/common/ascii.hpp"
+#include "core/detect/detector.hpp"
+#include "core/detect/occurrence.hpp"
+#include "core/engine/prepared.hpp"
+#include "vigil/engine.hpp"
+
+namespace vigil {
+namespace {
+
+// Operations up to this size are case-folded on the stack; longer ones on the heap.
+constexpr std::size_t kStackFold = 4096;
+
+class FoldBuffer {
+ public:
+  std::string_view fold(std::string_view text) {
+    char* dst = stack_;
+    if (text.size() > kStackFold) {
+      heap_.reset(new char[text.size()]);
+      dst = heap_.get();
+    }
+    common::fold_ascii(text.data(), text.size(), dst);
+    return {dst, text.size()};
+  }
+
+ private:
+  char stack_[kStackFold];
+  std::unique_ptr<char[]> heap_;
+};
+
+// Searches every applicable input form in one operation text; appends occurrences.
+// Returns false when an occurrence limit was hit.
+bool search_text(std::string_view text, std::uint32_t element, bool fold_case,
+                 std::uint8_t sink_bit, const PreparedInputs::Impl& prepared,
+                 std::size_t min_length, std::size_t max_per_input,
+                 std::vector<detect::Occurrence>* out) {
+  bool complete = true;
+  for (const auto& entry : prepared.entries) {
+    if (!(entry.sink_mask & sink_bit) || entry.text.size() < min_length) continue;
+    std::string_view needle = fold_case ? entry.folded : entry.text;
+    std::size_t found = detect::find_all(text, needle, max_per_input, [&](std::uint32_t pos) {
+      out->push_back(detect::Occurrence{entry.input, entry.form, element, pos,
+                                        pos + static_cast<std::uint32_t>(needle.size())});
+    });
+    if (found > max_per_input) complete = false;
+  }
+  return complete;
+}
+
+}  // namespace
+
+Engine::Engine(EngineOptions options) noexcept : options_(options) {}
+
+Verdict Engine::check_sink(const Sink& sink, std::span<const Input> inputs) const noexcept {
+  try {
+    PreparedInputs prepared(inputs);
+    return check_sink(sink, prepared);
+  } catch (...) {
+    Verdict v;
+    v.failed_open = true;
+    return v;
+  }
+}
+
+Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs) const noexcept {
+  Verdict verdict;
+  const PreparedInputs::Impl* prepared = inputs.impl();
+  if (prepared == nullptr || prepared->entries.empty()) return verdict;
+  try {
+    const detect::DetectorInfo* detector = detect::detector_for(sink.type);
+    const std::uint8_t bit = std::uint8_t(1u << static_cast<int>(sink.type));
+    std::vector<detect::Occurrence> occurrences;
+    bool complete = true;
+    auto search = [&](std::string_view text, std::uint32_t element) {
+      // Operations beyond 4 GiB cannot be addressed by 32-bit offsets; they are not analysed.
+      if (text.size() >= UINT32_MAX) {
+        complete = false;
+        return;
+      }
+      if (detector->case_insensitive) {
+        FoldBuffer buffer;
+        complete &= search_text(buffer.fold(text), element, true, bit, *prepared,
+                                options_.min_input_length, options_.max_occurrences_per_input,
+                                &occurrences);
+      } else {
+        complete &= search_text(text, element, false, bit, *prepared, options_.min_input_length,
+                                options_.max_occurrences_per_input, &occurrences);
+      }
+    };
+    if (sink.type == SinkType::kExec) {
+      for (std::uint32_t i = 0; i < sink.argv.size(); ++i) search(sink.argv[i], i);
+    } else {
+      search(sink.value, 0);
+    }
+    if (!complete) {
+      verdict.failed_open = true;
+      verdict.note = "occurrence limit reached; some occurrences were not analysed";
+    }
+    if (occurrences.empty()) return verdict;
+
+    std::sort(occurrences.begin(), occurrences.end(),
+              [](const detect::Occurrence& a, const detect::Occurrence& b) {
+                if (a.element != b.element) return a.element < b.element;
+                if (a.begin != b.begin) return a.begin < b.begin;
+                return a.end > b.end;
+              });
+    detect::SinkCheck check{&sink, inputs.inputs(), occurrences};
+    std::vector<Detection> found;
+    detector->fn(check, &found);
+
+    // One detection per input: the first the detector made for it.
+    for (auto& d : found) {
+      bool dup = std::any_of(verdict.detections.begin(), verdict.detections.end(),
+                             [&](const Detection& e) { return e.input == d.input; });
+      if (dup) continue;
+      if (d.rule.empty()) d.rule = std::string(detector->rule);
+      if (d.cwe.empty()) d.cwe = std::string(detector->cwe);
+      verdict.detections.push_back(std::move(d));
+    }
+  } catch (...) {
+    verdict.detections.clear();
+    verdict.failed_open = true;
+    verdict.note = "internal error; the check failed open";
+  }
+  return verdict;
+}
+
+}  // namespace vigil

@@ -1,0 +1,34 @@
+// PreparedInputs::Impl: each input in every decoded form, ready for the occurrence search.
+#ifndef VIGIL_CORE_ENGINE_PREPARED_HPP_
+#define VIGIL_CORE_ENGINE_PREPARED_HPP_
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vigil/engine.hpp"
+
+namespace vigil {
+
+struct PreparedInputs::Impl {
+  struct Entry {
+    std::uint32_t input;
+    Form form;
+    std::string_view text;    // the form's bytes
+    std::string_view folded;  // ASCII-lower-cased text (== text when it has no upper case)
+    std::uint8_t sink_mask;   // bit i set: searched in sinks of SinkType i
+  };
+  std::vector<Entry> entries;
+  // Decoded texts. A deque never moves its elements, so views into them stay valid.
+  std::deque<std::string> storage;
+  std::size_t storage_used = 0;
+
+  void build(std::span<const Input> inputs);
+  std::string* scratch();
+};
+
+}  // namespace vigil
+
+#endif  // VIGIL_CORE_ENGINE_PREPARED_HPP_
