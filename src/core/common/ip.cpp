@@ -1,0 +1,84 @@
+#include "core/common/ip.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/common/ascii.hpp"
+
+namespace vigil::common {
+
+bool IpAddress::parse(std::string_view text, IpAddress* out) noexcept {
+  text = trim(text);
+  if (!text.empty() && text.front() == '"' && text.size() >= 2 && text.back() == '"')
+    text = text.substr(1, text.size() - 2);
+  if (!text.empty() && text.front() == '[') {
+    std::size_t close = text.find(']');
+    if (close == std::string_view::npos) return false;
+    text = text.substr(1, close - 1);
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    text = text.substr(0, text.find(':'));  // IPv4 with a port
+  }
+  std::size_t zone = text.find('%');
+  if (zone != std::string_view::npos) text = text.substr(0, zone);
+  char buf[64];
+  if (text.empty() || text.size() >= sizeof buf) return false;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  IpAddress a;
+  if (inet_pton(AF_INET, buf, a.bytes.data() + 12) == 1) {
+    a.bytes[10] = a.bytes[11] = 0xFF;
+    a.v4 = true;
+  } else if (inet_pton(AF_INET6, buf, a.bytes.data()) != 1) {
+    return false;
+  }
+  *out = a;
+  return true;
+}
+
+std::string IpAddress::to_string() const {
+  char buf[INET6_ADDRSTRLEN];
+  if (v4) return inet_ntop(AF_INET, bytes.data() + 12, buf, sizeof buf) ? buf : "";
+  return inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf) ? buf : "";
+}
+
+bool Cidr::parse(std::string_view text, Cidr* out) noexcept {
+  text = trim(text);
+  std::size_t slash = text.find('/');
+  Cidr c;
+  if (!IpAddress::parse(text.substr(0, slash), &c.base)) return false;
+  unsigned max = c.base.v4 ? 32 : 128;
+  unsigned prefix = max;
+  if (slash != std::string_view::npos) {
+    std::string_view digits = text.substr(slash + 1);
+    if (digits.empty() || digits.size() > 3) return false;
+    prefix = 0;
+    for (char ch : digits) {
+      if (!is_digit(ch)) return false;
+      prefix = prefix * 10 + static_cast<unsigned>(ch - '0');
+    }
+    if (prefix > max) return false;
+  }
+  c.prefix = c.base.v4 ? prefix + 96 : prefix;
+  // Clear host bits so that contains() compares whole bytes.
+  for (unsigned bit = c.prefix; bit < 128; ++bit) c.base.bytes[bit / 8] &= ~(0x80u >> (bit % 8));
+  *out = c;
+  return true;
+}
+
+bool Cidr::contains(const IpAddress& a) const noexcept {
+  if (a.v4 != base.v4 && prefix >= 96) return false;
+  unsigned full = prefix / 8;
+  if (std::memcmp(a.bytes.data(), base.bytes.data(), full) != 0) return false;
+  unsigned rest = prefix % 8;
+  if (rest == 0) return true;
+  std::uint8_t mask = static_cast<std::uint8_t>(0xFF00u >> rest);
+  return (a.bytes[full] & mask) == base.bytes[full];
+}
+
+std::string Cidr::to_string() const {
+  return base.to_string() + "/" + std::to_string(base.v4 ? prefix - 96 : prefix);
+}
+
+}  // namespace vigil::common

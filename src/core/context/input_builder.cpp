@@ -1,0 +1,136 @@
+#include "core/context/input_builder.hpp"
+
+#include "core/common/ascii.hpp"
+#include "core/decode/decode.hpp"
+
+namespace vigil::context {
+
+void InputBuilder::reset(const RequestLimits& limits) {
+  limits_ = limits;
+  arena_.clear();
+  entries_.clear();
+  diagnostics_.clear();
+  anomalies_ = 0;
+  inputs_limit_reported_ = false;
+}
+
+bool InputBuilder::add(Source source, Ref name, Ref value) {
+  if (entries_.size() >= limits_.max_inputs) {
+    if (!inputs_limit_reported_) {
+      inputs_limit_reported_ = true;
+      flag(kAnomalyLimitHit);
+      diagnose("limit.inputs", "the request carries more than " +
+                                   std::to_string(limits_.max_inputs) +
+                                   " inputs; the rest were not analysed");
+    }
+    return false;
+  }
+  entries_.push_back(Entry{source, name, value});
+  return true;
+}
+
+Ref InputBuilder::decoded(std::string_view in, bool plus) {
+  // Malformed escapes are kept by decoders, as lenient application decoders keep them; they
+  // are still worth a note for the suspicious-signal detectors.
+  for (std::size_t i = in.find('%'); i != std::string_view::npos; i = in.find('%', i + 1)) {
+    bool pair = i + 2 < in.size() && common::is_xdigit(in[i + 1]) && common::is_xdigit(in[i + 2]);
+    bool iis = i + 5 < in.size() && (in[i + 1] == 'u' || in[i + 1] == 'U');
+    if (!pair && !iis) {
+      flag(kAnomalyBadPercent);
+      break;
+    }
+  }
+  std::string out;
+  if (!decode::url_decode(in, plus, &out)) return Ref::of(in);
+  if (out.find('\0') != std::string::npos) flag(kAnomalyNulByte);
+  return copy(out);
+}
+
+Ref InputBuilder::copy(std::string_view in) {
+  Ref r{nullptr, arena_.size(), in.size()};
+  arena_.append(in);
+  return r;
+}
+
+void InputBuilder::diagnose(std::string code, std::string message) {
+  // A hostile request could trigger the same diagnostic many times; one of each code is enough.
+  for (const auto& d : diagnostics_)
+    if (d.code == code) return;
+  diagnostics_.push_back(RequestDiagnostic{std::move(code), std::move(message)});
+}
+
+void InputBuilder::finish(std::vector<Input>* inputs) {
+  inputs->clear();
+  inputs->reserve(entries_.size());
+  for (const Entry& e : entries_) inputs->push_back(Input{e.source, view(e.name), view(e.value)});
+}
+
+std::size_t InputBuilder::memory_bytes() const {
+  std::size_t n = arena_.capacity() + entries_.capacity() * sizeof(Entry);
+  for (const auto& d : diagnostics_) n += sizeof d + d.code.capacity() + d.message.capacity();
+  return n;
+}
+
+std::string_view header_parameter(std::string_view header, std::string_view name) {
+  std::size_t pos = header.find(';');
+  while (pos != std::string_view::npos) {
+    std::string_view rest = header.substr(pos + 1);
+    std::size_t end = rest.find(';');
+    std::string_view param = common::trim(rest.substr(0, end));
+    std::size_t eq = param.find('=');
+    if (eq != std::string_view::npos && common::iequals(common::trim(param.substr(0, eq)), name)) {
+      std::string_view value = common::trim(param.substr(eq + 1));
+      if (value.size() >= 2 && value.front() == '"') {
+        // A quoted value may itself contain ';': take up to the closing quote.
+        std::string_view whole = header.substr(pos + 1 + (param.data() - rest.data()) + eq + 1);
+        whole = common::trim(whole);
+        std::size_t close = whole.find('"', 1);
+        return close == std::string_view::npos ? whole.substr(1) : whole.substr(1, close - 1);
+      }
+      return value;
+    }
+    pos = end == std::string_view::npos ? end : pos + 1 + end;
+  }
+  return {};
+}
+
+void parse_urlencoded(std::string_view text, Source source, InputBuilder* b) {
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t amp = text.find('&', start);
+    std::string_view pair = text.substr(start, amp == std::string_view::npos ? amp : amp - start);
+    if (!pair.empty()) {
+      std::size_t eq = pair.find('=');
+      std::string_view name = pair.substr(0, eq);
+      std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+      Ref n = b->decoded(name, true);
+      Ref v = b->decoded(value, true);
+      if (!b->add(source, n, v)) return;
+    }
+    if (amp == std::string_view::npos) break;
+    start = amp + 1;
+  }
+}
+
+void parse_cookies(std::string_view header, InputBuilder* b) {
+  std::size_t start = 0;
+  while (start < header.size()) {
+    std::size_t semi = header.find(';', start);
+    std::string_view pair = common::trim(
+        header.substr(start, semi == std::string_view::npos ? semi : semi - start));
+    if (!pair.empty()) {
+      std::size_t eq = pair.find('=');
+      std::string_view name = common::trim(pair.substr(0, eq));
+      std::string_view value =
+          eq == std::string_view::npos ? std::string_view() : common::trim(pair.substr(eq + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+        value = value.substr(1, value.size() - 2);
+      // Frameworks percent-decode cookie values (without '+' as space).
+      if (!b->add(Source::kCookie, Ref::of(name), b->decoded(value, false))) return;
+    }
+    if (semi == std::string_view::npos) break;
+    start = semi + 1;
+  }
+}
+
+}  // namespace vigil::context

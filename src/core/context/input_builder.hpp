@@ -1,0 +1,87 @@
+// Collects a request's inputs while the body parsers run. Values that need no decoding stay
+// views into the request; decoded ones and built key paths go to one arena string. Because the
+// arena may grow (and move) during parsing, entries keep offsets until finish() makes views.
+#ifndef VIGIL_CORE_CONTEXT_INPUT_BUILDER_HPP_
+#define VIGIL_CORE_CONTEXT_INPUT_BUILDER_HPP_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vigil/request.hpp"
+
+namespace vigil::context {
+
+// A byte range either in the request (external) or in the arena.
+struct Ref {
+  const char* external = nullptr;
+  std::size_t offset = 0;
+  std::size_t size = 0;
+
+  static Ref of(std::string_view v) { return Ref{v.data(), 0, v.size()}; }
+};
+
+class InputBuilder {
+ public:
+  void reset(const RequestLimits& limits);
+
+  // Adds an input; returns false (once reporting the limit) when max_inputs is reached.
+  bool add(Source source, Ref name, Ref value);
+  bool add(Source source, std::string_view name, std::string_view value) {
+    return add(source, Ref::of(name), Ref::of(value));
+  }
+
+  // Percent-decodes `in` ('+' as space when `plus`) into the arena, or refers to it as is.
+  Ref decoded(std::string_view in, bool plus);
+  // Copies bytes into the arena.
+  Ref copy(std::string_view in);
+  // Starts / extends / ends an arena string built piece by piece (key paths).
+  std::size_t arena_size() const noexcept { return arena_.size(); }
+  void append(std::string_view piece) { arena_.append(piece); }
+  void truncate(std::size_t size) { arena_.resize(size); }
+  Ref arena_range(std::size_t begin, std::size_t end) const { return Ref{nullptr, begin, end - begin}; }
+  std::string_view view(Ref r) const {
+    return r.external ? std::string_view(r.external, r.size)
+                      : std::string_view(arena_).substr(r.offset, r.size);
+  }
+
+  void diagnose(std::string code, std::string message);
+  void flag(std::uint32_t anomaly) { anomalies_ |= anomaly; }
+  const RequestLimits& limits() const { return limits_; }
+
+  // Turns the collected entries into Inputs (views valid until the next reset()).
+  void finish(std::vector<Input>* inputs);
+
+  std::uint32_t anomalies() const { return anomalies_; }
+  std::vector<RequestDiagnostic>& diagnostics() { return diagnostics_; }
+  std::size_t memory_bytes() const;
+
+ private:
+  struct Entry {
+    Source source;
+    Ref name;
+    Ref value;
+  };
+  RequestLimits limits_;
+  std::string arena_;
+  std::vector<Entry> entries_;
+  std::vector<RequestDiagnostic> diagnostics_;
+  std::uint32_t anomalies_ = 0;
+  bool inputs_limit_reported_ = false;
+};
+
+// Body and header parsers. Each adds inputs to the builder, reports what it could not parse,
+// and runs in time linear in its input.
+void parse_urlencoded(std::string_view text, Source source, InputBuilder* b);
+void parse_cookies(std::string_view header, InputBuilder* b);
+void parse_json_body(std::string_view body, InputBuilder* b);
+void parse_multipart_body(std::string_view body, std::string_view content_type, InputBuilder* b);
+void parse_xml_body(std::string_view body, InputBuilder* b);
+
+// The value of parameter `name` in a header like `multipart/form-data; boundary="x"`.
+std::string_view header_parameter(std::string_view header, std::string_view name);
+
+}  // namespace vigil::context
+
+#endif  // VIGIL_CORE_CONTEXT_INPUT_BUILDER_HPP_

@@ -1,0 +1,125 @@
+// JSON bodies: every scalar becomes an input named by its key path ("user.address[0].street").
+// RapidJSON's iterative SAX reader keeps deep nesting off the call stack; our depth limit
+// decides what is recorded, not what is parsed, so a too-deep document is still read to the end.
+#include <charconv>
+#include <vector>
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+
+#include "core/context/input_builder.hpp"
+
+namespace vigil::context {
+namespace {
+
+class FlattenHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, FlattenHandler> {
+ public:
+  explicit FlattenHandler(InputBuilder* b) : b_(b) {}
+
+  bool Null() { return scalar("null"); }
+  bool Bool(bool v) { return scalar(v ? "true" : "false"); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) { return scalar({s, n}); }
+  bool String(const char* s, rapidjson::SizeType n, bool) { return scalar({s, n}); }
+
+  bool StartObject() { return open(false); }
+  bool EndObject(rapidjson::SizeType) { return close(); }
+  bool StartArray() { return open(true); }
+  bool EndArray(rapidjson::SizeType) { return close(); }
+
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (frames_.empty()) return true;
+    path_.resize(frames_.back().path_size);
+    if (!path_.empty()) append_capped(".");
+    append_capped({s, n});
+    return true;
+  }
+
+ private:
+  struct Frame {
+    bool array;
+    std::size_t index;      // next element index (arrays)
+    std::size_t path_size;  // length of this container's own path
+  };
+
+  bool recording() const { return frames_.size() <= b_->limits().max_json_depth; }
+
+  void append_capped(std::string_view piece) {
+    std::size_t cap = b_->limits().max_key_path_bytes;
+    if (path_.size() + piece.size() > cap) {
+      piece = piece.substr(0, cap > path_.size() ? cap - path_.size() : 0);
+      if (!path_reported_) {
+        path_reported_ = true;
+        b_->flag(kAnomalyLimitHit);
+        b_->diagnose("limit.key_path", "a JSON key path is longer than " + std::to_string(cap) +
+                                           " bytes; it was cut");
+      }
+    }
+    path_.append(piece);
+  }
+
+  // A value inside an array is named by its index: "items[3]".
+  void element_path() {
+    if (frames_.empty() || !frames_.back().array) return;
+    Frame& f = frames_.back();
+    path_.resize(f.path_size);
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, f.index++);
+    append_capped("[");
+    append_capped(std::string_view(digits, end - digits));
+    append_capped("]");
+  }
+
+  bool scalar(std::string_view value) {
+    element_path();
+    if (!recording()) return true;
+    Ref name = b_->copy(path_);
+    return b_->add(Source::kJson, name, b_->copy(value));
+  }
+
+  bool open(bool array) {
+    element_path();
+    if (frames_.size() == b_->limits().max_json_depth && !depth_reported_) {
+      depth_reported_ = true;
+      b_->flag(kAnomalyLimitHit);
+      b_->diagnose("limit.json_depth", "JSON nesting is deeper than " +
+                                           std::to_string(b_->limits().max_json_depth) +
+                                           " levels; deeper values were not analysed");
+    }
+    frames_.push_back(Frame{array, 0, path_.size()});
+    return true;
+  }
+
+  bool close() {
+    if (!frames_.empty()) frames_.pop_back();
+    if (!frames_.empty()) path_.resize(frames_.back().path_size);
+    return true;
+  }
+
+  InputBuilder* b_;
+  std::string path_;
+  std::vector<Frame> frames_;
+  bool depth_reported_ = false;
+  bool path_reported_ = false;
+};
+
+}  // namespace
+
+void parse_json_body(std::string_view body, InputBuilder* b) {
+  FlattenHandler handler(b);
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream ms(body.data(), body.size());
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
+                              rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseNanAndInfFlag;
+  rapidjson::ParseResult ok = reader.Parse<kFlags>(ms, handler);
+  if (!ok && ok.Code() != rapidjson::kParseErrorTermination) {
+    b->flag(kAnomalyBodyMismatch);
+    b->diagnose("malformed.json", std::string("the JSON body is malformed at byte ") +
+                                      std::to_string(ok.Offset()) + ": " +
+                                      rapidjson::GetParseError_En(ok.Code()) +
+                                      "; the whole body is analysed as one input");
+    // Nothing lost: what the parser could not read is still looked at.
+    b->add(Source::kBody, std::string_view(), body);
+  }
+}
+
+}  // namespace vigil::context
