@@ -16,6 +16,7 @@
 #ifndef VIGIL_ENGINE_HPP_
 #define VIGIL_ENGINE_HPP_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -116,6 +117,20 @@ struct Sink {
   }
 };
 
+// What a detection means to a SOC (SPEC.md "outcome").
+enum class Outcome : std::uint8_t {
+  kExploited,   // sink analysis fired and the operation ran (monitor mode)
+  kBlocked,     // the sink call or the request was stopped
+  kProbed,      // input analysis fired; no sink was affected (yet)
+  kSuspicious,  // weaker evidence: scanner fingerprint, protocol anomaly, budget overrun
+};
+std::string_view outcome_name(Outcome outcome) noexcept;
+
+// A rule's mode, set by policy.
+enum class Mode : std::uint8_t { kOff, kMonitor, kBlock };
+std::string_view mode_name(Mode mode) noexcept;
+bool parse_mode(std::string_view name, Mode* out) noexcept;
+
 // The decoded form of an input in which it was found in the operation.
 enum class Form : std::uint8_t {
   kRaw,           // as received
@@ -139,6 +154,7 @@ struct TokenNote {
 // One proof that an input changed the meaning of the operation.
 struct Detection {
   std::string rule;          // "sql-injection", "command-injection", ...
+  Mode mode = Mode::kMonitor;  // the policy's mode for the rule
   std::string cwe;           // "CWE-89"
   std::uint32_t input = 0;   // index into the inputs the check was given
   Form form = Form::kRaw;    // the input form that occurs in the operation
@@ -194,14 +210,47 @@ struct EngineOptions {
   std::size_t max_occurrences_per_input = 4096;
 };
 
-// The detection engine. Thread-safe: check_sink() may be called concurrently.
+class Policy;
+class RequestContext;
+struct RequestVerdict;
+
+// Counters of what the engine did, for the sensor-health view. Monotonic.
+struct EngineStats {
+  std::uint64_t requests = 0;         // analyze_request() calls
+  std::uint64_t sinks = 0;            // check_sink() calls
+  std::uint64_t findings = 0;         // input-analysis findings reported
+  std::uint64_t detections = 0;       // sink detections reported
+  std::uint64_t budget_overruns = 0;  // requests whose analysis hit the time budget
+  std::uint64_t fail_opens = 0;       // checks that failed open (limits, internal errors)
+};
+
+// The detection engine. Thread-safe: every method may be called concurrently, including
+// set_policy() while requests are being analysed (each call uses one policy snapshot).
 class Engine {
  public:
   explicit Engine(EngineOptions options = {}) noexcept;
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Replaces the policy atomically; null restores Policy::defaults().
+  void set_policy(std::shared_ptr<const Policy> policy) noexcept;
+  std::shared_ptr<const Policy> policy() const noexcept;
+
+  // Input analysis of one request under the current policy: IP lists, virtual patches, the
+  // input detectors (within the policy's time budget), scanner and protocol signals. Findings
+  // of rules in mode off, and excluded findings, are dropped. Never throws.
+  RequestVerdict analyze_request(const RequestContext& request,
+                                 const PreparedInputs& inputs) const noexcept;
+
+  EngineStats stats() const noexcept;
 
   // Sink analysis: does any input occur in the operation and change its meaning?
+  // Each detection's mode is the policy's mode for its rule (detections of rules in mode off,
+  // or excluded for the route/input/client in `request` when given, are dropped).
   // Never throws; on internal failure returns a clean verdict with failed_open set.
-  Verdict check_sink(const Sink& sink, const PreparedInputs& inputs) const noexcept;
+  Verdict check_sink(const Sink& sink, const PreparedInputs& inputs,
+                     const RequestContext* request = nullptr) const noexcept;
 
   // Convenience for one-off checks (prepares the inputs each call).
   Verdict check_sink(const Sink& sink, std::span<const Input> inputs) const noexcept;
@@ -209,7 +258,10 @@ class Engine {
   const EngineOptions& options() const noexcept { return options_; }
 
  private:
+  struct Counters;
   EngineOptions options_;
+  std::atomic<std::shared_ptr<const Policy>> policy_;
+  std::unique_ptr<Counters> counters_;
 };
 
 // A readable, multi-line account of a verdict: the operation with the input's span marked,

@@ -80,4 +80,45 @@ std::string parse_sink_case(const json& j, SinkCase* out) {
   return {};
 }
 
+std::string parse_request_case(const json& j, RequestCase* out) {
+  auto r = j.find("request");
+  if (r == j.end() || !r->is_object()) return "a request case needs a \"request\" object";
+  std::string error;
+  if (!get_string(*r, "method", &out->method, &error, false)) return error;
+  if (out->method.empty()) out->method = "GET";
+  if (!get_string(*r, "uri", &out->uri, &error, true)) return error;
+  if (!get_string(*r, "body", &out->body, &error, false)) return error;
+  if (!get_string(*r, "client_ip", &out->client_ip, &error, false)) return error;
+  out->header_storage.clear();
+  auto h = r->find("headers");
+  if (h != r->end() && !h->is_null()) {
+    if (h->is_object()) {
+      for (auto it = h->begin(); it != h->end(); ++it) {
+        if (it.value().is_string()) {
+          out->header_storage.emplace_back(it.key(), it.value().get<std::string>());
+        } else if (it.value().is_array()) {
+          for (const auto& v : it.value()) {
+            if (!v.is_string()) return "header values must be strings";
+            out->header_storage.emplace_back(it.key(), v.get<std::string>());
+          }
+        } else {
+          return "header \"" + it.key() + "\" must be a string";
+        }
+      }
+    } else if (h->is_array()) {
+      for (const auto& pair : *h) {
+        if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string())
+          return "headers as a list must hold [name, value] string pairs";
+        out->header_storage.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+      }
+    } else {
+      return "\"headers\" must be an object or a list";
+    }
+  }
+  out->headers.clear();
+  for (const auto& [name, value] : out->header_storage) out->headers.push_back(Header{name, value});
+  out->request = HttpRequest{out->method, out->uri, out->headers, out->body, out->client_ip};
+  return {};
+}
+
 }  // namespace vigil::cli

@@ -6,6 +6,7 @@
 
 #include "cli/case_json.hpp"
 #include "cli/commands.hpp"
+#include "vigil/analysis.hpp"
 
 namespace vigil::cli {
 namespace {
@@ -16,6 +17,35 @@ std::string json_string(std::string_view s) {
   return json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::string evaluate_request(const Engine& engine, const json& j, const std::string& id,
+                             bool explain) {
+  RequestCase c;
+  std::string error = parse_request_case(j, &c);
+  if (!error.empty()) return "{\"id\":" + id + ",\"error\":" + json_string(error) + "}";
+  RequestContext ctx;
+  ctx.parse(c.request);
+  PreparedInputs prepared(ctx.inputs());
+  RequestVerdict v = engine.analyze_request(ctx, prepared);
+  if (!v.attack()) return "{\"id\":" + id + ",\"verdict\":\"clean\"}";
+  // The strongest finding names the verdict: an attempt outranks a weak signal.
+  const Finding* f = &v.findings.front();
+  for (const Finding& g : v.findings)
+    if (g.outcome == Outcome::kProbed || g.outcome == Outcome::kBlocked) {
+      f = &g;
+      break;
+    }
+  std::string out = "{\"id\":" + id + ",\"verdict\":\"attack\",\"rule\":" + json_string(f->rule) +
+                    ",\"outcome\":" + json_string(outcome_name(f->outcome));
+  if (explain) {
+    out += ",\"reason\":" + json_string(f->reason) + ",\"evidence\":" + json_string(f->evidence);
+    if (f->input >= 0 && static_cast<std::size_t>(f->input) < ctx.inputs().size()) {
+      const Input& in = ctx.inputs()[f->input];
+      out += ",\"input\":" + json_string(std::string(source_name(in.source)) + ":" + std::string(in.name));
+    }
+  }
+  return out + "}";
+}
+
 std::string evaluate_line(const Engine& engine, const std::string& line, bool explain) {
   json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return R"({"id":null,"error":"malformed JSON line"})";
@@ -24,8 +54,7 @@ std::string evaluate_line(const Engine& engine, const std::string& line, bool ex
   try {
     auto type = j.find("type");
     std::string type_name = (type != j.end() && type->is_string()) ? type->get<std::string>() : "";
-    if (type_name == "request")
-      return "{\"id\":" + id + ",\"error\":\"request cases are not supported yet\"}";
+    if (type_name == "request") return evaluate_request(engine, j, id, explain);
     if (type_name != "sink")
       return "{\"id\":" + id + ",\"error\":\"\\\"type\\\" must be \\\"sink\\\" or \\\"request\\\"\"}";
     SinkCase c;

@@ -4,8 +4,11 @@
 #include "core/common/ascii.hpp"
 #include "core/detect/detector.hpp"
 #include "core/detect/occurrence.hpp"
+#include "core/engine/counters.hpp"
 #include "core/engine/prepared.hpp"
 #include "vigil/engine.hpp"
+#include "vigil/policy.hpp"
+#include "vigil/request.hpp"
 
 namespace vigil {
 namespace {
@@ -51,7 +54,26 @@ bool search_text(std::string_view text, std::uint32_t element, bool fold_case,
 
 }  // namespace
 
-Engine::Engine(EngineOptions options) noexcept : options_(options) {}
+Engine::Engine(EngineOptions options) noexcept
+    : options_(options), policy_(Policy::defaults()), counters_(std::make_unique<Counters>()) {}
+Engine::~Engine() = default;
+
+void Engine::set_policy(std::shared_ptr<const Policy> policy) noexcept {
+  policy_.store(policy ? std::move(policy) : Policy::defaults());
+}
+
+std::shared_ptr<const Policy> Engine::policy() const noexcept { return policy_.load(); }
+
+EngineStats Engine::stats() const noexcept {
+  EngineStats s;
+  s.requests = counters_->requests.load(std::memory_order_relaxed);
+  s.sinks = counters_->sinks.load(std::memory_order_relaxed);
+  s.findings = counters_->findings.load(std::memory_order_relaxed);
+  s.detections = counters_->detections.load(std::memory_order_relaxed);
+  s.budget_overruns = counters_->budget_overruns.load(std::memory_order_relaxed);
+  s.fail_opens = counters_->fail_opens.load(std::memory_order_relaxed);
+  return s;
+}
 
 Verdict Engine::check_sink(const Sink& sink, std::span<const Input> inputs) const noexcept {
   try {
@@ -60,11 +82,14 @@ Verdict Engine::check_sink(const Sink& sink, std::span<const Input> inputs) cons
   } catch (...) {
     Verdict v;
     v.failed_open = true;
+    Counters::add(counters_->fail_opens);
     return v;
   }
 }
 
-Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs) const noexcept {
+Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
+                           const RequestContext* request) const noexcept {
+  Counters::add(counters_->sinks);
   Verdict verdict;
   const PreparedInputs::Impl* prepared = inputs.impl();
   if (prepared == nullptr || prepared->entries.empty()) return verdict;
@@ -95,6 +120,7 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs) const
       search(sink.value, 0);
     }
     if (!complete) {
+      Counters::add(counters_->fail_opens);
       verdict.failed_open = true;
       verdict.note = "occurrence limit reached; some occurrences were not analysed";
     }
@@ -110,19 +136,30 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs) const
     std::vector<Detection> found;
     detector->fn(check, &found);
 
-    // One detection per input: the first the detector made for it.
+    // One detection per input: the first the detector made for it. The policy decides the
+    // mode; excluded inputs (declared false positives) are dropped.
+    std::shared_ptr<const Policy> policy = policy_.load();
     for (auto& d : found) {
       bool dup = std::any_of(verdict.detections.begin(), verdict.detections.end(),
                              [&](const Detection& e) { return e.input == d.input; });
       if (dup) continue;
       if (d.rule.empty()) d.rule = std::string(detector->rule);
       if (d.cwe.empty()) d.cwe = std::string(detector->cwe);
+      d.mode = policy->mode_for(d.rule);
+      if (d.mode == Mode::kOff) continue;
+      if (request != nullptr && d.input < inputs.inputs().size()) {
+        const Input& in = inputs.inputs()[d.input];
+        if (policy->excluded(d.rule, request->path(), in.source, in.name, request->client_ip()))
+          continue;
+      }
       verdict.detections.push_back(std::move(d));
     }
+    Counters::add(counters_->detections, verdict.detections.size());
   } catch (...) {
     verdict.detections.clear();
     verdict.failed_open = true;
     verdict.note = "internal error; the check failed open";
+    Counters::add(counters_->fail_opens);
   }
   return verdict;
 }

@@ -1,0 +1,151 @@
+#include <array>
+
+#include "core/common/ascii.hpp"
+#include "core/detect/input/input_detector.hpp"
+
+namespace vigil {
+namespace {
+
+struct ClassInfo {
+  std::string_view rule;
+  std::string_view cwe;
+};
+
+constexpr std::array<ClassInfo, kAttackClassCount> kClasses = {{
+    {"sql-injection", "CWE-89"},
+    {"command-injection", "CWE-78"},
+    {"path-traversal", "CWE-22"},
+    {"ssrf", "CWE-918"},
+    {"remote-file-inclusion", "CWE-98"},
+    {"xss", "CWE-79"},
+    {"xxe", "CWE-611"},
+    {"ssti", "CWE-1336"},
+    {"nosql-injection", "CWE-943"},
+    {"log4shell", "CWE-917"},
+    {"ldap-injection", "CWE-90"},
+    {"xpath-injection", "CWE-643"},
+    {"ssi-injection", "CWE-97"},
+    {"crlf-injection", "CWE-93"},
+    {"open-redirect", "CWE-601"},
+    {"scanner", "CWE-200"},
+    {"protocol-anomaly", "CWE-444"},
+}};
+
+}  // namespace
+
+std::string_view rule_name(AttackClass c) noexcept {
+  std::size_t i = static_cast<std::size_t>(c);
+  return i < kClasses.size() ? kClasses[i].rule : "unknown";
+}
+std::string_view class_cwe(AttackClass c) noexcept {
+  std::size_t i = static_cast<std::size_t>(c);
+  return i < kClasses.size() ? kClasses[i].cwe : "";
+}
+bool parse_rule_name(std::string_view rule, AttackClass* out) noexcept {
+  for (std::size_t i = 0; i < kClasses.size(); ++i) {
+    if (kClasses[i].rule == rule) {
+      *out = static_cast<AttackClass>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view outcome_name(Outcome o) noexcept {
+  switch (o) {
+    case Outcome::kExploited: return "exploited";
+    case Outcome::kBlocked: return "blocked";
+    case Outcome::kProbed: return "probed";
+    case Outcome::kSuspicious: return "suspicious";
+  }
+  return "unknown";
+}
+std::string_view mode_name(Mode m) noexcept {
+  switch (m) {
+    case Mode::kOff: return "off";
+    case Mode::kMonitor: return "monitor";
+    case Mode::kBlock: return "block";
+  }
+  return "unknown";
+}
+bool parse_mode(std::string_view name, Mode* out) noexcept {
+  if (name == "off") *out = Mode::kOff;
+  else if (name == "monitor") *out = Mode::kMonitor;
+  else if (name == "block") *out = Mode::kBlock;
+  else return false;
+  return true;
+}
+
+namespace detect::input {
+namespace {
+
+constexpr std::array<std::uint32_t, 256> make_feature_table() {
+  std::array<std::uint32_t, 256> t{};
+  auto set = [&](char c, std::uint32_t f) { t[static_cast<unsigned char>(c)] |= f; };
+  set('\'', kSQuote); set('"', kDQuote); set('`', kBacktick); set('<', kLt); set('>', kGt);
+  set('(', kParen); set(')', kParen); set('{', kBrace); set('}', kBrace);
+  set('[', kBracket); set(']', kBracket); set(';', kSemicolon); set('|', kPipe);
+  set('&', kAmp); set('$', kDollar); set('#', kHash); set('-', kDash); set('/', kSlash);
+  set('\\', kBackslash); set('%', kPercent); set('=', kEquals); set(':', kColon);
+  set('*', kStar); set('@', kAt); set('~', kTilde); set('\r', kCrLf); set('\n', kCrLf);
+  set(' ', kSpace); set('\t', kSpace); set('.', kDot); set(',', kComma); set('?', kQuestion);
+  set('!', kExclam); set('+', kPlus); set('^', kCaret);
+  for (int c = 0; c < 0x20; ++c)
+    if (c != '\r' && c != '\n' && c != '\t') t[c] |= kControl;
+  t[0x7F] |= kControl;
+  for (int c = 0x80; c < 0x100; ++c) t[c] |= kHigh;
+  return t;
+}
+constexpr std::array<std::uint32_t, 256> kFeatureTable = make_feature_table();
+
+constexpr std::uint32_t kQuotes = kSQuote | kDQuote | kBacktick;
+
+// The order is the order of precedence when several classes fire on one input: the more
+// specific evidence first (a JNDI lookup is also "a URL with a dollar sign").
+constexpr std::array<InputDetectorInfo, 15> kInputDetectors = {{
+    {AttackClass::kLog4shell, 1, kDollar, 6, &detect_log4shell},
+    {AttackClass::kXxe, 1, kLt | kAmp | kPercent, 5, &detect_xxe},
+    {AttackClass::kSsi, 1, kLt, 6, &detect_ssi},
+    {AttackClass::kSqli, 1, kQuotes | kParen | kSemicolon | kHash | kDash | kSlash | kEquals |
+                                kSpace | kStar | kPipe | kAmp | kLt | kGt | kBackslash,
+     2, &detect_sqli},
+    {AttackClass::kXss, 1, kLt | kGt | kColon | kQuotes | kParen | kEquals | kBrace, 3, &detect_xss},
+    {AttackClass::kCmdi, 1, kSemicolon | kPipe | kAmp | kDollar | kBacktick | kCrLf | kLt | kGt |
+                                kParen | kBrace,
+     2, &detect_cmdi},
+    {AttackClass::kPathTraversal, 1, kDot | kSlash | kBackslash | kControl | kPercent, 3,
+     &detect_path_traversal},
+    {AttackClass::kSsti, 1, kBrace | kDollar | kLt | kHash, 4, &detect_ssti},
+    {AttackClass::kNosqli, 1, kDollar | kBracket | kBrace | kQuotes | kAmp | kPipe | kSemicolon, 3,
+     &detect_nosqli},
+    {AttackClass::kLdapi, 1, kStar | kParen | kPipe | kAmp | kBackslash, 2, &detect_ldapi},
+    {AttackClass::kXpathi, 1, kQuotes | kParen | kSlash, 4, &detect_xpathi},
+    {AttackClass::kCrlf, 1, kCrLf | kPercent | kBackslash, 2, &detect_crlf},
+    {AttackClass::kRfi, 1, kColon | kSlash, 8, &detect_rfi},
+    {AttackClass::kSsrf, 1, kColon | kSlash | kAt | kDot, 4, &detect_ssrf},
+    {AttackClass::kOpenRedirect, 1, kSlash | kBackslash | kColon, 4, &detect_open_redirect},
+}};
+
+}  // namespace
+
+std::uint32_t features_of(std::string_view value) noexcept {
+  // Four independent accumulators let the CPU overlap the table loads.
+  std::uint32_t a = 0, b = 0, c = 0, d = 0;
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(value.data());
+  std::size_t n = value.size(), i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a |= kFeatureTable[p[i]];
+    b |= kFeatureTable[p[i + 1]];
+    c |= kFeatureTable[p[i + 2]];
+    d |= kFeatureTable[p[i + 3]];
+  }
+  for (; i < n; ++i) a |= kFeatureTable[p[i]];
+  return a | b | c | d;
+}
+
+std::span<const InputDetectorInfo> input_detectors() noexcept { return kInputDetectors; }
+
+std::string evidence(std::string_view s) { return common::truncate_utf8(s, 120); }
+
+}  // namespace detect::input
+}  // namespace vigil

@@ -1,0 +1,100 @@
+// Request-level signals: scanner and attack-tool fingerprints, probes for files that should
+// never be served, and malformed protocol use. These are `suspicious`: context for an
+// incident, not alerts on their own.
+#include "core/common/ascii.hpp"
+#include "core/detect/input/input_detector.hpp"
+#include "vigil/request.hpp"
+
+namespace vigil::detect::input {
+namespace {
+
+bool icontains(std::string_view hay, std::string_view needle) {
+  if (needle.size() > hay.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
+    if (common::iequals(hay.substr(i, needle.size()), needle)) return true;
+  return false;
+}
+
+// Attack tools that announce themselves in User-Agent (most do by default).
+constexpr std::string_view kToolAgents[] = {
+    "sqlmap",   "nikto",     "nmap",     "masscan",   "zgrab",      "wpscan",    "dirbuster",
+    "gobuster", "feroxbuster", "ffuf",   "nuclei",    "acunetix",   "nessus",    "openvas",
+    "w3af",     "wapiti",    "arachni",  "skipfish",  "havij",      "commix",    "netsparker",
+    "appscan",  "jaeles",    "whatweb",  "xsstrike",  "dalfox",     "fimap",     "burpcollaborator",
+    "zmeu",     "morfeus",   "jorgee",   "hydra",     "metasploit", "paros",     "webinspect",
+    "qualys",   "nessus",    "vega/",    "grabber",   "sqlninja",   "bsqlbf",    "pangolin",
+    "nsauditor", "brutus",   "wfuzz",    "dotdotpwn", "joomscan",   "droopescan", "censysinspect"};
+
+// Paths that a well-kept application never serves and scanners always ask for.
+constexpr std::string_view kProbePaths[] = {
+    "/.git/",       "/.git",          "/.env",          "/.svn/",        "/.hg/",
+    "/.ds_store",   "/.aws/",         "/.ssh/",         "/.htpasswd",    "/.htaccess",
+    "/web-inf/",    "/meta-inf/",     "/server-status", "/server-info",  "/phpinfo.php",
+    "/wp-config.php", "/config.php.bak", "/.bash_history", "/id_rsa",     "/etc/passwd",
+    "/actuator/env", "/actuator/heapdump", "/.dockerenv", "/docker-compose.yml", "/.npmrc",
+    "/.vscode/",    "/.idea/",        "/backup.sql",    "/dump.sql",     "/database.sql",
+    "/.well-known/security.txt.bak", "/cgi-bin/", "/phpmyadmin", "/adminer.php", "/boot.ini",
+    "/win.ini",     "/.travis.yml",   "/composer.lock", "/debug/pprof"};
+
+constexpr std::string_view kBackupSuffixes[] = {".bak", ".old", ".orig", ".swp", ".save",
+                                                ".backup", "~", ".tmp", ".sql", ".tar.gz",
+                                                ".zip", ".inc", ".cfg"};
+
+}  // namespace
+
+bool detect_scanner(const RequestSignals& r, Hit* hit) {
+  for (std::string_view tool : kToolAgents) {
+    if (icontains(r.user_agent, tool)) {
+      hit->reason = "the User-Agent names the attack tool \"" + std::string(tool) + "\"";
+      hit->evidence = evidence(r.user_agent);
+      hit->suspicious = true;
+      return true;
+    }
+  }
+  for (std::string_view p : kProbePaths) {
+    if (icontains(r.path, p)) {
+      hit->reason = "a probe for " + std::string(p) +
+                    ", a file or endpoint that scanners look for and applications never serve";
+      hit->evidence = evidence(r.path);
+      hit->suspicious = true;
+      return true;
+    }
+  }
+  std::string_view last = r.path.substr(r.path.rfind('/') == std::string_view::npos ? 0 : r.path.rfind('/'));
+  for (std::string_view s : kBackupSuffixes) {
+    if (last.size() > s.size() + 1 && common::iequals(last.substr(last.size() - s.size()), s)) {
+      hit->reason = "a request for a backup or temporary copy (" + std::string(s) +
+                    "), a classic information-disclosure probe";
+      hit->evidence = evidence(r.path);
+      hit->suspicious = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool detect_protocol_anomaly(const RequestSignals& r, Hit* hit) {
+  static constexpr struct {
+    std::uint32_t bit;
+    std::string_view what;
+  } kAnomalies[] = {
+      {kAnomalyDuplicateLength, "conflicting message lengths (request smuggling shape)"},
+      {kAnomalyBadMethod, "a method that is not an HTTP token"},
+      {kAnomalyBadUri, "a request target with control characters or an invalid form"},
+      {kAnomalyNulByte, "a NUL byte in the request"},
+      {kAnomalyBadHeader, "an invalid header name or a line break inside a header value"},
+      {kAnomalyOverlongUtf8, "overlong UTF-8 (an encoding evasion)"},
+      {kAnomalyBadPercent, "invalid percent-encoding"},
+  };
+  for (const auto& a : kAnomalies) {
+    if (r.anomalies & a.bit) {
+      hit->reason = "malformed HTTP: " + std::string(a.what);
+      hit->evidence = evidence(r.path);
+      hit->suspicious = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace vigil::detect::input

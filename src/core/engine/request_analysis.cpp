@@ -1,0 +1,159 @@
+// Engine::analyze_request: input analysis of one request under one policy snapshot.
+#include <chrono>
+
+#include "core/detect/input/input_detector.hpp"
+#include "core/engine/counters.hpp"
+#include "core/engine/prepared.hpp"
+#include "vigil/analysis.hpp"
+#include "vigil/policy.hpp"
+#include "vigil/request.hpp"
+
+namespace vigil {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace in = detect::input;
+
+// The clock is read every this many detector calls: an amortised deadline.
+constexpr unsigned kClockStride = 16;
+
+Finding make_finding(AttackClass cls, const in::Hit& hit, std::int32_t input, Form form, Mode mode) {
+  Finding f;
+  f.rule = std::string(rule_name(cls));
+  f.cwe = std::string(class_cwe(cls));
+  f.outcome = hit.suspicious ? Outcome::kSuspicious : Outcome::kProbed;
+  f.mode = mode;
+  f.input = input;
+  f.form = form;
+  f.reason = hit.reason;
+  f.evidence = hit.evidence;
+  return f;
+}
+
+// Names of these sources are chosen by the client and reach code (keys, field names).
+bool name_is_input(Source s) {
+  return s == Source::kQuery || s == Source::kBody || s == Source::kJson || s == Source::kCookie ||
+         s == Source::kMultipart;
+}
+
+}  // namespace
+
+RequestVerdict Engine::analyze_request(const RequestContext& request,
+                                       const PreparedInputs& prepared) const noexcept {
+  Counters::add(counters_->requests);
+  RequestVerdict verdict;
+  try {
+    std::shared_ptr<const Policy> policy = policy_.load();
+    const Clock::time_point start = Clock::now();
+    const Clock::time_point deadline = start + policy->budget();
+    std::string_view route = request.path();
+    std::string_view client = request.client_ip();
+    auto inputs = request.inputs();
+
+    // Policy first: an allowed address is trusted, a denied one is stopped.
+    switch (policy->ip_decision(client, PolicyClock::now())) {
+      case Policy::IpDecision::kAllow:
+        return verdict;
+      case Policy::IpDecision::kDeny: {
+        Finding f;
+        f.rule = "ip-denylist";
+        f.outcome = Outcome::kBlocked;
+        f.mode = Mode::kBlock;
+        f.reason = "the client address " + std::string(client) + " is on the IP deny list";
+        f.evidence = std::string(client);
+        verdict.findings.push_back(std::move(f));
+        break;
+      }
+      case Policy::IpDecision::kNone:
+        break;
+    }
+    policy->match_virtual_patches(request, &verdict.findings);
+
+    auto keep = [&](AttackClass cls, std::int32_t input, Mode* mode) {
+      *mode = policy->mode_for(rule_name(cls));
+      bool weak = cls == AttackClass::kScanner || cls == AttackClass::kProtocol;
+      if (weak && *mode == Mode::kBlock && !policy->explicit_mode(rule_name(cls), mode))
+        *mode = Mode::kMonitor;
+      if (*mode == Mode::kOff) return false;
+      Source source = input >= 0 ? inputs[input].source : Source::kOther;
+      std::string_view name = input >= 0 ? inputs[input].name : std::string_view();
+      return !policy->excluded(rule_name(cls), route, source, name, client);
+    };
+
+    // Input detectors over every decoded form of every input (and the names clients choose).
+    const PreparedInputs::Impl* impl = prepared.impl();
+    std::vector<bool> convicted(inputs.size(), false);
+    unsigned calls = 0;
+    bool over_budget = false;
+    auto run = [&](std::string_view value, Form form, std::uint32_t index, bool is_name) {
+      if (convicted[index] || value.empty()) return;
+      in::Candidate c{value, in::features_of(value), form, index, inputs[index].source,
+                      inputs[index].name};
+      if (is_name) c.name = std::string_view();
+      for (const in::InputDetectorInfo& d : in::input_detectors()) {
+        if ((d.prefilter && !(c.features & d.prefilter)) || value.size() < d.min_length) continue;
+        if (++calls % kClockStride == 0 && Clock::now() > deadline) {
+          over_budget = true;
+          return;
+        }
+        in::Hit hit;
+        if (!d.fn(c, &hit)) continue;
+        Mode mode;
+        if (!keep(d.cls, static_cast<std::int32_t>(index), &mode)) continue;
+        verdict.findings.push_back(make_finding(d.cls, hit, static_cast<std::int32_t>(index), form, mode));
+        convicted[index] = true;
+        return;
+      }
+    };
+    if (impl != nullptr) {
+      for (const auto& entry : impl->entries) {
+        if (over_budget) break;
+        if (entry.form == Form::kQuoteDoubled || entry.input >= inputs.size()) continue;
+        run(entry.text, entry.form, entry.input, false);
+      }
+    }
+    for (std::uint32_t i = 0; i < inputs.size() && !over_budget; ++i) {
+      if (name_is_input(inputs[i].source) && inputs[i].name.size() >= 3)
+        run(inputs[i].name, Form::kRaw, i, true);
+    }
+
+    // Request-level signals.
+    in::RequestSignals signals{request.method(), request.path(), request.user_agent(),
+                               request.anomalies()};
+    in::Hit hit;
+    Mode mode;
+    if (in::detect_scanner(signals, &hit) && keep(AttackClass::kScanner, -1, &mode))
+      verdict.findings.push_back(make_finding(AttackClass::kScanner, hit, -1, Form::kRaw, mode));
+    hit = in::Hit{};
+    if (in::detect_protocol_anomaly(signals, &hit) && keep(AttackClass::kProtocol, -1, &mode))
+      verdict.findings.push_back(make_finding(AttackClass::kProtocol, hit, -1, Form::kRaw, mode));
+
+    if (over_budget) {
+      verdict.budget_exceeded = true;
+      Counters::add(counters_->budget_overruns);
+      Finding f;
+      f.rule = "analysis-budget";
+      f.outcome = Outcome::kSuspicious;
+      f.mode = Mode::kMonitor;
+      f.reason = "input analysis stopped at the " +
+                 std::to_string(policy->budget().count()) +
+                 " us budget; the request proceeded unchecked past that point (fail open)";
+      verdict.findings.push_back(std::move(f));
+    }
+    for (std::size_t i = 0; i < verdict.findings.size(); ++i) {
+      if (verdict.findings[i].mode == Mode::kBlock) {
+        verdict.block = true;
+        verdict.blocking_finding = static_cast<std::int32_t>(i);
+        break;
+      }
+    }
+    Counters::add(counters_->findings, verdict.findings.size());
+  } catch (...) {
+    verdict = RequestVerdict{};
+    verdict.failed_open = true;
+    Counters::add(counters_->fail_opens);
+  }
+  return verdict;
+}
+
+}  // namespace vigil
