@@ -1,0 +1,105 @@
+// Header injection detector, through the public engine API (occurrence search included).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "vigil/engine.hpp"
+
+namespace vigil {
+namespace {
+
+Verdict check(std::string_view value, std::vector<std::string_view> values) {
+  std::vector<Input> inputs;
+  for (std::string_view v : values) inputs.push_back(Input{Source::kQuery, "name", v});
+  Engine engine;
+  return engine.check_sink(Sink::of(SinkType::kHeader, value), inputs);
+}
+
+bool attack(std::string_view value, std::string_view input) {
+  return check(value, {input}).attack();
+}
+
+TEST(HeaderDetector, CrlfAddsAHeaderLine) {
+  Verdict v = check("Location: /welcome?name=x\r\nSet-Cookie: admin=1\r\n",
+                    {"x\r\nSet-Cookie: admin=1"});
+  ASSERT_TRUE(v.attack());
+  const Detection& d = v.detections[0];
+  EXPECT_EQ(d.rule, "header-injection");
+  EXPECT_EQ(d.cwe, "CWE-113");
+  EXPECT_EQ(d.reason,
+            "input inserted a CRLF line break into the Location header and added the header "
+            "line Set-Cookie");
+  ASSERT_EQ(d.tokens.size(), 2u);
+  EXPECT_EQ(d.tokens[0].kind, "line-break");
+  EXPECT_EQ(d.tokens[0].begin, 25u);
+  EXPECT_EQ(d.tokens[1].kind, "header-field");
+  EXPECT_EQ(d.tokens[1].text, "Set-Cookie: admin=1");
+}
+
+TEST(HeaderDetector, ResponseSplitting) {
+  Verdict v = check("X-Request-Id: 1\r\n\r\n<script>alert(1)</script>\r\n",
+                    {"1\r\n\r\n<script>alert(1)</script>"});
+  ASSERT_TRUE(v.attack());
+  EXPECT_EQ(v.detections[0].reason,
+            "input inserted 2 line breaks (2 CRLF) into the X-Request-Id header and ended the "
+            "header block early, so the 27 bytes after it become the response body (response "
+            "splitting)");
+  // An input ending in CRLF followed by the application's own terminator: an empty line.
+  EXPECT_TRUE(attack("X-Request-Id: abc\r\n\r\n", "abc\r\n"));
+}
+
+TEST(HeaderDetector, BareLineBreaksAndFolding) {
+  Verdict v = check("Set-Cookie: lang=en\n; Path=/\r\n", {"en\n"});
+  ASSERT_TRUE(v.attack());
+  EXPECT_EQ(v.detections[0].reason,
+            "input inserted a bare LF into the Set-Cookie header and started a line that is not "
+            "a header field (\"; Path=/\"); a strict HTTP parser rejects the header block");
+  EXPECT_TRUE(attack("Location: /welcome?name=<id\r\r\n", "<id\r"));
+  EXPECT_TRUE(attack("X-Request-Id: a\r\n b\r\n", "a\r\n b"));
+  EXPECT_TRUE(attack("X-Request-Id: a\rX-Other: 1\r\n", "a\rX-Other: 1"));
+}
+
+TEST(HeaderDetector, EncodedLineBreaksWrittenAsIsAreClean) {
+  EXPECT_FALSE(attack("Location: /welcome?name=x%0d%0aSet-Cookie:a=1\r\n",
+                      "x%0d%0aSet-Cookie:a=1"));
+  EXPECT_FALSE(attack("X-Request-Id: \\r\\nX: 1\r\n", "\\r\\nX: 1"));
+  // The application decoded it: the engine's url-decoded form is found.
+  Verdict v = check("Location: /welcome?name=x\r\nSet-Cookie: a=1\r\n",
+                    {"x%0d%0aSet-Cookie:%20a=1"});
+  ASSERT_TRUE(v.attack());
+  EXPECT_EQ(v.detections[0].form, Form::kUrlDecoded);
+}
+
+TEST(HeaderDetector, OtherBytesWithoutALineBreakAreClean) {
+  EXPECT_FALSE(attack("X-Request-Id: a\x01\x7f\tb:c;d\r\n", "a\x01\x7f\tb:c;d"));
+  EXPECT_FALSE(attack("Set-Cookie: lang=' OR 1=1--; Path=/\r\n", "' OR 1=1--"));
+  EXPECT_FALSE(attack("Location: /welcome?name=\xE2\x80\xA8\xC4\x8A\r\n",
+                      "\xE2\x80\xA8\xC4\x8A"));
+}
+
+TEST(HeaderDetector, TheApplicationsOwnTerminatorIsNotTheInputs) {
+  // The application trimmed the input before writing it; the raw form still matches.
+  EXPECT_FALSE(attack("X-Request-Id: abc\r\n", "abc\r\n"));
+  EXPECT_FALSE(attack("Location: /x\r\nX-Request-Id: 7\r\n", "/x\r\n"));
+  // An unrelated input whose CR lines up with the application's CRLF.
+  EXPECT_FALSE(attack("X-Request-Id: abc\r\n", "abc\r"));
+  // An input of just the terminator.
+  EXPECT_FALSE(attack("X-Request-Id: abc\r\n", "\r\n"));
+}
+
+TEST(HeaderDetector, ManyOccurrencesAreLinear) {
+  std::string value = "X-Request-Id: ";
+  for (int i = 0; i < 100000; ++i) value += "ab\r\nX: ";
+  value += "\r\n";
+  auto start = std::chrono::steady_clock::now();
+  Verdict v = check(value, {"ab", "b\r", "ab\r\nX: ab\r\nX: ab"});
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - start).count();
+  EXPECT_TRUE(v.attack());
+  EXPECT_LT(ms, 500);
+}
+
+}  // namespace
+}  // namespace vigil
