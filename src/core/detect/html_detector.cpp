@@ -1,8 +1,937 @@
+// Reflected XSS: does an input change the element/attribute skeleton of the HTML a page
+// writes, or the script it runs?
+//
+// For each place an input occurs, the page is compared with the page the application would
+// have written had the input been plain data there. That reference is not built as a string:
+// a second tokenizer is restored to the state the real one had where the input begins, fed one
+// neutral character in place of the whole input, and continued on the real bytes after it. The
+// two token streams are identical before the input and become identical again at the first
+// place both tokenizers are between tokens in the same state (the "sync" point); only the
+// tokens in between, and the tree construction effects they leave behind (a stack of open
+// elements that differs until the two converge), can differ. An input that stays data leaves
+// the tokenizer in the state it found it (the common case, decided without a reference run).
+//
+// The input is convicted when, compared with that reference, the page gains an element, an
+// attribute (event handlers included) or a javascript:/vbscript:/data:text/html URL in a URL
+// attribute, or when a <script> block it sits in ends elsewhere or no longer keeps the input
+// inside one JavaScript literal. What a parser drops (a <td> in a paragraph, an end tag with
+// nothing to close, a tag cut off by the end of the page) or what only hides markup (comments)
+// does not count: the page's skeleton is unchanged.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/common/ascii.hpp"
 #include "core/detect/detector.hpp"
+#include "core/tokenize/html/html_tokenizer.hpp"
+#include "core/tokenize/html/html_tree.hpp"
+#include "core/tokenize/html/js_tokenizer.hpp"
 
 namespace vigil::detect {
+namespace {
 
-// Placeholder until the html detector lands: convicts nothing.
-void detect_html(const SinkCheck& check, std::vector<Detection>* out) {}
+namespace html = tokenize::html;
+namespace js = tokenize::js;
+
+using html::State;
+
+// How far past an occurrence the reference tokenizer may read looking for the sync point, and
+// the budget for all occurrences of one check (beyond it each gets kMinDesync).
+constexpr std::uint32_t kMaxDesync = 256 * 1024;
+constexpr std::uint32_t kMinDesync = 4096;
+// Tokens both tree builders may read after the sync point to converge.
+constexpr std::uint32_t kMaxContinuation = 4096;
+// Elements + attributes compared per side.
+constexpr std::size_t kMaxItems = 512;
+
+struct Probe {
+  std::uint32_t pos = 0;
+  html::Tokenizer::Snapshot snap;
+  std::uint32_t attr_base = 0;  // where the pending tag's attributes start in raw.attributes
+};
+
+// One element or attribute of a skeleton.
+struct Item {
+  bool is_attr = false;
+  bool implied = false;
+  html::Namespace ns = html::Namespace::kHtml;
+  std::string_view element;
+  std::string_view attr;
+  const html::TokenList* list = nullptr;
+  std::uint32_t token = 0;
+  std::uint32_t attr_index = 0;  // into list->attributes
+  bool matched = false;
+};
+
+struct Scratch {
+  html::TokenList raw;
+  html::TokenList ref;
+  std::vector<Probe> probes;
+  std::vector<html::Creation> discard;
+  std::vector<html::Creation> raw_created;
+  std::vector<html::Creation> ref_created;
+  std::vector<Item> raw_items;
+  std::vector<Item> ref_items;
+  std::vector<js::Token> js;
+  std::uint32_t js_begin = UINT32_MAX;  // the script content js holds the tokens of
+  std::uint32_t js_end = 0;
+  const char* js_text = nullptr;
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+enum class Where { kText, kRcdata, kRawtext, kScript, kAttrValue, kTag, kComment };
+
+struct Context {
+  Where where = Where::kText;
+  html::RawKind raw = html::RawKind::kNone;
+  std::string_view tag;          // kAttrValue / kTag: the tag being written
+  std::string_view attr;         // kAttrValue: the attribute
+  std::uint32_t attr_index = 0;  // kAttrValue: index in raw.attributes
+  State state = State::kData;
+};
+
+// What the input did, for the reason and the token notes.
+struct Findings {
+  std::vector<std::string> effects;
+  std::vector<TokenNote> notes;
+  bool closed = false;        // left its context (value, element, literal)
+  std::string closed_phrase;  // "closed the double-quoted value of attribute `value` on <input>"
+};
+
+// The states a content run rests in between tokens.
+bool is_base_content(State s) {
+  return s == State::kData || s == State::kRcdata || s == State::kRawtext ||
+         s == State::kScriptData || s == State::kPlaintext;
+}
+
+bool is_comment_state(State s) {
+  return s == State::kBogusComment || s == State::kMarkupDeclarationOpen ||
+         (s >= State::kCommentStart && s <= State::kCommentEndBang) || s == State::kDoctype;
+}
+
+Context context_of(std::string_view text, const html::TokenList& raw, const Probe& p) {
+  Context c;
+  const auto& s = p.snap;
+  c.state = s.state;
+  c.raw = s.raw;
+  if (html::is_content_state(s.state)) {
+    switch (s.raw) {
+      case html::RawKind::kNone: c.where = Where::kText; break;
+      case html::RawKind::kTitle:
+      case html::RawKind::kTextarea: c.where = Where::kRcdata; break;
+      case html::RawKind::kScript: c.where = Where::kScript; break;
+      default: c.where = Where::kRawtext; break;
+    }
+    return c;
+  }
+  if (is_comment_state(s.state)) {
+    c.where = Where::kComment;
+    return c;
+  }
+  c.tag = text.substr(s.name.begin, s.name.size());
+  const bool value = s.state == State::kBeforeAttrValue || s.state == State::kAttrValueDouble ||
+                     s.state == State::kAttrValueSingle || s.state == State::kAttrValueUnquoted;
+  if (value && s.attr_count > 0) {
+    c.where = Where::kAttrValue;
+    c.attr_index = p.attr_base + s.attr_count - 1;
+    if (c.attr_index < raw.attributes.size()) {
+      const html::Attribute& a = raw.attributes[c.attr_index];
+      c.attr = text.substr(a.name.begin, a.name.size());
+    }
+    return c;
+  }
+  c.where = Where::kTag;
+  return c;
+}
+
+std::string quote_phrase(html::Quote q) {
+  switch (q) {
+    case html::Quote::kDouble: return "double-quoted ";
+    case html::Quote::kSingle: return "single-quoted ";
+    case html::Quote::kUnquoted: return "unquoted ";
+    default: return "";
+  }
+}
+
+// Lower-cased, at most 64 bytes, control characters shown as \xNN: safe inside a sentence.
+std::string lower(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string r;
+  for (char ch : s.substr(0, 64)) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u < 0x20 || u == 0x7F) {
+      r += "\\x";
+      r += kHex[u >> 4];
+      r += kHex[u & 15];
+    } else {
+      r += common::to_lower(ch);
+    }
+  }
+  return r;
+}
+
+std::string printable(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string r;
+  for (char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u < 0x20 || u == 0x7F) {
+      r += "\\x";
+      r += kHex[u >> 4];
+      r += kHex[u & 15];
+    } else {
+      r += ch;
+    }
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// URL attributes
+
+bool is_url_attribute(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "action", "archive", "background", "cite", "classid", "codebase", "content", "data",
+      "dynsrc", "folder", "formaction", "from", "href", "icon", "itemtype", "longdesc",
+      "lowsrc", "manifest", "ping", "poster", "profile", "src", "srcset", "to", "usemap",
+      "values", "xlink:href", "xml:base", "by", "datasrc", "imagesrcset"};
+  for (std::string_view n : kNames)
+    if (common::iequals(n, name)) return true;
+  return false;
+}
+
+// The scheme-relevant start of a URL as a browser reads it: character references resolved,
+// leading C0 controls and spaces stripped, tabs and newlines removed, ASCII lower-cased.
+// Returns "javascript", "vbscript", "data:text/html"... when it is a script URL, else empty.
+std::string_view script_url_scheme(std::string_view v) {
+  char buf[24];
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < v.size() && n < sizeof(buf);) {
+    std::uint32_t cp = static_cast<unsigned char>(v[i]);
+    std::size_t len = 1;
+    if (v[i] == '&') {
+      std::uint32_t ref = 0;
+      std::size_t r = html::char_ref_length(v, i, &ref);
+      // In attribute values a reference without ';' followed by '=' or an alphanumeric is text.
+      const bool legacy_in_attr = r > 0 && v[i + r - 1] != ';' && i + r < v.size() &&
+                                  (common::is_alnum(v[i + r]) || v[i + r] == '=');
+      if (r > 0 && !legacy_in_attr) {
+        cp = ref == 0 ? 0xFFFD : ref;
+        len = r;
+      }
+    }
+    i += len;
+    if (cp == '\t' || cp == '\n' || cp == '\r') continue;
+    if (n == 0 && cp <= 0x20) continue;
+    if (cp >= 0x80) break;
+    buf[n++] = common::to_lower(static_cast<char>(cp));
+  }
+  std::string_view s(buf, n);
+  if (common::istarts_with(s, "javascript:")) return "javascript:";
+  if (common::istarts_with(s, "vbscript:")) return "vbscript:";
+  if (common::istarts_with(s, "livescript:")) return "livescript:";
+  if (common::istarts_with(s, "data:text/html")) return "data:text/html";
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Skeleton items
+
+void collect_items(std::string_view text, const html::TokenList& list,
+                   const std::vector<html::Creation>& created, std::size_t from,
+                   std::size_t to, std::vector<Item>* out) {
+  for (std::size_t k = from; k < to && out->size() < kMaxItems; ++k) {
+    const html::Creation& c = created[k];
+    const html::Token& t = list.tokens[c.token];
+    if (c.kind != html::Creation::Kind::kMerged) {
+      Item e;
+      e.implied = c.kind == html::Creation::Kind::kImplied;
+      e.ns = c.ns;
+      e.element = c.name;
+      e.list = &list;
+      e.token = c.token;
+      out->push_back(e);
+    }
+    if (c.kind == html::Creation::Kind::kImplied) continue;
+    for (std::uint32_t i = 0; i < t.attr_count && out->size() < kMaxItems; ++i) {
+      if (i < 64 && (c.skip >> i) & 1) continue;
+      const html::Attribute& a = list.attributes[t.attr_begin + i];
+      if (a.duplicate) continue;
+      Item at;
+      at.is_attr = true;
+      at.ns = c.ns;
+      at.element = c.name;
+      at.attr = a.opaque ? std::string_view("\x01") : text.substr(a.name.begin, a.name.size());
+      at.list = &list;
+      at.token = c.token;
+      at.attr_index = t.attr_begin + i;
+      out->push_back(at);
+    }
+  }
+}
+
+bool same_key(const Item& a, const Item& b) {
+  if (a.is_attr != b.is_attr || a.ns != b.ns) return false;
+  if (a.element == "\x01" || b.element == "\x01") return false;
+  if (!common::iequals(a.element, b.element)) return false;
+  if (!a.is_attr) return true;
+  if (a.attr == "\x01" || b.attr == "\x01") return false;
+  return common::iequals(a.attr, b.attr);
+}
+
+// Marks every raw item that has a counterpart in the reference; what stays unmatched is new.
+void match_items(std::vector<Item>* raw, std::vector<Item>* ref) {
+  for (Item& r : *raw) {
+    for (Item& f : *ref) {
+      if (!f.matched && same_key(r, f)) {
+        f.matched = true;
+        r.matched = true;
+        break;
+      }
+    }
+  }
+}
+
+std::string element_label(const Item& e) {
+  std::string s = "<" + lower(e.element) + ">";
+  if (e.ns == html::Namespace::kSvg && !common::iequals(e.element, "svg")) s += " (SVG)";
+  if (e.ns == html::Namespace::kMathMl && !common::iequals(e.element, "math")) s += " (MathML)";
+  return s;
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string s;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) s += (i + 1 == parts.size()) ? " and " : ", ";
+    s += parts[i];
+  }
+  return s;
+}
+
+bool is_handler(std::string_view attr) {
+  return attr.size() > 2 && common::istarts_with(attr, "on");
+}
+
+// Turns unmatched raw items (and script URLs) into effects and notes.
+void report_items(std::string_view text, const std::vector<Item>& raw, std::uint32_t b,
+                  std::uint32_t e, Findings* f) {
+  // New elements, each with the event handlers it carries.
+  struct NewElement {
+    std::string label;
+    std::vector<std::string> handlers;
+  };
+  std::vector<NewElement> elements;
+  std::vector<std::pair<std::string, std::vector<std::string>>> added;  // element -> attrs
+  std::vector<std::string> urls;
+  std::size_t new_elements = 0;
+  auto element_slot = [&](const Item& el) -> NewElement* {
+    std::string label = element_label(el);
+    for (NewElement& n : elements)
+      if (n.label == label) return &n;
+    if (elements.size() >= 4) return nullptr;
+    elements.push_back({label, {}});
+    return &elements.back();
+  };
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const Item& it = raw[i];
+    const html::Token& t = it.list->tokens[it.token];
+    if (!it.is_attr) {
+      if (it.matched) continue;
+      ++new_elements;
+      element_slot(it);
+      if (f->notes.size() < 8)
+        f->notes.push_back(note_token(it.implied ? "implied element" : "element",
+                                      text.substr(t.begin, t.end - t.begin), t.begin, t.end));
+      continue;
+    }
+    const html::Attribute& a = it.list->attributes[it.attr_index];
+    const std::uint32_t vend = a.value.end > a.value.begin ? a.value.end : a.name.end;
+    // A script URL counts when the attribute is new or the input wrote into its value.
+    const bool touches = a.quote != html::Quote::kNone && a.value.begin <= e && vend >= b &&
+                         a.value.end > a.value.begin;
+    if (is_url_attribute(it.attr) && a.quote != html::Quote::kNone && (!it.matched || touches)) {
+      std::string_view scheme =
+          script_url_scheme(text.substr(a.value.begin, a.value.end - a.value.begin));
+      if (!scheme.empty()) {
+        urls.push_back("set `" + lower(it.attr) + "` of <" + lower(it.element) + "> to a " +
+                       std::string(scheme) + " URL");
+        if (f->notes.size() < 8)
+          f->notes.push_back(note_token("url", text.substr(a.name.begin, vend - a.name.begin),
+                                        a.name.begin, vend));
+      }
+    }
+    if (it.matched) continue;
+    const std::string attr = lower(it.attr);
+    // The element the attribute belongs to, if it is new too.
+    const Item* owner = nullptr;
+    for (const Item& o : raw)
+      if (!o.is_attr && !o.matched && o.list == it.list && o.token == it.token) owner = &o;
+    if (f->notes.size() < 8)
+      f->notes.push_back(note_token(is_handler(it.attr) ? "event handler" : "attribute",
+                                    text.substr(a.name.begin, vend - a.name.begin),
+                                    a.name.begin, vend));
+    if (owner != nullptr) {
+      NewElement* slot = is_handler(attr) ? element_slot(*owner) : nullptr;
+      if (slot != nullptr && slot->handlers.size() < 3 &&
+          std::find(slot->handlers.begin(), slot->handlers.end(), attr) == slot->handlers.end())
+        slot->handlers.push_back(attr);
+      continue;
+    }
+    std::string el = "<" + lower(it.element) + ">";
+    auto slot = std::find_if(added.begin(), added.end(),
+                             [&](const auto& p) { return p.first == el; });
+    if (slot == added.end()) {
+      added.push_back({el, {}});
+      slot = added.end() - 1;
+    }
+    if (slot->second.size() < 4) slot->second.push_back(attr);
+  }
+  if (new_elements > 0) {
+    auto handlers = [](const NewElement& n, bool inline_form) {
+      if (n.handlers.empty()) return std::string();
+      std::string h = n.handlers.size() == 1 ? "event handler " : "event handlers ";
+      h += join(n.handlers);
+      return inline_form ? " (" + h + ")" : " with " + h;
+    };
+    std::string s;
+    if (elements.size() == 1) {
+      s = (new_elements == 1 ? "created the element " : "created the elements ") +
+          elements[0].label + handlers(elements[0], false);
+    } else {
+      std::vector<std::string> parts;
+      for (const NewElement& n : elements) parts.push_back(n.label + handlers(n, true));
+      s = "created the elements " + join(parts);
+      if (new_elements > elements.size()) s += " and others";
+    }
+    f->effects.push_back(s);
+  }
+  for (const auto& [el, attrs] : added) {
+    bool all_handlers = std::all_of(attrs.begin(), attrs.end(),
+                                    [](const std::string& a) { return is_handler(a); });
+    std::vector<std::string> quoted;
+    for (const auto& a : attrs) quoted.push_back(all_handlers ? a : "`" + a + "`");
+    std::string s = all_handlers ? (attrs.size() == 1 ? "added the event handler "
+                                                      : "added the event handlers ")
+                                 : (attrs.size() == 1 ? "added the attribute "
+                                                      : "added the attributes ");
+    f->effects.push_back(s + join(quoted) + " to " + el);
+  }
+  for (auto& u : urls) {
+    if (std::find(f->effects.begin(), f->effects.end(), u) == f->effects.end())
+      f->effects.push_back(u);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JavaScript
+
+bool is_javascript_type(std::string_view type) {
+  type = common::trim(type);
+  if (type.empty()) return true;
+  static constexpr std::string_view kTypes[] = {
+      "module", "text/javascript", "application/javascript", "text/ecmascript",
+      "application/ecmascript", "application/x-javascript", "text/x-javascript",
+      "text/jscript", "text/livescript", "text/x-ecmascript", "application/x-ecmascript",
+      "text/javascript1.0", "text/javascript1.1", "text/javascript1.2", "text/javascript1.3",
+      "text/javascript1.4", "text/javascript1.5"};
+  for (std::string_view t : kTypes)
+    if (common::iequals(t, type)) return true;
+  return false;
+}
+
+const js::Token* js_tokens_of(std::string_view text, std::uint32_t begin, std::uint32_t end,
+                              std::size_t* count) {
+  Scratch& s = scratch();
+  if (s.js_begin != begin || s.js_end != end || s.js_text != text.data()) {
+    js::tokenize(text.substr(begin, end - begin), &s.js);
+    s.js_begin = begin;
+    s.js_end = end;
+    s.js_text = text.data();
+  }
+  *count = s.js.size();
+  return s.js.data();
+}
+
+bool is_literal(js::TokenKind k) {
+  return k == js::TokenKind::kString || k == js::TokenKind::kTemplate ||
+         k == js::TokenKind::kTemplateHead || k == js::TokenKind::kTemplateMiddle ||
+         k == js::TokenKind::kTemplateTail || k == js::TokenKind::kRegex;
+}
+
+std::string js_token_label(std::string_view src, const js::Token& t) {
+  std::string_view v = src.substr(t.begin, t.end - t.begin);
+  if (v.size() > 24) return std::string(js::token_kind_name(t.kind));
+  return "`" + printable(v) + "`";
+}
+
+// The input at [b, e) of the JavaScript code [begin, end) of `text`: did it stay inside one
+// token (a literal whose delimiters are the application's, a whole literal, or one word)?
+// Returns true and fills *f when it did not.
+bool check_javascript(std::string_view text, std::uint32_t begin, std::uint32_t end,
+                      std::uint32_t b, std::uint32_t e, const std::string& where, Findings* f) {
+  if (b < begin || e > end || b >= e) return false;
+  std::size_t n = 0;
+  const js::Token* toks = js_tokens_of(text, begin, end, &n);
+  std::string_view src = text.substr(begin, end - begin);
+  const std::uint32_t lb = b - begin, le = e - begin;
+  const js::Token* first = std::upper_bound(
+      toks, toks + n, lb, [](std::uint32_t p, const js::Token& t) { return p < t.end; });
+  // A literal the application opened that now ends, unterminated, where the input begins: the
+  // input's first character (a line break) cut it.
+  if (first != toks && first[-1].end == lb && first[-1].error && is_literal(first[-1].kind) &&
+      first[-1].begin < lb) {
+    const js::Token& cut = first[-1];
+    f->closed = true;
+    f->closed_phrase = "cut the JavaScript " + std::string(js::token_kind_name(cut.kind)) +
+                       " literal in " + where + " with a line break";
+    f->effects.push_back("left it unterminated (a syntax error)");
+    f->notes.push_back(note_token("js " + std::string(js::token_kind_name(cut.kind)),
+                                  src.substr(cut.begin, cut.end - cut.begin), begin + cut.begin,
+                                  begin + cut.end));
+    return true;
+  }
+  const js::Token* stop = first;
+  while (stop != toks + n && stop->begin < le) ++stop;
+  const std::size_t overlapping = std::size_t(stop - first);
+  if (overlapping == 0) return false;  // white space only
+  const js::Token& t = *first;
+  if (overlapping == 1 && !t.error) {
+    const bool opens_before = t.begin < lb;
+    const bool closes_after = le < t.end;
+    if (t.kind == js::TokenKind::kComment) {
+      const bool block = src.substr(t.begin, 2) == "/*";
+      if (!block || !opens_before || le <= t.end - 2) return false;
+    } else if (is_literal(t.kind)) {
+      if (!opens_before && !closes_after) return false;  // the input is one whole literal
+      if (opens_before && closes_after) {
+        // An odd run of backslashes at the end of the input escapes the closing delimiter.
+        std::uint32_t k = le, slashes = 0;
+        while (k > lb && src[k - 1] == '\\') {
+          --k;
+          ++slashes;
+        }
+        if (slashes % 2 == 0) return false;
+        f->closed = true;
+        f->closed_phrase = "escaped the closing quote of the JavaScript " +
+                           std::string(js::token_kind_name(t.kind)) + " literal in " + where;
+        f->effects.push_back("ran the literal on into the code after it");
+        f->notes.push_back(note_token("js " + std::string(js::token_kind_name(t.kind)),
+                                      src.substr(t.begin, t.end - t.begin), begin + t.begin,
+                                      begin + t.end));
+        return true;
+      }
+    } else {
+      return false;  // one identifier, keyword, number or punctuator
+    }
+  }
+  // The input crossed token boundaries or broke a token.
+  std::vector<std::string> added;
+  bool broken = false;
+  for (const js::Token* p = first; p != stop; ++p) {
+    broken = broken || p->error;
+    if (p != first && added.size() < 5) added.push_back(js_token_label(src, *p));
+    if (f->notes.size() < 8)
+      f->notes.push_back(note_token("js " + std::string(js::token_kind_name(p->kind)),
+                                    src.substr(p->begin, p->end - p->begin), begin + p->begin,
+                                    begin + p->end));
+  }
+  if (is_literal(t.kind) && t.begin < lb) {
+    f->closed = true;
+    f->closed_phrase = "closed the JavaScript " + std::string(js::token_kind_name(t.kind)) +
+                       " literal in " + where;
+  }
+  if (overlapping == 1) {
+    f->effects.push_back("broke the script: the " + std::string(js::token_kind_name(t.kind)) +
+                         (is_literal(t.kind) ? " literal is unterminated or holds an invalid "
+                                               "escape"
+                                             : " is malformed"));
+    return true;
+  }
+  if (!added.empty()) f->effects.push_back("added the JavaScript tokens " + join(added));
+  if (broken) f->effects.push_back("left the script with a syntax error");
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The analysis of one occurrence
+
+class Analyzer {
+ public:
+  Analyzer(std::string_view text, Scratch& s) : text_(text), s_(s) {}
+
+  void run(const SinkCheck& check, std::vector<Detection>* out);
+
+ private:
+  const Probe& probe(std::uint32_t pos) const {
+    auto it = std::lower_bound(s_.probes.begin(), s_.probes.end(), pos,
+                               [](const Probe& p, std::uint32_t v) { return p.pos < v; });
+    return *it;  // every occurrence bound is a probe
+  }
+  std::uint32_t first_token_ending_after(std::uint32_t pos) const {
+    const auto& toks = s_.raw.tokens;
+    auto it = std::upper_bound(toks.begin(), toks.end(), pos,
+                               [](std::uint32_t p, const html::Token& t) { return p < t.end; });
+    return std::uint32_t(it - toks.begin());
+  }
+  std::uint32_t first_token_beginning_at(std::uint32_t pos) const {
+    const auto& toks = s_.raw.tokens;
+    auto it = std::lower_bound(toks.begin(), toks.end(), pos,
+                               [](const html::Token& t, std::uint32_t p) { return t.begin < p; });
+    return std::uint32_t(it - toks.begin());
+  }
+  bool raw_state_at(std::uint32_t k, State* state, html::RawKind* raw) const;
+  void advance_builder(std::uint32_t to);
+  bool analyze(const Occurrence& o, Detection* d);
+  void desync(const Occurrence& o, const Probe& pb, const Context& ctx, html::Tokenizer* ref,
+              std::uint32_t tok_b, Findings* f);
+  void value_checks(const Occurrence& o, const Context& ctx, Findings* f);
+  std::string where_phrase(const Context& ctx) const;
+
+  std::string_view text_;
+  Scratch& s_;
+  html::SkeletonBuilder builder_;
+  std::uint32_t builder_pos_ = 0;  // raw tokens processed by builder_
+  std::string current_node_;       // builder_'s current node when a desync was analysed
+  std::uint64_t budget_ = 0;       // bytes the reference tokenizers may still read
+};
+
+bool Analyzer::raw_state_at(std::uint32_t k, State* state, html::RawKind* raw) const {
+  const auto& toks = s_.raw.tokens;
+  // The last token that begins before k, if any.
+  std::uint32_t idx = first_token_beginning_at(k);
+  if (idx > 0) {
+    const html::Token& t = toks[idx - 1];
+    if (t.end > k) {  // k inside it
+      if (!t.is_text()) return false;
+      *state = t.after;
+      *raw = t.raw;
+      return t.after != State::kScriptData;  // escaped sub-states are not recorded
+    }
+    *state = t.after;
+    *raw = t.raw;
+    if (t.end == k) return t.is_text() ? t.after != State::kScriptData : true;
+    return t.after != State::kScriptData;
+  }
+  *state = State::kData;
+  *raw = html::RawKind::kNone;
+  return true;
+}
+
+void Analyzer::advance_builder(std::uint32_t to) {
+  while (builder_pos_ < to && builder_pos_ < s_.raw.tokens.size()) {
+    builder_.process(text_, s_.raw, builder_pos_, &s_.discard);
+    ++builder_pos_;
+    if (s_.discard.size() > 1024) s_.discard.clear();
+  }
+}
+
+std::string Analyzer::where_phrase(const Context& ctx) const {
+  switch (ctx.where) {
+    case Where::kText:
+      return current_node_.empty() ? "the page text" : "the text of <" + current_node_ + ">";
+    case Where::kRcdata:
+    case Where::kRawtext:
+      return "the <" + std::string(html::raw_kind_name(ctx.raw)) + "> element";
+    case Where::kScript:
+      return "the <script> block";
+    case Where::kAttrValue: {
+      const html::Attribute& a = s_.raw.attributes[ctx.attr_index];
+      html::Quote q = ctx.state == State::kBeforeAttrValue ? html::Quote::kUnquoted : a.quote;
+      if (ctx.state == State::kAttrValueDouble) q = html::Quote::kDouble;
+      if (ctx.state == State::kAttrValueSingle) q = html::Quote::kSingle;
+      return "the " + quote_phrase(q) + "value of attribute `" + lower(ctx.attr) + "` on <" +
+             lower(ctx.tag) + ">";
+    }
+    case Where::kTag:
+      return "the tag <" + lower(ctx.tag) + ">";
+    case Where::kComment:
+      return "a comment";
+  }
+  return "the page";
+}
+
+// Runs the reference from the occurrence's end to the sync point, compares the skeletons the
+// two token streams create, and follows both tree builders until they agree again.
+void Analyzer::desync(const Occurrence& o, const Probe& pb, const Context& ctx,
+                      html::Tokenizer* ref, std::uint32_t tok_b, Findings* f) {
+  const std::uint32_t size = std::uint32_t(text_.size());
+  const std::uint32_t e = o.end;
+  const Probe& pe = probe(e);
+  const std::uint32_t allowance = std::uint32_t(
+      std::max<std::uint64_t>(kMinDesync, std::min<std::uint64_t>(budget_, kMaxDesync)));
+  const std::uint32_t limit = std::uint32_t(std::min<std::uint64_t>(size, std::uint64_t(e) +
+                                                                             allowance));
+  const std::uint32_t start = ref->position();
+
+  // The sync point: both tokenizers between tokens, in the same content state, at one offset.
+  std::uint32_t sync = size;
+  bool truncated = false;
+  {
+    bool synced = false;
+    if (!ref->finished() && ref->position() == e && pe.snap.pos == e &&
+        is_base_content(ref->state()) && is_base_content(pe.snap.state) &&
+        ref->state() == pe.snap.state && ref->raw_kind() == pe.snap.raw) {
+      sync = e;
+      synced = true;
+    }
+    while (!synced) {
+      if (ref->finished()) {
+        sync = size;
+        break;
+      }
+      if (ref->position() >= limit && limit < size) {
+        sync = ref->position();
+        truncated = true;
+        break;
+      }
+      ref->run_until_emit(limit);
+      const std::uint32_t k = ref->position();
+      if (ref->finished()) {
+        sync = size;
+        break;
+      }
+      State rs;
+      html::RawKind rr;
+      if (is_base_content(ref->state()) && raw_state_at(k, &rs, &rr) && rs == ref->state() &&
+          rr == ref->raw_kind()) {
+        sync = k;
+        synced = true;
+      }
+    }
+  }
+  budget_ -= std::min<std::uint64_t>(budget_, ref->position() - std::min(start, ref->position()));
+
+  // Tree construction over both sides of the desynchronised stretch.
+  advance_builder(tok_b);
+  {
+    const html::SkeletonBuilder::Entry* cur = builder_.current();
+    current_node_ = cur != nullptr ? lower(cur->name) : std::string();
+  }
+  html::SkeletonBuilder rb = builder_;
+  html::SkeletonBuilder fb = builder_;
+  s_.raw_created.clear();
+  s_.ref_created.clear();
+  std::uint32_t j = tok_b;
+  for (; j < s_.raw.tokens.size() && s_.raw.tokens[j].begin < sync; ++j)
+    rb.process(text_, s_.raw, j, &s_.raw_created);
+  for (std::uint32_t i = 0; i < s_.ref.tokens.size(); ++i)
+    fb.process(text_, s_.ref, i, &s_.ref_created);
+  const std::size_t raw_region = s_.raw_created.size();
+  const std::size_t ref_region = s_.ref_created.size();
+  if (!truncated) {
+    for (std::uint32_t steps = 0; j < s_.raw.tokens.size() && steps < kMaxContinuation &&
+                                  !rb.same_state(fb);
+         ++j, ++steps) {
+      rb.process(text_, s_.raw, j, &s_.raw_created);
+      fb.process(text_, s_.raw, j, &s_.ref_created);
+    }
+  }
+  s_.raw_items.clear();
+  s_.ref_items.clear();
+  collect_items(text_, s_.raw, s_.raw_created, 0, s_.raw_created.size(), &s_.raw_items);
+  collect_items(text_, s_.ref, s_.ref_created, 0, ref_region, &s_.ref_items);
+  collect_items(text_, s_.raw, s_.ref_created, ref_region, s_.ref_created.size(),
+                &s_.ref_items);
+  (void)raw_region;
+  match_items(&s_.raw_items, &s_.ref_items);
+  report_items(text_, s_.raw_items, o.begin, o.end, f);
+
+  // Where the input's context ends in the page, compared with the reference.
+  const auto& toks = s_.raw.tokens;
+  if (ctx.where == Where::kAttrValue) {
+    const html::Attribute& a = s_.raw.attributes[ctx.attr_index];
+    const std::uint32_t tb = first_token_ending_after(o.begin);
+    const bool tag_ended = tb < toks.size() && toks[tb].is_tag() && toks[tb].end <= e;
+    const bool dropped = tb < toks.size() && toks[tb].kind == html::TokenKind::kEofInTag;
+    if ((a.value.end < e && a.quote != html::Quote::kNone) || tag_ended || dropped) {
+      f->closed = true;
+      f->closed_phrase = "closed " + where_phrase(ctx);
+    }
+  } else if (ctx.where == Where::kRcdata || ctx.where == Where::kRawtext ||
+             ctx.where == Where::kScript || ctx.where == Where::kComment) {
+    const std::uint32_t tb = first_token_ending_after(o.begin);
+    // The content run (or comment) holding the input ends inside it.
+    std::uint32_t content_end = o.begin;
+    if (tb < toks.size() && toks[tb].begin <= o.begin &&
+        (ctx.where == Where::kComment ? !toks[tb].is_tag() : toks[tb].is_text()))
+      content_end = toks[tb].end;
+    if (content_end < e) {
+      f->closed = true;
+      f->closed_phrase = "closed " + (ctx.where == Where::kComment
+                                          ? std::string("the comment")
+                                          : where_phrase(ctx));
+    }
+    if (ctx.where == Where::kScript) {
+      // The reference's script content ends at the application's </script>.
+      std::uint32_t ref_end = UINT32_MAX;
+      for (const html::Token& t : s_.ref.tokens) {
+        if (t.kind == html::TokenKind::kRawText) {
+          ref_end = t.end;
+          break;
+        }
+        if (!t.is_text()) break;
+      }
+      if (ref_end == UINT32_MAX && truncated) ref_end = limit;
+      if (ref_end != content_end) {
+        if (content_end < e) {
+          f->effects.push_back("ended the <script> block early");
+        } else {
+          f->effects.push_back(
+              "hid the application's </script> (script data escape) so the script runs on "
+              "into the page");
+        }
+        f->notes.push_back(note_token("script", text_.substr(o.begin, o.end - o.begin),
+                                      o.begin, o.end));
+      }
+    }
+  }
+}
+
+// Checks that need no reference: a script URL written into a URL attribute, and JavaScript
+// structure in a <script> block or an event handler.
+void Analyzer::value_checks(const Occurrence& o, const Context& ctx, Findings* f) {
+  const auto& toks = s_.raw.tokens;
+  if (ctx.where == Where::kAttrValue && ctx.attr_index < s_.raw.attributes.size()) {
+    const html::Attribute& a = s_.raw.attributes[ctx.attr_index];
+    if (a.quote != html::Quote::kNone && a.value.end > a.value.begin) {
+      std::string_view value = text_.substr(a.value.begin, a.value.end - a.value.begin);
+      if (is_url_attribute(ctx.attr)) {
+        std::string_view scheme = script_url_scheme(value);
+        std::string effect = "set `" + lower(ctx.attr) + "` of <" + lower(ctx.tag) + "> to a " +
+                             std::string(scheme) + " URL";
+        if (!scheme.empty() &&
+            std::find(f->effects.begin(), f->effects.end(), effect) == f->effects.end()) {
+          f->effects.push_back(effect);
+          f->notes.push_back(note_token("url", value, a.value.begin, a.value.end));
+        }
+      } else if (is_handler(ctx.attr) && value.find('&') == std::string_view::npos &&
+                 o.end <= a.value.end) {
+        check_javascript(text_, a.value.begin, a.value.end, o.begin, o.end,
+                         "the event handler " + lower(ctx.attr), f);
+      }
+    }
+    return;
+  }
+  if (ctx.where != Where::kScript) return;
+  const std::uint32_t tb = first_token_ending_after(o.begin);
+  if (tb >= toks.size()) return;
+  const html::Token& content = toks[tb];
+  if (content.kind != html::TokenKind::kRawText || content.begin > o.begin ||
+      content.raw != html::RawKind::kScript)
+    return;
+  if (content.end < o.end) return;  // cut short by the input: reported by desync()
+  // The <script> start tag just before decides the language.
+  if (tb > 0 && toks[tb - 1].kind == html::TokenKind::kStartTag) {
+    for (const html::Attribute& a : s_.raw.attributes_of(toks[tb - 1])) {
+      if (!a.duplicate && common::iequals(text_.substr(a.name.begin, a.name.size()), "type") &&
+          !is_javascript_type(text_.substr(a.value.begin, a.value.end - a.value.begin)))
+        return;
+    }
+  }
+  check_javascript(text_, content.begin, content.end, o.begin, o.end, "the <script> block", f);
+}
+
+bool Analyzer::analyze(const Occurrence& o, Detection* d) {
+  const Probe& pb = probe(o.begin);
+  const Probe& pe = probe(o.end);
+  if (pb.snap.pos != o.begin) return false;  // inside a "<!--" look-ahead: the page's markup
+  const Context ctx = context_of(text_, s_.raw, pb);
+  const std::uint32_t tok_b = first_token_ending_after(o.begin);
+
+  // The reference: the state at the input's start, one neutral character, then the page.
+  s_.ref.clear();
+  for (std::uint32_t i = 0; i < pb.snap.attr_count; ++i) {
+    html::Attribute a = s_.raw.attributes[pb.attr_base + i];
+    if (i + 1 == pb.snap.attr_count) {
+      if (pb.snap.state == State::kAttrName) {
+        a.duplicate = false;
+        a.opaque = false;
+      }
+      if (pb.snap.state == State::kAttrValueDouble || pb.snap.state == State::kAttrValueSingle ||
+          pb.snap.state == State::kAttrValueUnquoted)
+        a.value.end = o.begin;
+    }
+    s_.ref.attributes.push_back(a);
+  }
+  html::Tokenizer ref(text_, &s_.ref);
+  ref.restore(pb.snap);
+  ref.feed_virtual('x', o.end);
+  const html::Tokenizer::Snapshot rs = ref.snapshot();
+  const bool same = pe.snap.pos == o.end && rs.state == pe.snap.state &&
+                    rs.raw == pe.snap.raw && rs.emitted == pe.snap.emitted &&
+                    pb.snap.emitted == pe.snap.emitted && rs.attr_count == pe.snap.attr_count &&
+                    (html::is_content_state(rs.state) || rs.token_begin == pe.snap.token_begin);
+
+  Findings f;
+  if (!same) desync(o, pb, ctx, &ref, tok_b, &f);
+  value_checks(o, ctx, &f);
+  if (f.effects.empty()) return false;
+
+  std::string reason = "input ";
+  if (f.closed) {
+    reason += f.closed_phrase + " and " + join(f.effects);
+  } else {
+    reason += join(f.effects) + " in " + where_phrase(ctx);
+  }
+  d->input = o.input;
+  d->form = o.form;
+  d->element = o.element;
+  d->begin = o.begin;
+  d->end = o.end;
+  d->reason = std::move(reason);
+  d->tokens = std::move(f.notes);
+  return true;
+}
+
+void Analyzer::run(const SinkCheck& check, std::vector<Detection>* out) {
+  budget_ = 4 * std::uint64_t(text_.size()) + kMaxDesync;
+  std::vector<std::uint32_t> convicted;
+  for (const Occurrence& o : check.occurrences) {
+    if (o.end <= o.begin || o.end > text_.size()) continue;
+    if (std::find(convicted.begin(), convicted.end(), o.input) != convicted.end()) continue;
+    Detection d;
+    if (analyze(o, &d)) {
+      convicted.push_back(o.input);
+      out->push_back(std::move(d));
+    }
+  }
+}
+
+}  // namespace
+
+void detect_html(const SinkCheck& check, std::vector<Detection>* out) {
+  const std::string_view text = check.sink->value;
+  if (text.size() >= UINT32_MAX - 1) return;
+  Scratch& s = scratch();
+
+  // Tokenize the page once, stopping at every occurrence bound to record the machine's state.
+  s.probes.clear();
+  for (const Occurrence& o : check.occurrences) {
+    if (o.end <= o.begin || o.end > text.size()) continue;
+    s.probes.push_back(Probe{o.begin, {}, 0});
+    s.probes.push_back(Probe{o.end, {}, 0});
+  }
+  std::sort(s.probes.begin(), s.probes.end(),
+            [](const Probe& a, const Probe& b) { return a.pos < b.pos; });
+  s.probes.erase(std::unique(s.probes.begin(), s.probes.end(),
+                             [](const Probe& a, const Probe& b) { return a.pos == b.pos; }),
+                 s.probes.end());
+  s.raw.clear();
+  s.js_begin = UINT32_MAX;
+  html::Tokenizer tz(text, &s.raw);
+  for (Probe& p : s.probes) {
+    tz.run_to(p.pos);
+    p.snap = tz.snapshot();
+    p.attr_base = std::uint32_t(s.raw.attributes.size()) - p.snap.attr_count;
+  }
+  tz.finish();
+
+  Analyzer analyzer(text, s);
+  analyzer.run(check, out);
+}
 
 }  // namespace vigil::detect

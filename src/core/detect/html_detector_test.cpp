@@ -1,0 +1,168 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "vigil/engine.hpp"
+
+namespace vigil {
+namespace {
+
+constexpr std::string_view kTop =
+    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Shop</title></head><body>"
+    "<header><a href=\"/\">Home</a></header><main>";
+constexpr std::string_view kBottom = "</main><footer>&copy; Example</footer></body></html>";
+
+// Builds the page with `input` placed between `before` and `after`, and checks it.
+Verdict check(std::string_view before, std::string_view input, std::string_view after,
+              std::string_view top = kTop) {
+  std::string page = std::string(top) + std::string(before) + std::string(input) +
+                     std::string(after) + std::string(kBottom);
+  Input in[] = {{Source::kQuery, "q", input}};
+  Engine engine;
+  Verdict v = engine.check_sink(Sink::of(SinkType::kHtml, page), in);
+  return v;
+}
+
+bool attack_text(std::string_view s) { return check("<p>Hello, ", s, "!</p>").attack(); }
+bool attack_dq(std::string_view s) {
+  return check("<input type=\"text\" name=\"q\" value=\"", s, "\">").attack();
+}
+bool attack_sq(std::string_view s) { return check("<img src=\"/p.png\" alt='", s, "'>").attack(); }
+bool attack_unq(std::string_view s) { return check("<input name=q value=", s, ">").attack(); }
+bool attack_href(std::string_view s) { return check("<a href=\"", s, "\">profile</a>").attack(); }
+bool attack_script(std::string_view s) {
+  return check("<script>var q = \"", s, "\"; render(q);</script>").attack();
+}
+bool attack_textarea(std::string_view s) {
+  return check("<textarea name=\"c\">", s, "</textarea>").attack();
+}
+bool attack_title(std::string_view s) {
+  std::string top = "<!DOCTYPE html><html><head><title>" + std::string(s) +
+                    "</title></head><body><main>";
+  Input in[] = {{Source::kQuery, "q", s}};
+  Engine engine;
+  return engine.check_sink(Sink::of(SinkType::kHtml, top + std::string(kBottom)), in).attack();
+}
+
+TEST(HtmlDetector, TextContext) {
+  EXPECT_TRUE(attack_text("<img src=x onerror=alert(1)>"));
+  EXPECT_TRUE(attack_text("<svg/onload=alert(1)>"));
+  EXPECT_TRUE(attack_text("<b>bold</b>"));
+  EXPECT_TRUE(attack_text("<body onload=alert(1)>"));       // merges a handler into <body>
+  EXPECT_TRUE(attack_text("x</p><p>y"));                    // the page's </p> makes a new <p>
+  EXPECT_TRUE(attack_text("<img src=x onerror=alert(1) "));  // completed by the page's '>'
+  // Dropped or inert markup leaves the skeleton alone.
+  EXPECT_FALSE(attack_text("<td onclick=alert(1)>x</td>"));
+  EXPECT_FALSE(attack_text("<!-- just a comment -->"));
+  EXPECT_FALSE(attack_text("<body>Hello</body>"));
+  EXPECT_FALSE(attack_text("</div></span>"));
+  EXPECT_FALSE(attack_text("a < b and c <= d, <3 <> </ >"));
+  EXPECT_FALSE(attack_text("O'Brien & \"Sons\" > 3"));
+  EXPECT_FALSE(attack_text("<x onmouseover=alert(1) title='"));  // swallows the page to EOF
+}
+
+TEST(HtmlDetector, AttributeContexts) {
+  EXPECT_TRUE(attack_dq("\" onmouseover=\"alert(1)"));
+  EXPECT_TRUE(attack_dq("\"><script>alert(1)</script>"));
+  EXPECT_TRUE(attack_dq("<map oncontextmenu=\"alert(1)\">test</map>"));
+  EXPECT_TRUE(attack_dq("x\""));  // the page's quote becomes an attribute name
+  EXPECT_FALSE(attack_dq("<script>alert(1)</script>"));
+  EXPECT_FALSE(attack_dq("it's 'quoted' <b>"));
+  EXPECT_FALSE(attack_dq("x\" name=\"y"));  // a duplicate `name`, closed by the page's quote
+  EXPECT_TRUE(attack_dq("x\" name=\"y\" z=\""));
+
+  EXPECT_TRUE(attack_sq("' onerror='alert(1)"));
+  EXPECT_TRUE(attack_sq("it's"));
+  EXPECT_FALSE(attack_sq("say \"hi\" <there>"));
+
+  EXPECT_TRUE(attack_unq("x onfocus=alert(1) autofocus"));
+  EXPECT_TRUE(attack_unq("x><img src=x onerror=alert(1)>"));
+  EXPECT_FALSE(attack_unq("<script>alert(1)</script>"));  // value "<script", then text
+  EXPECT_FALSE(attack_unq("\"><img src=x onerror=alert(1)>"));  // a quoted value to EOF
+  EXPECT_FALSE(attack_unq("plain-value_1.2"));
+}
+
+TEST(HtmlDetector, HrefScriptUrls) {
+  EXPECT_TRUE(attack_href("javascript:alert(1)"));
+  EXPECT_TRUE(attack_href(" \x01JaVa\tScRiPt:alert(1)"));
+  EXPECT_TRUE(attack_href("&#106;avascript&colon;alert(1)"));
+  EXPECT_TRUE(attack_href("vbscript:msgbox(1)"));
+  EXPECT_TRUE(attack_href("data:text/html,<script>alert(1)</script>"));
+  EXPECT_FALSE(attack_href("https://example.com/?q=javascript:alert(1)"));
+  EXPECT_FALSE(attack_href("/search?q=<script>"));
+  EXPECT_FALSE(attack_href("data:image/png;base64,AAAA"));
+}
+
+TEST(HtmlDetector, ScriptString) {
+  EXPECT_TRUE(attack_script("\";alert(1);//"));
+  EXPECT_TRUE(attack_script("\"-prompt(8)-\""));
+  EXPECT_TRUE(attack_script("</script><img src=x onerror=alert(1)>"));
+  EXPECT_TRUE(attack_script("</SCRIPT >"));
+  EXPECT_TRUE(attack_script("line\nbreak"));
+  EXPECT_TRUE(attack_script("\nid"));
+  EXPECT_TRUE(attack_script("ends with backslash\\"));
+  EXPECT_TRUE(attack_script("\\user"));                  // invalid \u escape
+  EXPECT_TRUE(attack_script("<!--<script>"));            // hides the page's </script>
+  EXPECT_FALSE(attack_script("<!-- not hiding -->"));
+  EXPECT_FALSE(attack_script("<img src=x onerror=alert(1)>"));
+  EXPECT_FALSE(attack_script("</scriptx> </script-x"));
+  EXPECT_FALSE(attack_script("it's C:\\\\dir\\\\file \\x41 \\u0041"));
+  EXPECT_FALSE(attack_script("\xE2\x80\xA8 is fine in a string"));
+}
+
+TEST(HtmlDetector, RawTextElements) {
+  EXPECT_TRUE(attack_textarea("</textarea><img src=x onerror=alert(1)>"));
+  EXPECT_TRUE(attack_textarea("</TEXTAREA ><script>alert(1)</script>"));
+  EXPECT_FALSE(attack_textarea("<script>alert(1)</script>"));
+  EXPECT_FALSE(attack_textarea("</textareax><b>"));
+  EXPECT_FALSE(attack_textarea("x</textarea>y"));  // out, but nothing new
+  EXPECT_TRUE(attack_title("</title><script>alert(1)</script>"));
+  EXPECT_TRUE(attack_title("</title><meta http-equiv=refresh content=0>"));
+  EXPECT_FALSE(attack_title("<b>bold</b> & <i>"));
+}
+
+TEST(HtmlDetector, CoincidentalOccurrencesStayClean) {
+  // Short benign inputs that also match the page's own markup.
+  for (std::string_view s : {"main", "text", "href", "Home", "en", "utf-8", "</a>", "\"/\""}) {
+    std::string page = std::string(kTop) + "<p>" + std::string(s) + "</p>" +
+                       std::string(kBottom);
+    Input in[] = {{Source::kQuery, "q", s}};
+    Engine engine;
+    EXPECT_FALSE(engine.check_sink(Sink::of(SinkType::kHtml, page), in).attack()) << s;
+  }
+}
+
+TEST(HtmlDetector, ReasonNamesTheContextAndTheElements) {
+  Verdict v = check("<input type=\"text\" name=\"q\" value=\"",
+                    "\"><map oncontextmenu=\"alert(1)\">test</map>", "\">");
+  ASSERT_TRUE(v.attack());
+  const Detection& d = v.detections[0];
+  EXPECT_EQ(d.rule, "xss");
+  EXPECT_NE(d.reason.find("closed the double-quoted value of attribute `value` on <input>"),
+            std::string::npos)
+      << d.reason;
+  EXPECT_NE(d.reason.find("created the element <map> with event handler oncontextmenu"),
+            std::string::npos)
+      << d.reason;
+  ASSERT_FALSE(d.tokens.empty());
+  Verdict s = check("<script>var q = \"", "\";alert(1);//", "\";</script>");
+  ASSERT_TRUE(s.attack());
+  EXPECT_NE(s.detections[0].reason.find("closed the JavaScript string literal"),
+            std::string::npos)
+      << s.detections[0].reason;
+}
+
+TEST(HtmlDetector, LargePagesStayFast) {
+  std::string body;
+  while (body.size() < (1u << 20)) body += "<p class=\"c\">some text &amp; more</p>\n";
+  std::string input = "\"x\"";
+  std::string page = std::string(kTop) + body + "<input value=\"" + input + "\">" +
+                     std::string(kBottom);
+  Input in[] = {{Source::kQuery, "q", input}, {Source::kQuery, "r", "some text"}};
+  Engine engine;
+  Verdict v = engine.check_sink(Sink::of(SinkType::kHtml, page), in);
+  EXPECT_TRUE(v.attack());
+}
+
+}  // namespace
+}  // namespace vigil
