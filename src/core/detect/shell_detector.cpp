@@ -223,11 +223,14 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
   // An input ending in a backslash escapes the application's next byte.
   if (ce.mid) {
     const Part& p = parts[j];
-    if (p.kind == PartKind::kEscape && p.quote == Quote::kNone && e == p.begin + 1) {
+    if (p.kind == PartKind::kEscape && e == p.begin + 1) {
+      // Escaping a backslash the application doubled, an ordinary character, or a blank where
+      // the word ends anyway changes no syntax.
       char c = text_[e];
+      bool unquoted = p.quote == Quote::kNone;
       bool blank = c == ' ' || c == '\t' || c == '\r';
       bool next_boundary = j + 1 >= np || word_boundary(parts[j + 1].kind);
-      if ((blank && next_boundary) || plain_byte(c)) {
+      if (c == '\\' || (unquoted && ((blank && next_boundary) || plain_byte(c)))) {
         ce = Ctx{p.quote, p.depth, false};
       } else {
         ok = false;
@@ -242,8 +245,9 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
     }
   }
   if (cb.mid) {
+    // The application's backslash before the input's first byte makes that byte literal.
     const Part& p = parts[i];
-    if (p.kind == PartKind::kEscape && b == p.begin + 1 && plain_byte(text_[b])) {
+    if ((p.kind == PartKind::kEscape || p.kind == PartKind::kContinuation) && b == p.begin + 1) {
       cb = Ctx{p.quote, p.depth, false};
     } else {
       ok = false;
@@ -279,9 +283,12 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
 
   if (bad > 0) {
     ok = false;
+    bool only_blanks = true;
+    for (std::size_t k = core_begin; k <= last; ++k)
+      only_blanks &= inert(parts[k].kind) || parts[k].kind == PartKind::kBlank;
     for (std::size_t k = core_begin; k <= last; ++k) {
       const Part& p = parts[k];
-      if (inert(p.kind)) continue;
+      if (inert(p.kind) || (p.kind == PartKind::kBlank && !only_blanks)) continue;
       std::string_view t = text_.substr(p.begin, p.end - p.begin);
       switch (p.kind) {
         case PartKind::kOperator:
@@ -332,6 +339,11 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
         case PartKind::kParamClose:
         case PartKind::kArithClose:
         case PartKind::kExtGlobClose:
+          // Only a close of something the application opened is news; the input's own
+          // expansions were reported by their opening part.
+          if (p.depth != cb.depth || p.quote != (p.kind == PartKind::kSubstClose ? Quote::kNone
+                                                                                  : cb.quote))
+            break;
           fb.note("the end of the enclosing expansion " + quoted_text(t),
                   tokenize::shell::part_kind_name(p.kind), p.begin, p.end);
           break;
