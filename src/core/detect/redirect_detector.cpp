@@ -1,8 +1,134 @@
+// Open redirect: did an input send the browser to another origin?
+//
+// The redirect target is resolved with the WHATWG parser (tokenize/url) against the page it is
+// served from (Sink::base). A target that does not parse is not followed; one that stays on the
+// page's origin is harmless ("https:evil.example" is a path on the same origin). Otherwise an
+// occurrence of an input is convicted when it made the difference:
+//
+//  * an input that starts the target (it is the whole "next" URL, or its beginning) is convicted
+//    when it covers the part that changed the origin: the scheme (including javascript: and
+//    data: with their opaque origins), the host (also when it created the authority with "//",
+//    "/\" or "\\"), or the port;
+//  * an input placed inside the application's text is compared with what the application meant
+//    (the target with the input replaced by a placeholder, see url_intent.hpp): a different
+//    origin than that is the input's doing, except where the application let the input fill a
+//    label of its own host and the host kept the application's fixed parts.
+#include <string>
+
 #include "core/detect/detector.hpp"
+#include "core/tokenize/url/host.hpp"
+#include "core/tokenize/url/url_intent.hpp"
+#include "core/tokenize/url/url_parser.hpp"
 
 namespace vigil::detect {
+namespace {
 
-// Placeholder until the redirect detector lands: convicts nothing.
-void detect_redirect(const SinkCheck& check, std::vector<Detection>* out) {}
+namespace url = vigil::tokenize::url;
+
+constexpr int kMaxOccurrencesPerInput = 16;
+
+std::string origin_text(const url::Url& u) {
+  if (!url::has_tuple_origin(u)) return std::string(u.scheme()) + ": URL";
+  char buf[300];
+  std::size_t n = u.host.serialize(buf, sizeof(buf));
+  std::string s(u.scheme());
+  s += "://";
+  s.append(buf, n);
+  if (u.port != -1) s += ":" + std::to_string(u.port);
+  return s;
+}
+
+bool same_scheme(const url::Url& a, const url::Url& b) {
+  return a.scheme_size() == b.scheme_size() && a.scheme() == b.scheme();
+}
+
+// Whether [b, e) covers a component of `real` that differs from the page's origin.
+bool covers_change(const url::Url& real, const url::Url* base, std::uint32_t b, std::uint32_t e) {
+  const bool opaque = !url::has_tuple_origin(real);
+  const bool diff_scheme = base == nullptr || !same_scheme(real, *base);
+  const bool diff_host = base == nullptr || !(real.host == base->host);
+  const bool diff_port = base == nullptr || real.effective_port() != base->effective_port();
+  if ((opaque || diff_scheme) && !real.scheme_from_base && real.scheme_span.overlaps(b, e))
+    return true;
+  if (diff_host && !real.authority_from_base &&
+      (real.host_span.overlaps(b, e) || real.userinfo_span.overlaps(b, e)))
+    return true;
+  if (diff_port && real.port_span.overlaps(b, e)) return true;
+  return false;
+}
+
+// Whether the input at [b, e) changed the target's origin from what the application meant.
+bool changed_origin(std::string_view text, const url::Url& real, const url::Url* base,
+                    std::size_t start, std::uint32_t b, std::uint32_t e) {
+  if (b <= start) return covers_change(real, base, b, e);
+  url::Intent intent;
+  if (!url::build_intent(text, b, e, base, &intent)) return covers_change(real, base, b, e);
+  const url::Url& meant = intent.url;
+  if (intent.placement == url::Placement::kHost) {
+    if (intent.whole_host) return true;  // the input chooses the host of the redirect
+    if (intent.glued_end && !intent.fixed_valid) return covers_change(real, base, b, e);
+    return !(same_scheme(meant, real) && meant.effective_port() == real.effective_port() &&
+             url::host_fits(intent, real));
+  }
+  const bool meant_tuple = url::has_tuple_origin(meant);
+  const bool real_tuple = url::has_tuple_origin(real);
+  if (meant_tuple && real_tuple) return !url::same_origin(meant, real);
+  if (!meant_tuple && !real_tuple) return !same_scheme(meant, real);
+  return true;
+}
+
+}  // namespace
+
+void detect_redirect(const SinkCheck& check, std::vector<Detection>* out) {
+  const std::string_view text = check.sink->value;
+  url::Url base;
+  const bool has_base = !check.sink->base.empty() &&
+                        url::parse_url(check.sink->base, nullptr, &base);
+  const url::Url* base_ptr = has_base ? &base : nullptr;
+  url::Url real;
+  if (!url::parse_url(text, base_ptr, &real)) return;  // not followed
+  if (has_base && url::same_origin(real, base)) return;
+
+  std::size_t start = 0;
+  while (start < text.size() && static_cast<unsigned char>(text[start]) <= 0x20) ++start;
+
+  const std::size_t first = out->size();
+  int examined[64] = {};
+  for (const Occurrence& o : check.occurrences) {
+    if (o.begin > real.origin_end) continue;  // path, query or fragment of a settled origin
+    bool done = false;
+    for (std::size_t k = first; k < out->size(); ++k) done = done || (*out)[k].input == o.input;
+    if (done) continue;
+    if (++examined[o.input % 64] > kMaxOccurrencesPerInput) continue;
+    if (!changed_origin(text, real, base_ptr, start, o.begin, o.end)) continue;
+
+    Detection d;
+    d.input = o.input;
+    d.form = o.form;
+    d.element = o.element;
+    d.begin = o.begin;
+    d.end = o.end;
+    if (!url::has_tuple_origin(real)) {
+      d.reason = "input made the redirect target a " + std::string(real.scheme()) +
+                 ": URL, whose opaque origin is not the site's";
+    } else {
+      d.reason = "input sends the redirect to " + origin_text(real);
+      if (has_base) d.reason += " instead of the site's origin " + origin_text(base);
+    }
+    auto note = [&](std::string_view kind, const url::Span& s) {
+      if (s.present && s.begin <= text.size()) {
+        std::size_t end = std::min<std::size_t>(s.end, text.size());
+        d.tokens.push_back(note_token(kind, text.substr(s.begin, end - s.begin), s.begin, s.end));
+      }
+    };
+    if (!real.scheme_from_base) note("scheme", real.scheme_span);
+    if (!real.authority_from_base) {
+      note("userinfo", real.userinfo_span);
+      note("host", real.host_span);
+      note("port", real.port_span);
+    }
+    out->push_back(std::move(d));
+  }
+}
 
 }  // namespace vigil::detect

@@ -1,8 +1,196 @@
+// Server-side request forgery: did an input choose where an outbound request goes?
+//
+// The URL is parsed once with the WHATWG parser (tokenize/url). A URL that does not parse makes
+// no request, so nothing is convicted. For each occurrence of an input that starts before the
+// parser settled the origin (text after that point is path, query or fragment and cannot move
+// the request), two situations are told apart:
+//
+//  * the input supplies the URL itself (it covers the scheme): it is convicted when it points
+//    the request at an internal host (loopback, private, link-local, cloud metadata,
+//    unspecified..., in any numeric, IPv6-embedded or IDNA spelling) or uses a scheme that
+//    reaches non-HTTP services (file, gopher, dict, ldap, ftp, jar, ...);
+//  * the application fixed the scheme and host around the input: the URL is parsed again with
+//    the input replaced by a neutral placeholder (see url_intent.hpp) and the input is
+//    convicted when the scheme, the port or the host differs from what the application fixed
+//    (userinfo tricks "@", "#", "\", "?" that move the authority included), or when the host it
+//    produced is internal and the application's was not.
+#include <string>
+
 #include "core/detect/detector.hpp"
+#include "core/tokenize/url/host.hpp"
+#include "core/tokenize/url/url_intent.hpp"
+#include "core/tokenize/url/url_parser.hpp"
 
 namespace vigil::detect {
+namespace {
 
-// Placeholder until the url detector lands: convicts nothing.
-void detect_url(const SinkCheck& check, std::vector<Detection>* out) {}
+namespace url = vigil::tokenize::url;
+
+// Occurrences examined per input: enough for any real URL, bounded for pathological ones
+// (each costs a few linear parses).
+constexpr int kMaxOccurrencesPerInput = 16;
+
+// Schemes whose clients reach non-HTTP services or local files.
+bool is_dangerous_scheme(std::string_view s) noexcept {
+  static constexpr std::string_view kSchemes[] = {
+      "file",  "gopher", "dict", "ftp",  "ftps", "sftp", "tftp",  "ldap",  "ldaps", "ldapi",
+      "jar",   "netdoc", "php",  "phar", "expect", "data", "glob", "zip", "compress.zlib",
+      "compress.bzip2", "ssh2.shell", "ssh2.exec", "ssh2.sftp", "rar", "ogg", "smb", "telnet",
+      "mysql", "redis", "jdbc", "nfs",
+  };
+  for (std::string_view k : kSchemes)
+    if (s == k) return true;
+  return false;
+}
+
+std::string host_text(const url::Host& h) {
+  char buf[300];
+  std::size_t n = h.serialize(buf, sizeof(buf));
+  if (n == 0) return h.kind == url::HostKind::kEmpty ? "(empty)" : "(none)";
+  return std::string(buf, n);
+}
+
+std::string_view span_text(std::string_view text, const url::Span& s) {
+  if (!s.present || s.begin > text.size()) return {};
+  return text.substr(s.begin, std::min<std::size_t>(s.end, text.size()) - s.begin);
+}
+
+std::string describe_class(const url::HostInfo& info) {
+  std::string s(url::host_class_name(info.cls));
+  if (info.embedding != url::Embedding::kNone) {
+    s += " (";
+    s += url::embedding_name(info.embedding);
+    s += ")";
+  }
+  return s;
+}
+
+// Notes the URL components the input created or crossed.
+void note_components(std::string_view text, const url::Url& u, std::uint32_t b, std::uint32_t e,
+                     Detection* d) {
+  auto note = [&](std::string_view kind, const url::Span& s) {
+    if (s.overlaps(b, e) || (s.present && kind == "host"))
+      d->tokens.push_back(note_token(kind, span_text(text, s), s.begin, s.end));
+  };
+  if (!u.scheme_from_base) note("scheme", u.scheme_span);
+  note("userinfo", u.userinfo_span);
+  if (!u.authority_from_base) note("host", u.host_span);
+  note("port", u.port_span);
+}
+
+struct Finding {
+  std::string reason;
+  std::string rule;
+};
+
+// Judges one occurrence; returns true with *f filled when the input changed the destination.
+bool judge(std::string_view text, const url::Url& real, const url::HostInfo& real_info,
+           std::uint32_t b, std::uint32_t e, Finding* f) {
+  const bool covers_scheme = real.scheme_span.present && b <= real.scheme_span.begin &&
+                             e > real.scheme_span.begin;
+  const std::string real_host = host_text(real.host);
+  if (covers_scheme) {
+    if (is_dangerous_scheme(real.scheme())) {
+      f->reason = "input set the URL scheme to " + std::string(real.scheme()) +
+                  ":, which reaches local files or non-HTTP services";
+      return true;
+    }
+    if (url::is_internal(real_info.cls) && real.host_span.overlaps(b, e)) {
+      f->reason = "input points the request at " + real_host + ", a " +
+                  describe_class(real_info) + " host";
+      std::string_view written = span_text(text, real.host_span);
+      if (!written.empty() && written != real_host)
+        f->reason += " (written " + std::string(written.substr(0, 80)) + ")";
+      return true;
+    }
+    return false;
+  }
+
+  url::Intent intent;
+  if (!url::build_intent(text, b, e, nullptr, &intent)) {
+    // The application's text does not parse without the input: judge what the input wrote.
+    if (url::is_internal(real_info.cls) && real.host_span.overlaps(b, e)) {
+      f->reason = "input points the request at " + real_host + ", a " +
+                  describe_class(real_info) + " host";
+      return true;
+    }
+    if (is_dangerous_scheme(real.scheme()) && real.scheme_span.overlaps(b, e)) {
+      f->reason = "input set the URL scheme to " + std::string(real.scheme()) + ":";
+      return true;
+    }
+    return false;
+  }
+  const url::Url& meant = intent.url;
+  if (intent.placement != url::Placement::kScheme &&
+      (meant.scheme_size() != real.scheme_size() || meant.scheme() != real.scheme())) {
+    f->reason = "input changed the URL scheme from " + std::string(meant.scheme()) + ": to " +
+                std::string(real.scheme()) + ":";
+    return true;
+  }
+  if (!url::host_fits(intent, real)) {
+    std::string meant_host = intent.glued_end && intent.fixed_valid
+                                 ? host_text(intent.fixed_host)
+                                 : host_text(meant.host);
+    if (intent.placement == url::Placement::kHost && !intent.glued_end) {
+      f->reason = "input moved the request out of the host the application built (" +
+                  std::string(intent.host_prefix()) + "…" + std::string(intent.host_suffix()) +
+                  ") to " + real_host;
+    } else {
+      f->reason = "input moved the request from host " + meant_host + " to " + real_host;
+    }
+    if (real.userinfo_span.present && real.userinfo_span.begin < b)
+      f->reason += ", turning the application's text before it into userinfo";
+    if (url::is_internal(real_info.cls)) f->reason += ", a " + describe_class(real_info) + " host";
+    return true;
+  }
+  if (intent.placement != url::Placement::kPort &&
+      meant.effective_port() != real.effective_port()) {
+    f->reason = "input changed the port of " + real_host + " from " +
+                std::to_string(meant.effective_port()) + " to " +
+                std::to_string(real.effective_port());
+    return true;
+  }
+  if (url::is_internal(real_info.cls) && !url::intent_is_internal(text, b, e, nullptr, intent)) {
+    f->reason = "input made the request's host " + real_host + ", a " +
+                describe_class(real_info) + " host";
+    return true;
+  }
+  if (intent.placement == url::Placement::kScheme && is_dangerous_scheme(real.scheme()) &&
+      !is_dangerous_scheme(meant.scheme())) {
+    f->reason = "input set the URL scheme to " + std::string(real.scheme()) + ":";
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void detect_url(const SinkCheck& check, std::vector<Detection>* out) {
+  const std::string_view text = check.sink->value;
+  url::Url real;
+  if (!url::parse_url(text, nullptr, &real)) return;  // no request is made
+  const url::HostInfo real_info = url::classify(real.host);
+
+  const std::size_t first = out->size();
+  int examined[64] = {};
+  for (const Occurrence& o : check.occurrences) {
+    if (o.begin > real.origin_end) continue;  // path, query or fragment: cannot move it
+    bool done = false;
+    for (std::size_t k = first; k < out->size(); ++k) done = done || (*out)[k].input == o.input;
+    if (done) continue;
+    if (++examined[o.input % 64] > kMaxOccurrencesPerInput) continue;
+    Finding f;
+    if (!judge(text, real, real_info, o.begin, o.end, &f)) continue;
+    Detection d;
+    d.input = o.input;
+    d.form = o.form;
+    d.element = o.element;
+    d.begin = o.begin;
+    d.end = o.end;
+    d.reason = std::move(f.reason);
+    note_components(text, real, o.begin, o.end, &d);
+    out->push_back(std::move(d));
+  }
+}
 
 }  // namespace vigil::detect
