@@ -150,7 +150,11 @@ bool judge(std::string_view text, const url::Url& real, const url::HostInfo& rea
                 std::to_string(real.effective_port());
     return true;
   }
-  if (url::is_internal(real_info.cls) && !url::intent_is_internal(text, b, e, nullptr, intent)) {
+  // An input that only filled a label between the application's own host text ("http://10.0.0."
+  // + input) stayed data; one that supplies the whole host chose where the request goes.
+  const bool chose_host = intent.placement != url::Placement::kHost || intent.whole_host;
+  if (chose_host && url::is_internal(real_info.cls) &&
+      !url::intent_is_internal(text, b, e, nullptr, intent)) {
     f->reason = "input made the request's host " + real_host + ", a " +
                 describe_class(real_info) + " host";
     return true;

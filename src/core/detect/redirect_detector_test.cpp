@@ -1,0 +1,98 @@
+// Open-redirect detector, through the public engine API.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "vigil/engine.hpp"
+
+namespace vigil {
+namespace {
+
+constexpr std::string_view kBase = "https://shop.example.com/";
+
+Verdict check(std::string_view target, std::vector<std::string_view> values,
+              std::string_view base = kBase) {
+  std::vector<Input> inputs;
+  for (std::string_view v : values) inputs.push_back(Input{Source::kQuery, "next", v});
+  Engine engine;
+  return engine.check_sink(Sink::of(SinkType::kRedirect, target, base), inputs);
+}
+
+bool attack(std::string_view target, std::string_view input) {
+  return check(target, {input}).attack();
+}
+
+TEST(RedirectDetector, WholeTargetLeavingTheOrigin) {
+  for (std::string_view t : {"//evil.example", "/\\evil.example", "\\\\evil.example",
+                             "https://evil.example/", "http://shop.example.com/",
+                             "https://shop.example.com:8443/", "https:/\\evil.example",
+                             "////www.whitelisteddomain.tld@google.com/%2e%2e",
+                             "https://\t/example.com@google.com", "javascript:alert(1)",
+                             "data:text/html,<script>alert(1)</script>", "jaVAscript://x%0aalert(1)",
+                             "https://shop.example.com.evil.example/", "http://169.254.169.254/"}) {
+    EXPECT_TRUE(attack(t, t)) << t;
+  }
+}
+
+TEST(RedirectDetector, WholeTargetStayingOnTheOrigin) {
+  for (std::string_view t : {"/account", "account?tab=orders", "https:evil.example", "#top",
+                             "https://shop.example.com/cart", "https://SHOP.example.com:443/x",
+                             "/https://evil.example", "?next=//evil.example",
+                             "/%2F%2Fevil.example", "http:XY>.7d8T\\205pZM@00330.0x3a.54990"}) {
+    EXPECT_FALSE(attack(t, t)) << t;
+  }
+}
+
+TEST(RedirectDetector, InputAfterASlash) {
+  auto path = [](std::string_view in) { return "/" + std::string(in); };
+  EXPECT_TRUE(attack(path("/evil.example"), "/evil.example"));
+  EXPECT_TRUE(attack(path("\\evil.example"), "\\evil.example"));
+  EXPECT_TRUE(attack(path("/\\evil.example"), "/\\evil.example"));
+  EXPECT_FALSE(attack(path("orders/42"), "orders/42"));
+  EXPECT_FALSE(attack(path("https://evil.example"), "https://evil.example"));
+}
+
+TEST(RedirectDetector, InputAfterTheOrigin) {
+  auto origin = [](std::string_view in) { return "https://shop.example.com" + std::string(in); };
+  EXPECT_FALSE(attack(origin("/orders"), "/orders"));
+  EXPECT_FALSE(attack(origin("?x=@evil.example"), "?x=@evil.example"));
+  EXPECT_TRUE(attack(origin("@evil.example"), "@evil.example"));
+  EXPECT_TRUE(attack(origin(".evil.example"), ".evil.example"));
+  EXPECT_TRUE(attack(origin(":8443/"), ":8443/"));
+  EXPECT_TRUE(attack(origin("http://evil.example"), "http://evil.example"));
+  EXPECT_FALSE(attack(origin("Life is like an onion"), "Life is like an onion"));
+}
+
+TEST(RedirectDetector, TheApplicationsOwnExternalTargetIsNotTheInputs) {
+  // The application redirects to a partner; the input only fills the query.
+  EXPECT_FALSE(attack("https://partner.example/cb?order=42", "42"));
+  // A short input that coincides with the application's external host.
+  EXPECT_FALSE(attack("https://partner.example/cb", "partner"));
+  EXPECT_FALSE(attack("https://partner.example/cb", "https"));
+  // An input that fills a label of the application's chosen domain stays in it.
+  EXPECT_FALSE(attack("https://eu.partner.example/cb", "eu"));
+}
+
+TEST(RedirectDetector, ReasonsNameTheOrigins) {
+  Verdict v = check("//evil.example/x", {"//evil.example/x"});
+  ASSERT_TRUE(v.attack());
+  EXPECT_EQ(v.detections[0].rule, "open-redirect");
+  EXPECT_EQ(v.detections[0].cwe, "CWE-601");
+  EXPECT_EQ(v.detections[0].reason,
+            "input sends the redirect to https://evil.example instead of the site's origin "
+            "https://shop.example.com");
+  Verdict j = check("javascript:alert(1)", {"javascript:alert(1)"});
+  ASSERT_TRUE(j.attack());
+  EXPECT_EQ(j.detections[0].reason,
+            "input made the redirect target a javascript: URL, whose opaque origin is not the "
+            "site's");
+}
+
+TEST(RedirectDetector, WithoutABaseOnlyAbsoluteTargetsCount) {
+  EXPECT_TRUE(check("https://evil.example/", {"https://evil.example/"}, "").attack());
+  EXPECT_FALSE(check("/account", {"/account"}, "").attack());
+}
+
+}  // namespace
+}  // namespace vigil
