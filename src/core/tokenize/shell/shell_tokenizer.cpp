@@ -36,6 +36,14 @@ constexpr bool mergeable(PartKind k) noexcept {
   }
 }
 
+// Bytes that end an unquoted literal run.
+constexpr std::array<bool, 256> make_word_stop() {
+  std::array<bool, 256> t{};
+  for (char c : std::string_view(" \t\r\n\\'\"$`<>&|;()")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kWordStop = make_word_stop();
+
 enum class FrameKind : std::uint8_t { kList, kDouble, kParam, kArith, kExtGlob };
 
 struct Frame {
@@ -190,7 +198,7 @@ class Lexer {
         return;  // the command (if any) is still to come
       }
     }
-    if (single_literal) {
+    if (single_literal && t.end - t.begin <= 8) {
       std::string_view w = s_.substr(t.begin, t.end - t.begin);
       for (std::string_view r : kReservedWords) {
         if (w != r) continue;
@@ -513,7 +521,7 @@ class Lexer {
     std::uint32_t q = p + 1;
     while (q < n_) {
       char c = s_[q];
-      if (std::strchr(" \t\r\n\\'\"$`<>&|;()", c) != nullptr && c != '\0') break;
+      if (kWordStop[static_cast<unsigned char>(c)]) break;
       if ((c == '?' || c == '*' || c == '+' || c == '@' || c == '!') && extglob_at(q)) break;
       glob |= globby(c);
       ++q;
