@@ -16,6 +16,7 @@ struct Command {
 
 Command add_eval(CLI::App& app);
 Command add_explain(CLI::App& app);
+Command add_policy(CLI::App& app);
 
 }  // namespace vigil::cli
 

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   std::vector<vigil::cli::Command> commands = {
       vigil::cli::add_eval(app),
       vigil::cli::add_explain(app),
+      vigil::cli::add_policy(app),
   };
   CLI11_PARSE(app, argc, argv);
   for (auto& command : commands)
