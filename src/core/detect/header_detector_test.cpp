@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "core/detect/detector.hpp"
 #include "vigil/engine.hpp"
 
 namespace vigil {
@@ -87,6 +89,30 @@ TEST(HeaderDetector, TheApplicationsOwnTerminatorIsNotTheInputs) {
   EXPECT_FALSE(attack("X-Request-Id: abc\r\n", "abc\r"));
   // An input of just the terminator.
   EXPECT_FALSE(attack("X-Request-Id: abc\r\n", "\r\n"));
+}
+
+// The engine does not search inputs shorter than EngineOptions::min_input_length (2), so a lone
+// "\n" never reaches the detector today; called directly, the detector judges it correctly.
+std::vector<Detection> detect_one_byte(std::string_view value, std::string_view input) {
+  Sink sink = Sink::of(SinkType::kHeader, value);
+  Input in{Source::kQuery, "name", input};
+  std::vector<detect::Occurrence> occurrences;
+  for (std::size_t p = value.find(input); p != std::string_view::npos; p = value.find(input, p + 1))
+    occurrences.push_back(detect::Occurrence{0, Form::kRaw, 0, static_cast<std::uint32_t>(p),
+                                             static_cast<std::uint32_t>(p + input.size())});
+  detect::SinkCheck check{&sink, std::span<const Input>(&in, 1), occurrences};
+  std::vector<Detection> out;
+  detect::detect_header(check, &out);
+  return out;
+}
+
+TEST(HeaderDetector, OneByteLineBreaks) {
+  EXPECT_EQ(detect_one_byte("Location: /welcome?name=\n\r\n", "\n").size(), 1u);
+  EXPECT_EQ(detect_one_byte("Set-Cookie: lang=\n; Path=/\r\n", "\n").size(), 1u);
+  EXPECT_EQ(detect_one_byte("X-Request-Id: \r\r\n", "\r").size(), 1u);
+  EXPECT_TRUE(detect_one_byte("X-Request-Id: abc\r\n", "\n").empty());
+  EXPECT_TRUE(detect_one_byte("X-Request-Id: abc\r\n", "\r").empty());
+  EXPECT_TRUE(detect_one_byte("Location: /x\r\nX-Request-Id: 1\r\n", "\n").empty());
 }
 
 TEST(HeaderDetector, ManyOccurrencesAreLinear) {

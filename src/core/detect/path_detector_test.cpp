@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "core/detect/detector.hpp"
 #include "vigil/engine.hpp"
 
 namespace vigil {
@@ -115,6 +117,28 @@ TEST(PathDetector, BaseThatThePathNeverEnters) {
   // A mis-declared base: judged against the directory before the input.
   EXPECT_TRUE(attack("/var/www/../../etc/passwd", "/srv/files", "../../etc/passwd"));
   EXPECT_FALSE(attack("/var/www/a/../b", "/srv/files", "a/../b"));
+}
+
+// The engine does not search one-byte inputs (EngineOptions::min_input_length is 2); called
+// directly, the detector convicts a lone "/" joined as os.path.join does and a lone NUL.
+std::size_t detect_one_byte(std::string_view value, std::string_view base, std::string_view input) {
+  Sink sink = Sink::of(SinkType::kPath, value, base);
+  Input in{Source::kQuery, "file", input};
+  std::vector<detect::Occurrence> occurrences;
+  for (std::size_t p = value.find(input); p != std::string_view::npos; p = value.find(input, p + 1))
+    occurrences.push_back(detect::Occurrence{0, Form::kRaw, 0, static_cast<std::uint32_t>(p),
+                                             static_cast<std::uint32_t>(p + input.size())});
+  detect::SinkCheck check{&sink, std::span<const Input>(&in, 1), occurrences};
+  std::vector<Detection> out;
+  detect::detect_path(check, &out);
+  return out.size();
+}
+
+TEST(PathDetector, OneByteInputs) {
+  EXPECT_EQ(detect_one_byte("/", "/srv/files", "/"), 1u);
+  EXPECT_EQ(detect_one_byte("/srv/files/\0"s, "/srv/files", "\0"s), 1u);
+  EXPECT_EQ(detect_one_byte("/srv/files//", "/srv/files", "/"), 0u);
+  EXPECT_EQ(detect_one_byte("/srv/files/a/b.txt", "/srv/files", "/"), 0u);
 }
 
 TEST(PathDetector, LargePathIsFast) {
