@@ -238,9 +238,8 @@ void detect_path(const SinkCheck& check, std::vector<Detection>* out) {
       facts.nul = true;
       facts.nul_at = next_nul;
     }
-    // An absolute input at the start of a path that is not under the base took its place.
-    if (absolute && occ.begin == 0 && occ.end >= reach && (derived || !whole.inside))
-      facts.replaced = true;
+    // An absolute input at the start of a path that never entered the base took its place.
+    if (absolute && derived && occ.begin == 0 && occ.end >= reach) facts.replaced = true;
 
     if (have_base && !whole.inside && whole.entered) {
       facts.climbed = climbs.any_in(occ.begin, occ.end);

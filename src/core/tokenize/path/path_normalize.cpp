@@ -178,8 +178,10 @@ Resolution resolve(std::string_view path, const Base& base, Style style) noexcep
   while (reader.next(&s)) {
     if (walk.step(path, s) == Step::kClimb) ++r.climbs;
   }
+  r.root = reader.root();
   r.inside = walk.inside();
   r.entered = walk.entered();
+  r.replaced_base = r.root != Root::kRelative && !r.entered;
   r.max_levels_above = walk.max_levels_above();
   return r;
 }

@@ -128,7 +128,9 @@ TEST(PathConfinement, AbsolutePathElsewhereNeverEnters) {
   Resolution r = resolve("/etc/passwd", base, Style::kPosix);
   EXPECT_FALSE(r.inside);
   EXPECT_FALSE(r.entered);
+  EXPECT_TRUE(r.replaced_base);
   EXPECT_EQ(r.climbs, 0u);
+  EXPECT_FALSE(resolve("/srv/files/../../etc", base, Style::kPosix).replaced_base);
   // "//" is another root than "/".
   EXPECT_FALSE(resolve("//srv/files/x", base, Style::kPosix).inside);
 }
