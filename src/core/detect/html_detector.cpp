@@ -67,7 +67,6 @@ struct Scratch {
   html::TokenList raw;
   html::TokenList ref;
   std::vector<Probe> probes;
-  std::vector<html::Creation> discard;
   std::vector<html::Creation> raw_created;
   std::vector<html::Creation> ref_created;
   std::vector<Item> raw_items;
@@ -206,9 +205,13 @@ bool is_url_attribute(std::string_view name) {
 
 // The scheme-relevant start of a URL as a browser reads it: character references resolved,
 // leading C0 controls and spaces stripped, tabs and newlines removed, ASCII lower-cased.
-// Returns "javascript", "vbscript", "data:text/html"... when it is a script URL, else empty.
-std::string_view script_url_scheme(std::string_view v) {
+// Returns "javascript:", "vbscript:", "data:text/html"... when it is a script URL, else empty;
+// *scheme_end receives the offset in `v` just past the scheme's last character.
+std::string_view script_url_scheme(std::string_view v, std::size_t* scheme_end = nullptr) {
+  static constexpr std::string_view kSchemes[] = {"javascript:", "vbscript:", "livescript:",
+                                                  "data:text/html"};
   char buf[24];
+  std::size_t ends[24];
   std::size_t n = 0;
   for (std::size_t i = 0; i < v.size() && n < sizeof(buf);) {
     std::uint32_t cp = static_cast<unsigned char>(v[i]);
@@ -228,13 +231,28 @@ std::string_view script_url_scheme(std::string_view v) {
     if (cp == '\t' || cp == '\n' || cp == '\r') continue;
     if (n == 0 && cp <= 0x20) continue;
     if (cp >= 0x80) break;
+    ends[n] = i;
     buf[n++] = common::to_lower(static_cast<char>(cp));
   }
   std::string_view s(buf, n);
-  if (common::istarts_with(s, "javascript:")) return "javascript:";
-  if (common::istarts_with(s, "vbscript:")) return "vbscript:";
-  if (common::istarts_with(s, "livescript:")) return "livescript:";
-  if (common::istarts_with(s, "data:text/html")) return "data:text/html";
+  for (std::string_view scheme : kSchemes) {
+    if (s.substr(0, scheme.size()) == scheme) {
+      if (scheme_end != nullptr) *scheme_end = ends[scheme.size() - 1];
+      return scheme;
+    }
+  }
+  return {};
+}
+
+// The script URL an attribute value holds when the input at [b, e) wrote (part of) its scheme.
+std::string_view script_url_written_by(std::string_view text, const html::Attribute& a,
+                                       std::uint32_t b, std::uint32_t e) {
+  if (a.quote == html::Quote::kNone || a.value.end <= a.value.begin) return {};
+  std::size_t scheme_end = 0;
+  std::string_view scheme =
+      script_url_scheme(text.substr(a.value.begin, a.value.end - a.value.begin), &scheme_end);
+  if (scheme.empty()) return {};
+  if (b < a.value.begin + scheme_end && e > a.value.begin) return scheme;
   return {};
 }
 
@@ -350,12 +368,11 @@ void report_items(std::string_view text, const std::vector<Item>& raw, std::uint
     }
     const html::Attribute& a = it.list->attributes[it.attr_index];
     const std::uint32_t vend = a.value.end > a.value.begin ? a.value.end : a.name.end;
-    // A script URL counts when the attribute is new or the input wrote into its value.
-    const bool touches = a.quote != html::Quote::kNone && a.value.begin <= e && vend >= b &&
-                         a.value.end > a.value.begin;
-    if (is_url_attribute(it.attr) && a.quote != html::Quote::kNone && (!it.matched || touches)) {
+    // A script URL counts when the attribute is new or the input wrote its scheme.
+    if (is_url_attribute(it.attr) && a.quote != html::Quote::kNone) {
       std::string_view scheme =
-          script_url_scheme(text.substr(a.value.begin, a.value.end - a.value.begin));
+          it.matched ? script_url_written_by(text, a, b, e)
+                     : script_url_scheme(text.substr(a.value.begin, a.value.end - a.value.begin));
       if (!scheme.empty()) {
         urls.push_back("set `" + lower(it.attr) + "` of <" + lower(it.element) + "> to a " +
                        std::string(scheme) + " URL");
@@ -623,9 +640,8 @@ bool Analyzer::raw_state_at(std::uint32_t k, State* state, html::RawKind* raw) c
 
 void Analyzer::advance_builder(std::uint32_t to) {
   while (builder_pos_ < to && builder_pos_ < s_.raw.tokens.size()) {
-    builder_.process(text_, s_.raw, builder_pos_, &s_.discard);
+    builder_.process(text_, s_.raw, builder_pos_, nullptr);
     ++builder_pos_;
-    if (s_.discard.size() > 1024) s_.discard.clear();
   }
 }
 
@@ -796,11 +812,14 @@ void Analyzer::desync(const Occurrence& o, const Probe& pb, const Context& ctx,
 void Analyzer::value_checks(const Occurrence& o, const Context& ctx, Findings* f) {
   const auto& toks = s_.raw.tokens;
   if (ctx.where == Where::kAttrValue && ctx.attr_index < s_.raw.attributes.size()) {
+    // A tag the page ends inside of never becomes an element.
+    const std::uint32_t tb = first_token_ending_after(o.begin);
+    if (tb < toks.size() && toks[tb].kind == html::TokenKind::kEofInTag) return;
     const html::Attribute& a = s_.raw.attributes[ctx.attr_index];
     if (a.quote != html::Quote::kNone && a.value.end > a.value.begin) {
       std::string_view value = text_.substr(a.value.begin, a.value.end - a.value.begin);
       if (is_url_attribute(ctx.attr)) {
-        std::string_view scheme = script_url_scheme(value);
+        std::string_view scheme = script_url_written_by(text_, a, o.begin, o.end);
         std::string effect = "set `" + lower(ctx.attr) + "` of <" + lower(ctx.tag) + "> to a " +
                              std::string(scheme) + " URL";
         if (!scheme.empty() &&

@@ -230,14 +230,66 @@ constexpr std::string_view kOpaqueName = "\x01";
 
 }  // namespace
 
+namespace {
+
+// Names packed into two big-endian words compare like the strings (they are at most 14 bytes),
+// so the table is searched with integer comparisons.
+struct PackedName {
+  std::uint64_t hi = 0;
+  std::uint64_t lo = 0;
+  bool operator<(const PackedName& o) const { return hi != o.hi ? hi < o.hi : lo < o.lo; }
+  bool operator==(const PackedName& o) const { return hi == o.hi && lo == o.lo; }
+};
+
+constexpr PackedName pack_lower(std::string_view name) {
+  PackedName p;
+  const std::size_t n = name.size() < 16 ? name.size() : 16;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t c = static_cast<unsigned char>(common::to_lower(name[i]));
+    if (i < 8) {
+      p.hi |= c << (56 - 8 * i);
+    } else {
+      p.lo |= c << (56 - 8 * (i - 8));
+    }
+  }
+  return p;
+}
+
+// An open-addressing hash table over the packed names: one probe for most tags.
+constexpr std::size_t kTagSlots = 512;
+constexpr std::size_t slot_of(const PackedName& k) {
+  return std::size_t(((k.hi ^ (k.lo * 0x9E3779B97F4A7C15ull)) * 0xD6E8FEB86659FD93ull) >> 55) &
+         (kTagSlots - 1);
+}
+
+struct TagSlot {
+  PackedName key;
+  Tag tag = Tag::kOther;
+  bool used = false;
+};
+
+constexpr std::array<TagSlot, kTagSlots> make_table() {
+  std::array<TagSlot, kTagSlots> t{};
+  for (const TagName& n : kTags) {
+    const PackedName k = pack_lower(n.name);
+    std::size_t i = slot_of(k);
+    while (t[i].used) i = (i + 1) & (kTagSlots - 1);
+    t[i] = {k, n.tag, true};
+  }
+  return t;
+}
+constexpr auto kTagTable = make_table();
+
+}  // namespace
+
 Tag tag_of(std::string_view name) noexcept {
   if (name.empty() || name.size() > 14) return Tag::kOther;
-  char buf[16];
-  for (std::size_t i = 0; i < name.size(); ++i) buf[i] = common::to_lower(name[i]);
-  std::string_view lower(buf, name.size());
-  auto it = std::lower_bound(std::begin(kTags), std::end(kTags), lower,
-                             [](const TagName& t, std::string_view n) { return t.name < n; });
-  return (it != std::end(kTags) && it->name == lower) ? it->tag : Tag::kOther;
+  const PackedName key = pack_lower(name);
+  for (std::size_t i = slot_of(key);; i = (i + 1) & (kTagSlots - 1)) {
+    const TagSlot& s = kTagTable[i];
+    if (!s.used) return Tag::kOther;
+    if (s.key == key) return name.find('\0') == std::string_view::npos ? s.tag : Tag::kOther;
+  }
 }
 
 struct SkeletonBuilder::Ctx {
@@ -316,7 +368,7 @@ void SkeletonBuilder::create(Ctx& c, Creation::Kind kind, Namespace ns, bool pus
     for (std::size_t i = 0; i < attrs.size() && i < 64; ++i)
       if (attrs[i].duplicate) cr.skip |= std::uint64_t(1) << i;
   }
-  c.out->push_back(cr);
+  if (c.out != nullptr) c.out->push_back(cr);
   if (tag == Tag::kHtml && ns == Namespace::kHtml) html_count_ = 0;
   if (tag == Tag::kBody && ns == Namespace::kHtml) body_count_ = 0;
   if (kind == Creation::Kind::kElement && ns == Namespace::kHtml &&
@@ -351,7 +403,7 @@ void SkeletonBuilder::merge(Ctx& c, bool into_html) {
     if (count < kMaxMergedNames) names[count++] = n;
     added = true;
   }
-  if (added) c.out->push_back(cr);
+  if (added && c.out != nullptr) c.out->push_back(cr);
 }
 
 void SkeletonBuilder::process(std::string_view text, const TokenList& list, std::uint32_t index,

@@ -74,7 +74,8 @@ class SkeletonBuilder {
   static constexpr int kMaxDepth = 96;
   static constexpr int kMaxMergedNames = 16;
 
-  // Processes one token (`index` is its index in `list`); appends what it creates to *out.
+  // Processes one token (`index` is its index in `list`); appends what it creates to *out
+  // (nullptr: creations are not recorded).
   // `text` is the text the token's spans refer to.
   void process(std::string_view text, const TokenList& list, std::uint32_t index,
                std::vector<Creation>* out);
