@@ -46,6 +46,7 @@ enum class Change : std::uint8_t {
   kInvalidEscape,   // its escape makes the literal invalid text: the statement fails
   kMissingValue,    // only white space where a value belongs
   kComment,         // opened or closed a comment
+  kStraddle,        // holds one quote of a literal: ended or opened it (see resolve_straddle)
   kToken,           // is a single operator, punctuation, parameter or rejected byte
 };
 
@@ -119,9 +120,37 @@ class Judge {
     stores_ = f != kNone && (is_kw(f, "insert") || is_kw(f, "update") || is_kw(f, "replace"));
   }
 
-  // What the input spanning [begin, end) did to the statement (kNone: it stayed data).
-  // `value` is the input's value as received.
-  Change change(std::uint32_t begin, std::uint32_t end, std::string_view value) const;
+  // What the occurrence did to the statement (kNone: it stayed data). `value` is the input's
+  // value as received.
+  Change change(const Occurrence& occ, std::string_view value) const;
+
+  // An occurrence holding one quote of a literal is coincidental when the same input also lies
+  // wholly inside that literal's content (a run of quotes, as in  for the input ''), or
+  // when the literal, unescaped, holds the input as sent (an application's escaping).
+  Change resolve_straddle(const Occurrence& occ, std::span<const Occurrence> all,
+                          std::string_view value) const {
+    std::uint32_t b = occ.begin, e = occ.end;
+    trim(&b, &e);
+    const std::uint32_t i = token_at(b);
+    if (straddle_token_ == i && straddle_input_ == occ.input) return straddle_result_;
+    straddle_token_ = i;
+    straddle_input_ = occ.input;
+    straddle_result_ = resolve_straddle_once(i, occ, all, value);
+    return straddle_result_;
+  }
+
+  Change resolve_straddle_once(std::uint32_t i, const Occurrence& occ,
+                               std::span<const Occurrence> all, std::string_view value) const {
+    const Token& t = tokens_[i];
+    if (decodes_to(t, value)) return Change::kNone;
+    for (const Occurrence& o : all) {
+      if (o.input != occ.input || o.element != occ.element) continue;
+      std::uint32_t ob = o.begin, oe = o.end;
+      trim(&ob, &oe);
+      if (ob >= t.inner_begin && oe <= t.inner_end && ob < oe) return Change::kNone;
+    }
+    return Change::kBrokeOut;
+  }
 
   // One sentence saying what the input at [begin, end) did, and the tokens involved.
   void explain(std::uint32_t begin, std::uint32_t end, Change change, Detection* d) const;
@@ -180,10 +209,13 @@ class Judge {
   Slot slot_before(std::uint32_t i) const;
   Slot slot_after_keyword(std::uint32_t k) const;
   Slot list_owner(std::uint32_t comma) const;
-  Change single_token_change(std::uint32_t i, std::uint32_t b, std::uint32_t e,
-                             std::string_view value) const;
-  Change escapes_change(std::uint32_t i, std::uint32_t b, std::uint32_t e,
-                        std::string_view value) const;
+  Change single_token_change(std::uint32_t i, const Occurrence& occ, std::uint32_t b,
+                             std::uint32_t e, std::string_view value) const;
+  Change escapes_change(std::uint32_t i, const Occurrence& occ, std::uint32_t b,
+                        std::uint32_t e, std::string_view value) const;
+  const std::uint8_t* escape_starts(std::uint32_t i) const;
+  bool careful_literal(std::uint32_t i, const Occurrence& occ, std::string_view value,
+                       std::string_view span) const;
   bool decodes_to(const Token& t, std::string_view needle) const;
   Change blank_change(std::uint32_t begin) const;
   bool name_slot(std::uint32_t i) const;
@@ -194,12 +226,30 @@ class Judge {
   bool is_signed_number(std::uint32_t i, std::uint32_t j) const;
   bool is_name_list(std::uint32_t i, std::uint32_t j) const;
   bool is_literal_list(std::uint32_t i, std::uint32_t j) const;
+  bool is_string_sequence(std::uint32_t i, std::uint32_t j) const;
   bool in_value_list(std::uint32_t i) const;
 
   std::string_view text_;
   Dialect dialect_;
   std::span<const Token> tokens_;
   bool stores_ = false;
+
+  // Per-call memos that keep the work per occurrence independent of a literal's length.
+  struct CarefulMemo {
+    std::uint32_t token = kNone;
+    std::uint32_t input = kNone;
+    Form form = Form::kRaw;
+    bool careful = false;
+  };
+  static constexpr std::size_t kCarefulMemo = 8;
+  mutable CarefulMemo careful_memo_[kCarefulMemo];
+  mutable std::size_t careful_next_ = 0;
+  mutable std::uint32_t escape_token_ = kNone;
+  mutable std::uint32_t straddle_token_ = kNone;
+  mutable std::uint32_t straddle_input_ = kNone;
+  mutable Change straddle_result_ = Change::kNone;
+  mutable std::uint32_t limit_token_ = kNone;
+  mutable bool limit_mismatch_ = false;
 };
 
 Slot Judge::slot_after_keyword(std::uint32_t k) const {
@@ -355,7 +405,22 @@ bool Judge::is_data_sequence(std::uint32_t i, std::uint32_t j) const {
   if (is_signed_number(i, j)) return slot != Slot::kName;
   if (slot != Slot::kValue && is_name_list(i, j)) return true;
   if (in_value_list(i) && is_literal_list(i, j)) return true;
+  if (is_string_sequence(i, j)) return true;
   return false;
+}
+
+// MySQL reads adjacent string literals as one ('a' 'b' is 'ab'); PostgreSQL does when a line
+// break separates them.
+bool Judge::is_string_sequence(std::uint32_t i, std::uint32_t j) const {
+  if (dialect_ != Dialect::kMysql && dialect_ != Dialect::kPostgres) return false;
+  for (std::uint32_t k = i; k <= j; ++k) {
+    const Token& t = tokens_[k];
+    if (t.kind == TokenKind::kString && !t.unterminated()) continue;
+    if (t.kind != TokenKind::kWhitespace) return false;
+    if (dialect_ == Dialect::kPostgres && tok(k).find('\n') == std::string_view::npos)
+      return false;
+  }
+  return true;
 }
 
 bool is_unicode_digit(std::uint32_t cp) {
@@ -417,54 +482,82 @@ Escape mysql_escape(char c) {
   }
 }
 
-Change Judge::escapes_change(std::uint32_t i, std::uint32_t b, std::uint32_t e,
-                             std::string_view value) const {
+// Marks, for literal token i, where each escape pair (a backslash pair or a doubled quote)
+// starts: 1 at the pair's first byte. Computed once per token: occurrences come in text order,
+// so the one cached token is the one asked for again.
+const std::uint8_t* Judge::escape_starts(std::uint32_t i) const {
+  thread_local std::vector<std::uint8_t> starts;
+  if (escape_token_ == i) return starts.data();
   const Token& t = tokens_[i];
   const char quote = text_[t.inner_begin - 1];
   const bool backslashes = (t.flags & tokenize::sql::kBackslashEscapes) != 0;
-  const bool pg = dialect_ == Dialect::kPostgres;
-  bool real = false, dropped = false, invalid = false;
+  starts.assign(t.inner_end - t.inner_begin + 1, 0);
   for (std::uint32_t k = t.inner_begin; k + 1 < t.inner_end;) {
     char c = text_[k];
-    if (backslashes && c == '\\') {
-      char n = text_[k + 1];
-      if (k >= b && k + 1 < e) {
-        if (pg) {
-          // E'…': an octal or hex escape of a byte outside ASCII, or of NUL, is not valid text.
-          if (n >= '0' && n <= '7') {
-            unsigned v = 0;
-            for (std::uint32_t m = k + 1; m < k + 4 && m < t.inner_end && text_[m] >= '0' &&
-                                          text_[m] <= '7';
-                 ++m)
-              v = v * 8 + unsigned(text_[m] - '0');
-            if (v == 0 || v >= 0x80) invalid = true;
-          } else if (n == 'x' && k + 2 < t.inner_end && common::is_xdigit(text_[k + 2])) {
-            unsigned v = unsigned(common::hex_value(text_[k + 2]));
-            if (k + 3 < t.inner_end && common::is_xdigit(text_[k + 3]))
-              v = v * 16 + unsigned(common::hex_value(text_[k + 3]));
-            if (v == 0 || v >= 0x80) invalid = true;
-          }
-        } else {
-          Escape x = mysql_escape(n);
-          if (x == Escape::kQuote) real = true;
-          else if (x == Escape::kDropped) dropped = true;
-        }
+    if ((backslashes && c == '\\') || (c == quote && text_[k + 1] == quote)) {
+      starts[k - t.inner_begin] = 1;
+      k += 2;
+    } else {
+      ++k;
+    }
+  }
+  escape_token_ = i;
+  return starts.data();
+}
+
+Change Judge::escapes_change(std::uint32_t i, const Occurrence& occ, std::uint32_t b,
+                             std::uint32_t e, std::string_view value) const {
+  const Token& t = tokens_[i];
+  const std::uint32_t lo = std::max(b, t.inner_begin), hi = std::min(e, t.inner_end);
+  if (lo >= hi) return Change::kNone;
+  const bool pg = dialect_ == Dialect::kPostgres;
+  const std::uint8_t* starts = escape_starts(i);
+  bool real = false, dropped = false, invalid = false;
+  for (std::uint32_t k = lo; k + 1 < hi; ++k) {
+    if (!starts[k - t.inner_begin]) continue;
+    const char n = text_[k + 1];
+    if (text_[k] != '\\') {
+      dropped = true;  // a doubled quote: two bytes sent, one stored
+    } else if (pg) {
+      // E'…': an octal or hex escape of a byte outside ASCII, or of NUL, is not valid text.
+      if (n >= '0' && n <= '7') {
+        unsigned v = 0;
+        for (std::uint32_t m = k + 1; m < k + 4 && m < t.inner_end && text_[m] >= '0' &&
+                                      text_[m] <= '7';
+             ++m)
+          v = v * 8 + unsigned(text_[m] - '0');
+        if (v == 0 || v >= 0x80) invalid = true;
+      } else if (n == 'x' && k + 2 < t.inner_end && common::is_xdigit(text_[k + 2])) {
+        unsigned v = unsigned(common::hex_value(text_[k + 2]));
+        if (k + 3 < t.inner_end && common::is_xdigit(text_[k + 3]))
+          v = v * 16 + unsigned(common::hex_value(text_[k + 3]));
+        if (v == 0 || v >= 0x80) invalid = true;
       }
-      k += 2;
-      continue;
+    } else {
+      Escape x = mysql_escape(n);
+      if (x == Escape::kQuote) real = true;
+      else if (x == Escape::kDropped) dropped = true;
     }
-    if (c == quote && text_[k + 1] == quote) {
-      if (k >= b && k + 1 < e) dropped = true;
-      k += 2;
-      continue;
-    }
-    ++k;
+    ++k;  // past the pair's second byte
   }
   if (invalid) return Change::kInvalidEscape;
   if (!real && !(dropped && stores_)) return Change::kNone;
   // A careful application escapes the input, and the literal then decodes back to it.
-  if (decodes_to(t, value) || decodes_to(t, text_.substr(b, e - b))) return Change::kNone;
+  if (careful_literal(i, occ, value, text_.substr(b, e - b))) return Change::kNone;
   return Change::kEscapes;
+}
+
+// decodes_to() for the value as sent or for the occurrence's text, remembered per (literal,
+// input, form): every occurrence of one input form in one literal gets the same answer, so a
+// literal is decoded a bounded number of times however many occurrences it holds.
+bool Judge::careful_literal(std::uint32_t i, const Occurrence& occ, std::string_view value,
+                            std::string_view span) const {
+  for (const CarefulMemo& m : careful_memo_)
+    if (m.token == i && m.input == occ.input && m.form == occ.form) return m.careful;
+  bool careful = decodes_to(tokens_[i], value) || decodes_to(tokens_[i], span);
+  careful_memo_[careful_next_] = CarefulMemo{i, occ.input, occ.form, careful};
+  careful_next_ = (careful_next_ + 1) % kCarefulMemo;
+  return careful;
 }
 
 // True when the content of literal `t`, with its escapes applied, contains `needle` (ASCII case
@@ -529,8 +622,8 @@ Change Judge::blank_change(std::uint32_t begin) const {
   return Change::kNone;
 }
 
-Change Judge::single_token_change(std::uint32_t i, std::uint32_t b, std::uint32_t e,
-                                  std::string_view value) const {
+Change Judge::single_token_change(std::uint32_t i, const Occurrence& occ, std::uint32_t b,
+                                  std::uint32_t e, std::string_view value) const {
   const Token& t = tokens_[i];
   const bool whole = b == t.begin && e == t.end;
   switch (t.kind) {
@@ -540,18 +633,23 @@ Change Judge::single_token_change(std::uint32_t i, std::uint32_t b, std::uint32_
     case TokenKind::kQuotedIdentifier:
     case TokenKind::kBlob:
       if (!t.unterminated()) {
-        // One complete literal holds the whole input (even if the input overlaps its quotes: a
-        // literal that still ends where it did was not broken).
         if (whole && t.kind == TokenKind::kQuotedIdentifier) {
-          // SQLite reads "unknown" as the string 'unknown'; other quoted names are names.
-          if (dialect_ == Dialect::kSqlite && text_[t.begin] == '"') return Change::kNone;
+          // SQLite takes an unknown "name" for the string 'name' (the same value an
+          // application's quoting gives), except in an IN list, where it compiles the name as a
+          // column reference first. Other quoted names are names.
+          if (dialect_ == Dialect::kSqlite && text_[t.begin] == '"')
+            return in_value_list(i) ? Change::kNameAsValue : Change::kNone;
           return slot_before(i) == Slot::kValue ? Change::kNameAsValue : Change::kNone;
         }
         if (whole && t.kind == TokenKind::kString && dialect_ != Dialect::kSqlite &&
             name_slot(i))
           return Change::kLiteralAsName;
-        if (t.kind == TokenKind::kString && b < t.inner_end && e > t.inner_begin)
-          return escapes_change(i, std::max(b, t.inner_begin), std::min(e, t.inner_end), value);
+        // Holding one of the literal's quotes but not the other: the input ended the literal
+        // the application opened (whose own closing quote then opened another), or opened one
+        // the application's quote closes — unless a run of quotes only makes it look so.
+        if (!whole && (b < t.inner_begin || e > t.inner_end)) return Change::kStraddle;
+        if (t.kind == TokenKind::kString)
+          return escapes_change(i, occ, b, e, value);
         return Change::kNone;
       }
       if (b >= t.inner_begin) {
@@ -644,19 +742,24 @@ bool Judge::sqlite_limit_fails(std::uint32_t i) const {
     if (is_punct(k, ';')) return false;
   }
   if (!is_kw(k, "limit")) return false;
-  return tokenize::sql::sqlite_limit_verdict(text_, tokens_, k) ==
-         tokenize::sql::LimitVerdict::kMismatch;
+  if (limit_token_ != k) {  // the clause runs to the end: evaluate it once per call
+    limit_token_ = k;
+    limit_mismatch_ = tokenize::sql::sqlite_limit_verdict(text_, tokens_, k) ==
+                      tokenize::sql::LimitVerdict::kMismatch;
+  }
+  return limit_mismatch_;
 }
 
-Change Judge::change(std::uint32_t begin, std::uint32_t end, std::string_view value) const {
-  std::uint32_t b = begin, e = end;
+Change Judge::change(const Occurrence& occ, std::string_view value) const {
+  const std::uint32_t begin = occ.begin;
+  std::uint32_t b = occ.begin, e = occ.end;
   trim(&b, &e);
   if (b >= e) return blank_change(begin);
   const std::uint32_t i = token_at(b);
   const std::uint32_t j = token_at(e - 1);
   if (i >= tokens_.size() || j >= tokens_.size()) return Change::kToken;  // tokens cover all
   if (mysql_limit_rejects(i, j) || sqlite_limit_fails(i)) return Change::kNone;
-  if (i == j) return single_token_change(i, b, e, value);
+  if (i == j) return single_token_change(i, occ, b, e, value);
   const Token& first = tokens_[i];
   const Token& last = tokens_[j];
   if (is_quoted(first.kind) && b > first.begin) return Change::kBrokeOut;
@@ -748,6 +851,19 @@ void Judge::explain(std::uint32_t begin, std::uint32_t end, Change change, Detec
       }
       break;
     case Change::kBrokeOut:
+    case Change::kStraddle:
+      if (i == j) {
+        std::string what = first.kind == TokenKind::kQuotedIdentifier ? "quoted identifier"
+                                                                        : "string literal";
+        d->reason = b > first.begin
+                        ? "input supplied the closing quote of the " + what + " opened at byte " +
+                              std::to_string(first.begin) +
+                              ": the application's own quote after it starts a new literal"
+                        : "input opened a " + what + " that the application's quote at byte " +
+                              std::to_string(first.end - 1) + " closes";
+        return;
+      }
+      break;
     case Change::kCrossed:
       break;
   }
@@ -868,7 +984,8 @@ void detect_sql(const SinkCheck& check, std::vector<Detection>* out) {
     for (const Detection& d : *out)
       if (d.input == occ.input) done = true;
     if (done) continue;
-    Change c = judge.change(occ.begin, occ.end, check.inputs[occ.input].value);
+    Change c = judge.change(occ, check.inputs[occ.input].value);
+    if (c == Change::kStraddle) c = judge.resolve_straddle(occ, check.occurrences, check.inputs[occ.input].value);
     if (c == Change::kNone) continue;
     Detection d;
     d.input = occ.input;

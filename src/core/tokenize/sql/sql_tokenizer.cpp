@@ -39,12 +39,69 @@ constexpr bool keywords_sorted() {
 }
 static_assert(keywords_sorted(), "kKeywords must be sorted and unique");
 
-constexpr bool is_ident_start(unsigned char c) {
-  return common::is_alpha(static_cast<char>(c)) || c == '_' || c >= 0x80;
+// Keyword lookup is on the hot path (every word of every statement): the keywords are grouped
+// by first letter and length at compile time, so a word is compared with the few keywords of its
+// bucket, usually failing on its second byte.
+constexpr std::size_t kMaxKeyword = 20;
+constexpr std::size_t kKeywordCount = std::size(kKeywords);
+
+struct KeywordBuckets {
+  std::uint8_t order[kKeywordCount];                // keyword indexes by (first letter, length)
+  std::uint8_t start[26][kMaxKeyword + 1];
+  std::uint8_t count[26][kMaxKeyword + 1];
+};
+
+constexpr KeywordBuckets build_keyword_buckets() {
+  KeywordBuckets b{};
+  std::size_t next = 0;
+  for (std::size_t letter = 0; letter < 26; ++letter) {
+    for (std::size_t len = 0; len <= kMaxKeyword; ++len) {
+      b.start[letter][len] = static_cast<std::uint8_t>(next);
+      for (std::size_t k = 0; k < kKeywordCount; ++k) {
+        if (kKeywords[k].size() == len && kKeywords[k][0] == static_cast<char>('a' + letter)) {
+          b.order[next++] = static_cast<std::uint8_t>(k);
+          ++b.count[letter][len];
+        }
+      }
+    }
+  }
+  return b;
 }
-constexpr bool is_ident_char(unsigned char c) {
-  return is_ident_start(c) || common::is_digit(static_cast<char>(c)) || c == '$';
+constexpr KeywordBuckets kKeywordBuckets = build_keyword_buckets();
+
+constexpr bool keywords_fit() {
+  if (kKeywordCount > 255) return false;
+  for (std::string_view k : kKeywords)
+    if (k.size() < 2 || k.size() > kMaxKeyword || k[0] < 'a' || k[0] > 'z') return false;
+  return true;
 }
+static_assert(keywords_fit(), "keywords must be 2-20 bytes, start with a letter, fit a byte index");
+
+// Byte classes, looked up once per byte on the hot path.
+constexpr std::uint8_t kSpaceClass = 1;
+constexpr std::uint8_t kIdentStartClass = 2;
+constexpr std::uint8_t kIdentClass = 4;
+
+struct ClassTable {
+  std::uint8_t c[256];
+};
+constexpr ClassTable build_classes() {
+  ClassTable t{};
+  for (int b = 0; b < 256; ++b) {
+    char ch = static_cast<char>(b);
+    std::uint8_t k = 0;
+    if (common::is_space(ch)) k |= kSpaceClass;
+    if (common::is_alpha(ch) || ch == '_' || b >= 0x80) k |= kIdentStartClass | kIdentClass;
+    if (common::is_digit(ch) || ch == '$') k |= kIdentClass;
+    t.c[b] = k;
+  }
+  return t;
+}
+constexpr ClassTable kClasses = build_classes();
+
+constexpr bool is_ident_start(unsigned char c) { return (kClasses.c[c] & kIdentStartClass) != 0; }
+constexpr bool is_ident_char(unsigned char c) { return (kClasses.c[c] & kIdentClass) != 0; }
+constexpr bool is_space_byte(unsigned char c) { return (kClasses.c[c] & kSpaceClass) != 0; }
 // MySQL's "--" comment needs a following space or control character.
 constexpr bool is_space_or_control(unsigned char c) { return c <= 0x20 || c == 0x7f; }
 
@@ -220,12 +277,20 @@ std::string_view token_kind_name(TokenKind kind) noexcept {
 }
 
 bool is_keyword(std::string_view word) noexcept {
-  constexpr std::size_t kMaxKeyword = 24;
-  if (word.empty() || word.size() > kMaxKeyword) return false;
-  char buf[kMaxKeyword];
-  for (std::size_t i = 0; i < word.size(); ++i) buf[i] = common::to_lower(word[i]);
-  std::string_view lower(buf, word.size());
-  return std::binary_search(std::begin(kKeywords), std::end(kKeywords), lower);
+  const std::size_t n = word.size();
+  if (n < 2 || n > kMaxKeyword) return false;
+  const char first = common::to_lower(word[0]);
+  if (first < 'a' || first > 'z') return false;
+  const std::size_t letter = static_cast<std::size_t>(first - 'a');
+  const std::size_t start = kKeywordBuckets.start[letter][n];
+  const std::size_t end = start + kKeywordBuckets.count[letter][n];
+  for (std::size_t b = start; b < end; ++b) {
+    std::string_view kw = kKeywords[kKeywordBuckets.order[b]];
+    std::size_t k = 1;
+    while (k < n && common::to_lower(word[k]) == kw[k]) ++k;
+    if (k == n) return true;
+  }
+  return false;
 }
 
 Lexer::Lexer(std::string_view text, Dialect dialect) noexcept
@@ -441,11 +506,16 @@ bool Lexer::lex_prefixed_literal(Token* t, std::uint32_t word_end) noexcept {
 bool Lexer::lex_word(Token* t) noexcept {
   const std::uint32_t n = static_cast<std::uint32_t>(text_.size());
   std::uint32_t i = pos_ + 1;
-  while (i < n && (is_ident_char(static_cast<unsigned char>(text_[i])) ||
-                   (rules_->hash_ident && (text_[i] == '#' || text_[i] == '@')) ||
-                   (dialect_ == Dialect::kOracle && text_[i] == '#')))
-    ++i;
-  if (lex_prefixed_literal(t, i)) return true;
+  while (i < n && is_ident_char(static_cast<unsigned char>(text_[i]))) ++i;
+  if (rules_->hash_ident || dialect_ == Dialect::kOracle) {
+    // SQL Server names may hold # and @, Oracle names #.
+    while (i < n && (is_ident_char(static_cast<unsigned char>(text_[i])) || text_[i] == '#' ||
+                     (rules_->hash_ident && text_[i] == '@')))
+      ++i;
+  }
+  if (i < n && (text_[i] == '\'' || text_[i] == '"' || text_[i] == '&') &&
+      lex_prefixed_literal(t, i))
+    return true;
   t->kind = is_keyword(text_.substr(pos_, i - pos_)) ? TokenKind::kKeyword
                                                       : TokenKind::kIdentifier;
   t->inner_begin = pos_;
@@ -487,18 +557,26 @@ bool Lexer::lex_dollar(Token* t) noexcept {
   return true;
 }
 
+bool Lexer::match_multi_op(Token* t, std::string_view rest) noexcept {
+  for (std::string_view op : rules_->multi_ops) {
+    if (op.empty()) break;
+    if (op[0] != rest[0] || op.size() > rest.size()) continue;
+    bool same = true;
+    for (std::size_t k = 1; k < op.size() && same; ++k) same = op[k] == rest[k];
+    if (!same) continue;
+    t->kind = TokenKind::kOperator;
+    t->end = t->inner_end = pos_ += static_cast<std::uint32_t>(op.size());
+    return true;
+  }
+  return false;
+}
+
 void Lexer::lex_operator(Token* t) noexcept {
   const std::uint32_t n = static_cast<std::uint32_t>(text_.size());
   std::string_view rest = text_.substr(pos_);
   t->inner_begin = pos_;
   if (rules_->pg_operators) {
-    for (std::string_view op : rules_->multi_ops) {
-      if (!op.empty() && rest.substr(0, op.size()) == op) {
-        t->kind = TokenKind::kOperator;
-        t->end = t->inner_end = pos_ += static_cast<std::uint32_t>(op.size());
-        return;
-      }
-    }
+    if (match_multi_op(t, rest)) return;
     if (is_pg_op_char(rest[0])) {
       // scan.l: the longest run of operator characters, cut before a comment start; a
       // multi-character operator cannot end in + or - unless it contains one of ~!@#%^&|`?.
@@ -519,13 +597,7 @@ void Lexer::lex_operator(Token* t) noexcept {
       return;
     }
   } else {
-    for (std::string_view op : rules_->multi_ops) {
-      if (!op.empty() && rest.substr(0, op.size()) == op) {
-        t->kind = TokenKind::kOperator;
-        t->end = t->inner_end = pos_ += static_cast<std::uint32_t>(op.size());
-        return;
-      }
-    }
+    if (match_multi_op(t, rest)) return;
     if (rest[0] != '\0' && rules_->single_ops.find(rest[0]) != std::string_view::npos) {
       t->kind = TokenKind::kOperator;
       t->end = t->inner_end = ++pos_;
@@ -539,14 +611,24 @@ void Lexer::lex_operator(Token* t) noexcept {
 bool Lexer::next(Token* t) noexcept {
   const std::uint32_t n = static_cast<std::uint32_t>(text_.size());
   if (pos_ >= n) return false;
-  const Rules& r = *rules_;
   const std::uint32_t start = pos_;
-  const char c = text_[pos_];
-  const char c1 = pos_ + 1 < n ? text_[pos_ + 1] : '\0';
-  const bool has1 = pos_ + 1 < n;
-  *t = Token{};
+  const unsigned char c = static_cast<unsigned char>(text_[start]);
+  t->flags = 0;
   t->begin = t->inner_begin = start;
 
+  // The two most frequent tokens first: white space and words.
+  if (is_space_byte(c)) {
+    std::uint32_t i = start + 1;
+    while (i < n && is_space_byte(static_cast<unsigned char>(text_[i]))) ++i;
+    t->kind = TokenKind::kWhitespace;
+    t->end = t->inner_end = pos_ = i;
+    return true;
+  }
+  const Rules& r = *rules_;
+  if (is_ident_start(c) || (c == '$' && r.dollar_ident_start) || (c == '#' && r.hash_ident))
+    return lex_word(t);
+
+  const char c1 = start + 1 < n ? text_[start + 1] : '\0';
   auto finish = [&](TokenKind kind, std::uint32_t end) {
     t->kind = kind;
     t->end = t->inner_end = pos_ = end;
@@ -563,121 +645,115 @@ bool Lexer::next(Token* t) noexcept {
     while (i < n && is_ident_char(static_cast<unsigned char>(text_[i]))) ++i;
     return i;
   };
+  auto quoted = [&](char quote, bool backslash, bool doubled, TokenKind kind) {
+    lex_string(t, 0, quote, backslash, doubled);
+    t->kind = kind;
+    return true;
+  };
 
-  if (common::is_space(c)) {
-    std::uint32_t i = start + 1;
-    while (i < n && common::is_space(text_[i])) ++i;
-    return finish(TokenKind::kWhitespace, i);
-  }
-  if (in_versioned_ && c == '*' && c1 == '/') {
-    in_versioned_ = false;
-    t->flags |= kVersionedClose;
-    return finish(TokenKind::kComment, start + 2);
-  }
-  if (c == '-' && c1 == '-') {
-    if (!r.dash_needs_space || start + 2 >= n ||
-        is_space_or_control(static_cast<unsigned char>(text_[start + 2])))
-      return line_comment(2);
-  }
-  if (c == '#' && r.hash_comment) return line_comment(1);
-  if (c == '/' && c1 == '*') {
-    if (r.versioned && !in_versioned_ && start + 2 < n &&
-        (text_[start + 2] == '!' ||
-         (start + 3 < n && (text_[start + 2] == 'M' || text_[start + 2] == 'm') &&
-          text_[start + 3] == '!'))) {
-      // MySQL/MariaDB executable comment: "/*!", "/*!50000", "/*M!100100"; its body is code.
-      std::uint32_t i = start + (text_[start + 2] == '!' ? 3 : 4);
-      std::uint32_t digits = 0;
-      while (i < n && digits < 6 && common::is_digit(text_[i])) ++i, ++digits;
-      in_versioned_ = true;
-      t->flags |= kVersionedOpen;
-      return finish(TokenKind::kComment, i);
-    }
-    lex_block_comment(t);
-    return true;
-  }
-  if (c == '\'') {
-    lex_string(t, 0, '\'', r.sq_backslash, true);
-    t->kind = TokenKind::kString;
-    return true;
-  }
-  if (c == '"') {
-    if (r.dq_string) {
-      lex_string(t, 0, '"', r.sq_backslash, true);
-      t->kind = TokenKind::kString;
-    } else {
-      lex_string(t, 0, '"', false, true);
-      t->kind = TokenKind::kQuotedIdentifier;
-    }
-    return true;
-  }
-  if (c == '`' && r.backticks) {
-    lex_string(t, 0, '`', false, true);
-    t->kind = TokenKind::kQuotedIdentifier;
-    return true;
-  }
-  if (c == '[' && r.brackets) {
-    lex_string(t, 0, ']', false, r.bracket_doubling);
-    // lex_string looked for the closing ']' starting after '['.
-    t->kind = TokenKind::kQuotedIdentifier;
-    return true;
-  }
-  if (common::is_digit(c) || (c == '.' && has1 && common::is_digit(c1))) {
-    lex_number(t);
-    return true;
-  }
-  if (is_ident_start(static_cast<unsigned char>(c)) ||
-      (c == '$' && r.dollar_ident_start))
-    return lex_word(t);
-  if (c == '#' && r.hash_ident) return lex_word(t);
-  // Parameters and variables.
-  if (c == '?' && !r.pg_operators) {
-    std::uint32_t i = start + 1;
-    if (r.q_param_digits)
-      while (i < n && common::is_digit(text_[i])) ++i;
-    return finish(TokenKind::kParameter, i);
-  }
-  if (c == ':' && r.colon_param && has1 && is_ident_char(static_cast<unsigned char>(c1)))
-    return finish(TokenKind::kParameter, ident_run(start + 1));
-  if (c == '$' && r.dollar && lex_dollar(t)) return true;
-  if (c == '$' && r.dollar_param && has1 && is_ident_char(static_cast<unsigned char>(c1)))
-    return finish(TokenKind::kParameter, ident_run(start + 1));
-  if (c == '#' && r.hash_param && has1 && is_ident_char(static_cast<unsigned char>(c1)))
-    return finish(TokenKind::kParameter, ident_run(start + 1));
-  if (c == '@' && (r.at_param || r.at_at_param)) {
-    std::uint32_t i = start + 1;
-    if (r.at_at_param && i < n && text_[i] == '@') {
-      ++i;
-    } else if (r.at_at_param && i < n && (text_[i] == '\'' || text_[i] == '"' ||
-                                          text_[i] == '`')) {
-      // @'user variable'
-      char q = text_[i];
-      lex_string(t, 1, q, q != '`' && r.sq_backslash, true);
-      t->kind = TokenKind::kParameter;
-      return true;
-    }
-    std::uint32_t e = i;
-    // @@session.sql_mode: dots separate scope and name.
-    while (e < n && (is_ident_char(static_cast<unsigned char>(text_[e])) ||
-                     (r.at_at_param && text_[e] == '.' && i == start + 2) ||
-                     (r.hash_ident && (text_[e] == '@' || text_[e] == '#'))))
-      ++e;
-    if (e > i) return finish(TokenKind::kParameter, e);
-    if (r.at_at_param && i == start + 2) return finish(TokenKind::kParameter, e);
-    if (!r.pg_operators && r.single_ops.find('@') == std::string_view::npos)
-      return finish(TokenKind::kError, start + 1);
-  }
   switch (c) {
-    case '(': case ')': case ',': case ';': case '.': case '[': case ']': case '{': case '}':
+    case '(': case ')': case ',': case ';': case ']': case '{': case '}':
       return finish(TokenKind::kPunctuation, start + 1);
+    case '[':
+      if (r.brackets) return quoted(']', false, r.bracket_doubling, TokenKind::kQuotedIdentifier);
+      return finish(TokenKind::kPunctuation, start + 1);
+    case '.':
+      if (common::is_digit(c1)) {
+        lex_number(t);
+        return true;
+      }
+      if (c1 == '.' && r.pg_operators) return finish(TokenKind::kOperator, start + 2);
+      return finish(TokenKind::kPunctuation, start + 1);
+    case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+      lex_number(t);
+      return true;
+    case '\'':
+      return quoted('\'', r.sq_backslash, true, TokenKind::kString);
+    case '"':
+      if (r.dq_string) return quoted('"', r.sq_backslash, true, TokenKind::kString);
+      return quoted('"', false, true, TokenKind::kQuotedIdentifier);
+    case '`':
+      if (r.backticks) return quoted('`', false, true, TokenKind::kQuotedIdentifier);
+      break;
+    case '-':
+      if (c1 == '-' && (!r.dash_needs_space || start + 2 >= n ||
+                        is_space_or_control(static_cast<unsigned char>(text_[start + 2]))))
+        return line_comment(2);
+      break;
+    case '#':
+      if (r.hash_comment) return line_comment(1);
+      if (r.hash_param && is_ident_char(static_cast<unsigned char>(c1)))
+        return finish(TokenKind::kParameter, ident_run(start + 1));
+      break;
+    case '*':
+      if (in_versioned_ && c1 == '/') {
+        in_versioned_ = false;
+        t->flags |= kVersionedClose;
+        return finish(TokenKind::kComment, start + 2);
+      }
+      break;
+    case '/':
+      if (c1 != '*') break;
+      if (r.versioned && !in_versioned_ && start + 2 < n &&
+          (text_[start + 2] == '!' ||
+           (start + 3 < n && (text_[start + 2] == 'M' || text_[start + 2] == 'm') &&
+            text_[start + 3] == '!'))) {
+        // MySQL/MariaDB executable comment: "/*!", "/*!50000", "/*M!100100"; its body is code.
+        std::uint32_t i = start + (text_[start + 2] == '!' ? 3 : 4);
+        std::uint32_t digits = 0;
+        while (i < n && digits < 6 && common::is_digit(text_[i])) ++i, ++digits;
+        in_versioned_ = true;
+        t->flags |= kVersionedOpen;
+        return finish(TokenKind::kComment, i);
+      }
+      lex_block_comment(t);
+      return true;
+    case '?':
+      if (r.pg_operators) break;  // PostgreSQL: a JSON operator character
+      {
+        std::uint32_t i = start + 1;
+        if (r.q_param_digits)
+          while (i < n && common::is_digit(text_[i])) ++i;
+        return finish(TokenKind::kParameter, i);
+      }
     case ':':
+      if (r.colon_param && is_ident_char(static_cast<unsigned char>(c1)))
+        return finish(TokenKind::kParameter, ident_run(start + 1));
       // ":=" and "::" are operators where the dialect has them; a lone colon is an array-slice
       // or label separator, or a byte SQLite and MySQL reject.
-      if (has1 && (c1 == '=' || c1 == ':')) break;
+      if (c1 == '=' || c1 == ':') break;
       return finish(dialect_ == Dialect::kSqlite || dialect_ == Dialect::kMysql
                         ? TokenKind::kError
                         : TokenKind::kPunctuation,
                     start + 1);
+    case '$':
+      if (r.dollar && lex_dollar(t)) return true;
+      if (r.dollar_param && is_ident_char(static_cast<unsigned char>(c1)))
+        return finish(TokenKind::kParameter, ident_run(start + 1));
+      break;
+    case '@': {
+      if (!r.at_param && !r.at_at_param) break;
+      std::uint32_t i = start + 1;
+      if (r.at_at_param && c1 == '@') {
+        ++i;
+      } else if (r.at_at_param && (c1 == '\'' || c1 == '"' || c1 == '`')) {
+        // @'user variable'
+        lex_string(t, 1, c1, c1 != '`' && r.sq_backslash, true);
+        t->kind = TokenKind::kParameter;
+        return true;
+      }
+      std::uint32_t e = i;
+      // @@session.sql_mode: dots separate scope and name.
+      while (e < n && (is_ident_char(static_cast<unsigned char>(text_[e])) ||
+                       (r.at_at_param && text_[e] == '.' && i == start + 2) ||
+                       (r.hash_ident && (text_[e] == '@' || text_[e] == '#'))))
+        ++e;
+      if (e > i || (r.at_at_param && i == start + 2)) return finish(TokenKind::kParameter, e);
+      if (r.single_ops.find('@') == std::string_view::npos)
+        return finish(TokenKind::kError, start + 1);
+      break;
+    }
     default:
       break;
   }
@@ -686,10 +762,22 @@ bool Lexer::next(Token* t) noexcept {
 }
 
 void tokenize(std::string_view text, Dialect dialect, std::vector<Token>* out) {
-  out->clear();
+  // Tokens are written in place (no copy per token). The vector grows geometrically but first
+  // uses the capacity a previous call left, and is cut to size at the end; growing it
+  // value-initialises only the part added.
   Lexer lexer(text, dialect);
-  Token t;
-  while (lexer.next(&t)) out->push_back(t);
+  std::size_t count = 0;
+  out->resize(std::min<std::size_t>(std::max<std::size_t>(out->capacity(), 64),
+                                    text.size() / 4 + 64));
+  for (;;) {
+    if (count == out->size()) {
+      std::size_t size = out->size();
+      out->resize(out->capacity() > size ? std::min(out->capacity(), 2 * size) : 2 * size);
+    }
+    if (!lexer.next(out->data() + count)) break;
+    ++count;
+  }
+  out->resize(count);
 }
 
 }  // namespace vigil::tokenize::sql

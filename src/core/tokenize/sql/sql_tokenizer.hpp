@@ -94,6 +94,7 @@ class Lexer {
   bool lex_word(Token* t) noexcept;
   void lex_number(Token* t) noexcept;
   void lex_operator(Token* t) noexcept;
+  bool match_multi_op(Token* t, std::string_view rest) noexcept;
   bool lex_dollar(Token* t) noexcept;
   bool lex_prefixed_literal(Token* t, std::uint32_t word_end) noexcept;
 

@@ -12,7 +12,8 @@
 namespace vigil::tokenize::sql {
 namespace {
 
-constexpr int kMaxDepth = 48;
+// Recursion frames (about ten per nesting level of parentheses, CASE or calls).
+constexpr int kMaxDepth = 160;
 constexpr std::size_t kMaxArena = std::size_t(1) << 16;
 
 enum class Type : std::uint8_t { kNull, kInt, kReal, kText, kBlob };
@@ -837,6 +838,18 @@ bool Eval::function(std::string_view name, Value* v) {
     *d = n.as_double();
     return true;
   };
+  // The math functions take sqlite3_value_numeric_type(): text counts only when it is wholly a
+  // number; anything else makes the result NULL.
+  auto math_args_numeric = [&] {
+    for (std::size_t k = 0; k < argc; ++k) {
+      if (args[k].numeric()) continue;
+      if (args[k].type != Type::kText || !args[k].content) return false;
+      bool whole = false;
+      numeric_prefix(str(args[k]), &whole);
+      if (!whole) return false;
+    }
+    return true;
+  };
   // Pure math functions (SQLITE_ENABLE_MATH_FUNCTIONS): a real, NULL outside the domain.
   struct Math {
     std::string_view name;
@@ -858,7 +871,7 @@ bool Eval::function(std::string_view name, Value* v) {
   for (const Math& m : kMath) {
     if (!is(m.name)) continue;
     if (argc != 1) return false;
-    if (any_null()) { *v = Value::null(); return true; }
+    if (any_null() || !math_args_numeric()) { *v = Value::null(); return true; }
     double d;
     if (!num(0, &d)) return false;
     *v = Value::real(m.fn(d));
@@ -871,6 +884,7 @@ bool Eval::function(std::string_view name, Value* v) {
   }
   if (is("ceil") || is("ceiling") || is("floor") || is("trunc")) {
     if (argc != 1) return false;
+    if (any_null() || !math_args_numeric()) { *v = Value::null(); return true; }
     Value n;
     if (!as_number(args[0], &n)) return false;
     if (n.type != Type::kReal) { *v = n; return true; }
@@ -879,7 +893,7 @@ bool Eval::function(std::string_view name, Value* v) {
   }
   if (is("pow") || is("power") || is("atan2") || is("mod") || (is("log") && argc == 2)) {
     if (argc != 2) return false;
-    if (any_null()) { *v = Value::null(); return true; }
+    if (any_null() || !math_args_numeric()) { *v = Value::null(); return true; }
     double x, y;
     if (!num(0, &x) || !num(1, &y)) return false;
     if (is("log")) *v = (x > 0 && x != 1 && y > 0) ? Value::real(std::log(y) / std::log(x)) : Value::null();
@@ -890,7 +904,7 @@ bool Eval::function(std::string_view name, Value* v) {
   }
   if (is("log")) {
     if (argc != 1) return false;
-    if (any_null()) { *v = Value::null(); return true; }
+    if (any_null() || !math_args_numeric()) { *v = Value::null(); return true; }
     double d;
     if (!num(0, &d)) return false;
     *v = d > 0 ? Value::real(std::log10(d)) : Value::null();
