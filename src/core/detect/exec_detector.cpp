@@ -136,6 +136,7 @@ constexpr std::string_view kNodeLong[] = {"require", "import", "input-type", "lo
                                           "experimental-loader", "conditions", "inspect-port",
                                           "title", "env-file", "redirect-warnings"};
 constexpr std::string_view kNodeCode[] = {"eval", "print"};
+constexpr std::string_view kCommandCode[] = {"command"};
 constexpr std::string_view kShellLong[] = {"rcfile", "init-file"};
 constexpr std::string_view kSudoLong[] = {"user", "group", "close-from", "chdir", "host",
                                           "prompt", "role", "type", "other-user",
@@ -242,6 +243,16 @@ Family family_of(std::string_view program) {
 
 // How one program reads its options.
 struct OptionSpec {
+  explicit OptionSpec(std::string_view short_value_letters, Names long_value_names = {})
+      : short_values(short_value_letters), long_values(long_value_names) {}
+  // Declares the options whose value is interpreter code.
+  OptionSpec& code(std::string_view letters, Names names, Lang lang) {
+    short_code = letters;
+    long_code = names;
+    code_lang = lang;
+    return *this;
+  }
+
   std::string_view short_values;  // option letters that take a value
   Names long_values;              // long option names that take a value
   std::string_view short_code;    // letters whose value is code (python -c, perl -e, ...)
@@ -290,39 +301,39 @@ class Classifier {
     switch (family_) {
       case Family::kGit: git(a, to); break;
       case Family::kCurl: {
-        OptionSpec s{"AbcCdDeEFHKmoPQrtTuUwxXyYz", kCurlLong};
+        OptionSpec s("AbcCdDeEFHKmoPQrtTuUwxXyYz", kCurlLong);
         parse(a, to, s);
         break;
       }
       case Family::kWget: {
-        OptionSpec s{"oaOetTwQPUlARDXIBi", kWgetLong};
+        OptionSpec s("oaOetTwQPUlARDXIBi", kWgetLong);
         parse(a, to, s);
         break;
       }
       case Family::kSsh: ssh(a, to); break;
       case Family::kScp: {
-        OptionSpec s{"cFiJloPSXDs", kNoNames};
+        OptionSpec s("cFiJloPSXDs", kNoNames);
         s.permute = false;
         data(parse(a, to, s), to);
         break;
       }
       case Family::kRsync: {
-        OptionSpec s{"eBfTMm", kRsyncLong};
+        OptionSpec s("eBfTMm", kRsyncLong);
         parse(a, to, s);
         break;
       }
       case Family::kTar: {
-        OptionSpec s{"fCTXbgKLNVHIF", kTarLong};
+        OptionSpec s("fCTXbgKLNVHIF", kTarLong);
         parse(a, to, s);
         break;
       }
       case Family::kZip: {
-        OptionSpec s{"bntOPZ", kZipLong};
+        OptionSpec s("bntOPZ", kZipLong);
         parse(a, to, s);
         break;
       }
       case Family::kSendmail: {
-        OptionSpec s{"fFOXCBNRVLhpqo", kNoNames};
+        OptionSpec s("fFOXCBNRVLhpqo", kNoNames);
         parse(a, to, s);
         break;
       }
@@ -342,28 +353,38 @@ class Classifier {
         break;
       case Family::kShell: shell(a, to); break;
       case Family::kPython: {
-        OptionSpec s{"WX", kNoNames, "c", kNoNames, Lang::kPython, false};
+        OptionSpec s("WX", kNoNames);
+        s.code("c", kNoNames, Lang::kPython);
+        s.permute = false;
         s.code_ends_options = true;
         interpreter(a, to, s);
         break;
       }
       case Family::kPerl: {
-        OptionSpec s{"IMm", kNoNames, "eE", kNoNames, Lang::kPerl, false};
+        OptionSpec s("IMm", kNoNames);
+        s.code("eE", kNoNames, Lang::kPerl);
+        s.permute = false;
         interpreter(a, to, s);
         break;
       }
       case Family::kRuby: {
-        OptionSpec s{"IrCE", kNoNames, "e", kNoNames, Lang::kRuby, false};
+        OptionSpec s("IrCE", kNoNames);
+        s.code("e", kNoNames, Lang::kRuby);
+        s.permute = false;
         interpreter(a, to, s);
         break;
       }
       case Family::kNode: {
-        OptionSpec s{"rC", kNodeLong, "ep", kNodeCode, Lang::kJs, false};
+        OptionSpec s("rC", kNodeLong);
+        s.code("ep", kNodeCode, Lang::kJs);
+        s.permute = false;
         interpreter(a, to, s);
         break;
       }
       case Family::kPhp: {
-        OptionSpec s{"fdcztS", kNoNames, "rBRE", kNoNames, Lang::kPhp, false};
+        OptionSpec s("fdcztS", kNoNames);
+        s.code("rBRE", kNoNames, Lang::kPhp);
+        s.permute = false;
         interpreter(a, to, s);
         break;
       }
@@ -379,20 +400,23 @@ class Classifier {
       case Family::kTime: wrapper(a, to, depth, "fo", 0); break;
       case Family::kXargs: wrapper(a, to, depth, "adEeIiLlnPs", 0); break;
       case Family::kSu: {
-        OptionSpec s{"sgGw", kNoNames, "c", kNoNames, Lang::kPosixShell};
+        OptionSpec s("sgGw", kNoNames);
+        s.code("c", kCommandCode, Lang::kPosixShell);
         parse(a, to, s);
         break;
       }
       case Family::kWatch: {
         // watch joins its arguments and runs them with sh -c.
-        OptionSpec s{"nqd", kNoNames};
+        OptionSpec s("nqd", kNoNames);
         s.permute = false;
         std::size_t c = parse(a, to, s);
         for (std::size_t i = c; i < to; ++i) set(i, Role::kCode, 0, Lang::kPosixShell);
         break;
       }
       case Family::kFlock: {
-        OptionSpec s{"wEn", kNoNames, "c", kNoNames, Lang::kPosixShell, false};
+        OptionSpec s("wEn", kNoNames);
+        s.code("c", kCommandCode, Lang::kPosixShell);
+        s.permute = false;
         std::size_t f = parse(a, to, s);
         if (f < to) {
           set(f, Role::kData);  // the lock file
@@ -408,7 +432,7 @@ class Classifier {
         program(a, to, depth + 1);
         break;
       case Family::kGeneric: {
-        OptionSpec s{"", kNoNames};
+        OptionSpec s("", kNoNames);
         s.guess_values = true;
         parse(a, to, s);
         break;
@@ -494,13 +518,13 @@ class Classifier {
   }
 
   void git(std::size_t from, std::size_t to) {
-    OptionSpec global{"Cc", kGitGlobalLong};
+    OptionSpec global("Cc", kGitGlobalLong);
     global.permute = false;
     std::size_t sub = parse(from, to, global);
     if (sub >= to) return;
     set(sub, Role::kData);
     std::string_view name = argv_[sub];
-    OptionSpec s{"", kGitCloneLong};
+    OptionSpec s("", kGitCloneLong);
     s.end_of_options = true;
     static constexpr std::string_view kRevCommands[] = {
         "log", "show", "whatchanged", "reflog", "rev-list", "shortlog", "format-patch", "diff",
@@ -526,7 +550,7 @@ class Classifier {
   }
 
   void ssh(std::size_t from, std::size_t to) {
-    OptionSpec s{"BbcDEeFIiJLlmOoPpQRSWw", kNoNames};
+    OptionSpec s("BbcDEeFIiJLlmOoPpQRSWw", kNoNames);
     s.permute = false;
     std::size_t dest = parse(from, to, s);
     if (dest >= to) return;
@@ -683,7 +707,7 @@ class Classifier {
   // operands (timeout's duration, chroot's new root), then runs a program.
   void wrapper(std::size_t from, std::size_t to, int depth, std::string_view values,
                std::size_t operands, Names long_values = kNoNames) {
-    OptionSpec s{values, long_values};
+    OptionSpec s(values, long_values);
     s.permute = false;
     std::size_t k = parse(from, to, s);
     for (std::size_t i = 0; i < operands && k < to; ++i) set(k++, Role::kData);
