@@ -13,6 +13,7 @@
 //    (the target with the input replaced by a placeholder, see url_intent.hpp): a different
 //    origin than that is the input's doing, except where the application let the input fill a
 //    label of its own host and the host kept the application's fixed parts.
+#include <algorithm>
 #include <string>
 
 #include "core/detect/detector.hpp"
@@ -94,12 +95,19 @@ void detect_redirect(const SinkCheck& check, std::vector<Detection>* out) {
 
   const std::size_t first = out->size();
   int examined[64] = {};
+  std::uint32_t examined_end[64] = {};  // end of the longest occurrence judged, per input
   for (const Occurrence& o : check.occurrences) {
     if (o.begin > real.origin_end) continue;  // path, query or fragment of a settled origin
     bool done = false;
     for (std::size_t k = first; k < out->size(); ++k) done = done || (*out)[k].input == o.input;
     if (done) continue;
-    if (++examined[o.input % 64] > kMaxOccurrencesPerInput) continue;
+    // A shorter form of an input inside an occurrence already judged (the url-decoded form
+    // within the raw one) is a fragment of the input, not the input: skip it.
+    const std::uint32_t slot = o.input % 64;
+    if (examined[slot] > 0 && o.end <= examined_end[slot] && o.begin < examined_end[slot])
+      continue;
+    if (++examined[slot] > kMaxOccurrencesPerInput) continue;
+    examined_end[slot] = std::max(examined_end[slot], o.end);
     if (!changed_origin(text, real, base_ptr, start, o.begin, o.end)) continue;
 
     Detection d;

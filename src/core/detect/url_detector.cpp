@@ -14,6 +14,7 @@
 //    convicted when the scheme, the port or the host differs from what the application fixed
 //    (userinfo tricks "@", "#", "\", "?" that move the authority included), or when the host it
 //    produced is internal and the application's was not.
+#include <algorithm>
 #include <string>
 
 #include "core/detect/detector.hpp"
@@ -30,11 +31,12 @@ namespace url = vigil::tokenize::url;
 // (each costs a few linear parses).
 constexpr int kMaxOccurrencesPerInput = 16;
 
-// Schemes whose clients reach non-HTTP services or local files.
+// Schemes whose clients reach non-HTTP services or local files. (data: and javascript: make no
+// request at all.)
 bool is_dangerous_scheme(std::string_view s) noexcept {
   static constexpr std::string_view kSchemes[] = {
       "file",  "gopher", "dict", "ftp",  "ftps", "sftp", "tftp",  "ldap",  "ldaps", "ldapi",
-      "jar",   "netdoc", "php",  "phar", "expect", "data", "glob", "zip", "compress.zlib",
+      "jar",   "netdoc", "php",  "phar", "expect", "glob", "zip", "compress.zlib",
       "compress.bzip2", "ssh2.shell", "ssh2.exec", "ssh2.sftp", "rar", "ogg", "smb", "telnet",
       "mysql", "redis", "jdbc", "nfs",
   };
@@ -177,12 +179,19 @@ void detect_url(const SinkCheck& check, std::vector<Detection>* out) {
 
   const std::size_t first = out->size();
   int examined[64] = {};
+  std::uint32_t examined_end[64] = {};  // end of the longest occurrence judged, per input
   for (const Occurrence& o : check.occurrences) {
     if (o.begin > real.origin_end) continue;  // path, query or fragment: cannot move it
     bool done = false;
     for (std::size_t k = first; k < out->size(); ++k) done = done || (*out)[k].input == o.input;
     if (done) continue;
-    if (++examined[o.input % 64] > kMaxOccurrencesPerInput) continue;
+    // A shorter form of an input inside an occurrence already judged (the url-decoded form
+    // within the raw one) is a fragment of the input, not the input: skip it.
+    const std::uint32_t slot = o.input % 64;
+    if (examined[slot] > 0 && o.end <= examined_end[slot] && o.begin < examined_end[slot])
+      continue;
+    if (++examined[slot] > kMaxOccurrencesPerInput) continue;
+    examined_end[slot] = std::max(examined_end[slot], o.end);
     Finding f;
     if (!judge(text, real, real_info, o.begin, o.end, &f)) continue;
     Detection d;

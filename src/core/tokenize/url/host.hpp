@@ -173,9 +173,25 @@ struct HostInfo {
 };
 
 HostInfo classify(const Host& host) noexcept;
-// True for every class but kPublic: a request there reaches something not meant for the
-// internet (loopback, private networks, link-local, metadata, ...).
-constexpr bool is_internal(HostClass c) noexcept { return c != HostClass::kPublic; }
+// Whether a request there reaches a service not meant for the internet: loopback, private
+// networks, link-local, cloud metadata, unspecified (0.0.0.0 reaches the local host),
+// carrier-grade NAT, IETF special-purpose and .internal names. Multicast, broadcast, reserved
+// and benchmarking addresses are classified but are not internal services one connects to.
+constexpr bool is_internal(HostClass c) noexcept {
+  switch (c) {
+    case HostClass::kLoopback:
+    case HostClass::kPrivate:
+    case HostClass::kLinkLocal:
+    case HostClass::kMetadata:
+    case HostClass::kUnspecified:
+    case HostClass::kSharedAddress:
+    case HostClass::kIetfSpecial:
+    case HostClass::kInternalName:
+      return true;
+    default:
+      return false;
+  }
+}
 // "loopback", "private", "link-local", "cloud metadata", ...
 std::string_view host_class_name(HostClass c) noexcept;
 std::string_view embedding_name(Embedding e) noexcept;
