@@ -23,10 +23,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (block[i] == '\r' || block[i] == '\n') std::abort();
     std::uint32_t term = line.next - line.end;
     switch (line.end_kind) {
-      case th::LineEnd::kCrlf: if (term != 2) std::abort(); break;
+      case th::LineEnd::kCrlf:
+        if (term != 2) std::abort();
+        break;
       case th::LineEnd::kLf:
-      case th::LineEnd::kCr: if (term != 1) std::abort(); break;
-      case th::LineEnd::kNone: if (term != 0 || line.next != block.size()) std::abort(); break;
+      case th::LineEnd::kCr:
+        if (term != 1) std::abort();
+        break;
+      case th::LineEnd::kNone:
+        if (term != 0 || line.next != block.size()) std::abort();
+        break;
     }
     if (line.kind == th::LineKind::kField) {
       if (line.name_end <= line.begin || line.name_end >= line.end || block[line.name_end] != ':')

@@ -31,7 +31,8 @@ static void check_segments(std::string_view path, tp::Style style) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view all(reinterpret_cast<const char*>(data), size);
   std::size_t cut = all.find('\xFF');
-  std::string_view base_text = cut == std::string_view::npos ? std::string_view() : all.substr(0, cut);
+  std::string_view base_text =
+      cut == std::string_view::npos ? std::string_view() : all.substr(0, cut);
   std::string_view path = cut == std::string_view::npos ? all : all.substr(cut + 1);
 
   for (tp::Style style : {tp::Style::kPosix, tp::Style::kWindows}) {

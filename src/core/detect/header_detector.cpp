@@ -139,10 +139,17 @@ void record(std::string_view text, const Occurrence& occ, std::vector<Detection>
     // The line's terminator is the input's when it starts inside the span.
     if (line.end_kind != th::LineEnd::kNone && line.end >= occ.begin && line.end < occ.end) {
       switch (line.end_kind) {
-        case th::LineEnd::kCrlf: ++crlf; break;
-        case th::LineEnd::kLf: ++bare_lf; break;
-        case th::LineEnd::kCr: ++bare_cr; break;
-        case th::LineEnd::kNone: break;
+        case th::LineEnd::kCrlf:
+          ++crlf;
+          break;
+        case th::LineEnd::kLf:
+          ++bare_lf;
+          break;
+        case th::LineEnd::kCr:
+          ++bare_cr;
+          break;
+        case th::LineEnd::kNone:
+          break;
       }
       if (d.tokens.size() < kMaxNotes)
         d.tokens.push_back(note_token("line-break", text.substr(line.end, line.next - line.end),
@@ -165,8 +172,9 @@ void record(std::string_view text, const Occurrence& occ, std::vector<Detection>
       case th::LineKind::kEmpty:
         ended = true;
         if (d.tokens.size() < kMaxNotes)
-          d.tokens.push_back(note_token("end-of-headers", text.substr(line.begin,
-                                        line.next - line.begin), line.begin, line.next));
+          d.tokens.push_back(note_token("end-of-headers",
+                                        text.substr(line.begin, line.next - line.begin), line.begin,
+                                        line.next));
         break;
       case th::LineKind::kContinuation:
         folded = true;
@@ -206,8 +214,8 @@ void record(std::string_view text, const Occurrence& occ, std::vector<Detection>
   std::vector<std::string> effects;
   if (added_count > 0) {
     std::string names = join_clauses(added);
-    if (added_count > added.size()) names += " and " + std::to_string(added_count - added.size()) +
-                                             " more";
+    if (added_count > added.size())
+      names += " and " + std::to_string(added_count - added.size()) + " more";
     effects.push_back((added_count == 1 ? "added the header line " : "added the header lines ") +
                       names);
   }
@@ -220,8 +228,8 @@ void record(std::string_view text, const Occurrence& occ, std::vector<Detection>
               "response body (response splitting)");
   }
   if (folded) effects.push_back("started a folded continuation line (obs-fold)");
-  if (malformed) effects.push_back("started a line that is not a header field (\"" +
-                                   malformed_text + "\")");
+  if (malformed)
+    effects.push_back("started a line that is not a header field (\"" + malformed_text + "\")");
   bool rejected = bare_lf > 0 || bare_cr > 0 || folded || malformed;
 
   d.reason = "input inserted " + breaks + " into " + host;

@@ -24,8 +24,8 @@ bool attack(std::string_view value, std::string_view input) {
 }
 
 TEST(HeaderDetector, CrlfAddsAHeaderLine) {
-  Verdict v = check("Location: /welcome?name=x\r\nSet-Cookie: admin=1\r\n",
-                    {"x\r\nSet-Cookie: admin=1"});
+  Verdict v =
+      check("Location: /welcome?name=x\r\nSet-Cookie: admin=1\r\n", {"x\r\nSet-Cookie: admin=1"});
   ASSERT_TRUE(v.attack());
   const Detection& d = v.detections[0];
   EXPECT_EQ(d.rule, "header-injection");
@@ -64,12 +64,12 @@ TEST(HeaderDetector, BareLineBreaksAndFolding) {
 }
 
 TEST(HeaderDetector, EncodedLineBreaksWrittenAsIsAreClean) {
-  EXPECT_FALSE(attack("Location: /welcome?name=x%0d%0aSet-Cookie:a=1\r\n",
-                      "x%0d%0aSet-Cookie:a=1"));
+  EXPECT_FALSE(
+      attack("Location: /welcome?name=x%0d%0aSet-Cookie:a=1\r\n", "x%0d%0aSet-Cookie:a=1"));
   EXPECT_FALSE(attack("X-Request-Id: \\r\\nX: 1\r\n", "\\r\\nX: 1"));
   // The application decoded it: the engine's url-decoded form is found.
-  Verdict v = check("Location: /welcome?name=x\r\nSet-Cookie: a=1\r\n",
-                    {"x%0d%0aSet-Cookie:%20a=1"});
+  Verdict v =
+      check("Location: /welcome?name=x\r\nSet-Cookie: a=1\r\n", {"x%0d%0aSet-Cookie:%20a=1"});
   ASSERT_TRUE(v.attack());
   EXPECT_EQ(v.detections[0].form, Form::kUrlDecoded);
 }
@@ -77,8 +77,7 @@ TEST(HeaderDetector, EncodedLineBreaksWrittenAsIsAreClean) {
 TEST(HeaderDetector, OtherBytesWithoutALineBreakAreClean) {
   EXPECT_FALSE(attack("X-Request-Id: a\x01\x7f\tb:c;d\r\n", "a\x01\x7f\tb:c;d"));
   EXPECT_FALSE(attack("Set-Cookie: lang=' OR 1=1--; Path=/\r\n", "' OR 1=1--"));
-  EXPECT_FALSE(attack("Location: /welcome?name=\xE2\x80\xA8\xC4\x8A\r\n",
-                      "\xE2\x80\xA8\xC4\x8A"));
+  EXPECT_FALSE(attack("Location: /welcome?name=\xE2\x80\xA8\xC4\x8A\r\n", "\xE2\x80\xA8\xC4\x8A"));
 }
 
 TEST(HeaderDetector, TheApplicationsOwnTerminatorIsNotTheInputs) {
@@ -121,8 +120,9 @@ TEST(HeaderDetector, ManyOccurrencesAreLinear) {
   value += "\r\n";
   auto start = std::chrono::steady_clock::now();
   Verdict v = check(value, {"ab", "b\r", "ab\r\nX: ab\r\nX: ab"});
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - start).count();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
   EXPECT_TRUE(v.attack());
   EXPECT_LT(ms, 500);
 }

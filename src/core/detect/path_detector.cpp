@@ -20,8 +20,8 @@ namespace {
 
 namespace tp = tokenize::path;
 
-constexpr std::size_t kShownPath = 120;   // bytes of a path quoted in a reason
-constexpr std::size_t kMaxNotes = 16;     // ".." tokens listed per detection
+constexpr std::size_t kShownPath = 120;  // bytes of a path quoted in a reason
+constexpr std::size_t kMaxNotes = 16;    // ".." tokens listed per detection
 // Occurrences evaluated against the directory before them when there is no usable base; each
 // costs a walk of the path, so they are bounded to keep a sink call linear.
 constexpr int kMaxDerivedEvaluations = 32;
@@ -49,16 +49,16 @@ std::string shown(std::string_view path) {
   return s;
 }
 
-std::string levels(std::uint32_t n) {
-  return std::to_string(n) + (n == 1 ? " level" : " levels");
-}
+std::string levels(std::uint32_t n) { return std::to_string(n) + (n == 1 ? " level" : " levels"); }
 
 // First segment of `kind` (kDotDot) or first climbing segment whose end lies past a position,
 // advanced monotonically: occurrences come sorted by begin, so the whole pass is linear.
 class SegmentCursor {
  public:
   SegmentCursor(std::string_view path, const tp::Base* base, bool climbs_only) noexcept
-      : path_(path), reader_(path), walk_(base != nullptr ? *base : empty_, reader_.root()),
+      : path_(path),
+        reader_(path),
+        walk_(base != nullptr ? *base : empty_, reader_.root()),
         climbs_only_(climbs_only) {}
 
   // True when a matching segment overlaps [begin, end).
@@ -110,8 +110,8 @@ SpanClimb climbs_in_span(std::string_view path, const tp::Base& base, tp::Style 
     ++r.climbs;
     if (walk.levels_above() > r.levels) r.levels = walk.levels_above();
     if (r.notes.size() < kMaxNotes)
-      r.notes.push_back(note_token("dotdot", path.substr(s.begin, s.end - s.begin), s.begin,
-                                   s.end));
+      r.notes.push_back(
+          note_token("dotdot", path.substr(s.begin, s.end - s.begin), s.begin, s.end));
   }
   return r;
 }
@@ -131,8 +131,8 @@ std::string nul_clause(std::string_view path, std::uint32_t nul, const tp::Base&
   if (truncated.find('\\') != std::string_view::npos) {
     tp::Resolution w = tp::resolve(truncated, base, tp::Style::kWindows);
     if (!w.inside && w.max_levels_above > 0)
-      s += " (read with \\ as a separator, as on Windows, it climbs " +
-           levels(w.max_levels_above) + " above " + base_name(base) + ")";
+      s += " (read with \\ as a separator, as on Windows, it climbs " + levels(w.max_levels_above) +
+           " above " + base_name(base) + ")";
   }
   return s;
 }
@@ -144,8 +144,8 @@ struct Facts {
   bool replaced = false;
 };
 
-void record(const SinkCheck& check, const Occurrence& occ, const tp::Base& base,
-            const Facts& facts, std::vector<Detection>* out) {
+void record(const SinkCheck& check, const Occurrence& occ, const tp::Base& base, const Facts& facts,
+            std::vector<Detection>* out) {
   std::string_view path = check.sink->value;
   Detection d;
   d.input = occ.input;
@@ -167,14 +167,14 @@ void record(const SinkCheck& check, const Occurrence& occ, const tp::Base& base,
     if (facts.nul) d.reason += "; it also " + nul_clause(path, facts.nul_at, base);
     std::size_t root_end = 0;
     while (root_end < occ.end && path[root_end] == '/') ++root_end;
-    d.tokens.push_back(note_token("root", path.substr(0, root_end), 0,
-                                  static_cast<std::uint32_t>(root_end)));
+    d.tokens.push_back(
+        note_token("root", path.substr(0, root_end), 0, static_cast<std::uint32_t>(root_end)));
   } else {
     d.reason = "input " + nul_clause(path, facts.nul_at, base);
   }
   if (facts.nul)
-    d.tokens.push_back(note_token("nul", std::string_view("\0", 1), facts.nul_at,
-                                  facts.nul_at + 1));
+    d.tokens.push_back(
+        note_token("nul", std::string_view("\0", 1), facts.nul_at, facts.nul_at + 1));
   out->push_back(std::move(d));
 }
 
@@ -220,9 +220,9 @@ void detect_path(const SinkCheck& check, std::vector<Detection>* out) {
 
   SegmentCursor climbs(path, have_base ? &base : nullptr, true);
   SegmentCursor dotdots(path, nullptr, false);
-  std::uint32_t next_nul = nul_ptr ? static_cast<std::uint32_t>(
-                                         static_cast<const char*>(nul_ptr) - path.data())
-                                   : UINT32_MAX;
+  std::uint32_t next_nul =
+      nul_ptr ? static_cast<std::uint32_t>(static_cast<const char*>(nul_ptr) - path.data())
+              : UINT32_MAX;
   int evaluations = 0;
 
   for (const Occurrence& occ : check.occurrences) {
@@ -231,8 +231,8 @@ void detect_path(const SinkCheck& check, std::vector<Detection>* out) {
     // Next NUL at or after this occurrence's begin (begins never decrease).
     while (next_nul < occ.begin) {
       const void* p = std::memchr(path.data() + next_nul + 1, '\0', path.size() - next_nul - 1);
-      next_nul = p ? static_cast<std::uint32_t>(static_cast<const char*>(p) - path.data())
-                   : UINT32_MAX;
+      next_nul =
+          p ? static_cast<std::uint32_t>(static_cast<const char*>(p) - path.data()) : UINT32_MAX;
     }
     if (next_nul < occ.end) {
       facts.nul = true;
@@ -255,8 +255,7 @@ void detect_path(const SinkCheck& check, std::vector<Detection>* out) {
         dir = path.substr(0, slash == 0 ? 1 : slash);
       tp::Base local(dir, tp::Style::kPosix);
       tp::Resolution r = tp::resolve(path, local, tp::Style::kPosix);
-      if (!r.inside && climbs_in_span(path, local, tp::Style::kPosix, occ.begin, occ.end).climbs)
-      {
+      if (!r.inside && climbs_in_span(path, local, tp::Style::kPosix, occ.begin, occ.end).climbs) {
         facts.climbed = true;
         record(check, occ, local, facts, out);
         continue;

@@ -14,8 +14,7 @@ namespace {
 
 using namespace std::string_literals;
 
-Verdict check(std::string_view value, std::string_view base,
-              std::vector<std::string_view> values) {
+Verdict check(std::string_view value, std::string_view base, std::vector<std::string_view> values) {
   std::vector<Input> inputs;
   for (std::string_view v : values) inputs.push_back(Input{Source::kQuery, "file", v});
   Engine engine;
@@ -42,8 +41,8 @@ TEST(PathDetector, DotDotClimbingOutOfTheBase) {
 TEST(PathDetector, TemplatesOfTheApplication) {
   // prefix, suffix, sub-directory
   EXPECT_TRUE(attack("/srv/app/files/../secret.txt", "/srv/app/files", "../secret.txt"));
-  EXPECT_TRUE(attack("/srv/app/templates/../../etc/issue.html", "/srv/app/templates",
-                     "../../etc/issue"));
+  EXPECT_TRUE(
+      attack("/srv/app/templates/../../etc/issue.html", "/srv/app/templates", "../../etc/issue"));
   EXPECT_TRUE(attack("/srv/app/uploads/../../../etc/passwd/avatar.png", "/srv/app/uploads",
                      "../../../etc/passwd"));
   // os.path.join with an absolute input: the input replaced the base
@@ -66,7 +65,8 @@ TEST(PathDetector, EncodedAndBackslashFormsAreLiteral) {
   EXPECT_FALSE(attack("/srv/files/..%2f..%2fetc%2fpasswd", "/srv/files", "..%2f..%2fetc%2fpasswd"));
   EXPECT_FALSE(attack("/srv/files/..%c0%af..%c0%afetc", "/srv/files", "..%c0%af..%c0%afetc"));
   EXPECT_FALSE(attack("/srv/files/%252e%252e%252f", "/srv/files", "%252e%252e%252f"));
-  EXPECT_FALSE(attack("/srv/files/..\\..\\windows\\win.ini", "/srv/files", "..\\..\\windows\\win.ini"));
+  EXPECT_FALSE(
+      attack("/srv/files/..\\..\\windows\\win.ini", "/srv/files", "..\\..\\windows\\win.ini"));
   EXPECT_FALSE(attack("/srv/files/....//....//etc", "/srv/files", "....//....//etc"));
 }
 
@@ -93,7 +93,8 @@ TEST(PathDetector, NulByte) {
 
 TEST(PathDetector, CoincidentalOccurrencesStayClean) {
   // Short inputs matching the application's own text, while another input climbs.
-  Verdict v = check("/srv/files/../../etc/passwd", "/srv/files", {"es", "1", "/srv", "../../etc/passwd"});
+  Verdict v =
+      check("/srv/files/../../etc/passwd", "/srv/files", {"es", "1", "/srv", "../../etc/passwd"});
   ASSERT_EQ(v.detections.size(), 1u);
   EXPECT_EQ(v.detections[0].input, 3u);
   // The application climbs by itself; the input is a plain name.
@@ -148,8 +149,9 @@ TEST(PathDetector, LargePathIsFast) {
   value += input;
   auto start = std::chrono::steady_clock::now();
   Verdict v = check(value, "/srv/files", {input, "a/", "../"});
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - start).count();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
   EXPECT_FALSE(v.attack());
   EXPECT_LT(ms, 500);
 }

@@ -16,21 +16,30 @@ bool is_token_char(char c) noexcept {
 
 std::string_view line_end_name(LineEnd end) noexcept {
   switch (end) {
-    case LineEnd::kCrlf: return "CRLF";
-    case LineEnd::kLf: return "bare LF";
-    case LineEnd::kCr: return "bare CR";
-    case LineEnd::kNone: break;
+    case LineEnd::kCrlf:
+      return "CRLF";
+    case LineEnd::kLf:
+      return "bare LF";
+    case LineEnd::kCr:
+      return "bare CR";
+    case LineEnd::kNone:
+      break;
   }
   return "none";
 }
 
 std::string_view line_kind_name(LineKind kind) noexcept {
   switch (kind) {
-    case LineKind::kField: return "field";
-    case LineKind::kContinuation: return "continuation";
-    case LineKind::kEmpty: return "empty";
-    case LineKind::kMalformed: return "malformed";
-    case LineKind::kBody: break;
+    case LineKind::kField:
+      return "field";
+    case LineKind::kContinuation:
+      return "continuation";
+    case LineKind::kEmpty:
+      return "empty";
+    case LineKind::kMalformed:
+      return "malformed";
+    case LineKind::kBody:
+      break;
   }
   return "body";
 }

@@ -56,7 +56,7 @@ TEST(HeaderLexer, BareLineBreaks) {
   EXPECT_EQ(lines[1].kind, LineKind::kField);
   EXPECT_EQ(lines[2].kind, LineKind::kMalformed);  // "d": no colon
   EXPECT_EQ(lines[2].end_kind, LineEnd::kCr);
-  EXPECT_EQ(lines[3].kind, LineKind::kEmpty);      // the CRLF after the bare CR
+  EXPECT_EQ(lines[3].kind, LineKind::kEmpty);  // the CRLF after the bare CR
   EXPECT_EQ(lines[3].end_kind, LineEnd::kCrlf);
 }
 
@@ -121,8 +121,9 @@ TEST(HeaderLexer, LinearOnLargeInputs) {
   Line line;
   std::size_t n = 0;
   while (lexer.next(&line)) ++n;
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - start).count();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
   EXPECT_EQ(n, 400000u);
   EXPECT_LT(ms, 500);
 }

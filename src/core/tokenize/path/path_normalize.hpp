@@ -174,14 +174,14 @@ class Confinement {
 // A whole path against a base, in one pass.
 struct Resolution {
   Root root = Root::kRelative;  // the path's root
-  bool inside = false;        // the normalised path is the base or below it
-  bool entered = false;       // the walk was inside the base at some point
+  bool inside = false;          // the normalised path is the base or below it
+  bool entered = false;         // the walk was inside the base at some point
   // The path has a root and never passed through the base: what os.path.join(base, p) gives
   // when p is absolute (the base is replaced).
   bool replaced_base = false;
-  bool has_nul = false;       // a NUL byte is in the path
+  bool has_nul = false;  // a NUL byte is in the path
   std::uint32_t first_nul = 0;
-  std::uint32_t climbs = 0;   // ".." segments that climbed out of the base or above it
+  std::uint32_t climbs = 0;  // ".." segments that climbed out of the base or above it
   std::uint32_t max_levels_above = 0;
 };
 Resolution resolve(std::string_view path, const Base& base, Style style) noexcept;

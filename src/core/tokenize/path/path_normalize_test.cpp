@@ -174,8 +174,9 @@ TEST(PathConfinement, LinearOnLargeInputs) {
   auto start = std::chrono::steady_clock::now();
   Resolution r = resolve(big, base, Style::kPosix);
   std::string n = normalized_string(big);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - start).count();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
   EXPECT_FALSE(r.inside);
   EXPECT_TRUE(r.has_nul);
   EXPECT_EQ(n, "/\0"s);
