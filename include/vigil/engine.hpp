@@ -180,7 +180,7 @@ struct Verdict {
 // Thread-compatible: build and use it on one thread at a time.
 class PreparedInputs {
  public:
-  PreparedInputs() = default;
+  PreparedInputs();
   explicit PreparedInputs(std::span<const Input> inputs);
   PreparedInputs(const PreparedInputs&) = delete;
   PreparedInputs& operator=(const PreparedInputs&) = delete;

@@ -94,6 +94,7 @@ PreparedInputs::PreparedInputs(std::span<const Input> inputs)
     : inputs_(inputs), impl_(std::make_unique<Impl>()) {
   impl_->build(inputs);
 }
+PreparedInputs::PreparedInputs() = default;
 PreparedInputs::PreparedInputs(PreparedInputs&&) noexcept = default;
 PreparedInputs& PreparedInputs::operator=(PreparedInputs&&) noexcept = default;
 PreparedInputs::~PreparedInputs() = default;
