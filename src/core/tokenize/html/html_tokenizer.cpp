@@ -116,7 +116,6 @@ Tokenizer::Snapshot Tokenizer::snapshot() const noexcept {
   s.raw = raw_;
   s.kind = kind_;
   s.self_closing = self_closing_;
-  s.temp_opaque = false;
   s.pos = pos_;
   s.text_start = text_start_;
   s.lt = lt_;

@@ -199,7 +199,6 @@ class Tokenizer {
     RawKind raw = RawKind::kNone;
     TokenKind kind = TokenKind::kText;  // of the pending token
     bool self_closing = false;
-    bool temp_opaque = false;
     std::uint32_t pos = 0;
     std::uint32_t text_start = 0;   // start of the pending run of text
     std::uint32_t lt = 0;           // the '<' that may start a token
@@ -261,7 +260,6 @@ class Tokenizer {
   RawKind raw_ = RawKind::kNone;
   TokenKind kind_ = TokenKind::kText;
   bool self_closing_ = false;
-  bool temp_opaque_ = false;
   bool finished_ = false;
   std::uint32_t pos_ = 0;
   std::uint32_t text_start_ = 0;
