@@ -604,8 +604,13 @@ void Lexer::lex_operator(Token* t) noexcept {
       return;
     }
   }
+  // A byte no token starts with; a run of the same byte is one token (as SQLite reports one
+  // "unrecognized token"), which also keeps pathological texts from one token per byte.
   t->kind = rules_->unknown_is_error ? TokenKind::kError : TokenKind::kOperator;
-  t->end = t->inner_end = ++pos_;
+  std::uint32_t i = pos_ + 1;
+  if (t->kind == TokenKind::kError)
+    while (i < n && text_[i] == text_[pos_]) ++i;
+  t->end = t->inner_end = pos_ = i;
 }
 
 bool Lexer::next(Token* t) noexcept {
@@ -751,7 +756,11 @@ bool Lexer::next(Token* t) noexcept {
         ++e;
       if (e > i || (r.at_at_param && i == start + 2)) return finish(TokenKind::kParameter, e);
       if (r.single_ops.find('@') == std::string_view::npos)
-        return finish(TokenKind::kError, start + 1);
+      {
+        std::uint32_t i = start + 1;
+        while (i < n && text_[i] == '@') ++i;
+        return finish(TokenKind::kError, i);
+      }
       break;
     }
     default:

@@ -1,0 +1,200 @@
+// SQL-injection detector, through the public engine API (occurrence search included).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "vigil/engine.hpp"
+
+namespace vigil {
+namespace {
+
+Verdict check(Dialect d, std::string_view query, std::vector<std::string_view> values) {
+  std::vector<Input> inputs;
+  for (std::string_view v : values) inputs.push_back(Input{Source::kQuery, "q", v});
+  Engine engine;
+  return engine.check_sink(Sink::sql(d, query), inputs);
+}
+
+bool attack(Dialect d, std::string_view query, std::string_view input) {
+  return check(d, query, {input}).attack();
+}
+
+constexpr Dialect kLite = Dialect::kSqlite;
+constexpr Dialect kMy = Dialect::kMysql;
+constexpr Dialect kPg = Dialect::kPostgres;
+
+TEST(SqlDetector, ClosedStringLiteralWithKeywordOperatorAndComment) {
+  Verdict v = check(kLite, "SELECT * FROM users WHERE name = 'x' OR 1=1 -- ' AND active = 1",
+                    {"x' OR 1=1 -- "});
+  ASSERT_TRUE(v.attack());
+  const Detection& d = v.detections[0];
+  EXPECT_EQ(d.rule, "sql-injection");
+  EXPECT_EQ(d.cwe, "CWE-89");
+  EXPECT_EQ(d.begin, 34u);
+  EXPECT_EQ(d.reason,
+            "input closed the string literal opened at byte 33 and added the keyword OR, the "
+            "operator = and a comment that discards the rest of the statement");
+  ASSERT_GE(d.tokens.size(), 4u);
+  EXPECT_EQ(d.tokens[0].kind, "string");
+  EXPECT_EQ(d.tokens[1].kind, "keyword");
+  EXPECT_EQ(d.tokens[1].text, "OR");
+  EXPECT_EQ(d.tokens[1].begin, 37u);
+}
+
+TEST(SqlDetector, InputInsideOneLiteralIsData) {
+  EXPECT_FALSE(attack(kLite, "INSERT INTO c(a, b) VALUES ('guest', '1) and (3020=3020)*6703', 3)",
+                      "1) and (3020=3020)*6703"));
+  EXPECT_FALSE(attack(kPg, "SELECT 1 FROM t WHERE name LIKE '%-1 union select 1/*%'",
+                      "-1 union select 1/*"));
+  EXPECT_FALSE(attack(kLite, "SELECT 1 FROM t WHERE name = 'O''Brien'", "O'Brien"));
+  EXPECT_FALSE(attack(kMy, "SELECT 1 FROM t WHERE name = 'we\\'re'", "we're"));
+  EXPECT_FALSE(attack(kLite, "SELECT 1 FROM t WHERE email = \"a -- b\"", "a -- b"));
+}
+
+TEST(SqlDetector, RawApostropheBreaksTheLiteral) {
+  Verdict v = check(kLite, "SELECT 1 FROM t WHERE name = 'O'Brien' AND x = 1", {"O'Brien"});
+  ASSERT_TRUE(v.attack());
+  EXPECT_NE(v.detections[0].reason.find("closed the string literal opened at byte 29"),
+            std::string::npos);
+}
+
+TEST(SqlDetector, InputThatClosesALiteralTheApplicationReopens) {
+  // The input's own quote ends the literal; the application's closing quote opens a new one.
+  EXPECT_TRUE(attack(kLite, "SELECT 1 FROM p WHERE name LIKE '%%20or%20''='%' AND v = 1",
+                     "%20or%20''='"));
+  // A run of quotes that merely contains the input is not that.
+  EXPECT_FALSE(attack(kPg, "SELECT 1 FROM u WHERE name = '''' AND a = 1", "''"));
+  EXPECT_FALSE(attack(kLite, "SELECT 1 FROM p WHERE id = '''''' AND v = 1", "''"));
+  EXPECT_FALSE(attack(kMy, "INSERT INTO c(a) VALUES ('\\'')", "'"));
+}
+
+TEST(SqlDetector, NumericContext) {
+  EXPECT_TRUE(attack(kLite, "SELECT 1 FROM p WHERE id = 1 OR 1=1 AND v = 1", "1 OR 1=1"));
+  EXPECT_TRUE(attack(kLite, "SELECT 1 FROM p WHERE id = 1; DROP TABLE p", "1; DROP TABLE p"));
+  EXPECT_FALSE(attack(kLite, "SELECT 1 FROM p WHERE id = 42 AND v = 1", "42"));
+  EXPECT_FALSE(attack(kPg, "SELECT 1 FROM p WHERE id = -1 AND v = 1", "-1"));
+  EXPECT_FALSE(attack(kLite, "SELECT 1 FROM p WHERE id = 'abc' AND v = 1", "'abc'"));
+  // Digits of another script: the application took it for a number.
+  EXPECT_FALSE(attack(kLite, "SELECT 1 FROM p WHERE id = \u0661\u0662\u0663 AND v = 1",
+                      "\u0661\u0662\u0663"));
+  // A name where a value belongs reads a column.
+  Verdict v = check(kLite, "SELECT 1 FROM p WHERE id = uname AND v = 1", {"uname"});
+  ASSERT_TRUE(v.attack());
+  EXPECT_NE(v.detections[0].reason.find("the name uname where the application placed a value"),
+            std::string::npos);
+  EXPECT_TRUE(attack(kLite, "SELECT 1 FROM p WHERE id = insert AND v = 1", "insert"));
+}
+
+TEST(SqlDetector, BlankInputWhereAValueBelongs) {
+  EXPECT_TRUE(attack(kLite, "SELECT 1 FROM p WHERE id = \r\n AND v = 1", "\r\n"));
+  EXPECT_TRUE(attack(kMy, "SELECT 1 FROM p WHERE id IN (\r\n) AND v = 1", "\r\n"));
+  EXPECT_FALSE(attack(kLite, "SELECT 1 FROM p WHERE name = '  ' AND v = 1", "  "));
+}
+
+TEST(SqlDetector, OrderByNamesChosenByTheUserAreData) {
+  const char* q = "SELECT id, name FROM p ORDER BY name DESC, p.id LIMIT 5";
+  EXPECT_FALSE(attack(kLite, q, "name DESC, p.id"));
+  EXPECT_FALSE(attack(kLite, "SELECT id, name FROM p ORDER BY \"flury\" LIMIT 5", "flury"));
+  EXPECT_FALSE(attack(kPg, "SELECT id FROM p ORDER BY sharnoff LIMIT 5", "sharnoff"));
+  EXPECT_TRUE(attack(kLite, "SELECT id FROM p ORDER BY name; DROP TABLE p", "name; DROP TABLE p"));
+  EXPECT_TRUE(attack(kLite, "SELECT id FROM p ORDER BY (CASE WHEN 1=1 THEN id END) LIMIT 5",
+                     "(CASE WHEN 1=1 THEN id END)"));
+  // PostgreSQL and MySQL: a string constant is not the name the application wanted.
+  EXPECT_TRUE(attack(kPg, "SELECT id FROM p ORDER BY '}}</script>' LIMIT 5", "'}}</script>'"));
+}
+
+TEST(SqlDetector, InListOfLiteralsIsData) {
+  EXPECT_FALSE(attack(kLite, "SELECT 1 FROM p WHERE id IN (1, 2, -3) AND v = 1", "1, 2, -3"));
+  EXPECT_TRUE(attack(kLite, "SELECT 1 FROM p WHERE id IN (1) OR (1=1) AND v = 1", "1) OR (1=1"));
+  EXPECT_TRUE(attack(kLite, "SELECT 1 FROM p WHERE id IN (limit) AND v = 1", "limit"));
+}
+
+TEST(SqlDetector, CoincidentalMatchesOfTheApplicationsOwnText) {
+  const char* q = "SELECT id, name FROM users WHERE name = 'bob' ORDER BY id";
+  EXPECT_FALSE(attack(kLite, q, "id"));
+  EXPECT_FALSE(attack(kLite, q, "name"));
+  EXPECT_FALSE(attack(kLite, q, "select"));
+  EXPECT_FALSE(attack(kLite, q, "id, name"));
+  EXPECT_FALSE(attack(kLite, q, "users"));
+}
+
+TEST(SqlDetector, MysqlQuoteDoublingApplicationKeepsBackslashes) {
+  // The application doubled the quote but kept the backslash: \'' ends the literal.
+  Verdict v = check(kMy, "SELECT 1 FROM u WHERE name = '\\''; desc users; -- ' AND a = 1",
+                    {"\\'; desc users; -- "});
+  ASSERT_TRUE(v.attack());
+  EXPECT_EQ(v.detections[0].form, Form::kQuoteDoubled);
+}
+
+TEST(SqlDetector, MysqlEscapesInterpretedInsideTheLiteral) {
+  EXPECT_TRUE(attack(kMy, "SELECT 1 FROM u WHERE name = '1\\'1' AND a = 1", "1\\'1"));
+  EXPECT_TRUE(attack(kMy, "SELECT 1 FROM p WHERE name LIKE '%a\\tb%'", "a\\tb"));
+  // Stored values: any escape changes what is written.
+  EXPECT_TRUE(attack(kMy, "INSERT INTO c(a, b) VALUES ('guest', 'https://\\example.com', 3)",
+                     "https://\\example.com"));
+  // A dropped backslash in a comparison changes nothing observable.
+  EXPECT_FALSE(attack(kMy, "SELECT 1 FROM u WHERE name = '\\x27UNION SELECT' AND a = 1",
+                      "\\x27UNION SELECT"));
+  // An application that escapes backslashes is fine.
+  EXPECT_FALSE(attack(kMy, "SELECT 1 FROM u WHERE name = '1\\\\\\'1' AND a = 1", "1\\'1"));
+}
+
+TEST(SqlDetector, MysqlVersionedComment) {
+  EXPECT_TRUE(attack(kMy, "SELECT 1 FROM p WHERE id = 1/*!UNION*/SELECT 1,2 AND v = 1",
+                     "1/*!UNION*/SELECT 1,2"));
+}
+
+TEST(SqlDetector, MysqlLimitTakesOnlyIntegersOrNames) {
+  const char* base = "SELECT id FROM p ORDER BY id LIMIT ";
+  auto q = [&](const char* in) { return std::string(base) + in; };
+  // The statement fails at the input's first token: nothing after it can run.
+  EXPECT_FALSE(attack(kMy, q("-5 UNION SELECT 1"), "-5 UNION SELECT 1"));
+  EXPECT_FALSE(attack(kMy, q("'x' OR 1=1"), "'x' OR 1=1"));
+  EXPECT_TRUE(attack(kMy, q("5 UNION SELECT 1"), "5 UNION SELECT 1"));
+  EXPECT_TRUE(attack(kMy, q("x UNION SELECT 1"), "x UNION SELECT 1"));
+}
+
+TEST(SqlDetector, SqliteLimitThatCannotBeAnIntegerChangesNothing) {
+  const char* q = "SELECT id FROM p ORDER BY id LIMIT 1%')) and (8853=9924)*9924 and (('%'='";
+  EXPECT_FALSE(attack(kLite, q, "1%')) and (8853=9924)*9924 and (('%'='"));
+  EXPECT_TRUE(attack(kLite, "SELECT id FROM p ORDER BY id LIMIT 1 OR 1", "1 OR 1"));
+  EXPECT_TRUE(attack(kLite, "SELECT id FROM p ORDER BY id LIMIT 1; DELETE FROM p",
+                     "1; DELETE FROM p"));
+}
+
+TEST(SqlDetector, PostgresEscapeStringsAndDollarQuotes) {
+  EXPECT_TRUE(attack(kPg, "SELECT 1 FROM u WHERE name = E'x\\205y' AND a = 1", "x\\205y"));
+  EXPECT_FALSE(attack(kPg, "SELECT 1 FROM u WHERE name = E'x\\ny' AND a = 1", "x\\ny"));
+  EXPECT_TRUE(attack(kPg, "SELECT 1 FROM u WHERE name = $$x$$ OR 1=1 --$$", "x$$ OR 1=1 --"));
+}
+
+TEST(SqlDetector, OneDetectionPerInputWithTheForm) {
+  Verdict v = check(kLite, "SELECT 1 FROM t WHERE a = '1' OR '1'='1' AND b = '1' OR '1'='1'",
+                    {"1' OR '1'='1", "safe"});
+  ASSERT_EQ(v.detections.size(), 1u);
+  EXPECT_EQ(v.detections[0].input, 0u);
+  EXPECT_EQ(v.detections[0].form, Form::kRaw);
+}
+
+TEST(SqlDetector, HostileSizesStayFast) {
+  auto start = std::chrono::steady_clock::now();
+  std::string quotes(1 << 20, '\'');
+  EXPECT_FALSE(attack(kMy, "SELECT '" + quotes + "'", "''''"));
+  std::string parens(1 << 20, '(');
+  EXPECT_TRUE(attack(Dialect::kGeneric, parens, "(((("));
+  std::string slashes;
+  while (slashes.size() < (1u << 20)) slashes += "x\\";
+  (void)attack(kMy, "SELECT '" + slashes + "'", "x\\x\\x\\");
+  std::string limit = "SELECT 1 LIMIT ";
+  while (limit.size() < (1u << 20)) limit += "1%'x'%";
+  (void)attack(kLite, limit, "1%'x'%1");
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - start)
+                .count();
+  EXPECT_LT(ms, 5000);
+}
+
+}  // namespace
+}  // namespace vigil
