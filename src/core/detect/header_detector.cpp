@@ -8,7 +8,6 @@
 // inside the header's value and does not count, whatever a strict parser thinks of it. An
 // encoded break ("%0d%0a") written as is stays three literal characters; an application that
 // decodes it is caught through the engine's url-decoded form of the input.
-#include <cstring>
 #include <string>
 
 #include "core/common/ascii.hpp"
