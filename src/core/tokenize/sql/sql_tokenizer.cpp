@@ -755,11 +755,10 @@ bool Lexer::next(Token* t) noexcept {
                        (r.hash_ident && (text_[e] == '@' || text_[e] == '#'))))
         ++e;
       if (e > i || (r.at_at_param && i == start + 2)) return finish(TokenKind::kParameter, e);
-      if (r.single_ops.find('@') == std::string_view::npos)
-      {
-        std::uint32_t i = start + 1;
-        while (i < n && text_[i] == '@') ++i;
-        return finish(TokenKind::kError, i);
+      if (r.single_ops.find('@') == std::string_view::npos) {
+        std::uint32_t run = start + 1;
+        while (run < n && text_[run] == '@') ++run;
+        return finish(TokenKind::kError, run);
       }
       break;
     }

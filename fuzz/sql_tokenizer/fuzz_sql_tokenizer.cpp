@@ -1,0 +1,55 @@
+// SQL lexer: never crashes; in every dialect the tokens cover the input in order without gaps,
+// every token is non-empty and its content span nests inside it; the pull lexer and tokenize()
+// agree. Also runs the SQLite LIMIT evaluator from every LIMIT keyword.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
+
+#include "core/tokenize/sql/sql_tokenizer.hpp"
+#include "core/tokenize/sql/sqlite_limit.hpp"
+
+namespace {
+
+using vigil::Dialect;
+using namespace vigil::tokenize::sql;
+
+void check(std::string_view src, Dialect dialect) {
+  static std::vector<Token> tokens;  // reused, as the detector does
+  tokenize(src, dialect, &tokens);
+  std::uint32_t at = 0;
+  for (const Token& t : tokens) {
+    if (t.begin != at || t.end <= t.begin || t.end > src.size()) std::abort();
+    if (t.inner_begin < t.begin || t.inner_end < t.inner_begin || t.inner_end > t.end)
+      std::abort();
+    if (static_cast<int>(t.kind) > static_cast<int>(TokenKind::kError)) std::abort();
+    at = t.end;
+  }
+  if (at != src.size()) std::abort();
+  Lexer lexer(src, dialect);
+  Token t;
+  std::size_t n = 0;
+  while (lexer.next(&t)) {
+    if (n >= tokens.size() || t.begin != tokens[n].begin || t.end != tokens[n].end ||
+        t.kind != tokens[n].kind)
+      std::abort();
+    ++n;
+  }
+  if (n != tokens.size()) std::abort();
+  if (dialect == Dialect::kSqlite) {
+    for (std::uint32_t i = 0; i < tokens.size(); ++i)
+      if (tokens[i].kind == TokenKind::kKeyword && is_keyword(tokens[i].text(src)) &&
+          tokens[i].end - tokens[i].begin == 5)
+        (void)sqlite_limit_verdict(src, tokens, i);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view src(reinterpret_cast<const char*>(data), size);
+  for (Dialect d : {Dialect::kGeneric, Dialect::kSqlite, Dialect::kMysql, Dialect::kPostgres,
+                    Dialect::kMssql, Dialect::kOracle})
+    check(src, d);
+  return 0;
+}
