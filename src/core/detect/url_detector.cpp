@@ -134,9 +134,12 @@ bool judge(std::string_view text, const url::Url& real, const url::HostInfo& rea
                                  ? host_text(intent.fixed_host)
                                  : host_text(meant.host);
     if (intent.placement == url::Placement::kHost && !intent.glued_end) {
-      f->reason = "input moved the request out of the host the application built (" +
-                  std::string(intent.host_prefix()) + "…" + std::string(intent.host_suffix()) +
-                  ") to " + real_host;
+      f->reason = "input moved the request from the application's host " +
+                  std::string(intent.host_prefix()) + "*" + std::string(intent.host_suffix()) +
+                  " to " + real_host;
+    } else if (intent.glued_end && real.host.kind == url::HostKind::kDomain &&
+               real.host.name_starts_with(meant_host) && real.host_span.overlaps(b, e)) {
+      f->reason = "input extended the host " + meant_host + " to " + real_host;
     } else {
       f->reason = "input moved the request from host " + meant_host + " to " + real_host;
     }
