@@ -16,8 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t begin = data[0] % cmd.size();
   std::size_t len = 1 + data[1] % (cmd.size() - begin);
   static vigil::detect::ShellAnalysis analysis;
-  for (auto dialect : {vigil::tokenize::shell::Dialect::kBash,
-                       vigil::tokenize::shell::Dialect::kPosix}) {
+  for (auto dialect :
+       {vigil::tokenize::shell::Dialect::kBash, vigil::tokenize::shell::Dialect::kPosix}) {
     analysis.reset(cmd, dialect);
     vigil::detect::ShellFinding f;
     bool clean = analysis.span_is_data(static_cast<std::uint32_t>(begin),

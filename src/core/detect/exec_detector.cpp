@@ -40,11 +40,13 @@ enum class Role : std::uint8_t {
 
 enum class Lang : std::uint8_t { kNone, kPosixShell, kBash, kPython, kPerl, kRuby, kJs, kPhp };
 
+// clang-format off
 enum class Family : std::uint8_t {
   kGeneric, kGit, kCurl, kWget, kSsh, kScp, kRsync, kFind, kImageMagick, kGraphicsMagick, kTar,
   kZip, kSendmail, kShell, kPython, kPerl, kRuby, kNode, kPhp, kEnv, kTimeout, kNice, kPlainWrapper,
   kSudo, kDoas, kStdbuf, kIonice, kChroot, kTime, kXargs, kSu, kWatch, kFlock, kBusybox,
 };
+// clang-format on
 
 struct ElementRole {
   Role role = Role::kData;
@@ -55,6 +57,8 @@ struct ElementRole {
 };
 
 // ---- option tables ----
+
+// clang-format off
 
 constexpr std::string_view kGitGlobalLong[] = {"git-dir", "work-tree", "namespace",
                                                "super-prefix", "config-env"};
@@ -188,6 +192,8 @@ constexpr std::string_view kFindOne[] = {
     "maxdepth", "mindepth", "fstype", "used", "printf", "fprint", "fprint0", "fls", "context",
     "files0-from", "regextype", "D"};
 
+// clang-format on
+
 bool contains(Names names, std::string_view s) {
   return std::find(names.begin(), names.end(), s) != names.end();
 }
@@ -211,25 +217,29 @@ Family family_of(std::string_view program) {
     std::string_view name;
     Family family;
   };
+  // clang-format off
   static constexpr Entry kTable[] = {
-      {"git", Family::kGit},         {"curl", Family::kCurl},        {"wget", Family::kWget},
-      {"ssh", Family::kSsh},         {"scp", Family::kScp},          {"sftp", Family::kScp},
-      {"rsync", Family::kRsync},     {"find", Family::kFind},        {"gfind", Family::kFind},
-      {"gm", Family::kGraphicsMagick}, {"tar", Family::kTar},        {"gtar", Family::kTar},
-      {"bsdtar", Family::kTar},      {"zip", Family::kZip},          {"sendmail", Family::kSendmail},
-      {"exim", Family::kSendmail},   {"exim4", Family::kSendmail},   {"postfix", Family::kSendmail},
-      {"sh", Family::kShell},        {"bash", Family::kShell},       {"dash", Family::kShell},
-      {"zsh", Family::kShell},       {"ksh", Family::kShell},        {"mksh", Family::kShell},
-      {"ash", Family::kShell},       {"posh", Family::kShell},       {"yash", Family::kShell},
-      {"rbash", Family::kShell},     {"nodejs", Family::kNode},      {"env", Family::kEnv},
-      {"timeout", Family::kTimeout}, {"nice", Family::kNice},        {"nohup", Family::kPlainWrapper},
-      {"setsid", Family::kPlainWrapper}, {"exec", Family::kPlainWrapper},
-      {"command", Family::kPlainWrapper}, {"builtin", Family::kPlainWrapper},
-      {"sudo", Family::kSudo},       {"doas", Family::kDoas},        {"stdbuf", Family::kStdbuf},
-      {"ionice", Family::kIonice},   {"chroot", Family::kChroot},    {"time", Family::kTime},
-      {"xargs", Family::kXargs},     {"su", Family::kSu},            {"runuser", Family::kSu},
-      {"watch", Family::kWatch},     {"flock", Family::kFlock},      {"busybox", Family::kBusybox},
+      {"git", Family::kGit},          {"curl", Family::kCurl},       {"wget", Family::kWget},
+      {"ssh", Family::kSsh},          {"scp", Family::kScp},         {"sftp", Family::kScp},
+      {"rsync", Family::kRsync},      {"find", Family::kFind},       {"gfind", Family::kFind},
+      {"gm", Family::kGraphicsMagick},                               {"tar", Family::kTar},
+      {"gtar", Family::kTar},         {"bsdtar", Family::kTar},      {"zip", Family::kZip},
+      {"sendmail", Family::kSendmail}, {"exim", Family::kSendmail},  {"exim4", Family::kSendmail},
+      {"postfix", Family::kSendmail}, {"sh", Family::kShell},        {"bash", Family::kShell},
+      {"dash", Family::kShell},       {"zsh", Family::kShell},       {"ksh", Family::kShell},
+      {"mksh", Family::kShell},       {"ash", Family::kShell},       {"posh", Family::kShell},
+      {"yash", Family::kShell},       {"rbash", Family::kShell},     {"nodejs", Family::kNode},
+      {"env", Family::kEnv},          {"timeout", Family::kTimeout}, {"nice", Family::kNice},
+      {"nohup", Family::kPlainWrapper},   {"setsid", Family::kPlainWrapper},
+      {"exec", Family::kPlainWrapper},    {"command", Family::kPlainWrapper},
+      {"builtin", Family::kPlainWrapper}, {"sudo", Family::kSudo},   {"doas", Family::kDoas},
+      {"stdbuf", Family::kStdbuf},    {"ionice", Family::kIonice},   {"chroot", Family::kChroot},
+      {"time", Family::kTime},        {"xargs", Family::kXargs},     {"su", Family::kSu},
+      {"runuser", Family::kSu},       {"watch", Family::kWatch},     {"flock", Family::kFlock},
+      {"busybox", Family::kBusybox},
   };
+
+  // clang-format on
   for (const Entry& e : kTable)
     if (n == e.name) return e.family;
   if (contains(kMagickTools, n)) return Family::kImageMagick;
@@ -258,10 +268,10 @@ struct OptionSpec {
   std::string_view short_code;    // letters whose value is code (python -c, perl -e, ...)
   Names long_code;
   Lang code_lang = Lang::kNone;
-  bool permute = true;            // options are recognised after operands (until `--`)
-  bool end_of_options = false;    // git's --end-of-options
-  bool guess_values = false;      // unknown program: a bare option may take the next element
-  bool code_ends_options = false; // python: everything after -c CODE is the code's argv
+  bool permute = true;             // options are recognised after operands (until `--`)
+  bool end_of_options = false;     // git's --end-of-options
+  bool guess_values = false;       // unknown program: a bare option may take the next element
+  bool code_ends_options = false;  // python: everything after -c CODE is the code's argv
 };
 
 bool option_like(std::string_view e) { return e.size() >= 2 && e[0] == '-'; }
@@ -299,7 +309,9 @@ class Classifier {
     }
     const std::size_t a = k + 1;
     switch (family_) {
-      case Family::kGit: git(a, to); break;
+      case Family::kGit:
+        git(a, to);
+        break;
       case Family::kCurl: {
         OptionSpec s("AbcCdDeEFHKmoPQrtTuUwxXyYz", kCurlLong);
         parse(a, to, s);
@@ -310,7 +322,9 @@ class Classifier {
         parse(a, to, s);
         break;
       }
-      case Family::kSsh: ssh(a, to); break;
+      case Family::kSsh:
+        ssh(a, to);
+        break;
       case Family::kScp: {
         OptionSpec s("cFiJloPSXDs", kNoNames);
         s.permute = false;
@@ -337,7 +351,9 @@ class Classifier {
         parse(a, to, s);
         break;
       }
-      case Family::kFind: find(a, to, depth); break;
+      case Family::kFind:
+        find(a, to, depth);
+        break;
       case Family::kImageMagick: {
         std::size_t b = a;
         if (basename(argv_[k]) == "magick" && b < to && contains(kMagickTools, argv_[b])) {
@@ -351,7 +367,9 @@ class Classifier {
         if (a < to) set(a, Role::kData);
         magick(a + 1, to);
         break;
-      case Family::kShell: shell(a, to); break;
+      case Family::kShell:
+        shell(a, to);
+        break;
       case Family::kPython: {
         OptionSpec s("WX", kNoNames);
         s.code("c", kNoNames, Lang::kPython);
@@ -388,17 +406,39 @@ class Classifier {
         interpreter(a, to, s);
         break;
       }
-      case Family::kEnv: env(a, to, depth); break;
-      case Family::kTimeout: wrapper(a, to, depth, "sk", 1); break;
-      case Family::kNice: wrapper(a, to, depth, "n", 0); break;
-      case Family::kPlainWrapper: wrapper(a, to, depth, "", 0); break;
-      case Family::kSudo: wrapper(a, to, depth, "ugCDhprtUTR", 0, kSudoLong); break;
-      case Family::kDoas: wrapper(a, to, depth, "uC", 0); break;
-      case Family::kStdbuf: wrapper(a, to, depth, "ioe", 0); break;
-      case Family::kIonice: wrapper(a, to, depth, "cnpPu", 0); break;
-      case Family::kChroot: wrapper(a, to, depth, "", 1); break;
-      case Family::kTime: wrapper(a, to, depth, "fo", 0); break;
-      case Family::kXargs: wrapper(a, to, depth, "adEeIiLlnPs", 0); break;
+      case Family::kEnv:
+        env(a, to, depth);
+        break;
+      case Family::kTimeout:
+        wrapper(a, to, depth, "sk", 1);
+        break;
+      case Family::kNice:
+        wrapper(a, to, depth, "n", 0);
+        break;
+      case Family::kPlainWrapper:
+        wrapper(a, to, depth, "", 0);
+        break;
+      case Family::kSudo:
+        wrapper(a, to, depth, "ugCDhprtUTR", 0, kSudoLong);
+        break;
+      case Family::kDoas:
+        wrapper(a, to, depth, "uC", 0);
+        break;
+      case Family::kStdbuf:
+        wrapper(a, to, depth, "ioe", 0);
+        break;
+      case Family::kIonice:
+        wrapper(a, to, depth, "cnpPu", 0);
+        break;
+      case Family::kChroot:
+        wrapper(a, to, depth, "", 1);
+        break;
+      case Family::kTime:
+        wrapper(a, to, depth, "fo", 0);
+        break;
+      case Family::kXargs:
+        wrapper(a, to, depth, "adEeIiLlnPs", 0);
+        break;
       case Family::kSu: {
         OptionSpec s("sgGw", kNoNames);
         s.code("c", kCommandCode, Lang::kPosixShell);
@@ -527,8 +567,9 @@ class Classifier {
     OptionSpec s("", kGitCloneLong);
     s.end_of_options = true;
     static constexpr std::string_view kRevCommands[] = {
-        "log", "show", "whatchanged", "reflog", "rev-list", "shortlog", "format-patch", "diff",
-        "diff-tree", "diff-index", "diff-files", "range-diff", "cherry", "blame", "annotate"};
+        "log",        "show",         "whatchanged", "reflog",    "rev-list",
+        "shortlog",   "format-patch", "diff",        "diff-tree", "diff-index",
+        "diff-files", "range-diff",   "cherry",      "blame",     "annotate"};
     if (contains(kRevCommands, name)) {
       s.short_values = "nSGOLUlI";
       s.long_values = kGitLogLong;
@@ -538,8 +579,7 @@ class Classifier {
       s.short_values = "efABCm";
     } else if (name == "commit" || name == "tag" || name == "notes") {
       s.short_values = "mFcCtu";
-    } else if (name == "checkout" || name == "switch" || name == "branch" ||
-               name == "worktree") {
+    } else if (name == "checkout" || name == "switch" || name == "branch" || name == "worktree") {
       s.short_values = "bBcCu";
     } else if (name == "archive") {
       s.short_values = "o";
@@ -751,9 +791,8 @@ bool unpaired_brace(std::string_view s) {
 
 bool word_like(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-           return common::is_alnum(c) || c == '_' || c == '.' ||
-                  static_cast<unsigned char>(c) >= 0x80;
-         });
+    return common::is_alnum(c) || c == '_' || c == '.' || static_cast<unsigned char>(c) >= 0x80;
+  });
 }
 
 // Python: the input must stay inside one string literal (or be one whole name or number).
@@ -770,13 +809,13 @@ bool python_span_is_data(std::string_view code, const std::vector<tokenize::pyth
       // escaping); a backslash before the input's first byte is the application's escape.
       bool mid_end = backslashes_before(code, e, tok.content_begin) % 2 == 1 &&
                      !(code[e] == '\\' && tok.content_end == e + 1);
-      bool fields = (tok.flags & tokenize::python::kStringFormat) &&
-                    unpaired_brace(code.substr(b, e - b));
+      bool fields =
+          (tok.flags & tokenize::python::kStringFormat) && unpaired_brace(code.substr(b, e - b));
       if (!mid_end && !fields) return true;
       f->reason = fields ? "added a replacement field to the Python f-string"
                          : "broke an escape sequence of the Python string literal";
-      f->tokens.push_back(note_token("string", code.substr(tok.begin, tok.end - tok.begin),
-                                     tok.begin, tok.end));
+      f->tokens.push_back(
+          note_token("string", code.substr(tok.begin, tok.end - tok.begin), tok.begin, tok.end));
       return false;
     }
     if ((tok.kind == TokenKind::kName || tok.kind == TokenKind::kNumber) && b == tok.begin &&
@@ -804,12 +843,12 @@ bool python_span_is_data(std::string_view code, const std::vector<tokenize::pyth
         if (!added.empty()) added += " ";
         added += std::string(text.substr(0, 30));
       }
-      f->tokens.push_back(note_token(tok.kind == TokenKind::kString   ? "string"
-                                     : tok.kind == TokenKind::kName   ? "name"
-                                     : tok.kind == TokenKind::kNumber ? "number"
+      f->tokens.push_back(note_token(tok.kind == TokenKind::kString    ? "string"
+                                     : tok.kind == TokenKind::kName    ? "name"
+                                     : tok.kind == TokenKind::kNumber  ? "number"
                                      : tok.kind == TokenKind::kComment ? "comment"
                                      : tok.kind == TokenKind::kNewline ? "newline"
-                                                                        : "operator",
+                                                                       : "operator",
                                      text, tok.begin, std::min(tok.end, e)));
       ++shown;
     }
@@ -847,7 +886,8 @@ void scan_strings(std::string_view s, Lang lang, std::vector<CodeString>* out) {
   std::uint32_t i = 0;
   while (i < n) {
     char c = s[i];
-    if ((c == '#' && hash_comments) || (c == '/' && slash_comments && i + 1 < n && s[i + 1] == '/')) {
+    if ((c == '#' && hash_comments) ||
+        (c == '/' && slash_comments && i + 1 < n && s[i + 1] == '/')) {
       while (i < n && s[i] != '\n') ++i;
       continue;
     }
@@ -923,8 +963,8 @@ bool script_span_is_data(std::string_view code, Lang lang, const std::vector<Cod
       if (s.terminated && e <= s.content_end && !mid_end) {
         if (!interpolates(code.substr(b, e - b), lang, s.quote)) return true;
         f->reason = "added interpolated code to the string literal";
-        f->tokens.push_back(note_token("string", code.substr(s.begin, s.end - s.begin), s.begin,
-                                       s.end));
+        f->tokens.push_back(
+            note_token("string", code.substr(s.begin, s.end - s.begin), s.begin, s.end));
         return false;
       }
       f->reason = s.terminated ? "closed the string literal and added code"
@@ -949,6 +989,7 @@ struct OptionEffect {
   std::string_view option;  // prefix of the element
   std::string_view effect;
 };
+// clang-format off
 constexpr OptionEffect kEffects[] = {
     {Family::kGit, "--output", "which writes its output to a file of the attacker's choosing"},
     {Family::kGit, "--upload-pack", "which runs a program"},
@@ -990,6 +1031,7 @@ constexpr OptionEffect kEffects[] = {
     {Family::kSendmail, "-X", "which writes a log file"},
     {Family::kSendmail, "-C", "which reads another configuration"},
 };
+// clang-format on
 
 std::string option_reason(Family family, std::string_view program, std::string_view element) {
   std::string_view name = element;
@@ -1005,8 +1047,8 @@ std::string option_reason(Family family, std::string_view program, std::string_v
   bool expression = family == Family::kFind;
   if (element[0] == '-' || element[0] == '+') {
     r = "input begins the argument with '" + std::string(1, element[0]) + "', so " +
-        std::string(program) + " parses it as " + (expression ? "the expression '" : "the option '") +
-        std::string(name) + "'";
+        std::string(program) + " parses it as " +
+        (expression ? "the expression '" : "the option '") + std::string(name) + "'";
   } else {
     r = "input is the " + std::string(program) + " expression operator '" + std::string(name) + "'";
   }
@@ -1025,13 +1067,20 @@ std::string option_reason(Family family, std::string_view program, std::string_v
 std::string_view lang_name(Lang lang) {
   switch (lang) {
     case Lang::kPosixShell:
-    case Lang::kBash: return "shell command";
-    case Lang::kPython: return "Python code";
-    case Lang::kPerl: return "Perl code";
-    case Lang::kRuby: return "Ruby code";
-    case Lang::kJs: return "JavaScript code";
-    case Lang::kPhp: return "PHP code";
-    case Lang::kNone: break;
+    case Lang::kBash:
+      return "shell command";
+    case Lang::kPython:
+      return "Python code";
+    case Lang::kPerl:
+      return "Perl code";
+    case Lang::kRuby:
+      return "Ruby code";
+    case Lang::kJs:
+      return "JavaScript code";
+    case Lang::kPhp:
+      return "PHP code";
+    case Lang::kNone:
+      break;
   }
   return "code";
 }
@@ -1093,9 +1142,10 @@ void detect_exec(const SinkCheck& check, std::vector<Detection>* out) {
                            (in.find('/') != std::string_view::npos);
         if (whole || path_suffix) {
           attack = true;
-          d.reason = "input is the program that is executed ('" +
-                     common::truncate_utf8(text, 60) + "')";
-          d.tokens.push_back(note_token("program", text, 0, static_cast<std::uint32_t>(text.size())));
+          d.reason =
+              "input is the program that is executed ('" + common::truncate_utf8(text, 60) + "')";
+          d.tokens.push_back(
+              note_token("program", text, 0, static_cast<std::uint32_t>(text.size())));
         }
         break;
       }

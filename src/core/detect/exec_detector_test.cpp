@@ -67,8 +67,7 @@ TEST(ExecDetector, CurlWgetSshScp) {
   EXPECT_FALSE(attack({"/usr/bin/curl", "-s", "http://a/-b"}, "-b"));
   EXPECT_TRUE(attack({"wget", "-q", "--execute=x"}, "--execute=x"));
   EXPECT_TRUE(attack({"/usr/bin/ssh", "-oProxyCommand=id", "uptime"}, "-oProxyCommand=id"));
-  EXPECT_FALSE(attack({"/usr/bin/ssh", "--", "-oProxyCommand=id", "uptime"},
-                      "-oProxyCommand=id"));
+  EXPECT_FALSE(attack({"/usr/bin/ssh", "--", "-oProxyCommand=id", "uptime"}, "-oProxyCommand=id"));
   EXPECT_FALSE(attack({"/usr/bin/ssh", "-l", "-me", "host", "uptime"}, "-me"));
   // ssh hands its command words to the remote shell.
   EXPECT_TRUE(attack({"/usr/bin/ssh", "host", "cat", "x;id"}, "x;id"));
@@ -119,13 +118,13 @@ TEST(ExecDetector, PythonCode) {
   EXPECT_EQ(v.detections[0].cwe, "CWE-94");
   EXPECT_TRUE(attack({"python3", "-c", "print(''|id|'')"}, "'|id|'"));
   EXPECT_TRUE(attack({"python3", "-c", "print('{{ ''.__class__ }}')"}, "{{ ''.__class__ }}"));
-  EXPECT_TRUE(attack({"python3", "-c", "print('a\\')"}, "a\\"));  // escapes the closing quote
+  EXPECT_TRUE(attack({"python3", "-c", "print('a\\')"}, "a\\"));    // escapes the closing quote
   EXPECT_TRUE(attack({"python3", "-c", "print('\nid')"}, "\nid"));  // unterminated
   EXPECT_TRUE(attack({"python3", "-c", "print(f'{x}')"}, "{x}"));
   EXPECT_FALSE(attack({"python3", "-c", "print('a \"b\" $(c) `d`')"}, "a \"b\" $(c) `d`"));
   EXPECT_FALSE(attack({"python3", "-c", "print('it\\'s')"}, "it\\'s"));
   EXPECT_FALSE(attack({"python3", "-c", "print('\\'quoted')"}, "'quoted"));  // app's escape
-  EXPECT_FALSE(attack({"python3", "-c", "print('a\\\\')"}, "a\\"));  // app doubled it
+  EXPECT_FALSE(attack({"python3", "-c", "print('a\\\\')"}, "a\\"));          // app doubled it
   EXPECT_FALSE(attack({"python3", "-c", "print(f'{{x}}')"}, "{{x}}"));
   EXPECT_FALSE(attack({"python3", "-c", "print(len(sys.argv))"}, "print"));  // app's own name
   EXPECT_FALSE(attack({"python3", "script.py", "x'); import os"}, "x'); import os"));
@@ -133,7 +132,8 @@ TEST(ExecDetector, PythonCode) {
 }
 
 TEST(ExecDetector, OtherInterpreters) {
-  EXPECT_TRUE(attack({"perl", "-e", "print \"a\"; system(\"id\"); \"\""}, "a\"; system(\"id\"); \""));
+  EXPECT_TRUE(
+      attack({"perl", "-e", "print \"a\"; system(\"id\"); \"\""}, "a\"; system(\"id\"); \""));
   EXPECT_TRUE(attack({"perl", "-e", "print \"@{[system 'id']}\""}, "@{[system 'id']}"));
   EXPECT_FALSE(attack({"perl", "-e", "print 'a @b $c'"}, "a @b $c"));
   EXPECT_TRUE(attack({"ruby", "-e", "puts \"#{`id`}\""}, "#{`id`}"));

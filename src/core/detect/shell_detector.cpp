@@ -71,9 +71,33 @@ bool word_boundary(PartKind k) {
 // syntax.
 bool plain_byte(char c) {
   switch (c) {
-    case ' ': case '\t': case '\r': case '\n': case '\\': case '\'': case '"': case '$': case '`':
-    case '<': case '>': case '&': case '|': case ';': case '(': case ')': case '#': case '*':
-    case '?': case '[': case '~': case '=': case '{': case '}': case '!': case '@': case '+':
+    case ' ':
+    case '\t':
+    case '\r':
+    case '\n':
+    case '\\':
+    case '\'':
+    case '"':
+    case '$':
+    case '`':
+    case '<':
+    case '>':
+    case '&':
+    case '|':
+    case ';':
+    case '(':
+    case ')':
+    case '#':
+    case '*':
+    case '?':
+    case '[':
+    case '~':
+    case '=':
+    case '{':
+    case '}':
+    case '!':
+    case '@':
+    case '+':
       return false;
     default:
       return true;
@@ -91,16 +115,25 @@ struct Ctx {
 
 std::string_view quote_name(Quote q) {
   switch (q) {
-    case Quote::kSingle: return "single-quoted string";
-    case Quote::kDouble: return "double-quoted string";
-    case Quote::kAnsi: return "$'...' string";
-    case Quote::kParam: return "parameter expansion";
-    case Quote::kArith: return "arithmetic expansion";
-    case Quote::kExtGlob: return "glob pattern";
-    case Quote::kComment: return "comment";
+    case Quote::kSingle:
+      return "single-quoted string";
+    case Quote::kDouble:
+      return "double-quoted string";
+    case Quote::kAnsi:
+      return "$'...' string";
+    case Quote::kParam:
+      return "parameter expansion";
+    case Quote::kArith:
+      return "arithmetic expansion";
+    case Quote::kExtGlob:
+      return "glob pattern";
+    case Quote::kComment:
+      return "comment";
     case Quote::kHeredoc:
-    case Quote::kHeredocQuoted: return "here-document";
-    case Quote::kNone: break;
+    case Quote::kHeredocQuoted:
+      return "here-document";
+    case Quote::kNone:
+      break;
   }
   return "unquoted text";
 }
@@ -186,11 +219,11 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
   if (b >= e || e > n || parts.empty()) return true;
   // Careful applications write a ' inside '...' as '"'"' or '\''. An input that begins or ends
   // with ' lines that quote up with the application's own re-opening or closing quote.
-  if (text_[b] == '\'' && (text_.substr(0, b).ends_with("'\"'\"") ||
-                           text_.substr(0, b).ends_with("'\\'")))
+  if (text_[b] == '\'' &&
+      (text_.substr(0, b).ends_with("'\"'\"") || text_.substr(0, b).ends_with("'\\'")))
     ++b;
-  if (e > b && text_[e - 1] == '\'' && (text_.substr(e).starts_with("\"'\"'") ||
-                                        text_.substr(e).starts_with("\\''")))
+  if (e > b && text_[e - 1] == '\'' &&
+      (text_.substr(e).starts_with("\"'\"'") || text_.substr(e).starts_with("\\''")))
     --e;
   if (b >= e) return true;
   const std::size_t np = parts.size();
@@ -240,8 +273,8 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
       }
     } else {
       ok = false;
-      fb.note("part of a multi-character token", tokenize::shell::part_kind_name(p.kind),
-              p.begin, p.end);
+      fb.note("part of a multi-character token", tokenize::shell::part_kind_name(p.kind), p.begin,
+              p.end);
     }
   }
   if (cb.mid) {
@@ -251,8 +284,8 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
       cb = Ctx{p.quote, p.depth, false};
     } else {
       ok = false;
-      fb.note("part of a multi-character token", tokenize::shell::part_kind_name(p.kind),
-              p.begin, p.end);
+      fb.note("part of a multi-character token", tokenize::shell::part_kind_name(p.kind), p.begin,
+              p.end);
     }
   }
 
@@ -270,8 +303,8 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
   }
   // A trailing ';' ends the command the way a newline does: harmless at the very end.
   auto trailing_soft = [&](const Part& p) {
-    return soft(p.kind) || (p.kind == PartKind::kOperator && p.end - p.begin == 1 &&
-                            text_[p.begin] == ';');
+    return soft(p.kind) ||
+           (p.kind == PartKind::kOperator && p.end - p.begin == 1 && text_[p.begin] == ';');
   };
   std::size_t last = j;
   while (last > first && trailing_soft(parts[last]) && j - last < kMaxEdgeScan) --last;
@@ -325,15 +358,14 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
           fb.note("a newline that ends the command", "newline", p.begin, p.end);
           break;
         case PartKind::kBlank:
-          fb.note("white space that splits the argument into more words", "blank", p.begin,
-                  p.end);
+          fb.note("white space that splits the argument into more words", "blank", p.begin, p.end);
           break;
         case PartKind::kHeredocEnd:
           fb.note("a line that ends the here-document", "here-document-end", p.begin, p.end);
           break;
         case PartKind::kHeredocExpansion:
-          fb.note("an expansion in the here-document " + quoted_text(t),
-                  "here-document-expansion", p.begin, p.end);
+          fb.note("an expansion in the here-document " + quoted_text(t), "here-document-expansion",
+                  p.begin, p.end);
           break;
         case PartKind::kSubstClose:
         case PartKind::kParamClose:
@@ -341,15 +373,15 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
         case PartKind::kExtGlobClose:
           // Only a close of something the application opened is news; the input's own
           // expansions were reported by their opening part.
-          if (p.depth != cb.depth || p.quote != (p.kind == PartKind::kSubstClose ? Quote::kNone
-                                                                                  : cb.quote))
+          if (p.depth != cb.depth ||
+              p.quote != (p.kind == PartKind::kSubstClose ? Quote::kNone : cb.quote))
             break;
           fb.note("the end of the enclosing expansion " + quoted_text(t),
                   tokenize::shell::part_kind_name(p.kind), p.begin, p.end);
           break;
         default:
-          fb.note("text the shell cannot parse", tokenize::shell::part_kind_name(p.kind),
-                  p.begin, p.end);
+          fb.note("text the shell cannot parse", tokenize::shell::part_kind_name(p.kind), p.begin,
+                  p.end);
           break;
       }
     }
@@ -360,9 +392,9 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
       const auto& tok = tokens_.tokens[p.token];
       if (tok.kind == TokenKind::kWord && (tok.flags & kFlagCommandName) && tok.begin >= b &&
           tok.begin > parts[first].begin) {
-        fb.note("the command " + quoted_text(text_.substr(tok.begin, std::min(tok.end, e) -
-                                                                         tok.begin)),
-                "word", tok.begin, std::min(tok.end, e));
+        fb.note(
+            "the command " + quoted_text(text_.substr(tok.begin, std::min(tok.end, e) - tok.begin)),
+            "word", tok.begin, std::min(tok.end, e));
         break;
       }
     }
@@ -401,7 +433,8 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
   }
   // White space at the back likewise.
   if (last < j) {
-    bool boundary_after = e < parts[j].end ? true : (j + 1 >= np || word_boundary(parts[j + 1].kind));
+    bool boundary_after =
+        e < parts[j].end ? true : (j + 1 >= np || word_boundary(parts[j + 1].kind));
     if (!boundary_after) {
       ok = false;
       fb.note("white space that splits the argument into more words", "blank", parts[j].begin,
@@ -467,8 +500,7 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
       if (tok.kind == TokenKind::kWord && (tok.flags & kFlagAssignment) && tok.aux >= b &&
           tok.aux < e) {
         ok = false;
-        fb.note("a variable assignment in place of the command", "assignment", tok.begin,
-                tok.end);
+        fb.note("a variable assignment in place of the command", "assignment", tok.begin, tok.end);
       }
     }
   }

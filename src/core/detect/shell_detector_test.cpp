@@ -1,11 +1,12 @@
 // Shell-injection detector, through the public engine API (occurrence search included).
+#include "core/detect/shell_detector.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
 #include <vector>
 
-#include "core/detect/shell_detector.hpp"
 #include "vigil/engine.hpp"
 
 namespace vigil {
@@ -64,8 +65,8 @@ TEST(ShellDetector, UnquotedDataStaysClean) {
   EXPECT_FALSE(attack("ls -la /srv/uploads/[ab]? | head -n 20", "[ab]?"));
   EXPECT_FALSE(attack("ping -c 1 a\"b c\"d", "a\"b c\"d"));  // balanced quotes, one word
   EXPECT_FALSE(attack("ping -c 1 {a,b}", "{a,b}"));
-  EXPECT_FALSE(attack("ping -c 1 $%24", "$%24"));  // '$' that starts nothing
-  EXPECT_FALSE(attack("ping -c 1 a#b", "a#b"));    // '#' inside a word
+  EXPECT_FALSE(attack("ping -c 1 $%24", "$%24"));    // '$' that starts nothing
+  EXPECT_FALSE(attack("ping -c 1 a#b", "a#b"));      // '#' inside a word
   EXPECT_FALSE(attack("ping -c 1  host", " host"));  // leading blank at a word boundary
   EXPECT_FALSE(attack("ping -c 1 host ", "host "));  // trailing blank at the end
   EXPECT_FALSE(attack("ping -c 1 host\n", "host\n"));
@@ -98,8 +99,7 @@ TEST(ShellDetector, SingleQuotedContext) {
 
 TEST(ShellDetector, CarefullyQuotedInputsAreClean) {
   // shlex.quote writes ' as '"'"'; an input starting or ending with ' lines up with it.
-  EXPECT_FALSE(attack("convert ''\"'\"'-\"8 TRACK PL' -resize 64x64 /tmp/t.png",
-                      "'-\"8 TRACK PL"));
+  EXPECT_FALSE(attack("convert ''\"'\"'-\"8 TRACK PL' -resize 64x64 /tmp/t.png", "'-\"8 TRACK PL"));
   EXPECT_FALSE(attack("find /srv -name '<a b=\"1\"'\"'\"'' -type f", "<a b=\"1\"'"));
   EXPECT_FALSE(attack("echo 'it'\\''s'", "it'"));
   // A backslash the application wrote before the input's first byte.
@@ -129,7 +129,7 @@ TEST(ShellDetector, InsideApplicationSubstitutionsAndHeredocs) {
 TEST(ShellDetector, ShellAnalysisSpans) {
   detect::ShellAnalysis a;
   a.reset("ping -c 1 'abc' x", tokenize::shell::Dialect::kBash);
-  EXPECT_TRUE(a.span_is_data(11, 14, nullptr));  // abc
+  EXPECT_TRUE(a.span_is_data(11, 14, nullptr));   // abc
   EXPECT_FALSE(a.span_is_data(10, 14, nullptr));  // 'abc: opens a quote
   detect::ShellFinding f;
   EXPECT_FALSE(a.span_is_data(9, 17, &f));  // spans words
@@ -147,8 +147,8 @@ TEST(ShellDetector, LargeCommandsAreLinear) {
   std::string periodic(1 << 20, 'a');
   std::string piece(50000, 'a');
   EXPECT_FALSE(attack("echo " + periodic, piece));
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - start)
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
                 .count();
   EXPECT_LT(ms, 2000);
 }

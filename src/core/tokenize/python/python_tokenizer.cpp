@@ -19,8 +19,11 @@ std::uint32_t string_prefix(std::string_view s, std::uint32_t i, std::uint8_t* f
   std::uint32_t k = i;
   while (k < s.size() && k - i < 2) {
     char c = static_cast<char>(s[k] | 0x20);
-    std::uint8_t bit = c == 'r' ? kStringRaw : c == 'b' ? kStringBytes
-                     : c == 'f' ? kStringFormat : c == 'u' ? std::uint8_t(0x80) : 0;
+    std::uint8_t bit = c == 'r'   ? kStringRaw
+                       : c == 'b' ? kStringBytes
+                       : c == 'f' ? kStringFormat
+                       : c == 'u' ? std::uint8_t(0x80)
+                                  : 0;
     if (bit == 0 || (f & bit)) break;
     f |= bit;
     ++k;

@@ -42,8 +42,8 @@ enum : std::uint8_t {
 struct Token {
   TokenKind kind;
   std::uint8_t flags;
-  char quote;                   // kString: ' or "
-  std::uint32_t begin;          // the whole token
+  char quote;           // kString: ' or "
+  std::uint32_t begin;  // the whole token
   std::uint32_t end;
   std::uint32_t content_begin;  // kString: after the opening quote(s)
   std::uint32_t content_end;    // kString: before the closing quote(s) (== end if unterminated)

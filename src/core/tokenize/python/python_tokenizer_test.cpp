@@ -17,9 +17,9 @@ std::vector<std::string> texts(std::string_view src) {
 }
 
 TEST(PythonTokenizer, StringsWithPrefixesAndEscapes) {
-  EXPECT_EQ(texts("print('a\\'b', rb\"c\", F'{x}')"),
-            (std::vector<std::string>{"print", "(", "'a\\'b'", ",", "rb\"c\"", ",", "F'{x}'",
-                                      ")"}));
+  EXPECT_EQ(
+      texts("print('a\\'b', rb\"c\", F'{x}')"),
+      (std::vector<std::string>{"print", "(", "'a\\'b'", ",", "rb\"c\"", ",", "F'{x}'", ")"}));
   std::vector<Token> toks;
   tokenize("x = f'{y}' + r'\\''", &toks);
   ASSERT_EQ(toks.size(), 5u);

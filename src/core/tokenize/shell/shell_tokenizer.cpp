@@ -56,10 +56,10 @@ struct Frame {
   // substitution. Other frames: the token their parts belong to.
   std::uint32_t word = kNoToken;
   std::uint32_t owner = kNoToken;
-  std::uint32_t parens = 0;  // open subshell / arithmetic / pattern parentheses
-  bool cmd_pos = true;       // kList: the next word is in command position
-  bool redir_target = false; // kList: the next word is a redirection's target
-  bool heredoc_next = false; // kList: that target is a here-document delimiter
+  std::uint32_t parens = 0;   // open subshell / arithmetic / pattern parentheses
+  bool cmd_pos = true;        // kList: the next word is in command position
+  bool redir_target = false;  // kList: the next word is a redirection's target
+  bool heredoc_next = false;  // kList: that target is a here-document delimiter
   bool heredoc_strip = false;
 };
 
@@ -71,16 +71,18 @@ constexpr std::size_t kMaxPendingHeredocs = 16;
 constexpr std::size_t kMaxDelimiter = 256;
 
 constexpr std::string_view kReservedWords[] = {
-    "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "for", "in", "case",
-    "esac", "select", "function", "time", "{", "}", "!", "[[", "]]", "coproc"};
+    "if",   "then", "else",   "elif",     "fi",   "do", "done", "while", "until", "for", "in",
+    "case", "esac", "select", "function", "time", "{",  "}",    "!",     "[[",    "]]",  "coproc"};
 // Reserved words after which a command is expected.
-constexpr std::string_view kReservedBeforeCommand[] = {"if", "then", "else", "elif", "do",
-                                                        "while", "until", "time", "{", "!"};
+constexpr std::string_view kReservedBeforeCommand[] = {"if",    "then",  "else", "elif", "do",
+                                                       "while", "until", "time", "{",    "!"};
 
 class Lexer {
  public:
   Lexer(std::string_view src, Dialect dialect, Tokens* out)
-      : s_(src), n_(static_cast<std::uint32_t>(src.size())), bash_(dialect == Dialect::kBash),
+      : s_(src),
+        n_(static_cast<std::uint32_t>(src.size())),
+        bash_(dialect == Dialect::kBash),
         out_(out) {}
 
   void run() {
@@ -88,11 +90,21 @@ class Lexer {
     size_ = 1;
     while (pos_ < n_) {
       switch (top().kind) {
-        case FrameKind::kList: step_list(); break;
-        case FrameKind::kDouble: step_double(); break;
-        case FrameKind::kParam: step_param(); break;
-        case FrameKind::kArith: step_arith(); break;
-        case FrameKind::kExtGlob: step_extglob(); break;
+        case FrameKind::kList:
+          step_list();
+          break;
+        case FrameKind::kDouble:
+          step_double();
+          break;
+        case FrameKind::kParam:
+          step_param();
+          break;
+        case FrameKind::kArith:
+          step_arith();
+          break;
+        case FrameKind::kExtGlob:
+          step_extglob();
+          break;
       }
     }
     finish();
@@ -119,8 +131,8 @@ class Lexer {
     std::uint16_t depth = top().depth;
     if (!parts.empty() && mergeable(kind)) {
       Part& last = parts.back();
-      if (last.kind == kind && last.quote == quote && last.depth == depth &&
-          last.token == token && last.end == begin) {
+      if (last.kind == kind && last.quote == quote && last.depth == depth && last.token == token &&
+          last.end == begin) {
         last.end = end;
         return;
       }
@@ -203,9 +215,8 @@ class Lexer {
       for (std::string_view r : kReservedWords) {
         if (w != r) continue;
         t.flags = static_cast<std::uint16_t>((t.flags | kFlagReserved) & ~kFlagCommandName);
-        f.cmd_pos = std::find(std::begin(kReservedBeforeCommand),
-                              std::end(kReservedBeforeCommand), w) !=
-                    std::end(kReservedBeforeCommand);
+        f.cmd_pos = std::find(std::begin(kReservedBeforeCommand), std::end(kReservedBeforeCommand),
+                              w) != std::end(kReservedBeforeCommand);
         return;
       }
     }
@@ -264,11 +275,20 @@ class Lexer {
   void literal_byte(Quote mode, std::uint32_t tok) {
     PartKind k = PartKind::kLiteral;
     switch (mode) {
-      case Quote::kDouble: k = PartKind::kQuotedText; break;
-      case Quote::kParam: k = PartKind::kParamText; break;
-      case Quote::kArith: k = PartKind::kArithText; break;
-      case Quote::kExtGlob: k = PartKind::kExtGlobText; break;
-      default: break;
+      case Quote::kDouble:
+        k = PartKind::kQuotedText;
+        break;
+      case Quote::kParam:
+        k = PartKind::kParamText;
+        break;
+      case Quote::kArith:
+        k = PartKind::kArithText;
+        break;
+      case Quote::kExtGlob:
+        k = PartKind::kExtGlobText;
+        break;
+      default:
+        break;
     }
     emit(k, mode, pos_, pos_ + 1, tok);
     ++pos_;
@@ -506,9 +526,7 @@ class Lexer {
 
   // ?( *( +( @( !( start an extended glob, except before ")" (mvdan/sh reads "@()" as a
   // function declaration, and so do we).
-  bool extglob_at(std::uint32_t i) const noexcept {
-    return has(i + 1, '(') && !has(i + 2, ')');
-  }
+  bool extglob_at(std::uint32_t i) const noexcept { return has(i + 1, '(') && !has(i + 2, ')'); }
 
   // Unquoted literal text of a word. The first byte is always taken (the caller decided it is
   // literal: '#' inside a word, a '!' that starts no extended glob, ...).
@@ -556,8 +574,7 @@ class Lexer {
         std::string_view lit = s_.substr(w.begin, p - w.begin);
         bool fd = !lit.empty() && std::all_of(lit.begin(), lit.end(), is_digit);
         if (!fd && bash_ && lit.size() > 2 && lit.front() == '{' && lit.back() == '}') {
-          fd = is_name_start(lit[1]) &&
-               std::all_of(lit.begin() + 2, lit.end() - 1, is_name_char);
+          fd = is_name_start(lit[1]) && std::all_of(lit.begin() + 2, lit.end() - 1, is_name_char);
         }
         if (fd) {
           tok = f.word;
@@ -926,11 +943,21 @@ class Lexer {
     const Frame& t = top();
     Quote q = Quote::kNone;
     switch (t.kind) {
-      case FrameKind::kList: q = Quote::kNone; break;
-      case FrameKind::kDouble: q = Quote::kDouble; break;
-      case FrameKind::kParam: q = Quote::kParam; break;
-      case FrameKind::kArith: q = Quote::kArith; break;
-      case FrameKind::kExtGlob: q = Quote::kExtGlob; break;
+      case FrameKind::kList:
+        q = Quote::kNone;
+        break;
+      case FrameKind::kDouble:
+        q = Quote::kDouble;
+        break;
+      case FrameKind::kParam:
+        q = Quote::kParam;
+        break;
+      case FrameKind::kArith:
+        q = Quote::kArith;
+        break;
+      case FrameKind::kExtGlob:
+        q = Quote::kExtGlob;
+        break;
     }
     if (open_quote_at_eof_ != Quote::kNone) q = open_quote_at_eof_;
     if (open_heredoc_at_eof_ != Quote::kNone) q = open_heredoc_at_eof_;
@@ -971,46 +998,80 @@ std::size_t part_at(const Tokens& tokens, std::uint32_t offset) noexcept {
 
 std::string_view token_kind_name(TokenKind kind) noexcept {
   switch (kind) {
-    case TokenKind::kWord: return "word";
-    case TokenKind::kOperator: return "operator";
-    case TokenKind::kRedirection: return "redirection";
-    case TokenKind::kComment: return "comment";
-    case TokenKind::kNewline: return "newline";
-    case TokenKind::kHeredocBody: return "here-document";
+    case TokenKind::kWord:
+      return "word";
+    case TokenKind::kOperator:
+      return "operator";
+    case TokenKind::kRedirection:
+      return "redirection";
+    case TokenKind::kComment:
+      return "comment";
+    case TokenKind::kNewline:
+      return "newline";
+    case TokenKind::kHeredocBody:
+      return "here-document";
   }
   return "token";
 }
 
 std::string_view part_kind_name(PartKind kind) noexcept {
   switch (kind) {
-    case PartKind::kBlank: return "blank";
-    case PartKind::kNewline: return "newline";
-    case PartKind::kLiteral: return "literal";
-    case PartKind::kEscape: return "escape";
-    case PartKind::kContinuation: return "line-continuation";
-    case PartKind::kQuoteOpen: return "quote-open";
-    case PartKind::kQuoteClose: return "quote-close";
-    case PartKind::kQuotedText: return "quoted-text";
-    case PartKind::kParam: return "parameter-expansion";
-    case PartKind::kParamOpen: return "parameter-expansion";
-    case PartKind::kParamText: return "parameter-text";
-    case PartKind::kParamClose: return "parameter-close";
-    case PartKind::kSubstOpen: return "command-substitution";
-    case PartKind::kSubstClose: return "substitution-close";
-    case PartKind::kArithOpen: return "arithmetic-expansion";
-    case PartKind::kArithText: return "arithmetic-text";
-    case PartKind::kArithOp: return "arithmetic-operator";
-    case PartKind::kArithClose: return "arithmetic-close";
-    case PartKind::kExtGlobOpen: return "extended-glob";
-    case PartKind::kExtGlobText: return "extended-glob-text";
-    case PartKind::kExtGlobClose: return "extended-glob-close";
-    case PartKind::kOperator: return "operator";
-    case PartKind::kRedirection: return "redirection";
-    case PartKind::kComment: return "comment";
-    case PartKind::kHeredocText: return "here-document-text";
-    case PartKind::kHeredocExpansion: return "here-document-expansion";
-    case PartKind::kHeredocEnd: return "here-document-end";
-    case PartKind::kError: return "error";
+    case PartKind::kBlank:
+      return "blank";
+    case PartKind::kNewline:
+      return "newline";
+    case PartKind::kLiteral:
+      return "literal";
+    case PartKind::kEscape:
+      return "escape";
+    case PartKind::kContinuation:
+      return "line-continuation";
+    case PartKind::kQuoteOpen:
+      return "quote-open";
+    case PartKind::kQuoteClose:
+      return "quote-close";
+    case PartKind::kQuotedText:
+      return "quoted-text";
+    case PartKind::kParam:
+      return "parameter-expansion";
+    case PartKind::kParamOpen:
+      return "parameter-expansion";
+    case PartKind::kParamText:
+      return "parameter-text";
+    case PartKind::kParamClose:
+      return "parameter-close";
+    case PartKind::kSubstOpen:
+      return "command-substitution";
+    case PartKind::kSubstClose:
+      return "substitution-close";
+    case PartKind::kArithOpen:
+      return "arithmetic-expansion";
+    case PartKind::kArithText:
+      return "arithmetic-text";
+    case PartKind::kArithOp:
+      return "arithmetic-operator";
+    case PartKind::kArithClose:
+      return "arithmetic-close";
+    case PartKind::kExtGlobOpen:
+      return "extended-glob";
+    case PartKind::kExtGlobText:
+      return "extended-glob-text";
+    case PartKind::kExtGlobClose:
+      return "extended-glob-close";
+    case PartKind::kOperator:
+      return "operator";
+    case PartKind::kRedirection:
+      return "redirection";
+    case PartKind::kComment:
+      return "comment";
+    case PartKind::kHeredocText:
+      return "here-document-text";
+    case PartKind::kHeredocExpansion:
+      return "here-document-expansion";
+    case PartKind::kHeredocEnd:
+      return "here-document-end";
+    case PartKind::kError:
+      return "error";
   }
   return "part";
 }

@@ -52,16 +52,16 @@ enum class TokenKind : std::uint8_t {
 
 // Token flags (Token::flags).
 enum : std::uint16_t {
-  kFlagParam = 1u << 0,         // word contains a parameter expansion ($x, ${x})
-  kFlagSubstitution = 1u << 1,  // word contains $(...), `...`, <(...) or >(...)
-  kFlagArithmetic = 1u << 2,    // word contains $((...)) or $[...], or is a ((...)) command
-  kFlagGlob = 1u << 3,          // word has unquoted * ? [ (pathname expansion)
-  kFlagExtGlob = 1u << 4,       // word has an extended glob ?( *( +( @( !(
-  kFlagQuoted = 1u << 5,        // word has quotes or backslash escapes
-  kFlagAssignment = 1u << 6,    // NAME=value in command-prefix position (Token::aux = '=' offset)
-  kFlagReserved = 1u << 7,      // a reserved word (if, then, {, !, ...) in command position
-  kFlagCommandName = 1u << 8,   // the word names the command to run
-  kFlagUnterminated = 1u << 9,  // a quote, expansion or here-document runs to the end of input
+  kFlagParam = 1u << 0,           // word contains a parameter expansion ($x, ${x})
+  kFlagSubstitution = 1u << 1,    // word contains $(...), `...`, <(...) or >(...)
+  kFlagArithmetic = 1u << 2,      // word contains $((...)) or $[...], or is a ((...)) command
+  kFlagGlob = 1u << 3,            // word has unquoted * ? [ (pathname expansion)
+  kFlagExtGlob = 1u << 4,         // word has an extended glob ?( *( +( @( !(
+  kFlagQuoted = 1u << 5,          // word has quotes or backslash escapes
+  kFlagAssignment = 1u << 6,      // NAME=value in command-prefix position (Token::aux = '=' offset)
+  kFlagReserved = 1u << 7,        // a reserved word (if, then, {, !, ...) in command position
+  kFlagCommandName = 1u << 8,     // the word names the command to run
+  kFlagUnterminated = 1u << 9,    // a quote, expansion or here-document runs to the end of input
   kFlagHeredocQuoted = 1u << 10,  // here-document body whose delimiter was quoted (no expansion)
 };
 
@@ -80,34 +80,34 @@ enum class Quote : std::uint8_t {
 };
 
 enum class PartKind : std::uint8_t {
-  kBlank,              // unquoted spaces, tabs and carriage returns outside words
-  kNewline,            // an unquoted newline (also a kNewline token)
-  kLiteral,            // unquoted literal characters of a word (glob characters included)
-  kEscape,             // a backslash and the byte it quotes
-  kContinuation,       // backslash-newline: removed by the shell, joins the lines
-  kQuoteOpen,          // ' " $' $"
-  kQuoteClose,         // the matching ' or "
-  kQuotedText,         // literal text inside quotes
-  kParam,              // $name, $1, $@, $?, ... (whole)
-  kParamOpen,          // ${
-  kParamText,          // name, operators and literal words inside ${...}
-  kParamClose,         // the } that closes ${
-  kSubstOpen,          // $( ` <( >(
-  kSubstClose,         // the ) or ` that closes a substitution
-  kArithOpen,          // $(( $[ ((
-  kArithText,          // names, numbers and blanks inside arithmetic
-  kArithOp,            // operators inside arithmetic
-  kArithClose,         // )) or ]
-  kExtGlobOpen,        // ?( *( +( @( !(
-  kExtGlobText,        // pattern text inside an extended glob
-  kExtGlobClose,       // its )
-  kOperator,           // an operator token's bytes
-  kRedirection,        // a redirection token's bytes (fd prefix included)
-  kComment,            // a comment's bytes
-  kHeredocText,        // here-document body text
-  kHeredocExpansion,   // $x, ${, $(, ` inside an unquoted here-document body (first bytes)
-  kHeredocEnd,         // the delimiter line that ends a here-document (newline included)
-  kError,              // the rest of the input after the nesting limit was exceeded
+  kBlank,             // unquoted spaces, tabs and carriage returns outside words
+  kNewline,           // an unquoted newline (also a kNewline token)
+  kLiteral,           // unquoted literal characters of a word (glob characters included)
+  kEscape,            // a backslash and the byte it quotes
+  kContinuation,      // backslash-newline: removed by the shell, joins the lines
+  kQuoteOpen,         // ' " $' $"
+  kQuoteClose,        // the matching ' or "
+  kQuotedText,        // literal text inside quotes
+  kParam,             // $name, $1, $@, $?, ... (whole)
+  kParamOpen,         // ${
+  kParamText,         // name, operators and literal words inside ${...}
+  kParamClose,        // the } that closes ${
+  kSubstOpen,         // $( ` <( >(
+  kSubstClose,        // the ) or ` that closes a substitution
+  kArithOpen,         // $(( $[ ((
+  kArithText,         // names, numbers and blanks inside arithmetic
+  kArithOp,           // operators inside arithmetic
+  kArithClose,        // )) or ]
+  kExtGlobOpen,       // ?( *( +( @( !(
+  kExtGlobText,       // pattern text inside an extended glob
+  kExtGlobClose,      // its )
+  kOperator,          // an operator token's bytes
+  kRedirection,       // a redirection token's bytes (fd prefix included)
+  kComment,           // a comment's bytes
+  kHeredocText,       // here-document body text
+  kHeredocExpansion,  // $x, ${, $(, ` inside an unquoted here-document body (first bytes)
+  kHeredocEnd,        // the delimiter line that ends a here-document (newline included)
+  kError,             // the rest of the input after the nesting limit was exceeded
 };
 
 inline constexpr std::uint32_t kNoToken = 0xFFFFFFFFu;

@@ -65,19 +65,17 @@ TEST(ShellTokenizer, WordsOperatorsAndRedirections) {
                                       "operator:|", "word:wc", "word:-l", "operator:&"}));
   EXPECT_EQ(summary("cat <in >out 2>>err 2>&1 &>all >|f <>rw"),
             (std::vector<std::string>{"word:cat", "redirection:<", "word:in", "redirection:>",
-                                      "word:out", "redirection:2>>", "word:err",
-                                      "redirection:2>&", "word:1", "redirection:&>",
-                                      "word:all", "redirection:>|", "word:f",
-                                      "redirection:<>", "word:rw"}));
+                                      "word:out", "redirection:2>>", "word:err", "redirection:2>&",
+                                      "word:1", "redirection:&>", "word:all", "redirection:>|",
+                                      "word:f", "redirection:<>", "word:rw"}));
   // An fd prefix only when the word is all digits.
   EXPECT_EQ(summary("echo a2>f"),
             (std::vector<std::string>{"word:echo", "word:a2", "redirection:>", "word:f"}));
-  EXPECT_EQ(summary("echo x {fd}>f"), (std::vector<std::string>{"word:echo", "word:x",
-                                                               "redirection:{fd}>", "word:f"}));
+  EXPECT_EQ(summary("echo x {fd}>f"),
+            (std::vector<std::string>{"word:echo", "word:x", "redirection:{fd}>", "word:f"}));
   EXPECT_EQ(summary("a;;b;&c;;&d|&e"),
-            (std::vector<std::string>{"word:a", "operator:;;", "word:b", "operator:;&",
-                                      "word:c", "operator:;;&", "word:d", "operator:|&",
-                                      "word:e"}));
+            (std::vector<std::string>{"word:a", "operator:;;", "word:b", "operator:;&", "word:c",
+                                      "operator:;;&", "word:d", "operator:|&", "word:e"}));
 }
 
 TEST(ShellTokenizer, PosixDialectReadsBashOperatorsAsDash) {
@@ -88,24 +86,23 @@ TEST(ShellTokenizer, PosixDialectReadsBashOperatorsAsDash) {
             (std::vector<std::string>{"literal:echo", "blank: ", "literal:$", "quote-open:'",
                                       "quoted-text:a", "quote-close:'"}));
   EXPECT_EQ(parts_of("echo $'a\\'b'"),
-            (std::vector<std::string>{"literal:echo", "blank: ", "quote-open:$'",
-                                      "quoted-text:a", "escape:\\'", "quoted-text:b",
-                                      "quote-close:'"}));
+            (std::vector<std::string>{"literal:echo", "blank: ", "quote-open:$'", "quoted-text:a",
+                                      "escape:\\'", "quoted-text:b", "quote-close:'"}));
   // <( is a process substitution in bash, a redirection and a subshell in dash.
   EXPECT_EQ(summary("diff <(ls) x", Dialect::kPosix),
             (std::vector<std::string>{"word:diff", "redirection:<", "operator:(", "word:ls",
                                       "operator:)", "word:x"}));
-  EXPECT_EQ(summary("diff <(ls) x"), (std::vector<std::string>{"word:diff", "word:<(ls)",
-                                                              "word:x"}));
+  EXPECT_EQ(summary("diff <(ls) x"),
+            (std::vector<std::string>{"word:diff", "word:<(ls)", "word:x"}));
 }
 
 TEST(ShellTokenizer, QuotesAndEscapesStayInOneWord) {
   EXPECT_EQ(summary("echo 'a b'\"c $d\"e\\ f"),
             (std::vector<std::string>{"word:echo", "word:'a b'\"c $d\"e\\ f"}));
-  EXPECT_EQ(parts_of("x\"a\\\"b\\q$1\""),
-            (std::vector<std::string>{"literal:x", "quote-open:\"", "quoted-text:a",
-                                      "escape:\\\"", "quoted-text:b\\q",
-                                      "parameter-expansion:$1", "quote-close:\""}));
+  EXPECT_EQ(
+      parts_of("x\"a\\\"b\\q$1\""),
+      (std::vector<std::string>{"literal:x", "quote-open:\"", "quoted-text:a", "escape:\\\"",
+                                "quoted-text:b\\q", "parameter-expansion:$1", "quote-close:\""}));
   Tokens t = lex("echo \"a b\" c");
   ASSERT_EQ(t.tokens.size(), 3u);
   EXPECT_TRUE(t.tokens[1].flags & kFlagQuoted);
@@ -124,8 +121,8 @@ TEST(ShellTokenizer, ExpansionsAndSubstitutionsNest) {
   expect_partition(src, t);
   std::vector<std::string> top = summary(src);
   EXPECT_EQ(top, (std::vector<std::string>{"word:echo", "word:$HOME", "word:${x:-\"y z\"}",
-                                           "word:$(id -u; `uname`)", "word:$((1+2))",
-                                           "word:$[3]", "word:a$?b"}));
+                                           "word:$(id -u; `uname`)", "word:$((1+2))", "word:$[3]",
+                                           "word:a$?b"}));
   // The command substitution's own tokens are nested one level deeper, with a parent.
   std::vector<std::string> nested;
   for (const Token& tok : t.tokens)
@@ -138,16 +135,16 @@ TEST(ShellTokenizer, ExpansionsAndSubstitutionsNest) {
 }
 
 TEST(ShellTokenizer, DollarThatStartsNothingIsLiteral) {
-  EXPECT_EQ(parts_of("a$ $% \"$\" $"),
-            (std::vector<std::string>{"literal:a$", "blank: ", "literal:$%",
-                                      "blank: ", "quote-open:\"", "quoted-text:$",
-                                      "quote-close:\"", "blank: ", "literal:$"}));
+  EXPECT_EQ(
+      parts_of("a$ $% \"$\" $"),
+      (std::vector<std::string>{"literal:a$", "blank: ", "literal:$%", "blank: ", "quote-open:\"",
+                                "quoted-text:$", "quote-close:\"", "blank: ", "literal:$"}));
 }
 
 TEST(ShellTokenizer, CommentsOnlyAtWordStart) {
-  EXPECT_EQ(summary("echo a#b #c d\nls"),
-            (std::vector<std::string>{"word:echo", "word:a#b", "comment:#c d", "newline:\n",
-                                      "word:ls"}));
+  EXPECT_EQ(
+      summary("echo a#b #c d\nls"),
+      (std::vector<std::string>{"word:echo", "word:a#b", "comment:#c d", "newline:\n", "word:ls"}));
   EXPECT_EQ(summary("a;#x"), (std::vector<std::string>{"word:a", "operator:;", "comment:#x"}));
 }
 
@@ -158,8 +155,7 @@ TEST(ShellTokenizer, GlobsAndExtendedGlobs) {
   EXPECT_TRUE(t.tokens[2].flags & kFlagExtGlob);
   EXPECT_TRUE(t.tokens[3].flags & kFlagGlob);
   // "@()" is not an extended glob (it reads as a function declaration).
-  EXPECT_EQ(parts_of("f@()"), (std::vector<std::string>{"literal:f@", "operator:(",
-                                                       "operator:)"}));
+  EXPECT_EQ(parts_of("f@()"), (std::vector<std::string>{"literal:f@", "operator:(", "operator:)"}));
 }
 
 TEST(ShellTokenizer, AssignmentsAndReservedWordsInCommandPosition) {
@@ -178,19 +174,18 @@ TEST(ShellTokenizer, HereDocumentsEndAtTheirDelimiterLine) {
   std::string_view src = "cat <<EOF >out\nhello $USER\n\\$x\nEOF\necho done";
   Tokens t = lex(src);
   expect_partition(src, t);
-  EXPECT_EQ(summary(src), (std::vector<std::string>{"word:cat", "redirection:<<", "word:EOF",
-                                                    "redirection:>", "word:out", "newline:\n",
-                                                    "here-document:hello $USER\n\\$x\nEOF\n",
-                                                    "word:echo", "word:done"}));
+  EXPECT_EQ(summary(src),
+            (std::vector<std::string>{
+                "word:cat", "redirection:<<", "word:EOF", "redirection:>", "word:out", "newline:\n",
+                "here-document:hello $USER\n\\$x\nEOF\n", "word:echo", "word:done"}));
   std::vector<std::string> p = parts_of(src);
   EXPECT_NE(std::find(p.begin(), p.end(), "here-document-expansion:$USER"), p.end());
   EXPECT_NE(std::find(p.begin(), p.end(), "here-document-end:EOF\n"), p.end());
   // A quoted delimiter makes the body literal; <<- strips leading tabs before comparing.
   std::string_view quoted = "cat <<-'E O'\n\t$x\n\tE O\nls";
-  EXPECT_EQ(summary(quoted), (std::vector<std::string>{"word:cat", "redirection:<<-",
-                                                       "word:'E O'", "newline:\n",
-                                                       "here-document:\t$x\n\tE O\n",
-                                                       "word:ls"}));
+  EXPECT_EQ(summary(quoted),
+            (std::vector<std::string>{"word:cat", "redirection:<<-", "word:'E O'", "newline:\n",
+                                      "here-document:\t$x\n\tE O\n", "word:ls"}));
   Tokens q = lex(quoted);
   EXPECT_TRUE(q.tokens[4].flags & kFlagHeredocQuoted);
   // No delimiter line: the body runs to the end and is unterminated.
