@@ -29,7 +29,8 @@ TEST(RedirectDetector, WholeTargetLeavingTheOrigin) {
                              "https://shop.example.com:8443/", "https:/\\evil.example",
                              "////www.whitelisteddomain.tld@google.com/%2e%2e",
                              "https://\t/example.com@google.com", "javascript:alert(1)",
-                             "data:text/html,<script>alert(1)</script>", "jaVAscript://x%0aalert(1)",
+                             "data:text/html,<script>alert(1)</script>",
+                             "jaVAscript://x%0aalert(1)",
                              "https://shop.example.com.evil.example/", "http://169.254.169.254/"}) {
     EXPECT_TRUE(attack(t, t)) << t;
   }

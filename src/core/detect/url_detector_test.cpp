@@ -33,7 +33,8 @@ TEST(UrlDetector, WholeUrlToInternalHosts) {
            "http://metadata.google.internal./computeMetadata/v1/", "http://LOCALHOST:8080/",
            "http://10.1/", "http://192.168.257/", "http://0/", "http://[::]/",
            "http://[fd00:ec2::254]/", "http://100.100.100.200/", "http://instance-data/",
-           "http://\u2460\u2461\u2466.\u24ea.\u24ea.\u2460/", "http://allowed.example.com@10.0.0.1/",
+           "http://\u2460\u2461\u2466.\u24ea.\u24ea.\u2460/",
+           "http://allowed.example.com@10.0.0.1/",
            "http://127.0.0.1#@allowed.example.com/", "http://127.1.1.1:80\\@127.2.2.2:80/",
            "https://%31%32%37.0.0.1/", "http://192.0.0.192/latest/"}) {
     EXPECT_TRUE(attack(u, u)) << u;

@@ -67,7 +67,8 @@ for (let cp = 0x21; cp <= 0x10ffff; cp++) {
   if (!unicode.startsWith('q')) continue;  // composed with the letter: valid
   const mapped = unicode.slice(1);
   if (mapped === '') addRange(ignored, cp, 0);
-  else if (mapped !== ch && /^[\x00-\x7f]+$/.test(mapped) && mapped !== '.') asciiMap.push([cp, mapped]);
+  else if (mapped !== ch && /^[\x00-\x7f]+$/.test(mapped) && mapped !== '.')
+    asciiMap.push([cp, mapped]);
 }
 
 const hex = (n) => '0x' + n.toString(16).toUpperCase();

@@ -33,7 +33,8 @@ bool in_ranges(const CodeRange (&ranges)[N], std::uint32_t cp) noexcept {
 const AsciiMapping* find_ascii_mapping(std::uint32_t cp) noexcept {
   constexpr std::size_t n = sizeof(kAsciiMap) / sizeof(kAsciiMap[0]);
   const AsciiMapping* it = std::lower_bound(
-      kAsciiMap, kAsciiMap + n, cp, [](const AsciiMapping& m, std::uint32_t v) { return m.cp < v; });
+      kAsciiMap, kAsciiMap + n, cp,
+      [](const AsciiMapping& m, std::uint32_t v) { return m.cp < v; });
   return (it != kAsciiMap + n && it->cp == cp) ? it : nullptr;
 }
 
@@ -651,7 +652,9 @@ bool parse_ipv6(std::string_view s, std::uint16_t out[8]) noexcept {
   std::uint16_t address[8] = {};
   int piece = 0, compress = -1;
   std::size_t p = 0;
-  auto c = [&](std::size_t i) -> int { return i < s.size() ? static_cast<unsigned char>(s[i]) : -1; };
+  auto c = [&](std::size_t i) -> int {
+    return i < s.size() ? static_cast<unsigned char>(s[i]) : -1;
+  };
   if (c(p) == ':') {
     if (c(p + 1) != ':') return false;
     p += 2;
