@@ -620,8 +620,7 @@ bool Lexer::next(Token* t) noexcept {
   const unsigned char c = static_cast<unsigned char>(text_[start]);
   t->flags = 0;
   t->begin = t->inner_begin = start;
-
-  // The two most frequent tokens first: white space and words.
+  // The two most frequent tokens are handled here, the rest out of line: white space and words.
   if (is_space_byte(c)) {
     std::uint32_t i = start + 1;
     while (i < n && is_space_byte(static_cast<unsigned char>(text_[i]))) ++i;
@@ -629,9 +628,16 @@ bool Lexer::next(Token* t) noexcept {
     t->end = t->inner_end = pos_ = i;
     return true;
   }
+  if (is_ident_start(c)) return lex_word(t);
+  return next_other(t);
+}
+
+bool Lexer::next_other(Token* t) noexcept {
+  const std::uint32_t n = static_cast<std::uint32_t>(text_.size());
+  const std::uint32_t start = pos_;
+  const unsigned char c = static_cast<unsigned char>(text_[start]);
   const Rules& r = *rules_;
-  if (is_ident_start(c) || (c == '$' && r.dollar_ident_start) || (c == '#' && r.hash_ident))
-    return lex_word(t);
+  if ((c == '$' && r.dollar_ident_start) || (c == '#' && r.hash_ident)) return lex_word(t);
 
   const char c1 = start + 1 < n ? text_[start + 1] : '\0';
   auto finish = [&](TokenKind kind, std::uint32_t end) {
@@ -777,12 +783,15 @@ void tokenize(std::string_view text, Dialect dialect, std::vector<Token>* out) {
   std::size_t count = 0;
   out->resize(std::min<std::size_t>(std::max<std::size_t>(out->capacity(), 64),
                                     text.size() / 4 + 64));
+  Token* data = out->data();
+  std::size_t size = out->size();
   for (;;) {
-    if (count == out->size()) {
-      std::size_t size = out->size();
+    if (count == size) {
       out->resize(out->capacity() > size ? std::min(out->capacity(), 2 * size) : 2 * size);
+      data = out->data();
+      size = out->size();
     }
-    if (!lexer.next(out->data() + count)) break;
+    if (!lexer.next(data + count)) break;
     ++count;
   }
   out->resize(count);

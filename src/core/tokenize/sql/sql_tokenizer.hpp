@@ -88,6 +88,7 @@ class Lexer {
   struct Rules;
 
  private:
+  bool next_other(Token* t) noexcept;
   void lex_string(Token* t, std::uint32_t prefix, char quote, bool backslash,
                   bool doubled) noexcept;
   void lex_block_comment(Token* t) noexcept;
