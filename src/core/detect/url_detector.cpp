@@ -35,14 +35,20 @@ constexpr int kMaxOccurrencesPerInput = 16;
 // request at all.)
 bool is_dangerous_scheme(std::string_view s) noexcept {
   static constexpr std::string_view kSchemes[] = {
-      "file",  "gopher", "dict", "ftp",  "ftps", "sftp", "tftp",  "ldap",  "ldaps", "ldapi",
-      "jar",   "netdoc", "php",  "phar", "expect", "glob", "zip", "compress.zlib",
-      "compress.bzip2", "ssh2.shell", "ssh2.exec", "ssh2.sftp", "rar", "ogg", "smb", "telnet",
-      "mysql", "redis", "jdbc", "nfs",
+      "file",  "gopher", "dict",   "ftp",  "ftps", "sftp",          "tftp",
+      "ldap",  "ldaps",  "ldapi",  "jar",  "netdoc", "php",         "phar",
+      "expect", "glob",  "zip",    "rar",  "ogg",  "compress.zlib", "compress.bzip2",
+      "ssh2.shell", "ssh2.exec", "ssh2.sftp", "ssh2.scp", "ssh2.tunnel", "smb", "telnet",
   };
   for (std::string_view k : kSchemes)
     if (s == k) return true;
   return false;
+}
+
+// Schemes an HTTP client library fetches; an unknown scheme makes no request, so where its host
+// points does not matter.
+bool is_request_scheme(std::string_view s) noexcept {
+  return s == "http" || s == "https" || s == "ws" || s == "wss" || is_dangerous_scheme(s);
 }
 
 std::string host_text(const url::Host& h) {
@@ -97,7 +103,8 @@ bool judge(std::string_view text, const url::Url& real, const url::HostInfo& rea
                   ":, which reaches local files or non-HTTP services";
       return true;
     }
-    if (url::is_internal(real_info.cls) && real.host_span.overlaps(b, e)) {
+    if (is_request_scheme(real.scheme()) && url::is_internal(real_info.cls) &&
+        real.host_span.overlaps(b, e)) {
       f->reason = "input points the request at " + real_host + ", a " +
                   describe_class(real_info) + " host";
       std::string_view written = span_text(text, real.host_span);
@@ -111,7 +118,8 @@ bool judge(std::string_view text, const url::Url& real, const url::HostInfo& rea
   url::Intent intent;
   if (!url::build_intent(text, b, e, nullptr, &intent)) {
     // The application's text does not parse without the input: judge what the input wrote.
-    if (url::is_internal(real_info.cls) && real.host_span.overlaps(b, e)) {
+    if (is_request_scheme(real.scheme()) && url::is_internal(real_info.cls) &&
+        real.host_span.overlaps(b, e)) {
       f->reason = "input points the request at " + real_host + ", a " +
                   describe_class(real_info) + " host";
       return true;
@@ -158,7 +166,7 @@ bool judge(std::string_view text, const url::Url& real, const url::HostInfo& rea
   // An input that only filled a label between the application's own host text ("http://10.0.0."
   // + input) stayed data; one that supplies the whole host chose where the request goes.
   const bool chose_host = intent.placement != url::Placement::kHost || intent.whole_host;
-  if (chose_host && url::is_internal(real_info.cls) &&
+  if (chose_host && is_request_scheme(real.scheme()) && url::is_internal(real_info.cls) &&
       !url::intent_is_internal(text, b, e, nullptr, intent)) {
     f->reason = "input made the request's host " + real_host + ", a " +
                 describe_class(real_info) + " host";

@@ -58,7 +58,8 @@ TEST(UrlDetector, WholeUrlExternalOrUnparseableIsClean) {
                              "http://10.0.0.1%23@allowed.example.com/",
                              "http://example.com@0xd83ad6ce", "javascript:alert(1)",
                              "QOTD: he's on the same bus", "just some words",
-                             "https://\\localdomain.pw", "http://1.2.3.256/"}) {
+                             "https://\\localdomain.pw", "http://1.2.3.256/",
+                             "redis://127.0.0.1:6379/", "C:/xampp/sendmail/sendmail.ini"}) {
     EXPECT_FALSE(attack(u, u)) << u;
   }
 }
