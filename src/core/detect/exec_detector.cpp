@@ -789,6 +789,34 @@ bool unpaired_brace(std::string_view s) {
   return false;
 }
 
+// An escape sequence the input wrote that Python rejects at compile time (\x without two hex
+// digits, \u / \U without four / eight, \N without {name}): the code no longer parses.
+bool bad_python_escape(std::string_view code, std::uint32_t b, std::uint32_t e,
+                       std::uint32_t content_begin, std::uint8_t flags) {
+  if (flags & tokenize::python::kStringRaw) return false;
+  bool bytes = (flags & tokenize::python::kStringBytes) != 0;
+  auto hex_run = [&](std::size_t at, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k)
+      if (at + k >= code.size() || !common::is_xdigit(code[at + k])) return false;
+    return true;
+  };
+  std::size_t i = b;
+  if (backslashes_before(code, b, content_begin) % 2 == 1) ++i;  // the app's escape
+  for (; i < e; ++i) {
+    if (code[i] != '\\') continue;
+    if (i + 1 >= code.size()) return false;
+    char c = code[i + 1];
+    bool bad = (c == 'x' && !hex_run(i + 2, 2)) || (!bytes && c == 'u' && !hex_run(i + 2, 4)) ||
+               (!bytes && c == 'U' && !hex_run(i + 2, 8)) ||
+               (!bytes && c == 'N' &&
+                (i + 2 >= code.size() || code[i + 2] != '{' ||
+                 code.find('}', i + 3) == std::string_view::npos));
+    if (bad) return true;
+    ++i;  // skip the escaped byte
+  }
+  return false;
+}
+
 bool word_like(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return common::is_alnum(c) || c == '_' || c == '.' || static_cast<unsigned char>(c) >= 0x80;
@@ -811,9 +839,12 @@ bool python_span_is_data(std::string_view code, const std::vector<tokenize::pyth
                      !(code[e] == '\\' && tok.content_end == e + 1);
       bool fields =
           (tok.flags & tokenize::python::kStringFormat) && unpaired_brace(code.substr(b, e - b));
-      if (!mid_end && !fields) return true;
-      f->reason = fields ? "added a replacement field to the Python f-string"
-                         : "broke an escape sequence of the Python string literal";
+      bool bad_escape = bad_python_escape(code, b, e, tok.content_begin, tok.flags);
+      if (!mid_end && !fields && !bad_escape) return true;
+      f->reason = fields       ? "added a replacement field to the Python f-string"
+                  : bad_escape ? "wrote an escape sequence Python rejects; the code no longer "
+                                 "parses"
+                               : "broke an escape sequence of the Python string literal";
       f->tokens.push_back(
           note_token("string", code.substr(tok.begin, tok.end - tok.begin), tok.begin, tok.end));
       return false;

@@ -126,6 +126,11 @@ TEST(ExecDetector, PythonCode) {
   EXPECT_FALSE(attack({"python3", "-c", "print('\\'quoted')"}, "'quoted"));  // app's escape
   EXPECT_FALSE(attack({"python3", "-c", "print('a\\\\')"}, "a\\"));          // app doubled it
   EXPECT_FALSE(attack({"python3", "-c", "print(f'{{x}}')"}, "{{x}}"));
+  // Escapes Python rejects make the code fail to compile.
+  EXPECT_TRUE(attack({"python3", "-c", "print('C:\\Users\\ann')"}, "C:\\Users\\ann"));
+  EXPECT_TRUE(attack({"python3", "-c", "print('\\xZZ')"}, "\\xZZ"));
+  EXPECT_FALSE(attack({"python3", "-c", "print('\\x41\\u00e9\\n')"}, "\\x41\\u00e9\\n"));
+  EXPECT_FALSE(attack({"python3", "-c", "print(r'C:\\Users')"}, "C:\\Users"));
   EXPECT_FALSE(attack({"python3", "-c", "print(len(sys.argv))"}, "print"));  // app's own name
   EXPECT_FALSE(attack({"python3", "script.py", "x'); import os"}, "x'); import os"));
   EXPECT_FALSE(attack({"python3", "-c", "import sys; print(sys.argv)", "x'); os"}, "x'); os"));

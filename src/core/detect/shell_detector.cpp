@@ -307,6 +307,13 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
            (p.kind == PartKind::kOperator && p.end - p.begin == 1 && text_[p.begin] == ';');
   };
   std::size_t last = j;
+  // A comment the input starts at a word boundary and that runs to the end of the command only
+  // hides the rest of the input: the command keeps its syntax.
+  if (last > first && parts[last].kind == PartKind::kComment && parts[last].begin > b &&
+      parts[last].end == e && e == n && parts[last - 1].kind == PartKind::kBlank) {
+    --last;
+    ce = eof;
+  }
   while (last > first && trailing_soft(parts[last]) && j - last < kMaxEdgeScan) --last;
 
   // Fast path: nothing but inert parts in the core, contexts equal, no white space at the edges.

@@ -72,6 +72,9 @@ TEST(ShellDetector, UnquotedDataStaysClean) {
   EXPECT_FALSE(attack("ping -c 1 host\n", "host\n"));
   EXPECT_FALSE(attack("ping -c 1 id;", "id;"));  // a final ';' ends the same command
   EXPECT_FALSE(attack("ping -c 1 \rid", "\rid"));
+  // A comment that only hides the rest of the input (nothing of the application's follows).
+  EXPECT_FALSE(attack("ping -c 1 host #19: more text", "host #19: more text"));
+  EXPECT_TRUE(attack("ls -la /srv/uploads/x #c | head -n 20", "x #c"));
   // A trailing backslash escapes the space where the word ends anyway.
   EXPECT_FALSE(attack("ls -la /srv/uploads/dir+c:\\ | head -n 20", "dir+c:\\"));
 }
