@@ -57,6 +57,9 @@ struct DetectorInfo {
   std::string_view rule;     // default Detection::rule
   std::string_view cwe;      // default Detection::cwe
   bool case_insensitive;     // search inputs ASCII-case-folded in this sink's operations
+  // One-byte inputs are searched only when they are one of these bytes: a lone CR or LF can
+  // split a header block, a lone "/" replaces a joined path's base, a NUL truncates it.
+  std::string_view single_bytes;
   DetectFn fn;
 };
 

@@ -37,11 +37,14 @@ class FoldBuffer {
 // Returns false when an occurrence limit was hit.
 bool search_text(std::string_view text, std::uint32_t element, bool fold_case,
                  std::uint8_t sink_bit, const PreparedInputs::Impl& prepared,
-                 std::size_t min_length, std::size_t max_per_input,
+                 std::size_t min_length, std::string_view single_bytes, std::size_t max_per_input,
                  std::vector<detect::Occurrence>* out) {
   bool complete = true;
   for (const auto& entry : prepared.entries) {
-    if (!(entry.sink_mask & sink_bit) || entry.text.size() < min_length) continue;
+    if (!(entry.sink_mask & sink_bit)) continue;
+    if (entry.text.size() < min_length &&
+        !(entry.text.size() == 1 && single_bytes.find(entry.text[0]) != std::string_view::npos))
+      continue;
     std::string_view needle = fold_case ? entry.folded : entry.text;
     std::size_t found = detect::find_all(text, needle, max_per_input, [&](std::uint32_t pos) {
       out->push_back(detect::Occurrence{entry.input, entry.form, element, pos,
@@ -107,11 +110,12 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
       if (detector->case_insensitive) {
         FoldBuffer buffer;
         complete &= search_text(buffer.fold(text), element, true, bit, *prepared,
-                                options_.min_input_length, options_.max_occurrences_per_input,
-                                &occurrences);
+                                options_.min_input_length, detector->single_bytes,
+                                options_.max_occurrences_per_input, &occurrences);
       } else {
         complete &= search_text(text, element, false, bit, *prepared, options_.min_input_length,
-                                options_.max_occurrences_per_input, &occurrences);
+                                detector->single_bytes, options_.max_occurrences_per_input,
+                                &occurrences);
       }
     };
     if (sink.type == SinkType::kExec) {
