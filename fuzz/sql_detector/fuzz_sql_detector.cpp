@@ -27,14 +27,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   vigil::Sink sink = vigil::Sink::sql(dialect, query);
   vigil::Verdict v = engine.check_sink(sink, inputs);
   for (const auto& d : v.detections) {
-    if (d.begin > d.end || d.end > query.size() || d.reason.empty() || d.input > 1)
-      std::abort();
+    if (d.begin > d.end || d.end > query.size() || d.reason.empty() || d.input > 1) std::abort();
     for (const auto& t : d.tokens)
       if (t.begin > t.end || t.end > query.size() || t.kind.empty()) std::abort();
   }
   vigil::Verdict again = engine.check_sink(sink, inputs);
-  if (again.attack() != v.attack() || again.detections.size() != v.detections.size())
-    std::abort();
+  if (again.attack() != v.attack() || again.detections.size() != v.detections.size()) std::abort();
   (void)vigil::describe(sink, inputs, v);
   return 0;
 }

@@ -20,8 +20,7 @@ void check(std::string_view src, Dialect dialect) {
   std::uint32_t at = 0;
   for (const Token& t : tokens) {
     if (t.begin != at || t.end <= t.begin || t.end > src.size()) std::abort();
-    if (t.inner_begin < t.begin || t.inner_end < t.inner_begin || t.inner_end > t.end)
-      std::abort();
+    if (t.inner_begin < t.begin || t.inner_end < t.inner_begin || t.inner_end > t.end) std::abort();
     if (static_cast<int>(t.kind) > static_cast<int>(TokenKind::kError)) std::abort();
     at = t.end;
   }

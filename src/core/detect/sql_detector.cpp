@@ -68,9 +68,8 @@ bool is_quoted(TokenKind k) {
 }
 
 bool is_literal_keyword(std::string_view w) {
-  return common::iequals(w, "null") || common::iequals(w, "true") ||
-         common::iequals(w, "false") || common::iequals(w, "unknown") ||
-         common::iequals(w, "default");
+  return common::iequals(w, "null") || common::iequals(w, "true") || common::iequals(w, "false") ||
+         common::iequals(w, "unknown") || common::iequals(w, "default");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -101,11 +100,11 @@ std::string join_list(const std::vector<std::string>& items) {
 // Words of the keyword table that MySQL does not reserve (it reads them as names).
 bool mysql_reserved(std::string_view word) {
   static constexpr std::string_view kNotReserved[] = {
-      "attach",  "begin",    "commit",  "deallocate", "detach",   "do",       "end",
-      "escape",  "exec",     "execute", "glob",       "handler",  "ilike",    "isnull",
-      "notnull", "offset",   "pragma",  "prepare",    "raiserror", "reindex", "returning",
-      "rollback", "savepoint", "shutdown", "similar", "some",     "top",      "transaction",
-      "truncate", "unknown", "vacuum",  "view",       "waitfor"};
+      "attach",   "begin",     "commit",   "deallocate", "detach",    "do",      "end",
+      "escape",   "exec",      "execute",  "glob",       "handler",   "ilike",   "isnull",
+      "notnull",  "offset",    "pragma",   "prepare",    "raiserror", "reindex", "returning",
+      "rollback", "savepoint", "shutdown", "similar",    "some",      "top",     "transaction",
+      "truncate", "unknown",   "vacuum",   "view",       "waitfor"};
   for (std::string_view w : kNotReserved)
     if (common::iequals(word, w)) return false;
   return true;
@@ -211,8 +210,8 @@ class Judge {
   Slot list_owner(std::uint32_t comma) const;
   Change single_token_change(std::uint32_t i, const Occurrence& occ, std::uint32_t b,
                              std::uint32_t e, std::string_view value) const;
-  Change escapes_change(std::uint32_t i, const Occurrence& occ, std::uint32_t b,
-                        std::uint32_t e, std::string_view value) const;
+  Change escapes_change(std::uint32_t i, const Occurrence& occ, std::uint32_t b, std::uint32_t e,
+                        std::string_view value) const;
   const std::uint8_t* escape_starts(std::uint32_t i) const;
   bool careful_literal(std::uint32_t i, const Occurrence& occ, std::string_view value,
                        std::string_view span) const;
@@ -254,10 +253,11 @@ class Judge {
 
 Slot Judge::slot_after_keyword(std::uint32_t k) const {
   static constexpr std::string_view kValueKeywords[] = {
-      "limit", "offset", "like", "ilike", "rlike", "regexp", "glob", "then", "else", "when",
-      "between", "is", "escape", "top", "interval", "div", "mod", "xor", "similar"};
-  static constexpr std::string_view kNameKeywords[] = {"by", "select", "distinct", "from",
-                                                        "join", "into", "update", "table"};
+      "limit",    "offset", "like", "ilike",   "rlike",  "regexp", "glob",
+      "then",     "else",   "when", "between", "is",     "escape", "top",
+      "interval", "div",    "mod",  "xor",     "similar"};
+  static constexpr std::string_view kNameKeywords[] = {"by",   "select", "distinct", "from",
+                                                       "join", "into",   "update",   "table"};
   std::string_view w = tok(k);
   for (std::string_view v : kValueKeywords)
     if (common::iequals(w, v)) return Slot::kValue;
@@ -346,7 +346,13 @@ bool Judge::is_signed_number(std::uint32_t i, std::uint32_t j) const {
 
 // name[.name]* [ASC|DESC] [, …]: what a user picks for ORDER BY or a column list.
 bool Judge::is_name_list(std::uint32_t i, std::uint32_t j) const {
+  // schema.table.column at most (PostgreSQL also takes a database in front).
+  const std::uint32_t max_dots =
+      dialect_ == Dialect::kPostgres || dialect_ == Dialect::kMssql || dialect_ == Dialect::kGeneric
+          ? 3
+          : 2;
   enum { kWantName, kAfterName, kAfterDot, kAfterDir } state = kWantName;
+  std::uint32_t dots = 0;
   for (std::uint32_t k = i; k <= j; ++k) {
     const Token& t = tokens_[k];
     if (t.kind == TokenKind::kWhitespace) continue;
@@ -359,8 +365,10 @@ bool Judge::is_name_list(std::uint32_t i, std::uint32_t j) const {
         break;
       case kAfterName:
         if (is_punct(k, '.')) {
+          if (++dots > max_dots) return false;
           state = kAfterDot;
         } else if (is_punct(k, ',')) {
+          dots = 0;
           state = kWantName;
         } else if (is_kw(k, "asc") || is_kw(k, "desc")) {
           state = kAfterDir;
@@ -370,6 +378,7 @@ bool Judge::is_name_list(std::uint32_t i, std::uint32_t j) const {
         break;
       case kAfterDir:
         if (!is_punct(k, ',')) return false;
+        dots = 0;
         state = kWantName;
         break;
     }
@@ -417,8 +426,7 @@ bool Judge::is_string_sequence(std::uint32_t i, std::uint32_t j) const {
     const Token& t = tokens_[k];
     if (t.kind == TokenKind::kString && !t.unterminated()) continue;
     if (t.kind != TokenKind::kWhitespace) return false;
-    if (dialect_ == Dialect::kPostgres && tok(k).find('\n') == std::string_view::npos)
-      return false;
+    if (dialect_ == Dialect::kPostgres && tok(k).find('\n') == std::string_view::npos) return false;
   }
   return true;
 }
@@ -426,14 +434,13 @@ bool Judge::is_string_sequence(std::uint32_t i, std::uint32_t j) const {
 bool is_unicode_digit(std::uint32_t cp) {
   // Zero code points of Unicode's decimal digit (Nd) blocks; each block holds ten digits.
   static constexpr std::uint32_t kZeros[] = {
-      0x0030,  0x0660,  0x06F0,  0x07C0,  0x0966,  0x09E6,  0x0A66,  0x0AE6,  0x0B66,
-      0x0BE6,  0x0C66,  0x0CE6,  0x0D66,  0x0DE6,  0x0E50,  0x0ED0,  0x0F20,  0x1040,
-      0x1090,  0x17E0,  0x1810,  0x1946,  0x19D0,  0x1A80,  0x1A90,  0x1B50,  0x1BB0,
-      0x1C40,  0x1C50,  0xA620,  0xA8D0,  0xA900,  0xA9D0,  0xA9F0,  0xAA50,  0xABF0,
-      0xFF10,  0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450,
-      0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0,
-      0x11F50, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6,
-      0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950, 0x1FBF0};
+      0x0030,  0x0660,  0x06F0,  0x07C0,  0x0966,  0x09E6,  0x0A66,  0x0AE6,  0x0B66,  0x0BE6,
+      0x0C66,  0x0CE6,  0x0D66,  0x0DE6,  0x0E50,  0x0ED0,  0x0F20,  0x1040,  0x1090,  0x17E0,
+      0x1810,  0x1946,  0x19D0,  0x1A80,  0x1A90,  0x1B50,  0x1BB0,  0x1C40,  0x1C50,  0xA620,
+      0xA8D0,  0xA900,  0xA9D0,  0xA9F0,  0xAA50,  0xABF0,  0xFF10,  0x104A0, 0x10D30, 0x11066,
+      0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0,
+      0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x11F50, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8,
+      0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950, 0x1FBF0};
   for (std::uint32_t z : kZeros)
     if (cp >= z && cp < z + 10) return true;
   return false;
@@ -448,11 +455,16 @@ bool is_digit_word(std::string_view s) {
     unsigned char c = static_cast<unsigned char>(s[k]);
     std::uint32_t cp;
     std::size_t len;
-    if (c < 0x80) cp = c, len = 1;
-    else if ((c & 0xE0) == 0xC0) cp = c & 0x1F, len = 2;
-    else if ((c & 0xF0) == 0xE0) cp = c & 0x0F, len = 3;
-    else if ((c & 0xF8) == 0xF0) cp = c & 0x07, len = 4;
-    else return false;
+    if (c < 0x80)
+      cp = c, len = 1;
+    else if ((c & 0xE0) == 0xC0)
+      cp = c & 0x1F, len = 2;
+    else if ((c & 0xF0) == 0xE0)
+      cp = c & 0x0F, len = 3;
+    else if ((c & 0xF8) == 0xF0)
+      cp = c & 0x07, len = 4;
+    else
+      return false;
     if (k + len > s.size()) return false;
     for (std::size_t m = 1; m < len; ++m) {
       unsigned char cc = static_cast<unsigned char>(s[k + m]);
@@ -473,9 +485,15 @@ enum class Escape : std::uint8_t { kKept, kDropped, kQuote };
 
 Escape mysql_escape(char c) {
   switch (c) {
-    case '\'': case '0': case 'b': case 't': case 'r': case 'Z':
+    case '\'':
+    case '0':
+    case 'b':
+    case 't':
+    case 'r':
+    case 'Z':
       return Escape::kQuote;
-    case '%': case '_':
+    case '%':
+    case '_':
       return Escape::kKept;
     default:
       return Escape::kDropped;
@@ -522,9 +540,8 @@ Change Judge::escapes_change(std::uint32_t i, const Occurrence& occ, std::uint32
       // E'…': an octal or hex escape of a byte outside ASCII, or of NUL, is not valid text.
       if (n >= '0' && n <= '7') {
         unsigned v = 0;
-        for (std::uint32_t m = k + 1; m < k + 4 && m < t.inner_end && text_[m] >= '0' &&
-                                      text_[m] <= '7';
-             ++m)
+        for (std::uint32_t m = k + 1;
+             m < k + 4 && m < t.inner_end && text_[m] >= '0' && text_[m] <= '7'; ++m)
           v = v * 8 + unsigned(text_[m] - '0');
         if (v == 0 || v >= 0x80) invalid = true;
       } else if (n == 'x' && k + 2 < t.inner_end && common::is_xdigit(text_[k + 2])) {
@@ -535,8 +552,10 @@ Change Judge::escapes_change(std::uint32_t i, const Occurrence& occ, std::uint32
       }
     } else {
       Escape x = mysql_escape(n);
-      if (x == Escape::kQuote) real = true;
-      else if (x == Escape::kDropped) dropped = true;
+      if (x == Escape::kQuote)
+        real = true;
+      else if (x == Escape::kDropped)
+        dropped = true;
     }
     ++k;  // past the pair's second byte
   }
@@ -575,14 +594,32 @@ bool Judge::decodes_to(const Token& t, std::string_view needle) const {
     if (backslashes && c == '\\' && k + 1 < t.inner_end) {
       char n = text_[++k];
       switch (n) {
-        case '0': decoded.push_back('\0'); break;
-        case 'b': decoded.push_back('\b'); break;
-        case 'n': decoded.push_back('\n'); break;
-        case 'r': decoded.push_back('\r'); break;
-        case 't': decoded.push_back('\t'); break;
-        case 'Z': decoded.push_back('\x1a'); break;
-        case '%': case '_': decoded.push_back('\\'); decoded.push_back(n); break;
-        default: decoded.push_back(n); break;
+        case '0':
+          decoded.push_back('\0');
+          break;
+        case 'b':
+          decoded.push_back('\b');
+          break;
+        case 'n':
+          decoded.push_back('\n');
+          break;
+        case 'r':
+          decoded.push_back('\r');
+          break;
+        case 't':
+          decoded.push_back('\t');
+          break;
+        case 'Z':
+          decoded.push_back('\x1a');
+          break;
+        case '%':
+        case '_':
+          decoded.push_back('\\');
+          decoded.push_back(n);
+          break;
+        default:
+          decoded.push_back(n);
+          break;
       }
       continue;
     }
@@ -641,15 +678,13 @@ Change Judge::single_token_change(std::uint32_t i, const Occurrence& occ, std::u
             return in_value_list(i) ? Change::kNameAsValue : Change::kNone;
           return slot_before(i) == Slot::kValue ? Change::kNameAsValue : Change::kNone;
         }
-        if (whole && t.kind == TokenKind::kString && dialect_ != Dialect::kSqlite &&
-            name_slot(i))
+        if (whole && t.kind == TokenKind::kString && dialect_ != Dialect::kSqlite && name_slot(i))
           return Change::kLiteralAsName;
         // Holding one of the literal's quotes but not the other: the input ended the literal
         // the application opened (whose own closing quote then opened another), or opened one
         // the application's quote closes — unless a run of quotes only makes it look so.
         if (!whole && (b < t.inner_begin || e > t.inner_end)) return Change::kStraddle;
-        if (t.kind == TokenKind::kString)
-          return escapes_change(i, occ, b, e, value);
+        if (t.kind == TokenKind::kString) return escapes_change(i, occ, b, e, value);
         return Change::kNone;
       }
       if (b >= t.inner_begin) {
@@ -777,8 +812,9 @@ void Judge::explain(std::uint32_t begin, std::uint32_t end, Change change, Detec
   trim(&b, &e);
   if (b >= e) {
     const std::uint32_t i = token_at(begin);
-    d->reason = "input is only white space where the application placed a value: the statement "
-                "is left without one and no longer parses";
+    d->reason =
+        "input is only white space where the application placed a value: the statement "
+        "is left without one and no longer parses";
     if (i < tokens_.size())
       d->tokens.push_back(note_token("whitespace", tok(i), tokens_[i].begin, tokens_[i].end));
     return;
@@ -802,14 +838,26 @@ void Judge::explain(std::uint32_t begin, std::uint32_t end, Change change, Detec
                   (slot_before(i) == Slot::kValue ? "value" : "name");
       return;
     case Change::kLiteralAsName:
-      d->reason = "input brought its own quotes: a string constant where the application placed "
-                  "a name";
+      d->reason =
+          "input brought its own quotes: a string constant where the application placed "
+          "a name";
       return;
-    case Change::kEscapes:
-      d->reason = "input's backslash or quote escapes were interpreted inside the string literal "
-                  "opened at byte " +
-                  std::to_string(first.begin) + ": the literal no longer holds the value sent";
+    case Change::kEscapes: {
+      // Name the first escape pair the input carries.
+      std::string pair;
+      const std::uint8_t* starts = escape_starts(i);
+      for (std::uint32_t k = std::max(b, first.inner_begin); k + 1 < std::min(e, first.inner_end);
+           ++k) {
+        if (starts[k - first.inner_begin]) {
+          pair = std::string(text_.substr(k, 2));
+          break;
+        }
+      }
+      d->reason =
+          "input's escape " + pair + " was interpreted inside the string literal opened at byte " +
+          std::to_string(first.begin) + ": the literal no longer holds the value that was sent";
       return;
+    }
     case Change::kInvalidEscape:
       d->reason = "input's escape sequence makes the string literal opened at byte " +
                   std::to_string(first.begin) + " invalid text: the statement fails";
@@ -842,19 +890,19 @@ void Judge::explain(std::uint32_t begin, std::uint32_t end, Change change, Detec
       break;
     case Change::kToken:
       if (i == j) {
-        d->reason = "input is the " + std::string(tokenize::sql::token_kind_name(first.kind)) +
-                    " " + quote_text(tok(i)) +
-                    (first.kind == TokenKind::kError
-                         ? ", which the database rejects: the statement fails"
-                         : " where the application placed a value");
+        d->reason =
+            "input is the " + std::string(tokenize::sql::token_kind_name(first.kind)) + " " +
+            quote_text(tok(i)) +
+            (first.kind == TokenKind::kError ? ", which the database rejects: the statement fails"
+                                             : " where the application placed a value");
         return;
       }
       break;
     case Change::kBrokeOut:
     case Change::kStraddle:
       if (i == j) {
-        std::string what = first.kind == TokenKind::kQuotedIdentifier ? "quoted identifier"
-                                                                        : "string literal";
+        std::string what =
+            first.kind == TokenKind::kQuotedIdentifier ? "quoted identifier" : "string literal";
         d->reason = b > first.begin
                         ? "input supplied the closing quote of the " + what + " opened at byte " +
                               std::to_string(first.begin) +
@@ -880,9 +928,10 @@ std::string Judge::describe_tokens(std::uint32_t b, std::uint32_t e, std::uint32
   std::string closing;
   const Token& first = tokens_[i];
   if (is_quoted(first.kind) && b > first.begin) {
-    opening = std::string("input closed the ") +
-              (first.kind == TokenKind::kQuotedIdentifier ? "quoted identifier" : "string literal") +
-              " opened at byte " + std::to_string(first.begin);
+    opening =
+        std::string("input closed the ") +
+        (first.kind == TokenKind::kQuotedIdentifier ? "quoted identifier" : "string literal") +
+        " opened at byte " + std::to_string(first.begin);
   } else if (first.kind == TokenKind::kComment && b > first.begin &&
              !(first.flags & tokenize::sql::kVersionedOpen)) {
     opening = "input closed the comment opened at byte " + std::to_string(first.begin);
@@ -916,17 +965,24 @@ std::string Judge::describe_tokens(std::uint32_t b, std::uint32_t e, std::uint32
           add_unique(&others, "a comment");
         break;
       case TokenKind::kPunctuation:
-        if (s == ";") add_unique(&others, "a statement separator ;");
-        else if (s == "(" || s == ")") add_unique(&others, "parentheses");
-        else if (s == ",") add_unique(&others, "a list separator ,");
+        if (s == ";")
+          add_unique(&others, "a statement separator ;");
+        else if (s == "(" || s == ")")
+          add_unique(&others, "parentheses");
+        else if (s == ",")
+          add_unique(&others, "a list separator ,");
         break;
       case TokenKind::kString:
-        if (t.unterminated()) closing = "left a string literal unterminated";
-        else add_unique(&others, "a string literal");
+        if (t.unterminated())
+          closing = "left a string literal unterminated";
+        else
+          add_unique(&others, "a string literal");
         break;
       case TokenKind::kQuotedIdentifier:
-        if (t.unterminated()) closing = "left a quoted identifier unterminated";
-        else add_unique(&others, "the quoted name " + quote_text(s));
+        if (t.unterminated())
+          closing = "left a quoted identifier unterminated";
+        else
+          add_unique(&others, "the quoted name " + quote_text(s));
         break;
       case TokenKind::kIdentifier: {
         std::uint32_t n = next_sig(k, count);
@@ -947,10 +1003,14 @@ std::string Judge::describe_tokens(std::uint32_t b, std::uint32_t e, std::uint32
     }
   }
   std::vector<std::string> added;
-  if (keywords.size() == 1) added.push_back("the keyword " + keywords[0]);
-  else if (!keywords.empty()) added.push_back("the keywords " + join_list(keywords));
-  if (operators.size() == 1) added.push_back("the operator " + operators[0]);
-  else if (!operators.empty()) added.push_back("the operators " + join_list(operators));
+  if (keywords.size() == 1)
+    added.push_back("the keyword " + keywords[0]);
+  else if (!keywords.empty())
+    added.push_back("the keywords " + join_list(keywords));
+  if (operators.size() == 1)
+    added.push_back("the operator " + operators[0]);
+  else if (!operators.empty())
+    added.push_back("the operators " + join_list(operators));
   for (auto& o : others) added.push_back(std::move(o));
   if (comment_to_end) added.push_back("a comment that discards the rest of the statement");
 
@@ -978,14 +1038,14 @@ void detect_sql(const SinkCheck& check, std::vector<Detection>* out) {
   Judge judge(text, check.sink->dialect, tokens);
 
   for (const Occurrence& occ : check.occurrences) {
-    if (occ.end > text.size() || occ.begin >= occ.end || occ.input >= check.inputs.size())
-      continue;
+    if (occ.end > text.size() || occ.begin >= occ.end || occ.input >= check.inputs.size()) continue;
     bool done = false;
     for (const Detection& d : *out)
       if (d.input == occ.input) done = true;
     if (done) continue;
     Change c = judge.change(occ, check.inputs[occ.input].value);
-    if (c == Change::kStraddle) c = judge.resolve_straddle(occ, check.occurrences, check.inputs[occ.input].value);
+    if (c == Change::kStraddle)
+      c = judge.resolve_straddle(occ, check.occurrences, check.inputs[occ.input].value);
     if (c == Change::kNone) continue;
     Detection d;
     d.input = occ.input;

@@ -62,8 +62,8 @@ TEST(SqlDetector, RawApostropheBreaksTheLiteral) {
 
 TEST(SqlDetector, InputThatClosesALiteralTheApplicationReopens) {
   // The input's own quote ends the literal; the application's closing quote opens a new one.
-  EXPECT_TRUE(attack(kLite, "SELECT 1 FROM p WHERE name LIKE '%%20or%20''='%' AND v = 1",
-                     "%20or%20''='"));
+  EXPECT_TRUE(
+      attack(kLite, "SELECT 1 FROM p WHERE name LIKE '%%20or%20''='%' AND v = 1", "%20or%20''='"));
   // A run of quotes that merely contains the input is not that.
   EXPECT_FALSE(attack(kPg, "SELECT 1 FROM u WHERE name = '''' AND a = 1", "''"));
   EXPECT_FALSE(attack(kLite, "SELECT 1 FROM p WHERE id = '''''' AND v = 1", "''"));
@@ -160,8 +160,8 @@ TEST(SqlDetector, SqliteLimitThatCannotBeAnIntegerChangesNothing) {
   const char* q = "SELECT id FROM p ORDER BY id LIMIT 1%')) and (8853=9924)*9924 and (('%'='";
   EXPECT_FALSE(attack(kLite, q, "1%')) and (8853=9924)*9924 and (('%'='"));
   EXPECT_TRUE(attack(kLite, "SELECT id FROM p ORDER BY id LIMIT 1 OR 1", "1 OR 1"));
-  EXPECT_TRUE(attack(kLite, "SELECT id FROM p ORDER BY id LIMIT 1; DELETE FROM p",
-                     "1; DELETE FROM p"));
+  EXPECT_TRUE(
+      attack(kLite, "SELECT id FROM p ORDER BY id LIMIT 1; DELETE FROM p", "1; DELETE FROM p"));
 }
 
 TEST(SqlDetector, PostgresEscapeStringsAndDollarQuotes) {
@@ -190,8 +190,8 @@ TEST(SqlDetector, HostileSizesStayFast) {
   std::string limit = "SELECT 1 LIMIT ";
   while (limit.size() < (1u << 20)) limit += "1%'x'%";
   (void)attack(kLite, limit, "1%'x'%1");
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - start)
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
                 .count();
   EXPECT_LT(ms, 5000);
 }

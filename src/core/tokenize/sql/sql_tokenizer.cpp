@@ -12,6 +12,7 @@ namespace {
 // Reserved words of SQL-92 and of the dialects, lower case, sorted. Only words that cannot be
 // ordinary column names are here: a benign name such as "user", "name", "first" or "key" must
 // read as an identifier. Function names are identifiers in every dialect.
+// clang-format off
 constexpr std::string_view kKeywords[] = {
     "add", "all", "alter", "analyze", "and", "any", "as", "asc", "attach", "begin", "between",
     "binary", "both", "by", "call", "cascade", "case", "cast", "check", "collate", "column",
@@ -31,6 +32,7 @@ constexpr std::string_view kKeywords[] = {
     "truncate", "union", "unique", "unknown", "unlock", "update", "use", "using", "vacuum",
     "values", "view", "waitfor", "when", "where", "while", "window", "with", "xor",
 };
+// clang-format on
 
 constexpr bool keywords_sorted() {
   for (std::size_t i = 1; i < std::size(kKeywords); ++i)
@@ -46,7 +48,7 @@ constexpr std::size_t kMaxKeyword = 20;
 constexpr std::size_t kKeywordCount = std::size(kKeywords);
 
 struct KeywordBuckets {
-  std::uint8_t order[kKeywordCount];                // keyword indexes by (first letter, length)
+  std::uint8_t order[kKeywordCount];  // keyword indexes by (first letter, length)
   std::uint8_t start[26][kMaxKeyword + 1];
   std::uint8_t count[26][kMaxKeyword + 1];
 };
@@ -110,27 +112,27 @@ enum class HexStyle : std::uint8_t { kNone, kNumber, kBlob };
 }  // namespace
 
 struct Lexer::Rules {
-  bool dq_string;          // "…" is a string literal rather than a quoted identifier
-  bool sq_backslash;       // backslash escapes in '…' and "…" strings
-  bool brackets;           // […] is a quoted identifier
-  bool bracket_doubling;   // ]] escapes ] inside […]
-  bool backticks;          // `…` is a quoted identifier
-  bool hash_comment;       // # starts a line comment
-  bool dash_needs_space;   // -- starts a comment only before a space/control char or the end
-  bool nested_comments;    // /* /* */ */ nests
-  bool versioned;          // /*! … */ holds code
-  bool dollar;             // $tag$…$tag$ strings and $1 parameters
-  bool e_strings;          // E'…' with backslash escapes, U&'…', B'…'
-  bool q_quotes;           // q'[…]' alternative quoting
-  bool bit_literals;       // b'0101' and 0b0101
-  bool digit_identifiers;  // 123abc is one identifier
-  bool number_junk_error;  // 123abc is an error
-  bool x_blobs;            // X'…'
-  bool dollar_ident_start; // $abc is an identifier
-  bool cr_ends_comment;    // a -- comment also ends at CR
-  HexStyle hex;            // 0x1F
-  bool pg_operators;       // operators are runs of operator characters
-  bool unknown_is_error;   // a byte that starts no token is kError (else kOperator)
+  bool dq_string;           // "…" is a string literal rather than a quoted identifier
+  bool sq_backslash;        // backslash escapes in '…' and "…" strings
+  bool brackets;            // […] is a quoted identifier
+  bool bracket_doubling;    // ]] escapes ] inside […]
+  bool backticks;           // `…` is a quoted identifier
+  bool hash_comment;        // # starts a line comment
+  bool dash_needs_space;    // -- starts a comment only before a space/control char or the end
+  bool nested_comments;     // /* /* */ */ nests
+  bool versioned;           // /*! … */ holds code
+  bool dollar;              // $tag$…$tag$ strings and $1 parameters
+  bool e_strings;           // E'…' with backslash escapes, U&'…', B'…'
+  bool q_quotes;            // q'[…]' alternative quoting
+  bool bit_literals;        // b'0101' and 0b0101
+  bool digit_identifiers;   // 123abc is one identifier
+  bool number_junk_error;   // 123abc is an error
+  bool x_blobs;             // X'…'
+  bool dollar_ident_start;  // $abc is an identifier
+  bool cr_ends_comment;     // a -- comment also ends at CR
+  HexStyle hex;             // 0x1F
+  bool pg_operators;        // operators are runs of operator characters
+  bool unknown_is_error;    // a byte that starts no token is kError (else kOperator)
   // Parameter syntax.
   bool q_param_digits;  // ?NNN
   bool colon_param;     // :name, :1
@@ -150,100 +152,221 @@ namespace {
 using Rules = Lexer::Rules;
 
 constexpr Rules kSqliteRules = {
-    /*dq_string=*/false, /*sq_backslash=*/false, /*brackets=*/true, /*bracket_doubling=*/false,
-    /*backticks=*/true, /*hash_comment=*/false, /*dash_needs_space=*/false,
-    /*nested_comments=*/false, /*versioned=*/false, /*dollar=*/false, /*e_strings=*/false,
-    /*q_quotes=*/false, /*bit_literals=*/false, /*digit_identifiers=*/false,
-    /*number_junk_error=*/true, /*x_blobs=*/true, /*dollar_ident_start=*/false,
-    /*cr_ends_comment=*/false, HexStyle::kNumber, /*pg_operators=*/false,
-    /*unknown_is_error=*/true,
-    /*q_param_digits=*/true, /*colon_param=*/true, /*at_param=*/true, /*at_at_param=*/false,
-    /*dollar_param=*/true, /*hash_param=*/true, /*hash_ident=*/false,
-    {"->>", "->", "||", "<<", ">>", "<=", ">=", "==", "!=", "<>"},
-    "=<>+-*/%&|~",
+    .dq_string = false,
+    .sq_backslash = false,
+    .brackets = true,
+    .bracket_doubling = false,
+    .backticks = true,
+    .hash_comment = false,
+    .dash_needs_space = false,
+    .nested_comments = false,
+    .versioned = false,
+    .dollar = false,
+    .e_strings = false,
+    .q_quotes = false,
+    .bit_literals = false,
+    .digit_identifiers = false,
+    .number_junk_error = true,
+    .x_blobs = true,
+    .dollar_ident_start = false,
+    .cr_ends_comment = false,
+    .hex = HexStyle::kNumber,
+    .pg_operators = false,
+    .unknown_is_error = true,
+    .q_param_digits = true,
+    .colon_param = true,
+    .at_param = true,
+    .at_at_param = false,
+    .dollar_param = true,
+    .hash_param = true,
+    .hash_ident = false,
+    .multi_ops = {"->>", "->", "||", "<<", ">>", "<=", ">=", "==", "!=", "<>"},
+    .single_ops = "=<>+-*/%&|~",
 };
 
 constexpr Rules kMysqlRules = {
-    /*dq_string=*/true, /*sq_backslash=*/true, /*brackets=*/false, /*bracket_doubling=*/false,
-    /*backticks=*/true, /*hash_comment=*/true, /*dash_needs_space=*/true,
-    /*nested_comments=*/false, /*versioned=*/true, /*dollar=*/false, /*e_strings=*/false,
-    /*q_quotes=*/false, /*bit_literals=*/true, /*digit_identifiers=*/true,
-    /*number_junk_error=*/false, /*x_blobs=*/true, /*dollar_ident_start=*/true,
-    /*cr_ends_comment=*/false, HexStyle::kBlob, /*pg_operators=*/false,
-    /*unknown_is_error=*/true,
-    /*q_param_digits=*/false, /*colon_param=*/false, /*at_param=*/true, /*at_at_param=*/true,
-    /*dollar_param=*/false, /*hash_param=*/false, /*hash_ident=*/false,
-    {"<=>", "->>", "->", ":=", "&&", "||", "<<", ">>", "<=", ">=", "!=", "<>"},
-    "=<>+-*/%&|~^!",
+    .dq_string = true,
+    .sq_backslash = true,
+    .brackets = false,
+    .bracket_doubling = false,
+    .backticks = true,
+    .hash_comment = true,
+    .dash_needs_space = true,
+    .nested_comments = false,
+    .versioned = true,
+    .dollar = false,
+    .e_strings = false,
+    .q_quotes = false,
+    .bit_literals = true,
+    .digit_identifiers = true,
+    .number_junk_error = false,
+    .x_blobs = true,
+    .dollar_ident_start = true,
+    .cr_ends_comment = false,
+    .hex = HexStyle::kBlob,
+    .pg_operators = false,
+    .unknown_is_error = true,
+    .q_param_digits = false,
+    .colon_param = false,
+    .at_param = true,
+    .at_at_param = true,
+    .dollar_param = false,
+    .hash_param = false,
+    .hash_ident = false,
+    .multi_ops = {"<=>", "->>", "->", ":=", "&&", "||", "<<", ">>", "<=", ">=", "!=", "<>"},
+    .single_ops = "=<>+-*/%&|~^!",
 };
 
 constexpr Rules kPostgresRules = {
-    /*dq_string=*/false, /*sq_backslash=*/false, /*brackets=*/false, /*bracket_doubling=*/false,
-    /*backticks=*/false, /*hash_comment=*/false, /*dash_needs_space=*/false,
-    /*nested_comments=*/true, /*versioned=*/false, /*dollar=*/true, /*e_strings=*/true,
-    /*q_quotes=*/false, /*bit_literals=*/true, /*digit_identifiers=*/false,
-    /*number_junk_error=*/true, /*x_blobs=*/true, /*dollar_ident_start=*/false,
-    /*cr_ends_comment=*/true, HexStyle::kNumber, /*pg_operators=*/true,
-    /*unknown_is_error=*/true,
-    /*q_param_digits=*/false, /*colon_param=*/false, /*at_param=*/false, /*at_at_param=*/false,
-    /*dollar_param=*/false, /*hash_param=*/false, /*hash_ident=*/false,
-    {"::", ":=", "=>", ".."},
-    "",
+    .dq_string = false,
+    .sq_backslash = false,
+    .brackets = false,
+    .bracket_doubling = false,
+    .backticks = false,
+    .hash_comment = false,
+    .dash_needs_space = false,
+    .nested_comments = true,
+    .versioned = false,
+    .dollar = true,
+    .e_strings = true,
+    .q_quotes = false,
+    .bit_literals = true,
+    .digit_identifiers = false,
+    .number_junk_error = true,
+    .x_blobs = true,
+    .dollar_ident_start = false,
+    .cr_ends_comment = true,
+    .hex = HexStyle::kNumber,
+    .pg_operators = true,
+    .unknown_is_error = true,
+    .q_param_digits = false,
+    .colon_param = false,
+    .at_param = false,
+    .at_at_param = false,
+    .dollar_param = false,
+    .hash_param = false,
+    .hash_ident = false,
+    .multi_ops = {"::", ":=", "=>", ".."},
+    .single_ops = "",
 };
 
 constexpr Rules kMssqlRules = {
-    /*dq_string=*/false, /*sq_backslash=*/false, /*brackets=*/true, /*bracket_doubling=*/true,
-    /*backticks=*/false, /*hash_comment=*/false, /*dash_needs_space=*/false,
-    /*nested_comments=*/true, /*versioned=*/false, /*dollar=*/false, /*e_strings=*/false,
-    /*q_quotes=*/false, /*bit_literals=*/false, /*digit_identifiers=*/false,
-    /*number_junk_error=*/false, /*x_blobs=*/false, /*dollar_ident_start=*/false,
-    /*cr_ends_comment=*/false, HexStyle::kBlob, /*pg_operators=*/false,
-    /*unknown_is_error=*/true,
-    /*q_param_digits=*/false, /*colon_param=*/false, /*at_param=*/true, /*at_at_param=*/true,
-    /*dollar_param=*/false, /*hash_param=*/false, /*hash_ident=*/true,
-    {"::", "<>", "!=", "!<", "!>", "<=", ">=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=",
-     "||"},
-    "=<>+-*/%&|~^!",
+    .dq_string = false,
+    .sq_backslash = false,
+    .brackets = true,
+    .bracket_doubling = true,
+    .backticks = false,
+    .hash_comment = false,
+    .dash_needs_space = false,
+    .nested_comments = true,
+    .versioned = false,
+    .dollar = false,
+    .e_strings = false,
+    .q_quotes = false,
+    .bit_literals = false,
+    .digit_identifiers = false,
+    .number_junk_error = false,
+    .x_blobs = false,
+    .dollar_ident_start = false,
+    .cr_ends_comment = false,
+    .hex = HexStyle::kBlob,
+    .pg_operators = false,
+    .unknown_is_error = true,
+    .q_param_digits = false,
+    .colon_param = false,
+    .at_param = true,
+    .at_at_param = true,
+    .dollar_param = false,
+    .hash_param = false,
+    .hash_ident = true,
+    .multi_ops = {"::", "<>", "!=", "!<", "!>", "<=", ">=", "+=", "-=", "*=", "/=", "%=", "&=",
+                  "|=", "^=", "||"},
+    .single_ops = "=<>+-*/%&|~^!",
 };
 
 constexpr Rules kOracleRules = {
-    /*dq_string=*/false, /*sq_backslash=*/false, /*brackets=*/false, /*bracket_doubling=*/false,
-    /*backticks=*/false, /*hash_comment=*/false, /*dash_needs_space=*/false,
-    /*nested_comments=*/false, /*versioned=*/false, /*dollar=*/false, /*e_strings=*/false,
-    /*q_quotes=*/true, /*bit_literals=*/false, /*digit_identifiers=*/false,
-    /*number_junk_error=*/false, /*x_blobs=*/false, /*dollar_ident_start=*/false,
-    /*cr_ends_comment=*/false, HexStyle::kNone, /*pg_operators=*/false,
-    /*unknown_is_error=*/true,
-    /*q_param_digits=*/false, /*colon_param=*/true, /*at_param=*/false, /*at_at_param=*/false,
-    /*dollar_param=*/false, /*hash_param=*/false, /*hash_ident=*/false,
-    {"||", "<>", "!=", "^=", "~=", "<=", ">=", "=>", ":=", "**", ".."},
-    "=<>+-*/%&|~^!@",
+    .dq_string = false,
+    .sq_backslash = false,
+    .brackets = false,
+    .bracket_doubling = false,
+    .backticks = false,
+    .hash_comment = false,
+    .dash_needs_space = false,
+    .nested_comments = false,
+    .versioned = false,
+    .dollar = false,
+    .e_strings = false,
+    .q_quotes = true,
+    .bit_literals = false,
+    .digit_identifiers = false,
+    .number_junk_error = false,
+    .x_blobs = false,
+    .dollar_ident_start = false,
+    .cr_ends_comment = false,
+    .hex = HexStyle::kNone,
+    .pg_operators = false,
+    .unknown_is_error = true,
+    .q_param_digits = false,
+    .colon_param = true,
+    .at_param = false,
+    .at_at_param = false,
+    .dollar_param = false,
+    .hash_param = false,
+    .hash_ident = false,
+    .multi_ops = {"||", "<>", "!=", "^=", "~=", "<=", ">=", "=>", ":=", "**", ".."},
+    .single_ops = "=<>+-*/%&|~^!@",
 };
 
 // The permissive union: every quote that some dialect reads as a string is a string here, and
 // every comment form is a comment, so an input that breaks out anywhere breaks out here.
 constexpr Rules kGenericRules = {
-    /*dq_string=*/true, /*sq_backslash=*/true, /*brackets=*/true, /*bracket_doubling=*/true,
-    /*backticks=*/true, /*hash_comment=*/true, /*dash_needs_space=*/false,
-    /*nested_comments=*/false, /*versioned=*/true, /*dollar=*/false, /*e_strings=*/true,
-    /*q_quotes=*/false, /*bit_literals=*/true, /*digit_identifiers=*/false,
-    /*number_junk_error=*/false, /*x_blobs=*/true, /*dollar_ident_start=*/false,
-    /*cr_ends_comment=*/true, HexStyle::kBlob, /*pg_operators=*/false,
-    /*unknown_is_error=*/false,
-    /*q_param_digits=*/true, /*colon_param=*/true, /*at_param=*/true, /*at_at_param=*/true,
-    /*dollar_param=*/true, /*hash_param=*/false, /*hash_ident=*/false,
-    {"<=>", "->>", "->", ":=", "::", "&&", "||", "<<", ">>", "<=", ">=", "==", "!=", "<>"},
-    "=<>+-*/%&|~^!",
+    .dq_string = true,
+    .sq_backslash = true,
+    .brackets = true,
+    .bracket_doubling = true,
+    .backticks = true,
+    .hash_comment = true,
+    .dash_needs_space = false,
+    .nested_comments = false,
+    .versioned = true,
+    .dollar = false,
+    .e_strings = true,
+    .q_quotes = false,
+    .bit_literals = true,
+    .digit_identifiers = false,
+    .number_junk_error = false,
+    .x_blobs = true,
+    .dollar_ident_start = false,
+    .cr_ends_comment = true,
+    .hex = HexStyle::kBlob,
+    .pg_operators = false,
+    .unknown_is_error = false,
+    .q_param_digits = true,
+    .colon_param = true,
+    .at_param = true,
+    .at_at_param = true,
+    .dollar_param = true,
+    .hash_param = false,
+    .hash_ident = false,
+    .multi_ops = {"<=>", "->>", "->", ":=", "::", "&&", "||", "<<", ">>",
+                  "<=", ">=", "==", "!=", "<>"},
+    .single_ops = "=<>+-*/%&|~^!",
 };
 
 const Rules* rules_for(Dialect d) {
   switch (d) {
-    case Dialect::kSqlite: return &kSqliteRules;
-    case Dialect::kMysql: return &kMysqlRules;
-    case Dialect::kPostgres: return &kPostgresRules;
-    case Dialect::kMssql: return &kMssqlRules;
-    case Dialect::kOracle: return &kOracleRules;
-    case Dialect::kGeneric: break;
+    case Dialect::kSqlite:
+      return &kSqliteRules;
+    case Dialect::kMysql:
+      return &kMysqlRules;
+    case Dialect::kPostgres:
+      return &kPostgresRules;
+    case Dialect::kMssql:
+      return &kMssqlRules;
+    case Dialect::kOracle:
+      return &kOracleRules;
+    case Dialect::kGeneric:
+      break;
   }
   return &kGenericRules;
 }
@@ -260,18 +383,30 @@ constexpr bool is_pg_special_op_char(char c) {
 
 std::string_view token_kind_name(TokenKind kind) noexcept {
   switch (kind) {
-    case TokenKind::kWhitespace: return "whitespace";
-    case TokenKind::kComment: return "comment";
-    case TokenKind::kKeyword: return "keyword";
-    case TokenKind::kIdentifier: return "identifier";
-    case TokenKind::kQuotedIdentifier: return "quoted identifier";
-    case TokenKind::kString: return "string";
-    case TokenKind::kNumber: return "number";
-    case TokenKind::kBlob: return "blob";
-    case TokenKind::kParameter: return "parameter";
-    case TokenKind::kOperator: return "operator";
-    case TokenKind::kPunctuation: return "punctuation";
-    case TokenKind::kError: return "error";
+    case TokenKind::kWhitespace:
+      return "whitespace";
+    case TokenKind::kComment:
+      return "comment";
+    case TokenKind::kKeyword:
+      return "keyword";
+    case TokenKind::kIdentifier:
+      return "identifier";
+    case TokenKind::kQuotedIdentifier:
+      return "quoted identifier";
+    case TokenKind::kString:
+      return "string";
+    case TokenKind::kNumber:
+      return "number";
+    case TokenKind::kBlob:
+      return "blob";
+    case TokenKind::kParameter:
+      return "parameter";
+    case TokenKind::kOperator:
+      return "operator";
+    case TokenKind::kPunctuation:
+      return "punctuation";
+    case TokenKind::kError:
+      return "error";
   }
   return "error";
 }
@@ -363,8 +498,12 @@ void Lexer::lex_number(Token* t) noexcept {
   const char radix = i + 2 < n && text_[i] == '0' ? common::to_lower(text_[i + 1]) : '\0';
   if (radix == 'x' && rules_->hex != HexStyle::kNone && common::is_xdigit(text_[i + 2])) {
     i += 2;
+    std::uint32_t first = i;
     while (i < n && common::is_xdigit(text_[i])) ++i;
     t->kind = rules_->hex == HexStyle::kBlob ? TokenKind::kBlob : TokenKind::kNumber;
+    // SQLite: a hex integer wider than 64 bits is an error ("hex literal too big").
+    while (first < i && text_[first] == '0') ++first;
+    if (dialect_ == Dialect::kSqlite && i - first > 16) t->kind = TokenKind::kError;
   } else if (radix == 'b' && rules_->bit_literals && (text_[i + 2] == '0' || text_[i + 2] == '1')) {
     i += 2;
     while (i < n && (text_[i] == '0' || text_[i] == '1')) ++i;
@@ -381,8 +520,8 @@ void Lexer::lex_number(Token* t) noexcept {
         ++i;
     };
     digits();
-    if (i < n && text_[i] == '.' && !(i + 1 < n && text_[i + 1] == '.' &&
-                                      dialect_ == Dialect::kPostgres)) {
+    if (i < n && text_[i] == '.' &&
+        !(i + 1 < n && text_[i + 1] == '.' && dialect_ == Dialect::kPostgres)) {
       integer = false;
       ++i;
       digits();
@@ -428,7 +567,8 @@ bool Lexer::lex_prefixed_literal(Token* t, std::uint32_t word_end) noexcept {
       for (std::uint32_t k = t->inner_begin; ok && k < t->inner_end; ++k)
         ok = common::is_xdigit(text_[k]);
       // SQLite and MySQL want an even number of hex digits; PostgreSQL any.
-      if (ok && dialect_ != Dialect::kPostgres && ((t->inner_end - t->inner_begin) & 1u)) ok = false;
+      if (ok && dialect_ != Dialect::kPostgres && ((t->inner_end - t->inner_begin) & 1u))
+        ok = false;
       if (!ok && !t->unterminated()) t->kind = TokenKind::kError;
       return true;
     }
@@ -462,8 +602,11 @@ bool Lexer::lex_prefixed_literal(Token* t, std::uint32_t word_end) noexcept {
         return true;
       }
       char open = text_[d];
-      char close = open == '[' ? ']' : open == '{' ? '}' : open == '(' ? ')' : open == '<' ? '>'
-                                                                                          : open;
+      char close = open == '['   ? ']'
+                   : open == '{' ? '}'
+                   : open == '(' ? ')'
+                   : open == '<' ? '>'
+                                 : open;
       t->inner_begin = d + 1;
       for (std::uint32_t k = d + 1; k + 1 < n; ++k) {
         if (text_[k] == close && text_[k + 1] == '\'') {
@@ -486,8 +629,8 @@ bool Lexer::lex_prefixed_literal(Token* t, std::uint32_t word_end) noexcept {
     t->begin = start;
     return r;
   }
-  if (rules_->e_strings && dialect_ == Dialect::kPostgres && len == 1 && c0 == 'u' &&
-      next == '&' && word_end + 1 < n && (text_[word_end + 1] == '\'' || text_[word_end + 1] == '"')) {
+  if (rules_->e_strings && dialect_ == Dialect::kPostgres && len == 1 && c0 == 'u' && next == '&' &&
+      word_end + 1 < n && (text_[word_end + 1] == '\'' || text_[word_end + 1] == '"')) {
     char q = text_[word_end + 1];
     lex_string(t, 2, q, false, true);
     t->kind = q == '\'' ? TokenKind::kString : TokenKind::kQuotedIdentifier;
@@ -516,8 +659,7 @@ bool Lexer::lex_word(Token* t) noexcept {
   if (i < n && (text_[i] == '\'' || text_[i] == '"' || text_[i] == '&') &&
       lex_prefixed_literal(t, i))
     return true;
-  t->kind = is_keyword(text_.substr(pos_, i - pos_)) ? TokenKind::kKeyword
-                                                      : TokenKind::kIdentifier;
+  t->kind = is_keyword(text_.substr(pos_, i - pos_)) ? TokenKind::kKeyword : TokenKind::kIdentifier;
   t->inner_begin = pos_;
   t->end = t->inner_end = pos_ = i;
   return true;
@@ -663,7 +805,13 @@ bool Lexer::next_other(Token* t) noexcept {
   };
 
   switch (c) {
-    case '(': case ')': case ',': case ';': case ']': case '{': case '}':
+    case '(':
+    case ')':
+    case ',':
+    case ';':
+    case ']':
+    case '{':
+    case '}':
       return finish(TokenKind::kPunctuation, start + 1);
     case '[':
       if (r.brackets) return quoted(']', false, r.bracket_doubling, TokenKind::kQuotedIdentifier);
@@ -675,8 +823,16 @@ bool Lexer::next_other(Token* t) noexcept {
       }
       if (c1 == '.' && r.pg_operators) return finish(TokenKind::kOperator, start + 2);
       return finish(TokenKind::kPunctuation, start + 1);
-    case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
       lex_number(t);
       return true;
     case '\'':
@@ -781,8 +937,8 @@ void tokenize(std::string_view text, Dialect dialect, std::vector<Token>* out) {
   // value-initialises only the part added.
   Lexer lexer(text, dialect);
   std::size_t count = 0;
-  out->resize(std::min<std::size_t>(std::max<std::size_t>(out->capacity(), 64),
-                                    text.size() / 4 + 64));
+  out->resize(
+      std::min<std::size_t>(std::max<std::size_t>(out->capacity(), 64), text.size() / 4 + 64));
   Token* data = out->data();
   std::size_t size = out->size();
   for (;;) {

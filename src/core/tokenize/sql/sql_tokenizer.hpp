@@ -23,21 +23,21 @@
 namespace vigil::tokenize::sql {
 
 enum class TokenKind : std::uint8_t {
-  kWhitespace,        // a run of SP, TAB, LF, VT, FF, CR
-  kComment,           // -- …, # … (MySQL), /* … */ (nested in PostgreSQL and SQL Server); also
-                      // the opener "/*!50000" and closer "*/" of a MySQL versioned comment,
-                      // whose content is code and is tokenized normally (see the flags)
-  kKeyword,           // a reserved word of the internal keyword table (SELECT, UNION, OR, …)
-  kIdentifier,        // an unquoted name (function names such as SLEEP are identifiers)
+  kWhitespace,  // a run of SP, TAB, LF, VT, FF, CR
+  kComment,     // -- …, # … (MySQL), /* … */ (nested in PostgreSQL and SQL Server); also
+                // the opener "/*!50000" and closer "*/" of a MySQL versioned comment,
+                // whose content is code and is tokenized normally (see the flags)
+  kKeyword,     // a reserved word of the internal keyword table (SELECT, UNION, OR, …)
+  kIdentifier,  // an unquoted name (function names such as SLEEP are identifiers)
   kQuotedIdentifier,  // "…" (not MySQL), `…` (SQLite, MySQL), […] (SQLite, SQL Server)
-  kString,            // '…', "…" (MySQL), E'…', N'…', U&'…', _charset'…', $tag$…$tag$, q'[…]'
-  kNumber,            // 12, 1.5, .5e-3, 0x1F (SQLite, PostgreSQL, SQL Server)
-  kBlob,              // X'…', B'…', 0x… and 0b… (MySQL: hex and bit literals)
-  kParameter,         // ?, ?1, :name, @name, $name, $1, @var, @@var, @'var'
-  kOperator,          // = <> != <=> || && := :: -> ->> …
-  kPunctuation,       // ( ) , ; . [ ] { }
-  kError,             // bytes the dialect's scanner rejects (a NUL, `\` in SQLite, 12abc in
-                      // SQLite and PostgreSQL, a malformed X'..' literal)
+  kString,  // '…', "…" (MySQL), E'…', N'…', U&'…', _charset'…', $tag$…$tag$, q'[…]'
+  kNumber,  // 12, 1.5, .5e-3, 0x1F (SQLite, PostgreSQL, SQL Server)
+  kBlob,    // X'…', B'…', 0x… and 0b… (MySQL: hex and bit literals)
+  kParameter,    // ?, ?1, :name, @name, $name, $1, @var, @@var, @'var'
+  kOperator,     // = <> != <=> || && := :: -> ->> …
+  kPunctuation,  // ( ) , ; . [ ] { }
+  kError,        // bytes the dialect's scanner rejects (a NUL, `\` in SQLite, 12abc in
+                 // SQLite and PostgreSQL, a malformed X'..' literal)
 };
 
 // Token::flags bits.
@@ -84,7 +84,7 @@ class Lexer {
   // Every call that returns true consumes at least one byte.
   bool next(Token* token) noexcept;
 
- // The dialect's lexical rules (defined in the .cpp).
+  // The dialect's lexical rules (defined in the .cpp).
   struct Rules;
 
  private:

@@ -45,10 +45,10 @@ void expect_cover(std::string_view text, Dialect d) {
   ASSERT_EQ(at, text.size());
 }
 
-#define EXPECT_TOK(tok, k, s)          \
-  do {                                 \
+#define EXPECT_TOK(tok, k, s)            \
+  do {                                   \
     EXPECT_EQ((tok).kind, TokenKind::k); \
-    EXPECT_EQ((tok).text, s);          \
+    EXPECT_EQ((tok).text, s);            \
   } while (0)
 
 TEST(SqlTokenizer, KeywordsIdentifiersAndPunctuation) {
@@ -202,8 +202,8 @@ TEST(SqlTokenizer, MysqlLiteralsAndVariables) {
 }
 
 TEST(SqlTokenizer, PostgresStringsOfEveryForm) {
-  auto t = lex("'a\\' E'b\\'c' U&'d' B'01' X'1f' $$e'f$$ $tag$g$$h$tag$ \"I\"\"d\"",
-               Dialect::kPostgres);
+  auto t =
+      lex("'a\\' E'b\\'c' U&'d' B'01' X'1f' $$e'f$$ $tag$g$$h$tag$ \"I\"\"d\"", Dialect::kPostgres);
   ASSERT_EQ(t.size(), 8u);
   EXPECT_TOK(t[0], kString, "'a\\'");  // standard strings: a backslash is a backslash
   EXPECT_TOK(t[1], kString, "E'b\\'c'");
@@ -287,9 +287,23 @@ TEST(SqlTokenizer, RejectedBytes) {
 
 TEST(SqlTokenizer, CoversEveryByteOnHostileInput) {
   const char* samples[] = {
-      "'", "\"", "`", "[", "/*", "/*!", "*/", "--", "#", "$", "$a", "$a$", "$$x", "E'\\",
-      "q'", "q'[", "nq'", "U&'", "x'", "0x", "1e", "1e+", "..", "@", "@@", "@'", ":", "?",
-      "\xff\xfe", std::string("\0'\0", 3).c_str(), "'\\", "N'", "_utf8'", "/*!50000 */ */",
+      "'",        "\"",
+      "`",        "[",
+      "/*",       "/*!",
+      "*/",       "--",
+      "#",        "$",
+      "$a",       "$a$",
+      "$$x",      "E'\\",
+      "q'",       "q'[",
+      "nq'",      "U&'",
+      "x'",       "0x",
+      "1e",       "1e+",
+      "..",       "@",
+      "@@",       "@'",
+      ":",        "?",
+      "\xff\xfe", std::string("\0'\0", 3).c_str(),
+      "'\\",      "N'",
+      "_utf8'",   "/*!50000 */ */",
   };
   for (Dialect d : {Dialect::kGeneric, Dialect::kSqlite, Dialect::kMysql, Dialect::kPostgres,
                     Dialect::kMssql, Dialect::kOracle}) {

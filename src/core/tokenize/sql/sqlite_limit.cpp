@@ -93,15 +93,18 @@ Value numeric_prefix(std::string_view s, bool* whole) {
     auto [p, ec] = std::from_chars(number.data(), number.data() + number.size(), v);
     (void)p;
     if (ec == std::errc() && v <= static_cast<std::uint64_t>(INT64_MAX))
-      return Value::integer(negative ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v));
+      return Value::integer(negative ? -static_cast<std::int64_t>(v)
+                                     : static_cast<std::int64_t>(v));
     if (ec == std::errc() && negative && v == static_cast<std::uint64_t>(INT64_MAX) + 1)
       return Value::integer(INT64_MIN);
   }
   double d = 0;
   auto [p, ec] = std::from_chars(number.data(), number.data() + number.size(), d);
   (void)p;
-  if (ec == std::errc::result_out_of_range) d = std::numeric_limits<double>::infinity();
-  else if (ec != std::errc()) d = 0;
+  if (ec == std::errc::result_out_of_range)
+    d = std::numeric_limits<double>::infinity();
+  else if (ec != std::errc())
+    d = 0;
   (void)start;
   return Value::real(negative ? -d : d);
 }
@@ -160,8 +163,7 @@ bool like_match(std::string_view pat, std::string_view s) {
 
 class Eval {
  public:
-  Eval(std::string_view text, std::span<const Token> tokens, std::uint32_t pos,
-       std::string* arena)
+  Eval(std::string_view text, std::span<const Token> tokens, std::uint32_t pos, std::string* arena)
       : text_(text), tokens_(tokens), pos_(pos), arena_(arena) {
     arena_->clear();
     arena_->reserve(kMaxArena);  // never reallocates below the cap: views stay valid
@@ -301,8 +303,10 @@ class Eval {
       return true;
     }
     if (ra == 0) {
-      if (a.type == Type::kInt && b.type == Type::kInt) *out = a.i < b.i ? -1 : a.i > b.i;
-      else *out = a.as_double() < b.as_double() ? -1 : a.as_double() > b.as_double();
+      if (a.type == Type::kInt && b.type == Type::kInt)
+        *out = a.i < b.i ? -1 : a.i > b.i;
+      else
+        *out = a.as_double() < b.as_double() ? -1 : a.as_double() > b.as_double();
       return true;
     }
     if (!a.content || !b.content) return false;
@@ -380,8 +384,7 @@ bool Eval::level(int lvl, Value* v) {
     bool match = (lvl == 5 && (op == "<" || op == "<=" || op == ">" || op == ">=")) ||
                  (lvl == 6 && (op == "&" || op == "|" || op == "<<" || op == ">>")) ||
                  (lvl == 7 && (op == "+" || op == "-")) ||
-                 (lvl == 8 && (op == "*" || op == "/" || op == "%")) ||
-                 (lvl == 9 && op == "||");
+                 (lvl == 8 && (op == "*" || op == "/" || op == "%")) || (lvl == 9 && op == "||");
     if (lvl == 9 && (op == "->" || op == "->>")) return false;  // JSON: not evaluated
     if (!match) return true;
     advance();
@@ -495,10 +498,14 @@ bool Eval::in_list(const Value& a, bool negate, Value* out) {
       return false;
     }
   }
-  if (a.type == Type::kNull) *out = Value::null();
-  else if (found) *out = Value::integer(!negate);
-  else if (saw_null) *out = Value::null();
-  else *out = Value::integer(negate);
+  if (a.type == Type::kNull)
+    *out = Value::null();
+  else if (found)
+    *out = Value::integer(!negate);
+  else if (saw_null)
+    *out = Value::null();
+  else
+    *out = Value::integer(negate);
   return true;
 }
 
@@ -509,7 +516,7 @@ bool Eval::comparison(std::string_view op, const Value& a, const Value& b, Value
   }
   int c;
   if (!compare(a, b, &c)) return false;
-  bool r = (op == "=" || op == "==")   ? c == 0
+  bool r = (op == "=" || op == "==")    ? c == 0
            : (op == "!=" || op == "<>") ? c != 0
            : op == "<"                  ? c < 0
            : op == "<="                 ? c <= 0
@@ -544,45 +551,75 @@ bool Eval::arith(std::string_view op, const Value& a0, const Value& b0, Value* o
     };
     std::int64_t x = to_int(a), y = to_int(b);
     std::uint64_t ux = static_cast<std::uint64_t>(x);
-    if (op == "&") *out = Value::integer(x & y);
-    else if (op == "|") *out = Value::integer(x | y);
+    if (op == "&")
+      *out = Value::integer(x & y);
+    else if (op == "|")
+      *out = Value::integer(x | y);
     else {
       bool left = op == "<<";
       if (y < 0) {
         left = !left;
         y = y <= -64 ? 64 : -y;
       }
-      if (y >= 64) *out = Value::integer(left || x >= 0 ? 0 : -1);
-      else if (left) *out = Value::integer(static_cast<std::int64_t>(ux << y));
-      else *out = Value::integer(x >> y);
+      if (y >= 64)
+        *out = Value::integer(left || x >= 0 ? 0 : -1);
+      else if (left)
+        *out = Value::integer(static_cast<std::int64_t>(ux << y));
+      else
+        *out = Value::integer(x >> y);
     }
     return true;
   }
   if (a.type == Type::kInt && b.type == Type::kInt) {
     std::int64_t r;
-    if (op == "+" && !__builtin_add_overflow(a.i, b.i, &r)) { *out = Value::integer(r); return true; }
-    if (op == "-" && !__builtin_sub_overflow(a.i, b.i, &r)) { *out = Value::integer(r); return true; }
-    if (op == "*" && !__builtin_mul_overflow(a.i, b.i, &r)) { *out = Value::integer(r); return true; }
+    if (op == "+" && !__builtin_add_overflow(a.i, b.i, &r)) {
+      *out = Value::integer(r);
+      return true;
+    }
+    if (op == "-" && !__builtin_sub_overflow(a.i, b.i, &r)) {
+      *out = Value::integer(r);
+      return true;
+    }
+    if (op == "*" && !__builtin_mul_overflow(a.i, b.i, &r)) {
+      *out = Value::integer(r);
+      return true;
+    }
     if (op == "/") {
-      if (b.i == 0) { *out = Value::null(); return true; }
-      if (!(a.i == INT64_MIN && b.i == -1)) { *out = Value::integer(a.i / b.i); return true; }
+      if (b.i == 0) {
+        *out = Value::null();
+        return true;
+      }
+      if (!(a.i == INT64_MIN && b.i == -1)) {
+        *out = Value::integer(a.i / b.i);
+        return true;
+      }
     }
     if (op == "%") {
-      if (b.i == 0) { *out = Value::null(); return true; }
+      if (b.i == 0) {
+        *out = Value::null();
+        return true;
+      }
       *out = Value::integer(b.i == -1 ? 0 : a.i % b.i);
       return true;
     }
   }
   double x = a.as_double(), y = b.as_double();
-  if (op == "+") *out = Value::real(x + y);
-  else if (op == "-") *out = Value::real(x - y);
-  else if (op == "*") *out = Value::real(x * y);
-  else if (op == "/") *out = y == 0 ? Value::null() : Value::real(x / y);
+  if (op == "+")
+    *out = Value::real(x + y);
+  else if (op == "-")
+    *out = Value::real(x - y);
+  else if (op == "*")
+    *out = Value::real(x * y);
+  else if (op == "/")
+    *out = y == 0 ? Value::null() : Value::real(x / y);
   else {
     // OP_Remainder on reals: both truncated to integers, the remainder is a real.
     if (!(x > -9.2e18 && x < 9.2e18 && y > -9.2e18 && y < 9.2e18)) return false;
     std::int64_t ix = static_cast<std::int64_t>(x), iy = static_cast<std::int64_t>(y);
-    if (iy == 0) { *out = Value::null(); return true; }
+    if (iy == 0) {
+      *out = Value::null();
+      return true;
+    }
     if (iy == -1) iy = 1;
     *out = Value::real(static_cast<double>(ix % iy));
   }
@@ -607,10 +644,14 @@ bool Eval::unary(Value* v) {
     }
     Value n;
     if (!as_number(x, &n)) return false;
-    if (n.type == Type::kNull) *v = n;
-    else if (op == "~") *v = Value::integer(~(n.type == Type::kInt ? n.i : static_cast<std::int64_t>(n.r)));
-    else if (n.type == Type::kInt) *v = n.i == INT64_MIN ? Value::real(9.2233720368547758e18) : Value::integer(-n.i);
-    else *v = Value::real(-n.r);
+    if (n.type == Type::kNull)
+      *v = n;
+    else if (op == "~")
+      *v = Value::integer(~(n.type == Type::kInt ? n.i : static_cast<std::int64_t>(n.r)));
+    else if (n.type == Type::kInt)
+      *v = n.i == INT64_MIN ? Value::real(9.2233720368547758e18) : Value::integer(-n.i);
+    else
+      *v = Value::real(-n.r);
     return true;
   }
   if (!primary(v)) return false;
@@ -680,11 +721,29 @@ bool Eval::primary(Value* v) {
       return true;
     }
     case TokenKind::kKeyword:
-      if (common::iequals(s, "null")) { advance(); *v = Value::null(); return true; }
-      if (common::iequals(s, "true")) { advance(); *v = Value::integer(1); return true; }
-      if (common::iequals(s, "false")) { advance(); *v = Value::integer(0); return true; }
-      if (common::iequals(s, "case")) { advance(); return case_expr(v); }
-      if (common::iequals(s, "cast")) { advance(); return cast_expr(v); }
+      if (common::iequals(s, "null")) {
+        advance();
+        *v = Value::null();
+        return true;
+      }
+      if (common::iequals(s, "true")) {
+        advance();
+        *v = Value::integer(1);
+        return true;
+      }
+      if (common::iequals(s, "false")) {
+        advance();
+        *v = Value::integer(0);
+        return true;
+      }
+      if (common::iequals(s, "case")) {
+        advance();
+        return case_expr(v);
+      }
+      if (common::iequals(s, "cast")) {
+        advance();
+        return cast_expr(v);
+      }
       if (common::iequals(s, "replace") || common::iequals(s, "like") ||
           common::iequals(s, "glob")) {
         advance();
@@ -705,9 +764,9 @@ bool Eval::primary(Value* v) {
           if (is_kw("distinct")) return false;
           if (!expr(v)) return false;
           if (accept_kw("as")) {
-            if (at_end() || (cur().kind != TokenKind::kIdentifier &&
-                             cur().kind != TokenKind::kQuotedIdentifier &&
-                             cur().kind != TokenKind::kString))
+            if (at_end() ||
+                (cur().kind != TokenKind::kIdentifier &&
+                 cur().kind != TokenKind::kQuotedIdentifier && cur().kind != TokenKind::kString))
               return false;
             advance();
           } else if (!at_end() && cur().kind == TokenKind::kIdentifier) {
@@ -856,11 +915,16 @@ bool Eval::function(std::string_view name, Value* v) {
     double (*fn)(double);
   };
   static constexpr Math kMath[] = {
-      {"acos", [](double x) { return std::acos(x); }},  {"asin", [](double x) { return std::asin(x); }},
-      {"atan", [](double x) { return std::atan(x); }},  {"cos", [](double x) { return std::cos(x); }},
-      {"cosh", [](double x) { return std::cosh(x); }},  {"sin", [](double x) { return std::sin(x); }},
-      {"sinh", [](double x) { return std::sinh(x); }},  {"tan", [](double x) { return std::tan(x); }},
-      {"tanh", [](double x) { return std::tanh(x); }},  {"exp", [](double x) { return std::exp(x); }},
+      {"acos", [](double x) { return std::acos(x); }},
+      {"asin", [](double x) { return std::asin(x); }},
+      {"atan", [](double x) { return std::atan(x); }},
+      {"cos", [](double x) { return std::cos(x); }},
+      {"cosh", [](double x) { return std::cosh(x); }},
+      {"sin", [](double x) { return std::sin(x); }},
+      {"sinh", [](double x) { return std::sinh(x); }},
+      {"tan", [](double x) { return std::tan(x); }},
+      {"tanh", [](double x) { return std::tanh(x); }},
+      {"exp", [](double x) { return std::exp(x); }},
       {"ln", [](double x) { return x > 0 ? std::log(x) : NAN; }},
       {"log10", [](double x) { return x > 0 ? std::log10(x) : NAN; }},
       {"log2", [](double x) { return x > 0 ? std::log2(x) : NAN; }},
@@ -871,7 +935,10 @@ bool Eval::function(std::string_view name, Value* v) {
   for (const Math& m : kMath) {
     if (!is(m.name)) continue;
     if (argc != 1) return false;
-    if (any_null() || !math_args_numeric()) { *v = Value::null(); return true; }
+    if (any_null() || !math_args_numeric()) {
+      *v = Value::null();
+      return true;
+    }
     double d;
     if (!num(0, &d)) return false;
     *v = Value::real(m.fn(d));
@@ -884,27 +951,45 @@ bool Eval::function(std::string_view name, Value* v) {
   }
   if (is("ceil") || is("ceiling") || is("floor") || is("trunc")) {
     if (argc != 1) return false;
-    if (any_null() || !math_args_numeric()) { *v = Value::null(); return true; }
+    if (any_null() || !math_args_numeric()) {
+      *v = Value::null();
+      return true;
+    }
     Value n;
     if (!as_number(args[0], &n)) return false;
-    if (n.type != Type::kReal) { *v = n; return true; }
-    *v = Value::real(is("floor") ? std::floor(n.r) : is("trunc") ? std::trunc(n.r) : std::ceil(n.r));
+    if (n.type != Type::kReal) {
+      *v = n;
+      return true;
+    }
+    *v = Value::real(is("floor")   ? std::floor(n.r)
+                     : is("trunc") ? std::trunc(n.r)
+                                   : std::ceil(n.r));
     return true;
   }
   if (is("pow") || is("power") || is("atan2") || is("mod") || (is("log") && argc == 2)) {
     if (argc != 2) return false;
-    if (any_null() || !math_args_numeric()) { *v = Value::null(); return true; }
+    if (any_null() || !math_args_numeric()) {
+      *v = Value::null();
+      return true;
+    }
     double x, y;
     if (!num(0, &x) || !num(1, &y)) return false;
-    if (is("log")) *v = (x > 0 && x != 1 && y > 0) ? Value::real(std::log(y) / std::log(x)) : Value::null();
-    else if (is("atan2")) *v = Value::real(std::atan2(x, y));
-    else if (is("mod")) *v = y == 0 ? Value::null() : Value::real(std::fmod(x, y));
-    else *v = Value::real(std::pow(x, y));
+    if (is("log"))
+      *v = (x > 0 && x != 1 && y > 0) ? Value::real(std::log(y) / std::log(x)) : Value::null();
+    else if (is("atan2"))
+      *v = Value::real(std::atan2(x, y));
+    else if (is("mod"))
+      *v = y == 0 ? Value::null() : Value::real(std::fmod(x, y));
+    else
+      *v = Value::real(std::pow(x, y));
     return true;
   }
   if (is("log")) {
     if (argc != 1) return false;
-    if (any_null() || !math_args_numeric()) { *v = Value::null(); return true; }
+    if (any_null() || !math_args_numeric()) {
+      *v = Value::null();
+      return true;
+    }
     double d;
     if (!num(0, &d)) return false;
     *v = d > 0 ? Value::real(std::log10(d)) : Value::null();
@@ -912,7 +997,10 @@ bool Eval::function(std::string_view name, Value* v) {
   }
   if (is("abs")) {
     if (argc != 1) return false;
-    if (args[0].type == Type::kNull) { *v = Value::null(); return true; }
+    if (args[0].type == Type::kNull) {
+      *v = Value::null();
+      return true;
+    }
     if (args[0].type == Type::kInt) {
       if (args[0].i == INT64_MIN) return false;  // "integer overflow"
       *v = Value::integer(args[0].i < 0 ? -args[0].i : args[0].i);
@@ -925,14 +1013,20 @@ bool Eval::function(std::string_view name, Value* v) {
   }
   if (is("sign")) {
     if (argc != 1) return false;
-    if (!args[0].numeric()) { *v = Value::null(); return true; }
+    if (!args[0].numeric()) {
+      *v = Value::null();
+      return true;
+    }
     double d = args[0].as_double();
     *v = Value::integer(d > 0 ? 1 : d < 0 ? -1 : 0);
     return true;
   }
   if (is("round")) {
     if (argc < 1 || argc > 2) return false;
-    if (any_null()) { *v = Value::null(); return true; }
+    if (any_null()) {
+      *v = Value::null();
+      return true;
+    }
     double d, digits = 0;
     if (!num(0, &d) || (argc == 2 && !num(1, &digits))) return false;
     double scale = std::pow(10.0, std::clamp(digits, 0.0, 30.0));
@@ -943,7 +1037,10 @@ bool Eval::function(std::string_view name, Value* v) {
     if (argc < 2 || (is("ifnull") && argc != 2)) return false;
     *v = Value::null();
     for (std::size_t k = 0; k < argc; ++k)
-      if (args[k].type != Type::kNull) { *v = args[k]; break; }
+      if (args[k].type != Type::kNull) {
+        *v = args[k];
+        break;
+      }
     return true;
   }
   if (is("iif")) {
@@ -962,7 +1059,10 @@ bool Eval::function(std::string_view name, Value* v) {
   }
   if (is("max") || is("min")) {
     if (argc < 2) return false;  // one argument is the aggregate
-    if (any_null()) { *v = Value::null(); return true; }
+    if (any_null()) {
+      *v = Value::null();
+      return true;
+    }
     *v = args[0];
     for (std::size_t k = 1; k < argc; ++k) {
       int c;
@@ -978,7 +1078,10 @@ bool Eval::function(std::string_view name, Value* v) {
   }
   if (is("length")) {
     if (argc != 1) return false;
-    if (args[0].type == Type::kNull) { *v = Value::null(); return true; }
+    if (args[0].type == Type::kNull) {
+      *v = Value::null();
+      return true;
+    }
     if (args[0].type == Type::kBlob) {
       if (!args[0].content) return false;
       *v = Value::integer(args[0].len);
@@ -994,7 +1097,10 @@ bool Eval::function(std::string_view name, Value* v) {
   }
   if (is("lower") || is("upper")) {
     if (argc != 1) return false;
-    if (args[0].type == Type::kNull) { *v = Value::null(); return true; }
+    if (args[0].type == Type::kNull) {
+      *v = Value::null();
+      return true;
+    }
     Value t;
     if (!as_text(args[0], &t) || !make_bytes(Type::kText, str(t), {}, v)) return false;
     for (std::uint32_t k = v->off; k < v->off + v->len; ++k) {
@@ -1009,12 +1115,16 @@ bool Eval::function(std::string_view name, Value* v) {
     for (std::size_t k = 0; k < argc; ++k) {
       Value n;
       if (!as_number(args[k], &n)) return false;
-      std::int64_t cp = n.type == Type::kInt ? n.i : n.type == Type::kReal ? static_cast<std::int64_t>(n.r) : 0;
+      std::int64_t cp = n.type == Type::kInt    ? n.i
+                        : n.type == Type::kReal ? static_cast<std::int64_t>(n.r)
+                                                : 0;
       if (cp < 0 || cp > 0x10FFFF) cp = 0xFFFD;
       char buf[4];
       std::size_t len;
-      if (cp < 0x80) buf[0] = char(cp), len = 1;
-      else if (cp < 0x800) buf[0] = char(0xC0 | (cp >> 6)), buf[1] = char(0x80 | (cp & 0x3F)), len = 2;
+      if (cp < 0x80)
+        buf[0] = char(cp), len = 1;
+      else if (cp < 0x800)
+        buf[0] = char(0xC0 | (cp >> 6)), buf[1] = char(0x80 | (cp & 0x3F)), len = 2;
       else if (cp < 0x10000)
         buf[0] = char(0xE0 | (cp >> 12)), buf[1] = char(0x80 | ((cp >> 6) & 0x3F)),
         buf[2] = char(0x80 | (cp & 0x3F)), len = 3;

@@ -24,8 +24,8 @@ TEST(SqliteLimit, IntegersRun) {
   EXPECT_EQ(verdict("LIMIT 5 OFFSET 10"), LimitVerdict::kRuns);
   EXPECT_EQ(verdict("LIMIT 10, 5"), LimitVerdict::kRuns);
   EXPECT_EQ(verdict("LIMIT -1"), LimitVerdict::kRuns);
-  EXPECT_EQ(verdict("LIMIT '12'"), LimitVerdict::kRuns);    // text that is an integer
-  EXPECT_EQ(verdict("LIMIT 3.0"), LimitVerdict::kRuns);     // a real with an integer value
+  EXPECT_EQ(verdict("LIMIT '12'"), LimitVerdict::kRuns);  // text that is an integer
+  EXPECT_EQ(verdict("LIMIT 3.0"), LimitVerdict::kRuns);   // a real with an integer value
   EXPECT_EQ(verdict("LIMIT 1 OR 'x'"), LimitVerdict::kRuns);
   EXPECT_EQ(verdict("LIMIT (SELECT 2) -- c"), LimitVerdict::kRuns);
   EXPECT_EQ(verdict("LIMIT cos(0)"), LimitVerdict::kRuns);  // 1.0
@@ -49,7 +49,7 @@ TEST(SqliteLimit, NonIntegersFail) {
 }
 
 TEST(SqliteLimit, AnythingElseIsUnknown) {
-  EXPECT_EQ(verdict("LIMIT id"), LimitVerdict::kUnknown);  // a column: "no such column"
+  EXPECT_EQ(verdict("LIMIT id"), LimitVerdict::kUnknown);        // a column: "no such column"
   EXPECT_EQ(verdict("LIMIT sleep(5)"), LimitVerdict::kUnknown);  // no such function
   EXPECT_EQ(verdict("LIMIT random()"), LimitVerdict::kUnknown);
   EXPECT_EQ(verdict("LIMIT (SELECT count(*) FROM users)"), LimitVerdict::kUnknown);
