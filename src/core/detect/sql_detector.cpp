@@ -2,14 +2,24 @@
 //
 // The statement is tokenized once with its dialect's lexer. For each occurrence the tokens it
 // overlaps decide:
-//   - inside one string literal, not touching the delimiters that end it: data;
-//   - exactly one literal (number with an optional sign, string, blob): data;
+//   - inside one string literal: data, unless its escapes were interpreted (MySQL \' and
+//     control escapes, any escape in a stored value, a PostgreSQL E'' escape that is not valid
+//     text) or it holds one quote of the literal (it ended the literal, or opened one);
+//   - exactly one literal (number with an optional sign, string, blob), adjacent strings MySQL
+//     joins into one, digits of any script: data;
 //   - exactly one identifier, or a list of (qualified) identifiers with ASC/DESC, where the
 //     application placed a name (ORDER BY, a select list): data; an identifier or keyword
 //     where it placed a value (after =, in an IN list, after LIMIT) is an expression: injection;
 //   - a list of literals inside IN (…): data;
+//   - only white space where a value belongs: injection (the statement no longer parses);
 //   - anything else that crosses a token boundary, opens or closes a literal or comment, or adds
-//     keywords, operators, separators or parentheses: injection.
+//     keywords, operators, separators or parentheses: injection — except where the database
+//     rejects the statement before anything runs: MySQL's LIMIT takes only an integer or a name
+//     as its first token, and SQLite fails a LIMIT whose value is not an integer (evaluated by
+//     tokenize/sql/sqlite_limit).
+//
+// Work per occurrence is independent of the statement's length (memos per literal and per
+// LIMIT clause); the token vector is a reused thread-local buffer.
 #include <algorithm>
 #include <span>
 #include <string>
@@ -27,13 +37,12 @@ namespace {
 using tokenize::sql::Token;
 using tokenize::sql::TokenKind;
 
-constexpr std::uint32_t kNone = UINT32_MAX;
+constexpr std::uint32_t kNoIndex = UINT32_MAX;
 // How far back a comma's list owner is looked for; a longer list is judged without it.
 constexpr std::uint32_t kMaxListWalk = 512;
 constexpr std::size_t kMaxNotes = 16;
 
-// What the application's grammar expects at a position, judged from the tokens before it.
-// What an input did; kNone when it stayed data.
+// What an input did; kNoIndex when it stayed data.
 enum class Change : std::uint8_t {
   kNone,
   kBrokeOut,        // closed the literal or comment it started in, and went on
@@ -50,6 +59,7 @@ enum class Change : std::uint8_t {
   kToken,           // is a single operator, punctuation, parameter or rejected byte
 };
 
+// What the application's grammar expects at a position, judged from the tokens before it.
 enum class Slot : std::uint8_t {
   kUnknown,  // statement start, or nothing decisive
   kValue,    // a value: after a comparison or arithmetic operator, LIMIT, LIKE, in IN (…)
@@ -115,16 +125,16 @@ class Judge {
   Judge(std::string_view text, Dialect dialect, std::span<const Token> tokens)
       : text_(text), dialect_(dialect), tokens_(tokens) {
     // INSERT/UPDATE/REPLACE store their literals: any change of a literal's value shows.
-    std::uint32_t f = next_sig(kNone, static_cast<std::uint32_t>(tokens_.size()));
-    stores_ = f != kNone && (is_kw(f, "insert") || is_kw(f, "update") || is_kw(f, "replace"));
+    std::uint32_t f = next_sig(kNoIndex, static_cast<std::uint32_t>(tokens_.size()));
+    stores_ = f != kNoIndex && (is_kw(f, "insert") || is_kw(f, "update") || is_kw(f, "replace"));
   }
 
-  // What the occurrence did to the statement (kNone: it stayed data). `value` is the input's
+  // What the occurrence did to the statement (kNoIndex: it stayed data). `value` is the input's
   // value as received.
   Change change(const Occurrence& occ, std::string_view value) const;
 
   // An occurrence holding one quote of a literal is coincidental when the same input also lies
-  // wholly inside that literal's content (a run of quotes, as in  for the input ''), or
+  // wholly inside that literal's content (a run of quotes, as in '''''' for the input ''), or
   // when the literal, unescaped, holds the input as sent (an application's escaping).
   Change resolve_straddle(const Occurrence& occ, std::span<const Occurrence> all,
                           std::string_view value) const {
@@ -169,17 +179,6 @@ class Judge {
     return static_cast<std::uint32_t>(it - tokens_.begin());
   }
 
-  bool inside_literal(std::uint32_t begin, std::uint32_t end) const noexcept {
-    std::uint32_t b = begin, e = end;
-    trim(&b, &e);
-    if (b == e) return false;
-    std::uint32_t i = token_at(b);
-    if (i >= tokens_.size()) return false;
-    const Token& t = tokens_[i];
-    return (t.kind == TokenKind::kString || t.kind == TokenKind::kQuotedIdentifier) &&
-           !t.unterminated() && b >= t.inner_begin && e <= t.inner_end;
-  }
-
  private:
   std::string_view tok(std::uint32_t i) const { return tokens_[i].text(text_); }
   bool is_kw(std::uint32_t i, std::string_view w) const {
@@ -196,13 +195,13 @@ class Judge {
       --i;
       if (!is_trivia(tokens_[i])) return i;
     }
-    return kNone;
+    return kNoIndex;
   }
-  // The first significant token after i (i == kNone: from the start).
+  // The first significant token after i (i == kNoIndex: from the start).
   std::uint32_t next_sig(std::uint32_t i, std::uint32_t limit) const {
-    for (i = i == kNone ? 0 : i + 1; i < limit; ++i)
+    for (i = i == kNoIndex ? 0 : i + 1; i < limit; ++i)
       if (!is_trivia(tokens_[i])) return i;
-    return kNone;
+    return kNoIndex;
   }
 
   Slot slot_before(std::uint32_t i) const;
@@ -235,19 +234,19 @@ class Judge {
 
   // Per-call memos that keep the work per occurrence independent of a literal's length.
   struct CarefulMemo {
-    std::uint32_t token = kNone;
-    std::uint32_t input = kNone;
+    std::uint32_t token = kNoIndex;
+    std::uint32_t input = kNoIndex;
     Form form = Form::kRaw;
     bool careful = false;
   };
   static constexpr std::size_t kCarefulMemo = 8;
   mutable CarefulMemo careful_memo_[kCarefulMemo];
   mutable std::size_t careful_next_ = 0;
-  mutable std::uint32_t escape_token_ = kNone;
-  mutable std::uint32_t straddle_token_ = kNone;
-  mutable std::uint32_t straddle_input_ = kNone;
+  mutable std::uint32_t escape_token_ = kNoIndex;
+  mutable std::uint32_t straddle_token_ = kNoIndex;
+  mutable std::uint32_t straddle_input_ = kNoIndex;
   mutable Change straddle_result_ = Change::kNone;
-  mutable std::uint32_t limit_token_ = kNone;
+  mutable std::uint32_t limit_token_ = kNoIndex;
   mutable bool limit_mismatch_ = false;
 };
 
@@ -281,7 +280,7 @@ Slot Judge::list_owner(std::uint32_t comma) const {
       } else if (c == '(') {
         if (depth == 0) {
           std::uint32_t p = prev_sig(k);
-          if (p != kNone && (is_kw(p, "in") || is_kw(p, "values"))) return Slot::kValue;
+          if (p != kNoIndex && (is_kw(p, "in") || is_kw(p, "values"))) return Slot::kValue;
           return Slot::kExpr;
         }
         --depth;
@@ -303,7 +302,7 @@ Slot Judge::list_owner(std::uint32_t comma) const {
 
 Slot Judge::slot_before(std::uint32_t i) const {
   std::uint32_t p = prev_sig(i);
-  if (p == kNone) return Slot::kUnknown;
+  if (p == kNoIndex) return Slot::kUnknown;
   const Token& t = tokens_[p];
   switch (t.kind) {
     case TokenKind::kOperator:
@@ -317,7 +316,7 @@ Slot Judge::slot_before(std::uint32_t i) const {
       if (c == ',') return list_owner(p);
       if (c == '(') {
         std::uint32_t q = prev_sig(p);
-        if (q != kNone && (is_kw(q, "in") || is_kw(q, "values"))) return Slot::kValue;
+        if (q != kNoIndex && (is_kw(q, "in") || is_kw(q, "values"))) return Slot::kValue;
         return Slot::kExpr;
       }
       return Slot::kUnknown;
@@ -329,7 +328,7 @@ Slot Judge::slot_before(std::uint32_t i) const {
 
 bool Judge::in_value_list(std::uint32_t i) const {
   std::uint32_t p = prev_sig(i);
-  if (p == kNone || tokens_[p].kind != TokenKind::kPunctuation) return false;
+  if (p == kNoIndex || tokens_[p].kind != TokenKind::kPunctuation) return false;
   char c = text_[tokens_[p].begin];
   return (c == '(' || c == ',') && slot_before(i) == Slot::kValue;
 }
@@ -642,11 +641,11 @@ Change Judge::blank_change(std::uint32_t begin) const {
   const std::uint32_t i = token_at(begin);
   if (i >= tokens_.size() || tokens_[i].kind != TokenKind::kWhitespace) return Change::kNone;
   const std::uint32_t p = prev_sig(i);
-  if (p == kNone) return Change::kNone;
+  if (p == kNoIndex) return Change::kNone;
   const bool needs_value = slot_before(i) == Slot::kValue || is_kw(p, "by");
   if (!needs_value) return Change::kNone;
   const std::uint32_t n = next_sig(i, static_cast<std::uint32_t>(tokens_.size()));
-  if (n == kNone) return Change::kMissingValue;
+  if (n == kNoIndex) return Change::kMissingValue;
   const Token& t = tokens_[n];
   if (t.kind == TokenKind::kPunctuation) {
     char c = text_[t.begin];
@@ -729,29 +728,29 @@ Change Judge::single_token_change(std::uint32_t i, const Occurrence& occ, std::u
 // Directly after ORDER BY / GROUP BY, or after a comma of such a list.
 bool Judge::name_slot(std::uint32_t i) const {
   std::uint32_t p = prev_sig(i);
-  if (p == kNone) return false;
+  if (p == kNoIndex) return false;
   if (is_kw(p, "by")) return true;
   return is_punct(p, ',') && slot_before(i) == Slot::kName;
 }
 
 // The LIMIT or OFFSET keyword whose value starts at token i ("LIMIT x", "OFFSET x",
-// "LIMIT n, x"), or kNone.
+// "LIMIT n, x"), or kNoIndex.
 std::uint32_t Judge::limit_keyword(std::uint32_t i) const {
   std::uint32_t p = prev_sig(i);
-  if (p == kNone) return kNone;
+  if (p == kNoIndex) return kNoIndex;
   if (is_kw(p, "limit") || is_kw(p, "offset")) return p;
-  if (!is_punct(p, ',')) return kNone;
+  if (!is_punct(p, ',')) return kNoIndex;
   std::uint32_t n = prev_sig(p);
-  if (n == kNone || tokens_[n].kind != TokenKind::kNumber) return kNone;
+  if (n == kNoIndex || tokens_[n].kind != TokenKind::kNumber) return kNoIndex;
   std::uint32_t k = prev_sig(n);
-  return k != kNone && is_kw(k, "limit") ? k : kNone;
+  return k != kNoIndex && is_kw(k, "limit") ? k : kNoIndex;
 }
 
 // MySQL's grammar takes only an integer literal, a placeholder or a (procedure variable) name
 // after LIMIT and OFFSET (and after "LIMIT n,"): any other first token makes the statement fail
 // to parse right there, so nothing after it can run.
 bool Judge::mysql_limit_rejects(std::uint32_t i, std::uint32_t j) const {
-  if (dialect_ != Dialect::kMysql || limit_keyword(i) == kNone) return false;
+  if (dialect_ != Dialect::kMysql || limit_keyword(i) == kNoIndex) return false;
   for (std::uint32_t k = i; k <= j; ++k) {
     const Token& t = tokens_[k];
     if (t.kind == TokenKind::kWhitespace || t.kind == TokenKind::kComment) continue;
@@ -769,7 +768,7 @@ bool Judge::mysql_limit_rejects(std::uint32_t i, std::uint32_t j) const {
 // SQLite evaluates LIMIT/OFFSET before reading a row and fails the statement unless the value
 // is an integer: an input that makes it something else changes nothing the statement returns.
 bool Judge::sqlite_limit_fails(std::uint32_t i) const {
-  if (dialect_ != Dialect::kSqlite || limit_keyword(i) == kNone) return false;
+  if (dialect_ != Dialect::kSqlite || limit_keyword(i) == kNoIndex) return false;
   std::uint32_t k = i;
   while (k > 0) {
     --k;
@@ -957,7 +956,7 @@ std::string Judge::describe_tokens(std::uint32_t b, std::uint32_t e, std::uint32
           add_unique(&others, "an executable comment " + quote_text(s));
         else if (t.flags & tokenize::sql::kVersionedClose)
           add_unique(&others, "the end of an executable comment");
-        else if (t.unterminated() || next_sig(k, count) == kNone)
+        else if (t.unterminated() || next_sig(k, count) == kNoIndex)
           comment_to_end = true;
         else if (k == j && tokens_[k].end > e)
           comment_to_end = true;
@@ -986,7 +985,7 @@ std::string Judge::describe_tokens(std::uint32_t b, std::uint32_t e, std::uint32
         break;
       case TokenKind::kIdentifier: {
         std::uint32_t n = next_sig(k, count);
-        if (n != kNone && is_punct(n, '('))
+        if (n != kNoIndex && is_punct(n, '('))
           add_unique(&others, "a call of " + quote_text(s) + "()");
         else
           add_unique(&others, "the name " + quote_text(s));
