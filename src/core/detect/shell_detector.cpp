@@ -307,10 +307,10 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
            (p.kind == PartKind::kOperator && p.end - p.begin == 1 && text_[p.begin] == ';');
   };
   std::size_t last = j;
-  // A comment the input starts at a word boundary and that runs to the end of the command only
+  // A comment the input starts after its word and that runs to the end of the command only
   // hides the rest of the input: the command keeps its syntax.
   if (last > first && parts[last].kind == PartKind::kComment && parts[last].begin > b &&
-      parts[last].end == e && e == n && parts[last - 1].kind == PartKind::kBlank) {
+      parts[last].end == e && e == n) {
     --last;
     ce = eof;
   }

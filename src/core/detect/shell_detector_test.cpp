@@ -75,6 +75,8 @@ TEST(ShellDetector, UnquotedDataStaysClean) {
   // A comment that only hides the rest of the input (nothing of the application's follows).
   EXPECT_FALSE(attack("ping -c 1 host #19: more text", "host #19: more text"));
   EXPECT_TRUE(attack("ls -la /srv/uploads/x #c | head -n 20", "x #c"));
+  EXPECT_FALSE(attack("ping -c 1 \"a\"#b", "\"a\"#b"));  // mvdan/sh: "a" then a comment
+  EXPECT_TRUE(attack("grep -i \"a\"#b\" f", "a\"#b"));     // the comment hides the app's text
   // A trailing backslash escapes the space where the word ends anyway.
   EXPECT_FALSE(attack("ls -la /srv/uploads/dir+c:\\ | head -n 20", "dir+c:\\"));
 }

@@ -401,11 +401,19 @@ class Lexer {
         newline();
         return;
       case '#':
-        if (f.word == kNoToken) {
-          comment();
-          return;
+        // '#' starts a comment at the start of a word. Like mvdan/sh (the parser the eval uses),
+        // it does so too right after a quoted part or an expansion ("a"#b, $x#b); after literal
+        // text or an escape it is part of the word (a#b, \##b).
+        if (f.word != kNoToken) {
+          const Part& prev = out_->parts.back();
+          if (prev.token == f.word &&
+              (prev.kind == PartKind::kLiteral || prev.kind == PartKind::kEscape)) {
+            literal_run();
+            return;
+          }
+          end_word();
         }
-        literal_run();
+        comment();
         return;
       case '\\':
         if (has(pos_ + 1, '\n') && f.word == kNoToken) {

@@ -17,9 +17,11 @@
 // expansions ($name $1 $@ ${...} $(...) $((...)) $[...] `...`), process substitution, extended
 // globs (?( *( +( @( !( ), operators, redirections with file-descriptor prefixes (2> {fd}>),
 // here-documents (<< <<- with quoted or unquoted delimiters; <<< here-strings), comments (# at the
-// start of a word), assignments and reserved words in command position. Like the mvdan/sh parser
-// it treats a carriage return as a blank. Known simplifications: the inside of an unquoted
-// here-document body marks expansions by their first bytes without nesting into them; `case`
+// start of a word), assignments and reserved words in command position. Like the mvdan/sh
+// parser (the reference the evaluation uses) it treats a carriage return as a blank and starts a
+// comment at a '#' that directly follows a quoted part or an expansion ("a"#b; bash would keep
+// it in the word). Known simplifications: the inside of an unquoted here-document body marks
+// expansions by their first bytes without nesting into them; `case`
 // patterns' closing parentheses are operators.
 //
 // Robustness: linear time in the source size on any bytes (NUL, invalid UTF-8, megabytes); no

@@ -146,6 +146,12 @@ TEST(ShellTokenizer, CommentsOnlyAtWordStart) {
       summary("echo a#b #c d\nls"),
       (std::vector<std::string>{"word:echo", "word:a#b", "comment:#c d", "newline:\n", "word:ls"}));
   EXPECT_EQ(summary("a;#x"), (std::vector<std::string>{"word:a", "operator:;", "comment:#x"}));
+  // After a quoted part or an expansion, '#' starts a comment (mvdan/sh), after text it does not.
+  EXPECT_EQ(summary("echo a\"b\"#c d"),
+            (std::vector<std::string>{"word:echo", "word:a\"b\"", "comment:#c d"}));
+  EXPECT_EQ(summary("echo $x#c ${y}#d"),
+            (std::vector<std::string>{"word:echo", "word:$x", "comment:#c ${y}#d"}));
+  EXPECT_EQ(summary("echo \\##c"), (std::vector<std::string>{"word:echo", "word:\\##c"}));
 }
 
 TEST(ShellTokenizer, GlobsAndExtendedGlobs) {
