@@ -28,6 +28,22 @@ namespace url = vigil::tokenize::url;
 
 constexpr int kMaxOccurrencesPerInput = 16;
 
+// Whether the input at [b, e) lies strictly inside the host as written and holds only characters
+// that cannot end, split or re-read it (letters, digits and sub-delimiters): replacing it with a
+// placeholder would leave the same structure around it, so it only filled part of a label.
+bool inert_inside_host(std::string_view text, const url::Url& u, std::uint32_t b,
+                       std::uint32_t e) noexcept {
+  if (!u.host_span.present || u.authority_from_base) return false;
+  if (b <= u.host_span.begin || e >= u.host_span.end) return false;
+  for (std::uint32_t i = b; i < e; ++i) {
+    char c = text[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    for (char s : std::string_view("-_.~!$&'()*+,;=")) ok = ok || c == s;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string origin_text(const url::Url& u) {
   if (!url::has_tuple_origin(u)) return std::string(u.scheme()) + ": URL";
   char buf[300];
@@ -94,6 +110,8 @@ void detect_redirect(const SinkCheck& check, std::vector<Detection>* out) {
   while (start < text.size() && static_cast<unsigned char>(text[start]) <= 0x20) ++start;
 
   const std::size_t first = out->size();
+  // Each occurrence judged costs a few parses of the text: bound the total work.
+  std::size_t budget = std::max<std::size_t>(std::size_t(64) << 10, 8 * text.size());
   int examined[64] = {};
   std::uint32_t examined_end[64] = {};  // end of the longest occurrence judged, per input
   for (const Occurrence& o : check.occurrences) {
@@ -108,6 +126,10 @@ void detect_redirect(const SinkCheck& check, std::vector<Detection>* out) {
       continue;
     if (++examined[slot] > kMaxOccurrencesPerInput) continue;
     examined_end[slot] = std::max(examined_end[slot], o.end);
+    if (inert_inside_host(text, real, o.begin, o.end)) continue;
+    const std::size_t cost = 4 * text.size() + 64;
+    if (cost > budget) break;
+    budget -= cost;
     if (!changed_origin(text, real, base_ptr, start, o.begin, o.end)) continue;
 
     Detection d;

@@ -51,6 +51,22 @@ bool is_request_scheme(std::string_view s) noexcept {
   return s == "http" || s == "https" || s == "ws" || s == "wss" || is_dangerous_scheme(s);
 }
 
+// Whether the input at [b, e) lies strictly inside the host as written and holds only characters
+// that cannot end, split or re-read it (letters, digits and sub-delimiters): replacing it with a
+// placeholder would leave the same structure around it, so it only filled part of a label.
+bool inert_inside_host(std::string_view text, const url::Url& u, std::uint32_t b,
+                       std::uint32_t e) noexcept {
+  if (!u.host_span.present || u.authority_from_base) return false;
+  if (b <= u.host_span.begin || e >= u.host_span.end) return false;
+  for (std::uint32_t i = b; i < e; ++i) {
+    char c = text[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    for (char s : std::string_view("-_.~!$&'()*+,;=")) ok = ok || c == s;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string host_text(const url::Host& h) {
   char buf[300];
   std::size_t n = h.serialize(buf, sizeof(buf));
@@ -94,6 +110,7 @@ struct Finding {
 // Judges one occurrence; returns true with *f filled when the input changed the destination.
 bool judge(std::string_view text, const url::Url& real, const url::HostInfo& real_info,
            std::uint32_t b, std::uint32_t e, Finding* f) {
+  if (!is_request_scheme(real.scheme())) return false;  // no client fetches it
   const bool covers_scheme = real.scheme_span.present && b <= real.scheme_span.begin &&
                              e > real.scheme_span.begin;
   const std::string real_host = host_text(real.host);
@@ -103,8 +120,7 @@ bool judge(std::string_view text, const url::Url& real, const url::HostInfo& rea
                   ":, which reaches local files or non-HTTP services";
       return true;
     }
-    if (is_request_scheme(real.scheme()) && url::is_internal(real_info.cls) &&
-        real.host_span.overlaps(b, e)) {
+    if (url::is_internal(real_info.cls) && real.host_span.overlaps(b, e)) {
       f->reason = "input points the request at " + real_host + ", a " +
                   describe_class(real_info) + " host";
       std::string_view written = span_text(text, real.host_span);
@@ -118,8 +134,7 @@ bool judge(std::string_view text, const url::Url& real, const url::HostInfo& rea
   url::Intent intent;
   if (!url::build_intent(text, b, e, nullptr, &intent)) {
     // The application's text does not parse without the input: judge what the input wrote.
-    if (is_request_scheme(real.scheme()) && url::is_internal(real_info.cls) &&
-        real.host_span.overlaps(b, e)) {
+    if (url::is_internal(real_info.cls) && real.host_span.overlaps(b, e)) {
       f->reason = "input points the request at " + real_host + ", a " +
                   describe_class(real_info) + " host";
       return true;
@@ -166,7 +181,7 @@ bool judge(std::string_view text, const url::Url& real, const url::HostInfo& rea
   // An input that only filled a label between the application's own host text ("http://10.0.0."
   // + input) stayed data; one that supplies the whole host chose where the request goes.
   const bool chose_host = intent.placement != url::Placement::kHost || intent.whole_host;
-  if (chose_host && is_request_scheme(real.scheme()) && url::is_internal(real_info.cls) &&
+  if (chose_host && url::is_internal(real_info.cls) &&
       !url::intent_is_internal(text, b, e, nullptr, intent)) {
     f->reason = "input made the request's host " + real_host + ", a " +
                 describe_class(real_info) + " host";
@@ -189,6 +204,8 @@ void detect_url(const SinkCheck& check, std::vector<Detection>* out) {
   const url::HostInfo real_info = url::classify(real.host);
 
   const std::size_t first = out->size();
+  // Each occurrence judged costs a few parses of the text: bound the total work.
+  std::size_t budget = std::max<std::size_t>(std::size_t(64) << 10, 8 * text.size());
   int examined[64] = {};
   std::uint32_t examined_end[64] = {};  // end of the longest occurrence judged, per input
   for (const Occurrence& o : check.occurrences) {
@@ -203,6 +220,10 @@ void detect_url(const SinkCheck& check, std::vector<Detection>* out) {
       continue;
     if (++examined[slot] > kMaxOccurrencesPerInput) continue;
     examined_end[slot] = std::max(examined_end[slot], o.end);
+    if (inert_inside_host(text, real, o.begin, o.end)) continue;
+    const std::size_t cost = 4 * text.size() + 64;
+    if (cost > budget) break;
+    budget -= cost;
     Finding f;
     if (!judge(text, real, real_info, o.begin, o.end, &f)) continue;
     Detection d;

@@ -63,71 +63,98 @@ constexpr bool is_forbidden_domain(char c) noexcept {
   return u <= 0x1F || c == '%' || u == 0x7F || is_forbidden_host(c);
 }
 
-// Characters of text[begin, end) with ASCII tab and newline removed.
-class CharReader {
+// Characters of a host with ASCII tab and newline removed: from one contiguous string (the
+// common case, which compiles to a tight loop) or from a Text of several pieces.
+class ViewChars {
  public:
-  CharReader(const Text& t, std::size_t begin, std::size_t end) : t_(t), i_(begin), end_(end) {}
-  bool next(char* c) noexcept {
-    while (i_ < end_ && is_tab_or_newline(t_[i_])) ++i_;
-    if (i_ >= end_) return false;
-    *c = t_[i_++];
+  explicit ViewChars(std::string_view s) : s_(s) {}
+  [[gnu::always_inline]] bool next(char* c) noexcept {
+    while (i_ < s_.size() && is_tab_or_newline(s_[i_])) ++i_;
+    if (i_ >= s_.size()) return false;
+    *c = s_[i_++];
     return true;
   }
 
  private:
-  const Text& t_;
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+class TextChars {
+ public:
+  TextChars(const Text& t, std::size_t begin, std::size_t end) : t_(&t), i_(begin), end_(end) {}
+  [[gnu::always_inline]] bool next(char* c) noexcept {
+    while (i_ < end_ && is_tab_or_newline((*t_)[i_])) ++i_;
+    if (i_ >= end_) return false;
+    *c = (*t_)[i_++];
+    return true;
+  }
+
+ private:
+  const Text* t_;
   std::size_t i_, end_;
 };
 
-// Bytes of the percent-decoding of a CharReader's characters.
+// Bytes of the percent-decoding of a character source.
+template <class Chars>
 class ByteReader {
  public:
-  explicit ByteReader(CharReader r) : r_(r) {}
-  bool next(unsigned char* b) noexcept {
+  explicit ByteReader(Chars r) : r_(r) {}
+  [[gnu::always_inline]] bool next(unsigned char* b) noexcept {
     if (n_ > 0) {
       *b = static_cast<unsigned char>(back_[--n_]);
       return true;
     }
     char c;
     if (!r_.next(&c)) return false;
-    if (c == '%') {
-      char h1, h2;
-      bool got1 = r_.next(&h1);
-      if (got1 && is_hex(h1)) {
-        bool got2 = r_.next(&h2);
-        if (got2 && is_hex(h2)) {
-          *b = static_cast<unsigned char>(hex_value(h1) * 16 + hex_value(h2));
-          return true;
-        }
-        if (got2) push(h2);
-      }
-      if (got1) push(h1);
-    }
+    if (c == '%') return decode_percent(b);
     *b = static_cast<unsigned char>(c);
     return true;
   }
   void unread(unsigned char b) noexcept { push(static_cast<char>(b)); }
 
  private:
+  bool decode_percent(unsigned char* b) noexcept {
+    char h1, h2;
+    bool got1 = r_.next(&h1);
+    if (got1 && is_hex(h1)) {
+      bool got2 = r_.next(&h2);
+      if (got2 && is_hex(h2)) {
+        *b = static_cast<unsigned char>(hex_value(h1) * 16 + hex_value(h2));
+        return true;
+      }
+      if (got2) push(h2);
+    }
+    if (got1) push(h1);
+    *b = '%';
+    return true;
+  }
   void push(char c) noexcept {
     if (n_ < sizeof(back_)) back_[n_++] = c;
   }
-  CharReader r_;
+  Chars r_;
   char back_[4];
   std::size_t n_ = 0;
 };
 
-// Code points of the UTF-8 decoding of a ByteReader (U+FFFD for each invalid sequence).
+// Code points of the UTF-8 decoding of a byte source (U+FFFD for each invalid sequence).
+template <class Bytes>
 class CodePointReader {
  public:
-  explicit CodePointReader(ByteReader r) : r_(r) {}
-  bool next(std::uint32_t* cp) noexcept {
+  explicit CodePointReader(Bytes r) : r_(r) {}
+  [[gnu::always_inline]] bool next(std::uint32_t* cp) noexcept {
     unsigned char b;
     if (!r_.next(&b)) return false;
     if (b < 0x80) {
       *cp = b;
       return true;
     }
+    *cp = decode_multibyte(b);
+    return true;
+  }
+
+ private:
+  std::uint32_t decode_multibyte(unsigned char b) noexcept {
     int need;
     std::uint32_t v;
     unsigned char lo = 0x80, hi = 0xBF;
@@ -145,31 +172,28 @@ class CodePointReader {
       if (b == 0xF0) lo = 0x90;
       if (b == 0xF4) hi = 0x8F;
     } else {
-      *cp = 0xFFFD;
-      return true;
+      return 0xFFFD;
     }
     for (int k = 0; k < need; ++k) {
       unsigned char c;
-      if (!r_.next(&c)) {
-        *cp = 0xFFFD;
-        return true;
-      }
+      if (!r_.next(&c)) return 0xFFFD;
       if (c < lo || c > hi) {
         r_.unread(c);
-        *cp = 0xFFFD;
-        return true;
+        return 0xFFFD;
       }
       lo = 0x80;
       hi = 0xBF;
       v = (v << 6) | (c & 0x3F);
     }
-    *cp = v;
-    return true;
+    return v;
   }
-
- private:
-  ByteReader r_;
+  Bytes r_;
 };
+
+template <class Chars>
+CodePointReader<ByteReader<Chars>> code_points(Chars chars) {
+  return CodePointReader<ByteReader<Chars>>(ByteReader<Chars>(chars));
+}
 
 std::size_t encode_utf8(std::uint32_t cp, char out[4]) noexcept {
   if (cp < 0x80) {
@@ -492,6 +516,20 @@ std::string_view Text::contiguous(std::size_t begin, std::size_t end) const noex
   return {};
 }
 
+std::size_t Text::find_first(std::size_t from, std::size_t to,
+                             const bool (&stop)[256]) const noexcept {
+  std::size_t base = 0;
+  for (std::string_view piece : {a_, b_, c_}) {
+    std::size_t lo = from > base ? from - base : 0;
+    std::size_t hi = to > base ? std::min(to - base, piece.size()) : 0;
+    for (std::size_t i = lo; i < hi; ++i)
+      if (stop[static_cast<unsigned char>(piece[i])]) return base + i;
+    base += piece.size();
+    if (base >= to) break;
+  }
+  return to;
+}
+
 std::string_view host_error_name(HostError e) noexcept {
   switch (e) {
     case HostError::kNone: return "none";
@@ -727,14 +765,82 @@ bool parse_ipv6(std::string_view s, std::uint16_t out[8]) noexcept {
   return true;
 }
 
-HostError parse_host(const Text& text, std::size_t begin, std::size_t end, bool special,
-                     Host* out) noexcept {
+// Appends to a Host's name with its counters in registers (the name bytes written through a
+// char pointer would otherwise force them back to memory after every byte).
+class NameBuilder {
+ public:
+  explicit NameBuilder(Host* h) : h_(h) {}
+  ~NameBuilder() {
+    h_->name_len_ = len_;
+    h_->full_len_ = full_;
+    h_->hash_ = hash_;
+  }
+  [[gnu::always_inline]] void append(char c) noexcept {
+    if (len_ < Host::kMaxName) h_->name_[len_++] = c;
+    h_->tail_[full_ % Host::kTail] = c;
+    ++full_;
+    hash_ = (hash_ ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  }
+
+ private:
+  Host* h_;
+  std::uint32_t len_ = 0;
+  std::uint32_t full_ = 0;
+  std::uint64_t hash_ = 1469598103934665603ull;
+};
+
+namespace {
+
+struct ByteSet {
+  bool v[256];
+};
+constexpr ByteSet make_forbidden_domain() {
+  ByteSet set{};
+  for (int c = 0; c <= 0x20; ++c) set.v[c] = true;  // C0 controls and space
+  for (char c : std::string_view("#%/:<>?@[\\]^|\x7f")) set.v[static_cast<unsigned char>(c)] = true;
+  return set;
+}
+// Forbidden domain code points (as bytes of the mapped name).
+constexpr ByteSet kForbiddenDomain = make_forbidden_domain();
+
+// Maps the code points of a domain (percent-decoded, UTF-8 decoded) as the host parser does and
+// hands the resulting bytes to sink(byte). Returns kNone, or the error that stops the mapping.
+template <class Chars, class Sink>
+HostError map_domain(Chars chars, bool* ascii_only, Sink&& sink) noexcept {
+  auto cps = code_points(chars);
+  std::uint32_t cp;
+  while (cps.next(&cp)) {
+    if (cp < 0x80) {
+      if (!sink(lower(static_cast<char>(cp)))) return HostError::kForbiddenCodePoint;
+      continue;
+    }
+    *ascii_only = false;
+    if (cp == 0x3002 || cp == 0xFF0E || cp == 0xFF61) {
+      sink('.');
+      continue;
+    }
+    Ucp status = idna_status(cp);
+    if (status == Ucp::kIgnore) continue;
+    if (status == Ucp::kReject) return HostError::kIdna;
+    if (const AsciiMapping* m = find_ascii_mapping(cp)) {
+      for (std::uint8_t k = 0; k < m->len; ++k)
+        if (!sink(kAsciiPool[m->offset + k])) return HostError::kForbiddenCodePoint;
+      continue;
+    }
+    char utf8[4];
+    std::size_t len = encode_utf8(simple_lower(cp), utf8);
+    for (std::size_t k = 0; k < len; ++k) sink(utf8[k]);
+  }
+  return HostError::kNone;
+}
+
+template <class Chars>
+HostError parse_host_chars(Chars chars, bool special, Host* out) noexcept {
   out->clear_name();
   out->ipv4 = 0;
   std::memset(out->ipv6, 0, sizeof(out->ipv6));
-  CharReader chars(text, begin, end);
   char first;
-  CharReader probe = chars;
+  Chars probe = chars;
   bool any = probe.next(&first);
   if (any && first == '[') {
     // The inside of the brackets, tabs removed; longer than any valid address is invalid.
@@ -767,45 +873,19 @@ HostError parse_host(const Text& text, std::size_t begin, std::size_t end, bool 
   if (!any) return HostError::kEmpty;
 
   // Domain: percent-decode, UTF-8 decode, map, check, then maybe IPv4.
-  CodePointReader cps{ByteReader(chars)};
-  Ipv4Builder v4;
   NumberTail number;
-  std::uint32_t cp;
   bool ascii_only = true;
-  auto emit = [&](char c) -> bool {
-    if (is_forbidden_domain(c)) return false;
-    out->append_name(c);
-    if (static_cast<unsigned char>(c) < 0x80) {
-      v4.feed(c);
+  HostError err;
+  {
+    NameBuilder name(out);
+    err = map_domain(chars, &ascii_only, [&](char c) {
+      if (kForbiddenDomain.v[static_cast<unsigned char>(c)]) return false;
+      name.append(c);
       number.feed(c);
-    } else {
-      v4.feed_non_ascii();
-      number.feed_non_ascii();
-    }
-    return true;
-  };
-  while (cps.next(&cp)) {
-    if (cp < 0x80) {
-      if (!emit(lower(static_cast<char>(cp)))) return HostError::kForbiddenCodePoint;
-      continue;
-    }
-    ascii_only = false;
-    if (cp == 0x3002 || cp == 0xFF0E || cp == 0xFF61) {
-      emit('.');
-      continue;
-    }
-    Ucp status = idna_status(cp);
-    if (status == Ucp::kIgnore) continue;
-    if (status == Ucp::kReject) return HostError::kIdna;
-    if (const AsciiMapping* m = find_ascii_mapping(cp)) {
-      for (std::uint8_t k = 0; k < m->len; ++k)
-        if (!emit(kAsciiPool[m->offset + k])) return HostError::kForbiddenCodePoint;
-      continue;
-    }
-    char utf8[4];
-    std::size_t len = encode_utf8(simple_lower(cp), utf8);
-    for (std::size_t k = 0; k < len; ++k) emit(utf8[k]);
+      return true;
+    });
   }
+  if (err != HostError::kNone) return err;
   if (out->name_size() == 0) return HostError::kIdna;
 
   // Label checks (labels beyond the kept prefix of a very long name are not checked).
@@ -822,6 +902,19 @@ HostError parse_host(const Text& text, std::size_t begin, std::size_t end, bool 
     }
   }
   if (number.ends_in_number()) {
+    // Rare: parse the mapped name again as an address (a second pass over the source when the
+    // name was too long to keep).
+    Ipv4Builder v4;
+    if (!out->name_truncated()) {
+      for (char c : name) v4.feed(c);
+    } else {
+      bool unused = true;
+      map_domain(chars, &unused, [&](char c) {
+        if (static_cast<unsigned char>(c) < 0x80) v4.feed(c);
+        else v4.feed_non_ascii();
+        return true;
+      });
+    }
     if (!v4.finish(&out->ipv4)) return HostError::kIpv4;
     out->kind = HostKind::kIpv4;
     out->clear_name();
@@ -831,30 +924,27 @@ HostError parse_host(const Text& text, std::size_t begin, std::size_t end, bool 
   return HostError::kNone;
 }
 
+}  // namespace
+
+HostError parse_host(const Text& text, std::size_t begin, std::size_t end, bool special,
+                     Host* out) noexcept {
+  std::string_view view = text.contiguous(begin, end);
+  if (!view.empty() || begin >= end) return parse_host_chars(ViewChars(view), special, out);
+  return parse_host_chars(TextChars(text, begin, end), special, out);
+}
+
 std::size_t map_domain_text(const Text& text, std::size_t begin, std::size_t end, char* out,
                             std::size_t cap) noexcept {
-  CodePointReader cps{ByteReader(CharReader(text, begin, end))};
   std::size_t n = 0;
+  bool ascii_only = true;
   auto put = [&](char c) {
     if (n < cap) out[n] = c;
     ++n;
+    return true;
   };
-  std::uint32_t cp;
-  while (cps.next(&cp)) {
-    if (cp < 0x80) {
-      put(lower(static_cast<char>(cp)));
-    } else if (cp == 0x3002 || cp == 0xFF0E || cp == 0xFF61) {
-      put('.');
-    } else if (idna_status(cp) == Ucp::kIgnore) {
-      continue;
-    } else if (const AsciiMapping* m = find_ascii_mapping(cp)) {
-      for (std::uint8_t k = 0; k < m->len; ++k) put(kAsciiPool[m->offset + k]);
-    } else {
-      char utf8[4];
-      std::size_t len = encode_utf8(simple_lower(cp), utf8);
-      for (std::size_t k = 0; k < len; ++k) put(utf8[k]);
-    }
-  }
+  std::string_view view = text.contiguous(begin, end);
+  if (!view.empty() || begin >= end) map_domain(ViewChars(view), &ascii_only, put);
+  else map_domain(TextChars(text, begin, end), &ascii_only, put);
   return n;
 }
 

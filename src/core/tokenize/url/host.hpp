@@ -49,6 +49,9 @@ class Text {
   }
   // The text of [begin, end) when it lies in one piece; empty otherwise.
   std::string_view contiguous(std::size_t begin, std::size_t end) const noexcept;
+  // The first offset in [from, to) whose byte b has stop[b] set, or `to`. Scans the pieces
+  // directly (the parser's fast path over runs that cannot change its state).
+  std::size_t find_first(std::size_t from, std::size_t to, const bool (&stop)[256]) const noexcept;
 
  private:
   std::string_view a_, b_, c_;
@@ -111,6 +114,7 @@ class Host {
   void append_name(char c) noexcept;
 
  private:
+  friend class NameBuilder;
   char name_[kMaxName] = {};
   char tail_[kTail] = {};  // ring buffer over the last kTail bytes
   std::uint32_t name_len_ = 0;

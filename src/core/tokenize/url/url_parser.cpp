@@ -10,6 +10,24 @@ constexpr int kEof = -1;
 constexpr bool is_alpha(int c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 constexpr bool is_digit(int c) noexcept { return c >= '0' && c <= '9'; }
 
+// Bytes that end a run the parser may skip in one step, per state.
+struct Stops {
+  bool v[256];
+};
+constexpr Stops make_stops(std::string_view chars, bool invert = false) {
+  Stops s{};
+  for (int i = 0; i < 256; ++i) s.v[i] = invert;
+  for (char c : chars) s.v[static_cast<unsigned char>(c)] = !invert;
+  return s;
+}
+constexpr Stops kPathStops = make_stops("?#");
+constexpr Stops kQueryStops = make_stops("#");
+constexpr Stops kAuthorityStops = make_stops("@/?#\\");
+constexpr Stops kHostStops = make_stops(":/?#\\[]");
+constexpr Stops kSlashRunStops = make_stops("/\\\t\n\r", true);
+constexpr Stops kSchemeStops = make_stops(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.\t\n\r", true);
+
 enum class State : std::uint8_t {
   kSchemeStart,
   kScheme,
@@ -139,12 +157,19 @@ bool parse_url(const Text& text, const Url* base, Url* out) noexcept {
   State state = State::kSchemeStart;
   std::size_t p = cur.skip(b);
   std::size_t mark = p;         // start of the current buffer
-  std::size_t buffer_len = 0;   // code units in the current buffer (authority, host, file host)
+  std::size_t buffer_len = 0;   // code units in the file host buffer
   bool at_sign_seen = false;
   bool inside_brackets = false;
   bool path_started = false;
   std::uint32_t port_value = 0;
   bool port_overflow = false;
+
+  // Whether the buffer that started at `mark` holds nothing but tabs and newlines before `at`.
+  auto buffer_empty = [&](std::size_t at) { return cur.skip(mark) >= at; };
+  // Skips a run of bytes that cannot change the state: the next stop at or after `from`.
+  auto run_to = [&](std::size_t from, const Stops& stops) {
+    return text.find_first(from, e, stops.v);
+  };
 
   auto start_path = [&](std::size_t at) {
     if (!path_started) {
@@ -187,7 +212,10 @@ bool parse_url(const Text& text, const Url* base, Url* out) noexcept {
         break;
 
       case State::kScheme:
-        if (is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.') break;
+        if (is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.') {
+          p = run_to(p + 1, kSchemeStops);
+          continue;
+        }
         if (c == ':') {
           out->scheme_span = make_span(mark, p);
           std::uint32_t n = 0;
@@ -313,8 +341,10 @@ bool parse_url(const Text& text, const Url* base, Url* out) noexcept {
         if (c != '/' && c != '\\') {
           state = State::kAuthority;
           mark = p;
-          buffer_len = 0;
           again = true;
+        } else {
+          p = run_to(p + 1, kSlashRunStops);
+          continue;
         }
         break;
 
@@ -323,38 +353,37 @@ bool parse_url(const Text& text, const Url* base, Url* out) noexcept {
           at_sign_seen = true;
           out->userinfo_span = make_span(out->userinfo_span.present ? out->userinfo_span.begin
                                                                     : mark, p);
-          if (buffer_len > 0) out->has_userinfo_ = true;
+          if (!buffer_empty(p)) out->has_userinfo_ = true;
           mark = cur.next(p);
-          buffer_len = 0;
         } else if (c == kEof || c == '/' || c == '?' || c == '#' ||
                    (out->special && c == '\\')) {
-          if (at_sign_seen && buffer_len == 0) return fail(UrlError::kMissingHost);
+          if (at_sign_seen && buffer_empty(p)) return fail(UrlError::kMissingHost);
           p = mark;
           state = State::kHost;
-          buffer_len = 0;
-          mark = p;
           again = true;
         } else {
-          ++buffer_len;
+          p = run_to(p + 1, kAuthorityStops);
+          continue;
         }
         break;
 
       case State::kHost:
         if (c == ':' && !inside_brackets) {
-          if (buffer_len == 0) return fail(UrlError::kMissingHost);
+          if (buffer_empty(p)) return fail(UrlError::kMissingHost);
           if (!set_host(mark, p, out->special)) return fail(UrlError::kHost);
           state = State::kPort;
           mark = cur.next(p);
         } else if (c == kEof || c == '/' || c == '?' || c == '#' ||
                    (out->special && c == '\\')) {
-          if (out->special && buffer_len == 0) return fail(UrlError::kMissingHost);
+          if (out->special && buffer_empty(p)) return fail(UrlError::kMissingHost);
           if (!set_host(mark, p, out->special)) return fail(UrlError::kHost);
           state = State::kPathStart;
           again = true;
         } else {
           if (c == '[') inside_brackets = true;
           if (c == ']') inside_brackets = false;
-          ++buffer_len;
+          p = run_to(p + 1, kHostStops);
+          continue;
         }
         break;
 
@@ -462,6 +491,10 @@ bool parse_url(const Text& text, const Url* base, Url* out) noexcept {
 
       case State::kPath:
       case State::kOpaquePath:
+        if (c != kEof && c != '?' && c != '#') {
+          p = run_to(p + 1, kPathStops);
+          continue;
+        }
         if (c == '?') {
           end_path(p);
           out->query_span = make_span(cur.next(p), e);
@@ -476,6 +509,10 @@ bool parse_url(const Text& text, const Url* base, Url* out) noexcept {
         break;
 
       case State::kQuery:
+        if (c != kEof && c != '#') {
+          p = run_to(p + 1, kQueryStops);
+          continue;
+        }
         if (c == '#') {
           out->query_span.end = static_cast<std::uint32_t>(p);
           out->fragment_span = make_span(cur.next(p), e);
@@ -484,6 +521,10 @@ bool parse_url(const Text& text, const Url* base, Url* out) noexcept {
         break;
 
       case State::kFragment:
+        if (c != kEof) {
+          p = e;
+          continue;
+        }
         break;
     }
     if (again) continue;
