@@ -113,7 +113,7 @@ constexpr std::array<InputDetectorInfo, 15> kInputDetectors = {{
     {AttackClass::kCmdi, 1, kSemicolon | kPipe | kAmp | kDollar | kBacktick | kCrLf | kLt | kGt |
                                 kParen | kBrace,
      2, &detect_cmdi},
-    {AttackClass::kPathTraversal, 1, kDot | kSlash | kBackslash | kControl | kPercent, 3,
+    {AttackClass::kPathTraversal, 1, 0, 3,
      &detect_path_traversal},
     {AttackClass::kSsti, 1, kBrace | kDollar | kLt | kHash, 4, &detect_ssti},
     {AttackClass::kNosqli, 1, kDollar | kBracket | kBrace | kQuotes | kAmp | kPipe | kSemicolon, 3,
