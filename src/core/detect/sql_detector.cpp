@@ -889,11 +889,12 @@ void Judge::explain(std::uint32_t begin, std::uint32_t end, Change change, Detec
       break;
     case Change::kToken:
       if (i == j) {
-        d->reason =
-            "input is the " + std::string(tokenize::sql::token_kind_name(first.kind)) + " " +
-            quote_text(tok(i)) +
-            (first.kind == TokenKind::kError ? ", which the database rejects: the statement fails"
-                                             : " where the application placed a value");
+        if (first.kind == TokenKind::kError)
+          d->reason = "input is text the database rejects (" + quote_text(tok(i)) +
+                      "): the statement fails";
+        else
+          d->reason = "input is the " + std::string(tokenize::sql::token_kind_name(first.kind)) +
+                      " " + quote_text(tok(i)) + " where the application placed a value";
         return;
       }
       break;
