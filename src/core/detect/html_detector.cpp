@@ -54,6 +54,10 @@ struct Probe {
 struct Item {
   bool is_attr = false;
   bool implied = false;
+  bool opaque = false;         // its element's or attribute's name holds the stand-in character
+  bool from_app = false;       // see collect_items
+  std::uint32_t tag_begin = 0;  // where its start tag begins
+  html::Span name;              // the tag name, or the attribute name
   html::Namespace ns = html::Namespace::kHtml;
   std::string_view element;
   std::string_view attr;
@@ -215,6 +219,7 @@ std::string_view script_url_scheme(std::string_view v, std::size_t* scheme_end =
   std::size_t n = 0;
   for (std::size_t i = 0; i < v.size() && n < sizeof(buf);) {
     std::uint32_t cp = static_cast<unsigned char>(v[i]);
+    if (cp == 0) cp = 0xFFFD;  // the tokenizer replaces NUL in attribute values
     std::size_t len = 1;
     if (v[i] == '&') {
       std::uint32_t ref = 0;
@@ -268,10 +273,13 @@ void collect_items(std::string_view text, const html::TokenList& list,
     if (c.kind != html::Creation::Kind::kMerged) {
       Item e;
       e.implied = c.kind == html::Creation::Kind::kImplied;
+      e.opaque = !e.implied && t.opaque;
       e.ns = c.ns;
-      e.element = c.name;
+      e.element = e.opaque ? std::string_view("\x01") : c.name;
       e.list = &list;
       e.token = c.token;
+      e.tag_begin = t.begin;
+      e.name = t.name;
       out->push_back(e);
     }
     if (c.kind == html::Creation::Kind::kImplied) continue;
@@ -281,12 +289,16 @@ void collect_items(std::string_view text, const html::TokenList& list,
       if (a.duplicate) continue;
       Item at;
       at.is_attr = true;
+      at.opaque = a.opaque || (t.opaque && c.kind != html::Creation::Kind::kMerged);
       at.ns = c.ns;
-      at.element = c.name;
+      at.element = (t.opaque && c.kind != html::Creation::Kind::kMerged) ? std::string_view("\x01")
+                                                                          : c.name;
       at.attr = a.opaque ? std::string_view("\x01") : text.substr(a.name.begin, a.name.size());
       at.list = &list;
       at.token = c.token;
       at.attr_index = t.attr_begin + i;
+      at.tag_begin = t.begin;
+      at.name = a.name;
       out->push_back(at);
     }
   }
@@ -302,10 +314,43 @@ bool same_key(const Item& a, const Item& b) {
 }
 
 // Marks every raw item that has a counterpart in the reference; what stays unmatched is new.
-void match_items(std::vector<Item>* raw, std::vector<Item>* ref) {
+// A reference item whose name holds the stand-in character (the input began inside a tag or
+// attribute name: it lines up with the page's own markup) stands for the raw item of the same
+// tag whose name the input wrote.
+void match_items(std::vector<Item>* raw, std::vector<Item>* ref, std::uint32_t b,
+                 std::uint32_t e) {
   for (Item& r : *raw) {
+    if (r.matched) continue;  // discounted
     for (Item& f : *ref) {
       if (!f.matched && same_key(r, f)) {
+        f.matched = true;
+        r.matched = true;
+        break;
+      }
+    }
+  }
+  // The input began inside the tag's own name: whatever attributes it spans are the page's.
+  bool tag_name_written = false;
+  std::uint32_t tag_begin = 0;
+  for (const Item& f : *ref) {
+    if (!f.is_attr && f.opaque) {
+      tag_name_written = true;
+      tag_begin = f.tag_begin;
+    }
+  }
+  if (tag_name_written) {
+    for (Item& r : *raw)
+      if (!r.matched && r.is_attr && r.tag_begin == tag_begin && r.name.begin >= b &&
+          r.name.end <= e)
+        r.matched = true;
+  }
+  for (Item& f : *ref) {
+    if (f.matched || !f.opaque) continue;
+    for (Item& r : *raw) {
+      if (r.matched || r.is_attr != f.is_attr || r.tag_begin != f.tag_begin) continue;
+      const bool name_written = r.name.begin <= e && r.name.end >= b;
+      const bool same_attr = r.is_attr && f.attr != "\x01" && common::iequals(r.attr, f.attr);
+      if (name_written || same_attr) {
         f.matched = true;
         r.matched = true;
         break;
@@ -525,13 +570,27 @@ bool check_javascript(std::string_view text, std::uint32_t begin, std::uint32_t 
     } else if (is_literal(t.kind)) {
       if (!opens_before && !closes_after) return false;  // the input is one whole literal
       if (opens_before && closes_after) {
-        // An odd run of backslashes at the end of the input escapes the closing delimiter.
-        std::uint32_t k = le, slashes = 0;
-        while (k > lb && src[k - 1] == '\\') {
-          --k;
-          ++slashes;
+        // The literal must end where it would with the input as plain characters: scanning
+        // on from the input's end (no escape pending) finds the application's delimiter.
+        const char quote = src[t.begin];
+        std::uint32_t p = le, ref_end = UINT32_MAX;
+        while (p < t.end) {
+          const char ch = src[p];
+          if (ch == '\\') {
+            p += 2;
+          } else if (ch == quote || (quote == '`' && ch == '$' && p + 1 < src.size() &&
+                                     src[p + 1] == '{')) {
+            ref_end = p + (ch == quote ? 1 : 2);
+            break;
+          } else {
+            ++p;
+          }
         }
-        if (slashes % 2 == 0) return false;
+        // Convicted only when the page's literal runs past the delimiter the reference stops
+        // at (the input escaped it); a reference that finds none lined up with an escape
+        // sequence of the page's own.
+        if (ref_end == UINT32_MAX || t.end <= ref_end || t.kind == js::TokenKind::kRegex)
+          return false;
         f->closed = true;
         f->closed_phrase = "escaped the closing quote of the JavaScript " +
                            std::string(js::token_kind_name(t.kind)) + " literal in " + where;
@@ -606,6 +665,8 @@ class Analyzer {
   void desync(const Occurrence& o, const Probe& pb, const Context& ctx, html::Tokenizer* ref,
               std::uint32_t tok_b, Findings* f);
   void value_checks(const Occurrence& o, const Context& ctx, Findings* f);
+  void discount_app_markup(const Occurrence& o);
+  bool input_wrote_markup(const Occurrence& o) const;
   std::string where_phrase(const Context& ctx) const;
 
   std::string_view text_;
@@ -753,7 +814,8 @@ void Analyzer::desync(const Occurrence& o, const Probe& pb, const Context& ctx,
   collect_items(text_, s_.raw, s_.ref_created, ref_region, s_.ref_created.size(),
                 &s_.ref_items);
   (void)raw_region;
-  match_items(&s_.raw_items, &s_.ref_items);
+  discount_app_markup(o);  // before matching: discounted items must not consume ref items
+  match_items(&s_.raw_items, &s_.ref_items, o.begin, o.end);
   report_items(text_, s_.raw_items, o.begin, o.end, f);
 
   // Where the input's context ends in the page, compared with the reference.
@@ -792,7 +854,10 @@ void Analyzer::desync(const Occurrence& o, const Probe& pb, const Context& ctx,
         if (!t.is_text()) break;
       }
       if (ref_end == UINT32_MAX && truncated) ref_end = limit;
-      if (ref_end != content_end) {
+      // "</" lining up with the page's own "</script>": the reference, not the page, loses
+      // the end of the script.
+      const bool coincidence = content_end < e && ref_end >= size && !input_wrote_markup(o);
+      if (ref_end != content_end && !coincidence) {
         if (content_end < e) {
           f->effects.push_back("ended the <script> block early");
         } else {
@@ -803,6 +868,84 @@ void Analyzer::desync(const Occurrence& o, const Probe& pb, const Context& ctx,
         f->notes.push_back(note_token("script", text_.substr(o.begin, o.end - o.begin),
                                       o.begin, o.end));
       }
+    }
+  }
+}
+
+// Whether the input itself wrote markup: a tag whose name it completed, or a comment opener.
+// An input that only supplies "<", "</" or a closing quote, the page supplying the rest, lines
+// up with the page's own markup (a coincidental occurrence such as "</" at "</title>").
+bool Analyzer::input_wrote_markup(const Occurrence& o) const {
+  const auto& toks = s_.raw.tokens;
+  for (std::uint32_t i = first_token_ending_after(o.begin);
+       i < toks.size() && toks[i].begin < o.end; ++i) {
+    const html::Token& t = toks[i];
+    if (t.begin < o.begin) continue;
+    if (t.is_tag() && t.name.end < o.end) return true;
+    if ((t.kind == html::TokenKind::kComment || t.kind == html::TokenKind::kDoctype) &&
+        t.begin + 2 < o.end)
+      return true;
+  }
+  return false;
+}
+
+// Items the raw page has only because the reference, not the page, lost the application's
+// markup. The reference stands for the page with the input as data; where the input lines up
+// with the page's own markup (a coincidental occurrence), the reference is the broken one: it
+// swallows the tags after the input into a value, a comment or raw text, or it lacks a tag the
+// page wrote around the input's "<name".
+void Analyzer::discount_app_markup(const Occurrence& o) {
+  auto discount = [&](const Item& el) {
+    for (Item& it : s_.raw_items)
+      if (it.list == el.list && it.token == el.token) it.matched = true;
+  };
+  const bool wrote = input_wrote_markup(o);
+  // A reference tag that runs to the end of the page (its value or name took in the rest of
+  // the page), or whose name holds the stand-in character: the input lined up with the tag's
+  // own syntax, so the raw tag is the page's.
+  for (const html::Token& t : s_.ref.tokens) {
+    if (t.kind != html::TokenKind::kEofInTag && !t.opaque) continue;
+    for (Item& it : s_.raw_items)
+      if (!it.implied && it.tag_begin == t.begin) it.matched = true;
+  }
+  for (const Item& it : s_.raw_items) {
+    if (it.matched || it.implied) continue;
+    if (it.tag_begin >= o.end) {
+      if (wrote) continue;  // the input's own markup may re-read the page's text after it
+      // Swallowed by a reference token that started before the input ended.
+      for (const html::Token& t : s_.ref.tokens) {
+        if (t.begin < o.end && t.end > it.tag_begin) {
+          discount(it);
+          break;
+        }
+      }
+      continue;
+    }
+    if (!it.is_attr && it.tag_begin >= o.begin && it.name.begin >= o.end &&
+        html::tag_of(it.element) != html::Tag::kOther) {
+      discount(it);  // the input wrote only the "<" of a tag the page wrote
+      continue;
+    }
+    if (!it.is_attr && it.tag_begin >= o.begin && it.name.end > o.end &&
+        it.name.begin < o.end) {
+      // "<hea" + the page's "der ...>": the page's own tag name goes on after the input.
+      bool name_goes_on = true;
+      for (std::uint32_t i = o.end; i < it.name.end && name_goes_on; ++i)
+        name_goes_on = common::is_alnum(text_[i]) || text_[i] == '-';
+      if (name_goes_on && html::tag_of(it.element) != html::Tag::kOther) {
+        discount(it);
+        continue;
+      }
+    }
+    if (!it.is_attr && it.tag_begin >= o.begin && it.name.end == o.end) {
+      // The input ends with "<name"; the page wrote the tag's attributes and its end.
+      const html::Token& t = it.list->tokens[it.token];
+      bool attribute_from_input = false;
+      for (const html::Attribute& a : it.list->attributes_of(t))
+        attribute_from_input = attribute_from_input || a.name.begin < o.end;
+      // With attributes from the page, or as the whole input ("<title" at the page's
+      // "<title>"), the tag is the page's.
+      if ((t.attr_count > 0 || it.tag_begin == o.begin) && !attribute_from_input) discount(it);
     }
   }
 }
