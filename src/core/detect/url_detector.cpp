@@ -104,7 +104,6 @@ void note_components(std::string_view text, const url::Url& u, std::uint32_t b, 
 
 struct Finding {
   std::string reason;
-  std::string rule;
 };
 
 // Judges one occurrence; returns true with *f filled when the input changed the destination.
@@ -113,7 +112,8 @@ bool judge(std::string_view text, const url::Url& real, const url::HostInfo& rea
   if (!is_request_scheme(real.scheme())) return false;  // no client fetches it
   const bool covers_scheme = real.scheme_span.present && b <= real.scheme_span.begin &&
                              e > real.scheme_span.begin;
-  const std::string real_host = host_text(real.host);
+  // Strings are built only for a conviction: judging allocates nothing otherwise.
+  auto real_host = [&real] { return host_text(real.host); };
   if (covers_scheme) {
     if (is_dangerous_scheme(real.scheme())) {
       f->reason = "input set the URL scheme to " + std::string(real.scheme()) +
@@ -121,10 +121,10 @@ bool judge(std::string_view text, const url::Url& real, const url::HostInfo& rea
       return true;
     }
     if (url::is_internal(real_info.cls) && real.host_span.overlaps(b, e)) {
-      f->reason = "input points the request at " + real_host + ", a " +
+      f->reason = "input points the request at " + real_host() + ", a " +
                   describe_class(real_info) + " host";
       std::string_view written = span_text(text, real.host_span);
-      if (!written.empty() && written != real_host)
+      if (!written.empty() && written != real_host())
         f->reason += " (written " + std::string(written.substr(0, 80)) + ")";
       return true;
     }
@@ -135,7 +135,7 @@ bool judge(std::string_view text, const url::Url& real, const url::HostInfo& rea
   if (!url::build_intent(text, b, e, nullptr, &intent)) {
     // The application's text does not parse without the input: judge what the input wrote.
     if (url::is_internal(real_info.cls) && real.host_span.overlaps(b, e)) {
-      f->reason = "input points the request at " + real_host + ", a " +
+      f->reason = "input points the request at " + real_host() + ", a " +
                   describe_class(real_info) + " host";
       return true;
     }
@@ -159,12 +159,12 @@ bool judge(std::string_view text, const url::Url& real, const url::HostInfo& rea
     if (intent.placement == url::Placement::kHost && !intent.glued_end) {
       f->reason = "input moved the request from the application's host " +
                   std::string(intent.host_prefix()) + "*" + std::string(intent.host_suffix()) +
-                  " to " + real_host;
+                  " to " + real_host();
     } else if (intent.glued_end && real.host.kind == url::HostKind::kDomain &&
                real.host.name_starts_with(meant_host) && real.host_span.overlaps(b, e)) {
-      f->reason = "input extended the host " + meant_host + " to " + real_host;
+      f->reason = "input extended the host " + meant_host + " to " + real_host();
     } else {
-      f->reason = "input moved the request from host " + meant_host + " to " + real_host;
+      f->reason = "input moved the request from host " + meant_host + " to " + real_host();
     }
     if (real.userinfo_span.present && real.userinfo_span.begin < b)
       f->reason += ", turning the application's text before it into userinfo";
@@ -173,7 +173,7 @@ bool judge(std::string_view text, const url::Url& real, const url::HostInfo& rea
   }
   if (intent.placement != url::Placement::kPort &&
       meant.effective_port() != real.effective_port()) {
-    f->reason = "input changed the port of " + real_host + " from " +
+    f->reason = "input changed the port of " + real_host() + " from " +
                 std::to_string(meant.effective_port()) + " to " +
                 std::to_string(real.effective_port());
     return true;
@@ -183,7 +183,7 @@ bool judge(std::string_view text, const url::Url& real, const url::HostInfo& rea
   const bool chose_host = intent.placement != url::Placement::kHost || intent.whole_host;
   if (chose_host && url::is_internal(real_info.cls) &&
       !url::intent_is_internal(text, b, e, nullptr, intent)) {
-    f->reason = "input made the request's host " + real_host + ", a " +
+    f->reason = "input made the request's host " + real_host() + ", a " +
                 describe_class(real_info) + " host";
     return true;
   }
