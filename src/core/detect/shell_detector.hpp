@@ -7,7 +7,8 @@
 //   * produces only literal text, escapes and balanced quotes (no expansion, substitution,
 //     operator, redirection, comment, extended glob or here-document terminator),
 //   * stays inside one word (white space only at its edges, where a word boundary already is;
-//     a newline only at the very end of the command or at the start of a command line),
+//     a newline or ';' only at the very end of the command or a newline at the start of a
+//     command line; a comment only when it ends the command, hiding nothing but the input),
 //   * leaves the lexer in the same quoting mode and nesting depth it found (so the rest of the
 //     command is read exactly as before), and
 //   * does not turn the command word into a variable assignment.
