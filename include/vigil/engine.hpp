@@ -140,6 +140,7 @@ enum class Form : std::uint8_t {
   kJsonUnescaped, // JSON/JavaScript string escapes resolved
   kTrimmed,       // leading and trailing white space removed
   kQuoteDoubled,  // ' doubled to '' as a SQL-quoting application would (its backslashes kept)
+  kNulTruncated,  // cut at the first NUL, as a C string API (sqlite3_prepare, system, execve) reads it
 };
 std::string_view form_name(Form form) noexcept;
 

@@ -9,18 +9,18 @@ namespace {
 // The explicit detector table (no static self-registration: it breaks in static archives and
 // in a preloaded library). Indexed by SinkType.
 constexpr std::array<DetectorInfo, kSinkTypeCount> kDetectors = {{
-    {"sql-injection", 1, SinkType::kSql, "sql-injection", "CWE-89", true, "", &detect_sql},
-    {"shell-injection", 1, SinkType::kShell, "command-injection", "CWE-78", false, "",
+    {"sql-injection", 1, SinkType::kSql, "sql-injection", "CWE-89", true, "!&", &detect_sql},
+    {"shell-injection", 1, SinkType::kShell, "command-injection", "CWE-78", false, "\n",
      &detect_shell},
-    {"exec-injection", 1, SinkType::kExec, "command-injection", "CWE-78", false, "",
+    {"exec-injection", 1, SinkType::kExec, "command-injection", "CWE-78", false, "\n!&",
      &detect_exec},
     {"path-traversal", 1, SinkType::kPath, "path-traversal", "CWE-22", false,
      std::string_view("/\0", 2), &detect_path},
-    {"ssrf", 1, SinkType::kUrl, "ssrf", "CWE-918", false, "", &detect_url},
+    {"ssrf", 1, SinkType::kUrl, "ssrf", "CWE-918", false, "&!", &detect_url},
     {"reflected-xss", 1, SinkType::kHtml, "xss", "CWE-79", true, "", &detect_html},
     {"header-injection", 1, SinkType::kHeader, "header-injection", "CWE-113", false, "\r\n",
      &detect_header},
-    {"open-redirect", 1, SinkType::kRedirect, "open-redirect", "CWE-601", false, "",
+    {"open-redirect", 1, SinkType::kRedirect, "open-redirect", "CWE-601", false, "&!",
      &detect_redirect},
 }};
 

@@ -87,6 +87,12 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
       }
       add(Form::kQuoteDoubled, *s, sink_bit(SinkType::kSql));
     }
+    // C string APIs stop at the first NUL: what reaches the database or the shell is the part
+    // before it (the rest is how payloads slip past filters that see the whole value).
+    if (std::size_t nul = value.find('\0'); nul != std::string_view::npos && nul > 0) {
+      add(Form::kNulTruncated, value.substr(0, nul),
+          sink_bit(SinkType::kSql) | sink_bit(SinkType::kShell) | sink_bit(SinkType::kExec));
+    }
   }
 }
 
