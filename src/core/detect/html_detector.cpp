@@ -536,6 +536,7 @@ std::string js_token_label(std::string_view src, const js::Token& t) {
 bool check_javascript(std::string_view text, std::uint32_t begin, std::uint32_t end,
                       std::uint32_t b, std::uint32_t e, const std::string& where, Findings* f) {
   if (b < begin || e > end || b >= e) return false;
+  const std::size_t notes_before = f->notes.size();
   std::size_t n = 0;
   const js::Token* toks = js_tokens_of(text, begin, end, &n);
   std::string_view src = text.substr(begin, end - begin);
@@ -561,6 +562,39 @@ bool check_javascript(std::string_view text, std::uint32_t begin, std::uint32_t 
   const std::size_t overlapping = std::size_t(stop - first);
   if (overlapping == 0) return false;  // white space only
   const js::Token& t = *first;
+  if (!(is_literal(t.kind) || t.kind == js::TokenKind::kComment) || t.begin >= lb) {
+    // The input begins in code, not inside a literal. Code the page wrote itself ("render(q"
+    // found in "render(q);") lines up with it; only a run of whole, balanced tokens (at least
+    // a few) counts as injected code.
+    const bool aligned = t.begin >= lb && stop[-1].end <= le;
+    // ... and starts an expression or statement (not "(q);" continuing the page's "render").
+    if (first != toks) {
+      const js::Token& prev = first[-1];
+      const char pc = src[prev.begin];
+      const bool continues = prev.kind == js::TokenKind::kIdentifier ||
+                             prev.kind == js::TokenKind::kNumber ||
+                             prev.kind == js::TokenKind::kString ||
+                             prev.kind == js::TokenKind::kTemplate ||
+                             prev.kind == js::TokenKind::kTemplateTail ||
+                             prev.kind == js::TokenKind::kRegex ||
+                             (prev.kind == js::TokenKind::kPunctuator &&
+                              (pc == ')' || pc == ']' || pc == '.'));
+      if (continues) return false;
+    }
+    int depth = 0;
+    bool balanced = true;
+    for (const js::Token* p = first; p != stop; ++p) {
+      if (p->kind != js::TokenKind::kPunctuator) continue;
+      const char ch = src[p->begin];
+      if (p->end - p->begin != 1) continue;
+      if (ch == '(' || ch == '[' || ch == '{') ++depth;
+      if (ch == ')' || ch == ']' || ch == '}') balanced = balanced && --depth >= 0;
+    }
+    bool statement = false;
+    for (const js::Token* p = first; p != stop; ++p)
+      statement = statement || (p->kind == js::TokenKind::kPunctuator && src[p->begin] == ';');
+    if (!aligned || !balanced || depth != 0 || overlapping < 3 || !statement) return false;
+  }
   if (overlapping == 1 && !t.error) {
     const bool opens_before = t.begin < lb;
     const bool closes_after = le < t.end;
@@ -614,6 +648,29 @@ bool check_javascript(std::string_view text, std::uint32_t begin, std::uint32_t 
       f->notes.push_back(note_token("js " + std::string(js::token_kind_name(p->kind)),
                                     src.substr(p->begin, p->end - p->begin), begin + p->begin,
                                     begin + p->end));
+  }
+  if (is_literal(t.kind) && t.begin < lb && t.end <= le && !t.error) {
+    // The literal ends inside the input. With the input as plain characters the literal
+    // would run on to a delimiter of the page's after the input; if there is none, the
+    // delimiter the input "closed" with is the page's own (a coincidental occurrence that
+    // starts at the page's closing quote).
+    const char quote = src[t.begin];
+    bool page_delimiter = false;
+    for (std::uint32_t p = le; p < src.size(); ++p) {
+      const char ch = src[p];
+      if (ch == '\\') {
+        ++p;
+      } else if (ch == quote) {
+        page_delimiter = true;
+        break;
+      } else if (quote != '`' && (ch == '\n' || ch == '\r')) {
+        break;
+      }
+    }
+    if (!page_delimiter) {
+      f->notes.resize(notes_before);
+      return false;
+    }
   }
   if (is_literal(t.kind) && t.begin < lb) {
     f->closed = true;
@@ -675,6 +732,7 @@ class Analyzer {
   std::uint32_t builder_pos_ = 0;  // raw tokens processed by builder_
   std::string current_node_;       // builder_'s current node when a desync was analysed
   std::uint64_t budget_ = 0;       // bytes the reference tokenizers may still read
+  const SinkCheck* check_ = nullptr;
 };
 
 bool Analyzer::raw_state_at(std::uint32_t k, State* state, html::RawKind* raw) const {
@@ -781,6 +839,7 @@ void Analyzer::desync(const Occurrence& o, const Probe& pb, const Context& ctx,
     }
   }
   budget_ -= std::min<std::uint64_t>(budget_, ref->position() - std::min(start, ref->position()));
+  ref->flush_pending_text();  // the reference's text up to the sync point counts too
 
   // Tree construction over both sides of the desynchronised stretch.
   advance_builder(tok_b);
@@ -790,6 +849,7 @@ void Analyzer::desync(const Occurrence& o, const Probe& pb, const Context& ctx,
   }
   html::SkeletonBuilder rb = builder_;
   html::SkeletonBuilder fb = builder_;
+  const std::uint32_t base_errors = builder_.errors();
   s_.raw_created.clear();
   s_.ref_created.clear();
   std::uint32_t j = tok_b;
@@ -807,6 +867,41 @@ void Analyzer::desync(const Occurrence& o, const Probe& pb, const Context& ctx,
       fb.process(text_, s_.raw, j, &s_.ref_created);
     }
   }
+  // Which side is the page the application meant? The reference is the application's page
+  // with the input as data; where the input is data the reference parses cleanly. A reference
+  // with more parse errors than the page means the input lined up with the page's own markup
+  // (a coincidental occurrence: "<main>" at the page's <main>, "</" at its "</title>").
+  std::uint32_t raw_errors = rb.errors() - base_errors;
+  std::uint32_t ref_errors = fb.errors() - base_errors;
+  if (j >= s_.raw.tokens.size()) {  // the end of the page: raw text left open
+    if (rb.mode() == html::SkeletonBuilder::Mode::kText) ++raw_errors;
+    if (fb.mode() == html::SkeletonBuilder::Mode::kText) ++ref_errors;
+  }
+  // A reference that never caught up with the page and ends inside raw text, a comment or a
+  // tag swallowed the rest of the page: it is the broken one, whatever else the page holds.
+  bool reference_swallowed = false;
+  if (sync >= size && !s_.ref.tokens.empty()) {
+    const html::Token& last = s_.ref.tokens.back();
+    reference_swallowed = fb.mode() == html::SkeletonBuilder::Mode::kText ||
+                          last.kind == html::TokenKind::kEofInTag || last.unterminated;
+  }
+  // A reference that only catches up with the page inside another occurrence of the same
+  // input needed the input's own markup to recover: the page's markup was swallowed.
+  bool recovered_by_input = false;
+  for (const Occurrence& other : check_->occurrences) {
+    if (other.input != o.input || other.begin < e || other.begin >= sync || sync > other.end)
+      continue;
+    // ... after swallowing page markup (tags the page has between the two).
+    for (std::uint32_t i = first_token_ending_after(e);
+         i < s_.raw.tokens.size() && s_.raw.tokens[i].begin < other.begin; ++i) {
+      if (s_.raw.tokens[i].begin >= e && s_.raw.tokens[i].is_tag()) {
+        recovered_by_input = true;
+        break;
+      }
+    }
+  }
+  const bool reference_broken =
+      ref_errors > raw_errors || reference_swallowed || recovered_by_input;
   s_.raw_items.clear();
   s_.ref_items.clear();
   collect_items(text_, s_.raw, s_.raw_created, 0, s_.raw_created.size(), &s_.raw_items);
@@ -816,6 +911,21 @@ void Analyzer::desync(const Occurrence& o, const Probe& pb, const Context& ctx,
   (void)raw_region;
   discount_app_markup(o);  // before matching: discounted items must not consume ref items
   match_items(&s_.raw_items, &s_.ref_items, o.begin, o.end);
+  if (reference_broken) return;
+  if (ctx.where == Where::kTag || (ctx.where == Where::kComment && pb.snap.state ==
+                                                                      State::kMarkupDeclarationOpen)) {
+    // Keep only elements whose whole start tag the input wrote, and none when the input
+    // begins by ending the page's tag ("><title>" found at "<meta ...><title>").
+    const char first = text_[o.begin];
+    const bool ends_page_tag = first == '>' || (first == '/' && o.begin + 1 < o.end &&
+                                                text_[o.begin + 1] == '>');
+    for (Item& it : s_.raw_items) {
+      if (it.matched) continue;
+      const html::Token& t = it.list->tokens[it.token];
+      const bool whole = !it.implied && t.begin >= o.begin && t.end <= o.end;
+      if (!whole || ends_page_tag) it.matched = true;
+    }
+  }
   report_items(text_, s_.raw_items, o.begin, o.end, f);
 
   // Where the input's context ends in the page, compared with the reference.
@@ -907,6 +1017,32 @@ void Analyzer::discount_app_markup(const Occurrence& o) {
     if (t.kind != html::TokenKind::kEofInTag && !t.opaque) continue;
     for (Item& it : s_.raw_items)
       if (!it.implied && it.tag_begin == t.begin) it.matched = true;
+  }
+  for (Item& it : s_.raw_items) {
+    if (it.matched || !it.is_attr || it.tag_begin >= o.begin) continue;
+    const html::Attribute& own = it.list->attributes[it.attr_index];
+    if (own.name.begin >= o.end) {
+      // The page's next attribute, read into the reference's still open value ("p.png\""
+      // found at the page's `src="/static/p.png"`).
+      for (const html::Attribute& r : s_.ref.attributes) {
+        if (r.quote != html::Quote::kNone && r.value.begin < o.end &&
+            r.value.end > own.name.begin) {
+          it.matched = true;
+          break;
+        }
+      }
+      continue;
+    }
+    // An attribute of the page's tag that the input only names the start of ("\" nam" + the
+    // page's "e=\"q\""), or whose value the page wrote in full ("p.png\" alt" + "='...'").
+    const html::Attribute& a = it.list->attributes[it.attr_index];
+    if (a.name.begin < o.begin || a.name.begin >= o.end) continue;
+    bool name_goes_on = a.name.end > o.end;
+    for (std::uint32_t i = o.end; i < a.name.end && name_goes_on; ++i)
+      name_goes_on = common::is_alnum(text_[i]) || text_[i] == '-';
+    const bool value_from_page = a.name.end <= o.end && a.quote != html::Quote::kNone &&
+                                 a.value.begin >= o.end && a.value.end > a.value.begin;
+    if (name_goes_on || value_from_page) it.matched = true;
   }
   for (const Item& it : s_.raw_items) {
     if (it.matched || it.implied) continue;
@@ -1029,6 +1165,9 @@ bool Analyzer::analyze(const Occurrence& o, Detection* d) {
                     (html::is_content_state(rs.state) || rs.token_begin == pe.snap.token_begin);
 
   Findings f;
+  // An input that begins inside the page's own tag syntax (a tag name, between attributes,
+  // right after a quoted value) is not where an application writes data: it lines up with the
+  // page's markup. Only markup the input writes whole can count there (see desync()).
   if (!same) desync(o, pb, ctx, &ref, tok_b, &f);
   value_checks(o, ctx, &f);
   if (f.effects.empty()) return false;
@@ -1050,6 +1189,7 @@ bool Analyzer::analyze(const Occurrence& o, Detection* d) {
 }
 
 void Analyzer::run(const SinkCheck& check, std::vector<Detection>* out) {
+  check_ = &check;
   budget_ = 4 * std::uint64_t(text_.size()) + kMaxDesync;
   std::vector<std::uint32_t> convicted;
   for (const Occurrence& o : check.occurrences) {

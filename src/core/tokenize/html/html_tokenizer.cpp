@@ -184,6 +184,7 @@ void Tokenizer::flush_text(std::uint32_t upto) {
     t.raw = raw_;
     t.begin = text_start_;
     t.end = upto;
+    t.opaque = t.begin <= hole_begin_ && t.end > hole_begin_;
     t.attr_begin = std::uint32_t(out_->attributes.size());
     out_->tokens.push_back(t);
   }
@@ -290,6 +291,17 @@ void Tokenizer::run_to(std::uint32_t limit) {
   if (finished_) return;
   limit = std::min<std::uint32_t>(limit, std::uint32_t(text_.size()));
   while (pos_ < limit) step(limit);
+}
+
+void Tokenizer::flush_pending_text() {
+  if (is_content_state(state_)) flush_text(std::min<std::uint32_t>(pos_, lt_ > text_start_ &&
+                                                                      state_ != State::kData &&
+                                                                      state_ != State::kRcdata &&
+                                                                      state_ != State::kRawtext &&
+                                                                      state_ != State::kScriptData &&
+                                                                      state_ != State::kPlaintext
+                                                                  ? lt_
+                                                                  : pos_));
 }
 
 void Tokenizer::run_until_emit(std::uint32_t limit) {
@@ -867,9 +879,11 @@ void Tokenizer::finish() {
       case State::kBogusComment:
         if (state_ == State::kMarkupDeclarationOpen) begin_comment();
         emit_comment(TokenKind::kComment, end);
+        out_->tokens.back().unterminated = true;
         break;
       case State::kDoctype:
         emit_comment(TokenKind::kDoctype, end);
+        out_->tokens.back().unterminated = true;
         break;
       case State::kCommentStart:
       case State::kCommentStartDash:
@@ -882,6 +896,7 @@ void Tokenizer::finish() {
       case State::kCommentEnd:
       case State::kCommentEndBang:
         emit_comment(TokenKind::kComment, end);
+        out_->tokens.back().unterminated = true;
         break;
       default: {  // inside a tag: the parser drops it
         if (state_ == State::kTagName) name_.end = end;

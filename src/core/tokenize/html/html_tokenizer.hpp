@@ -149,8 +149,11 @@ bool is_content_state(State state) noexcept;
 struct Token {
   TokenKind kind = TokenKind::kText;
   bool self_closing = false;
-  // Only in tokens of a tokenizer fed a virtual character: the tag name contains it.
+  // Only in tokens of a tokenizer fed a virtual character: the tag name (text: the text)
+  // contains it.
   bool opaque = false;
+  // A comment or DOCTYPE the end of the text cut off (a parser still makes it a node).
+  bool unterminated = false;
   // The content state the tokenizer is in after this token (for text: the state it was read
   // in), and the raw-text element whose end tag would end that content.
   State after = State::kData;
@@ -218,6 +221,9 @@ class Tokenizer {
   // Consumes the text until a structural token is emitted or `limit` is reached; at the end of
   // the text it calls finish().
   void run_until_emit(std::uint32_t limit);
+  // In a content state: emits the text read so far (up to a '<' that may still start a tag)
+  // as a token, so that the output covers everything consumed. The run goes on afterwards.
+  void flush_pending_text();
   // Ends the text: flushes pending text, emits a pending comment or DOCTYPE, and turns a
   // pending tag into kEofInTag. Idempotent.
   void finish();

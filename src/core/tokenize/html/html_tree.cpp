@@ -369,6 +369,8 @@ void SkeletonBuilder::create(Ctx& c, Creation::Kind kind, Namespace ns, bool pus
       if (attrs[i].duplicate) cr.skip |= std::uint64_t(1) << i;
   }
   if (c.out != nullptr) c.out->push_back(cr);
+  ++created_;
+  if (kind == Creation::Kind::kImplied && c.token->kind == TokenKind::kEndTag) ++errors_;
   if (tag == Tag::kHtml && ns == Namespace::kHtml) html_count_ = 0;
   if (tag == Tag::kBody && ns == Namespace::kHtml) body_count_ = 0;
   if (kind == Creation::Kind::kElement && ns == Namespace::kHtml &&
@@ -404,30 +406,44 @@ void SkeletonBuilder::merge(Ctx& c, bool into_html) {
     added = true;
   }
   if (added && c.out != nullptr) c.out->push_back(cr);
+  if (added) ++created_;
 }
 
 void SkeletonBuilder::process(std::string_view text, const TokenList& list, std::uint32_t index,
                               std::vector<Creation>* out) {
   const Token& t = list.tokens[index];
   Ctx c{text, &list, index, &t, {}, Tag::kOther, out};
+  if (t.kind == TokenKind::kStartTag || t.kind == TokenKind::kEndTag) {
+    // A tag that changes nothing was dropped by the parser.
+    const Mode mode = mode_;
+    const int depth = depth_ + overflow_;
+    const std::uint32_t created = created_;
+    const int html = html_count_, body = body_count_;
+    c.name = t.opaque ? kOpaqueName : text.substr(t.name.begin, t.name.size());
+    c.tag = t.opaque ? Tag::kOther : tag_of(c.name);
+    if (t.kind == TokenKind::kStartTag) {
+      start_tag(c);
+    } else {
+      end_tag(c);
+    }
+    if (mode == mode_ && depth == depth_ + overflow_ && created == created_ &&
+        html == html_count_ && body == body_count_)
+      ++errors_;
+    return;
+  }
+  if (t.kind == TokenKind::kEofInTag || t.unterminated) ++errors_;
   switch (t.kind) {
     case TokenKind::kText: {
-      bool ws = true;
+      bool ws = !t.opaque;  // opaque text holds a stand-in character: not white space
       for (std::uint32_t i = t.begin; i < t.end && ws; ++i) ws = is_html_space(text[i]);
       this->text(c, ws);
       return;
     }
     case TokenKind::kDoctype:
-      if (mode_ == Mode::kInitial) mode_ = Mode::kBeforeHtml;
-      return;
-    case TokenKind::kStartTag:
-    case TokenKind::kEndTag:
-      c.name = t.opaque ? kOpaqueName : text.substr(t.name.begin, t.name.size());
-      c.tag = t.opaque ? Tag::kOther : tag_of(c.name);
-      if (t.kind == TokenKind::kStartTag) {
-        start_tag(c);
+      if (mode_ == Mode::kInitial) {
+        mode_ = Mode::kBeforeHtml;
       } else {
-        end_tag(c);
+        ++errors_;  // a DOCTYPE anywhere else is dropped
       }
       return;
     default:  // raw text, comments, and tags cut off by the end of the text

@@ -85,6 +85,11 @@ class SkeletonBuilder {
   bool same_state(const SkeletonBuilder& other) const noexcept;
 
   Mode mode() const noexcept { return mode_; }
+  // Parse errors of the kinds that mark markup out of place: tags the parser drops or reads
+  // as something else (an end tag with nothing to close, a <td> in a paragraph, a second
+  // <body>), elements it makes up for stray </p> and </br>, tags and comments cut off by the
+  // end of the text. A well-formed page has none.
+  std::uint32_t errors() const noexcept { return errors_; }
   int depth() const noexcept { return depth_ + overflow_; }
   // The current node (nullptr when the stack is empty or deeper than kMaxDepth).
   const Entry* current() const noexcept;
@@ -121,6 +126,8 @@ class SkeletonBuilder {
   std::string_view body_names_[kMaxMergedNames];
   int html_count_ = 0;
   int body_count_ = 0;
+  std::uint32_t created_ = 0;  // creations so far (recorded or not)
+  std::uint32_t errors_ = 0;
 };
 
 }  // namespace vigil::tokenize::html
