@@ -1014,7 +1014,7 @@ void Analyzer::discount_app_markup(const Occurrence& o) {
   // the page), or whose name holds the stand-in character: the input lined up with the tag's
   // own syntax, so the raw tag is the page's.
   for (const html::Token& t : s_.ref.tokens) {
-    if (t.kind != html::TokenKind::kEofInTag && !t.opaque) continue;
+    if (!t.is_tag() || (t.kind != html::TokenKind::kEofInTag && !t.opaque)) continue;
     for (Item& it : s_.raw_items)
       if (!it.implied && it.tag_begin == t.begin) it.matched = true;
   }
@@ -1071,6 +1071,33 @@ void Analyzer::discount_app_markup(const Occurrence& o) {
       if (name_goes_on && html::tag_of(it.element) != html::Tag::kOther) {
         discount(it);
         continue;
+      }
+    }
+    if (!it.is_attr && it.tag_begin >= o.begin && it.name.end < o.end) {
+      // "<a hr" + the page's "ef=\"/x\">": a tag the input starts and the page finishes with
+      // attributes of its own (well-formed names, a value among them) and none the input
+      // wrote whole. The tag is the page's.
+      const html::Token& t = it.list->tokens[it.token];
+      if (t.kind == html::TokenKind::kStartTag && t.end > o.end && t.attr_count > 0) {
+        bool page_attributes = true;
+        bool with_value = false;
+        for (const html::Attribute& a : it.list->attributes_of(t)) {
+          // The page wrote the attribute's name (the end of it) or at least its value.
+          bool page_name = a.name.end > o.end ||
+                           (a.name.end == o.end && a.quote != html::Quote::kNone &&
+                            a.value.begin >= o.end);
+          for (std::uint32_t i = std::max(a.name.begin, o.end); i < a.name.end && page_name; ++i)
+            page_name = common::is_alnum(text_[i]) || text_[i] == '-' || text_[i] == ':' ||
+                        text_[i] == '_';
+          for (std::uint32_t i = a.name.begin; i < o.end && i < a.name.end && page_name; ++i)
+            page_name = common::is_alnum(text_[i]) || text_[i] == '-';
+          page_attributes = page_attributes && page_name;
+          with_value = with_value || a.quote != html::Quote::kNone;
+        }
+        if (page_attributes && with_value) {
+          discount(it);
+          continue;
+        }
       }
     }
     if (!it.is_attr && it.tag_begin >= o.begin && it.name.end == o.end) {
