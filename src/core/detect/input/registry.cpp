@@ -120,7 +120,7 @@ constexpr std::array<InputDetectorInfo, 15> kInputDetectors = {{
      &detect_nosqli},
     {AttackClass::kLdapi, 1, kStar | kParen | kPipe | kAmp | kBackslash, 2, &detect_ldapi},
     {AttackClass::kXpathi, 1, kQuotes | kParen | kSlash, 4, &detect_xpathi},
-    {AttackClass::kCrlf, 1, kCrLf | kPercent | kBackslash, 2, &detect_crlf},
+    {AttackClass::kCrlf, 1, 0, 2, &detect_crlf},
     {AttackClass::kRfi, 1, kColon | kSlash, 8, &detect_rfi},
     {AttackClass::kSsrf, 1, kColon | kSlash | kAt | kDot, 4, &detect_ssrf},
     {AttackClass::kOpenRedirect, 1, kSlash | kBackslash | kColon, 4, &detect_open_redirect},
