@@ -590,8 +590,10 @@ bool check_javascript(std::string_view text, std::uint32_t begin, std::uint32_t 
       if (ch == '(' || ch == '[' || ch == '{') ++depth;
       if (ch == ')' || ch == ']' || ch == '}') balanced = balanced && --depth >= 0;
     }
+    // A statement separator between two statements (a trailing ';' alone ends the page's own
+    // statement as often as an injected one).
     bool statement = false;
-    for (const js::Token* p = first; p != stop; ++p)
+    for (const js::Token* p = first; p + 1 < stop; ++p)
       statement = statement || (p->kind == js::TokenKind::kPunctuator && src[p->begin] == ';');
     if (!aligned || !balanced || depth != 0 || overlapping < 3 || !statement) return false;
   }

@@ -110,6 +110,20 @@ TEST(HtmlDetector, ScriptString) {
   EXPECT_FALSE(attack_script("\xE2\x80\xA8 is fine in a string"));
 }
 
+TEST(HtmlDetector, ScriptCodeAndEventHandlers) {
+  auto code = [](std::string_view s) {
+    return check("<script>var id = ", s, "; load(id);</script>").attack();
+  };
+  EXPECT_TRUE(code("1;alert(document.cookie)"));
+  EXPECT_FALSE(code("42"));
+  EXPECT_FALSE(code("load(id)"));  // lines up with the page's own call
+  auto handler = [](std::string_view s) {
+    return check("<button onclick=\"track('", s, "')\">Buy</button>").attack();
+  };
+  EXPECT_TRUE(handler("');alert(1);//"));
+  EXPECT_FALSE(handler("summer sale"));
+}
+
 TEST(HtmlDetector, RawTextElements) {
   EXPECT_TRUE(attack_textarea("</textarea><img src=x onerror=alert(1)>"));
   EXPECT_TRUE(attack_textarea("</TEXTAREA ><script>alert(1)</script>"));
@@ -130,6 +144,37 @@ TEST(HtmlDetector, CoincidentalOccurrencesStayClean) {
     Engine engine;
     EXPECT_FALSE(engine.check_sink(Sink::of(SinkType::kHtml, page), in).attack()) << s;
   }
+}
+
+// The application escaped the input where it wrote it; the raw input still occurs in the
+// page as the page's own markup.
+bool flagged_with_escaped_copy(std::string_view input, std::string_view escaped,
+                               std::string_view where = "p") {
+  std::string page = "<!DOCTYPE html><html><head><title>Shop</title></head><body><main>"
+                     "<a href=\"/\">Home</a><img src=\"/p.png\" alt=\"x\">"
+                     "<script>var q = \"1\"; render(q);</script><" +
+                     std::string(where) + ">" + std::string(escaped) + "</" + std::string(where) +
+                     "></main></body></html>";
+  Input in[] = {{Source::kQuery, "q", input}};
+  Engine engine;
+  return engine.check_sink(Sink::of(SinkType::kHtml, page), in).attack();
+}
+
+TEST(HtmlDetector, InputsLiningUpWithThePagesMarkupStayClean) {
+  EXPECT_FALSE(flagged_with_escaped_copy("<main>", "&lt;main&gt;"));
+  EXPECT_FALSE(flagged_with_escaped_copy("</title>", "&lt;/title&gt;"));
+  EXPECT_FALSE(flagged_with_escaped_copy("</", "&lt;/"));
+  EXPECT_FALSE(flagged_with_escaped_copy("\">", "&quot;&gt;"));
+  EXPECT_FALSE(flagged_with_escaped_copy("<a href", "&lt;a href"));
+  EXPECT_FALSE(flagged_with_escaped_copy("<img src", "&lt;img src"));
+  EXPECT_FALSE(flagged_with_escaped_copy("render(q);", "render(q);"));
+  EXPECT_FALSE(flagged_with_escaped_copy("\"; render", "&quot;; render"));
+  EXPECT_FALSE(flagged_with_escaped_copy("p.png\" alt", "p.png&quot; alt"));
+  // The same input written raw where the page puts data is still an attack.
+  EXPECT_TRUE(flagged_with_escaped_copy("<main>", "<main>"));
+  EXPECT_TRUE(flagged_with_escaped_copy("<img src=x onerror=alert(1)>",
+                                        "<img src=x onerror=alert(1)>"));
+  EXPECT_TRUE(attack_script("</script>"));  // also found at the page's own </script>
 }
 
 TEST(HtmlDetector, ReasonNamesTheContextAndTheElements) {
