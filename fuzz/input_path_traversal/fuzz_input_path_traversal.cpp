@@ -1,0 +1,25 @@
+// Path traversal input detector target: the first byte picks the form and the source, the rest
+// is the value. Checks that a conviction always explains itself and that the detector is
+// deterministic (the same value gives the same verdict).
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "core/detect/input/input_detector.hpp"
+
+using namespace vigil::detect::input;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  auto form = static_cast<vigil::Form>(data[0] % 7);
+  auto source = static_cast<vigil::Source>((data[0] >> 3) % 8);
+  std::string_view value(reinterpret_cast<const char*>(data + 1), size - 1);
+  Candidate c{value, features_of(value), form, 0, source, "file"};
+  Hit hit;
+  bool fired = detect_path_traversal(c, &hit);
+  if (fired && (hit.reason.empty() || hit.evidence.empty())) std::abort();
+  if (!fired && (!hit.reason.empty() || !hit.evidence.empty())) std::abort();
+  Hit again;
+  if (detect_path_traversal(c, &again) != fired || again.reason != hit.reason) std::abort();
+  return 0;
+}
