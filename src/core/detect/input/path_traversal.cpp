@@ -573,12 +573,17 @@ std::string decoding_note(unsigned notes) {
   return s;
 }
 
+// A decoded path as a person reads it: separators as '/', separating junk as one '/', filler
+// and control bytes dropped.
 std::string shown(std::string_view s) {
   std::string out;
   for (char c : s.substr(0, 60)) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == kJunk) continue;
-    out.push_back(c == '\\' ? '/' : c);
+    if (is_filler(c)) continue;
+    if (is_junk(c) || c == '\\') c = '/';
+    if (c == '/' && !out.empty() && out.back() == '/') continue;
+    out.push_back(c);
   }
+  while (!out.empty() && out.back() == '/') out.pop_back();
   return out;
 }
 
@@ -650,6 +655,9 @@ std::string explain_word(const WordFacts& f, WordVerdict verdict, unsigned notes
       return "a path made only of separators and undecodable bytes" + dec +
              ", the remains of overlong UTF-8 \"../\" sequences";
     case WordVerdict::kAbsolute:
+      if (!f.root && !f.drive)
+        return "a path" + dec + " that reaches the sensitive system file " + target +
+               " after a lead of dots and undecodable bytes (a mangled \"../\" sequence)";
       return std::string(f.drive ? "an absolute Windows path" : "an absolute path") + dec +
              " to the sensitive system file or directory " + target +
              ", which a file API opens in place of the application's own";
