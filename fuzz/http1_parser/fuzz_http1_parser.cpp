@@ -1,0 +1,28 @@
+// The agent's HTTP/1.1 request parser: arbitrary bytes fed in arbitrary pieces (the first byte
+// sets the piece size). Kept body never exceeds the limit; every completed request parses into
+// a RequestContext.
+#include <cstdint>
+#include <string_view>
+
+#include "core/context/http1_parser.hpp"
+#include "vigil/request.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 1) return 0;
+  std::size_t piece = 1 + data[0] % 64;
+  std::string_view bytes(reinterpret_cast<const char*>(data + 1), size - 1);
+  vigil::context::Http1Parser parser(vigil::context::Http1Parser::Limits{4096, 256});
+  vigil::RequestContext ctx;
+  for (std::size_t i = 0; i < bytes.size(); i += piece) {
+    auto status = parser.feed(bytes.substr(i, piece));
+    while (status == vigil::context::Http1Parser::Status::kRequest) {
+      auto& r = parser.request();
+      if (r.body.size() > 256) __builtin_trap();
+      auto headers = r.header_views();
+      ctx.parse(vigil::HttpRequest{r.method, r.target, headers, r.body, "127.0.0.1"});
+      status = parser.next();
+    }
+    if (status == vigil::context::Http1Parser::Status::kError) break;
+  }
+  return 0;
+}

@@ -1,0 +1,88 @@
+#include "core/context/http1_parser.hpp"
+
+#include <gtest/gtest.h>
+
+namespace vigil::context {
+namespace {
+
+using Status = Http1Parser::Status;
+
+TEST(Http1Parser, SimpleGetInOnePiece) {
+  Http1Parser p;
+  ASSERT_EQ(p.feed("GET /a?b=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\n\r\n"), Status::kRequest);
+  EXPECT_EQ(p.request().method, "GET");
+  EXPECT_EQ(p.request().target, "/a?b=1");
+  ASSERT_EQ(p.request().headers.size(), 2u);
+  EXPECT_EQ(p.request().headers[1].second, "t");
+  EXPECT_EQ(p.next(), Status::kNeedMore);
+}
+
+TEST(Http1Parser, ByteByByteWithContentLength) {
+  std::string raw = "POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nuser=a&p=b!";
+  Http1Parser p;
+  for (std::size_t i = 0; i + 1 < raw.size(); ++i)
+    ASSERT_EQ(p.feed(raw.substr(i, 1)), Status::kNeedMore) << i;
+  ASSERT_EQ(p.feed(raw.substr(raw.size() - 1)), Status::kRequest);
+  EXPECT_EQ(p.request().body, "user=a&p=b!");
+}
+
+TEST(Http1Parser, PipelinedRequests) {
+  Http1Parser p;
+  ASSERT_EQ(p.feed("GET /1 HTTP/1.1\r\n\r\nPOST /2 HTTP/1.1\r\nContent-Length: 2\r\n\r\nokGET /3 HTTP/1.1\r\n\r\n"),
+            Status::kRequest);
+  EXPECT_EQ(p.request().target, "/1");
+  ASSERT_EQ(p.next(), Status::kRequest);
+  EXPECT_EQ(p.request().target, "/2");
+  EXPECT_EQ(p.request().body, "ok");
+  ASSERT_EQ(p.next(), Status::kRequest);
+  EXPECT_EQ(p.request().target, "/3");
+  EXPECT_EQ(p.next(), Status::kNeedMore);
+}
+
+TEST(Http1Parser, ChunkedBodyWithExtensionsAndTrailers) {
+  Http1Parser p;
+  ASSERT_EQ(p.feed("POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), Status::kNeedMore);
+  EXPECT_TRUE(p.in_body());
+  ASSERT_EQ(p.feed("5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n"), Status::kNeedMore);
+  ASSERT_EQ(p.feed("\r\n"), Status::kRequest);
+  EXPECT_EQ(p.request().body, "hello world");
+}
+
+TEST(Http1Parser, ExpectContinueWaitsForTheBody) {
+  Http1Parser p;
+  ASSERT_EQ(p.feed("PUT /u HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"), Status::kNeedMore);
+  EXPECT_TRUE(p.headers_complete());
+  ASSERT_EQ(p.feed("abc"), Status::kRequest);
+  EXPECT_TRUE(p.request().expect_continue);
+  EXPECT_EQ(p.request().body, "abc");
+}
+
+TEST(Http1Parser, BodyBeyondLimitIsCountedNotKept) {
+  Http1Parser p(Http1Parser::Limits{1024, 4});
+  ASSERT_EQ(p.feed("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789"), Status::kRequest);
+  EXPECT_EQ(p.request().body, "0123");
+  EXPECT_EQ(p.request().body_length, 10u);
+  EXPECT_TRUE(p.request().body_truncated);
+}
+
+TEST(Http1Parser, NotHttpAndOversizedHeadersAreErrors) {
+  Http1Parser a;
+  EXPECT_EQ(a.feed(std::string_view("\x16\x03\x01\x02\x00 binary TLS hello\r\n\r\n", 29)), Status::kError);
+  EXPECT_EQ(a.feed("GET / HTTP/1.1\r\n\r\n"), Status::kError);  // stays in error
+  Http1Parser b(Http1Parser::Limits{64, 1024});
+  EXPECT_EQ(b.feed("GET / HTTP/1.1\r\nX: " + std::string(100, 'a')), Status::kError);
+  Http1Parser c;
+  EXPECT_EQ(c.feed("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"), Status::kError);
+  Http1Parser d;
+  EXPECT_EQ(d.feed("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), Status::kError);
+}
+
+TEST(Http1Parser, BareLineFeedsAndFoldedHeaders) {
+  Http1Parser p;
+  ASSERT_EQ(p.feed("GET / HTTP/1.0\nX-A: one\n  two\n\n"), Status::kRequest);
+  ASSERT_EQ(p.request().headers.size(), 1u);
+  EXPECT_EQ(p.request().headers[0].second, "one two");
+}
+
+}  // namespace
+}  // namespace vigil::context
