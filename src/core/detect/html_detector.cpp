@@ -79,6 +79,10 @@ struct Scratch {
   std::uint32_t js_begin = UINT32_MAX;  // the script content js holds the tokens of
   std::uint32_t js_end = 0;
   const char* js_text = nullptr;
+  // Occurrences already judged clean whose whole analysis stayed inside a window of text
+  // around them: another occurrence of the same input in an identical window (a page that
+  // repeats "</p>" four thousand times) gets the same verdict without a second analysis.
+  std::vector<std::uint64_t> clean_windows;
 };
 
 Scratch& scratch() {
@@ -694,6 +698,14 @@ bool check_javascript(std::string_view text, std::uint32_t begin, std::uint32_t 
 // ---------------------------------------------------------------------------------------------
 // The analysis of one occurrence
 
+constexpr std::uint32_t kWindow = 48;  // bytes on each side of an occurrence in its window key
+constexpr std::size_t kMaxCleanWindows = 256;
+
+std::uint64_t fnv1a(std::string_view s, std::uint64_t h) {
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
+  return h;
+}
+
 class Analyzer {
  public:
   Analyzer(std::string_view text, Scratch& s) : text_(text), s_(s) {}
@@ -735,6 +747,7 @@ class Analyzer {
   std::string current_node_;       // builder_'s current node when a desync was analysed
   std::uint64_t budget_ = 0;       // bytes the reference tokenizers may still read
   const SinkCheck* check_ = nullptr;
+  std::uint32_t extent_ = 0;  // how far the last desync() analysis looked into the page
 };
 
 bool Analyzer::raw_state_at(std::uint32_t k, State* state, html::RawKind* raw) const {
@@ -869,6 +882,8 @@ void Analyzer::desync(const Occurrence& o, const Probe& pb, const Context& ctx,
       fb.process(text_, s_.raw, j, &s_.ref_created);
     }
   }
+  extent_ = std::max(sync, j < s_.raw.tokens.size() ? s_.raw.tokens[j].begin
+                                                    : std::uint32_t(text_.size()));
   // Which side is the page the application meant? The reference is the application's page
   // with the input as data; where the input is data the reference parses cleanly. A reference
   // with more parse errors than the page means the input lined up with the page's own markup
@@ -1194,12 +1209,31 @@ bool Analyzer::analyze(const Occurrence& o, Detection* d) {
                     (html::is_content_state(rs.state) || rs.token_begin == pe.snap.token_begin);
 
   Findings f;
-  // An input that begins inside the page's own tag syntax (a tag name, between attributes,
-  // right after a quoted value) is not where an application writes data: it lines up with the
-  // page's markup. Only markup the input writes whole can count there (see desync()).
-  if (!same) desync(o, pb, ctx, &ref, tok_b, &f);
+  std::uint64_t window = 0;
+  if (!same) {
+    advance_builder(tok_b);
+    const std::uint32_t wb = o.begin > kWindow ? o.begin - kWindow : 0;
+    const std::uint32_t we = std::min<std::uint32_t>(std::uint32_t(text_.size()), o.end + kWindow);
+    const html::SkeletonBuilder::Entry* cur = builder_.current();
+    window = fnv1a(text_.substr(wb, we - wb), 0xCBF29CE484222325ull ^ o.input);
+    window = fnv1a(cur != nullptr ? cur->name : std::string_view("-"),
+                   window ^ (std::uint64_t(builder_.depth()) << 32) ^
+                       (std::uint64_t(builder_.mode()) << 48) ^ (o.begin - wb) ^
+                       (std::uint64_t(o.end - o.begin) << 16));
+    if (std::find(s_.clean_windows.begin(), s_.clean_windows.end(), window) !=
+        s_.clean_windows.end())
+      return false;
+    // An input that begins inside the page's own tag syntax (a tag name, between attributes,
+    // right after a quoted value) is not where an application writes data: it lines up with
+    // the page's markup. Only markup the input writes whole can count there (see desync()).
+    desync(o, pb, ctx, &ref, tok_b, &f);
+  }
   value_checks(o, ctx, &f);
-  if (f.effects.empty()) return false;
+  if (f.effects.empty()) {
+    if (!same && extent_ <= o.end + kWindow && s_.clean_windows.size() < kMaxCleanWindows)
+      s_.clean_windows.push_back(window);
+    return false;
+  }
 
   std::string reason = "input ";
   if (f.closed) {
@@ -1253,6 +1287,7 @@ void detect_html(const SinkCheck& check, std::vector<Detection>* out) {
                  s.probes.end());
   s.raw.clear();
   s.js_begin = UINT32_MAX;
+  s.clean_windows.clear();
   html::Tokenizer tz(text, &s.raw);
   for (Probe& p : s.probes) {
     tz.run_to(p.pos);
