@@ -17,6 +17,13 @@
 // inside one JavaScript literal. What a parser drops (a <td> in a paragraph, an end tag with
 // nothing to close, a tag cut off by the end of the page) or what only hides markup (comments)
 // does not count: the page's skeleton is unchanged.
+//
+// Occurrences can be coincidental: an input such as "<main>", "</" or "\">" that the page
+// escaped where it put it may also match the page's own markup. There the reference, not the
+// page, is the broken side: it has more parse errors than the page, swallows the page's tags
+// into a value, a comment or raw text (to the end of the page, or until another occurrence of
+// the same input), or lacks a tag the page wrote around the input's "<name". Those are told
+// apart before anything is reported (discount_app_markup() and the checks in desync()).
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -55,7 +62,6 @@ struct Item {
   bool is_attr = false;
   bool implied = false;
   bool opaque = false;         // its element's or attribute's name holds the stand-in character
-  bool from_app = false;       // see collect_items
   std::uint32_t tag_begin = 0;  // where its start tag begins
   html::Span name;              // the tag name, or the attribute name
   html::Namespace ns = html::Namespace::kHtml;
@@ -872,7 +878,6 @@ void Analyzer::desync(const Occurrence& o, const Probe& pb, const Context& ctx,
     rb.process(text_, s_.raw, j, &s_.raw_created);
   for (std::uint32_t i = 0; i < s_.ref.tokens.size(); ++i)
     fb.process(text_, s_.ref, i, &s_.ref_created);
-  const std::size_t raw_region = s_.raw_created.size();
   const std::size_t ref_region = s_.ref_created.size();
   if (!truncated) {
     for (std::uint32_t steps = 0; j < s_.raw.tokens.size() && steps < kMaxContinuation &&
@@ -917,18 +922,18 @@ void Analyzer::desync(const Occurrence& o, const Probe& pb, const Context& ctx,
       }
     }
   }
-  const bool reference_broken =
-      ref_errors > raw_errors || reference_swallowed || recovered_by_input;
+  if (ref_errors > raw_errors || reference_swallowed || recovered_by_input) return;
   s_.raw_items.clear();
   s_.ref_items.clear();
   collect_items(text_, s_.raw, s_.raw_created, 0, s_.raw_created.size(), &s_.raw_items);
   collect_items(text_, s_.ref, s_.ref_created, 0, ref_region, &s_.ref_items);
   collect_items(text_, s_.raw, s_.ref_created, ref_region, s_.ref_created.size(),
                 &s_.ref_items);
-  (void)raw_region;
   discount_app_markup(o);  // before matching: discounted items must not consume ref items
   match_items(&s_.raw_items, &s_.ref_items, o.begin, o.end);
-  if (reference_broken) return;
+  // An input that begins inside the page's own tag syntax (a tag name, between attributes,
+  // right after a quoted value) is not where an application writes data: it lines up with the
+  // page's markup. Only markup the input writes whole counts there.
   if (ctx.where == Where::kTag || (ctx.where == Where::kComment && pb.snap.state ==
                                                                       State::kMarkupDeclarationOpen)) {
     // Keep only elements whose whole start tag the input wrote, and none when the input
@@ -1223,9 +1228,6 @@ bool Analyzer::analyze(const Occurrence& o, Detection* d) {
     if (std::find(s_.clean_windows.begin(), s_.clean_windows.end(), window) !=
         s_.clean_windows.end())
       return false;
-    // An input that begins inside the page's own tag syntax (a tag name, between attributes,
-    // right after a quoted value) is not where an application writes data: it lines up with
-    // the page's markup. Only markup the input writes whole can count there (see desync()).
     desync(o, pb, ctx, &ref, tok_b, &f);
   }
   value_checks(o, ctx, &f);
