@@ -294,14 +294,22 @@ void Tokenizer::run_to(std::uint32_t limit) {
 }
 
 void Tokenizer::flush_pending_text() {
-  if (is_content_state(state_)) flush_text(std::min<std::uint32_t>(pos_, lt_ > text_start_ &&
-                                                                      state_ != State::kData &&
-                                                                      state_ != State::kRcdata &&
-                                                                      state_ != State::kRawtext &&
-                                                                      state_ != State::kScriptData &&
-                                                                      state_ != State::kPlaintext
-                                                                  ? lt_
-                                                                  : pos_));
+  if (finished_ || !is_content_state(state_)) return;
+  // After a '<' that may still start a tag, that '<' and what follows stay pending.
+  bool after_lt = false;
+  switch (state_) {
+    case State::kTagOpen: case State::kEndTagOpen:
+    case State::kRcdataLessThan: case State::kRcdataEndTagOpen: case State::kRcdataEndTagName:
+    case State::kRawtextLessThan: case State::kRawtextEndTagOpen:
+    case State::kRawtextEndTagName: case State::kScriptLessThan: case State::kScriptEndTagOpen:
+    case State::kScriptEndTagName: case State::kScriptEscapedLessThan:
+    case State::kScriptEscapedEndTagOpen: case State::kScriptEscapedEndTagName:
+      after_lt = true;
+      break;
+    default:
+      break;
+  }
+  flush_text(after_lt ? std::max(text_start_, std::min(lt_, pos_)) : pos_);
 }
 
 void Tokenizer::run_until_emit(std::uint32_t limit) {
