@@ -63,19 +63,18 @@ constexpr std::string_view kStatementWords[] = {
     "call",   "if",     "while",   "load",   "grant", "revoke",  "handler", "kill",
     "show",   "use",    "lock",    "with"};
 
-// Functions that only an attack calls from a request value: time delays, error-based
-// extraction, file and network access, heavy computations used as delays.
+// Functions that only an attack calls from a request value: time delays, heavy computations
+// used as delays, error-based extraction, file, network and command access. Generic names
+// (exp, polygon, copy) are left out: a value may well hold them.
 constexpr std::string_view kAttackFunctions[] = {
-    "sleep",          "benchmark",       "pg_sleep",       "extractvalue",  "updatexml",
-    "load_file",      "xp_cmdshell",     "xp_regread",     "xp_dirtree",    "make_set",
-    "elt",            "randomblob",      "generate_series", "receive_message", "sleep_for",
-    "get_host_address", "get_host_name", "sqlid_to_sqlhash", "xmltype",     "sn",
-    "regexp_substring", "crypt_key",     "exp",            "json_keys",     "gtid_subset",
-    "geometrycollection", "multipoint",  "polygon",        "linestring",    "multilinestring",
-    "multipolygon",   "name_const",      "iif",            "dbms_lock",     "user_lock",
-    "utl_http",       "utl_inaddr",      "ctxsys",         "dbms_pipe",     "dbms_utility",
-    "openrowset",     "opendatasource",  "lo_import",      "lo_export",     "pg_read_file",
-    "pg_ls_dir",      "copy",            "sys_eval",       "sys_exec",      "char_length"};
+    "sleep",          "benchmark",        "pg_sleep",        "extractvalue",  "updatexml",
+    "load_file",      "xp_cmdshell",      "xp_regread",      "xp_dirtree",    "make_set",
+    "elt",            "randomblob",       "generate_series", "receive_message", "get_host_address",
+    "get_host_name",  "sqlid_to_sqlhash", "xmltype",         "regexp_substring", "crypt_key",
+    "json_keys",      "gtid_subset",      "name_const",      "iif",           "dbms_lock",
+    "user_lock",      "utl_http",         "utl_inaddr",      "ctxsys",        "dbms_pipe",
+    "dbms_utility",   "openrowset",       "opendatasource",  "lo_import",     "lo_export",
+    "pg_read_file",   "pg_ls_dir",        "sys_eval",        "sys_exec"};
 
 // Functions and variables that reveal the server: what a UNION or error-based probe selects.
 constexpr std::string_view kFingerprintFunctions[] = {
@@ -236,6 +235,7 @@ struct Findings {
 };
 
 constexpr std::size_t kMaxDepth = 48;
+constexpr int kMaxUrlParams = 64;
 constexpr std::uint32_t kMaxTokens = 4096;
 
 enum class Frame : std::uint8_t { kTop, kParen, kCall, kCase };
@@ -802,6 +802,21 @@ class Recognizer {
     }
     if (clause_word(t)) return;
     if (f_.error) return;
+    if (common::iequals(w, "for") && (cur_.word(cur_.peek(1), "update") ||
+                                      cur_.word(cur_.peek(1), "share"))) {
+      // SELECT … FOR UPDATE
+      cur_.take();
+      cur_.take();
+      clause(t);
+      return;
+    }
+    if (cur_.punct(cur_.peek(1), '(') && depth_ == 0) {
+      // A call right after an operand: the '+' before it was lost to form decoding
+      // ("'+if(benchmark(…))" read as "' if(benchmark(…))").
+      note(kArithmetic);
+      expect_ = Expect::kOperand;
+      return;
+    }
     // An alias: after a select-list item, a table, or a derived table.
     if ((alias_ok_ || l.clause == Clause::kSelect || l.clause == Clause::kFrom) &&
         t.kind == TokenKind::kIdentifier && !alias_taken_) {
@@ -840,7 +855,7 @@ class Recognizer {
     Level& l = top();
     if (common::iequals(w, "union") || common::iequals(w, "intersect") ||
         common::iequals(w, "except") || common::iequals(w, "minus")) {
-      Tok u = cur_.take();
+      cur_.take();
       if (cur_.word(cur_.peek(), "all") || cur_.word(cur_.peek(), "distinct")) cur_.take();
       if (cur_.word(cur_.peek(), "select")) {
         Tok s = cur_.take();
@@ -967,8 +982,8 @@ class Recognizer {
       waitfor(t);
       return true;
     }
-    if (depth_ == 0 && (common::iequals(w, "else") && in_if_)) {
-      cur_.take();
+    if (depth_ == 0 && in_if_ && (common::iequals(w, "else") || common::iequals(w, "then"))) {
+      cur_.take();  // IF … THEN statement ELSE statement (PL/SQL, SQL Server without THEN)
       expect_ = Expect::kStatement;
       return true;
     }
@@ -988,7 +1003,8 @@ class Recognizer {
       // Statements that also read as prose, once a batch is under way.
       static constexpr std::string_view kInBatch[] = {"select", "if", "while", "begin", "set"};
       if ((in_set(w, kBatch) && t.begin > 0) ||
-          (in_set(w, kInBatch) && (in_if_ || (f_.signs & kStacked)))) {
+          (in_set(w, kInBatch) && (in_if_ || (f_.signs & kStacked))) ||
+          (common::iequals(w, "select") && t.begin > 0)) {
         expect_ = Expect::kStatement;
         statement();
         return true;
@@ -1044,7 +1060,7 @@ class Recognizer {
       alias_taken_ = false;
       if (f_.stacked_word.empty()) f_.stacked_word = cur_.text(s);
       if (leading_) note(kLeadingSelect);
-      if (!select_list(s, leading_ ? 0 : kStacked)) fail(s);
+      if (!select_list(s, leading_ ? 0u : static_cast<std::uint32_t>(kStacked))) fail(s);
       return;
     }
     if (common::iequals(w, "waitfor")) {
@@ -1077,6 +1093,11 @@ class Recognizer {
     }
     bool system = false;
     if (statement_head(w, &system)) {
+      // "Execute every act of thy life…": a value that starts with EXEC must run a procedure.
+      if (leading_ && !system && (common::iequals(w, "exec") || common::iequals(w, "execute"))) {
+        fail(t);
+        return;
+      }
       Tok s = cur_.take();
       // EXEC master..xp_cmdshell: strong even as the value's first statement.
       if (system) leading_ = false;
@@ -1106,13 +1127,28 @@ class Recognizer {
       return;
     }
     if (common::iequals(w, "begin")) {
+      // A block: BEGIN … END (SQL Server, PL/SQL); its statements are not the value's first.
       cur_.take();
       if (begin_depth_ < 255) ++begin_depth_;
+      leading_ = false;
+      return;
+    }
+    if (common::iequals(w, "go") && !leading_) {
+      cur_.take();  // SQL Server tools' batch separator
       return;
     }
     if (common::iequals(w, "end") && begin_depth_ > 0) {
       cur_.take();
+      if (cur_.word(cur_.peek(), "if") || cur_.word(cur_.peek(), "loop")) {
+        cur_.take();  // END IF, END LOOP close a statement, not the block
+        return;
+      }
       --begin_depth_;
+      return;
+    }
+    if (in_if_ && (common::iequals(w, "else") || common::iequals(w, "elsif"))) {
+      cur_.take();
+      if (common::iequals(w, "elsif")) expect_ = Expect::kOperand;
       return;
     }
     if ((common::iequals(w, "if") || common::iequals(w, "while")) && !leading_) {
@@ -1157,6 +1193,13 @@ class Recognizer {
     }
     if (iw("use")) return is_word(o) && (o2.eof || cur_.punct(o2, ';'));
     if (iw("lock")) return cur_.word(o, "tables") || cur_.word(o, "table");
+    if (iw("desc") || iw("describe") || iw("explain"))
+      return (is_word(o) || o.kind == TokenKind::kQuotedIdentifier) &&
+             (o2.eof || cur_.punct(o2, ';') || cur_.punct(o2, '.'));
+    if (common::istarts_with(w, "xp_") || common::istarts_with(w, "sp_")) {
+      *system = true;  // SQL Server runs a procedure named first in a batch without EXEC
+      return o.kind == TokenKind::kString || o.eof || cur_.punct(o, ';');
+    }
     if (iw("call")) return is_word(o) && (cur_.punct(o2, '(') || cur_.punct(o2, '.'));
     if (iw("exec") || iw("execute")) {
       if (is_word(o)) {
@@ -1287,7 +1330,7 @@ bool continuation_start(std::string_view v, std::size_t i) {
     while (j < v.size() && is_word_char(v[j])) ++j;
     return in_set(v.substr(i, j - i), kContinuationWords);
   }
-  return std::string_view("=<>!|&^~+-*/%;,()#").find(c) != std::string_view::npos;
+  return std::string_view("=<>!|&^~+-*/%;,()#:").find(c) != std::string_view::npos;
 }
 
 // Which unquoted place the whole value may take, if any.
@@ -1313,6 +1356,11 @@ bool bare_start(std::string_view v, PlaceKind* kind) {
     std::size_t j = i;
     while (j < v.size() && (is_word_char(v[j]) || static_cast<unsigned char>(v[j]) >= 0x80)) ++j;
     std::string_view w = v.substr(i, j - i);
+    bool call = j < v.size() && v[j] == '(';
+    if (call && (common::iequals(w, "if") || !in_set(w, kContinuationWords))) {
+      *kind = PlaceKind::kOperand;  // a function: "sleep(5)", "if(benchmark(…), …)"
+      return true;
+    }
     if (in_set(w, kStatementWords)) {
       *kind = PlaceKind::kStatement;
       return true;
@@ -1321,23 +1369,34 @@ bool bare_start(std::string_view v, PlaceKind* kind) {
       *kind = PlaceKind::kContinuation;
       return true;
     }
-    // A name or a function: "sleep(5)", "FOO))) AND …".
+    // A name where the application expects one, then SQL: "FOO))) AND …", "FOO,(SELECT …)",
+    // "abc' …" is a quoted place. Arithmetic after a word is what percent-encoded or plain
+    // text looks like ("Nepou%C5%BEil", "well-known"): not enough to read on.
     *kind = PlaceKind::kOperand;
-    if (j < v.size() && v[j] == '(') return true;
-    return continuation_start(v, j) && !common::is_alpha(v[j < v.size() ? j : 0]);
+    std::size_t k = j;
+    while (k < v.size() && common::is_space(v[k])) ++k;
+    if (k >= v.size()) return false;
+    if (v[k] == ')' || v[k] == ',' || v[k] == ';' || v[k] == '=' || v[k] == '<' || v[k] == '>')
+      return true;
+    return k > j && common::is_alpha(v[k]) && continuation_start(v, k);
   }
   // An operator or a closing parenthesis right after the application's operand: "+if(…)",
-  // ") or (1=1", "; drop table t".
-  if (std::string_view(")|&=<>;,+-*/%^").find(c) != std::string_view::npos) {
+  // ") or (1=1", "; drop table t", "/*!union*/". Not '%', '/' or '*': LIKE patterns,
+  // paths and percent-encoded text start that way.
+  if (std::string_view(")|&=<>;,+-").find(c) != std::string_view::npos ||
+      (c == '/' && c1 == '*')) {
     *kind = PlaceKind::kContinuation;
     return true;
   }
   return false;
 }
 
+// A user name, a number, a probe marker: letters, digits and "_-.@%" only (or nothing).
 bool one_word(std::string_view s) {
   for (char c : s)
-    if (common::is_space(c)) return false;
+    if (!is_word_char(c) && static_cast<unsigned char>(c) < 0x80 &&
+        std::string_view("-.@%").find(c) == std::string_view::npos)
+      return false;
   return true;
 }
 
@@ -1381,8 +1440,9 @@ int score(const Findings& f, const Place& p, std::string_view v) {
       w += 4;
     bool spaced = p.tail < v.size() && !common::is_alpha(v[p.tail]);
     std::size_t last = v.rfind(v[p.quote]);
-    if ((s & kBalanced) && !(s & kCommentEnd) && spaced && f.booleans + f.comparisons > 0 &&
-        last > p.quote && one_word(v.substr(last + 1)))
+    bool joined = f.booleans + f.comparisons > 0 || (s & kArithmetic);
+    if ((s & kBalanced) && !(s & kCommentEnd) && spaced && joined && last > p.quote &&
+        one_word(v.substr(last + 1)))
       w += 3;
   }
   return w;
@@ -1392,10 +1452,19 @@ Verdict judge(std::string_view v, const Place& p) {
   Start start = p.kind == PlaceKind::kOperand     ? Start::kOperand
                 : p.kind == PlaceKind::kStatement ? Start::kStatement
                                                   : Start::kAfterOperand;
+  // Does the value start the way prose does not: with a number or another literal rather than
+  // a word ("-1 union select …", "1' union select …", "' union select …")?
   std::size_t first = 0;
   while (first < v.size() && common::is_space(v[first])) ++first;
-  bool after_number = p.kind == PlaceKind::kOperand && first < v.size() &&
-                      !common::is_alpha(v[first]) && v[first] != '_';
+  bool after_number = false;
+  if (p.kind == PlaceKind::kOperand) {
+    after_number = first < v.size() && !common::is_alpha(v[first]) && v[first] != '_' &&
+                   static_cast<unsigned char>(v[first]) < 0x80;
+  } else if (is_quoted(p.kind)) {
+    after_number = true;
+    for (std::size_t i = 0; i < p.quote && after_number; ++i)
+      after_number = !common::is_alpha(v[i]) && static_cast<unsigned char>(v[i]) < 0x80;
+  }
   Recognizer r(v.substr(p.tail), start, after_number);
   Verdict verdict;
   verdict.place = p;
@@ -1523,30 +1592,24 @@ Verdict analyze(std::string_view v, std::uint32_t features) {
 bool detect_sqli(const Candidate& c, Hit* hit) {
   std::string_view v = c.value;
   Verdict best = analyze(v, c.features);
-  std::size_t offset = 0;
   if (!best.convicted && (c.features & kQuestion) && (c.features & kEquals)) {
     // A URL carries its own parameters (a Referer, a return address): each value of its query
-    // is a value the linked page's application receives.
+    // is a value the linked page's application receives. The pieces are disjoint: linear.
     std::size_t q = v.find('?');
-    for (std::size_t eq = v.find('=', q); eq != std::string_view::npos && !best.convicted;
-         eq = v.find('=', eq + 1)) {
-      std::size_t amp = v.find('&', eq + 1);
-      for (std::size_t end : {amp, v.size()}) {
-        if (end == std::string_view::npos || best.convicted) continue;
-        std::string_view part = v.substr(eq + 1, end - eq - 1);
-        best = analyze(part, features_of(part));
-        if (best.convicted) {
-          v = part;
-          offset = eq + 1;
-        }
-        if (end == v.size()) break;
+    std::size_t eq = q == std::string_view::npos ? q : v.find('=', q);
+    for (int params = 0; eq != std::string_view::npos && params < kMaxUrlParams; ++params) {
+      std::size_t amp = v.find('&', eq);
+      std::size_t end = amp == std::string_view::npos ? v.size() : amp;
+      std::string_view part = v.substr(eq + 1, end - eq - 1);
+      best = analyze(part, features_of(part));
+      if (best.convicted) {
+        v = part;
+        break;
       }
-      if (amp == std::string_view::npos) break;
-      eq = amp;
+      eq = amp == std::string_view::npos ? amp : v.find('=', amp);
     }
   }
   if (!best.convicted) return false;
-  (void)offset;
   hit->reason = reason(v, best);
   hit->evidence = evidence(v.substr(best.place.quote));
   return true;
