@@ -106,7 +106,7 @@ constexpr std::array<InputDetectorInfo, 15> kInputDetectors = {{
     {AttackClass::kLog4shell, 1, kDollar, 6, &detect_log4shell},
     {AttackClass::kXxe, 1, kLt | kAmp | kPercent, 5, &detect_xxe},
     {AttackClass::kSsi, 1, kLt, 6, &detect_ssi},
-    {AttackClass::kSqli, 1, kQuotes | kParen | kSemicolon | kHash | kDash | kSlash | kEquals |
+    {AttackClass::kSqli, 2, kQuotes | kParen | kSemicolon | kHash | kDash | kSlash | kEquals |
                                 kSpace | kStar | kPipe | kAmp | kLt | kGt | kBackslash,
      2, &detect_sqli},
     {AttackClass::kXss, 1, kLt | kGt | kColon | kQuotes | kParen | kEquals | kBrace, 3, &detect_xss},
