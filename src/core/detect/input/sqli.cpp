@@ -1491,9 +1491,44 @@ Verdict judge(std::string_view v, const Place& p) {
   return verdict;
 }
 
+std::string upper(std::string_view w) {
+  std::string u(w);
+  for (char& c : u)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return u;
+}
+
+// One sentence for an analyst: where the value broke out, what SQL it added, how it ends.
 std::string reason(std::string_view v, const Verdict& verdict) {
   const Findings& f = verdict.findings;
   const Place& p = verdict.place;
+  const std::uint32_t s = f.signs;
+  std::string parts;
+  int n = 0;
+  auto add = [&](const std::string& part) {
+    if (n >= 3) return;
+    if (n > 0) parts += ", ";
+    parts += part;
+    ++n;
+  };
+  if (s & kUnionSelect) add("UNION SELECT");
+  if (s & kStacked) add("a stacked " + upper(f.stacked_word) + " statement");
+  if (s & kWaitfor) add("a WAITFOR DELAY");
+  if (s & kAttackCall) add("a call to " + upper(f.attack_call) + "()");
+  if (s & kIntoFile) add("INTO OUTFILE");
+  if (s & kProcedure) add("PROCEDURE ANALYSE");
+  if (s & kSubquery) add("a subquery");
+  if (s & (kSystemVar | kFingerprint)) add("a server fingerprint (version, user or database)");
+  if (f.boolean_comparison)
+    add("an " + upper(f.boolean_word) + " condition with a comparison");
+  else if (s & kBoolean)
+    add("an " + upper(f.boolean_word) + " operator");
+  else if (s & kComparison)
+    add("a comparison");
+  if (s & kOrderBy) add("ORDER BY a column number");
+  else if (s & kClause) add("a " + upper(f.clause_word) + " clause");
+  if ((s & kCall) && !(s & kAttackCall)) add("a function call");
+
   std::string r;
   switch (p.kind) {
     case PlaceKind::kSingle:
@@ -1505,51 +1540,26 @@ std::string reason(std::string_view v, const Verdict& verdict) {
                                          : "closes a double-quoted string";
       if (f.closers == 1) r += " and a parenthesis";
       if (f.closers > 1) r += " and " + std::to_string(f.closers) + " parentheses";
-      r += ", then adds ";
+      if (n > 0) r += ", then adds ";
       break;
     case PlaceKind::kOperand:
-      r = "in a numeric or name position, adds ";
+      r = "where a number or a name goes, adds ";
       break;
     case PlaceKind::kContinuation:
       r = "continues the application's expression with ";
       break;
     case PlaceKind::kStatement:
       r = "is an SQL statement";
-      if (f.stacked_word.empty()) r += " with ";
-      else r += " (" + common::folded(f.stacked_word) + ") with ";
+      if (!f.stacked_word.empty()) r += " (" + upper(f.stacked_word) + ")";
+      if (n > 0) r += " with ";
       break;
   }
-  std::string parts;
-  int n = 0;
-  auto add = [&](const std::string& s) {
-    if (n >= 3) return;
-    if (n > 0) parts += ", ";
-    parts += s;
-    ++n;
-  };
-  const std::uint32_t s = f.signs;
-  if (s & kUnionSelect) add("UNION SELECT");
-  if (s & kStacked) add("a stacked " + common::folded(f.stacked_word) + " statement");
-  if (s & kWaitfor) add("a WAITFOR delay");
-  if (s & kAttackCall) add("a call to " + std::string(f.attack_call) + "()");
-  if (s & kIntoFile) add("INTO OUTFILE");
-  if (s & kProcedure) add("PROCEDURE ANALYSE");
-  if (s & kSubquery) add("a subquery");
-  if (s & (kSystemVar | kFingerprint)) add("a server fingerprint (version, user or database)");
-  if (f.boolean_comparison)
-    add("the boolean operator " + common::folded(f.boolean_word) + " with a comparison");
-  else if (s & kBoolean)
-    add("the boolean operator " + common::folded(f.boolean_word));
-  else if (s & kComparison)
-    add("a comparison");
-  if (s & kOrderBy) add("ORDER BY a column number");
-  else if (s & kClause) add("a " + common::folded(f.clause_word) + " clause");
-  if ((s & kCall) && !(s & kAttackCall)) add("a function call");
-  if (n == 0) add("SQL syntax");
+  if (n == 0 && !is_quoted(p.kind) && p.kind != PlaceKind::kStatement) add("SQL syntax");
   r += parts;
   if (s & kCommentEnd) r += "; a comment cuts off the rest of the query";
   else if ((s & kBalanced) && is_quoted(p.kind))
     r += "; its last quote pairs with the application's closing quote";
+  else if (f.semicolons > 0) r += "; a semicolon ends the statement";
   return r;
 }
 
