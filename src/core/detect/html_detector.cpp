@@ -48,8 +48,9 @@ constexpr std::uint32_t kMaxDesync = 256 * 1024;
 constexpr std::uint32_t kMinDesync = 4096;
 // Tokens both tree builders may read after the sync point to converge.
 constexpr std::uint32_t kMaxContinuation = 4096;
-// Elements + attributes compared per side.
+// Elements + attributes compared per side, and creations recorded per side.
 constexpr std::size_t kMaxItems = 512;
+constexpr std::size_t kMaxCreations = 4096;
 
 struct Probe {
   std::uint32_t pos = 0;
@@ -873,18 +874,20 @@ void Analyzer::desync(const Occurrence& o, const Probe& pb, const Context& ctx,
   const std::uint32_t base_errors = builder_.errors();
   s_.raw_created.clear();
   s_.ref_created.clear();
+  // Creations past kMaxCreations per side are not recorded (only kMaxItems are compared).
+  auto rec = [](std::vector<html::Creation>* v) { return v->size() < kMaxCreations ? v : nullptr; };
   std::uint32_t j = tok_b;
   for (; j < s_.raw.tokens.size() && s_.raw.tokens[j].begin < sync; ++j)
-    rb.process(text_, s_.raw, j, &s_.raw_created);
+    rb.process(text_, s_.raw, j, rec(&s_.raw_created));
   for (std::uint32_t i = 0; i < s_.ref.tokens.size(); ++i)
-    fb.process(text_, s_.ref, i, &s_.ref_created);
+    fb.process(text_, s_.ref, i, rec(&s_.ref_created));
   const std::size_t ref_region = s_.ref_created.size();
   if (!truncated) {
     for (std::uint32_t steps = 0; j < s_.raw.tokens.size() && steps < kMaxContinuation &&
                                   !rb.same_state(fb);
          ++j, ++steps) {
-      rb.process(text_, s_.raw, j, &s_.raw_created);
-      fb.process(text_, s_.raw, j, &s_.ref_created);
+      rb.process(text_, s_.raw, j, rec(&s_.raw_created));
+      fb.process(text_, s_.raw, j, rec(&s_.ref_created));
     }
   }
   extent_ = std::max(sync, j < s_.raw.tokens.size() ? s_.raw.tokens[j].begin
