@@ -1,0 +1,879 @@
+#include "agent/agent.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <execinfo.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "agent/events.hpp"
+#include "agent/real.hpp"
+#include "core/common/ascii.hpp"
+#include "core/context/http1_parser.hpp"
+#include "core/engine/prepared.hpp"
+#include "core/tokenize/url/host.hpp"
+#include "vigil/policy.hpp"
+#include "vigil/request.hpp"
+
+namespace vigil::agent {
+
+thread_local int t_depth __attribute__((tls_model("initial-exec"))) = 0;
+
+namespace {
+
+// Request-scoped binding for thread-per-request servers; validated against the registry
+// before use (the request may have finished).
+thread_local InFlight* t_current __attribute__((tls_model("initial-exec"))) = nullptr;
+
+constexpr std::size_t kMaxEventValue = 4096;   // bytes of an operation or input kept in events
+constexpr std::size_t kMaxResponseBody = 256 * 1024;  // HTML kept for reflected-XSS checks
+constexpr int kStackFrames = 24;
+
+std::string env(const char* name, const char* fallback = "") {
+  const char* v = std::getenv(name);
+  return v ? v : fallback;
+}
+
+std::string truncated(std::string_view s, bool* was_cut) {
+  *was_cut = s.size() > kMaxEventValue;
+  return common::truncate_utf8(s, kMaxEventValue);
+}
+
+// Header and cookie inputs whose values are credentials are never written to events.
+bool is_secret(Source source, std::string_view name) {
+  if (source != Source::kHeader && source != Source::kCookie) return false;
+  static constexpr std::string_view kSecret[] = {"authorization", "proxy-authorization", "cookie",
+                                                 "x-api-key", "x-auth-token", "session", "sessionid",
+                                                 "token", "csrftoken", "jwt", "password", "secret"};
+  std::string lower = common::folded(name);
+  for (std::string_view s : kSecret)
+    if (lower.find(s) != std::string::npos) return true;
+  return false;
+}
+
+std::string_view severity_of(Outcome o) {
+  switch (o) {
+    case Outcome::kExploited: return "critical";
+    case Outcome::kBlocked: return "high";
+    case Outcome::kProbed: return "medium";
+    case Outcome::kSuspicious: return "low";
+  }
+  return "low";
+}
+
+// The status line and headers of the response the program writes; enough to find the header
+// block, the content type and where the body ends.
+struct ResponseTracker {
+  std::string head;       // bytes until the end of the header block
+  bool head_done = false;
+  bool html = false;
+  bool chunked = false;
+  bool has_length = false;
+  std::uint64_t remaining = 0;
+  std::string body;       // kept HTML (bounded)
+  bool done = false;
+  bool interim = false;   // a 1xx response (100 Continue) precedes the real one
+
+  // Feeds written bytes; returns the part of them that is body.
+  std::string_view feed(std::string_view data, bool* head_completed) {
+    *head_completed = false;
+    if (!head_done) {
+      std::size_t before = head.size();
+      head.append(data.substr(0, 64 * 1024 - std::min<std::size_t>(head.size(), 64 * 1024)));
+      std::size_t end = head.find("\r\n\r\n");
+      if (end == std::string::npos) return {};
+      head.resize(end + 4);
+      std::size_t used = end + 4 - before;
+      head_done = true;
+      *head_completed = true;
+      parse_head();
+      if (interim) {  // 1xx: the real response follows in the same stream
+        std::string_view rest = data.substr(used);
+        reset();
+        return feed(rest, head_completed);
+      }
+      data = data.substr(used);
+    }
+    if (done) return {};
+    if (has_length) {
+      std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, data.size()));
+      remaining -= take;
+      if (remaining == 0) done = true;
+      data = data.substr(0, take);
+    } else if (chunked && data.size() >= 5 && data.substr(data.size() - 5) == "0\r\n\r\n") {
+      done = true;
+    }
+    if (html && body.size() < kMaxResponseBody)
+      body.append(data.substr(0, kMaxResponseBody - body.size()));
+    return data;
+  }
+
+  void parse_head() {
+    interim = head.size() > 12 && head.compare(0, 5, "HTTP/") == 0 && head[9] == '1';
+    std::size_t pos = 0;
+    while ((pos = head.find("\r\n", pos)) != std::string::npos) {
+      pos += 2;
+      std::size_t end = head.find("\r\n", pos);
+      if (end == std::string::npos) break;
+      std::string_view line(head.data() + pos, end - pos);
+      std::size_t colon = line.find(':');
+      if (colon == std::string_view::npos) continue;
+      std::string_view name = line.substr(0, colon);
+      std::string_view value = common::trim(line.substr(colon + 1));
+      if (common::iequals(name, "content-type")) html = common::istarts_with(value, "text/html");
+      if (common::iequals(name, "transfer-encoding") && common::folded(value).find("chunked") != std::string::npos)
+        chunked = true;
+      if (common::iequals(name, "content-length")) {
+        has_length = true;
+        remaining = std::strtoull(std::string(value).c_str(), nullptr, 10);
+        if (remaining == 0) done = true;
+      }
+    }
+  }
+
+  void reset() { *this = ResponseTracker{}; }
+};
+
+// Names the program resolved lately on this thread, with the addresses they gave.
+struct Lookup {
+  std::string name;
+  std::vector<std::array<std::uint8_t, 16>> addresses;  // IPv4 as v4-mapped
+};
+thread_local std::vector<Lookup>* t_lookups = nullptr;
+constexpr std::size_t kLookups = 8;
+
+std::array<std::uint8_t, 16> address_key(const sockaddr* sa) {
+  std::array<std::uint8_t, 16> key{};
+  if (sa->sa_family == AF_INET) {
+    key[10] = key[11] = 0xFF;
+    std::memcpy(key.data() + 12, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, 4);
+  } else if (sa->sa_family == AF_INET6) {
+    std::memcpy(key.data(), &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, 16);
+  }
+  return key;
+}
+
+// Classifies a socket address with the URL tokenizer's host classes.
+tokenize::url::HostInfo classify_address(const sockaddr* sa) {
+  tokenize::url::Host host;
+  if (sa->sa_family == AF_INET) {
+    host.kind = tokenize::url::HostKind::kIpv4;
+    host.ipv4 = ntohl(reinterpret_cast<const sockaddr_in*>(sa)->sin_addr.s_addr);
+  } else {
+    host.kind = tokenize::url::HostKind::kIpv6;
+    const auto* b = reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr.s6_addr;
+    for (int i = 0; i < 8; ++i) host.ipv6[i] = static_cast<std::uint16_t>((b[2 * i] << 8) | b[2 * i + 1]);
+  }
+  return tokenize::url::classify(host);
+}
+
+}  // namespace
+
+// A request being served.
+struct InFlight {
+  context::ParsedRequest raw;
+  std::vector<Header> headers;
+  std::string peer;
+  RequestContext ctx;
+  PreparedInputs prepared;
+  std::string id;             // request id in events
+  std::weak_ptr<Connection> conn;
+  std::atomic<bool> blocked{false};
+};
+
+// One accepted connection.
+struct Connection {
+  int fd = -1;
+  std::string peer;
+  std::mutex mu;
+  context::Http1Parser parser;
+  bool not_http = false;
+  bool tls = false;
+  bool seen_bytes = false;
+  bool absorbing = false;          // after a block: the program's writes go nowhere
+  bool eof_to_program = false;     // after a block: the program reads end of stream
+  std::shared_ptr<InFlight> current;
+  ResponseTracker response;
+  bool response_started = false;   // bytes of the current response already went out
+
+  explicit Connection(std::size_t max_body) : parser(context::Http1Parser::Limits{64 * 1024, max_body}) {}
+};
+
+Config config_from_environment() {
+  Config c;
+  std::string disable = env("VIGIL_DISABLE");
+  c.disabled = !disable.empty() && disable != "0" && disable != "false";
+  std::string mode = env("VIGIL_MODE", "monitor");
+  if (mode == "block") c.mode = Mode::kBlock;
+  else if (mode == "off") c.disabled = true;
+  c.app = env("VIGIL_APP", "app");
+  c.events_path = env("VIGIL_EVENTS");
+  c.policy_path = env("VIGIL_POLICY");
+  c.status_path = env("VIGIL_STATUS");
+  if (std::string q = env("VIGIL_QUEUE"); !q.empty()) c.queue_capacity = std::strtoul(q.c_str(), nullptr, 10);
+  if (std::string b = env("VIGIL_MAX_BODY"); !b.empty()) c.max_body = std::strtoul(b.c_str(), nullptr, 10);
+  c.check_paths = env("VIGIL_PATHS", "on") != "off";
+  return c;
+}
+
+Agent::Agent(Config config)
+    : config_(std::move(config)),
+      tracked_(new std::atomic<std::uint8_t>[kMaxFd]()),
+      conns_(new std::shared_ptr<Connection>[kMaxFd]) {
+  events_ = std::make_unique<EventQueue>(config_.queue_capacity, config_.events_path,
+                                         config_.status_path, &counters_);
+  std::string policy_text;
+  if (!config_.policy_path.empty()) {
+    std::ifstream f(config_.policy_path, std::ios::binary);
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    policy_text = ss.str();
+  }
+  // The mode given to `vigil run` is the default of every rule; a policy file refines it.
+  std::string doc = policy_text.empty()
+                        ? std::string("mode: ") + std::string(mode_name(config_.mode)) + "\n"
+                        : policy_text;
+  std::vector<PolicyDiagnostic> diags;
+  auto policy = Policy::compile(doc, &diags);
+  if (!policy_text.empty() && policy_text.find("mode:") == std::string::npos &&
+      policy_text.find("\"mode\"") == std::string::npos)
+    policy = Policy::compile("mode: " + std::string(mode_name(config_.mode)) + "\n" + policy_text, &diags);
+  engine_.set_policy(policy);
+  for (const auto& d : diags)
+    std::fprintf(stderr, "vigil: policy %s:%d:%d: %s [%s]\n", config_.policy_path.c_str(), d.line,
+                 d.column, d.message.c_str(), d.code.c_str());
+}
+
+Agent::~Agent() = default;
+
+bool Agent::is_tracked(int fd) const noexcept {
+  return fd >= 0 && fd < kMaxFd && tracked_[fd].load(std::memory_order_relaxed) != 0;
+}
+
+std::shared_ptr<Connection> Agent::connection(int fd) const noexcept {
+  if (!is_tracked(fd)) return nullptr;
+  std::lock_guard<std::mutex> lock(fds_mu_);
+  return conns_[fd];
+}
+
+void Agent::on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept {
+  if (fd < 0) return;
+  if (fd >= kMaxFd) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  try {
+    auto conn = std::make_shared<Connection>(config_.max_body);
+    conn->fd = fd;
+    sockaddr_storage ss{};
+    socklen_t sl = sizeof ss;
+    if (peer == nullptr || len == 0) {
+      if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &sl) == 0) peer = reinterpret_cast<sockaddr*>(&ss);
+    }
+    char buf[INET6_ADDRSTRLEN] = "";
+    if (peer && peer->sa_family == AF_INET)
+      inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(peer)->sin_addr, buf, sizeof buf);
+    else if (peer && peer->sa_family == AF_INET6)
+      inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr, buf, sizeof buf);
+    else if (peer && peer->sa_family == AF_UNIX)
+      std::strcpy(buf, "unix");
+    conn->peer = buf;
+    {
+      std::lock_guard<std::mutex> lock(fds_mu_);
+      conns_[fd] = std::move(conn);
+    }
+    tracked_[fd].store(1, std::memory_order_relaxed);
+    counters_.connections.fetch_add(1, std::memory_order_relaxed);
+    events_->start();  // a server: the writer keeps the status file fresh from now on
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Agent::on_close(int fd) noexcept {
+  if (!is_tracked(fd)) return;
+  std::shared_ptr<Connection> conn;
+  {
+    std::lock_guard<std::mutex> lock(fds_mu_);
+    conn = std::move(conns_[fd]);
+    conns_[fd].reset();
+    tracked_[fd].store(0, std::memory_order_relaxed);
+  }
+  if (conn) {
+    std::shared_ptr<InFlight> req;
+    {
+      std::lock_guard<std::mutex> lock(conn->mu);
+      req = std::move(conn->current);
+    }
+    if (req) finish(req);
+  }
+}
+
+void Agent::finish(const std::shared_ptr<InFlight>& request) noexcept {
+  std::lock_guard<std::mutex> lock(flight_mu_);
+  for (std::size_t i = 0; i < in_flight_.size(); ++i) {
+    if (in_flight_[i] == request) {
+      in_flight_[i] = std::move(in_flight_.back());
+      in_flight_.pop_back();
+      break;
+    }
+  }
+  in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
+  if (t_current == request.get()) t_current = nullptr;
+}
+
+ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noexcept {
+  std::shared_ptr<Connection> conn = connection(fd);
+  if (!conn || n <= 0) return n;
+  try {
+    std::unique_lock<std::mutex> lock(conn->mu);
+    if (!plaintext) {
+      if (conn->tls) return n;
+      if (!conn->seen_bytes && static_cast<unsigned char>(data[0]) == 0x16) {
+        conn->tls = true;  // a TLS handshake: the plaintext comes through SSL_read
+        conn->seen_bytes = true;
+        return n;
+      }
+    }
+    conn->seen_bytes = true;
+    if (conn->eof_to_program) return 0;
+    if (conn->not_http) return n;
+    auto status = conn->parser.feed(std::string_view(data, static_cast<std::size_t>(n)));
+    bool blocked_here = false;
+    bool had_earlier_bytes = conn->parser.in_body();
+    while (status == context::Http1Parser::Status::kRequest) {
+      auto req = std::make_shared<InFlight>();
+      req->raw = std::move(conn->parser.request());
+      req->peer = conn->peer;
+      req->conn = conn;
+      std::shared_ptr<InFlight> previous = std::move(conn->current);
+      conn->current = req;
+      conn->response.reset();
+      conn->response_started = false;
+      lock.unlock();
+      if (previous) finish(previous);
+      start_request(conn, req);
+      lock.lock();
+      if (req->blocked.load()) blocked_here = true;
+      status = conn->parser.next();
+    }
+    if (status == context::Http1Parser::Status::kError) conn->not_http = true;
+    if (blocked_here) {
+      conn->eof_to_program = true;
+      // The program never sees the blocked request when it arrived in this read; if part of it
+      // was delivered earlier, the program sees the connection reset instead.
+      if (had_earlier_bytes) {
+        errno = ECONNRESET;
+        return -1;
+      }
+      return 0;
+    }
+    return n;
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    return n;
+  }
+}
+
+void Agent::start_request(const std::shared_ptr<Connection>& conn,
+                          const std::shared_ptr<InFlight>& req) noexcept {
+  counters_.requests.fetch_add(1, std::memory_order_relaxed);
+  req->id = new_event_id().substr(0, 16);
+  req->headers = req->raw.header_views();
+  req->ctx.parse(HttpRequest{req->raw.method, req->raw.target, req->headers, req->raw.body, req->peer});
+  req->prepared.reset(req->ctx.inputs());
+  {
+    std::lock_guard<std::mutex> lock(flight_mu_);
+    in_flight_.push_back(req);
+    in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
+  }
+  t_current = req.get();
+  if (t_lookups) t_lookups->clear();  // destinations count for the request that caused them
+  RequestVerdict v = engine_.analyze_request(req->ctx, req->prepared);
+  if (v.budget_exceeded) counters_.budget_overruns.fetch_add(1, std::memory_order_relaxed);
+  if (v.failed_open) counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  std::string block_event;
+  for (std::size_t i = 0; i < v.findings.size(); ++i) {
+    Finding f = v.findings[i];
+    bool blocking = v.block && static_cast<std::int32_t>(i) == v.blocking_finding;
+    if (blocking) f.outcome = Outcome::kBlocked;
+    std::string id = emit_finding(*req, f);
+    if (blocking) block_event = id;
+  }
+  if (v.block) {
+    req->blocked.store(true);
+    counters_.blocked.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(conn->mu);
+    send_block_response(*conn, *req, block_event);
+  }
+}
+
+std::string Agent::emit_finding(const InFlight& req, const Finding& f) noexcept {
+  try {
+    auto e = std::make_unique<Event>();
+    e->event_id = new_event_id();
+    e->time = now_rfc3339();
+    e->app = config_.app;
+    e->outcome = std::string(outcome_name(f.outcome));
+    e->rule = f.rule;
+    e->severity = std::string(severity_of(f.outcome));
+    e->cwe = f.cwe;
+    e->mode = std::string(mode_name(f.mode));
+    e->method = req.raw.method;
+    e->path = std::string(req.ctx.path());
+    e->client_ip = std::string(req.ctx.client_ip());
+    e->user_agent = std::string(req.ctx.user_agent());
+    e->request_id = req.id;
+    auto inputs = req.ctx.inputs();
+    if (f.input >= 0 && static_cast<std::size_t>(f.input) < inputs.size()) {
+      const Input& in = inputs[f.input];
+      e->has_input = true;
+      e->input_source = std::string(source_name(in.source));
+      e->input_name = std::string(in.name);
+      e->input_value = is_secret(in.source, in.name) ? "[redacted]" : truncated(in.value, &e->input_truncated);
+      e->input_form = std::string(form_name(f.form));
+    }
+    e->reason = f.reason;
+    e->evidence = common::truncate_utf8(f.evidence, 240);
+    e->pid = getpid();
+    std::string id = e->event_id;
+    counters_.detections.fetch_add(1, std::memory_order_relaxed);
+    events_->push(std::move(e));
+    return id;
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    return {};
+  }
+}
+
+std::string Agent::emit_detection(const InFlight& req, const Sink& sink, std::string_view function,
+                                  const Detection& d, Outcome outcome, std::string note) noexcept {
+  try {
+    auto e = std::make_unique<Event>();
+    e->frames.resize(kStackFrames);
+    int n = backtrace(e->frames.data(), kStackFrames);
+    e->frames.resize(n > 2 ? static_cast<std::size_t>(n) : 0);
+    if (!e->frames.empty()) e->frames.erase(e->frames.begin(), e->frames.begin() + 2);  // agent frames
+    e->event_id = new_event_id();
+    e->time = now_rfc3339();
+    e->app = config_.app;
+    e->outcome = std::string(outcome_name(outcome));
+    e->rule = d.rule;
+    e->severity = std::string(severity_of(outcome));
+    e->cwe = d.cwe;
+    e->mode = std::string(mode_name(d.mode));
+    e->method = req.raw.method;
+    e->path = std::string(req.ctx.path());
+    e->client_ip = std::string(req.ctx.client_ip());
+    e->user_agent = std::string(req.ctx.user_agent());
+    e->request_id = req.id;
+    auto inputs = req.ctx.inputs();
+    if (d.input < inputs.size()) {
+      const Input& in = inputs[d.input];
+      e->has_input = true;
+      e->input_source = std::string(source_name(in.source));
+      e->input_name = std::string(in.name);
+      e->input_value = is_secret(in.source, in.name) ? "[redacted]" : truncated(in.value, &e->input_truncated);
+      e->input_form = std::string(form_name(d.form));
+    }
+    e->has_sink = true;
+    e->sink_type = std::string(sink_type_name(sink.type));
+    if (sink.type == SinkType::kSql) e->dialect = std::string(dialect_name(sink.dialect));
+    if (sink.type == SinkType::kExec) {
+      std::string joined;
+      for (std::size_t i = 0; i < sink.argv.size(); ++i) {
+        if (i) joined += ' ';
+        joined += sink.argv[i];
+      }
+      e->sink_value = truncated(joined, &e->sink_truncated);
+    } else {
+      e->sink_value = truncated(sink.value, &e->sink_truncated);
+    }
+    e->sink_function = std::string(function);
+    e->span_begin = d.begin;
+    e->span_end = d.end;
+    e->span_element = d.element;
+    e->reason = d.reason;
+    for (const TokenNote& t : d.tokens) e->tokens.push_back(TokenField{t.kind, t.text, t.begin, t.end});
+    e->note = std::move(note);
+    e->pid = getpid();
+    std::string id = e->event_id;
+    counters_.detections.fetch_add(1, std::memory_order_relaxed);
+    events_->push(std::move(e));
+    return id;
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    return {};
+  }
+}
+
+// Writes the 403 on the connection (REQUIRES: conn.mu held) unless the response has started.
+void Agent::send_block_response(Connection& conn, InFlight& req, const std::string& event_id) noexcept {
+  if (conn.absorbing) return;
+  conn.absorbing = true;
+  conn.eof_to_program = true;
+  if (conn.response_started) {
+    // Too late for a clean 403: end the response so the client does not get the rest.
+    ::shutdown(conn.fd, SHUT_RDWR);
+    return;
+  }
+  std::string_view accept = req.ctx.header("accept");
+  bool json = accept.find("application/json") != std::string_view::npos &&
+              accept.find("text/html") == std::string_view::npos;
+  std::string id = event_id.empty() ? req.id : event_id;
+  std::string body = json ? "{\"error\":\"blocked\",\"by\":\"vigil\",\"event_id\":\"" + id + "\"}\n"
+                          : "<!DOCTYPE html><html><head><title>403 Forbidden</title></head><body>"
+                            "<h1>Forbidden</h1><p>This request was blocked by Vigil.</p>"
+                            "<p>Event id: <code>" + id + "</code></p></body></html>\n";
+  std::string response = "HTTP/1.1 403 Forbidden\r\nContent-Type: " +
+                         std::string(json ? "application/json" : "text/html; charset=utf-8") +
+                         "\r\nContent-Length: " + std::to_string(body.size()) +
+                         "\r\nConnection: close\r\nX-Vigil-Event: " + id + "\r\n\r\n" + body;
+  const char* p = response.data();
+  std::size_t left = response.size();
+  while (left > 0) {
+    ssize_t w = real::send_ptr()(conn.fd, p, left, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    p += w;
+    left -= static_cast<std::size_t>(w);
+  }
+  conn.response_started = true;
+  ::shutdown(conn.fd, SHUT_WR);
+}
+
+SinkDecision Agent::check_sink(const Sink& sink, std::string_view function) noexcept {
+  SinkDecision decision;
+  if (!has_requests_in_flight()) return decision;
+  try {
+    counters_.sinks.fetch_add(1, std::memory_order_relaxed);
+    std::vector<std::shared_ptr<InFlight>> candidates;
+    {
+      std::lock_guard<std::mutex> lock(flight_mu_);
+      candidates.reserve(in_flight_.size());
+      // The request this thread is serving first; then the others (event-loop servers).
+      for (auto& r : in_flight_)
+        if (r.get() == t_current) candidates.push_back(r);
+      for (auto& r : in_flight_)
+        if (r.get() != t_current) candidates.push_back(r);
+    }
+    for (auto& req : candidates) {
+      Verdict v = engine_.check_sink(sink, req->prepared, &req->ctx);
+      if (v.failed_open) counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+      if (!v.attack()) continue;
+      bool block = false;
+      for (const Detection& d : v.detections) block |= d.mode == Mode::kBlock;
+      std::shared_ptr<Connection> conn = req->conn.lock();
+      bool started = false;
+      if (conn) {
+        std::lock_guard<std::mutex> lock(conn->mu);
+        started = conn->response_started;
+      }
+      std::string first_id;
+      for (const Detection& d : v.detections) {
+        Outcome outcome = d.mode == Mode::kBlock ? Outcome::kBlocked : Outcome::kExploited;
+        std::string note;
+        if (d.mode == Mode::kBlock && started)
+          note = "the response had already started; the operation was stopped and the connection closed";
+        std::string id = emit_detection(*req, sink, function, d, outcome, note);
+        if (first_id.empty()) first_id = id;
+      }
+      if (block) {
+        decision.block = true;
+        req->blocked.store(true);
+        counters_.blocked.fetch_add(1, std::memory_order_relaxed);
+        if (conn) {
+          std::lock_guard<std::mutex> lock(conn->mu);
+          send_block_response(*conn, *req, first_id);
+        }
+      }
+      break;  // one request owns the call
+    }
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  }
+  return decision;
+}
+
+void Agent::note_lookup(const char* node, const addrinfo* results) noexcept {
+  if (node == nullptr || results == nullptr || !has_requests_in_flight()) return;
+  try {
+    if (t_lookups == nullptr) t_lookups = new std::vector<Lookup>();  // per thread, never freed
+    Lookup l;
+    l.name = node;
+    for (const addrinfo* r = results; r != nullptr && l.addresses.size() < 16; r = r->ai_next)
+      if (r->ai_addr && (r->ai_family == AF_INET || r->ai_family == AF_INET6))
+        l.addresses.push_back(address_key(r->ai_addr));
+    if (t_lookups->size() >= kLookups) t_lookups->erase(t_lookups->begin());
+    t_lookups->push_back(std::move(l));
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+SinkDecision Agent::check_connect(const sockaddr* addr, socklen_t len) noexcept {
+  SinkDecision decision;
+  if (addr == nullptr || !has_requests_in_flight() ||
+      (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
+    return decision;
+  try {
+    tokenize::url::HostInfo info = classify_address(addr);
+    if (!tokenize::url::is_internal(info.cls)) return decision;
+    counters_.sinks.fetch_add(1, std::memory_order_relaxed);
+    char ip[INET6_ADDRSTRLEN] = "";
+    int port = 0;
+    if (addr->sa_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, ip, sizeof ip);
+      port = ntohs(reinterpret_cast<const sockaddr_in*>(addr)->sin_port);
+    } else {
+      inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, ip, sizeof ip);
+      port = ntohs(reinterpret_cast<const sockaddr_in6*>(addr)->sin6_port);
+    }
+    // The names that led here: the lookups on this thread that returned this address, and the
+    // address itself as text.
+    std::vector<std::string> names;
+    auto key = address_key(addr);
+    if (t_lookups)
+      for (const Lookup& l : *t_lookups)
+        for (const auto& a : l.addresses)
+          if (a == key) names.push_back(l.name);
+    std::size_t looked_up = names.size();
+    names.emplace_back(ip);
+    std::vector<std::shared_ptr<InFlight>> candidates;
+    {
+      std::lock_guard<std::mutex> lock(flight_mu_);
+      for (auto& r : in_flight_)
+        if (r.get() == t_current) candidates.push_back(r);
+      for (auto& r : in_flight_)
+        if (r.get() != t_current) candidates.push_back(r);
+    }
+    for (auto& req : candidates) {
+      const PreparedInputs::Impl* impl = req->prepared.impl();
+      if (impl == nullptr) continue;
+      for (std::size_t k = 0; k < names.size(); ++k) {
+        const std::string& name = names[k];
+        std::string lname = common::folded(name);
+        for (const auto& entry : impl->entries) {
+          std::size_t at = entry.folded.find(lname);
+          if (at == std::string_view::npos || name.size() < 3) continue;
+          // The name must be the input's host, not a coincidence inside other text: it is
+          // the whole input or a URL's authority (after "//" or "@"), and it ends the input
+          // or is followed by a port, a path, a query or a fragment. An address the program
+          // connects to without looking it up (its database, say) counts only in URL form.
+          std::size_t after = at + lname.size();
+          if (after < entry.folded.size() && std::string_view(":/?#]").find(entry.folded[after]) == std::string_view::npos)
+            continue;
+          bool authority = (at >= 2 && entry.folded.substr(at - 2, 2) == "//") ||
+                           (at >= 1 && (entry.folded[at - 1] == '@' || entry.folded[at - 1] == '['));
+          bool whole = at == 0 && after == entry.folded.size();
+          if (!authority && !(whole && k < looked_up)) continue;
+          Detection d;
+          d.rule = "ssrf";
+          d.cwe = "CWE-918";
+          d.mode = engine_.policy()->mode_for("ssrf");
+          if (d.mode == Mode::kOff) return decision;
+          d.input = entry.input;
+          d.form = entry.form;
+          d.begin = static_cast<std::uint32_t>(at);
+          d.end = static_cast<std::uint32_t>(after);
+          d.reason = "input made the program connect to " + std::string(ip) + " (" +
+                     std::string(tokenize::url::host_class_name(info.cls)) + ")" +
+                     (name != ip ? ", the address the name " + name + " resolved to" : std::string());
+          std::string op = "connect " + std::string(ip) + ":" + std::to_string(port) +
+                           (name != ip ? " (" + name + ")" : std::string());
+          Sink sink = Sink::of(SinkType::kUrl, op);
+          bool block = d.mode == Mode::kBlock;
+          std::string id = emit_detection(*req, sink, "connect", d,
+                                          block ? Outcome::kBlocked : Outcome::kExploited, "");
+          if (block) {
+            decision.block = true;
+            req->blocked.store(true);
+            counters_.blocked.fetch_add(1, std::memory_order_relaxed);
+            if (auto conn = req->conn.lock()) {
+              std::lock_guard<std::mutex> lock(conn->mu);
+              send_block_response(*conn, *req, id);
+            }
+          }
+          return decision;
+        }
+      }
+    }
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  }
+  return decision;
+}
+
+bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
+  std::shared_ptr<Connection> conn = connection(fd);
+  if (!conn) return true;
+  try {
+    std::unique_lock<std::mutex> lock(conn->mu);
+    if (conn->tls && !plaintext) return !conn->absorbing;  // records of the TLS layer
+    if (conn->absorbing) return false;
+    std::shared_ptr<InFlight> req = conn->current;
+    if (!req || conn->not_http) return true;
+    bool head_completed = false;
+    std::string_view body = conn->response.feed(data, &head_completed);
+    std::string head = head_completed ? conn->response.head : std::string();
+    std::string html;
+    if (conn->response.html && !body.empty()) html = conn->response.body;
+    bool done = conn->response.done;
+    lock.unlock();
+    bool block = false;
+    t_current = req.get();
+    if (head_completed) {
+      // The header block the program wrote: CR/LF injection, and where a redirect goes.
+      Sink h = Sink::of(SinkType::kHeader, head);
+      block |= check_sink(h, "http.response.headers").block;
+      std::size_t loc = common::folded(head).find("\r\nlocation:");
+      if (loc != std::string::npos) {
+        std::size_t start = loc + 11;
+        std::size_t end = head.find("\r\n", start);
+        std::string target(common::trim(std::string_view(head).substr(start, end - start)));
+        std::string_view host = req->ctx.header("host");
+        std::string base = "http://" + std::string(host.empty() ? "localhost" : host) + "/";
+        block |= check_sink(Sink::of(SinkType::kRedirect, target, base), "http.response.location").block;
+      }
+    }
+    if (!html.empty() && !block) block |= check_sink(Sink::of(SinkType::kHtml, html), "http.response.body").block;
+    lock.lock();
+    if (block || conn->absorbing) return false;
+    conn->response_started = true;
+    if (done) {
+      std::shared_ptr<InFlight> finished = conn->current == req ? std::move(conn->current) : nullptr;
+      lock.unlock();
+      if (finished) finish(finished);
+    }
+    return true;
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+}
+
+void Agent::write_status() noexcept {
+  if (config_.status_path.empty()) return;
+  char buf[1024];
+  auto get = [](const std::atomic<std::uint64_t>& c) {
+    return static_cast<unsigned long long>(c.load(std::memory_order_relaxed));
+  };
+  int n = std::snprintf(
+      buf, sizeof buf,
+      "{\"pid\":%d,\"app\":\"%s\",\"mode\":\"%s\",\"version\":\"0.1.0\",\"time\":\"%s\","
+      "\"connections\":%llu,\"requests\":%llu,\"sinks\":%llu,\"detections\":%llu,"
+      "\"blocked\":%llu,\"events\":%llu,\"drops\":%llu,\"write_errors\":%llu,"
+      "\"fail_opens\":%llu,\"budget_overruns\":%llu}\n",
+      getpid(), config_.app.c_str(), std::string(mode_name(config_.mode)).c_str(), now_rfc3339().c_str(),
+      get(counters_.connections), get(counters_.requests), get(counters_.sinks), get(counters_.detections),
+      get(counters_.blocked), get(counters_.events), get(counters_.drops), get(counters_.write_errors),
+      get(counters_.fail_opens), get(counters_.budget_overruns));
+  if (n <= 0) return;
+  // Write-then-rename so that readers never see a half-written file.
+  std::string tmp = config_.status_path + ".tmp";
+  int fd = real::open_ptr()(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  ssize_t w = ::write(fd, buf, static_cast<std::size_t>(std::min(n, static_cast<int>(sizeof buf) - 1)));
+  ::close(fd);
+  if (w > 0) std::rename(tmp.c_str(), config_.status_path.c_str());
+}
+
+void Agent::set_status_writer(void (*fn)()) noexcept { events_->set_status_writer(fn); }
+
+void Agent::before_fork() noexcept {
+  events_->prepare_fork();
+  fds_mu_.lock();
+  flight_mu_.lock();
+}
+
+void Agent::after_fork_parent() noexcept {
+  flight_mu_.unlock();
+  fds_mu_.unlock();
+  events_->parent_after_fork();
+}
+
+void Agent::after_fork_child() noexcept {
+  // Only this thread survives. Locks held by vanished threads are recreated; connections get
+  // fresh state (a fork-per-connection server's child reads the request itself); requests in
+  // flight belong to the parent.
+  new (&flight_mu_) std::mutex();
+  new (&fds_mu_) std::mutex();
+  for (auto& r : in_flight_) new (&r) std::shared_ptr<InFlight>();  // parent's: leaked on purpose
+  in_flight_.clear();
+  in_flight_count_.store(0);
+  t_current = nullptr;
+  for (int fd = 0; fd < kMaxFd; ++fd) {
+    if (!tracked_[fd].load(std::memory_order_relaxed)) continue;
+    std::string peer = conns_[fd] ? conns_[fd]->peer : std::string();
+    new (&conns_[fd]) std::shared_ptr<Connection>();  // leaked: its mutex may be held
+    auto conn = std::make_shared<Connection>(config_.max_body);
+    conn->fd = fd;
+    conn->peer = peer;
+    conns_[fd] = std::move(conn);
+  }
+  events_->child_after_fork();
+}
+
+namespace {
+
+std::atomic<Agent*> g_agent{nullptr};
+std::atomic<bool> g_initialising{false};
+
+Agent* g_status_agent = nullptr;
+void status_trampoline() {
+  if (g_status_agent) g_status_agent->write_status();
+}
+
+void atfork_prepare() {
+  if (Agent* a = g_agent.load()) {
+    Guard g;
+    a->before_fork();
+  }
+}
+void atfork_parent() {
+  if (Agent* a = g_agent.load()) {
+    Guard g;
+    a->after_fork_parent();
+  }
+}
+void atfork_child() {
+  if (Agent* a = g_agent.load()) {
+    Guard g;
+    a->after_fork_child();
+  }
+}
+
+}  // namespace
+
+Agent* Agent::get() noexcept { return g_agent.load(std::memory_order_acquire); }
+
+// Started when the library is loaded; the agent is never destroyed (hooks may run during exit).
+__attribute__((constructor)) static void vigil_agent_init() {
+  Guard g;
+  Config config = config_from_environment();
+  if (config.disabled) return;
+  bool expected = false;
+  if (!g_initialising.compare_exchange_strong(expected, true)) return;
+  try {
+    if (config.status_path.empty() && !config.events_path.empty())
+      config.status_path = config.events_path + ".status." + std::to_string(getpid()) + ".json";
+    auto* agent = new Agent(std::move(config));
+    g_status_agent = agent;
+    agent->set_status_writer(&status_trampoline);
+    g_agent.store(agent, std::memory_order_release);
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+  } catch (...) {
+    // Fail open: no agent, every hook passes through.
+  }
+}
+
+}  // namespace vigil::agent

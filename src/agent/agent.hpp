@@ -1,0 +1,152 @@
+// The runtime agent inside a host process (libvigil_preload.so): connection capture, request
+// contexts, sink checks, blocking, and events. Hooks (hooks_*.cpp) call into the one Agent.
+//
+// Safety rules every part follows:
+//  - A hook that finds itself nested inside agent code (Guard) passes straight through, so the
+//    agent's own reads, writes and file opens are never analysed, and a signal handler that
+//    interrupts agent code cannot re-enter it.
+//  - Nothing throws out of a hook: every entry point catches everything and fails open (the
+//    call proceeds as if the agent were absent) and counts it.
+//  - Events leave the request thread through a bounded queue; when it is full they are dropped
+//    and counted, never waited for.
+//  - fork(): the child gets fresh connection state and a fresh event writer (pthread_atfork).
+#ifndef VIGIL_AGENT_AGENT_HPP_
+#define VIGIL_AGENT_AGENT_HPP_
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vigil/analysis.hpp"
+#include "vigil/engine.hpp"
+
+namespace vigil::agent {
+
+// Configuration, from the environment (see docs/agent.md).
+struct Config {
+  bool disabled = false;          // VIGIL_DISABLE=1: every hook passes through
+  Mode mode = Mode::kMonitor;     // VIGIL_MODE=monitor|block
+  std::string app = "app";        // VIGIL_APP
+  std::string events_path;        // VIGIL_EVENTS: JSON Lines file (appended)
+  std::string policy_path;        // VIGIL_POLICY: policy document (YAML/JSON)
+  std::string status_path;        // VIGIL_STATUS: counters file (JSON), rewritten every second
+  std::size_t queue_capacity = 8192;  // VIGIL_QUEUE: events waiting to be written
+  bool check_paths = true;        // VIGIL_PATHS=off disables file-open checks
+  std::size_t max_body = 1 << 20; // VIGIL_MAX_BODY: request body bytes analysed
+};
+
+Config config_from_environment();
+
+// Agent counters, exported in the status file (the sensor-health row).
+struct Counters {
+  std::atomic<std::uint64_t> connections{0}, requests{0}, sinks{0}, detections{0}, blocked{0},
+      events{0}, drops{0}, write_errors{0}, fail_opens{0}, budget_overruns{0};
+};
+
+// Per-thread nesting depth: > 0 while agent code runs on this thread.
+extern thread_local int t_depth __attribute__((tls_model("initial-exec")));
+
+class Guard {
+ public:
+  Guard() noexcept { ++t_depth; }
+  ~Guard() { --t_depth; }
+  Guard(const Guard&) = delete;
+  Guard& operator=(const Guard&) = delete;
+  static bool nested() noexcept { return t_depth > 0; }
+};
+
+struct Connection;
+struct InFlight;
+class EventQueue;
+
+// What a sink hook should do.
+struct SinkDecision {
+  bool block = false;
+};
+
+class Agent {
+ public:
+  // The agent of this process, or null when disabled or failed to start. Cheap.
+  static Agent* get() noexcept;
+
+  const Config& config() const noexcept { return config_; }
+  const Engine& engine() const noexcept { return engine_; }
+  Counters& counters() noexcept { return counters_; }
+
+  // --- connections (hooks_net.cpp) ---
+  void on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept;
+  bool is_tracked(int fd) const noexcept;
+  // Bytes the program read from a tracked connection. Returns how many bytes the program
+  // should be told it read (0 = end of stream: the request was blocked before it saw any).
+  // `plaintext` is set for bytes decrypted by SSL_read; raw bytes of a TLS connection are
+  // recognised (a handshake record first) and left alone.
+  ssize_t on_read(int fd, const char* data, ssize_t n, bool plaintext = false) noexcept;
+  // Bytes the program is about to write to a tracked connection. Returns true to let the
+  // write happen; false to absorb it (the caller reports it as fully written).
+  bool on_write(int fd, std::string_view data, bool plaintext = false) noexcept;
+  void on_close(int fd) noexcept;
+
+  // --- sinks (hooks_exec/fs/db/net.cpp) ---
+  SinkDecision check_sink(const Sink& sink, std::string_view function) noexcept;
+  // Outbound destinations: a name the program resolved, then the address it connects to.
+  // An internal address reached through a name (or address) that came from a request input
+  // is SSRF; the check is on the address actually connected to, which defeats DNS tricks.
+  void note_lookup(const char* node, const struct addrinfo* results) noexcept;
+  SinkDecision check_connect(const sockaddr* addr, socklen_t len) noexcept;
+
+  bool has_requests_in_flight() const noexcept {
+    return in_flight_count_.load(std::memory_order_relaxed) > 0;
+  }
+
+  // --- lifecycle ---
+  void after_fork_child() noexcept;
+  void before_fork() noexcept;
+  void after_fork_parent() noexcept;
+  void write_status() noexcept;
+  void set_status_writer(void (*fn)()) noexcept;
+
+  Agent(Config config);
+  ~Agent();
+
+ private:
+  friend struct Connection;
+  std::shared_ptr<Connection> connection(int fd) const noexcept;
+  void finish(const std::shared_ptr<InFlight>& request) noexcept;
+  void start_request(const std::shared_ptr<Connection>& conn,
+                     const std::shared_ptr<InFlight>& req) noexcept;
+  void check_response(const std::shared_ptr<Connection>& conn, std::string_view head,
+                      std::string_view body_chunk, bool* block) noexcept;
+  std::string emit_finding(const InFlight& req, const Finding& f) noexcept;
+  std::string emit_detection(const InFlight& req, const Sink& sink, std::string_view function,
+                             const Detection& d, Outcome outcome, std::string note) noexcept;
+  void send_block_response(Connection& conn, InFlight& req, const std::string& event_id) noexcept;
+
+  Config config_;
+  Engine engine_;
+  Counters counters_;
+  std::unique_ptr<EventQueue> events_;
+
+  // fd -> connection for the usual fd range (larger fds are not tracked, and counted). The
+  // flag array answers "is this fd a captured connection?" without a lock on every read/write
+  // of every file the program touches.
+  static constexpr int kMaxFd = 1 << 16;
+  std::unique_ptr<std::atomic<std::uint8_t>[]> tracked_;
+  std::unique_ptr<std::shared_ptr<Connection>[]> conns_;  // guarded by fds_mu_
+  mutable std::mutex fds_mu_;
+
+  mutable std::mutex flight_mu_;
+  std::vector<std::shared_ptr<InFlight>> in_flight_;
+  std::atomic<std::size_t> in_flight_count_{0};
+};
+
+}  // namespace vigil::agent
+
+#endif  // VIGIL_AGENT_AGENT_HPP_

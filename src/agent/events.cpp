@@ -1,0 +1,413 @@
+#include "agent/events.hpp"
+
+#include <cxxabi.h>
+#include <dlfcn.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "agent/agent.hpp"
+
+namespace vigil::agent {
+namespace {
+
+void append_escaped(std::string* out, std::string_view s) {
+  out->push_back('"');
+  static const char* const kHex = "0123456789abcdef";
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(static_cast<char>(c));
+    } else if (c == '\n') {
+      out->append("\\n");
+    } else if (c == '\r') {
+      out->append("\\r");
+    } else if (c == '\t') {
+      out->append("\\t");
+    } else if (c < 0x20 || c == 0x7F) {
+      out->append("\\u00");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 15]);
+    } else if (c < 0x80) {
+      out->push_back(static_cast<char>(c));
+    } else {
+      // Keep valid UTF-8 sequences; replace anything else so the line stays valid JSON.
+      int len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+      bool ok = len > 0 && i + len <= s.size() && c >= 0xC2 && c <= 0xF4;
+      for (int k = 1; ok && k < len; ++k)
+        ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+      if (ok) {
+        out->append(s.substr(i, len));
+        i += len - 1;
+      } else {
+        out->append("\xEF\xBF\xBD");
+      }
+    }
+  }
+  out->push_back('"');
+}
+
+void field(std::string* out, const char* name, std::string_view value, bool& first) {
+  if (!first) out->push_back(',');
+  first = false;
+  out->push_back('"');
+  out->append(name);
+  out->append("\":");
+  append_escaped(out, value);
+}
+
+void number(std::string* out, const char* name, std::uint64_t v, bool& first) {
+  if (!first) out->push_back(',');
+  first = false;
+  out->push_back('"');
+  out->append(name);
+  out->append("\":");
+  out->append(std::to_string(v));
+}
+
+// Symbolises return addresses with libdw (file:line where debug info exists) and dladdr.
+class Symbolizer {
+ public:
+  ~Symbolizer() {
+    if (dwfl_) dwfl_end(dwfl_);
+  }
+  void frame_json(void* pc, std::string* out) {
+    auto addr = reinterpret_cast<Dwarf_Addr>(pc) - 1;  // the call, not the return address
+    std::string function, file, module;
+    int line = 0;
+    if (Dwfl* d = dwfl()) {
+      if (Dwfl_Module* m = dwfl_addrmodule(d, addr)) {
+        if (const char* name = dwfl_module_addrname(m, addr)) function = demangle(name);
+        if (Dwfl_Line* l = dwfl_module_getsrc(m, addr)) {
+          int col = 0;
+          if (const char* f = dwfl_lineinfo(l, nullptr, &line, &col, nullptr, nullptr)) file = f;
+        }
+        const char* mname = dwfl_module_info(m, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+        if (mname) module = mname;
+      }
+    }
+    if (function.empty() || module.empty()) {
+      Dl_info info{};
+      if (dladdr(pc, &info)) {
+        if (function.empty() && info.dli_sname) function = demangle(info.dli_sname);
+        if (module.empty() && info.dli_fname) module = info.dli_fname;
+      }
+    }
+    bool first = true;
+    out->push_back('{');
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(addr + 1));
+    field(out, "address", buf, first);
+    if (!function.empty()) field(out, "function", function, first);
+    if (!file.empty()) {
+      field(out, "file", file, first);
+      number(out, "line", static_cast<std::uint64_t>(line), first);
+    }
+    if (!module.empty()) field(out, "module", module, first);
+    out->push_back('}');
+  }
+  void refresh() {
+    if (dwfl_) dwfl_end(dwfl_);
+    dwfl_ = nullptr;
+  }
+
+ private:
+  static std::string demangle(const char* name) {
+    int status = 0;
+    char* d = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+    std::string out = (status == 0 && d) ? d : name;
+    std::free(d);
+    return out;
+  }
+  Dwfl* dwfl() {
+    if (dwfl_) return dwfl_;
+    static char* debuginfo_path = nullptr;
+    static const Dwfl_Callbacks kCallbacks = {dwfl_linux_proc_find_elf, dwfl_standard_find_debuginfo,
+                                              nullptr, &debuginfo_path};
+    dwfl_ = dwfl_begin(&kCallbacks);
+    if (!dwfl_) return nullptr;
+    if (dwfl_linux_proc_report(dwfl_, getpid()) != 0 || dwfl_report_end(dwfl_, nullptr, nullptr) != 0) {
+      dwfl_end(dwfl_);
+      dwfl_ = nullptr;
+    }
+    return dwfl_;
+  }
+  Dwfl* dwfl_ = nullptr;
+};
+
+Symbolizer& symbolizer() {
+  static Symbolizer* s = new Symbolizer();  // lives as long as the process (writer thread)
+  return *s;
+}
+
+}  // namespace
+
+std::string new_event_id() {
+  unsigned char b[16];
+  if (getrandom(b, sizeof b, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof b)) {
+    static std::atomic<std::uint64_t> counter{0};
+    std::uint64_t t = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    std::uint64_t c = counter.fetch_add(1) ^ (static_cast<std::uint64_t>(getpid()) << 40);
+    std::memcpy(b, &t, 8);
+    std::memcpy(b + 8, &c, 8);
+  }
+  static const char* const kHex = "0123456789abcdef";
+  std::string id(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    id[2 * i] = kHex[b[i] >> 4];
+    id[2 * i + 1] = kHex[b[i] & 15];
+  }
+  return id;
+}
+
+std::string now_rfc3339() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm t{};
+  gmtime_r(&ts.tv_sec, &t);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", t.tm_year + 1900, t.tm_mon + 1,
+                t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000000);
+  return buf;
+}
+
+std::string to_json(const Event& e) {
+  std::string out;
+  out.reserve(1024 + e.sink_value.size() + e.input_value.size());
+  bool first = true;
+  out.push_back('{');
+  field(&out, "event_id", e.event_id, first);
+  field(&out, "time", e.time, first);
+  field(&out, "app", e.app, first);
+  field(&out, "outcome", e.outcome, first);
+  field(&out, "rule", e.rule, first);
+  field(&out, "severity", e.severity, first);
+  if (!e.cwe.empty()) field(&out, "cwe", e.cwe, first);
+  field(&out, "mode", e.mode, first);
+  out.append(",\"request\":{");
+  bool f2 = true;
+  field(&out, "method", e.method, f2);
+  field(&out, "path", e.path, f2);
+  field(&out, "client_ip", e.client_ip, f2);
+  field(&out, "user_agent", e.user_agent, f2);
+  field(&out, "id", e.request_id, f2);
+  out.push_back('}');
+  if (e.has_input) {
+    out.append(",\"input\":{");
+    bool f3 = true;
+    field(&out, "source", e.input_source, f3);
+    field(&out, "name", e.input_name, f3);
+    field(&out, "value", e.input_value, f3);
+    if (e.input_truncated) out.append(",\"value_truncated\":true");
+    if (!e.input_form.empty()) field(&out, "form", e.input_form, f3);
+    out.push_back('}');
+  }
+  if (e.has_sink) {
+    out.append(",\"sink\":{");
+    bool f4 = true;
+    field(&out, "type", e.sink_type, f4);
+    if (!e.dialect.empty()) field(&out, "dialect", e.dialect, f4);
+    field(&out, "value", e.sink_value, f4);
+    if (e.sink_truncated) out.append(",\"value_truncated\":true");
+    field(&out, "function", e.sink_function, f4);
+    out.append(",\"span\":{");
+    bool f5 = true;
+    number(&out, "begin", e.span_begin, f5);
+    number(&out, "end", e.span_end, f5);
+    number(&out, "element", e.span_element, f5);
+    out.append("}}");
+  }
+  out.append(",\"explanation\":{");
+  bool f6 = true;
+  field(&out, "reason", e.reason, f6);
+  if (!e.evidence.empty()) field(&out, "evidence", e.evidence, f6);
+  if (!e.tokens.empty()) {
+    out.append(",\"tokens\":[");
+    for (std::size_t i = 0; i < e.tokens.size(); ++i) {
+      if (i) out.push_back(',');
+      bool f7 = true;
+      out.push_back('{');
+      field(&out, "kind", e.tokens[i].kind, f7);
+      field(&out, "text", e.tokens[i].text, f7);
+      number(&out, "begin", e.tokens[i].begin, f7);
+      number(&out, "end", e.tokens[i].end, f7);
+      out.push_back('}');
+    }
+    out.push_back(']');
+  }
+  out.push_back('}');
+  if (!e.note.empty()) field(&out, "note", e.note, first);
+  if (!e.frames.empty()) {
+    out.append(",\"stack\":[");
+    for (std::size_t i = 0; i < e.frames.size(); ++i) {
+      if (i) out.push_back(',');
+      symbolizer().frame_json(e.frames[i], &out);
+    }
+    out.push_back(']');
+  }
+  out.append(",\"agent\":{");
+  bool f8 = true;
+  number(&out, "pid", static_cast<std::uint64_t>(e.pid), f8);
+  field(&out, "version", "0.1.0", f8);
+  out.append("}}");
+  return out;
+}
+
+EventQueue::EventQueue(std::size_t capacity, std::string events_path, std::string status_path,
+                       Counters* counters)
+    : events_path_(std::move(events_path)), status_path_(std::move(status_path)), counters_(counters) {
+  // A power of two keeps the ring arithmetic cheap.
+  capacity_ = 64;
+  while (capacity_ < capacity) capacity_ <<= 1;
+  slots_ = std::make_unique<Slot[]>(capacity_);
+  for (std::size_t i = 0; i < capacity_; ++i) {
+    slots_[i].seq.store(i, std::memory_order_relaxed);
+    slots_[i].event = nullptr;
+  }
+}
+
+EventQueue::~EventQueue() { flush_for_exit(); }
+
+// Vyukov's bounded MPMC queue (one consumer here): a slot's sequence number says whose turn it is.
+void EventQueue::push(std::unique_ptr<Event> e) noexcept {
+  std::size_t pos = tail_.load(std::memory_order_relaxed);
+  for (;;) {
+    Slot& slot = slots_[pos & (capacity_ - 1)];
+    std::size_t seq = slot.seq.load(std::memory_order_acquire);
+    auto diff = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos);
+    if (diff == 0) {
+      if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+        slot.event = e.release();
+        slot.seq.store(pos + 1, std::memory_order_release);
+        break;
+      }
+    } else if (diff < 0) {
+      counters_->drops.fetch_add(1, std::memory_order_relaxed);  // full: drop, never wait
+      return;
+    } else {
+      pos = tail_.load(std::memory_order_relaxed);
+    }
+  }
+  ensure_writer();
+  cv_.notify_one();
+}
+
+void EventQueue::ensure_writer() noexcept {
+  if (writer_started_.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (writer_started_.load(std::memory_order_relaxed)) return;
+  try {
+    stop_.store(false);
+    writer_ = std::thread([this] { run(); });
+    writer_started_.store(true, std::memory_order_release);
+  } catch (...) {
+    counters_->fail_opens.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void EventQueue::run() noexcept {
+  t_depth = 1;  // everything this thread does is the agent's own I/O: never analysed
+  std::vector<std::unique_ptr<Event>> batch;
+  auto last_status = std::chrono::steady_clock::now() - std::chrono::seconds(2);
+  while (true) {
+    batch.clear();
+    std::size_t pos = head_.load(std::memory_order_relaxed);
+    while (batch.size() < 512) {
+      Slot& slot = slots_[pos & (capacity_ - 1)];
+      if (slot.seq.load(std::memory_order_acquire) != pos + 1) break;
+      batch.emplace_back(slot.event);
+      slot.event = nullptr;
+      slot.seq.store(pos + capacity_, std::memory_order_release);
+      head_.store(++pos, std::memory_order_relaxed);
+    }
+    if (!batch.empty()) write_all(batch);
+    auto now = std::chrono::steady_clock::now();
+    if (status_fn_ && now - last_status >= std::chrono::seconds(1)) {
+      status_fn_();
+      last_status = now;
+    }
+    if (batch.empty()) {
+      if (stop_.load()) return;
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(200));
+    }
+  }
+}
+
+void EventQueue::write_all(std::vector<std::unique_ptr<Event>>& batch) noexcept {
+  try {
+    std::string out;
+    for (auto& e : batch) {
+      out += to_json(*e);
+      out.push_back('\n');
+    }
+    if (events_path_.empty()) {
+      counters_->events.fetch_add(batch.size(), std::memory_order_relaxed);
+      return;
+    }
+    if (fd_ < 0) fd_ = ::open(events_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd_ < 0) {
+      counters_->write_errors.fetch_add(batch.size(), std::memory_order_relaxed);
+      return;
+    }
+    const char* p = out.data();
+    std::size_t left = out.size();
+    while (left > 0) {
+      ssize_t w = ::write(fd_, p, left);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        counters_->write_errors.fetch_add(batch.size(), std::memory_order_relaxed);
+        ::close(fd_);
+        fd_ = -1;  // reopen next time (the file may have been rotated or fixed)
+        return;
+      }
+      p += w;
+      left -= static_cast<std::size_t>(w);
+    }
+    counters_->events.fetch_add(batch.size(), std::memory_order_relaxed);
+  } catch (...) {
+    counters_->write_errors.fetch_add(batch.size(), std::memory_order_relaxed);
+  }
+}
+
+void EventQueue::prepare_fork() noexcept { mu_.lock(); }
+void EventQueue::parent_after_fork() noexcept { mu_.unlock(); }
+
+void EventQueue::child_after_fork() noexcept {
+  // The writer thread did not survive the fork; its std::thread object must not be joined or
+  // destroyed as joinable. Events queued before the fork belong to the parent.
+  new (&mu_) std::mutex();
+  new (&cv_) std::condition_variable();
+  if (writer_started_.load()) {
+    new (&writer_) std::thread();
+    writer_started_.store(false);
+  }
+  for (std::size_t i = 0; i < capacity_; ++i) {
+    slots_[i].seq.store(i, std::memory_order_relaxed);
+    slots_[i].event = nullptr;  // parent's copies: leaked in the child on purpose
+  }
+  head_.store(0);
+  tail_.store(0);
+  fd_ = -1;
+}
+
+void EventQueue::flush_for_exit() noexcept {
+  if (!writer_started_.load()) return;
+  stop_.store(true);
+  cv_.notify_all();
+  if (writer_.joinable()) {
+    if (writer_.get_id() == std::this_thread::get_id()) writer_.detach();
+    else writer_.join();
+  }
+  writer_started_.store(false);
+}
+
+}  // namespace vigil::agent

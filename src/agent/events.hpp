@@ -1,0 +1,94 @@
+// Agent events: built on the request thread (strings and raw stack addresses only), queued
+// without waiting, serialised to JSON Lines and symbolised on the writer thread.
+#ifndef VIGIL_AGENT_EVENTS_HPP_
+#define VIGIL_AGENT_EVENTS_HPP_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace vigil::agent {
+
+struct Counters;
+
+struct TokenField {
+  std::string kind, text;
+  std::uint32_t begin = 0, end = 0;
+};
+
+// One detection, as the SPEC's event (docs/events.md).
+struct Event {
+  std::string event_id, time, app, outcome, rule, severity, cwe, mode;
+  std::string method, path, client_ip, user_agent, request_id;
+  bool has_input = false;
+  std::string input_source, input_name, input_value, input_form;
+  bool input_truncated = false;
+  bool has_sink = false;
+  std::string sink_type, sink_value, sink_function, dialect;
+  bool sink_truncated = false;
+  std::uint32_t span_begin = 0, span_end = 0, span_element = 0;
+  std::string reason, evidence, note;
+  std::vector<TokenField> tokens;
+  std::vector<void*> frames;  // raw return addresses, symbolised by the writer
+  int pid = 0;
+};
+
+// A random 128-bit id as 32 hex digits (getrandom; never blocks).
+std::string new_event_id();
+// Now, RFC 3339 with milliseconds, UTC.
+std::string now_rfc3339();
+// JSON text of one event (symbolising its frames).
+std::string to_json(const Event& e);
+
+// Bounded multi-producer queue with one writer thread. push() never blocks: when the queue is
+// full the event is dropped and counted. The writer appends to the events file and rewrites
+// the status file once a second; a file it cannot write is counted, retried, never fatal.
+class EventQueue {
+ public:
+  EventQueue(std::size_t capacity, std::string events_path, std::string status_path,
+             Counters* counters);
+  ~EventQueue();
+
+  void push(std::unique_ptr<Event> e) noexcept;
+  // Starts the writer thread if it is not running (it also refreshes the status file).
+  void start() noexcept { ensure_writer(); }
+  // Status writer callback (set by the agent); called on the writer thread.
+  void set_status_writer(void (*fn)()) { status_fn_ = fn; }
+  // fork() support: the child has no writer thread and must not touch the parent's lock state.
+  void prepare_fork() noexcept;
+  void parent_after_fork() noexcept;
+  void child_after_fork() noexcept;
+  void flush_for_exit() noexcept;
+
+ private:
+  void ensure_writer() noexcept;
+  void run() noexcept;
+  void write_all(std::vector<std::unique_ptr<Event>>& batch) noexcept;
+
+  struct Slot {
+    std::atomic<std::size_t> seq;
+    Event* event;
+  };
+  std::size_t capacity_;
+  std::unique_ptr<Slot[]> slots_;
+  std::atomic<std::size_t> head_{0}, tail_{0};
+
+  std::string events_path_, status_path_;
+  Counters* counters_;
+  void (*status_fn_)() = nullptr;
+  int fd_ = -1;
+  std::mutex mu_;  // writer start/stop and wakeups only
+  std::condition_variable cv_;
+  std::atomic<bool> writer_started_{false};
+  std::atomic<bool> stop_{false};
+  std::thread writer_;
+};
+
+}  // namespace vigil::agent
+
+#endif  // VIGIL_AGENT_EVENTS_HPP_

@@ -1,0 +1,162 @@
+// Commands: shell strings (system, popen) and argument vectors (the exec family,
+// posix_spawn). A blocked call fails the way the call fails normally: -1/EACCES for exec*,
+// -1 for system, NULL/EACCES for popen, EACCES returned by posix_spawn.
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "agent/hook_util.hpp"
+#include "agent/real.hpp"
+
+using vigil::agent::active;
+using vigil::agent::Agent;
+using vigil::agent::argv_views;
+using vigil::agent::cstr;
+using vigil::agent::ErrnoSaver;
+using vigil::agent::Guard;
+namespace real = vigil::agent::real;
+
+namespace {
+
+bool blocks_shell(const char* command, const char* function) {
+  Agent* a = active();
+  if (!a || !command || !a->has_requests_in_flight()) return false;
+  Guard g;
+  ErrnoSaver saver;
+  return a->check_sink(vigil::Sink::of(vigil::SinkType::kShell, command), function).block;
+}
+
+// The program actually run is `path`; argv[0] is only its name for itself.
+bool blocks_exec(const char* path, char* const argv[], const char* function) {
+  Agent* a = active();
+  if (!a || !a->has_requests_in_flight()) return false;
+  Guard g;
+  ErrnoSaver saver;
+  try {
+    std::vector<std::string_view> args = argv_views(argv);
+    if (args.empty()) args.emplace_back(cstr(path));
+    else if (path) args[0] = path;
+    return a->check_sink(vigil::Sink::exec(args), function).block;
+  } catch (...) {
+    return false;
+  }
+}
+
+// Collects the variadic argv of execl/execlp/execle (and envp for execle).
+std::vector<char*> collect(const char* arg0, va_list ap, char*** envp) {
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(arg0));
+  while (arg0 != nullptr) {
+    char* next = va_arg(ap, char*);
+    argv.push_back(next);
+    if (next == nullptr) break;
+  }
+  if (envp) *envp = va_arg(ap, char**);
+  return argv;
+}
+
+}  // namespace
+
+extern "C" {
+
+int system(const char* command) {
+  if (blocks_shell(command, "system")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::system_ptr()(command);
+}
+
+FILE* popen(const char* command, const char* type) {
+  if (blocks_shell(command, "popen")) {
+    errno = EACCES;
+    return nullptr;
+  }
+  return real::popen_ptr()(command, type);
+}
+
+int execve(const char* path, char* const argv[], char* const envp[]) {
+  if (blocks_exec(path, argv, "execve")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::execve_ptr()(path, argv, envp);
+}
+
+int execv(const char* path, char* const argv[]) {
+  if (blocks_exec(path, argv, "execv")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::execv_ptr()(path, argv);
+}
+
+int execvp(const char* file, char* const argv[]) {
+  if (blocks_exec(file, argv, "execvp")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::execvp_ptr()(file, argv);
+}
+
+int execvpe(const char* file, char* const argv[], char* const envp[]) {
+  if (blocks_exec(file, argv, "execvpe")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::execvpe_ptr()(file, argv, envp);
+}
+
+int execl(const char* path, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  std::vector<char*> argv = collect(arg, ap, nullptr);
+  va_end(ap);
+  if (blocks_exec(path, argv.data(), "execl")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::execv_ptr()(path, argv.data());
+}
+
+int execlp(const char* file, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  std::vector<char*> argv = collect(arg, ap, nullptr);
+  va_end(ap);
+  if (blocks_exec(file, argv.data(), "execlp")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::execvp_ptr()(file, argv.data());
+}
+
+int execle(const char* path, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  char** envp = nullptr;
+  std::vector<char*> argv = collect(arg, ap, &envp);
+  va_end(ap);
+  if (blocks_exec(path, argv.data(), "execle")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::execve_ptr()(path, argv.data(), envp);
+}
+
+int posix_spawn(pid_t* pid, const char* path, const posix_spawn_file_actions_t* fa,
+                const posix_spawnattr_t* attr, char* const argv[], char* const envp[]) {
+  if (blocks_exec(path, argv, "posix_spawn")) return EACCES;
+  return real::posix_spawn_ptr()(pid, path, fa, attr, argv, envp);
+}
+
+int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_file_actions_t* fa,
+                 const posix_spawnattr_t* attr, char* const argv[], char* const envp[]) {
+  if (blocks_exec(file, argv, "posix_spawnp")) return EACCES;
+  return real::posix_spawnp_ptr()(pid, file, fa, attr, argv, envp);
+}
+
+}  // extern "C"

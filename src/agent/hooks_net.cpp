@@ -1,0 +1,213 @@
+// Connections: accept, the bytes read and written on accepted sockets, close; outbound
+// destinations: getaddrinfo and connect; OpenSSL's SSL_read/SSL_write for programs that
+// terminate TLS themselves.
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+#include "agent/hook_util.hpp"
+#include "agent/real.hpp"
+
+using vigil::agent::active;
+using vigil::agent::Agent;
+using vigil::agent::ErrnoSaver;
+using vigil::agent::Guard;
+namespace real = vigil::agent::real;
+
+namespace {
+
+// Hands bytes the program received to the agent; returns what the program should see.
+ssize_t after_read(Agent* a, int fd, const void* buf, ssize_t r, bool plaintext = false) {
+  if (r <= 0 || !a->is_tracked(fd)) return r;
+  Guard g;
+  ErrnoSaver saver;
+  ssize_t shown = a->on_read(fd, static_cast<const char*>(buf), r, plaintext);
+  if (shown < 0) saver.set(errno);
+  return shown;
+}
+
+// The bytes of an iovec array, up to `n`.
+std::string gather(const struct iovec* iov, int cnt, std::size_t n) {
+  std::string out;
+  for (int i = 0; i < cnt && out.size() < n; ++i)
+    out.append(static_cast<const char*>(iov[i].iov_base), std::min(iov[i].iov_len, n - out.size()));
+  return out;
+}
+
+std::size_t total(const struct iovec* iov, int cnt) {
+  std::size_t n = 0;
+  for (int i = 0; i < cnt; ++i) n += iov[i].iov_len;
+  return n;
+}
+
+// Lets the agent see bytes about to be written; false means "absorb them".
+bool before_write(Agent* a, int fd, std::string_view data, bool plaintext = false) {
+  Guard g;
+  ErrnoSaver saver;
+  return a->on_write(fd, data, plaintext);
+}
+
+}  // namespace
+
+extern "C" {
+
+int accept(int fd, struct sockaddr* addr, socklen_t* len) {
+  int r = real::accept_ptr()(fd, addr, len);
+  if (Agent* a = active(); a && r >= 0) {
+    Guard g;
+    ErrnoSaver saver;
+    a->on_accept(r, addr, len ? *len : 0);
+  }
+  return r;
+}
+
+int accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags) {
+  int r = real::accept4_ptr()(fd, addr, len, flags);
+  if (Agent* a = active(); a && r >= 0) {
+    Guard g;
+    ErrnoSaver saver;
+    a->on_accept(r, addr, len ? *len : 0);
+  }
+  return r;
+}
+
+ssize_t read(int fd, void* buf, size_t n) {
+  ssize_t r = real::read_ptr()(fd, buf, n);
+  if (Agent* a = active()) return after_read(a, fd, buf, r);
+  return r;
+}
+
+ssize_t recv(int fd, void* buf, size_t n, int flags) {
+  ssize_t r = real::recv_ptr()(fd, buf, n, flags);
+  // MSG_PEEK leaves the bytes in the socket: they are seen when really read.
+  if (Agent* a = active(); a && !(flags & MSG_PEEK)) return after_read(a, fd, buf, r);
+  return r;
+}
+
+ssize_t recvfrom(int fd, void* buf, size_t n, int flags, struct sockaddr* from, socklen_t* len) {
+  ssize_t r = real::recvfrom_ptr()(fd, buf, n, flags, from, len);
+  if (Agent* a = active(); a && !(flags & MSG_PEEK)) return after_read(a, fd, buf, r);
+  return r;
+}
+
+ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
+  ssize_t r = real::recvmsg_ptr()(fd, msg, flags);
+  Agent* a = active();
+  if (!a || r <= 0 || (flags & MSG_PEEK) || !a->is_tracked(fd) || msg == nullptr) return r;
+  std::string bytes = gather(msg->msg_iov, static_cast<int>(msg->msg_iovlen), static_cast<std::size_t>(r));
+  ssize_t shown = after_read(a, fd, bytes.data(), r);
+  return shown;
+}
+
+ssize_t readv(int fd, const struct iovec* iov, int cnt) {
+  ssize_t r = real::readv_ptr()(fd, iov, cnt);
+  Agent* a = active();
+  if (!a || r <= 0 || !a->is_tracked(fd)) return r;
+  std::string bytes = gather(iov, cnt, static_cast<std::size_t>(r));
+  return after_read(a, fd, bytes.data(), r);
+}
+
+ssize_t write(int fd, const void* buf, size_t n) {
+  if (Agent* a = active(); a && a->is_tracked(fd)) {
+    if (!before_write(a, fd, std::string_view(static_cast<const char*>(buf), n))) return static_cast<ssize_t>(n);
+  }
+  return real::write_ptr()(fd, buf, n);
+}
+
+ssize_t send(int fd, const void* buf, size_t n, int flags) {
+  if (Agent* a = active(); a && a->is_tracked(fd)) {
+    if (!before_write(a, fd, std::string_view(static_cast<const char*>(buf), n))) return static_cast<ssize_t>(n);
+  }
+  return real::send_ptr()(fd, buf, n, flags);
+}
+
+ssize_t sendto(int fd, const void* buf, size_t n, int flags, const struct sockaddr* to, socklen_t len) {
+  if (Agent* a = active(); a && a->is_tracked(fd)) {
+    if (!before_write(a, fd, std::string_view(static_cast<const char*>(buf), n))) return static_cast<ssize_t>(n);
+  }
+  return real::sendto_ptr()(fd, buf, n, flags, to, len);
+}
+
+ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
+  if (Agent* a = active(); a && a->is_tracked(fd) && msg) {
+    std::size_t n = total(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
+    std::string bytes = gather(msg->msg_iov, static_cast<int>(msg->msg_iovlen), n);
+    if (!before_write(a, fd, bytes)) return static_cast<ssize_t>(n);
+  }
+  return real::sendmsg_ptr()(fd, msg, flags);
+}
+
+ssize_t writev(int fd, const struct iovec* iov, int cnt) {
+  if (Agent* a = active(); a && a->is_tracked(fd)) {
+    std::size_t n = total(iov, cnt);
+    std::string bytes = gather(iov, cnt, n);
+    if (!before_write(a, fd, bytes)) return static_cast<ssize_t>(n);
+  }
+  return real::writev_ptr()(fd, iov, cnt);
+}
+
+int close(int fd) {
+  if (Agent* a = active(); a && a->is_tracked(fd)) {
+    Guard g;
+    ErrnoSaver saver;
+    a->on_close(fd);
+  }
+  return real::close_ptr()(fd);
+}
+
+int getaddrinfo(const char* node, const char* service, const struct addrinfo* hints,
+                struct addrinfo** res) {
+  int r = real::getaddrinfo_ptr()(node, service, hints, res);
+  if (Agent* a = active(); a && r == 0 && res && a->has_requests_in_flight()) {
+    Guard g;
+    ErrnoSaver saver;
+    a->note_lookup(node, *res);
+  }
+  return r;
+}
+
+int connect(int fd, const struct sockaddr* addr, socklen_t len) {
+  if (Agent* a = active(); a && a->has_requests_in_flight()) {
+    bool block;
+    {
+      Guard g;
+      ErrnoSaver saver;
+      block = a->check_connect(addr, len).block;
+    }
+    if (block) {
+      errno = ECONNREFUSED;
+      return -1;
+    }
+  }
+  return real::connect_ptr()(fd, addr, len);
+}
+
+// TLS: the decrypted bytes of a connection the program accepted. SSL_get_fd ties them to it.
+int SSL_read(SSL* ssl, void* buf, int n) {
+  int r = real::SSL_read_ptr()(ssl, buf, n);
+  Agent* a = active();
+  if (!a || r <= 0) return r;
+  auto get_fd = real::ssl_get_fd_ptr();
+  int fd = get_fd ? get_fd(ssl) : -1;
+  if (fd < 0 || !a->is_tracked(fd)) return r;
+  ssize_t shown = after_read(a, fd, buf, r, /*plaintext=*/true);
+  return shown < 0 ? -1 : static_cast<int>(shown);
+}
+
+int SSL_write(SSL* ssl, const void* buf, int n) {
+  if (Agent* a = active(); a && n > 0) {
+    auto get_fd = real::ssl_get_fd_ptr();
+    int fd = get_fd ? get_fd(ssl) : -1;
+    if (fd >= 0 && a->is_tracked(fd) &&
+        !before_write(a, fd, std::string_view(static_cast<const char*>(buf), static_cast<std::size_t>(n)),
+                      /*plaintext=*/true))
+      return n;
+  }
+  return real::SSL_write_ptr()(ssl, buf, n);
+}
+
+}  // extern "C"
