@@ -17,12 +17,13 @@
 // one keyword.
 //
 // Cost: a value with no quote and no SQL-looking start is rejected by a scan of its first word;
-// otherwise each place is lexed once, lazily, with two tokens of look-ahead, and nothing is
-// allocated unless the value is convicted.
-#include <array>
+// otherwise each place is lexed once, lazily, with three tokens of look-ahead, and nothing is
+// allocated unless the value is convicted. A URL value (a Referer) is also read parameter by
+// parameter. Linear in the value's size; parentheses are counted on a bounded stack.
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/common/ascii.hpp"
 #include "core/detect/input/input_detector.hpp"
@@ -234,7 +235,7 @@ struct Findings {
   std::string_view comment;         // the body of the comment that ends the text
 };
 
-constexpr std::size_t kMaxDepth = 48;
+constexpr std::size_t kMaxDepth = 32;
 constexpr int kMaxUrlParams = 64;
 constexpr std::uint32_t kMaxTokens = 4096;
 
@@ -244,7 +245,6 @@ enum class Clause : std::uint8_t { kExpr, kSelect, kFrom, kList };
 struct Level {
   Frame frame = Frame::kTop;
   Clause clause = Clause::kExpr;
-  bool fresh = true;      // nothing read inside yet
   bool subquery = false;  // a SELECT inside
   bool between = false;   // a BETWEEN waits for its AND
   bool boolean = false;   // a boolean operator was read at this level
@@ -319,8 +319,8 @@ class Recognizer {
   }
   // After a boolean operator, a lone constant ("OR 1", "OR true") ended by the text, a
   // parenthesis or another boolean operator is a condition that is always true or false.
-  void constant_condition() noexcept {
-    if (!after_boolean_) return;
+  void constant_condition(bool after_boolean) noexcept {
+    if (!after_boolean) return;
     const Tok n = cur_.peek();
     if (n.eof || cur_.punct(n, ')') || cur_.punct(n, ';') || cur_.word(n, "and") ||
         cur_.word(n, "or") || cur_.op(n, "&&"))
@@ -330,10 +330,8 @@ class Recognizer {
   // An operand: literal, name, call, parenthesized expression or subquery, CASE, unary operator.
   void operand() noexcept {
     Tok t = cur_.take();
-    top().fresh = false;
     alias_taken_ = false;
-    const bool after_boolean = after_boolean_;
-    after_boolean_ = false;
+    const bool after_boolean = std::exchange(after_boolean_, false);
     switch (t.kind) {
       case TokenKind::kNumber:
         // MySQL reads 1a as a name; the generic lexer splits it.
@@ -343,9 +341,7 @@ class Recognizer {
           return;
         }
         select_shows_sql();
-        after_boolean_ = after_boolean;
-        constant_condition();
-        after_boolean_ = false;
+        constant_condition(after_boolean);
         expect_ = Expect::kAfter;
         return;
       case TokenKind::kBlob:
@@ -401,9 +397,7 @@ class Recognizer {
         return;
       case TokenKind::kKeyword:
       case TokenKind::kIdentifier:
-        after_boolean_ = after_boolean;
-        word_operand(t);
-        after_boolean_ = false;
+        word_operand(t, after_boolean);
         return;
       default:
         fail(t);
@@ -411,7 +405,7 @@ class Recognizer {
     }
   }
 
-  void word_operand(const Tok& t) noexcept {
+  void word_operand(const Tok& t, bool after_boolean) noexcept {
     std::string_view w = cur_.text(t);
     const Tok next = cur_.peek();
     if (common::iequals(w, "select")) {
@@ -425,7 +419,7 @@ class Recognizer {
     if (common::iequals(w, "null") || common::iequals(w, "true") || common::iequals(w, "false") ||
         common::iequals(w, "unknown") || common::iequals(w, "default")) {
       select_shows_sql();
-      if (!common::iequals(w, "null")) constant_condition();
+      if (!common::iequals(w, "null")) constant_condition(after_boolean);
       expect_ = Expect::kAfter;
       return;
     }
@@ -434,8 +428,10 @@ class Recognizer {
         ((common::iequals(w, "distinct") || common::iequals(w, "all")) &&
          (top().frame == Frame::kCall || top().clause == Clause::kSelect)) ||
         ((common::iequals(w, "any") || common::iequals(w, "some") || common::iequals(w, "all")) &&
-         cur_.punct(next, '(')))
+         cur_.punct(next, '('))) {
+      after_boolean_ = after_boolean;
       return;  // a prefix: still an operand to come
+    }
     if (common::iequals(w, "case")) {
       if (!push(Frame::kCase, Clause::kExpr)) {
         fail(t);
