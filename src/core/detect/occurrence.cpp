@@ -26,6 +26,25 @@ std::size_t find_some(std::string_view haystack, std::string_view needle, std::s
     return count == cap;
   };
 
+  // Long needles: glibc's memmem is linear (Two-Way); the first/last-byte filter below would
+  // confirm every candidate with a full compare, quadratic on repetitive text ("<a <a <a ...").
+  // Their occurrences are reported without overlap: a long input overlapping itself is a
+  // periodic string whose extra occurrences say nothing new, and each memmem call costs the
+  // needle's length, so only non-overlapping steps keep the whole search linear.
+  if (n > 32) {
+    while (i <= last_start) {
+      const void* p = memmem(h + i, size - i, nd, n);
+      if (!p) break;
+      std::size_t pos = static_cast<const char*>(p) - h;
+      if (record(pos)) {
+        *next = pos + n;
+        return count;
+      }
+      i = pos + n;
+    }
+    return count;
+  }
+
   if (n == 1) {
     while (i <= last_start) {
       const void* p = std::memchr(h + i, nd[0], size - i);

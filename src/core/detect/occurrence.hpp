@@ -8,8 +8,8 @@
 
 namespace vigil::detect {
 
-// Calls on_match(position) for every (possibly overlapping) occurrence of `needle` in
-// `haystack`, left to right, at most `max` times; returns the number of matches found, which
+// Calls on_match(position) for every occurrence of `needle` in `haystack` (overlapping ones
+// too, for needles up to 32 bytes), left to right, at most `max` times; returns the number of matches found, which
 // may exceed `max` by one to say "there were more". An empty needle matches nothing.
 // Linear in haystack size for a fixed needle (SSE2 first/last-byte filter, then memcmp).
 template <typename F>

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,32 @@ TEST(FindAll, StopsAtLimitAndSaysThereWereMore) {
   std::size_t found = find_all(hay, "aa", 100, [&](std::uint32_t) { ++calls; });
   EXPECT_EQ(calls, 100u);
   EXPECT_EQ(found, 101u);
+}
+
+}  // namespace
+}  // namespace vigil::detect
+
+namespace vigil::detect {
+namespace {
+
+// Repetitive haystack and needle (an input of "<a " repeated): the search stays linear.
+TEST(FindAll, RepetitiveLongNeedleAgreesWithNaive) {
+  std::string unit = "<a ";
+  std::string needle;
+  for (int i = 0; i < 40; ++i) needle += unit;
+  std::string hay;
+  for (int i = 0; i < 400; ++i) hay += unit;
+  hay += "<b>";
+  auto got = all(hay, needle, 100000);
+  // Long needles are reported without overlap: every match found is a real one, and they
+  // tile the repetitive region.
+  auto expected = naive(hay, needle);
+  ASSERT_FALSE(got.empty());
+  for (std::size_t k = 0; k < got.size(); ++k) {
+    EXPECT_NE(std::find(expected.begin(), expected.end(), got[k]), expected.end());
+    if (k) EXPECT_EQ(got[k] - got[k - 1], needle.size());
+  }
+  EXPECT_EQ(got.front(), expected.front());
 }
 
 }  // namespace
