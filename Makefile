@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 SHARED ?= ../shared
-FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 5
 
 .PHONY: all build test demo deps dev-test fuzz-build fuzz-smoke bench eval clean
 
