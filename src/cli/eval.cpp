@@ -26,14 +26,18 @@ std::string evaluate_request(const Engine& engine, const json& j, const std::str
   ctx.parse(c.request);
   PreparedInputs prepared(ctx.inputs());
   RequestVerdict v = engine.analyze_request(ctx, prepared);
-  if (!v.attack()) return "{\"id\":" + id + ",\"verdict\":\"clean\"}";
-  // The strongest finding names the verdict: an attempt outranks a weak signal.
-  const Finding* f = &v.findings.front();
-  for (const Finding& g : v.findings)
+  // The strongest finding names the verdict: an attempt outranks a weak signal. A budget
+  // overrun is a note about the analysis, not evidence about the request.
+  const Finding* f = nullptr;
+  for (const Finding& g : v.findings) {
+    if (g.rule == "analysis-budget") continue;
+    if (f == nullptr) f = &g;
     if (g.outcome == Outcome::kProbed || g.outcome == Outcome::kBlocked) {
       f = &g;
       break;
     }
+  }
+  if (f == nullptr) return "{\"id\":" + id + ",\"verdict\":\"clean\"}";
   std::string out = "{\"id\":" + id + ",\"verdict\":\"attack\",\"rule\":" + json_string(f->rule) +
                     ",\"outcome\":" + json_string(outcome_name(f->outcome));
   if (explain) {
