@@ -62,7 +62,7 @@ constexpr std::string_view kStatementWords[] = {
     "select", "insert", "update",  "delete", "drop",  "create",  "alter",  "truncate",
     "rename", "exec",   "execute", "declare", "set",  "waitfor", "shutdown", "begin",
     "call",   "if",     "while",   "load",   "grant", "revoke",  "handler", "kill",
-    "show",   "use",    "lock",    "with"};
+    "show",   "lock",   "with"};
 
 // Functions that only an attack calls from a request value: time delays, heavy computations
 // used as delays, error-based extraction, file, network and command access. Generic names
@@ -77,12 +77,17 @@ constexpr std::string_view kAttackFunctions[] = {
     "dbms_utility",   "openrowset",       "opendatasource",  "lo_import",     "lo_export",
     "pg_read_file",   "pg_ls_dir",        "sys_eval",        "sys_exec"};
 
+// Of those, the names programs in other languages also have (sleep(1); in C, BENCHMARK(f) in
+// C++ tests): alone at the start of a value they are code, not SQL.
+constexpr std::string_view kCommonAttackNames[] = {"sleep", "benchmark", "load_file", "elt",
+                                                   "make_set", "iif"};
+
 // Functions and variables that reveal the server: what a UNION or error-based probe selects.
 constexpr std::string_view kFingerprintFunctions[] = {
     "version",      "database",     "user",       "current_user", "system_user",
     "session_user", "schema",       "@@version",  "@@datadir",    "@@hostname",
     "db_name",      "host_name",    "suser_name", "user_name",    "concat_ws",
-    "group_concat", "load_file",    "table_name", "column_name",  "hex",
+    "group_concat", "table_name", "column_name",  "hex",
     "unhex",        "connection_id", "last_insert_id", "@@version_compile_os"};
 
 // The last component of a dotted name ("dbms_pipe.receive_message" -> "receive_message"),
@@ -110,6 +115,7 @@ struct Tok {
   std::uint32_t begin = 0;
   std::uint32_t end = 0;
   bool eof = true;
+  bool spaced = false;  // white space (not a comment) came right before it
 };
 
 class Cursor {
@@ -154,8 +160,12 @@ class Cursor {
  private:
   void fill(int k) noexcept {
     sql::Token t;
+    bool spaced = false;
     while (lexer_.next(&t)) {
-      if (t.kind == TokenKind::kWhitespace) continue;
+      if (t.kind == TokenKind::kWhitespace) {
+        spaced = true;
+        continue;
+      }
       if (t.kind == TokenKind::kComment) {
         bool versioned = (t.flags & (sql::kVersionedOpen | sql::kVersionedClose)) != 0;
         bool block = !versioned && text_.substr(t.begin, 2) == "/*";
@@ -164,7 +174,7 @@ class Cursor {
         continue;
       }
       trailing_comment_ = false;
-      buf_[k] = Tok{t.kind, t.flags, t.begin, t.end, false};
+      buf_[k] = Tok{t.kind, t.flags, t.begin, t.end, false, spaced};
       return;
     }
     buf_[k] = Tok{};
@@ -215,6 +225,7 @@ enum Sign : std::uint32_t {
   kLeadingStatement = 1u << 21,  // a value that starts with a statement (DROP TABLE …)
   kSelectSql = 1u << 22,  // a select list with more than names (literals, calls, commas, *)
   kLeadingSelect = 1u << 23,  // a value that starts with SELECT
+  kTautology = 1u << 24,      // a comparison of constants (1=1, 'a'='a', x=x)
 };
 
 struct Findings {
@@ -225,6 +236,7 @@ struct Findings {
   std::uint8_t closers = 0;
   std::uint8_t semicolons = 0;
   bool boolean_comparison = false;  // a boolean operator whose operand holds a comparison
+  bool sql_only_call = false;       // a call to an attack function no other language has
   bool complete = false;            // read to the end without an error
   bool error = false;
   std::uint32_t error_at = 0;
@@ -317,21 +329,45 @@ class Recognizer {
       l.pending = 0;
     }
   }
+  // A one-token operand was read: a literal or a plain name. Right after a comparison with
+  // another one, the comparison is decided by constants ("1=1", "'a'='a", "x=x"): a
+  // tautology or a contradiction, which no application writes with a user's value.
+  void simple(const Tok& t) noexcept {
+    if (right_of_comparison_) {
+      const Tok& l = compared_left_;
+      bool left_literal = l.kind != TokenKind::kIdentifier && l.kind != TokenKind::kKeyword;
+      bool right_literal = t.kind != TokenKind::kIdentifier && t.kind != TokenKind::kKeyword;
+      bool same_name = !left_literal && !right_literal && common::iequals(cur_.text(l), cur_.text(t));
+      if ((left_literal && right_literal) || same_name ||
+          (l.kind == TokenKind::kKeyword && t.kind == TokenKind::kKeyword))
+        note(kTautology);
+      right_of_comparison_ = false;
+    }
+    last_simple_ = true;
+    last_operand_ = t;
+  }
+
   // After a boolean operator, a lone constant ("OR 1", "OR true") ended by the text, a
   // parenthesis or another boolean operator is a condition that is always true or false.
   void constant_condition(bool after_boolean) noexcept {
     if (!after_boolean) return;
     const Tok n = cur_.peek();
     if (n.eof || cur_.punct(n, ')') || cur_.punct(n, ';') || cur_.word(n, "and") ||
-        cur_.word(n, "or") || cur_.op(n, "&&"))
+        cur_.word(n, "or") || cur_.op(n, "&&")) {
       f_.boolean_comparison = true;
+      note(kTautology);
+    }
   }
 
   // An operand: literal, name, call, parenthesized expression or subquery, CASE, unary operator.
   void operand() noexcept {
     Tok t = cur_.take();
     alias_taken_ = false;
+    after_word_ = false;
+    last_simple_ = false;
     const bool after_boolean = std::exchange(after_boolean_, false);
+    // Only this operand's first token can be the right side of a pending comparison.
+    right_of_comparison_ = std::exchange(compared_, false);
     switch (t.kind) {
       case TokenKind::kNumber:
         // MySQL reads 1a as a name; the generic lexer splits it.
@@ -342,10 +378,12 @@ class Recognizer {
         }
         select_shows_sql();
         constant_condition(after_boolean);
+        simple(t);
         expect_ = Expect::kAfter;
         return;
       case TokenKind::kBlob:
         select_shows_sql();
+        simple(t);
         expect_ = Expect::kAfter;
         return;
       case TokenKind::kQuotedIdentifier:
@@ -354,6 +392,7 @@ class Recognizer {
       case TokenKind::kString:
         if (t.flags & sql::kUnterminated) note(kBalanced);
         select_shows_sql();
+        simple(t);
         expect_ = Expect::kAfter;
         return;
       case TokenKind::kParameter: {
@@ -370,6 +409,7 @@ class Recognizer {
         std::string_view o = cur_.text(t);
         if (o == "-" || o == "+" || o == "~" || o == "!") {
           after_boolean_ = after_boolean;
+          compared_ = right_of_comparison_;
           return;  // unary: still an operand
         }
         if (o == "*" && (top().clause == Clause::kSelect || top().frame == Frame::kCall)) {
@@ -420,6 +460,7 @@ class Recognizer {
         common::iequals(w, "unknown") || common::iequals(w, "default")) {
       select_shows_sql();
       if (!common::iequals(w, "null")) constant_condition(after_boolean);
+      simple(t);
       expect_ = Expect::kAfter;
       return;
     }
@@ -444,7 +485,7 @@ class Recognizer {
     if (common::iequals(w, "current_user") || common::iequals(w, "current_date") ||
         common::iequals(w, "current_time") || common::iequals(w, "current_timestamp")) {
       if (common::iequals(w, "current_user")) note(kFingerprint);
-      if (cur_.punct(next, '(')) {
+      if (cur_.punct(next, '(') && (!next.spaced || depth_ > 0)) {
         call(t, w);
         return;
       }
@@ -469,7 +510,9 @@ class Recognizer {
       }
     }
     std::string_view name = cur_.source().substr(t.begin, name_end - t.begin);
-    if (cur_.punct(cur_.peek(), '(')) {
+    // A call has its parenthesis right after the name (MySQL's default); "word (aside)" is
+    // prose.
+    if (cur_.punct(cur_.peek(), '(') && (!cur_.peek().spaced || depth_ > 0)) {
       call(t, name);
       return;
     }
@@ -480,6 +523,8 @@ class Recognizer {
     if (common::iequals(name, "session_user") || common::iequals(name, "system_user") ||
         common::iequals(name, "current_user"))
       note(kFingerprint);
+    simple(t);
+    after_word_ = true;
     expect_ = Expect::kAfter;
   }
 
@@ -494,8 +539,11 @@ class Recognizer {
     if (dotted_in_set(name, kAttackFunctions)) {
       note(kAttackCall);
       if (f_.attack_call.empty()) f_.attack_call = name;
+      if (!in_set(name, kCommonAttackNames)) f_.sql_only_call = true;
     }
-    if (dotted_in_set(name, kFingerprintFunctions)) note(kFingerprint);
+    std::size_t dot = name.rfind('.');
+    if (in_set(dot == std::string_view::npos ? name : name.substr(dot + 1), kFingerprintFunctions))
+      note(kFingerprint);
     expect_ = Expect::kOperand;
   }
 
@@ -597,6 +645,8 @@ class Recognizer {
   }
 
   void comparison() noexcept {
+    compared_ = last_simple_;
+    compared_left_ = last_operand_;
     note(kComparison);
     if (f_.comparisons < 255) ++f_.comparisons;
     for (std::size_t d = 0; d <= depth_; ++d)
@@ -806,7 +856,7 @@ class Recognizer {
       clause(t);
       return;
     }
-    if (cur_.punct(cur_.peek(1), '(') && depth_ == 0) {
+    if (cur_.punct(cur_.peek(1), '(') && !cur_.peek(1).spaced && depth_ == 0 && !after_word_) {
       // A call right after an operand: the '+' before it was lost to form decoding
       // ("'+if(benchmark(…))" read as "' if(benchmark(…))").
       note(kArithmetic);
@@ -998,9 +1048,11 @@ class Recognizer {
                                                     "truncate"};
       // Statements that also read as prose, once a batch is under way.
       static constexpr std::string_view kInBatch[] = {"select", "if", "while", "begin", "set"};
-      if ((in_set(w, kBatch) && t.begin > 0) ||
-          (in_set(w, kInBatch) && (in_if_ || (f_.signs & kStacked))) ||
-          (common::iequals(w, "select") && t.begin > 0)) {
+      bool system = false;
+      bool exec = common::iequals(w, "exec") || common::iequals(w, "execute");
+      if ((in_set(w, kBatch) && t.begin > 0 && !after_word_ &&
+           (!exec || (statement_head(w, &system) && system))) ||
+          (in_set(w, kInBatch) && (in_if_ || (f_.signs & kStacked)))) {
         expect_ = Expect::kStatement;
         statement();
         return true;
@@ -1087,6 +1139,11 @@ class Recognizer {
       expect_ = Expect::kSkip;
       return;
     }
+    if (common::iequals(w, "call") && is_word(cur_.peek(1))) {
+      cur_.take();  // CALL f(…): the call is read as an expression, weighed as such
+      expect_ = Expect::kOperand;
+      return;
+    }
     bool system = false;
     if (statement_head(w, &system)) {
       // "Execute every act of thy life…": a value that starts with EXEC must run a procedure.
@@ -1117,6 +1174,11 @@ class Recognizer {
       return;
     }
     if (common::iequals(w, "shutdown")) {
+      const Tok o = cur_.peek(1);
+      if (!(o.eof || cur_.punct(o, ';') || cur_.word(o, "with"))) {
+        fail(t);
+        return;
+      }
       Tok s = cur_.take();
       stacked(s);
       expect_ = Expect::kSkip;
@@ -1140,6 +1202,7 @@ class Recognizer {
         return;
       }
       --begin_depth_;
+      expect_ = Expect::kAfter;  // the block is done: "…; end and '%'='"
       return;
     }
     if (in_if_ && (common::iequals(w, "else") || common::iequals(w, "elsif"))) {
@@ -1147,7 +1210,8 @@ class Recognizer {
       if (common::iequals(w, "elsif")) expect_ = Expect::kOperand;
       return;
     }
-    if ((common::iequals(w, "if") || common::iequals(w, "while")) && !leading_) {
+    if ((common::iequals(w, "if") || common::iequals(w, "while")) &&
+        (!leading_ || (cur_.punct(cur_.peek(1), '(') && !cur_.peek(1).spaced))) {
       Tok s = cur_.take();
       in_if_ = true;
       if (f_.stacked_word.empty()) f_.stacked_word = cur_.text(s);
@@ -1187,7 +1251,6 @@ class Recognizer {
                                                    "columns", "processlist", "variables"};
       return is_word(o) && in_set(cur_.text(o), kShow);
     }
-    if (iw("use")) return is_word(o) && (o2.eof || cur_.punct(o2, ';'));
     if (iw("lock")) return cur_.word(o, "tables") || cur_.word(o, "table");
     if (iw("desc") || iw("describe") || iw("explain"))
       return (is_word(o) || o.kind == TokenKind::kQuotedIdentifier) &&
@@ -1200,11 +1263,15 @@ class Recognizer {
     if (iw("exec") || iw("execute")) {
       if (is_word(o)) {
         std::string_view name = cur_.text(o);
-        *system = cur_.punct(o2, '.') || common::istarts_with(name, "xp_") ||
-                  common::istarts_with(name, "sp_");
+        *system = common::istarts_with(name, "xp_") || common::istarts_with(name, "sp_") ||
+                  ((common::iequals(name, "master") || common::iequals(name, "dbo")) &&
+                   cur_.punct(o2, '.'));
         return true;
       }
-      *system = cur_.punct(o, '(') || o.kind == TokenKind::kParameter;
+      // EXEC @sql, EXEC('…'), EXEC(@sql)
+      *system = o.kind == TokenKind::kParameter ||
+                (cur_.punct(o, '(') &&
+                 (o2.kind == TokenKind::kParameter || o2.kind == TokenKind::kString));
       return *system || o.kind == TokenKind::kQuotedIdentifier;
     }
     return false;
@@ -1242,6 +1309,12 @@ class Recognizer {
   bool alias_ok_ = false;
   bool alias_taken_ = false;
   bool after_boolean_ = false;  // the previous token was a boolean operator
+  bool after_word_ = false;     // the operand just read is a plain name
+  bool last_simple_ = false;    // the operand just read is one token (last_operand_)
+  Tok last_operand_;
+  bool compared_ = false;       // a comparison waits for its right side (left: compared_left_)
+  bool right_of_comparison_ = false;  // the operand being read is that right side
+  Tok compared_left_;
   std::uint32_t next_select_ = 0;  // the Sign the next SELECT stands for (UNION (SELECT …))
   bool in_if_ = false;
   bool leading_ = false;  // the statement being read is the value's first
@@ -1353,8 +1426,12 @@ bool bare_start(std::string_view v, PlaceKind* kind) {
     while (j < v.size() && (is_word_char(v[j]) || static_cast<unsigned char>(v[j]) >= 0x80)) ++j;
     std::string_view w = v.substr(i, j - i);
     bool call = j < v.size() && v[j] == '(';
-    if (call && (common::iequals(w, "if") || !in_set(w, kContinuationWords))) {
-      *kind = PlaceKind::kOperand;  // a function: "sleep(5)", "if(benchmark(…), …)"
+    if (call && common::iequals(w, "if")) {
+      *kind = PlaceKind::kStatement;  // IF(cond) statement, or the function IF(c, a, b)
+      return true;
+    }
+    if (call && !in_set(w, kContinuationWords)) {
+      *kind = PlaceKind::kOperand;  // a function: "sleep(5)"
       return true;
     }
     if (in_set(w, kStatementWords)) {
@@ -1377,9 +1454,9 @@ bool bare_start(std::string_view v, PlaceKind* kind) {
     return k > j && common::is_alpha(v[k]) && continuation_start(v, k);
   }
   // An operator or a closing parenthesis right after the application's operand: "+if(…)",
-  // ") or (1=1", "; drop table t", "/*!union*/". Not '%', '/' or '*': LIKE patterns,
-  // paths and percent-encoded text start that way.
-  if (std::string_view(")|&=<>;,+-").find(c) != std::string_view::npos ||
+  // ") or (1=1", "; drop table t", "/*!union*/". Not '%', '/', '*', '=', '<' or '>': LIKE
+  // patterns, paths, percent-encoded text, markup and headings start that way.
+  if (std::string_view(")|&;,+-").find(c) != std::string_view::npos ||
       (c == '/' && c1 == '*')) {
     *kind = PlaceKind::kContinuation;
     return true;
@@ -1406,11 +1483,14 @@ int score(const Findings& f, const Place& p, std::string_view v) {
   if (s & kStrongSigns) w += 6;
   if (s & kSubquery) w += 4;
   if (s & (kSystemVar | kFingerprint)) w += 4;
-  w += 2 * (f.booleans < 2 ? f.booleans : 2);
-  w += 2 * (f.comparisons < 2 ? f.comparisons : 2);
+  // One boolean operator, or one comparison, is what prose and code have too ("x and y",
+  // "a < b"); more of them count only together.
+  if (f.booleans > 0) w += 2;
+  if (f.comparisons > 0) w += 2;
+  if (f.comparisons > 1 && f.booleans > 0) w += 2;
   if (f.boolean_comparison) w += 2;
-  int calls = f.calls < 2 ? f.calls : 2;
-  w += 2 * calls;
+  if (s & kTautology) w += 1;
+  if (f.calls > 0) w += f.calls > 1 ? 3 : 2;
   if (s & kCase) w += 2;
   if (s & kOrderBy) w += 4;
   if (s & kClause) w += 2;
@@ -1423,7 +1503,7 @@ int score(const Findings& f, const Place& p, std::string_view v) {
   // an end the way SQL ends one: a ';' or a comment of one word, not a quotation's "-- Author".
   bool terminated = f.semicolons > 0 || ((s & kCommentEnd) && one_word(common::trim(f.comment)));
   if ((s & kLeadingStatement) && terminated) w += 6;
-  if ((s & kLeadingSelect) && (s & kSelectSql)) w += 2;
+  if ((s & kLeadingSelect) && (s & kSelectSql)) w += 3;
   if ((s & kLeadingSelect) && terminated) w += 2;
   // Probes made of one word around the break-out: "admin'--", "x' #", "'; --" (a comment hides
   // the rest of the query), "A' AND 'B", "' XOR '", "X' = 'X' = '1" (the value's last quote
@@ -1453,9 +1533,12 @@ Verdict judge(std::string_view v, const Place& p) {
   std::size_t first = 0;
   while (first < v.size() && common::is_space(v[first])) ++first;
   bool after_number = false;
-  if (p.kind == PlaceKind::kOperand) {
-    after_number = first < v.size() && !common::is_alpha(v[first]) && v[first] != '_' &&
-                   static_cast<unsigned char>(v[first]) < 0x80;
+  if (p.kind == PlaceKind::kOperand && first < v.size()) {
+    char c = v[first];
+    char c1 = first + 1 < v.size() ? v[first + 1] : '\0';
+    after_number = common::is_digit(c) || c == '@' ||
+                   ((c == '-' || c == '+' || c == '.') && common::is_digit(c1)) ||
+                   ((c == '-' || c == '+') && c1 == '(');
   } else if (is_quoted(p.kind)) {
     after_number = true;
     for (std::size_t i = 0; i < p.quote && after_number; ++i)
@@ -1468,22 +1551,27 @@ Verdict judge(std::string_view v, const Place& p) {
   const Findings& f = verdict.findings;
   verdict.score = score(f, p, v);
   bool strong = (f.signs & kStrongSigns) != 0;
-  if (p.kind == PlaceKind::kOperand) {
-    // A value that starts with a name rather than a number needs a strong sign: "x = 1 or
-    // y = 2" is an equation in prose as much as SQL.
-    std::size_t i = 0;
-    while (i < v.size() && common::is_space(v[i])) ++i;
-    bool word = i < v.size() && (common::is_alpha(v[i]) || static_cast<unsigned char>(v[i]) >= 0x80);
-    if (word && !strong && !(f.signs & kSubquery) &&
-        !(f.boolean_comparison && (f.signs & kCommentEnd)))
+  // Without a break-out or a leading number, the value is read from its first word: prose
+  // and code have conditions too ("x = 1 or y = 2", "and FOO=1", "(a<b) and (b<c)"). There
+  // a verdict needs a strong sign, a subquery, or a boolean operator with a comparison of
+  // constants ("hi or 1=1 --", " AND 1=0").
+  if (!is_quoted(p.kind) && !after_number && p.kind != PlaceKind::kStatement) {
+    bool constants = f.boolean_comparison && (f.signs & kTautology);
+    // " OR x=y#": a condition whose comment hides the rest; " ORDER BY 5": a column probe.
+    bool cut = f.boolean_comparison && (f.signs & kCommentEnd) && one_word(common::trim(f.comment));
+    if (!strong && !(f.signs & (kSubquery | kOrderBy)) && !constants && !cut) return verdict;
+    // "sleep(1);", "BENCHMARK(BM_Copy);": a call alone is also a line of code, unless the
+    // function is SQL's alone (pg_sleep) or a comment cuts the query after it.
+    bool other_strong = (f.signs & kStrongSigns & ~kAttackCall) != 0;
+    if (p.kind == PlaceKind::kOperand && !other_strong && !f.sql_only_call && !constants &&
+        !cut && !(f.signs & (kSubquery | kCommentEnd)))
       return verdict;
   }
   // A text SQL stops reading somewhere: what was read before must be decisive.
-  // A tautology counts there only after a break-out or a number: prose has equations too.
   bool tautology = f.boolean_comparison && (is_quoted(p.kind) || after_number);
   verdict.convicted = f.complete ? verdict.score >= 6
-                                 : ((strong || (f.signs & kSubquery) || tautology) &&
-                                    verdict.score >= 8);
+                                 : (strong || (((f.signs & kSubquery) || tautology) &&
+                                                   verdict.score >= 8));
   return verdict;
 }
 
@@ -1564,6 +1652,12 @@ Verdict analyze(std::string_view v, std::uint32_t features) {
   Verdict best;
   auto consider = [&](PlaceKind kind, std::size_t quote, std::size_t tail) {
     if (best.convicted || quote == std::string_view::npos || !continuation_start(v, tail)) return;
+    // `like this': the quote closes a GNU/TeX-style quotation opened by a backtick.
+    if (v[quote] == '\'' && (features & kBacktick)) {
+      std::size_t ticks = 0;
+      for (std::size_t i = 0; i < quote; ++i) ticks += v[i] == '`';
+      if (ticks & 1u) return;
+    }
     Verdict verdict = judge(v, Place{kind, quote, tail});
     if (verdict.convicted) best = verdict;
   };
