@@ -181,6 +181,33 @@ TEST(SqliInput, CodeSnippets) {
   EXPECT_FALSE(fires("grep -v \"and\" file | wc -l"));
   EXPECT_FALSE(fires("I wouldn't ever write the full sentence myself -- Larry Wall"));
   EXPECT_FALSE(fires("/SEARCH/HANDMADE?SEARCH_SUBMIT=&Q=\"LIKE\"+STAMP&VIEW_TYPE=GALLERY"));
+  // Changelog and source lines: calls, comparisons and conditions without a break-out.
+  EXPECT_FALSE(fires("sleep(1);"));
+  EXPECT_FALSE(fires("BENCHMARK(BM_StringCopy);"));
+  EXPECT_FALSE(fires("- Added gnutls_x509_crt_sign2() and gnutls_x509_crq_sign2()"));
+  EXPECT_FALSE(fires("-D_FILE_OFFSET_BITS=64 and -D_TIME_BITS=64"));
+  EXPECT_FALSE(fires("and GMP_CHECK_RANDOMIZE=1544431052619574)"));
+  EXPECT_FALSE(fires("(write_p == 0) or sent (write_p == 1).  Here 'version' is the"));
+  EXPECT_FALSE(fires("87 |         data->timeout = xstrdup(timeout);"));
+  EXPECT_FALSE(fires("== Strings and Unicode =="));
+  EXPECT_FALSE(fires("- Inhibit shutdown when the package manager is locked"));
+  EXPECT_FALSE(fires("an INSERT INTO ... SELECT statement where the number of columns"));
+  EXPECT_FALSE(fires("in service files' Exec lines (fd.o #83539; Milan Crha)"));
+  EXPECT_FALSE(fires("assigned (`let b[7]=42') and auto-incremented and auto-decremented"));
+  EXPECT_FALSE(fires("\"-Werror=implicit-fallthrough=\" compiler option."));
+  EXPECT_FALSE(fires("use POSIX;     # for setlocale()"));
+  EXPECT_FALSE(fires("exec() might read past the end of the data buffer"));
+}
+
+TEST(SqliInput, ConstantsMakeTheDifference) {
+  // Without a break-out, a condition counts when it compares constants.
+  EXPECT_TRUE(fires("hi or 1=1 --"));
+  EXPECT_TRUE(fires(" or a = a"));
+  EXPECT_TRUE(fires("or true--"));
+  EXPECT_FALSE(fires("x = 1 or y = 2"));
+  EXPECT_TRUE(fires("1 or y = 2"));  // after a number: the value broke out of a numeric slot
+  EXPECT_TRUE(fires("pg_sleep(5)"));  // only SQL has it
+  EXPECT_TRUE(fires("IF(1=1) SELECT 1 ELSE DROP FUNCTION x--"));
 }
 
 TEST(SqliInput, Reasons) {
