@@ -109,10 +109,11 @@ constexpr std::array<InputDetectorInfo, 15> kInputDetectors = {{
     {AttackClass::kSqli, 2, kQuotes | kParen | kSemicolon | kHash | kDash | kSlash | kEquals |
                                 kSpace | kStar | kPipe | kAmp | kLt | kGt | kBackslash,
      2, &detect_sqli},
-    {AttackClass::kXss, 1, kLt | kGt | kColon | kQuotes | kParen | kEquals | kBrace, 3, &detect_xss},
-    {AttackClass::kCmdi, 1, kSemicolon | kPipe | kAmp | kDollar | kBacktick | kCrLf | kLt | kGt |
-                                kParen | kBrace,
-     2, &detect_cmdi},
+    {AttackClass::kXss, 2, kLt | kGt | kColon | kQuotes | kParen | kEquals | kAmp | kBackslash,
+     3, &detect_xss},
+    // No prefilter: a whole-value command ("whoami") has no metacharacter; the detector's first
+    // byte test rejects most values.
+    {AttackClass::kCmdi, 2, 0, 2, &detect_cmdi},
     {AttackClass::kPathTraversal, 1, 0, 3,
      &detect_path_traversal},
     {AttackClass::kSsti, 1, kBrace | kDollar | kLt | kHash, 4, &detect_ssti},
@@ -122,8 +123,9 @@ constexpr std::array<InputDetectorInfo, 15> kInputDetectors = {{
     {AttackClass::kXpathi, 1, kQuotes | kParen | kSlash, 4, &detect_xpathi},
     {AttackClass::kCrlf, 1, 0, 2, &detect_crlf},
     {AttackClass::kRfi, 1, kColon | kSlash, 8, &detect_rfi},
-    {AttackClass::kSsrf, 1, kColon | kSlash | kAt | kDot, 4, &detect_ssrf},
-    {AttackClass::kOpenRedirect, 1, kSlash | kBackslash | kColon, 4, &detect_open_redirect},
+    {AttackClass::kSsrf, 1, kColon | kSlash | kBackslash | kDot, 4, &detect_ssrf},
+    {AttackClass::kOpenRedirect, 1, kSlash | kBackslash | kColon | kAt | kPercent | kHigh, 3,
+     &detect_open_redirect},
 }};
 
 }  // namespace
