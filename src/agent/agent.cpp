@@ -26,48 +26,17 @@
 
 namespace vigil::agent {
 
-thread_local int t_depth __attribute__((tls_model("initial-exec"))) = 0;
-
 namespace {
 
 // Request-scoped binding for thread-per-request servers; validated against the registry
 // before use (the request may have finished).
 thread_local InFlight* t_current __attribute__((tls_model("initial-exec"))) = nullptr;
 
-constexpr std::size_t kMaxEventValue = 4096;   // bytes of an operation or input kept in events
 constexpr std::size_t kMaxResponseBody = 256 * 1024;  // HTML kept for reflected-XSS checks
-constexpr int kStackFrames = 24;
 
 std::string env(const char* name, const char* fallback = "") {
   const char* v = std::getenv(name);
   return v ? v : fallback;
-}
-
-std::string truncated(std::string_view s, bool* was_cut) {
-  *was_cut = s.size() > kMaxEventValue;
-  return common::truncate_utf8(s, kMaxEventValue);
-}
-
-// Header and cookie inputs whose values are credentials are never written to events.
-bool is_secret(Source source, std::string_view name) {
-  if (source != Source::kHeader && source != Source::kCookie) return false;
-  static constexpr std::string_view kSecret[] = {"authorization", "proxy-authorization", "cookie",
-                                                 "x-api-key", "x-auth-token", "session", "sessionid",
-                                                 "token", "csrftoken", "jwt", "password", "secret"};
-  std::string lower = common::folded(name);
-  for (std::string_view s : kSecret)
-    if (lower.find(s) != std::string::npos) return true;
-  return false;
-}
-
-std::string_view severity_of(Outcome o) {
-  switch (o) {
-    case Outcome::kExploited: return "critical";
-    case Outcome::kBlocked: return "high";
-    case Outcome::kProbed: return "medium";
-    case Outcome::kSuspicious: return "low";
-  }
-  return "low";
 }
 
 // The status line and headers of the response the program writes; enough to find the header
@@ -419,32 +388,7 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
 
 std::string Agent::emit_finding(const InFlight& req, const Finding& f) noexcept {
   try {
-    auto e = std::make_unique<Event>();
-    e->event_id = new_event_id();
-    e->time = now_rfc3339();
-    e->app = config_.app;
-    e->outcome = std::string(outcome_name(f.outcome));
-    e->rule = f.rule;
-    e->severity = std::string(severity_of(f.outcome));
-    e->cwe = f.cwe;
-    e->mode = std::string(mode_name(f.mode));
-    e->method = req.raw.method;
-    e->path = std::string(req.ctx.path());
-    e->client_ip = std::string(req.ctx.client_ip());
-    e->user_agent = std::string(req.ctx.user_agent());
-    e->request_id = req.id;
-    auto inputs = req.ctx.inputs();
-    if (f.input >= 0 && static_cast<std::size_t>(f.input) < inputs.size()) {
-      const Input& in = inputs[f.input];
-      e->has_input = true;
-      e->input_source = std::string(source_name(in.source));
-      e->input_name = std::string(in.name);
-      e->input_value = is_secret(in.source, in.name) ? "[redacted]" : truncated(in.value, &e->input_truncated);
-      e->input_form = std::string(form_name(f.form));
-    }
-    e->reason = f.reason;
-    e->evidence = common::truncate_utf8(f.evidence, 240);
-    e->pid = getpid();
+    auto e = event_from_finding(RequestInfo{config_.app, req.raw.method, req.id, &req.ctx}, f);
     std::string id = e->event_id;
     counters_.detections.fetch_add(1, std::memory_order_relaxed);
     events_->push(std::move(e));
@@ -458,54 +402,8 @@ std::string Agent::emit_finding(const InFlight& req, const Finding& f) noexcept 
 std::string Agent::emit_detection(const InFlight& req, const Sink& sink, std::string_view function,
                                   const Detection& d, Outcome outcome, std::string note) noexcept {
   try {
-    auto e = std::make_unique<Event>();
-    e->frames.resize(kStackFrames);
-    int n = backtrace(e->frames.data(), kStackFrames);
-    e->frames.resize(n > 2 ? static_cast<std::size_t>(n) : 0);
-    if (!e->frames.empty()) e->frames.erase(e->frames.begin(), e->frames.begin() + 2);  // agent frames
-    e->event_id = new_event_id();
-    e->time = now_rfc3339();
-    e->app = config_.app;
-    e->outcome = std::string(outcome_name(outcome));
-    e->rule = d.rule;
-    e->severity = std::string(severity_of(outcome));
-    e->cwe = d.cwe;
-    e->mode = std::string(mode_name(d.mode));
-    e->method = req.raw.method;
-    e->path = std::string(req.ctx.path());
-    e->client_ip = std::string(req.ctx.client_ip());
-    e->user_agent = std::string(req.ctx.user_agent());
-    e->request_id = req.id;
-    auto inputs = req.ctx.inputs();
-    if (d.input < inputs.size()) {
-      const Input& in = inputs[d.input];
-      e->has_input = true;
-      e->input_source = std::string(source_name(in.source));
-      e->input_name = std::string(in.name);
-      e->input_value = is_secret(in.source, in.name) ? "[redacted]" : truncated(in.value, &e->input_truncated);
-      e->input_form = std::string(form_name(d.form));
-    }
-    e->has_sink = true;
-    e->sink_type = std::string(sink_type_name(sink.type));
-    if (sink.type == SinkType::kSql) e->dialect = std::string(dialect_name(sink.dialect));
-    if (sink.type == SinkType::kExec) {
-      std::string joined;
-      for (std::size_t i = 0; i < sink.argv.size(); ++i) {
-        if (i) joined += ' ';
-        joined += sink.argv[i];
-      }
-      e->sink_value = truncated(joined, &e->sink_truncated);
-    } else {
-      e->sink_value = truncated(sink.value, &e->sink_truncated);
-    }
-    e->sink_function = std::string(function);
-    e->span_begin = d.begin;
-    e->span_end = d.end;
-    e->span_element = d.element;
-    e->reason = d.reason;
-    for (const TokenNote& t : d.tokens) e->tokens.push_back(TokenField{t.kind, t.text, t.begin, t.end});
-    e->note = std::move(note);
-    e->pid = getpid();
+    auto e = event_from_detection(RequestInfo{config_.app, req.raw.method, req.id, &req.ctx}, sink,
+                                  function, d, outcome, std::move(note));
     std::string id = e->event_id;
     counters_.detections.fetch_add(1, std::memory_order_relaxed);
     events_->push(std::move(e));

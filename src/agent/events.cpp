@@ -1,6 +1,7 @@
 #include "agent/events.hpp"
 
 #include <cxxabi.h>
+#include <execinfo.h>
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
@@ -8,12 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "agent/agent.hpp"
+#include "core/common/ascii.hpp"
 
 namespace vigil::agent {
 namespace {
@@ -148,7 +151,122 @@ Symbolizer& symbolizer() {
   return *s;
 }
 
+constexpr std::size_t kMaxEventValue = 4096;  // bytes of an operation or input kept in events
+constexpr int kStackFrames = 24;
+
+std::string truncated(std::string_view s, bool* was_cut) {
+  *was_cut = s.size() > kMaxEventValue;
+  return common::truncate_utf8(s, kMaxEventValue);
+}
+
+// Header and cookie inputs whose values are credentials are never written to events.
+bool is_secret(Source source, std::string_view name) {
+  if (source != Source::kHeader && source != Source::kCookie) return false;
+  static constexpr std::string_view kSecret[] = {"authorization", "proxy-authorization", "cookie",
+                                                 "x-api-key", "x-auth-token", "session", "sessionid",
+                                                 "token", "csrftoken", "jwt", "password", "secret"};
+  std::string lower = common::folded(name);
+  for (std::string_view s : kSecret)
+    if (lower.find(s) != std::string::npos) return true;
+  return false;
+}
+
+std::unique_ptr<Event> base_event(const RequestInfo& r, std::string_view rule, std::string_view cwe,
+                                  Mode mode, Outcome outcome, std::uint32_t input, Form form) {
+  auto e = std::make_unique<Event>();
+  e->event_id = new_event_id();
+  e->time = now_rfc3339();
+  e->app = std::string(r.app);
+  e->outcome = std::string(outcome_name(outcome));
+  e->rule = std::string(rule);
+  e->severity = std::string(severity_of(outcome));
+  e->cwe = std::string(cwe);
+  e->mode = std::string(mode_name(mode));
+  e->method = std::string(r.method);
+  e->request_id = std::string(r.request_id);
+  e->pid = getpid();
+  if (r.ctx == nullptr) return e;
+  e->path = std::string(r.ctx->path());
+  e->client_ip = std::string(r.ctx->client_ip());
+  e->user_agent = std::string(r.ctx->user_agent());
+  auto inputs = r.ctx->inputs();
+  if (input < inputs.size()) {
+    const Input& in = inputs[input];
+    e->has_input = true;
+    e->input_source = std::string(source_name(in.source));
+    e->input_name = std::string(in.name);
+    e->input_value = is_secret(in.source, in.name) ? "[redacted]" : truncated(in.value, &e->input_truncated);
+    e->input_form = std::string(form_name(form));
+  }
+  return e;
+}
+
 }  // namespace
+
+std::string_view severity_of(Outcome o) {
+  switch (o) {
+    case Outcome::kExploited: return "critical";
+    case Outcome::kBlocked: return "high";
+    case Outcome::kProbed: return "medium";
+    case Outcome::kSuspicious: return "low";
+  }
+  return "low";
+}
+
+std::unique_ptr<Event> event_from_finding(const RequestInfo& r, const Finding& f) {
+  auto e = base_event(r, f.rule, f.cwe, f.mode, f.outcome,
+                      f.input >= 0 ? static_cast<std::uint32_t>(f.input) : UINT32_MAX, f.form);
+  e->reason = f.reason;
+  e->evidence = common::truncate_utf8(f.evidence, 240);
+  return e;
+}
+
+std::unique_ptr<Event> event_from_detection(const RequestInfo& r, const Sink& sink,
+                                            std::string_view function, const Detection& d,
+                                            Outcome outcome, std::string note) {
+  std::vector<void*> frames(kStackFrames);
+  int n = backtrace(frames.data(), kStackFrames);
+  frames.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  // Drop the agent's own frames: all leading frames in the preload library when it is a
+  // library of its own, else (the SDK, linked into the program) this function and its caller.
+  Dl_info self{};
+  dladdr(reinterpret_cast<void*>(&event_from_detection), &self);
+  std::size_t skip = std::min<std::size_t>(2, frames.size());
+  static void* const exe_base = [] {
+    Dl_info info{};
+    void* sym = dlsym(RTLD_DEFAULT, "main");
+    return sym && dladdr(sym, &info) ? info.dli_fbase : nullptr;
+  }();
+  if (self.dli_fbase != nullptr && self.dli_fbase != exe_base) {
+    skip = 0;
+    Dl_info f{};
+    while (skip < frames.size() && dladdr(frames[skip], &f) && f.dli_fbase == self.dli_fbase) ++skip;
+  }
+  frames.erase(frames.begin(), frames.begin() + skip);
+  auto e = base_event(r, d.rule, d.cwe, d.mode, outcome, d.input, d.form);
+  e->frames = std::move(frames);
+  e->has_sink = true;
+  e->sink_type = std::string(sink_type_name(sink.type));
+  if (sink.type == SinkType::kSql) e->dialect = std::string(dialect_name(sink.dialect));
+  if (sink.type == SinkType::kExec) {
+    std::string joined;
+    for (std::size_t i = 0; i < sink.argv.size(); ++i) {
+      if (i) joined += ' ';
+      joined += sink.argv[i];
+    }
+    e->sink_value = truncated(joined, &e->sink_truncated);
+  } else {
+    e->sink_value = truncated(sink.value, &e->sink_truncated);
+  }
+  e->sink_function = std::string(function);
+  e->span_begin = d.begin;
+  e->span_end = d.end;
+  e->span_element = d.element;
+  e->reason = d.reason;
+  for (const TokenNote& t : d.tokens) e->tokens.push_back(TokenField{t.kind, t.text, t.begin, t.end});
+  e->note = std::move(note);
+  return e;
+}
 
 std::string new_event_id() {
   unsigned char b[16];

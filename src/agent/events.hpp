@@ -9,8 +9,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
+
+#include "vigil/analysis.hpp"
+#include "vigil/engine.hpp"
+#include "vigil/request.hpp"
 
 namespace vigil::agent {
 
@@ -37,6 +42,20 @@ struct Event {
   std::vector<void*> frames;  // raw return addresses, symbolised by the writer
   int pid = 0;
 };
+
+// Builders shared by the preload agent and the SDK. `request_id` groups one request's events.
+// Inputs of header/cookie credentials are redacted; long values are cut at 4 KiB and say so.
+struct RequestInfo {
+  std::string_view app, method, request_id;
+  const class vigil::RequestContext* ctx;
+};
+std::unique_ptr<Event> event_from_finding(const RequestInfo& r, const vigil::Finding& f);
+// Captures the native stack of the calling thread (symbolised later, on the writer thread).
+std::unique_ptr<Event> event_from_detection(const RequestInfo& r, const vigil::Sink& sink,
+                                            std::string_view function, const vigil::Detection& d,
+                                            vigil::Outcome outcome, std::string note);
+// "critical" (exploited), "high" (blocked), "medium" (probed), "low" (suspicious).
+std::string_view severity_of(vigil::Outcome o);
 
 // A random 128-bit id as 32 hex digits (getrandom; never blocks).
 std::string new_event_id();
