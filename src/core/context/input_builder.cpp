@@ -94,7 +94,8 @@ std::string_view header_parameter(std::string_view header, std::string_view name
   return {};
 }
 
-void parse_urlencoded(std::string_view text, Source source, InputBuilder* b) {
+void parse_urlencoded(std::string_view text, Source source, InputBuilder* b,
+                      std::string_view prefix) {
   std::size_t start = 0;
   while (start <= text.size()) {
     std::size_t amp = text.find('&', start);
@@ -104,6 +105,11 @@ void parse_urlencoded(std::string_view text, Source source, InputBuilder* b) {
       std::string_view name = pair.substr(0, eq);
       std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
       Ref n = b->decoded(name, true);
+      if (!prefix.empty()) {
+        std::string full(prefix);
+        full += b->view(n);
+        n = b->copy(full);
+      }
       Ref v = b->decoded(value, true);
       if (!b->add(source, n, v)) return;
     }

@@ -73,7 +73,9 @@ class InputBuilder {
 
 // Body and header parsers. Each adds inputs to the builder, reports what it could not parse,
 // and runs in time linear in its input.
-void parse_urlencoded(std::string_view text, Source source, InputBuilder* b);
+// `prefix` names inputs taken from inside another value ("referer?" + the parameter's name).
+void parse_urlencoded(std::string_view text, Source source, InputBuilder* b,
+                      std::string_view prefix = {});
 void parse_cookies(std::string_view header, InputBuilder* b);
 void parse_json_body(std::string_view body, InputBuilder* b);
 void parse_multipart_body(std::string_view body, std::string_view content_type, InputBuilder* b);

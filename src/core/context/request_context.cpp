@@ -132,6 +132,16 @@ void RequestContext::Impl::parse_headers() {
       context::parse_cookies(h.value, &builder);
     } else if (!is_structural(h.name)) {
       builder.add(Source::kHeader, h.name, h.value);
+      // A Referer carries the query of the page before: its parameters are inputs of their
+      // own (an application that logs or replays "where the user came from" uses them).
+      if (iequals(h.name, "referer")) {
+        std::size_t q = h.value.find('?');
+        if (q != std::string_view::npos) {
+          std::string_view qs = h.value.substr(q + 1);
+          qs = qs.substr(0, qs.find('#'));
+          context::parse_urlencoded(qs, Source::kHeader, &builder, "referer?");
+        }
+      }
     }
   }
   // Request smuggling shapes: two lengths, or a length beside chunked framing.

@@ -50,9 +50,20 @@ TEST(RequestContext, QueryPathHeadersCookies) {
   EXPECT_EQ(get(in, "header:X-Api-Key"), "k1");
   EXPECT_EQ(in.count("header:Accept"), 0u);  // structural headers are not inputs
   EXPECT_EQ(in.count("header:Host"), 0u);
+  EXPECT_EQ(in.count("header:referer?a"), 0u);
   EXPECT_EQ(ctx.path(), "/product/7' OR 1=1");
   EXPECT_EQ(ctx.client_ip(), "192.0.2.1");
   EXPECT_EQ(ctx.user_agent(), "sqlmap/1.7");
+}
+
+TEST(RequestContext, RefererQueryParametersAreInputs) {
+  Header headers[] = {{"Referer", "https://shop.example.com/list?page=2&q=x%27+OR+1%3D1--#top"}};
+  HttpRequest req{"GET", "/", headers, {}, "192.0.2.1"};
+  RequestContext ctx;
+  ctx.parse(req);
+  Inputs in = collect(ctx);
+  EXPECT_EQ(get(in, "header:referer?q"), "x' OR 1=1--");
+  EXPECT_EQ(get(in, "header:referer?page"), "2");
 }
 
 TEST(RequestContext, JsonBodyKeyPaths) {

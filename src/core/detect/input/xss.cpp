@@ -679,9 +679,9 @@ bool data_payload_has_markup(std::string_view v, std::size_t body, bool base64) 
 }
 
 // The script scheme a URL starts with, as a browser (old ones included) reads it: character
-// references resolved, leading spaces, controls and quotes skipped, tabs, line breaks and
-// other controls inside the scheme removed, ASCII case folded. A data: URL counts when its
-// media type is one a browser renders as a document or runs, or its payload holds markup.
+// references resolved, leading spaces, controls and quotes skipped, tabs, line breaks, other
+// controls and comments inside the scheme removed, ASCII case folded. A data: URL counts when
+// its media type is one a browser renders as a document or runs, or its payload holds markup.
 // *body receives the offset just past the scheme (for data:, past the ','). `decode_refs`: the
 // URL sits in an attribute value.
 ScriptScheme script_scheme(std::string_view v, bool decode_refs, std::size_t* body) {
@@ -689,6 +689,11 @@ ScriptScheme script_scheme(std::string_view v, bool decode_refs, std::size_t* bo
   std::size_t n = 0;
   std::size_t i = 0;
   while (i < v.size() && n < sizeof(buf)) {
+    if (v[i] == '<' && v.substr(i, 4) == "<!--") {  // IE dropped comments in XML data islands
+      std::size_t e = v.find("-->", i + 4);
+      i = e == std::string_view::npos ? v.size() : e + 3;
+      continue;
+    }
     const std::uint32_t cp = url_char(v, &i, decode_refs);
     if (cp <= 0x20 || cp == 0x7F) continue;  // removed or skipped by lenient browsers
     if (n == 0 && (cp == '`' || cp == '"' || cp == '\'' || cp >= 0x80)) continue;
@@ -697,7 +702,7 @@ ScriptScheme script_scheme(std::string_view v, bool decode_refs, std::size_t* bo
     buf[n++] = ch;
     const std::string_view s(buf, n);
     if (n <= 11 && ch == ':') {
-      if (s == "javascript:" || s == "livescript:") {
+      if (s == "javascript:" || s == "livescript:" || s == "mocha:") {
         *body = i;
         return ScriptScheme::kJavascript;
       }
@@ -726,15 +731,15 @@ ScriptScheme script_scheme(std::string_view v, bool decode_refs, std::size_t* bo
   return ScriptScheme::kNone;
 }
 
-// CSS that runs script or binds behaviour: expression(), javascript:/vbscript: URLs,
-// behavior:, -moz-binding, @import of another sheet. Comments, escapes, controls and white
-// space are removed first (the obfuscations IE accepted: "exp/**/ression", "\65xpression").
-const char* dangerous_css(std::string_view css, bool decode_refs) {
-  char buf[2048];
+// CSS as IE read it, for finding what runs: comments removed (outside strings), escapes
+// ("\65" for 'e') and, in attribute values, character references decoded, white space and
+// controls dropped, ASCII lower-cased; other characters become '?'. Returns the size written.
+std::size_t normalize_css(std::string_view css, bool decode_refs, char* buf, std::size_t cap) {
   std::size_t n = 0;
-  for (std::size_t i = 0; i < css.size() && n < sizeof(buf);) {
-    char c = css[i];
-    if (c == '/' && i + 1 < css.size() && css[i + 1] == '*') {
+  char quote = 0;
+  for (std::size_t i = 0; i < css.size() && n < cap;) {
+    const char c = css[i];
+    if (quote == 0 && c == '/' && i + 1 < css.size() && css[i + 1] == '*') {
       std::size_t e = css.find("*/", i + 2);
       i = e == std::string_view::npos ? css.size() : e + 2;
       continue;
@@ -763,29 +768,48 @@ const char* dangerous_css(std::string_view css, bool decode_refs) {
         cp = ref;
         len = k;
       }
+    } else if (c == '"' || c == '\'') {
+      quote = quote == 0 ? c : quote == c ? 0 : quote;
     }
     i += len;
     if (cp <= 0x20 || cp == 0x7F) continue;
-    if (cp >= 0x80) {
-      // Full-width and other look-alikes: IE folded some, treat them as opaque letters.
-      buf[n++] = '?';
-      continue;
-    }
-    buf[n++] = to_lower(static_cast<char>(cp));
+    buf[n++] = cp >= 0x80 ? '?' : to_lower(static_cast<char>(cp));
   }
-  std::string_view s(buf, n);
+  return n;
+}
+
+// CSS that runs script, binds behaviour or loads resources: expression(), javascript:/
+// vbscript: URLs, behavior:, -moz-binding, @import, url(). With `declaration_start`, the value
+// is a whole value that only might be CSS (a request value): each sign must stand where CSS
+// has it, as a property value ("x:expression(", "src:url(") or a property ("behavior:"),
+// which prose ("the expression (a+b)") does not.
+const char* dangerous_css(std::string_view css, bool decode_refs, bool declaration_start = false) {
+  char buf[2048];
+  const std::string_view s(buf, normalize_css(css, decode_refs, buf, sizeof(buf)));
   static constexpr struct {
     std::string_view needle;
     const char* what;
+    bool property;  // a property name (else a value)
   } kSigns[] = {
-      {"expression(", "expression()"},   {"javascript:", "a javascript: URL"},
-      {"vbscript:", "a vbscript: URL"},  {"behavior:", "an HTC behavior"},
-      {"behaviour:", "an HTC behavior"}, {"-moz-binding", "an XBL binding"},
-      {"@import", "an @import of another style sheet"},
-      {"url(", "a url() that loads a resource"},
+      {"expression(", "expression()", false},
+      {"javascript:", "a javascript: URL", false},
+      {"vbscript:", "a vbscript: URL", false},
+      {"behavior:", "an HTC behavior", true},
+      {"behaviour:", "an HTC behavior", true},
+      {"-moz-binding:", "an XBL binding", true},
+      {"@import", "an @import of another style sheet", true},
+      {"url(", "a url() that loads a resource", false},
   };
-  for (const auto& k : kSigns)
-    if (s.find(k.needle) != std::string_view::npos) return k.what;
+  for (const auto& k : kSigns) {
+    for (std::size_t p = s.find(k.needle); p != std::string_view::npos;
+         p = s.find(k.needle, p + 1)) {
+      if (!declaration_start) return k.what;
+      const char before = p == 0 ? ';' : s[p - 1];
+      if (k.property ? (before == ';' || before == '{' || before == '"' || before == '\'')
+                     : before == ':')
+        return k.what;
+    }
+  }
   return nullptr;
 }
 
@@ -799,6 +823,42 @@ bool is_handler_name(std::string_view n) {
   for (std::size_t i = 2; i < n.size(); ++i)
     if (!common::is_alpha(n[i])) return false;
   return true;
+}
+
+// The part of a name after its namespace prefix ("xlink:href" -> "href").
+std::string_view local_name(std::string_view n) {
+  std::size_t colon = n.rfind(':');
+  return colon == std::string_view::npos ? n : n.substr(colon + 1);
+}
+
+// An attribute name that is an event handler: its local name starts with a handler name that
+// ends the name or is followed by punctuation old parsers stopped at ("onload!#$%&()").
+bool is_handler_attribute(std::string_view n) {
+  n = local_name(n);
+  std::size_t letters = 0;
+  while (letters < n.size() && common::is_alpha(n[letters])) ++letters;
+  if (!is_handler_name(n.substr(0, letters))) return false;
+  if (letters == n.size()) return true;
+  const char next = n[letters];
+  return !common::is_digit(next) && next != '-' && next != '_' && next != '.';
+}
+
+// A tag name equals `want` (ASCII case-insensitively), NUL bytes aside: old IE ignored them
+// ("<scr\0ipt>").
+bool name_is(std::string_view name, std::string_view want) {
+  std::size_t j = 0;
+  for (char ch : name) {
+    if (ch == '\0') continue;
+    if (j == want.size() || to_lower(ch) != want[j]) return false;
+    ++j;
+  }
+  return j == want.size();
+}
+
+bool contains_ci(std::string_view hay, std::string_view needle) {
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
+    if (iequals(hay.substr(i, needle.size()), needle)) return true;
+  return false;
 }
 
 std::string lower(std::string_view s, std::size_t max = 40) {
@@ -888,9 +948,18 @@ class MarkupJudge {
             add_rescan(b, t.end, "inside a comment");
           }
           break;
+        case html::TokenKind::kText:
         case html::TokenKind::kRawText:
+          if (t.raw == html::RawKind::kStyle && t.kind == html::TokenKind::kRawText) {
+            if (const char* what = dangerous_css(slice(t.span()), false)) {
+              v->what = std::string("creates a <style> element whose style sheet has ") + what;
+              if (hidden != nullptr) v->what += std::string(" (") + hidden + ")";
+              v->at = value_offset(t.begin);
+              return true;
+            }
+          }
           if (t.raw != html::RawKind::kScript && t.raw != html::RawKind::kNone)
-            add_rescan(t.begin, t.end, "inside the raw text of the element it opens");
+            add_rescan(t.begin, t.end, "inside the raw text of an element it opens");
           break;
         default:
           break;
@@ -899,8 +968,7 @@ class MarkupJudge {
     return false;
   }
 
-  bool run_rescans(const char* outer_hidden, Verdict* v) {
-    (void)outer_hidden;
+  bool run_rescans(Verdict* v) {
     html::TokenList& list = scratch().rescan;
     for (int i = 0; i < rescan_count_; ++i) {
       const Rescan r = rescans_[i];
@@ -909,6 +977,7 @@ class MarkupJudge {
       html::tokenize(sub, &list);
       MarkupJudge inner(sub, 0);
       inner.base_ = base_ + r.begin;
+      inner.prefix_ = prefix_;
       inner.rescan_budget_ = 0;  // one level: hidden markup inside hidden markup is not read
       if (inner.judge(list, false, r.why, v)) return true;
     }
@@ -949,60 +1018,85 @@ class MarkupJudge {
     return true;
   }
 
+  // What an attribute does, or nullptr. `added`: it is one the value added to the application's
+  // element (its handler must hold code that does something: prose such as "sull'immobile e
+  // ... ONDINA" makes attribute names, not handlers).
+  std::string attribute_effect(const html::Attribute& a, bool added) {
+    const std::string_view an = slice(a.name);
+    const std::string_view av = slice(a.value);
+    const std::string_view local = local_name(an);
+    if (is_handler_attribute(an)) {
+      if (added) {
+        JsReading r = read_js(av, JsStart::kStatement, false);
+        if (!r.valid || !r.effect()) return {};
+      }
+      return "the event handler " + lower(an);
+    }
+    std::size_t body = 0;
+    const ScriptScheme s = script_scheme(av, true, &body);
+    if (s != ScriptScheme::kNone && body < av.size())
+      return "a " + std::string(scheme_name(s)) + " URL in " + lower(an);
+    if (iequals(an, "style")) {
+      if (const char* what = dangerous_css(av, true)) return "a style that has " + std::string(what);
+    }
+    if (iequals(an, "datasrc") && !av.empty())
+      return "a data-binding source (datasrc), which IE renders into the page";
+    if (iequals(an, "dataformatas") && iequals(common::trim(av), "html"))
+      return "data binding rendered as HTML (dataformatas=html)";
+    if (iequals(an, "srcdoc") && !av.empty()) return "an srcdoc document";
+    if (local.size() < an.size() && (iequals(local, "event") || iequals(local, "handler")))
+      return "an XML Events listener (" + lower(an) + ")";
+    // Netscape's JavaScript entities: &{code}; in any attribute value.
+    if (std::size_t e = av.find("&{"); e != std::string_view::npos) {
+      JsReading r = read_js(av.substr(e + 2), JsStart::kStatement, true);
+      if (r.valid && r.effect()) return "a JavaScript entity &{...} that " + effect_phrase(r);
+    }
+    // An unquoted value that starts like a handler ("<img src= onmouseover=alert(1)>"): old
+    // parsers skipped the empty value and read the handler.
+    if (a.quote == html::Quote::kUnquoted) {
+      std::size_t eq = av.find('=');
+      if (eq != std::string_view::npos && is_handler_attribute(av.substr(0, eq))) {
+        JsReading r = read_js(common::trim(av.substr(eq + 1)), JsStart::kStatement, false);
+        if (r.valid && r.effect())
+          return "the event handler " + lower(av.substr(0, eq)) + " (an attribute value old "
+                 "browsers read as a new attribute)";
+      }
+    }
+    return {};
+  }
+
   bool judge_tag(const html::TokenList& list, const html::Token& t, bool app_tag,
                  const char* hidden, Verdict* v) {
-    std::string_view name = slice(t.name);
-    auto attrs = list.attributes_of(t);
-    auto tail = [&](std::string s) {
-      if (hidden != nullptr) s += std::string(" (") + hidden + ")";
-      return s;
-    };
-    auto el = [&] { return "<" + lower(name) + ">"; };
+    const std::string_view name = slice(t.name);
+    const auto attrs = list.attributes_of(t);
     auto creates = [&] {
       const char c0 = name.empty() ? 'x' : to_lower(name[0]);
       const bool vowel = c0 == 'a' || c0 == 'e' || c0 == 'i' || c0 == 'o' || c0 == 'u';
-      return std::string(vowel ? "creates an " : "creates a ") + el() + " element";
+      return std::string(vowel ? "creates an <" : "creates a <") + lower(name) + "> element";
     };
     auto found = [&](std::string what, std::uint32_t pos) {
-      v->what = tail(std::move(what));
+      v->what = std::move(what);
+      if (hidden != nullptr) v->what += std::string(" (") + hidden + ")";
       v->at = value_offset(pos);
       return true;
     };
     // Attributes: the value adds them all to an element it creates; in an attribute place, those
-    // after the application's first one.
-    for (std::size_t i = app_tag ? 1 : 0; i < attrs.size(); ++i) {
+    // after the application's first one (and the first one's value, which it wrote whole).
+    for (std::size_t i = 0; i < attrs.size(); ++i) {
       const html::Attribute& a = attrs[i];
-      std::string_view an = slice(a.name);
-      std::string_view av = slice(a.value);
-      auto with = [&](std::string_view what) {
-        return app_tag ? "adds " + std::string(what) : creates() + " with " + std::string(what);
-      };
-      if (is_handler_name(an)) {
-        // Added to the application's element, the handler must hold code that does something
-        // (prose such as "sull'immobile e ... ONDINA" makes attribute names, not handlers).
-        if (app_tag) {
-          JsReading r = read_js(av, JsStart::kStatement, false);
-          if (!r.valid || !r.effect()) continue;
+      if (app_tag && i == 0) {
+        if (a.quote == html::Quote::kUnquoted) {
+          std::string what = attribute_effect(a, true);
+          if (!what.empty() && what[0] == 't')  // a handler read from the value itself
+            return found("makes old browsers read " + what, a.value.begin);
         }
-        return found(with("the event handler " + lower(an)), app_tag ? a.name.begin : t.begin);
+        continue;
       }
-      std::size_t body = 0;
-      ScriptScheme s = script_scheme(av, true, &body);
-      if (s != ScriptScheme::kNone && body < av.size()) {
-        return found(with("a " + std::string(scheme_name(s)) + " URL in " + lower(an)),
+      std::string what = attribute_effect(a, app_tag);
+      if (!what.empty())
+        return found(app_tag ? "adds " + what : creates() + " with " + what,
                      app_tag ? a.name.begin : t.begin);
-      }
-      if (iequals(an, "style")) {
-        if (const char* what = dangerous_css(av, true))
-          return found(with("a style that has " + std::string(what)),
-                       app_tag ? a.name.begin : t.begin);
-      }
-      if (iequals(an, "datasrc") && !av.empty())
-        return found(with("a data-binding source (datasrc), which IE renders into the page"),
-                     app_tag ? a.name.begin : t.begin);
-      if (iequals(an, "srcdoc") && !av.empty())
-        return found(with("an srcdoc document"), app_tag ? a.name.begin : t.begin);
-      if (av.size() > 2 && (av.find('<') != std::string_view::npos))
+      if (a.value.size() > 2 && slice(a.value).find('<') != std::string_view::npos)
         add_rescan(a.value.begin, a.value.end, "inside an attribute value");
     }
     if (app_tag) return false;
@@ -1027,48 +1121,43 @@ class MarkupJudge {
         {"layer", "src", "which loads another document"},
         {"ilayer", "src", "which loads another document"},
         {"bgsound", "src", "which loads a resource"},
+        {"xml", "src", "an XML data island, which loads a document IE binds into the page"},
         {"import", "", "which imports a behavior"},
+        {"style", "type", ""},
     };
-    std::string_view local = name;
-    if (std::size_t colon = name.rfind(':'); colon != std::string_view::npos)
-      local = name.substr(colon + 1);  // <x:script>, <svg:script>
+    const std::string_view local = local_name(name);
     for (const Kind& k : kElements) {
-      if (!iequals(local, k.name)) continue;
+      if (!name_is(local, k.name)) continue;
+      std::string_view required;
       if (!k.attr.empty()) {
-        bool has = false;
-        for (const html::Attribute& a : attrs) has = has || iequals(slice(a.name), k.attr);
-        if (!has) continue;
+        for (const html::Attribute& a : attrs)
+          if (iequals(slice(a.name), k.attr)) required = slice(a.value);
+        if (required.data() == nullptr) continue;
+      }
+      if (k.name == "style") {  // Netscape's JavaScript style sheets
+        if (!contains_ci(required, "javascript")) continue;
+        return found(creates() + " of type " + lower(required) + ", which Netscape ran as script",
+                     t.begin);
       }
       return found(creates() + ", " + k.what, t.begin);
     }
-    if (iequals(local, "set") || iequals(local, "animate")) {
-      // SVG animation that rewrites a link or an event handler of its parent.
+    if (name_is(local, "set") || name_is(local, "animate")) {
+      // SVG (and HTML+TIME) animation that rewrites a link, an event handler or the markup of
+      // another element.
       for (const html::Attribute& a : attrs) {
         if (!iequals(slice(a.name), "attributename")) continue;
-        std::string_view target = slice(a.value);
-        std::string_view target_local = target.substr(target.rfind(':') + 1);
-        if (iequals(target_local, "href") || is_handler_name(target))
-          return found(creates() + ", an SVG animation that rewrites " + lower(target), t.begin);
+        const std::string_view target = slice(a.value);
+        const std::string_view target_local = local_name(target);
+        if (iequals(target_local, "href") || is_handler_attribute(target) ||
+            iequals(target, "innerhtml") || iequals(target, "outerhtml"))
+          return found(creates() + ", an animation that rewrites " + lower(target), t.begin);
       }
     }
-    if (iequals(local, "handler") || iequals(local, "listener")) {
+    if (name_is(local, "handler") || name_is(local, "listener")) {
       for (const html::Attribute& a : attrs) {
-        std::string_view an = slice(a.name);
-        if (iequals(an.substr(an.rfind(':') + 1), "event"))
+        if (iequals(local_name(slice(a.name)), "event"))
           return found(creates() + ", an XML Events handler", t.begin);
       }
-    }
-    if (iequals(local, "style") && t.kind == html::TokenKind::kStartTag) {
-      // The style sheet is the raw text up to </style>.
-      std::size_t end = text_.size();
-      for (std::size_t p = t.end; p + 7 < text_.size(); ++p) {
-        if (text_[p] == '<' && text_[p + 1] == '/' && iequals(text_.substr(p + 2, 5), "style")) {
-          end = p;
-          break;
-        }
-      }
-      if (const char* what = dangerous_css(text_.substr(t.end, end - t.end), false))
-        return found(creates() + " whose style sheet has " + what, t.begin);
     }
     return false;
   }
@@ -1100,7 +1189,7 @@ bool judge_markup(std::string_view value, Place place, Verdict* v, bool ie_backt
   html::tokenize(text, &s.main);
   MarkupJudge judge(text, prefix.size());
   if (judge.judge(s.main, !prefix.empty(), nullptr, v)) return true;
-  return judge.run_rescans(nullptr, v);
+  return judge.run_rescans(v);
 }
 
 // ---------------------------------------------------------------------------------------------
