@@ -157,6 +157,7 @@ struct InFlight {
   std::string id;             // request id in events
   std::weak_ptr<Connection> conn;
   std::atomic<bool> blocked{false};
+  bool inherited = false;  // the parent's request, seen from a fork()ed child
 };
 
 // One accepted connection.
@@ -200,26 +201,7 @@ Agent::Agent(Config config)
       conns_(new std::shared_ptr<Connection>[kMaxFd]) {
   events_ = std::make_unique<EventQueue>(config_.queue_capacity, config_.events_path,
                                          config_.status_path, &counters_);
-  std::string policy_text;
-  if (!config_.policy_path.empty()) {
-    std::ifstream f(config_.policy_path, std::ios::binary);
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    policy_text = ss.str();
-  }
-  // The mode given to `vigil run` is the default of every rule; a policy file refines it.
-  std::string doc = policy_text.empty()
-                        ? std::string("mode: ") + std::string(mode_name(config_.mode)) + "\n"
-                        : policy_text;
-  std::vector<PolicyDiagnostic> diags;
-  auto policy = Policy::compile(doc, &diags);
-  if (!policy_text.empty() && policy_text.find("mode:") == std::string::npos &&
-      policy_text.find("\"mode\"") == std::string::npos)
-    policy = Policy::compile("mode: " + std::string(mode_name(config_.mode)) + "\n" + policy_text, &diags);
-  engine_.set_policy(policy);
-  for (const auto& d : diags)
-    std::fprintf(stderr, "vigil: policy %s:%d:%d: %s [%s]\n", config_.policy_path.c_str(), d.line,
-                 d.column, d.message.c_str(), d.code.c_str());
+  engine_.set_policy(load_policy(config_.mode, config_.policy_path));
 }
 
 Agent::~Agent() = default;
@@ -236,6 +218,7 @@ std::shared_ptr<Connection> Agent::connection(int fd) const noexcept {
 
 void Agent::on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept {
   if (fd < 0) return;
+  if (in_forked_child()) become_own_server();
   if (fd >= kMaxFd) {
     counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -355,6 +338,7 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
 
 void Agent::start_request(const std::shared_ptr<Connection>& conn,
                           const std::shared_ptr<InFlight>& req) noexcept {
+  if (in_forked_child()) become_own_server();
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
   req->id = new_event_id().substr(0, 16);
   req->headers = req->raw.header_views();
@@ -391,7 +375,7 @@ std::string Agent::emit_finding(const InFlight& req, const Finding& f) noexcept 
     auto e = event_from_finding(RequestInfo{config_.app, req.raw.method, req.id, &req.ctx}, f);
     std::string id = e->event_id;
     counters_.detections.fetch_add(1, std::memory_order_relaxed);
-    events_->push(std::move(e));
+    push_event(std::move(e));
     return id;
   } catch (...) {
     counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
@@ -406,12 +390,17 @@ std::string Agent::emit_detection(const InFlight& req, const Sink& sink, std::st
                                   function, d, outcome, std::move(note));
     std::string id = e->event_id;
     counters_.detections.fetch_add(1, std::memory_order_relaxed);
-    events_->push(std::move(e));
+    push_event(std::move(e));
     return id;
   } catch (...) {
     counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
     return {};
   }
+}
+
+void Agent::push_event(std::unique_ptr<Event> e) noexcept {
+  if (in_forked_child()) events_->write_now(std::move(e));
+  else events_->push(std::move(e));
 }
 
 // Writes the 403 on the connection (REQUIRES: conn.mu held) unless the response has started.
@@ -480,7 +469,9 @@ SinkDecision Agent::check_sink(const Sink& sink, std::string_view function) noex
       for (const Detection& d : v.detections) {
         Outcome outcome = d.mode == Mode::kBlock ? Outcome::kBlocked : Outcome::kExploited;
         std::string note;
-        if (d.mode == Mode::kBlock && started)
+        if (d.mode == Mode::kBlock && req->inherited)
+          note = "stopped in a child process before it ran the command; the parent process answers the request";
+        else if (d.mode == Mode::kBlock && started)
           note = "the response had already started; the operation was stopped and the connection closed";
         std::string id = emit_detection(*req, sink, function, d, outcome, note);
         if (first_id.empty()) first_id = id;
@@ -661,31 +652,15 @@ bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
 
 void Agent::write_status() noexcept {
   if (config_.status_path.empty()) return;
-  char buf[1024];
-  auto get = [](const std::atomic<std::uint64_t>& c) {
-    return static_cast<unsigned long long>(c.load(std::memory_order_relaxed));
-  };
-  int n = std::snprintf(
-      buf, sizeof buf,
-      "{\"pid\":%d,\"app\":\"%s\",\"mode\":\"%s\",\"version\":\"0.1.0\",\"time\":\"%s\","
-      "\"connections\":%llu,\"requests\":%llu,\"sinks\":%llu,\"detections\":%llu,"
-      "\"blocked\":%llu,\"events\":%llu,\"drops\":%llu,\"write_errors\":%llu,"
-      "\"fail_opens\":%llu,\"budget_overruns\":%llu}\n",
-      getpid(), config_.app.c_str(), std::string(mode_name(config_.mode)).c_str(), now_rfc3339().c_str(),
-      get(counters_.connections), get(counters_.requests), get(counters_.sinks), get(counters_.detections),
-      get(counters_.blocked), get(counters_.events), get(counters_.drops), get(counters_.write_errors),
-      get(counters_.fail_opens), get(counters_.budget_overruns));
-  if (n <= 0) return;
-  // Write-then-rename so that readers never see a half-written file.
-  std::string tmp = config_.status_path + ".tmp";
-  int fd = real::open_ptr()(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return;
-  ssize_t w = ::write(fd, buf, static_cast<std::size_t>(std::min(n, static_cast<int>(sizeof buf) - 1)));
-  ::close(fd);
-  if (w > 0) std::rename(tmp.c_str(), config_.status_path.c_str());
+  try {
+    write_file_atomically(config_.status_path, status_json(counters_, config_.app, mode_name(config_.mode)));
+  } catch (...) {
+  }
 }
 
-void Agent::set_status_writer(void (*fn)()) noexcept { events_->set_status_writer(fn); }
+void Agent::flush_events(int timeout_ms) noexcept { events_->flush(timeout_ms); }
+
+void Agent::set_status_writer(void (*fn)(void*), void* arg) noexcept { events_->set_status_writer(fn, arg); }
 
 void Agent::before_fork() noexcept {
   events_->prepare_fork();
@@ -701,14 +676,17 @@ void Agent::after_fork_parent() noexcept {
 
 void Agent::after_fork_child() noexcept {
   // Only this thread survives. Locks held by vanished threads are recreated; connections get
-  // fresh state (a fork-per-connection server's child reads the request itself); requests in
-  // flight belong to the parent.
+  // fresh state (a fork-per-connection server's child reads the request itself). The parent's
+  // requests in flight stay visible to sink checks until the child serves requests of its own:
+  // a fork-then-exec (libuv, Node.js child_process) runs a command on behalf of the request this
+  // thread was serving. Their connections belong to the parent and are never touched here.
   new (&flight_mu_) std::mutex();
   new (&fds_mu_) std::mutex();
-  for (auto& r : in_flight_) new (&r) std::shared_ptr<InFlight>();  // parent's: leaked on purpose
-  in_flight_.clear();
-  in_flight_count_.store(0);
-  t_current = nullptr;
+  for (auto& r : in_flight_) {
+    r->inherited = true;
+    new (&r->conn) std::weak_ptr<Connection>();  // the parent's: leaked on purpose
+  }
+  forked_child_.store(!in_flight_.empty());
   for (int fd = 0; fd < kMaxFd; ++fd) {
     if (!tracked_[fd].load(std::memory_order_relaxed)) continue;
     std::string peer = conns_[fd] ? conns_[fd]->peer : std::string();
@@ -721,15 +699,25 @@ void Agent::after_fork_child() noexcept {
   events_->child_after_fork();
 }
 
+void Agent::become_own_server() noexcept {
+  std::lock_guard<std::mutex> lock(flight_mu_);
+  if (!forked_child_.exchange(false)) return;
+  std::vector<std::shared_ptr<InFlight>> own;
+  for (auto& r : in_flight_) {
+    if (r->inherited) new (&r) std::shared_ptr<InFlight>();  // the parent's: leaked on purpose
+    else own.push_back(std::move(r));
+  }
+  in_flight_.swap(own);
+  in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
+  t_current = nullptr;
+}
+
 namespace {
 
 std::atomic<Agent*> g_agent{nullptr};
 std::atomic<bool> g_initialising{false};
 
-Agent* g_status_agent = nullptr;
-void status_trampoline() {
-  if (g_status_agent) g_status_agent->write_status();
-}
+void status_trampoline(void* agent) { static_cast<Agent*>(agent)->write_status(); }
 
 void atfork_prepare() {
   if (Agent* a = g_agent.load()) {
@@ -765,12 +753,21 @@ __attribute__((constructor)) static void vigil_agent_init() {
     if (config.status_path.empty() && !config.events_path.empty())
       config.status_path = config.events_path + ".status." + std::to_string(getpid()) + ".json";
     auto* agent = new Agent(std::move(config));
-    g_status_agent = agent;
-    agent->set_status_writer(&status_trampoline);
+    agent->set_status_writer(&status_trampoline, agent);
     g_agent.store(agent, std::memory_order_release);
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   } catch (...) {
     // Fail open: no agent, every hook passes through.
+  }
+}
+
+// At a normal exit (exit(), return from main), events still queued are written, within a bound:
+// the program must not hang on its way out.
+__attribute__((destructor)) static void vigil_agent_fini() {
+  if (Agent* a = Agent::get()) {
+    Guard g;
+    a->flush_events(1000);
+    a->write_status();
   }
 }
 

@@ -66,6 +66,7 @@ class Guard {
 struct Connection;
 struct InFlight;
 class EventQueue;
+struct Event;
 
 // What a sink hook should do.
 struct SinkDecision {
@@ -111,12 +112,23 @@ class Agent {
   void before_fork() noexcept;
   void after_fork_parent() noexcept;
   void write_status() noexcept;
-  void set_status_writer(void (*fn)()) noexcept;
+  // At exit: waits (bounded) for queued events to be written.
+  void flush_events(int timeout_ms) noexcept;
+  void set_status_writer(void (*fn)(void*), void* arg) noexcept;
 
   Agent(Config config);
   ~Agent();
 
  private:
+  // A child of fork() that has not served a request of its own yet (typically about to exec a
+  // command on behalf of the request its parent is serving): sink checks still see the
+  // parent's requests in flight, events are written at once (the queue would die with exec),
+  // and the parent's connections are never touched.
+  bool in_forked_child() const noexcept { return forked_child_.load(std::memory_order_relaxed); }
+  // The child serves requests itself (accept, or a request read): the parent's are dropped.
+  void become_own_server() noexcept;
+  void push_event(std::unique_ptr<Event> e) noexcept;
+
   friend struct Connection;
   std::shared_ptr<Connection> connection(int fd) const noexcept;
   void finish(const std::shared_ptr<InFlight>& request) noexcept;
@@ -145,6 +157,7 @@ class Agent {
   mutable std::mutex flight_mu_;
   std::vector<std::shared_ptr<InFlight>> in_flight_;
   std::atomic<std::size_t> in_flight_count_{0};
+  std::atomic<bool> forked_child_{false};
 };
 
 }  // namespace vigil::agent

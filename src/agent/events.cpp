@@ -14,9 +14,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "agent/agent.hpp"
 #include "core/common/ascii.hpp"
+#include "vigil/policy.hpp"
 
 namespace vigil::agent {
 namespace {
@@ -146,8 +149,16 @@ class Symbolizer {
   Dwfl* dwfl_ = nullptr;
 };
 
+// One per process: a fork()ed child must not use its parent's, which another thread may have
+// been using at the time of the fork.
 Symbolizer& symbolizer() {
-  static Symbolizer* s = new Symbolizer();  // lives as long as the process (writer thread)
+  static Symbolizer* s = nullptr;
+  static pid_t owner = 0;
+  pid_t pid = getpid();
+  if (s == nullptr || owner != pid) {
+    s = new Symbolizer();  // the parent's copy (if any) is leaked in the child on purpose
+    owner = pid;
+  }
   return *s;
 }
 
@@ -291,7 +302,7 @@ std::string now_rfc3339() {
   clock_gettime(CLOCK_REALTIME, &ts);
   tm t{};
   gmtime_r(&ts.tv_sec, &t);
-  char buf[40];
+  char buf[80];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", t.tm_year + 1900, t.tm_mon + 1,
                 t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000000);
   return buf;
@@ -446,10 +457,13 @@ void EventQueue::run() noexcept {
       slot.seq.store(pos + capacity_, std::memory_order_release);
       head_.store(++pos, std::memory_order_relaxed);
     }
-    if (!batch.empty()) write_all(batch);
+    if (!batch.empty()) {
+      write_all(batch);
+      written_.store(pos, std::memory_order_release);
+    }
     auto now = std::chrono::steady_clock::now();
     if (status_fn_ && now - last_status >= std::chrono::seconds(1)) {
-      status_fn_();
+      status_fn_(status_arg_);
       last_status = now;
     }
     if (batch.empty()) {
@@ -496,6 +510,34 @@ void EventQueue::write_all(std::vector<std::unique_ptr<Event>>& batch) noexcept 
   }
 }
 
+void EventQueue::write_now(std::unique_ptr<Event> e) noexcept {
+  std::vector<std::unique_ptr<Event>> one;
+  try {
+    one.push_back(std::move(e));
+  } catch (...) {
+    counters_->drops.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  int saved = fd_;
+  fd_ = -1;  // a descriptor of our own: the writer's (if any) is not ours to use
+  write_all(one);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = saved;
+}
+
+bool EventQueue::flush(int timeout_ms) noexcept {
+  std::size_t target = tail_.load(std::memory_order_acquire);
+  if (written_.load(std::memory_order_acquire) >= target) return true;
+  ensure_writer();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (written_.load(std::memory_order_acquire) < target) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    cv_.notify_one();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 void EventQueue::prepare_fork() noexcept { mu_.lock(); }
 void EventQueue::parent_after_fork() noexcept { mu_.unlock(); }
 
@@ -514,6 +556,7 @@ void EventQueue::child_after_fork() noexcept {
   }
   head_.store(0);
   tail_.store(0);
+  written_.store(0);
   fd_ = -1;
 }
 
@@ -526,6 +569,64 @@ void EventQueue::flush_for_exit() noexcept {
     else writer_.join();
   }
   writer_started_.store(false);
+}
+
+std::string status_json(const Counters& c, std::string_view app, std::string_view mode) {
+  auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
+  std::string out;
+  bool first = true;
+  out.push_back('{');
+  number(&out, "pid", static_cast<std::uint64_t>(getpid()), first);
+  field(&out, "app", app, first);
+  field(&out, "mode", mode, first);
+  field(&out, "version", "0.1.0", first);
+  field(&out, "time", now_rfc3339(), first);
+  number(&out, "connections", get(c.connections), first);
+  number(&out, "requests", get(c.requests), first);
+  number(&out, "sinks", get(c.sinks), first);
+  number(&out, "detections", get(c.detections), first);
+  number(&out, "blocked", get(c.blocked), first);
+  number(&out, "events", get(c.events), first);
+  number(&out, "drops", get(c.drops), first);
+  number(&out, "write_errors", get(c.write_errors), first);
+  number(&out, "fail_opens", get(c.fail_opens), first);
+  number(&out, "budget_overruns", get(c.budget_overruns), first);
+  out.append("}\n");
+  return out;
+}
+
+bool write_file_atomically(const std::string& path, std::string_view text) noexcept {
+  try {
+    std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return false;
+    ssize_t w = ::write(fd, text.data(), text.size());
+    ::close(fd);
+    if (w != static_cast<ssize_t>(text.size())) return false;
+    return std::rename(tmp.c_str(), path.c_str()) == 0;
+  } catch (...) {
+    return false;
+  }
+}
+
+std::shared_ptr<const Policy> load_policy(Mode mode, const std::string& path) {
+  std::string text;
+  if (!path.empty()) {
+    std::ifstream f(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    text = ss.str();
+  }
+  std::string default_mode = "mode: " + std::string(mode_name(mode)) + "\n";
+  // A document that sets no mode of its own inherits the given one.
+  bool has_mode = text.find("mode:") != std::string::npos || text.find("\"mode\"") != std::string::npos;
+  std::string doc = text.empty() ? default_mode : has_mode ? text : default_mode + text;
+  std::vector<PolicyDiagnostic> diags;
+  auto policy = Policy::compile(doc, &diags);
+  for (const auto& d : diags)
+    std::fprintf(stderr, "vigil: policy %s:%d:%d: %s [%s]\n", path.c_str(), d.line, d.column,
+                 d.message.c_str(), d.code.c_str());
+  return policy;
 }
 
 }  // namespace vigil::agent

@@ -64,6 +64,15 @@ std::string now_rfc3339();
 // JSON text of one event (symbolising its frames).
 std::string to_json(const Event& e);
 
+// The status file's JSON object (one line): the counters, for `vigil status`.
+std::string status_json(const Counters& c, std::string_view app, std::string_view mode);
+// Replaces `path` with `text` atomically (write, then rename). Returns false on failure.
+bool write_file_atomically(const std::string& path, std::string_view text) noexcept;
+
+// The policy a `mode` and an optional policy document give: the mode is the default of every
+// rule and the document refines it. Diagnostics are printed to stderr, prefixed with `path`.
+std::shared_ptr<const vigil::Policy> load_policy(vigil::Mode mode, const std::string& path);
+
 // Bounded multi-producer queue with one writer thread. push() never blocks: when the queue is
 // full the event is dropped and counted. The writer appends to the events file and rewrites
 // the status file once a second; a file it cannot write is counted, retried, never fatal.
@@ -74,10 +83,19 @@ class EventQueue {
   ~EventQueue();
 
   void push(std::unique_ptr<Event> e) noexcept;
+  // Writes one event now, on the calling thread, bypassing the queue: for a fork()ed child
+  // about to exec, whose queue and writer would vanish with it.
+  void write_now(std::unique_ptr<Event> e) noexcept;
+  // Waits (at most `timeout_ms`) until every event pushed before the call has been written.
+  // Returns false on timeout.
+  bool flush(int timeout_ms = 5000) noexcept;
   // Starts the writer thread if it is not running (it also refreshes the status file).
   void start() noexcept { ensure_writer(); }
-  // Status writer callback (set by the agent); called on the writer thread.
-  void set_status_writer(void (*fn)()) { status_fn_ = fn; }
+  // Status writer callback (set by the owner); called on the writer thread about once a second.
+  void set_status_writer(void (*fn)(void*), void* arg) {
+    status_arg_ = arg;
+    status_fn_ = fn;
+  }
   // fork() support: the child has no writer thread and must not touch the parent's lock state.
   void prepare_fork() noexcept;
   void parent_after_fork() noexcept;
@@ -99,7 +117,9 @@ class EventQueue {
 
   std::string events_path_, status_path_;
   Counters* counters_;
-  void (*status_fn_)() = nullptr;
+  void (*status_fn_)(void*) = nullptr;
+  void* status_arg_ = nullptr;
+  std::atomic<std::size_t> written_{0};  // queue positions consumed by the writer
   int fd_ = -1;
   std::mutex mu_;  // writer start/stop and wakeups only
   std::condition_variable cv_;
