@@ -1,0 +1,14 @@
+// SQLite migrations, one per schema version (storage/schema.cpp).
+#include "server/storage/sql.hpp"
+
+namespace vigil::server::storage {
+
+const std::vector<Migration>& sqlite_migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "users, tokens, keys, audit, agents, policies, events, incidents",
+       render_schema(kSchemaV1, Dialect::kSqlite)},
+  };
+  return kMigrations;
+}
+
+}  // namespace vigil::server::storage
