@@ -764,11 +764,14 @@ __attribute__((constructor)) static void vigil_agent_init() {
 // At a normal exit (exit(), return from main), events still queued are written, within a bound:
 // the program must not hang on its way out.
 __attribute__((destructor)) static void vigil_agent_fini() {
-  if (Agent* a = Agent::get()) {
-    Guard g;
-    a->flush_events(1000);
-    a->write_status();
-  }
+  Agent* a = Agent::get();
+  if (a == nullptr) return;
+  Guard g;
+  a->flush_events(1000);
+  // A process that served or reported nothing (a shell a hooked popen started, say) leaves no
+  // status file behind.
+  Counters& c = a->counters();
+  if (c.connections.load() + c.requests.load() + c.detections.load() > 0) a->write_status();
 }
 
 }  // namespace vigil::agent
