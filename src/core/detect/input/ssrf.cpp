@@ -1,8 +1,440 @@
+// Server-side request forgery attempts: a value that is, or carries as a parameter, a URL that a
+// server-side client would fetch from somewhere the internet should not reach.
+//
+// The value is read with the units of url_values.hpp (the whole value, the parameters it writes,
+// a Referer's parameters) and each unit that has the shape of a URL is convicted when:
+//
+//  - its scheme reaches local files or non-HTTP services (file:, gopher:, dict:, ldap:, sftp:,
+//    tftp:, jar:, netdoc:, smb:, telnet: ...), written as a URL ("gopher://", "jar:http://",
+//    "file:/");
+//  - its host is internal as the WHATWG parser reads it (tokenize/url: loopback, private,
+//    link-local, cloud metadata, unspecified ..., in every decimal, octal, hex, short, IPv6-
+//    embedded and IDNA spelling), or as other parsers read it: the host after the last '@' before
+//    the first '/' ("http://allowed.example#@10.0.0.1/" for a naive splitter), or an overflowing
+//    number that lenient resolvers wrap ("425.510.425.510", "0x41414141a9fea9fe");
+//  - its host is a name that resolves inside: an unqualified name ("http://redis/", resolved
+//    through the server's search domains), a wildcard-DNS name that embeds an internal address
+//    ("127.0.0.1.nip.io", "10-0-0-1.sslip.io"), a loopback alias (ip6-localhost, localtest.me);
+//  - it asks for a cloud metadata API (/latest/meta-data/, /computeMetadata/v1/ ...) or names a
+//    metadata address in its path (through a proxy or a redirector);
+//  - a parameter named for an address to fetch ("host", "webhook", "url") holds an internal host
+//    written without a scheme.
+//
+// ftp: URLs are fetched by many clients and are judged by their host, like http:. A Referer's
+// own URL is the page the browser came from: only a forged one (a dangerous scheme, a metadata
+// host, a numeric host no browser would serialize) counts.
+#include <algorithm>
+#include <string>
+
+#include "core/common/ascii.hpp"
 #include "core/detect/input/input_detector.hpp"
+#include "core/detect/input/url_values.hpp"
 
 namespace vigil::detect::input {
+namespace {
 
-// Placeholder until the tokenizer-based detector lands: convicts nothing.
-bool detect_ssrf(const Candidate& c, Hit* hit) { return false; }
+namespace url = vigil::tokenize::url;
+using urlv::UnitKind;
+using urlv::UrlUnit;
+
+// Schemes whose clients speak to non-HTTP services ("//host" follows them).
+constexpr std::string_view kServiceSchemes[] = {
+    "gopher", "dict", "ldap", "ldaps", "ldapi", "sftp", "tftp", "smb",
+    "telnet", "ssh2.shell", "ssh2.exec", "ssh2.tunnel", "rmi", "jnlp", "mysql", "redis",
+};
+
+bool dangerous_name(std::string_view s) noexcept {
+  if (s == "file" || s == "netdoc" || s == "jar") return true;
+  for (std::string_view k : kServiceSchemes)
+    if (s == k) return true;
+  return false;
+}
+
+// Schemes whose clients reach local files or speak to non-HTTP services, and whether the URL
+// shape after the colon is right for it.
+bool dangerous_scheme(std::string_view s, std::string_view head, std::size_t after) noexcept {
+  const std::size_t slashes = urlv::count_slashes(head, after);
+  if (s == "file" || s == "netdoc") return slashes >= 1 && after + slashes < head.size();
+  if (s == "jar") {
+    char inner[16];
+    std::size_t inner_after = 0;
+    return !urlv::scheme_of(head.substr(after), inner, &inner_after).empty();
+  }
+  for (std::string_view k : kServiceSchemes)
+    if (s == k) return slashes >= 2;
+  return false;
+}
+
+bool fetched_scheme(std::string_view s) noexcept {
+  return s == "http" || s == "https" || s == "ws" || s == "wss" || s == "ftp" || s == "ftps";
+}
+
+// Names that public DNS or /etc/hosts resolve to the loopback address.
+bool loopback_alias(std::string_view n) noexcept {
+  static constexpr std::string_view kExact[] = {
+      "ip6-localhost", "ip6-loopback", "localhost.localdomain", "localhost6",
+      "localhost6.localdomain6",
+  };
+  static constexpr std::string_view kDomains[] = {"localtest.me", "lvh.me", "vcap.me"};
+  for (std::string_view k : kExact)
+    if (n == k) return true;
+  for (std::string_view k : kDomains) {
+    if (n == k) return true;
+    if (n.size() > k.size() && n.substr(n.size() - k.size()) == k &&
+        n[n.size() - k.size() - 1] == '.')
+      return true;
+  }
+  return false;
+}
+
+url::HostInfo classify_v4(std::uint32_t v4) noexcept {
+  url::Host h;
+  h.kind = url::HostKind::kIpv4;
+  h.ipv4 = v4;
+  return url::classify(h);
+}
+
+// A decimal number 0..255 at s[i...] ending at a '.' or '-' (or the end); advances i.
+bool octet(std::string_view s, std::size_t* i, std::uint32_t* out) noexcept {
+  std::size_t b = *i;
+  std::uint32_t v = 0;
+  while (*i < s.size() && common::is_digit(s[*i]) && *i - b < 3) v = v * 10 + (s[(*i)++] - '0');
+  if (*i == b || v > 255) return false;
+  if (*i < s.size() && common::is_digit(s[*i])) return false;
+  *out = v;
+  return true;
+}
+
+// An internal IPv4 address written inside a longer DNS name, as wildcard-DNS services resolve
+// them: "127.0.0.1.nip.io", "app.10-0-0-1.sslip.io". Returns the address.
+bool embedded_internal_v4(std::string_view name, std::uint32_t* out) noexcept {
+  for (std::size_t start = 0; start < name.size();) {
+    for (char sep : {'.', '-'}) {
+      std::size_t i = start;
+      std::uint32_t v = 0, o = 0;
+      int parts = 0;
+      while (parts < 4 && octet(name, &i, &o)) {
+        v = (v << 8) | o;
+        ++parts;
+        if (parts < 4) {
+          if (i >= name.size() || name[i] != sep) break;
+          ++i;
+        }
+      }
+      // A full address followed by more name (else the host would itself be an address).
+      if (parts == 4 && i < name.size() && name[i] == '.' &&
+          url::is_internal(classify_v4(v).cls)) {
+        *out = v;
+        return true;
+      }
+    }
+    std::size_t next = name.find_first_of(".-", start);
+    if (next == std::string_view::npos) break;
+    start = next + 1;
+  }
+  return false;
+}
+
+// A host written as 1 to 4 numbers (decimal, 0x-hex, 0-octal) that the WHATWG parser rejects
+// because a part overflows, read the way lenient resolvers do: each part cut to the bits it
+// fills. Returns the address.
+bool wrapped_v4(std::string_view host, std::uint32_t* out) noexcept {
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  if (host.empty() || host.size() > 80) return false;
+  std::uint64_t parts[4];
+  int n = 0;
+  std::size_t i = 0;
+  while (i <= host.size()) {
+    std::size_t e = host.find('.', i);
+    if (e == std::string_view::npos) e = host.size();
+    std::string_view p = host.substr(i, e - i);
+    if (p.empty() || n == 4) return false;
+    std::uint64_t v = 0;
+    int base = 10;
+    std::size_t k = 0;
+    if (p.size() > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+      base = 16;
+      k = 2;
+    } else if (p.size() > 1 && p[0] == '0') {
+      base = 8;
+      k = 1;
+    }
+    for (; k < p.size(); ++k) {
+      int d = common::hex_value(p[k]);
+      if (d < 0 || d >= base) return false;
+      v = v * base + d;  // wraps modulo 2^64, as the resolvers being imitated do
+    }
+    parts[n++] = v;
+    i = e + 1;
+  }
+  std::uint32_t a = 0;
+  for (int k = 0; k + 1 < n; ++k) a |= static_cast<std::uint32_t>(parts[k] & 0xFF) << (24 - 8 * k);
+  const int rest = 4 - (n - 1);
+  const std::uint64_t mask = rest == 4 ? 0xFFFFFFFFull : ((1ull << (8 * rest)) - 1);
+  a |= static_cast<std::uint32_t>(parts[n - 1] & mask);
+  *out = a;
+  return true;
+}
+
+std::string v4_text(std::uint32_t a) {
+  return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 0xFF) + "." +
+         std::to_string((a >> 8) & 0xFF) + "." + std::to_string(a & 0xFF);
+}
+
+std::string describe(const url::HostInfo& info) {
+  std::string s(url::host_class_name(info.cls));
+  if (info.embedding != url::Embedding::kNone) {
+    s += " (";
+    s += url::embedding_name(info.embedding);
+    s += ")";
+  }
+  return s;
+}
+
+// Cloud metadata addresses and API paths, looked for in a URL before its query (through a
+// proxy or a redirector they sit in the path). One pass: markers are tried only where a byte
+// could start one.
+bool metadata_marker(std::string_view text, std::string_view* marker) noexcept {
+  text = text.substr(0, text.find('?'));
+  static constexpr std::string_view kMarkers[] = {
+      "169.254.169.254",        "169.254.170.2",       "100.100.100.200",
+      "fd00:ec2::254",          "/latest/meta-data",   "/latest/user-data",
+      "/latest/dynamic/instance-identity", "/latest/api/token", "/computemetadata/v1",
+      "/metadata/v1",           "/metadata/instance",  "/metadata/identity/oauth2",
+      "/openstack/latest/meta_data", "/hetzner/v1/metadata",
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = common::to_lower(text[i]);
+    if (c != '/' && c != '1' && c != 'f') continue;
+    for (std::string_view m : kMarkers) {
+      if (m[0] == c && common::istarts_with(text.substr(i), m)) {
+        *marker = m;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// Whether a parameter's whole text reads as a host of its own, not a number or a version:
+// an IPv6 literal, four dotted numbers, a number in hex, or a name with a label of letters.
+bool bare_host(std::string_view h) noexcept {
+  if (h.empty()) return false;
+  if (h[0] == '[') return h.back() == ']';
+  if (!urlv::host_like(h)) return false;
+  int labels = 0;
+  bool name = false, hex = false;
+  for (std::size_t i = 0; i <= h.size();) {
+    std::size_t e = std::min(h.find('.', i), h.size());
+    std::string_view label = h.substr(i, e - i);
+    ++labels;
+    bool digits = !label.empty(), is_hex = label.size() > 2 && label[0] == '0' &&
+                                           (label[1] == 'x' || label[1] == 'X');
+    for (std::size_t k = 0; k < label.size(); ++k) {
+      digits = digits && common::is_digit(label[k]);
+      is_hex = is_hex && (k < 2 || common::is_xdigit(label[k]));
+    }
+    name = name || (!digits && !is_hex);
+    hex = hex || is_hex;
+    i = e + 1;
+  }
+  return name || hex || labels == 4;
+}
+
+// The authority as naive splitters read it: up to the first '/' ('?', '#' and '\\' do not end
+// it for them).
+std::string_view naive_authority(std::string_view head, std::size_t from) noexcept {
+  if (from >= head.size()) return {};
+  const std::string_view rest = head.substr(from);
+  return rest.substr(0, rest.find('/'));
+}
+
+// "localhost:6379", "10.0.0.5:8080/x": a host and a port, which url_start reads as a scheme.
+bool host_and_port(std::string_view head, std::size_t after) noexcept {
+  std::size_t i = after;
+  while (i < head.size() && i - after < 6 && common::is_digit(head[i])) ++i;
+  return i > after && (i == head.size() || head[i] == '/');
+}
+
+struct Ctx {
+  const Candidate* c;
+  Hit* hit;
+};
+
+bool convict(Ctx* x, const UrlUnit& u, std::string reason) {
+  x->hit->reason = urlv::unit_place(*x->c, u) + " " + reason;
+  x->hit->evidence = evidence(u.text);
+  return true;
+}
+
+// Judges the host of a parsed URL (and the other readings of its authority).
+bool judge_host(Ctx* x, const UrlUnit& u, const url::Url& parsed, std::string_view authority,
+                std::string_view naive_authority, std::string_view what, bool scheme_given) {
+  const std::string written(urlv::written_host(authority).substr(0, 80));
+  if (parsed.valid) {
+    const url::HostInfo info = url::classify(parsed.host);
+    const std::string host = urlv::host_text(parsed.host);
+    const std::string shown = written == host ? host : host + " (written " + written + ")";
+    if (url::is_internal(info.cls))
+      return convict(x, u, std::string(what) + " " + shown + ", a " + describe(info) + " host");
+    if (parsed.host.kind == url::HostKind::kDomain) {
+      std::string_view name = parsed.host.name();
+      if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+      std::uint32_t v4 = 0;
+      if (loopback_alias(name))
+        return convict(x, u, std::string(what) + " " + shown + ", a name that resolves to the "
+                                                              "loopback address");
+      // "http://redis/": only with a scheme ("//server" is as often a file share).
+      if (scheme_given && !name.empty() && name.find('.') == std::string_view::npos &&
+          !parsed.host.name_truncated())
+        return convict(x, u, std::string(what) + " " + shown +
+                                 ", an unqualified name resolved inside the server's network");
+      if (embedded_internal_v4(name, &v4))
+        return convict(x, u, std::string(what) + " " + shown + ", a wildcard-DNS name for " +
+                                 v4_text(v4) + ", a " + describe(classify_v4(v4)) + " address");
+    }
+  }
+  // The host after the last '@' before the first '/', as naive splitters read it: they do not
+  // stop at '?' or '#' ("http://allowed.example#@10.0.0.7/"). A query that sets parameters
+  // ("?to=root@localhost") is a query to them too.
+  std::string_view naive = naive_authority;
+  if (naive.size() > authority.size() &&
+      naive.substr(authority.size()).find_first_of("=&") != std::string_view::npos)
+    naive = authority;
+  const std::size_t at = naive.rfind('@');
+  if (at != std::string_view::npos) {
+    std::string_view alt = naive.substr(at + 1);
+    url::Url other;
+    if (url::parse_url(url::Text("http://", alt, "/"), nullptr, &other) &&
+        !(parsed.valid && other.host == parsed.host)) {
+      const url::HostInfo info = url::classify(other.host);
+      if (url::is_internal(info.cls))
+        return convict(x, u, std::string(what) + " whose authority " +
+                                 std::string(naive.substr(0, 80)) +
+                                 " other parsers read as host " + urlv::host_text(other.host) +
+                                 ", a " + describe(info) + " host");
+    }
+  }
+  // A numeric host that overflows, as lenient resolvers wrap it.
+  const std::string_view host_written = urlv::written_host(authority);
+  std::uint32_t v4 = 0;
+  if (!(parsed.valid && parsed.host.kind == url::HostKind::kIpv4) && wrapped_v4(host_written, &v4)) {
+    const url::HostInfo info = classify_v4(v4);
+    if (url::is_internal(info.cls))
+      return convict(x, u, std::string(what) + " " + std::string(host_written.substr(0, 80)) +
+                               ", an out-of-range number that lenient resolvers wrap to " +
+                               v4_text(v4) + ", a " + describe(info) + " address");
+  }
+  return false;
+}
+
+bool judge(const UrlUnit& u, void* ctx) {
+  Ctx* x = static_cast<Ctx*>(ctx);
+  if (u.text.size() < 4) return false;
+  char start_buf[16];
+  std::string_view start_scheme;
+  switch (urlv::url_start(u.text, start_buf, &start_scheme)) {
+    case urlv::Start::kScheme:
+      // "localhost:6379" starts like a scheme; as a host and port it can only be a bare host.
+      if (!fetched_scheme(start_scheme) && !dangerous_name(start_scheme) &&
+          !urlv::is_fetch_name(u.name))
+        return false;
+      break;
+    case urlv::Start::kSlash:
+      break;
+    case urlv::Start::kOther:
+      if (urlv::has_space(u.text) || !common::is_alnum(urlv::first_byte(u.text)) ||
+          !urlv::is_fetch_name(u.name))
+        return false;
+      break;
+  }
+  urlv::Head h;
+  urlv::read_head(u.text, &h);
+  const std::string_view head = h.view();
+  char scheme_buf[16];
+  std::size_t after = 0;
+  std::string_view scheme = urlv::scheme_of(head, scheme_buf, &after);
+  if (!scheme.empty() && !fetched_scheme(scheme) && !dangerous_name(scheme)) {
+    if (!host_and_port(head, after)) return false;
+    scheme = {};
+  }
+
+  if (!scheme.empty()) {
+    if (dangerous_scheme(scheme, head, after)) {
+      return convict(x, u, "is a " + std::string(scheme) +
+                               ": URL, a scheme that reads local files or talks to non-HTTP "
+                               "services from the server");
+    }
+    if (!fetched_scheme(scheme) || urlv::has_space(u.text)) return false;
+    url::Url parsed;
+    url::parse_url(u.text, nullptr, &parsed);
+    const std::size_t slashes = urlv::count_slashes(head, after);
+    const std::string_view authority = urlv::authority_at(head, after + slashes);
+    if (u.kind == UnitKind::kPage) {
+      // A browser sends the page's URL serialized: a metadata host or a number written any
+      // other way than dotted decimal was not sent by one.
+      if (!parsed.valid) return false;
+      const url::HostInfo info = url::classify(parsed.host);
+      const bool odd_number = parsed.host.kind == url::HostKind::kIpv4 &&
+                              urlv::written_host(authority) != urlv::host_text(parsed.host);
+      if (info.cls == url::HostClass::kMetadata ||
+          (odd_number && url::is_internal(info.cls)))
+        return convict(x, u, "is a URL to " + urlv::host_text(parsed.host) + ", a " +
+                                 describe(info) + " host no browser page comes from");
+      return false;
+    }
+    if (judge_host(x, u, parsed, authority, naive_authority(head, after + slashes), "is a URL to",
+                   true))
+      return true;
+    std::string_view marker;
+    if (metadata_marker(u.text, &marker))
+      return convict(x, u, "is a URL that asks for the cloud metadata service (" +
+                               std::string(marker) + ")");
+    return false;
+  }
+  if (u.kind == UnitKind::kPage || urlv::has_space(u.text)) return false;
+
+  // Scheme-relative: "//10.0.0.1/" takes the scheme of whatever page or client resolves it.
+  // ("\\\\server\\share" is a Windows file path, left to the path detectors.)
+  if (head.size() >= 3 && head[0] == '/' && (head[1] == '/' || head[1] == '\\')) {
+    const std::size_t slashes = urlv::count_slashes(head, 0);
+    const std::string_view authority = urlv::authority_at(head, slashes);
+    if (!urlv::host_like(authority)) return false;
+    url::Url parsed;
+    url::parse_url(u.text, &urlv::http_base(), &parsed);
+    if (judge_host(x, u, parsed, authority, naive_authority(head, slashes),
+                   "is a scheme-relative URL to", false))
+      return true;
+    std::string_view marker;
+    if (metadata_marker(u.text, &marker))
+      return convict(x, u, "is a URL that asks for the cloud metadata service (" +
+                               std::string(marker) + ")");
+    return false;
+  }
+
+  // A bare host in a parameter named for an address to fetch.
+  if (urlv::is_fetch_name(u.name) && bare_host(urlv::written_host(urlv::authority_at(head, 0)))) {
+    url::Url parsed;
+    if (!url::parse_url(url::Text("http://", u.text, ""), nullptr, &parsed)) return false;
+    const url::HostInfo info = url::classify(parsed.host);
+    if (url::is_internal(info.cls))
+      return convict(x, u, "names the host " + urlv::host_text(parsed.host) + ", a " +
+                               describe(info) + " host, in a parameter meant for an address "
+                               "to fetch");
+  }
+  return false;
+}
+
+}  // namespace
+
+bool detect_ssrf(const Candidate& c, Hit* hit) {
+  // Without ':', '/' or '\\' (or their escapes) the value holds no URL: only a bare host in a
+  // parameter named for an address can still be one.
+  if (!(c.features & (kColon | kSlash | kBackslash | kPercent)) &&
+      (!urlv::is_fetch_name(c.name) || (c.features & kSpace)))
+    return false;
+  Ctx ctx{&c, hit};
+  return urlv::walk_units(c, &judge, &ctx);
+}
 
 }  // namespace vigil::detect::input

@@ -1,0 +1,149 @@
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/detect/input/input_detector.hpp"
+
+namespace vigil::detect::input {
+namespace {
+
+bool fires(std::string_view value, Hit* out = nullptr, std::string_view name = "q",
+           Source source = Source::kQuery) {
+  Candidate c{value, features_of(value), Form::kRaw, 0, source, name};
+  Hit hit;
+  bool r = detect_ssrf(c, &hit);
+  if (out != nullptr) *out = hit;
+  return r;
+}
+
+bool referer(std::string_view value, Hit* out = nullptr) {
+  return fires(value, out, "Referer", Source::kHeader);
+}
+
+TEST(SsrfInput, DangerousSchemes) {
+  Hit hit;
+  EXPECT_TRUE(fires("gopher://127.0.0.1:6379/_config%20set%20dir%20/var/www", &hit));
+  EXPECT_NE(hit.reason.find("gopher:"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("dict://10.0.0.1:11211/stats"));
+  EXPECT_TRUE(fires("file:///etc/passwd"));
+  EXPECT_TRUE(fires("file://\\/\\/etc/passwd"));
+  EXPECT_TRUE(fires("jar:http://127.0.0.1!/"));
+  EXPECT_TRUE(fires("netdoc:///etc/passwd"));
+  EXPECT_TRUE(fires("ldap://localhost:11211/%0astats%0aquit"));
+  EXPECT_TRUE(fires("sftp://evil.example:11111/"));
+  EXPECT_TRUE(fires("gopher://[host]:[port]/x"));  // a template still names the scheme
+  EXPECT_TRUE(fires("GoPhEr://evil.example/_x"));
+  EXPECT_TRUE(fires("go\tpher://evil.example/_x"));  // tabs vanish from URLs
+}
+
+TEST(SsrfInput, InternalHostsInEveryEncoding) {
+  Hit hit;
+  EXPECT_TRUE(fires("http://127.0.0.1/admin"));
+  EXPECT_TRUE(fires("http://0x7f000001/", &hit));
+  EXPECT_NE(hit.reason.find("127.0.0.1"), std::string::npos) << hit.reason;
+  EXPECT_NE(hit.reason.find("written 0x7f000001"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("http://2130706433/"));
+  EXPECT_TRUE(fires("http://0177.0.0.1/"));
+  EXPECT_TRUE(fires("http://127.1/"));
+  EXPECT_TRUE(fires("http://0/"));
+  EXPECT_TRUE(fires("http://[::1]/"));
+  EXPECT_TRUE(fires("http://[::ffff:169.254.169.254]/", &hit));
+  EXPECT_NE(hit.reason.find("metadata"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("http://0xA9.0xFE.0xA9.0xFE/latest/"));
+  EXPECT_TRUE(fires("http://169.254.169.254/latest/meta-data/"));
+  EXPECT_TRUE(fires("http://metadata.google.internal/computeMetadata/v1/"));
+  EXPECT_TRUE(fires("http://192.168.1.1/"));
+  EXPECT_TRUE(fires("http://localhost:5000/ssrf"));
+  EXPECT_TRUE(fires("https://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/"));  // IDNA maps it to localhost
+  EXPECT_TRUE(fires("http://127。0。0。1/"));  // ideographic full stops
+  EXPECT_TRUE(fires("//0x7f000001/"));        // scheme-relative
+  EXPECT_TRUE(fires("http:127.0.0.1"));        // no slashes: still a host
+}
+
+TEST(SsrfInput, OtherReadingsOfTheAuthority) {
+  Hit hit;
+  EXPECT_TRUE(fires("http://allowed.example.com@127.0.0.1/"));
+  EXPECT_TRUE(fires("http://127.0.0.1#@allowed.example.com/"));
+  // WHATWG goes to allowed.example.com; a naive splitter takes the text after the last '@'.
+  EXPECT_TRUE(fires("http://allowed.example.com#@10.0.0.7/", &hit));
+  EXPECT_NE(hit.reason.find("other parsers"), std::string::npos) << hit.reason;
+  // Overflowing numbers that lenient resolvers wrap.
+  EXPECT_TRUE(fires("http://425.510.425.510/", &hit));
+  EXPECT_NE(hit.reason.find("169.254.169.254"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("http://0x41414141A9FEA9FE/"));
+}
+
+TEST(SsrfInput, NamesThatResolveInside) {
+  Hit hit;
+  EXPECT_TRUE(fires("http://127.0.0.1.nip.io/", &hit));
+  EXPECT_NE(hit.reason.find("wildcard-DNS"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("http://app.10-0-0-1.sslip.io/"));
+  EXPECT_TRUE(fires("http://ip6-localhost/"));
+  EXPECT_TRUE(fires("http://www.localtest.me/"));
+  EXPECT_TRUE(fires("http://redis:6379/", &hit));
+  EXPECT_NE(hit.reason.find("unqualified"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("http://instance-data/latest/"));
+  // Public names that merely contain digits.
+  EXPECT_FALSE(fires("http://1.2.3.4.example.com/"));
+  EXPECT_FALSE(fires("http://web-10-0-0-1x.example.com/"));
+}
+
+TEST(SsrfInput, MetadataThroughProxiesAndRedirectors) {
+  EXPECT_TRUE(fires("http://proxy.example/169.254.169.254/latest/meta-data/iam/"));
+  EXPECT_TRUE(fires("http://redirector.example/redir-http-169.254.169.254:80-"));
+  EXPECT_TRUE(fires("http://foo.example/latest/meta-data/"));
+  // The query is the site's business.
+  EXPECT_FALSE(fires("https://search.example/?q=169.254.169.254"));
+}
+
+TEST(SsrfInput, UrlsInsideTheValue) {
+  Hit hit;
+  EXPECT_TRUE(fires("/fetch?url=http://127.0.0.1:2375/containers/json", &hit));
+  EXPECT_NE(hit.reason.find("parameter url"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("url=http%3A%2F%2F10.0.0.1%2F"));
+  EXPECT_TRUE(referer("https://shop.example/search?q=http%3A%2F%2F127.0.0.1%2Fadmin", &hit));
+  EXPECT_NE(hit.reason.find("of the Referer URL"), std::string::npos) << hit.reason;
+}
+
+TEST(SsrfInput, BareHostsInFetchParameters) {
+  EXPECT_TRUE(fires("169.254.169.254", nullptr, "host"));
+  EXPECT_TRUE(fires("localhost:6379", nullptr, "webhook_url"));
+  EXPECT_TRUE(fires("0x7f000001", nullptr, "url"));
+  EXPECT_FALSE(fires("169.254.169.254", nullptr, "comment"));
+  // Numbers and versions are not hosts.
+  EXPECT_FALSE(fires("40184", nullptr, "url"));
+  EXPECT_FALSE(fires("0.0/0.0", nullptr, "url"));
+  EXPECT_FALSE(fires("1.0.2", nullptr, "host"));
+}
+
+TEST(SsrfInput, PublicAndProseStayClean) {
+  EXPECT_FALSE(fires("https://github.com/libuv/libuv"));
+  EXPECT_FALSE(fires("http://www.gnu.org/licenses/gpl.html"));
+  EXPECT_FALSE(fires("ftp://ftp.gnu.org/gnu/"));  // ftp to a public host is a download
+  EXPECT_FALSE(fires("Debian-Tipp: Dokumentation unter http://localhost/ nach Installation"));
+  EXPECT_FALSE(fires("http://localhost is where the CUPS page lives"));
+  EXPECT_FALSE(fires("Use --proxy=http://127.0.0.1:3128 when offline"));
+  EXPECT_FALSE(fires("12:30 meeting / room 4"));
+  EXPECT_FALSE(fires("\\\\fileserver\\share\\report.pdf"));
+  EXPECT_FALSE(fires("mailto:root@localhost"));
+}
+
+TEST(SsrfInput, RefererPageItself) {
+  // A browser page on a private host is normal; a forged Referer is not.
+  EXPECT_FALSE(referer("http://192.168.1.10:3000/dashboard"));
+  EXPECT_FALSE(referer("http://localhost:8080/"));
+  EXPECT_TRUE(referer("gopher://127.0.0.1:6379/_INFO"));
+  EXPECT_TRUE(referer("http://169.254.169.254/latest/meta-data/"));
+  EXPECT_TRUE(referer("http://0x7f000001/"));
+}
+
+TEST(SsrfInput, LongValuesStayLinear) {
+  std::string v(1 << 20, '/');
+  EXPECT_FALSE(fires(v));
+  std::string w;
+  while (w.size() < (1u << 20)) w += "?a=http://x.example/&";
+  EXPECT_FALSE(fires(w));
+}
+
+}  // namespace
+}  // namespace vigil::detect::input
