@@ -573,9 +573,10 @@ struct Scratch {
   std::string text;
   std::string view;
   std::string param;
+  std::string param2;
   sh::Tokens tokens;
   std::vector<std::uint32_t> stack;
-  std::vector<std::uint8_t> closed;
+  std::vector<std::uint32_t> closed;  // per opening part: 1 + end of its closer, 0 if none
   std::vector<std::pair<std::uint32_t, std::uint32_t>> pending;  // (token, enclosing open part)
 };
 
@@ -598,6 +599,30 @@ int words_before(std::string_view v, std::size_t end) {
     if (words > kMaxLeadWords) break;
   }
   return words;
+}
+
+// A substitution written as a word between words of a sentence: "Type `ls -la` to list the
+// files", "Use $(pwd) in the Makefile". Documentation quotes commands that way (Markdown's code
+// spans are backquotes); a payload puts nothing but more shell after its substitution.
+// [open, close): the substitution in `s`.
+bool quoted_in_prose(std::string_view s, std::size_t open, std::size_t close) {
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  if (close > s.size() || open == 0 || !blank(s[open - 1])) return false;
+  if (close == s.size() || !blank(s[close])) return false;
+  int words = 0;
+  std::size_t i = close;
+  while (words < 2) {
+    while (i < s.size() && blank(s[i])) ++i;
+    std::size_t b = i;
+    while (i < s.size() && (is_alpha(s[i]) || (s[i] == '\'' && i > b))) ++i;
+    if (i - b < 2) return false;
+    while (i < s.size() && (s[i] == ',' || s[i] == '.' || s[i] == ':' || s[i] == '!' ||
+                            s[i] == '?'))
+      ++i;
+    if (i < s.size() && !blank(s[i])) return false;
+    ++words;
+  }
+  return true;
 }
 
 bool is_separator(std::string_view op) {
@@ -906,7 +931,7 @@ class Reader {
         stack.push_back(p);
       } else if (part.kind == sh::PartKind::kSubstClose) {
         if (!stack.empty()) {
-          closed[stack.back()] = 1;
+          closed[stack.back()] = part.end + 1;
           stack.pop_back();
         }
       }
@@ -933,6 +958,9 @@ class Reader {
       Context ctx;
       ctx.after_pipe = op == "|" || op == "|&";
       ctx.first_in_substitution = toks[i].depth > 0 && previous(i) == sh::kNoToken;
+      if (ctx.first_in_substitution && open != sh::kNoToken &&
+          quoted_in_prose(src_, tk().parts[open].begin, s_->closed[open] - 1))
+        continue;
       if (!command_line(i, ctx, &end)) continue;
       out->reading = reading_;
       out->how = toks[i].depth > 0 && previous(i) == sh::kNoToken ? How::kSubstitution
@@ -1125,6 +1153,9 @@ bool command_may_start(std::string_view v, std::size_t i) {
   while (e < v.size() && (is_alnum(v[e]) || v[e] == '_' || v[e] == '-' || v[e] == '.')) ++e;
   if (e < v.size()) {
     if (rewritten(v[e])) return true;
+    // C:\Windows\System32\cmd.exe, C:/tools/nc.exe: a path from a drive letter.
+    if (e == i + 1 && v[e] == ':' && e + 1 < v.size() && (v[e + 1] == '\\' || v[e + 1] == '/'))
+      return true;
     // NAME=$'...' or NAME="...": an assignment a later $NAME may run.
     if (v[e] == '=' && e + 1 < v.size() && (v[e + 1] == '$' || v[e + 1] == '\'' || v[e + 1] == '"'))
       return true;
@@ -1417,7 +1448,9 @@ bool detect_value(std::string_view v, std::uint32_t features, Hit* hit) {
 
 
 // A URL's query parameters are values too (a Referer carries the query of the page the request
-// came from): each one is read on its own.
+// came from): each one is read on its own, split on the URL as written and then decoded (once,
+// and again when it was encoded twice). A decoded URL cannot be split: its parameters' own '&'
+// and '#' would cut them.
 bool query_parameter_command(std::string_view v, Hit* hit) {
   if (!common::istarts_with(v, "http://") && !common::istarts_with(v, "https://")) return false;
   std::size_t q = v.find('?');
@@ -1433,7 +1466,11 @@ bool query_parameter_command(std::string_view v, Hit* hit) {
     if (eq == std::string_view::npos) continue;
     std::string_view value = pair.substr(eq + 1);
     if (decode::url_decode(value, true, &s.param)) value = s.param;
-    if (!detect_value(value, features_of(value), hit)) continue;
+    bool found = detect_value(value, features_of(value), hit);
+    if (!found && value.find_first_of("%+") != std::string_view::npos &&
+        decode::url_decode(value, true, &s.param2))
+      found = detect_value(s.param2, features_of(s.param2), hit);
+    if (!found) continue;
     hit->reason = "its query parameter " + quoted_span(pair.substr(0, eq)) + " " + hit->reason;
     return true;
   }
@@ -1444,8 +1481,7 @@ bool query_parameter_command(std::string_view v, Hit* hit) {
 
 bool detect_cmdi(const Candidate& c, Hit* hit) {
   if (detect_value(c.value, c.features, hit)) return true;
-  return (c.form == Form::kRaw || c.form == Form::kUrlDecoded) &&
-         query_parameter_command(c.value, hit);
+  return c.form == Form::kRaw && query_parameter_command(c.value, hit);
 }
 
 }  // namespace vigil::detect::input

@@ -57,8 +57,28 @@ bool script_scheme(std::string_view s) noexcept {
 
 // Whether what follows "javascript:" reads as code rather than prose ("JavaScript: The Good
 // Parts" is a title).
+// "void(0)", "void 0;", "return false", "false": the do-nothing link targets pages write.
+bool noop_script(std::string_view rest) noexcept {
+  while (!rest.empty() && (rest.back() == ';' || rest.back() == ' ')) rest.remove_suffix(1);
+  if (rest == "false" || rest == "return false" || rest == "undefined" || rest == "0") return true;
+  if (!rest.starts_with("void")) return false;
+  rest.remove_prefix(4);
+  bool paren = !rest.empty() && rest[0] == '(';
+  if (paren) {
+    if (rest.back() != ')') return false;
+    rest = rest.substr(1, rest.size() - 2);
+  } else if (rest.empty() || rest[0] != ' ') {
+    return false;
+  }
+  while (!rest.empty() && rest[0] == ' ') rest.remove_prefix(1);
+  if (rest == "null") return true;
+  for (char c : rest)
+    if (!common::is_digit(c)) return false;
+  return !rest.empty();
+}
+
 bool code_after(std::string_view rest) noexcept {
-  if (rest.empty() || rest[0] == ' ') return false;
+  if (rest.empty() || rest[0] == ' ' || noop_script(rest)) return false;
   for (char c : rest.substr(0, 200))
     if (c == '(' || c == '/' || c == '`' || c == '=' || c == ';' || c == '%' || c == '\\' ||
         c == '.')

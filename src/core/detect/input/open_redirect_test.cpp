@@ -50,6 +50,11 @@ TEST(OpenRedirectInput, ScriptUrls) {
   // A title is not a URL.
   EXPECT_FALSE(fires("JavaScript: The Good Parts"));
   EXPECT_FALSE(fires("javascript:"));
+  // Do-nothing link targets.
+  EXPECT_FALSE(fires("javascript:void(0)"));
+  EXPECT_FALSE(fires("javascript:void(0);"));
+  EXPECT_FALSE(fires("javascript:void 0"));
+  EXPECT_TRUE(fires("javascript:void(alert(1))"));
 }
 
 TEST(OpenRedirectInput, SchemeWithoutSlashes) {

@@ -60,6 +60,11 @@ struct JsReading {
   bool construct = false;   // new X
   std::string_view target;  // the first thing called, assigned or constructed
   std::string_view capability;  // the first browser capability named (alert, document...)
+  // The first capability only browser script names: one whose name is its own (alert, eval,
+  // innerHTML, cookie), or a generic one reached through a browser global (document.write,
+  // window.location, top["al"+"ert"]). "print(x)", "self.name = name" or "f.write(data)" name
+  // generic ones the way Python and most languages do.
+  std::string_view browser_capability;
   bool effect() const noexcept { return call || assignment || construct; }
 };
 
@@ -84,6 +89,25 @@ bool is_capability(std::string_view w) {
   for (std::string_view n : kNames)
     if (w == n) return true;
   return is_handler_name(w);
+}
+
+// Capabilities whose names are common words of other languages' code (print, self, write,
+// String, location ...): they tell browser script only as members of a browser global.
+bool is_generic_capability(std::string_view w) {
+  static constexpr std::string_view kNames[] = {
+      "print",  "self",      "top",      "parent",   "frames",    "window",   "document",
+      "String", "Image",     "write",    "writeln",  "href",      "location", "import",
+      "domain", "referrer",  "prototype", "opener",  "navigator", "fetch",
+  };
+  for (std::string_view n : kNames)
+    if (w == n) return true;
+  return false;
+}
+// The globals through which browser script reaches the page.
+bool is_browser_global(std::string_view w) {
+  return w == "window" || w == "document" || w == "top" || w == "parent" || w == "self" ||
+         w == "frames" || w == "globalThis" || w == "opener" || w == "location" ||
+         w == "navigator";
 }
 
 enum class JsStart : std::uint8_t {
@@ -154,6 +178,7 @@ class JsReader {
     bool lhs = false;      // began where an assignment target may stand
     bool literal = false;  // a bare literal so far (calling it does nothing)
     bool called = false;   // ends with a call: not an assignment target
+    bool global = false;   // starts with a browser global (window, document ...)
   };
   struct Entry {
     Frame frame;
@@ -314,7 +339,11 @@ class JsReader {
         if (t.kind != js::TokenKind::kIdentifier && t.kind != js::TokenKind::kKeyword &&
             t.kind != js::TokenKind::kPrivateName)
           return false;
-        if (r->capability.empty() && is_capability(w)) r->capability = w;
+        if (is_capability(w)) {
+          if (r->capability.empty()) r->capability = w;
+          if (r->browser_capability.empty() && (chain_.global || !is_generic_capability(w)))
+            r->browser_capability = w;
+        }
         chain_.called = chain_.literal = false;
         operand_ = false;
         return true;
@@ -334,8 +363,13 @@ class JsReader {
     stmt_ = false;
     switch (t.kind) {
       case js::TokenKind::kIdentifier:
-        if (r->capability.empty() && is_capability(w)) r->capability = w;
         begin_chain(t.begin, false);
+        chain_.global = is_browser_global(w);
+        if (is_capability(w)) {
+          if (r->capability.empty()) r->capability = w;
+          if (r->browser_capability.empty() && !is_generic_capability(w))
+            r->browser_capability = w;
+        }
         operand_ = false;
         return true;
       case js::TokenKind::kNumber:
@@ -546,6 +580,8 @@ class JsReader {
       return true;
     }
     if (w == "[") {
+      // A computed member of a browser global: top["al"+"ert"], window[atob("...")].
+      if (chain_.global && r->browser_capability.empty()) r->browser_capability = text(prev_);
       if (!push(Frame::kIndex)) return false;
       expect_operand(true);
       return true;
@@ -1245,10 +1281,10 @@ bool judge_url(std::string_view v, Hit* hit) {
 bool judge_code(std::string_view v, Hit* hit) {
   if (v.find_first_of("(=`") == std::string_view::npos) return false;
   JsReading r = read_js(v, JsStart::kStatement, true);
-  if (!r.valid || !r.effect() || r.capability.empty()) return false;
+  if (!r.valid || !r.effect() || r.browser_capability.empty()) return false;
   return set_hit(hit,
                  "as script code it " + effect_phrase(r) + " and reaches " +
-                     std::string(r.capability.substr(0, 32)) +
+                     std::string(r.browser_capability.substr(0, 32)) +
                      " (code injected where a page runs it: an event handler, a script, eval)",
                  v, 0);
 }
