@@ -114,14 +114,15 @@ constexpr std::array<InputDetectorInfo, 15> kInputDetectors = {{
     // No prefilter: a whole-value command ("whoami") has no metacharacter; the detector's first
     // byte test rejects most values.
     {AttackClass::kCmdi, 2, 0, 2, &detect_cmdi},
-    {AttackClass::kPathTraversal, 1, 0, 3,
-     &detect_path_traversal},
     {AttackClass::kSsti, 1, kBrace | kDollar | kLt | kHash, 4, &detect_ssti},
     {AttackClass::kNosqli, 1, kDollar | kBracket | kBrace | kQuotes | kAmp | kPipe | kSemicolon, 3,
      &detect_nosqli},
     {AttackClass::kLdapi, 1, kStar | kParen | kPipe | kAmp | kBackslash, 2, &detect_ldapi},
     {AttackClass::kXpathi, 1, kQuotes | kParen | kSlash, 4, &detect_xpathi},
+    // Before path traversal: an encoded CR/LF often rides in a path-like value.
     {AttackClass::kCrlf, 1, 0, 2, &detect_crlf},
+    {AttackClass::kPathTraversal, 1, 0, 3,
+     &detect_path_traversal},
     {AttackClass::kRfi, 1, kColon | kSlash, 8, &detect_rfi},
     {AttackClass::kSsrf, 1, kColon | kSlash | kBackslash | kDot, 4, &detect_ssrf},
     {AttackClass::kOpenRedirect, 1, kSlash | kBackslash | kColon | kAt | kPercent | kHigh, 3,
