@@ -417,10 +417,7 @@ void Agent::send_block_response(Connection& conn, InFlight& req, const std::stri
   bool json = accept.find("application/json") != std::string_view::npos &&
               accept.find("text/html") == std::string_view::npos;
   std::string id = event_id.empty() ? req.id : event_id;
-  std::string body = json ? "{\"error\":\"blocked\",\"by\":\"vigil\",\"event_id\":\"" + id + "\"}\n"
-                          : "<!DOCTYPE html><html><head><title>403 Forbidden</title></head><body>"
-                            "<h1>Forbidden</h1><p>This request was blocked by Vigil.</p>"
-                            "<p>Event id: <code>" + id + "</code></p></body></html>\n";
+  std::string body = block_body(id, json);
   std::string response = "HTTP/1.1 403 Forbidden\r\nContent-Type: " +
                          std::string(json ? "application/json" : "text/html; charset=utf-8") +
                          "\r\nContent-Length: " + std::to_string(body.size()) +
@@ -749,6 +746,7 @@ __attribute__((constructor)) static void vigil_agent_init() {
   if (config.disabled) return;
   bool expected = false;
   if (!g_initialising.compare_exchange_strong(expected, true)) return;
+  set_agent_is_library(true);
   try {
     if (config.status_path.empty() && !config.events_path.empty())
       config.status_path = config.events_path + ".status." + std::to_string(getpid()) + ".json";

@@ -224,6 +224,12 @@ std::string_view severity_of(Outcome o) {
   return "low";
 }
 
+namespace {
+bool g_own_module_frames = false;
+}  // namespace
+
+void set_agent_is_library(bool library) { g_own_module_frames = library; }
+
 std::unique_ptr<Event> event_from_finding(const RequestInfo& r, const Finding& f) {
   auto e = base_event(r, f.rule, f.cwe, f.mode, f.outcome,
                       f.input >= 0 ? static_cast<std::uint32_t>(f.input) : UINT32_MAX, f.form);
@@ -238,20 +244,16 @@ std::unique_ptr<Event> event_from_detection(const RequestInfo& r, const Sink& si
   std::vector<void*> frames(kStackFrames);
   int n = backtrace(frames.data(), kStackFrames);
   frames.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-  // Drop the agent's own frames: all leading frames in the preload library when it is a
-  // library of its own, else (the SDK, linked into the program) this function and its caller.
-  Dl_info self{};
-  dladdr(reinterpret_cast<void*>(&event_from_detection), &self);
+  // Drop the agent's own frames: all leading frames in the preload library when the agent is a
+  // library of its own; else (the SDK, linked into the program) this function and its caller.
   std::size_t skip = std::min<std::size_t>(2, frames.size());
-  static void* const exe_base = [] {
-    Dl_info info{};
-    void* sym = dlsym(RTLD_DEFAULT, "main");
-    return sym && dladdr(sym, &info) ? info.dli_fbase : nullptr;
-  }();
-  if (self.dli_fbase != nullptr && self.dli_fbase != exe_base) {
-    skip = 0;
-    Dl_info f{};
-    while (skip < frames.size() && dladdr(frames[skip], &f) && f.dli_fbase == self.dli_fbase) ++skip;
+  if (g_own_module_frames) {
+    Dl_info self{};
+    if (dladdr(reinterpret_cast<void*>(&event_from_detection), &self) && self.dli_fbase != nullptr) {
+      skip = 0;
+      Dl_info f{};
+      while (skip < frames.size() && dladdr(frames[skip], &f) && f.dli_fbase == self.dli_fbase) ++skip;
+    }
   }
   frames.erase(frames.begin(), frames.begin() + skip);
   auto e = base_event(r, d.rule, d.cwe, d.mode, outcome, d.input, d.form);
@@ -569,6 +571,14 @@ void EventQueue::flush_for_exit() noexcept {
     else writer_.join();
   }
   writer_started_.store(false);
+}
+
+std::string block_body(std::string_view event_id, bool json) {
+  std::string id(event_id);
+  if (json) return "{\"error\":\"blocked\",\"by\":\"vigil\",\"event_id\":\"" + id + "\"}\n";
+  return "<!DOCTYPE html><html><head><title>403 Forbidden</title></head><body>"
+         "<h1>Forbidden</h1><p>This request was blocked by Vigil.</p>"
+         "<p>Event id: <code>" + id + "</code></p></body></html>\n";
 }
 
 std::string status_json(const Counters& c, std::string_view app, std::string_view mode) {

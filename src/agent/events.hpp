@@ -54,6 +54,10 @@ std::unique_ptr<Event> event_from_finding(const RequestInfo& r, const vigil::Fin
 std::unique_ptr<Event> event_from_detection(const RequestInfo& r, const vigil::Sink& sink,
                                             std::string_view function, const vigil::Detection& d,
                                             vigil::Outcome outcome, std::string note);
+// Where event stacks start: with `library` (the preload agent), after every leading frame of
+// the agent's own shared object; otherwise (the SDK, linked into the program) after the
+// builder and its caller. Call once, before any event is built.
+void set_agent_is_library(bool library);
 // "critical" (exploited), "high" (blocked), "medium" (probed), "low" (suspicious).
 std::string_view severity_of(vigil::Outcome o);
 
@@ -63,6 +67,9 @@ std::string new_event_id();
 std::string now_rfc3339();
 // JSON text of one event (symbolising its frames).
 std::string to_json(const Event& e);
+
+// The body of the 403 answer to a blocked request, naming the event id: short HTML, or JSON.
+std::string block_body(std::string_view event_id, bool json);
 
 // The status file's JSON object (one line): the counters, for `vigil status`.
 std::string status_json(const Counters& c, std::string_view app, std::string_view mode);
