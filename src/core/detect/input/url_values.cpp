@@ -28,8 +28,11 @@ class Walk {
  public:
   Walk(UnitVisitor visit, void* ctx) noexcept : visit_(visit), ctx_(ctx) {}
 
-  bool emit(const UrlUnit& u) noexcept {
+  // Every unit leaves the walk trimmed and within the unit cap.
+  bool emit(UrlUnit u) noexcept {
     if (units_ >= kMaxUnits || stop_) return stop_;
+    u.text = trim_unit(u.text);
+    if (u.text.empty()) return false;
     ++units_;
     stop_ = visit_(u, ctx_);
     return stop_;
@@ -109,8 +112,8 @@ class Walk {
     // A query that is one bare piece ("/out?/\\evil.example"): some redirectors read it whole.
     const std::size_t q = run.find('?');
     if (q != std::string_view::npos && q + 1 < run.size() && !full()) {
-      const std::string_view piece = run.substr(q + 1);
-      if (piece.find_first_of("=&") == std::string_view::npos)
+      const std::string_view piece = trim_unit(run.substr(q + 1));
+      if (!piece.empty() && piece.find_first_of("=&") == std::string_view::npos)
         emit({piece, {}, run.substr(0, q), UnitKind::kParam, false});
     }
     return stop_;

@@ -154,5 +154,20 @@ TEST(UrlValues, PercentDecode) {
   EXPECT_EQ(percent_decode("abcdef", false, buf, 3), "abc");
 }
 
+TEST(UrlValues, EveryUnitIsTrimmed) {
+  // Found by fuzz_input_url: a bare query piece and a glued parameter kept the control bytes
+  // around them.
+  static constexpr char kPiece[] = "\x0b?\0\0https:///evil.example";
+  const std::string piece(kPiece, sizeof(kPiece) - 1);
+  for (const Seen& u : units(piece)) {
+    ASSERT_FALSE(u.text.empty());
+    EXPECT_GT(static_cast<unsigned char>(u.text.front()), 0x20) << u.text;
+    EXPECT_GT(static_cast<unsigned char>(u.text.back()), 0x20) << u.text;
+  }
+  for (const Seen& u : units("/index.php?\xf1tm&inehttp://evil.example/\x01")) {
+    EXPECT_GT(static_cast<unsigned char>(u.text.back()), 0x20) << u.text;
+  }
+}
+
 }  // namespace
 }  // namespace vigil::detect::input::urlv
