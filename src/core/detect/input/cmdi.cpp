@@ -254,6 +254,19 @@ std::string_view strip_exe(std::string_view s) {
   return s;
 }
 
+// cmd.exe removes the caret, its escape character, from a word before it runs it: w^h^o^a^m^i
+// is whoami. Writes `s` without carets into buf and returns it (empty when it does not fit).
+constexpr std::size_t kCaretBytes = 64;
+std::string_view strip_carets(std::string_view s, char (&buf)[kCaretBytes]) {
+  std::size_t n = 0;
+  for (char c : s) {
+    if (c == '^') continue;
+    if (n == sizeof(buf)) return {};
+    buf[n++] = c;
+  }
+  return {buf, n};
+}
+
 // What a resolved command name is.
 struct CommandName {
   const Command* cmd = nullptr;  // table entry (null for an unknown program path)
@@ -521,6 +534,7 @@ Arg classify_arg(std::string_view a, const CommandName& name) {
     if ((flags & kNum) && all_digits(a.substr(1))) return Arg::kStrong;
     return Arg::kNeutral;
   }
+  if (a == "/" || a == "~") return Arg::kNeutral;  // "10:30 / after lunch": a separator in prose
   if ((flags & kWin) && name.lower && a[0] == '/' && a.size() >= 2 && a.size() <= 16 &&
       std::all_of(a.begin() + 1, a.end(), [](char c) { return is_alnum(c) || c == '?'; }))
     return Arg::kStrong;  // /all /c /ADD
@@ -781,8 +795,11 @@ class Reader {
     if (name_fields.size() == 0) return false;
     CommandName name;
     RawWord raw(text_of(t));
+    char caret_buf[kCaretBytes];
     if (!command_name(name_fields.field(0), &name) &&
-        !(raw.backslash && command_name(raw.text(), &name)))
+        !(raw.backslash && command_name(raw.text(), &name)) &&
+        !(name_fields.field(0).find('^') != std::string_view::npos &&
+          command_name(strip_carets(name_fields.field(0), caret_buf), &name)))
       return false;
     std::uint16_t flags = name.path ? std::uint16_t{kAny} : name.cmd->flags;
     if (flags & kSubstOnly) return ctx.first_in_substitution && name.lower;
@@ -1086,7 +1103,7 @@ bool leading_command(std::string_view v) {
   if (b == v.size()) return false;
   char first = v[b];
   if (!(is_alpha(first) || first == '/' || first == '.' || first == '\\' || first == '\'' ||
-        first == '"' || first == '~' || first == '{'))
+        first == '"' || first == '~' || first == '{' || first == '^'))
     return false;
   std::size_t e = b;
   bool quotes = false, backslash = false, slash = false;
@@ -1116,8 +1133,12 @@ bool leading_command(std::string_view v) {
     CommandName brace;
     return command_name(w, &brace);
   }
-  if (!quotes && !backslash && !slash) return find_command(strip_exe(w)) != nullptr;
   CommandName name;
+  if (w.find('^') != std::string_view::npos) {
+    char caret_buf[kCaretBytes];
+    return command_name(strip_carets(w, caret_buf), &name);
+  }
+  if (!quotes && !backslash && !slash) return find_command(strip_exe(w)) != nullptr;
   if (!quotes && command_name(w, &name)) return true;
   if (!quotes && !backslash) return false;
   // Quote removal, and escape removal too (w\hoami; a Windows path keeps its backslashes).
@@ -1152,7 +1173,7 @@ bool command_may_start(std::string_view v, std::size_t i) {
   std::size_t e = i;
   while (e < v.size() && (is_alnum(v[e]) || v[e] == '_' || v[e] == '-' || v[e] == '.')) ++e;
   if (e < v.size()) {
-    if (rewritten(v[e])) return true;
+    if (rewritten(v[e]) || (v[e] == '^' && e + 1 < v.size() && is_alpha(v[e + 1]))) return true;
     // C:\Windows\System32\cmd.exe, C:/tools/nc.exe: a path from a drive letter.
     if (e == i + 1 && v[e] == ':' && e + 1 < v.size() && (v[e + 1] == '\\' || v[e + 1] == '/'))
       return true;
@@ -1396,6 +1417,38 @@ bool convict_reading(std::string_view view, bool chain, bool whole, Hit* hit) {
   return true;
 }
 
+bool detect_value(std::string_view v, std::uint32_t features, Hit* hit);
+
+// "<cat /etc/passwd", "<id": a value that is '<' and a command line, as command-injection lists
+// write probes for applications that hand the value to a command interpreter after a
+// redirection. The command line is judged as a whole value; a lone table command the value ends
+// with (trailing blanks and line breaks aside) counts when it runs usefully alone (id, ls, pwd).
+bool input_redirect_probe(std::string_view v, Hit* hit) {
+  std::size_t b = 0;
+  while (b < v.size() && (v[b] == ' ' || v[b] == '\t')) ++b;
+  if (b + 2 >= v.size() || v[b] != '<' || !is_alpha(v[b + 1])) return false;
+  std::string_view rest = v.substr(b + 1);
+  while (!rest.empty() && static_cast<unsigned char>(rest.back()) <= 0x20) rest.remove_suffix(1);
+  if (rest.empty() || rest.back() == '>') return false;  // "<command args>": a placeholder
+  // Only the first word matters for the quick test: a table command written in lower case.
+  std::size_t e = 0;
+  while (e < rest.size() && (is_alnum(rest[e]) || rest[e] == '_')) ++e;
+  const Command* cmd = find_command(rest.substr(0, e));
+  if (cmd == nullptr || has_upper(rest.substr(0, e))) return false;
+  if (e == rest.size() && (cmd->flags & (kBare | kAny))) {
+    hit->reason = "is '<' and the command " + quoted_span(rest) +
+                  ", a command-injection probe for values handed to a command interpreter";
+    hit->evidence = evidence(v.substr(b));
+    return true;
+  }
+  if (e == rest.size() || (rest[e] != ' ' && rest[e] != '\t')) return false;
+  Hit inner;
+  if (!detect_value(rest, features_of(rest), &inner)) return false;
+  hit->reason = "is '<' followed by a command line: the rest " + inner.reason;
+  hit->evidence = evidence(v.substr(b));
+  return true;
+}
+
 // The readings of one value with character features `features` (features_of(v)).
 bool detect_value(std::string_view v, std::uint32_t features, Hit* hit) {
   if (v.size() < 2 || v.size() > (1u << 30)) return false;
@@ -1420,6 +1473,8 @@ bool detect_value(std::string_view v, std::uint32_t features, Hit* hit) {
       return true;
     }
   }
+
+  if ((features & kLt) && input_redirect_probe(v, hit)) return true;
 
   // Which readings are possible at all.
   constexpr std::uint32_t kChain = kSemicolon | kAmp | kPipe | kCrLf | kBacktick | kParen | kLt | kGt;

@@ -74,6 +74,27 @@ TEST(CmdiInput, WholeValueCommands) {
   EXPECT_FALSE(fires("sleep is good for you"));
 }
 
+TEST(CmdiInput, WindowsCaretEscapes) {
+  // cmd.exe drops its escape character: w^h^o^a^m^i runs whoami.
+  EXPECT_TRUE(fires("x & w^h^o^a^m^i"));
+  EXPECT_TRUE(fires("^cat /etc/passwd"));
+  EXPECT_FALSE(fires("x^2 + y^2 = z^2"));
+  EXPECT_FALSE(fires("^_^ nice one"));
+}
+
+TEST(CmdiInput, InputRedirectionProbes) {
+  Hit hit;
+  EXPECT_TRUE(fires("<cat /etc/passwd", &hit));
+  EXPECT_NE(hit.reason.find("cat /etc/passwd"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("<id"));
+  EXPECT_TRUE(fires("<id\r\n"));
+  // Markup and placeholders.
+  EXPECT_FALSE(fires("<b>bold</b>"));
+  EXPECT_FALSE(fires("<ls -la>"));
+  EXPECT_FALSE(fires("<identity>"));
+  EXPECT_FALSE(fires("<catalog item=\"1\"/>"));
+}
+
 TEST(CmdiInput, OtherInterpreters) {
   EXPECT_TRUE(fires("() { :; }; /bin/bash -c 'id'"));  // Shellshock
   EXPECT_TRUE(fires("system('id')"));
@@ -93,6 +114,7 @@ TEST(CmdiInput, ProseWithSeparatorsStaysClean) {
   EXPECT_FALSE(fires("Prices: $5 & up"));
   EXPECT_FALSE(fires("a < b && c > d"));
   EXPECT_FALSE(fires("sleep well; see you tomorrow"));
+  EXPECT_FALSE(fires("ping me at 10:30 / after lunch"));
   EXPECT_FALSE(fires("echo chamber; social media"));
 }
 

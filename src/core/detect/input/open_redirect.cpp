@@ -264,6 +264,45 @@ std::string full_url_trick(std::string_view text, std::string_view head, std::si
   return {};
 }
 
+// Whether a parameter the value writes belongs to a request target on the site itself
+// ("/login?next=...", "?next=..."), not to a link to another site: share and archive links
+// ("https://www.facebook.com/sharer/sharer.php?u=https://...") carry full URLs as parameters.
+bool site_target(const UrlUnit& u) noexcept {
+  return u.target.empty() || u.target[0] == '/' || u.target[0] == '?' || u.target[0] == '\\';
+}
+
+// Path segments of redirector endpoints ("/out?evil.example.com", "/redirect/evil.example.com").
+bool redirector_segment(std::string_view seg) noexcept {
+  static constexpr std::string_view kNames[] = {
+      "redirect", "redir", "redirector", "out", "outbound", "go",   "goto",    "away",
+      "exit",     "leave", "link",       "url", "r",        "jump", "external", "forward",
+  };
+  for (std::string_view k : kNames)
+    if (common::iequals(seg, k)) return true;
+  return false;
+}
+
+// A host name as redirect payloads write one: labels of letters, digits and '-', the last one a
+// common top-level domain ("evil.example.com", "localdomain.pw"). File names ("report.pdf",
+// "index.html") end otherwise.
+bool host_with_tld(std::string_view s) noexcept {
+  if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.') return false;
+  for (char c : s)
+    if (!(common::is_alnum(c) || c == '-' || c == '.')) return false;
+  const std::size_t dot = s.rfind('.');
+  if (dot == std::string_view::npos) return false;
+  static constexpr std::string_view kTlds[] = {
+      "com", "net", "org", "info", "biz", "io",  "co",  "me",  "us",  "uk",  "de",     "fr",
+      "ru",  "cn",  "jp",  "br",   "in",  "it",  "nl",  "pl",  "es",  "ca",  "au",     "eu",
+      "xyz", "top", "pw",  "tk",   "ml",  "ga",  "cf",  "gq",  "cc",  "tv",  "ws",     "site",
+      "online", "club", "app", "dev", "ly", "to", "su", "example", "test", "tld", "local",
+  };
+  const std::string_view tld = s.substr(dot + 1);
+  for (std::string_view t : kTlds)
+    if (common::iequals(tld, t)) return true;
+  return false;
+}
+
 bool judge_head(Ctx* x, const UrlUnit& u, std::string_view head, bool stripped);
 
 bool judge(const UrlUnit& u, void* ctx) {
@@ -348,7 +387,8 @@ bool judge_head(Ctx* x, const UrlUnit& u, std::string_view head, bool stripped) 
     // A full URL in a redirect parameter that the value writes itself ("?next=http://evil"):
     // the input is a query string aimed at a redirect. The input's own name proves nothing:
     // sites redirect to full URLs of their own, and "next" fields hold links.
-    if (parsed.valid && u.kind == UnitKind::kParam && urlv::is_redirect_name(u.name))
+    if (parsed.valid && u.kind == UnitKind::kParam && urlv::is_redirect_name(u.name) &&
+        site_target(u))
       return convict(x, u, "is a full URL to " + host + " in " + std::string(u.name.substr(0, 40)) +
                                ", a parameter that names a redirect target");
     return false;
@@ -358,9 +398,10 @@ bool judge_head(Ctx* x, const UrlUnit& u, std::string_view head, bool stripped) 
   if (slashes >= 2) {
     if (urlv::has_space(u.text)) return false;
     // "\\\\server\\share\\file": a Windows file path, not a reference to a host.
-    if (head[0] == '\\' && head[1] == '\\' &&
-        head.find('\\', slashes) != std::string_view::npos)
-      return false;
+    if (head[0] == '\\' && head[1] == '\\') {
+      const std::size_t share = head.find('\\', slashes);
+      if (share != std::string_view::npos && share + 1 < head.size()) return false;
+    }
     const std::string_view rest = head.substr(slashes);
     char inner[16];
     std::size_t inner_after = 0;
@@ -437,9 +478,29 @@ bool judge_head(Ctx* x, const UrlUnit& u, std::string_view head, bool stripped) 
                                ": after the site's origin, the site's name becomes userinfo "
                                "and the browser goes to " + std::string(authority.substr(0, 60)));
   }
+  // A redirector endpoint the value writes, given a host: as its whole query
+  // ("/out?evil.example.com") or as the next path segment ("/redirect/evil.example.com").
+  if (u.kind == UnitKind::kParam && u.name.empty() && site_target(u) && host_with_tld(head)) {
+    std::string_view t = u.target;
+    while (!t.empty() && t.back() == '/') t.remove_suffix(1);
+    const std::size_t slash = t.find_last_of("/\\");
+    if (slash != std::string_view::npos && redirector_segment(t.substr(slash + 1)))
+      return convict(x, u, "asks the redirector " + std::string(t.substr(0, 40)) +
+                               " for the host " + std::string(head.substr(0, 60)));
+  }
+  if (slashes == 1 && u.kind != UnitKind::kPage) {
+    const std::string_view first = urlv::authority_at(head.substr(1), 0);
+    const std::string_view next = urlv::authority_at(head, first.size() + 2);
+    if (redirector_segment(first) && head.size() > first.size() + 1 &&
+        (head[first.size() + 1] == '/' || head[first.size() + 1] == '\\') &&
+        host_with_tld(next))
+      return convict(x, u, "asks the redirector /" + std::string(first.substr(0, 20)) +
+                               "/ for the host " + std::string(next.substr(0, 60)));
+  }
   // A redirect parameter the value writes itself, set to a bare host ("?view=evil.example"),
   // for redirects that prepend a scheme.
-  if (u.kind == UnitKind::kParam && urlv::is_redirect_name(u.name) && domain_like(head) &&
+  if (u.kind == UnitKind::kParam && urlv::is_redirect_name(u.name) && site_target(u) &&
+      domain_like(head) &&
       head.find('/') == std::string_view::npos)
     return convict(x, u, "sets the redirect parameter " + std::string(u.name.substr(0, 40)) +
                              " to the host " + std::string(head.substr(0, 60)));

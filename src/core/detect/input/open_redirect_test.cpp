@@ -24,6 +24,7 @@ TEST(OpenRedirectInput, SchemeRelative) {
   EXPECT_TRUE(fires("////evil.example//"));
   EXPECT_TRUE(fires("/\\evil.example"));
   EXPECT_TRUE(fires("\\/\\/evil.example/"));
+  EXPECT_TRUE(fires("\\\\evil.example\\"));  // a trailing backslash names no share
   EXPECT_TRUE(fires("\\\\evil.example"));
   EXPECT_TRUE(fires("/\t/evil.example"));  // the tab vanishes
   EXPECT_TRUE(fires("//evil%00.example"));  // malformed, still aimed at a host
@@ -115,6 +116,18 @@ TEST(OpenRedirectInput, RedirectParametersWrittenInTheValue) {
                     Source::kHeader));
 }
 
+TEST(OpenRedirectInput, RedirectorEndpoints) {
+  Hit hit;
+  EXPECT_TRUE(fires("/out?evil.example.com", &hit));
+  EXPECT_NE(hit.reason.find("redirector"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("/redirect/evil.example.com"));
+  EXPECT_TRUE(fires("/go/evil.example.org/"));
+  // File names are no hosts; other endpoints are no redirectors.
+  EXPECT_FALSE(fires("/redirect/index.html"));
+  EXPECT_FALSE(fires("/out?report.pdf"));
+  EXPECT_FALSE(fires("/docs/evil.example.com"));
+}
+
 TEST(OpenRedirectInput, LinksStayClean) {
   // A full URL is a link: in any parameter (even one called "next"), and always in a Referer.
   EXPECT_FALSE(fires("https://github.com/koalaman/shellcheck", nullptr, "next"));
@@ -126,6 +139,9 @@ TEST(OpenRedirectInput, LinksStayClean) {
   EXPECT_FALSE(fires("https://web.archive.org/web/2020/https://example.com/"));
   EXPECT_FALSE(fires("https://codesearch.example/search?q=This+file+provides"));
   EXPECT_FALSE(fires("http://metis.example/fortune/dev@metis.example/"));  // '@' in the path
+  // Share links carry full URLs in parameters named like redirect targets (u, url).
+  EXPECT_FALSE(fires("https://www.facebook.com/sharer/sharer.php?u=https://news.example/a"));
+  EXPECT_FALSE(fires("https://www.google.com/url?q=https://news.example/a&url=https://x.example/"));
   // Paths, comments, Windows shares, e-mail, handles, prose.
   EXPECT_FALSE(fires("/usr/share/doc/README.txt"));
   EXPECT_FALSE(fires("/index.html"));

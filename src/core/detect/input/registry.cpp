@@ -109,11 +109,11 @@ constexpr std::array<InputDetectorInfo, 15> kInputDetectors = {{
     {AttackClass::kSqli, 2, kQuotes | kParen | kSemicolon | kHash | kDash | kSlash | kEquals |
                                 kSpace | kStar | kPipe | kAmp | kLt | kGt | kBackslash,
      2, &detect_sqli},
-    {AttackClass::kXss, 2, kLt | kGt | kColon | kQuotes | kParen | kEquals | kAmp | kBackslash,
+    {AttackClass::kXss, 3, kLt | kGt | kColon | kQuotes | kParen | kEquals | kAmp | kBackslash,
      3, &detect_xss},
     // No prefilter: a whole-value command ("whoami") has no metacharacter; the detector's first
     // byte test rejects most values.
-    {AttackClass::kCmdi, 2, 0, 2, &detect_cmdi},
+    {AttackClass::kCmdi, 3, 0, 2, &detect_cmdi},
     {AttackClass::kSsti, 1, kBrace | kDollar | kLt | kHash, 4, &detect_ssti},
     {AttackClass::kNosqli, 1, kDollar | kBracket | kBrace | kQuotes | kAmp | kPipe | kSemicolon, 3,
      &detect_nosqli},
@@ -123,10 +123,11 @@ constexpr std::array<InputDetectorInfo, 15> kInputDetectors = {{
     {AttackClass::kCrlf, 1, 0, 2, &detect_crlf},
     {AttackClass::kPathTraversal, 1, 0, 3,
      &detect_path_traversal},
-    {AttackClass::kRfi, 1, kColon | kSlash, 8, &detect_rfi},
-    {AttackClass::kSsrf, 1, kColon | kSlash | kBackslash | kDot, 4, &detect_ssrf},
-    {AttackClass::kOpenRedirect, 1, kSlash | kBackslash | kColon | kAt | kPercent | kHigh, 3,
-     &detect_open_redirect},
+    {AttackClass::kRfi, 2, kColon | kSlash, 8, &detect_rfi},
+    {AttackClass::kSsrf, 2, kColon | kSlash | kBackslash | kDot, 4, &detect_ssrf},
+    // kQuestion: "?next=evil.example" writes a redirect parameter with no slash.
+    {AttackClass::kOpenRedirect, 2,
+     kSlash | kBackslash | kColon | kAt | kPercent | kHigh | kQuestion, 3, &detect_open_redirect},
 }};
 
 }  // namespace

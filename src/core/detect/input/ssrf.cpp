@@ -87,6 +87,20 @@ bool loopback_alias(std::string_view n) noexcept {
   return false;
 }
 
+// Services whose names send a client wherever the name says: DNS-rebinding resolvers that
+// answer with an address the name encodes ("7f000001.c0a80001.rbndr.us",
+// "make-1.2.3.4-rebind-127.0.0.1-rr.1u.ms") and redirectors that answer with a redirect to a
+// target encoded in the name ("<base32>.302.r3dir.me"). Returns the service's domain.
+std::string_view rebinding_service(std::string_view n) noexcept {
+  static constexpr std::string_view kServices[] = {"rbndr.us", "1u.ms", "r3dir.me"};
+  for (std::string_view k : kServices) {
+    if (n.size() > k.size() && n.substr(n.size() - k.size()) == k &&
+        n[n.size() - k.size() - 1] == '.')
+      return k;
+  }
+  return {};
+}
+
 url::HostInfo classify_v4(std::uint32_t v4) noexcept {
   url::Host h;
   h.kind = url::HostKind::kIpv4;
@@ -292,6 +306,11 @@ bool judge_host(Ctx* x, const UrlUnit& u, const url::Url& parsed, std::string_vi
       if (embedded_internal_v4(name, &v4))
         return convict(x, u, std::string(what) + " " + shown + ", a wildcard-DNS name for " +
                                  v4_text(v4) + ", a " + describe(classify_v4(v4)) + " address");
+      const std::string_view service = rebinding_service(name);
+      if (!service.empty())
+        return convict(x, u, std::string(what) + " " + shown + ", a name under " +
+                                 std::string(service) + ", a DNS-rebinding or redirect service "
+                                 "that sends the server to an address the name encodes");
     }
   }
   // The host after the last '@' before the first '/', as naive splitters read it: they do not

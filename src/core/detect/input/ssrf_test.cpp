@@ -83,6 +83,10 @@ TEST(SsrfInput, NamesThatResolveInside) {
   EXPECT_TRUE(fires("http://redis:6379/", &hit));
   EXPECT_NE(hit.reason.find("unqualified"), std::string::npos) << hit.reason;
   EXPECT_TRUE(fires("http://instance-data/latest/"));
+  EXPECT_TRUE(fires("http://7f000001.a9fea9fe.rbndr.us/", &hit));
+  EXPECT_NE(hit.reason.find("rebinding"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("https://62epax5fhvj3zzmzigyoe5ipkbn7fysllvges3a.302.r3dir.me"));
+  EXPECT_FALSE(fires("https://rbndr.us.example.com/"));
   // Public names that merely contain digits.
   EXPECT_FALSE(fires("http://1.2.3.4.example.com/"));
   EXPECT_FALSE(fires("http://web-10-0-0-1x.example.com/"));
