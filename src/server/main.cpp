@@ -23,6 +23,11 @@
 #include "server/common/time.hpp"
 #include "server/config.hpp"
 #include "server/http/server.hpp"
+#include "server/incidents/correlator.hpp"
+#include "server/incidents/incident_service.hpp"
+#include "server/ingest/agents.hpp"
+#include "server/ingest/event_writer.hpp"
+#include "server/ingest/ingest_queue.hpp"
 #include "server/storage/sql.hpp"
 
 namespace vs = vigil::server;
@@ -158,11 +163,31 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  vs::incidents::CorrelatorOptions correlator_options;
+  correlator_options.window_ms = config.incident_window_ms;
+  vs::incidents::Correlator correlator(correlator_options);
+  vs::ingest::EventWriter event_writer(&correlator);
+  vs::ingest::IngestOptions ingest_options;
+  ingest_options.max_events = config.ingest_queue_events;
+  ingest_options.max_bytes = config.ingest_queue_bytes;
+  ingest_options.tx_events = config.ingest_tx_events;
+  ingest_options.writers = config.db.empty() ? 1
+                           : config.ingest_writers > 0 ? config.ingest_writers
+                                                       : 2;
+  ingest_options.ack_timeout_ms = config.ingest_ack_timeout_s * 1000;
+  vs::ingest::IngestQueue ingest(database.get(), &event_writer, ingest_options);
+  ingest.start();
+  vs::ingest::AgentRegistry agents(database.get(), config.agent_quiet_after_ms);
+  vs::incidents::IncidentService incidents(database.get());
+
   std::atomic<bool> ready{false};
   vs::api::Services services;
   services.config = &config;
   services.db = database.get();
   services.auth = &auth;
+  services.ingest = &ingest;
+  services.agents = &agents;
+  services.incidents = &incidents;
   services.ready = &ready;
   vs::http::Router router(vs::api::build_routes(services), &auth);
 
@@ -232,6 +257,7 @@ int main(int argc, char** argv) {
   stop_cv.notify_all();
   signal_thread.join();
   housekeeping.join();
+  ingest.stop();  // what agents were told is stored, is
   vs::log_info("stopped");
   return 0;
 }

@@ -40,6 +40,9 @@ std::vector<http::Route> build_routes(Services& s) {
   add_health_routes(s, &routes);
   add_session_routes(s, &routes);
   add_user_routes(s, &routes);
+  if (s.ingest) add_event_routes(s, &routes);
+  if (s.agents) add_agent_routes(s, &routes);
+  if (s.incidents) add_incident_routes(s, &routes);
   return routes;
 }
 

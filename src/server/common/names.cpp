@@ -25,11 +25,13 @@ bool valid_username(std::string_view s) noexcept {
   return true;
 }
 
-bool printable_utf8(std::string_view s) noexcept {
+bool printable_utf8(std::string_view s, bool allow_newlines) noexcept {
   for (std::size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
-      if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+      if ((c < 0x20 && c != '\t' && !(allow_newlines && (c == '\n' || c == '\r'))) ||
+          c == 0x7f)
+        return false;
       ++i;
       continue;
     }
@@ -47,6 +49,13 @@ bool printable_utf8(std::string_view s) noexcept {
     i += n + 1;
   }
   return true;
+}
+
+std::string truncate_utf8(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xc0) == 0x80) --n;
+  return std::string(text.substr(0, n));
 }
 
 bool valid_ip(std::string_view text) noexcept {

@@ -78,7 +78,7 @@ CREATE TABLE events (
   input_source TEXT NOT NULL DEFAULT '', input_name TEXT NOT NULL DEFAULT '',
   sink_type TEXT NOT NULL DEFAULT '', tool TEXT NOT NULL DEFAULT '', incident_id {INT},
   doc TEXT NOT NULL);
-CREATE UNIQUE INDEX events_id ON events(app, event_id);
+CREATE UNIQUE INDEX events_id ON events(event_id, app);
 CREATE INDEX events_app_time ON events(app, time_ms, seq);
 CREATE INDEX events_time ON events(time_ms, seq);
 CREATE INDEX events_incident ON events(incident_id, time_ms);

@@ -1,0 +1,221 @@
+#include "server/incidents/correlator.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "server/common/names.hpp"
+#include "server/common/time.hpp"
+#include "server/incidents/incident.hpp"
+
+namespace vigil::server::incidents {
+namespace {
+
+using ingest::EventRecord;
+using storage::Connection;
+
+constexpr std::size_t kFacetBytes = 256;
+constexpr std::size_t kRouteBytes = 1024;
+
+struct Work {
+  Incident inc;
+  bool dirty = false;
+  std::map<std::pair<std::string, std::string>, std::int64_t> facets;  // (kind, value) -> +n
+};
+
+std::string json_array(const std::vector<std::string>& v) { return dump_json(Json(v)); }
+
+std::string input_of(const EventRecord& e) {
+  if (e.input_name.empty()) return {};
+  return truncate_utf8(e.input_source.empty() ? e.input_name : e.input_source + ":" + e.input_name,
+                       kFacetBytes);
+}
+
+}  // namespace
+
+void Correlator::lock_attackers(Connection& c, const std::vector<EventRecord*>& events) const {
+  std::set<std::pair<std::string, std::string>> keys;
+  for (const EventRecord* e : events) keys.emplace(e->app, e->attacker);
+  std::int64_t now = now_ms();
+  // In sorted order: two transactions with attackers in common lock them in the same order.
+  for (const auto& [app, attacker] : keys)
+    c.exec(
+        "INSERT INTO attackers (app, attacker, first_seen_ms, last_seen_ms, events) "
+        "VALUES (?, ?, ?, ?, 0) ON CONFLICT (app, attacker) DO UPDATE SET events = attackers.events",
+        {app, attacker, now, now});
+}
+
+void Correlator::correlate(Connection& c, std::vector<EventRecord*>& events) const {
+  std::map<std::pair<std::string, std::string>, std::vector<EventRecord*>> groups;
+  for (EventRecord* e : events) groups[{e->app, e->attacker}].push_back(e);
+  const std::int64_t window = options_.window_ms;
+  const std::int64_t now = now_ms();
+
+  for (auto& [key, group] : groups) {
+    const auto& [app, attacker] = key;
+    std::stable_sort(group.begin(), group.end(), [](const EventRecord* a, const EventRecord* b) {
+      return a->time_ms < b->time_ms;
+    });
+
+    // The attacker's state, read under its lock.
+    std::map<std::string, std::int64_t> keys;  // family -> incident
+    std::map<std::int64_t, Work> incidents;
+    for (const auto& r : c.query("SELECT family, incident_id FROM incident_keys "
+                                 "WHERE app = ? AND attacker = ?",
+                                 {app, attacker}))
+      keys[r.text(0)] = r.integer(1);
+    if (!keys.empty()) {
+      for (const auto& r : c.query(std::string("SELECT ") + kIncidentColumns +
+                                       " FROM incidents WHERE id IN (SELECT incident_id FROM "
+                                       "incident_keys WHERE app = ? AND attacker = ?)",
+                                   {app, attacker}))
+        incidents[r.integer(0)].inc = incident_from_row(r);
+    }
+    std::set<std::string> changed_keys;
+
+    auto active = [&](const Incident& i, std::int64_t t) {
+      return !i.closed() && t <= i.last_seen_ms + window && t >= i.first_seen_ms - window;
+    };
+    // The attacker's most recently seen active incident (optionally: without a proof yet).
+    auto latest_active = [&](std::int64_t t, bool unproven_only) -> Work* {
+      Work* best = nullptr;
+      for (auto& [id, w] : incidents) {
+        if (!active(w.inc, t)) continue;
+        if (unproven_only && (w.inc.outcome >= ingest::kBlocked || w.inc.status != "open"))
+          continue;
+        if (!best || w.inc.last_seen_ms > best->inc.last_seen_ms) best = &w;
+      }
+      return best;
+    };
+    auto open_incident = [&](const EventRecord& e) -> Work* {
+      Incident i;
+      i.app = app;
+      i.attacker = attacker;
+      i.client_ip = e.client_ip;
+      i.family = e.family;
+      i.status = "open";
+      i.outcome = e.outcome;
+      i.first_seen_ms = i.last_seen_ms = e.time_ms;
+      i.created_ms = i.updated_ms = now;
+      auto rows = c.query(
+          "INSERT INTO incidents (app, attacker, client_ip, family, status, closed, outcome, "
+          "score, rank_key, first_seen_ms, last_seen_ms, created_ms, updated_ms) "
+          "VALUES (?, ?, ?, ?, 'open', 0, ?, 0, 0, ?, ?, ?, ?) RETURNING id",
+          {app, attacker, i.client_ip, i.family, std::int64_t{i.outcome}, i.first_seen_ms,
+           i.last_seen_ms, now, now});
+      i.id = rows.at(0).integer(0);
+      c.exec(
+          "INSERT INTO incident_history (incident_id, time_ms, actor, action, to_status) "
+          "VALUES (?, ?, 'vigild', 'created', 'open')",
+          {i.id, now});
+      Work& w = incidents[i.id];
+      w.inc = std::move(i);
+      return &w;
+    };
+
+    std::int64_t first = INT64_MAX, last = INT64_MIN;
+    for (EventRecord* e : group) {
+      first = std::min(first, e->time_ms);
+      last = std::max(last, e->time_ms);
+      Work* target = nullptr;
+      auto k = keys.find(e->family);
+      if (k != keys.end()) {
+        auto it = incidents.find(k->second);
+        if (it != incidents.end() && active(it->second.inc, e->time_ms)) target = &it->second;
+      }
+      if (!target) {
+        bool proof = e->outcome >= ingest::kBlocked;
+        target = latest_active(e->time_ms, proof);
+        if (target && proof) target->inc.family = e->family;  // probes became an attack
+        if (!target) target = open_incident(*e);
+        if (keys[e->family] != target->inc.id) {
+          keys[e->family] = target->inc.id;
+          changed_keys.insert(e->family);
+        }
+      }
+      e->incident_id = target->inc.id;
+
+      Incident& i = target->inc;
+      target->dirty = true;
+      i.counts[std::clamp(e->outcome, 0, 3)] += 1;
+      i.first_seen_ms = std::min(i.first_seen_ms, e->time_ms);
+      i.last_seen_ms = std::max(i.last_seen_ms, e->time_ms);
+      i.outcome = std::max(i.outcome, e->outcome);
+      if (i.client_ip.empty()) i.client_ip = e->client_ip;
+      if (e->outcome > i.top_outcome) {
+        i.top_outcome = e->outcome;
+        i.top_rule = e->rule;
+        i.top_route = truncate_utf8(e->path, kRouteBytes);
+        i.top_input = input_of(*e);
+        i.top_sink = e->sink_type;
+        i.top_event = e->event_id;
+      }
+      auto& f = target->facets;
+      f[{"rule", e->rule}] += 1;
+      if (!e->path.empty()) f[{"route", truncate_utf8(e->path, kFacetBytes)}] += 1;
+      if (std::string in = input_of(*e); !in.empty()) f[{"input", in}] += 1;
+      if (!e->tool.empty()) f[{"tool", e->tool}] += 1;
+      if (!e->user.empty()) f[{"user", truncate_utf8(e->user, kFacetBytes)}] += 1;
+    }
+
+    for (auto& [id, w] : incidents) {
+      if (!w.dirty) continue;
+      for (const auto& [fk, n] : w.facets)
+        c.exec(
+            "INSERT INTO incident_facets (incident_id, kind, value, count) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (incident_id, kind, value) DO UPDATE SET "
+            "count = incident_facets.count + excluded.count",
+            {id, fk.first, fk.second, n});
+      Incident& i = w.inc;
+      i.spread = c.query("SELECT COUNT(*) FROM incident_facets WHERE incident_id = ? "
+                         "AND kind IN ('route', 'input')",
+                         {id})
+                     .at(0)
+                     .integer(0);
+      i.rules.clear();
+      for (const auto& r : c.query("SELECT value FROM incident_facets WHERE incident_id = ? AND "
+                                   "kind = 'rule' ORDER BY count DESC, value LIMIT 32",
+                                   {id}))
+        i.rules.push_back(r.text(0));
+      i.users.clear();
+      for (const auto& r : c.query("SELECT value FROM incident_facets WHERE incident_id = ? AND "
+                                   "kind = 'user' ORDER BY count DESC, value LIMIT 16",
+                                   {id}))
+        i.users.push_back(r.text(0));
+      auto tool = c.query("SELECT value FROM incident_facets WHERE incident_id = ? AND "
+                          "kind = 'tool' ORDER BY count DESC, value LIMIT 1",
+                          {id});
+      i.tool = tool.empty() ? "" : tool[0].text(0);
+      i.score = score_of(i);
+      Incident open_copy = i;
+      open_copy.status = "open";
+      double open_rank = rank_key_of(open_copy);  // the status part is decided in SQL below
+      // The status is not ours to change (PATCH may have changed it since we read it): the
+      // rank's open/closed part is computed from the row as it is now.
+      c.exec(
+          "UPDATE incidents SET family = ?, client_ip = ?, outcome = ?, score = ?, "
+          "rank_key = CAST(? AS DOUBLE PRECISION) - CASE WHEN status IN ('resolved', "
+          "'false_positive') THEN 10000000.0 ELSE 0.0 END, first_seen_ms = ?, last_seen_ms = ?, n_suspicious = ?, n_probed = ?, "
+          "n_blocked = ?, n_exploited = ?, spread = ?, tool = ?, top_rule = ?, top_outcome = ?, "
+          "top_route = ?, top_input = ?, top_sink = ?, top_event = ?, rules = ?, users = ?, "
+          "updated_ms = ? WHERE id = ?",
+          {i.family, i.client_ip, std::int64_t{i.outcome}, i.score, open_rank, i.first_seen_ms,
+           i.last_seen_ms, i.counts[0], i.counts[1], i.counts[2], i.counts[3], i.spread, i.tool,
+           i.top_rule, std::int64_t{i.top_outcome}, i.top_route, i.top_input, i.top_sink,
+           i.top_event, json_array(i.rules), json_array(i.users), now, id});
+    }
+    for (const auto& family : changed_keys)
+      c.exec(
+          "INSERT INTO incident_keys (app, attacker, family, incident_id) VALUES (?, ?, ?, ?) "
+          "ON CONFLICT (app, attacker, family) DO UPDATE SET incident_id = excluded.incident_id",
+          {app, attacker, family, keys[family]});
+    c.exec(
+        "UPDATE attackers SET events = events + ?, "
+        "first_seen_ms = CASE WHEN events = 0 OR ? < first_seen_ms THEN ? ELSE first_seen_ms END, "
+        "last_seen_ms = CASE WHEN events = 0 OR ? > last_seen_ms THEN ? ELSE last_seen_ms END "
+        "WHERE app = ? AND attacker = ?",
+        {static_cast<std::int64_t>(group.size()), first, first, last, last, app, attacker});
+  }
+}
+
+}  // namespace vigil::server::incidents

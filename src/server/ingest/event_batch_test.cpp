@@ -1,0 +1,119 @@
+#include "server/ingest/event_batch.hpp"
+
+#include <gtest/gtest.h>
+
+#include "server/common/json.hpp"
+
+namespace vigil::server::ingest {
+namespace {
+
+constexpr std::int64_t kNow = 1795662765123;
+
+Status parse(const std::string& body, std::vector<EventRecord>* out, BatchLimits limits = {}) {
+  return parse_event_batch(body, "shop", kNow, limits, out);
+}
+
+const char* kGood = R"([{"event_id":"0123456789abcdef0123456789abcdef","time":"2026-11-26T03:12:45.123Z",
+  "app":"shop","outcome":"exploited","rule":"sql-injection","severity":"critical",
+  "request":{"method":"GET","path":"/product","client_ip":"203.0.113.9","user_agent":"sqlmap/1.7.2#stable"},
+  "input":{"source":"query","name":"id","value":"1' OR 1=1--"},
+  "sink":{"type":"sql","value":"SELECT 1","function":"sqlite3_prepare_v2"}}])";
+
+TEST(EventBatch, ExtractsIndexedFields) {
+  std::vector<EventRecord> ev;
+  ASSERT_TRUE(parse(kGood, &ev).ok());
+  ASSERT_EQ(ev.size(), 1u);
+  const EventRecord& e = ev[0];
+  EXPECT_EQ(e.event_id, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(e.time_ms, kNow);
+  EXPECT_EQ(e.outcome, kExploited);
+  EXPECT_EQ(e.family, "sql-injection");
+  EXPECT_EQ(e.client_ip, "203.0.113.9");
+  EXPECT_EQ(e.attacker, "ip:203.0.113.9");
+  EXPECT_EQ(e.tool, "sqlmap");
+  EXPECT_EQ(e.input_source, "query");
+  EXPECT_EQ(e.input_name, "id");
+  EXPECT_EQ(e.sink_type, "sql");
+  std::string error;
+  auto doc = parse_json(e.json, &error);
+  ASSERT_TRUE(doc);
+  EXPECT_EQ((*doc)["input"]["value"], "1' OR 1=1--");
+}
+
+TEST(EventBatch, FillsAppAndTimeAndClampsTheFuture) {
+  std::vector<EventRecord> ev;
+  ASSERT_TRUE(parse(R"({"events":[{"event_id":"a","outcome":"probed","rule":"xss"},
+      {"event_id":"b","outcome":"probed","rule":"xss","time":"2099-01-01T00:00:00Z",
+       "user":"bob","request":{"client_ip":"::1"}}]})",
+                    &ev)
+                  .ok());
+  EXPECT_EQ(ev[0].time_ms, kNow);
+  EXPECT_NE(ev[0].json.find("\"app\":\"shop\""), std::string::npos);
+  EXPECT_NE(ev[0].json.find("\"time\":\"2026-11-26T03:12:45.123Z\""), std::string::npos);
+  EXPECT_EQ(ev[0].attacker, "unknown");
+  EXPECT_EQ(ev[1].time_ms, kNow);
+  EXPECT_EQ(ev[1].attacker, "user:bob");
+}
+
+TEST(EventBatch, NamesTheBadField) {
+  struct Case {
+    const char* body;
+    const char* field;
+  } cases[] = {
+      {R"([{"outcome":"probed","rule":"xss"}])", "events[0].event_id"},
+      {R"([{"event_id":"a b","outcome":"probed","rule":"xss"}])", "events[0].event_id"},
+      {R"([{"event_id":"a","outcome":"owned","rule":"xss"}])", "events[0].outcome"},
+      {R"([{"event_id":"a","outcome":"probed"}])", "events[0].rule"},
+      {R"([{"event_id":"a","outcome":"probed","rule":"x"},{"event_id":"b","outcome":"probed","rule":"x","time":"yesterday"}])",
+       "events[1].time"},
+      {R"([{"event_id":"a","outcome":"probed","rule":"x","app":"other"}])", "events[0].app"},
+      {R"([{"event_id":"a","outcome":"probed","rule":"x","request":{"client_ip":"1.2.3"}}])",
+       "events[0].request.client_ip"},
+      {R"([{"event_id":"a","outcome":"probed","rule":"x","request":{"path":7}}])",
+       "events[0].request.path"},
+      {R"([{"event_id":"a","outcome":"probed","rule":"x","request":"GET /"}])", "events[0].request"},
+      {R"([{"event_id":"a","outcome":"probed","rule":"x","severity":"urgent"}])",
+       "events[0].severity"},
+      {R"([7])", "events[0]"},
+  };
+  for (const auto& c : cases) {
+    std::vector<EventRecord> ev;
+    Status st = parse(c.body, &ev);
+    EXPECT_EQ(st.http(), 400) << c.body;
+    EXPECT_EQ(st.field(), c.field) << st.message();
+  }
+}
+
+TEST(EventBatch, RefusesBadBodies) {
+  std::vector<EventRecord> ev;
+  EXPECT_EQ(parse("", &ev).http(), 400);
+  EXPECT_EQ(parse("{", &ev).http(), 400);
+  EXPECT_EQ(parse("{}", &ev).http(), 400);
+  EXPECT_EQ(parse("\"x\"", &ev).http(), 400);
+  EXPECT_EQ(parse(std::string(100, '[') + std::string(100, ']'), &ev).http(), 400);
+  EXPECT_EQ(parse("[{\"event_id\":\"\xff\"}]", &ev).http(), 400);  // not UTF-8
+  BatchLimits small;
+  small.max_events = 1;
+  EXPECT_EQ(parse(R"([{"event_id":"a","outcome":"probed","rule":"x"},{"event_id":"b","outcome":"probed","rule":"x"}])",
+                  &ev, small)
+                .http(),
+            413);
+  small.max_event_bytes = 1024;
+  small.max_events = 10;
+  std::string big = R"([{"event_id":"a","outcome":"probed","rule":"x","input":{"value":")" +
+                    std::string(2000, 'x') + "\"}}]";
+  EXPECT_EQ(parse(big, &ev, small).http(), 413);
+  EXPECT_TRUE(parse("[]", &ev).ok());
+}
+
+TEST(EventBatch, FamiliesAndTools) {
+  EXPECT_EQ(family_of("sql-injection"), "sql-injection");
+  EXPECT_EQ(family_of("sql-injection.union"), "sql-injection");
+  EXPECT_EQ(family_of("vp-export:1"), "vp-export");
+  EXPECT_EQ(detect_tool("Mozilla/5.0 (compatible; Nikto/2.5)"), "Nikto");
+  EXPECT_EQ(detect_tool("sqlmap/1.7.2#stable (https://sqlmap.org)"), "sqlmap");
+  EXPECT_EQ(detect_tool("Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"), "");
+}
+
+}  // namespace
+}  // namespace vigil::server::ingest

@@ -1,0 +1,112 @@
+#include "server/ingest/event_writer.hpp"
+
+#include <map>
+#include <set>
+
+#include "server/common/names.hpp"
+
+namespace vigil::server::ingest {
+namespace {
+
+using storage::Connection;
+using storage::Params;
+
+// Statement shapes for multi-row work: a few fixed sizes keep the prepared-statement cache
+// small while a batch of thousands takes few round trips.
+constexpr std::size_t kChunks[] = {64, 16, 4, 1};
+
+template <class F>
+void in_chunks(std::size_t n, F&& fn) {
+  std::size_t at = 0;
+  for (std::size_t chunk : kChunks)
+    while (n - at >= chunk) {
+      fn(at, chunk);
+      at += chunk;
+    }
+}
+
+constexpr const char* kInsertHead =
+    "INSERT INTO events (app, event_id, time_ms, received_ms, outcome, rule, family, severity, "
+    "client_ip, attacker, user_name, method, path, input_source, input_name, sink_type, tool, "
+    "incident_id, doc) VALUES ";
+constexpr std::size_t kInsertColumns = 19;
+
+std::string insert_sql(std::size_t rows) {
+  std::string row = "(" + storage::placeholders(kInsertColumns) + ")";
+  std::string sql = kInsertHead;
+  for (std::size_t i = 0; i < rows; ++i) sql += i ? ", " + row : row;
+  return sql + " ON CONFLICT (event_id, app) DO NOTHING";
+}
+
+}  // namespace
+
+void EventWriter::write(Connection& c, const std::vector<EventRecord*>& events) const {
+  // Twice in this batch: the first one counts.
+  std::set<std::pair<std::string, std::string>> seen;
+  std::vector<EventRecord*> fresh;
+  for (EventRecord* e : events) {
+    e->duplicate = !seen.emplace(e->app, e->event_id).second;
+    e->incident_id = 0;
+    if (!e->duplicate) fresh.push_back(e);
+  }
+  if (fresh.empty()) return;
+
+  // Lock first: a concurrent transaction storing the same events holds the same attackers'
+  // locks, so once we have them, what it stored is visible to the check below.
+  correlator_->lock_attackers(c, fresh);
+
+  std::map<std::string, std::vector<EventRecord*>> by_app;
+  for (EventRecord* e : fresh) by_app[e->app].push_back(e);
+  std::set<std::pair<std::string, std::string>> stored;
+  for (auto& [app, list] : by_app) {
+    in_chunks(list.size(), [&](std::size_t at, std::size_t n) {
+      Params p{app};
+      for (std::size_t i = 0; i < n; ++i) p.push_back(list[at + i]->event_id);
+      for (const auto& r : c.query("SELECT event_id FROM events WHERE app = ? AND event_id IN (" +
+                                       storage::placeholders(n) + ")",
+                                   p))
+        stored.emplace(app, r.text(0));
+    });
+  }
+  std::vector<EventRecord*> added;
+  for (EventRecord* e : fresh) {
+    if (stored.count({e->app, e->event_id})) {
+      e->duplicate = true;
+    } else {
+      added.push_back(e);
+    }
+  }
+  if (added.empty()) return;
+
+  correlator_->correlate(c, added);
+
+  in_chunks(added.size(), [&](std::size_t at, std::size_t n) {
+    Params p;
+    p.reserve(n * kInsertColumns);
+    for (std::size_t i = 0; i < n; ++i) {
+      const EventRecord& e = *added[at + i];
+      p.push_back(e.app);
+      p.push_back(e.event_id);
+      p.push_back(e.time_ms);
+      p.push_back(e.received_ms);
+      p.push_back(std::int64_t{e.outcome});
+      p.push_back(e.rule);
+      p.push_back(e.family);
+      p.push_back(e.severity);
+      p.push_back(e.client_ip);
+      p.push_back(e.attacker);
+      p.push_back(truncate_utf8(e.user, 256));
+      p.push_back(e.method);
+      p.push_back(truncate_utf8(e.path, 2048));
+      p.push_back(e.input_source);
+      p.push_back(e.input_name);
+      p.push_back(e.sink_type);
+      p.push_back(e.tool);
+      p.push_back(e.incident_id);
+      p.push_back(e.json);
+    }
+    c.exec(insert_sql(n), p);
+  });
+}
+
+}  // namespace vigil::server::ingest
