@@ -1449,9 +1449,45 @@ bool input_redirect_probe(std::string_view v, Hit* hit) {
   return true;
 }
 
+// "|", "|| ", "85|", "entrar|": a value that ends with a pipe or an and/or list operator with
+// no command after it. Appended to a command line it leaves the shell waiting for a command it
+// never gets (a syntax error an attacker reads as proof that the value reaches a shell), and
+// Perl's two-argument open() runs a value ending in '|' as a command. Only short values count
+// (the operator alone or after a value of a few words, glued to it); anything with other shell
+// syntax is left to the readings.
+bool dangling_operator(std::string_view v, Hit* hit) {
+  std::size_t b = 0, e = v.size();
+  while (b < e && static_cast<unsigned char>(v[b]) <= 0x20) ++b;
+  while (e > b && static_cast<unsigned char>(v[e - 1]) <= 0x20) --e;
+  const std::string_view t = v.substr(b, e - b);
+  std::string_view op;
+  if (t.ends_with("||") || t.ends_with("&&")) op = t.substr(t.size() - 2);
+  else if (t.ends_with("|")) op = t.substr(t.size() - 1);
+  else return false;
+  const std::string_view body = t.substr(0, t.size() - op.size());
+  if (body.size() > 80 || body.find_first_of("|&;`$<>(){}\n\r") != std::string_view::npos)
+    return false;
+  if (!body.empty()) {
+    const unsigned char last = static_cast<unsigned char>(body.back());
+    if (!(is_alnum(static_cast<char>(last)) || last >= 0x80)) return false;
+    if (std::count(body.begin(), body.end(), ' ') > 3) return false;
+  }
+  hit->reason = body.empty()
+                    ? "is only the shell operator " + operator_words(op) +
+                          ": in a command line it leaves the shell waiting for a command, a "
+                          "probe for command injection"
+                    : "ends with the shell operator " + operator_words(op) +
+                          " and no command after it: in a command line a syntax error that "
+                          "shows the value reaches a shell" +
+                          (op == "|" ? std::string(", and Perl's open() runs such a value") : "");
+  hit->evidence = evidence(t);
+  return true;
+}
+
 // The readings of one value with character features `features` (features_of(v)).
 bool detect_value(std::string_view v, std::uint32_t features, Hit* hit) {
-  if (v.size() < 2 || v.size() > (1u << 30)) return false;
+  if (v.size() > (1u << 30)) return false;
+  if (v.size() < 2) return v == "|" && dangling_operator(v, hit);
 
   if ((features & kParen) && shellshock(v)) {
     hit->reason = "a Shellshock function definition \"() {\" (CVE-2014-6271): bash runs the "
@@ -1475,6 +1511,7 @@ bool detect_value(std::string_view v, std::uint32_t features, Hit* hit) {
   }
 
   if ((features & kLt) && input_redirect_probe(v, hit)) return true;
+  if ((features & (kPipe | kAmp)) && dangling_operator(v, hit)) return true;
 
   // Which readings are possible at all.
   constexpr std::uint32_t kChain = kSemicolon | kAmp | kPipe | kCrLf | kBacktick | kParen | kLt | kGt;

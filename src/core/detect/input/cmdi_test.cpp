@@ -95,6 +95,21 @@ TEST(CmdiInput, InputRedirectionProbes) {
   EXPECT_FALSE(fires("<catalog item=\"1\"/>"));
 }
 
+TEST(CmdiInput, DanglingOperators) {
+  Hit hit;
+  EXPECT_TRUE(fires("|", &hit));
+  EXPECT_NE(hit.reason.find("'|'"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("|| "));
+  EXPECT_TRUE(fires("&&"));
+  EXPECT_TRUE(fires("85|"));  // Perl's open() runs "85|" as a command
+  EXPECT_TRUE(fires("Credenciales incorrectas|"));
+  EXPECT_FALSE(fires("&"));
+  EXPECT_FALSE(fires("| name | id |"));  // a table row
+  EXPECT_FALSE(fires("Tom &&"));
+  EXPECT_FALSE(fires("~ ~ |\\/ o\\/o \\/|"));  // ASCII art
+  EXPECT_FALSE(fires("one two three four five six|"));
+}
+
 TEST(CmdiInput, OtherInterpreters) {
   EXPECT_TRUE(fires("() { :; }; /bin/bash -c 'id'"));  // Shellshock
   EXPECT_TRUE(fires("system('id')"));

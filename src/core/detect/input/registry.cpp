@@ -113,7 +113,8 @@ constexpr std::array<InputDetectorInfo, 15> kInputDetectors = {{
      3, &detect_xss},
     // No prefilter: a whole-value command ("whoami") has no metacharacter; the detector's first
     // byte test rejects most values.
-    {AttackClass::kCmdi, 3, 0, 2, &detect_cmdi},
+    // Length 1: a lone "|" is a probe.
+    {AttackClass::kCmdi, 3, 0, 1, &detect_cmdi},
     {AttackClass::kSsti, 1, kBrace | kDollar | kLt | kHash, 4, &detect_ssti},
     {AttackClass::kNosqli, 1, kDollar | kBracket | kBrace | kQuotes | kAmp | kPipe | kSemicolon, 3,
      &detect_nosqli},
