@@ -103,8 +103,12 @@ bool query_json(const std::string& sql, std::string* out, std::string* err, int*
     return false;
   }
   sqlite3_stmt* stmt = nullptr;
+  // Errors are shown verbatim, as careless applications do (and as scanners look for).
+  auto error = [conn] {
+    return "SQLite error " + std::to_string(sqlite3_errcode(conn)) + ": " + sqlite3_errmsg(conn);
+  };
   if (sqlite3_prepare_v2(conn, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    *err = sqlite3_errmsg(conn);
+    *err = error();
     sqlite3_finalize(stmt);
     return false;
   }
@@ -129,7 +133,7 @@ bool query_json(const std::string& sql, std::string* out, std::string* err, int*
     json += "]";
   }
   if (rc != SQLITE_DONE) {
-    *err = sqlite3_errmsg(conn);
+    *err = error();
     sqlite3_finalize(stmt);
     return false;
   }

@@ -712,7 +712,8 @@ void Agent::become_own_server() noexcept {
 namespace {
 
 std::atomic<Agent*> g_agent{nullptr};
-std::atomic<bool> g_initialising{false};
+std::atomic<bool> g_arming{false};
+Config* g_config = nullptr;  // read at load time; null when the agent is disabled
 
 void status_trampoline(void* agent) { static_cast<Agent*>(agent)->write_status(); }
 
@@ -733,26 +734,48 @@ void atfork_child() {
     Guard g;
     a->after_fork_child();
   }
+  g_arming.store(false);  // a fork while another thread was arming: that thread is gone
 }
 
 }  // namespace
 
 Agent* Agent::get() noexcept { return g_agent.load(std::memory_order_acquire); }
 
-// Started when the library is loaded; the agent is never destroyed (hooks may run during exit).
-__attribute__((constructor)) static void vigil_agent_init() {
-  Guard g;
-  Config config = config_from_environment();
-  if (config.disabled) return;
+// The agent is created when the program first accepts a connection: until then there is no
+// request in flight and nothing to check, so the many short-lived processes a server starts
+// (the shells of system and popen, the programs they run) never pay for compiling the policy.
+// It is never destroyed (hooks may run during exit).
+Agent* Agent::arm() noexcept {
+  if (Agent* a = get()) return a;
+  if (g_config == nullptr) return nullptr;
   bool expected = false;
-  if (!g_initialising.compare_exchange_strong(expected, true)) return;
-  set_agent_is_library(true);
+  if (!g_arming.compare_exchange_strong(expected, true)) {
+    // Another thread is creating it: wait a little, else let this call pass through.
+    for (int i = 0; i < 2000 && get() == nullptr && g_arming.load(); ++i) usleep(500);
+    return get();
+  }
+  Guard g;
   try {
+    Config config = *g_config;
     if (config.status_path.empty() && !config.events_path.empty())
       config.status_path = config.events_path + ".status." + std::to_string(getpid()) + ".json";
     auto* agent = new Agent(std::move(config));
     agent->set_status_writer(&status_trampoline, agent);
     g_agent.store(agent, std::memory_order_release);
+  } catch (...) {
+    g_config = nullptr;  // fail open for good: every hook passes through
+  }
+  g_arming.store(false);
+  return get();
+}
+
+__attribute__((constructor)) static void vigil_agent_init() {
+  Guard g;
+  try {
+    Config config = config_from_environment();
+    if (config.disabled) return;
+    set_agent_is_library(true);
+    g_config = new Config(std::move(config));
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   } catch (...) {
     // Fail open: no agent, every hook passes through.

@@ -75,8 +75,11 @@ struct SinkDecision {
 
 class Agent {
  public:
-  // The agent of this process, or null when disabled or failed to start. Cheap.
+  // The agent of this process, or null when disabled, failed to start, or not needed yet (no
+  // connection accepted so far). Cheap.
   static Agent* get() noexcept;
+  // The agent, created on the first call (the first accepted connection); null when disabled.
+  static Agent* arm() noexcept;
 
   const Config& config() const noexcept { return config_; }
   const Engine& engine() const noexcept { return engine_; }

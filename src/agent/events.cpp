@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_map>
 #include <fstream>
 #include <sstream>
 
@@ -85,7 +86,20 @@ class Symbolizer {
   ~Symbolizer() {
     if (dwfl_) dwfl_end(dwfl_);
   }
+  // Stacks repeat (the same call sites attacked again and again): frames are cached.
   void frame_json(void* pc, std::string* out) {
+    auto hit = cache_.find(pc);
+    if (hit != cache_.end()) {
+      out->append(hit->second);
+      return;
+    }
+    std::string json;
+    symbolize(pc, &json);
+    out->append(json);
+    if (cache_.size() >= 8192) cache_.clear();
+    cache_.emplace(pc, std::move(json));
+  }
+  void symbolize(void* pc, std::string* out) {
     auto addr = reinterpret_cast<Dwarf_Addr>(pc) - 1;  // the call, not the return address
     std::string function, file, module;
     int line = 0;
@@ -123,6 +137,7 @@ class Symbolizer {
   void refresh() {
     if (dwfl_) dwfl_end(dwfl_);
     dwfl_ = nullptr;
+    cache_.clear();
   }
 
  private:
@@ -147,6 +162,7 @@ class Symbolizer {
     return dwfl_;
   }
   Dwfl* dwfl_ = nullptr;
+  std::unordered_map<void*, std::string> cache_;
 };
 
 // One per process: a fork()ed child must not use its parent's, which another thread may have

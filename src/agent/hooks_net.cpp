@@ -51,13 +51,19 @@ bool before_write(Agent* a, int fd, std::string_view data, bool plaintext = fals
   return a->on_write(fd, data, plaintext);
 }
 
+// The first accepted connection creates the agent (Agent::arm).
+Agent* serving_agent() {
+  if (Guard::nested()) return nullptr;
+  return Agent::arm();
+}
+
 }  // namespace
 
 extern "C" {
 
 int accept(int fd, struct sockaddr* addr, socklen_t* len) {
   int r = real::accept_ptr()(fd, addr, len);
-  if (Agent* a = active(); a && r >= 0) {
+  if (Agent* a = r >= 0 ? serving_agent() : nullptr) {
     Guard g;
     ErrnoSaver saver;
     a->on_accept(r, addr, len ? *len : 0);
@@ -67,7 +73,7 @@ int accept(int fd, struct sockaddr* addr, socklen_t* len) {
 
 int accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags) {
   int r = real::accept4_ptr()(fd, addr, len, flags);
-  if (Agent* a = active(); a && r >= 0) {
+  if (Agent* a = r >= 0 ? serving_agent() : nullptr) {
     Guard g;
     ErrnoSaver saver;
     a->on_accept(r, addr, len ? *len : 0);

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""A deliberately vulnerable shop in plain Python (http.server, sqlite3, subprocess, open,
-urllib): the "any runtime" proof for the agent. Every handler builds its operation by string
-concatenation. Loopback only.
+"""A deliberately vulnerable shop in plain Python (http.server, sqlite3, subprocess, os.system,
+open, urllib): the "any runtime" proof for the agent. Same routes and answers as the C++ shop
+(examples/shop/shop.cpp). Every handler builds its operation by string concatenation. Listens on
+127.0.0.1 only; its fetcher refuses every destination that is not loopback.
 
 usage: pyshop.py PORT DATA_DIR
 """
 import http.server
+import ipaddress
 import json
 import os
+import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,20 +24,26 @@ DB = os.path.join(DATA, "shop.db")
 
 
 def init_db():
+    os.makedirs(os.path.join(DATA, "files"), exist_ok=True)
     db = sqlite3.connect(DB)
     db.executescript("""
         DROP TABLE IF EXISTS products; DROP TABLE IF EXISTS users;
         CREATE TABLE products(id INTEGER PRIMARY KEY, name TEXT, price REAL, visible INTEGER);
         CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT, password TEXT);
         INSERT INTO products(name, price, visible) VALUES ('desk lamp', 29.9, 1), ('chair', 79.0, 1),
-          ('secret prototype', 999.0, 0);
+          ('lamp shade', 9.5, 1), ('secret prototype', 999.0, 0);
         INSERT INTO users(name, password) VALUES ('alice', 'wonderland'), ('bob', 'builder');
     """)
     db.commit()
     db.close()
-    os.makedirs(os.path.join(DATA, "files"), exist_ok=True)
     with open(os.path.join(DATA, "files", "manual.txt"), "w") as f:
-        f.write("How to assemble the desk lamp.\n")
+        f.write("How to assemble the desk lamp: screw the shade on.\n")
+    with open(os.path.join(DATA, "files", "terms.txt"), "w") as f:
+        f.write("Terms: be nice.\n")
+
+
+def rows_json(rows):
+    return json.dumps([list(r) for r in rows], separators=(",", ":")) + "\n"
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -42,42 +52,120 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def reply(self, code, body, ctype="text/plain; charset=utf-8"):
-        data = body.encode()
+    def reply(self, code, body, ctype="text/plain; charset=utf-8", headers=()):
+        data = body.encode() if isinstance(body, str) else body
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)  # no CR/LF check: header injection on purpose
         self.end_headers()
         self.wfile.write(data)
+
+    def query(self, sql):
+        db = sqlite3.connect(DB)
+        try:
+            return db.execute(sql).fetchall()
+        finally:
+            db.close()
+
+    def do_POST(self):
+        url = urllib.parse.urlparse(self.path)
+        n = int(self.headers.get("Content-Length") or 0)
+        form = {k: v[0] for k, v in urllib.parse.parse_qs(self.rfile.read(n).decode(errors="replace"),
+                                                          keep_blank_values=True).items()}
+        try:
+            if url.path == "/login":
+                try:
+                    rows = self.query("SELECT name FROM users WHERE name = '" + form.get("user", "")
+                                      + "' AND password = '" + form.get("pass", "") + "'")
+                except sqlite3.Error as e:
+                    return self.reply(500, "login failed: " + str(e) + "\n")
+                if not rows:
+                    return self.reply(401, "invalid credentials\n")
+                self.reply(200, "welcome " + rows_json(rows))
+            else:
+                self.reply(404, "not found\n")
+        except Exception as e:  # the application's own error handling
+            self.reply(500, "error: " + type(e).__name__ + "\n")
 
     def do_GET(self):
         url = urllib.parse.urlparse(self.path)
         q = {k: v[0] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
         try:
             if url.path == "/search":
-                db = sqlite3.connect(DB)
-                rows = db.execute("SELECT name, price FROM products WHERE visible = 1 AND name LIKE '%"
-                                  + q.get("q", "") + "%'").fetchall()
-                self.reply(200, json.dumps(rows), "application/json")
+                try:
+                    rows = self.query("SELECT name, price FROM products WHERE visible = 1 AND name LIKE '%"
+                                      + q.get("q", "") + "%' ORDER BY id")
+                except sqlite3.Error as e:
+                    return self.reply(500, "search failed: " + str(e) + "\n")
+                self.reply(200, rows_json(rows), "application/json")
+            elif url.path == "/product":
+                try:
+                    rows = self.query("SELECT name, price FROM products WHERE visible = 1 AND id = "
+                                      + q.get("id", ""))
+                except sqlite3.Error as e:
+                    return self.reply(500, "lookup failed: " + str(e) + "\n")
+                if not rows:
+                    return self.reply(404, "no such product\n")
+                self.reply(200, rows_json(rows), "application/json")
             elif url.path == "/ping":
-                out = subprocess.run("ping -c 1 -W 1 " + q.get("host", "127.0.0.1"), shell=True,
+                host = q.get("host", "127.0.0.1")
+                if q.get("mode") == "quiet":
+                    rc = os.system("ping -c 1 -W 1 -q " + host + " >/dev/null 2>&1")
+                    return self.reply(200, host + (" is up\n" if rc == 0 else " did not answer\n"))
+                out = subprocess.run("ping -c 1 -W 1 -q " + host + " 2>&1", shell=True,
                                      capture_output=True, text=True, timeout=5)
-                self.reply(200, out.stdout + out.stderr)
+                # Timings differ run to run: the answer keeps what ping found, not how fast.
+                lines = [re.sub(r", time .*", "", l) for l in out.stdout.splitlines(True)
+                         if not l.startswith("rtt ")]
+                self.reply(200, "".join(lines))
             elif url.path == "/download":
-                with open(os.path.join(DATA, "files", q.get("file", "manual.txt"))) as f:
-                    self.reply(200, f.read())
+                try:
+                    with open(os.path.join(DATA, "files") + "/" + q.get("file", ""), "rb") as f:
+                        self.reply(200, f.read(), "application/octet-stream")
+                except OSError as e:
+                    self.reply(404, "cannot open file: " + (e.strerror or "error") + "\n")
             elif url.path == "/fetch":
-                with urllib.request.urlopen(q.get("url", ""), timeout=2) as r:
-                    self.reply(200, r.read(2000).decode(errors="replace"))
+                target = q.get("url", "")
+                if not target:
+                    return self.reply(400, "give a url\n")
+                if target.startswith("http://"):
+                    host = urllib.parse.urlsplit(target).hostname or ""
+                    addrs = {a[4][0] for a in socket.getaddrinfo(host, None)}
+                    if not all(ipaddress.ip_address(a).is_loopback for a in addrs):
+                        return self.reply(400, "this demo fetches loopback addresses only\n")
+                elif not target.startswith("file://"):
+                    return self.reply(400, "http: and file: URLs only\n")
+                try:
+                    with urllib.request.urlopen(target, timeout=2) as r:
+                        self.reply(200, r.read(65536))
+                except Exception as e:
+                    self.reply(502, "cannot fetch: " + type(e).__name__ + "\n")
             elif url.path == "/hello":
-                self.reply(200, "<html><body><p>Hello, " + q.get("name", "guest") + "!</p></body></html>",
+                self.reply(200, "<!DOCTYPE html><html><body><p>Hello, " + q.get("name", "guest")
+                           + "!</p></body></html>\n", "text/html; charset=utf-8")
+            elif url.path == "/go":
+                self.send_response(302)
+                self.send_header("Location", q.get("to", "/"))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif url.path == "/lang":
+                self.reply(200, "language set\n",
+                           headers=[("Set-Cookie", "lang=" + q.get("set", "en") + "; Path=/")])
+            elif url.path == "/internal/config":
+                self.reply(200, "db_password=hunter2\napi_key=demo-internal-key\n")
+            elif url.path == "/":
+                self.reply(200, "<!DOCTYPE html><html><body><h1>Vigil demo shop (Python)</h1></body></html>\n",
                            "text/html; charset=utf-8")
             else:
-                self.reply(404, "not found")
+                self.reply(404, "not found\n")
         except Exception as e:  # the application's own error handling
-            self.reply(500, "error: " + type(e).__name__)
+            self.reply(500, "error: " + type(e).__name__ + "\n")
 
 
 if __name__ == "__main__":
     init_db()
-    http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+    print("pyshop: listening on http://127.0.0.1:%d/" % PORT, flush=True)
+    server.serve_forever()

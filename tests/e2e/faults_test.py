@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Fault tests: the agent inside a host that is hard on it. The host must never crash or hang.
+  unwritable   events file that cannot be written: the shop answers as usual, errors counted
+  flood        100,000 detections as fast as four threads can make them: bounded memory,
+               drops counted, every detection accounted for (events + drops + write errors)
+  forkexec     a program that forks and execs heavily (fork+execv, posix_spawn, system, popen,
+               fork without exec) while a request is in flight
+  signals      a signal storm whose handler makes hooked calls, while threads make hooked calls
+  load         the multi-threaded C++ shop under concurrent load, benign requests and attacks
+usage: faults_test.py --build BUILD_DIR [--only NAME]
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shoplib  # noqa: E402
+
+FAILURES = []
+
+
+def check(cond, msg):
+    print(("  ok   " if cond else "FAIL: ") + msg, flush=True)
+    if not cond:
+        FAILURES.append(msg)
+
+
+def status_of(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def run_stress(args, work, name, stress_args, env=None, timeout=120):
+    events = os.path.join(work, name + "-events.jsonl")
+    status = os.path.join(work, name + "-status.json")
+    argv = [os.path.join(args.build, "bin", "vigil"), "run", "--mode", "monitor", "--app", "stress",
+            "--events", events, "--status", status, "--",
+            os.path.join(args.build, "bin", "vigil-e2e-stress")] + stress_args
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    start = time.monotonic()
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=full_env,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        check(False, "%s: the host hung (no exit within %ds)" % (name, timeout))
+        return None, {}, 0
+    elapsed = time.monotonic() - start
+    out = (p.stdout + p.stderr).strip()
+    print("  %s (%.1fs, exit %d)" % (out.replace("\n", "; "), elapsed, p.returncode))
+    check(p.returncode == 0, "%s: the host exited normally (exit %d)" % (name, p.returncode))
+    return p, status_of(status), elapsed
+
+
+def test_unwritable(args, work):
+    print("== unwritable events file")
+    blocker = os.path.join(work, "not-a-directory")
+    with open(blocker, "w") as f:
+        f.write("x")
+    status = os.path.join(work, "unwritable-status.json")
+    port = shoplib.free_port()
+    shop = shoplib.Shop(shoplib.shop_command("cpp", args.build, port, os.path.join(work, "unw-data")),
+                        port, vigil=os.path.join(args.build, "bin", "vigil"), agent_mode="monitor",
+                        events=os.path.join(blocker, "events.jsonl"), env={"VIGIL_STATUS": status},
+                        log=os.path.join(work, "unwritable.log"))
+    try:
+        shop.wait_ready()
+        answered = 0
+        entries = shoplib.battery("cpp", port)
+        for e in entries:
+            code, _, _ = shoplib.request(port, e.method, e.target, e.body, shoplib.agent_of(e))
+            answered += code != 0
+        check(answered == len(entries), "all %d requests answered (%d)" % (len(entries), answered))
+        check(shop.alive(), "the shop is still running")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and status_of(status).get("write_errors", 0) == 0:
+            time.sleep(0.2)
+        st = status_of(status)
+        check(st.get("write_errors", 0) > 0 and st.get("events", -1) == 0,
+              "write errors counted: %s, events written: %s" % (st.get("write_errors"), st.get("events")))
+    finally:
+        rc = shop.stop()
+    check(rc in (0, -15, 143), "the shop stopped cleanly (%s)" % rc)
+
+
+def test_flood(args, work):
+    print("== flood of detections (4 threads x 25,000, queue of 1024)")
+    p, st, elapsed = run_stress(args, work, "flood", ["flood", "4", "25000"], env={"VIGIL_QUEUE": "1024"},
+                                timeout=240)
+    if p is None:
+        return
+    det = st.get("detections", 0)
+    check(det >= 100000, "detections counted: %d" % det)
+    check(st.get("drops", 0) > 0, "drops counted when the queue is full: %d" % st.get("drops", 0))
+    # At exit the writer gets a bounded time: what is still queued then (at most the queue and
+    # the batch being written) is the only part not accounted for.
+    total = st.get("events", 0) + st.get("drops", 0) + st.get("write_errors", 0)
+    check(total <= det and det - total <= 1024 + 512,
+          "every detection accounted for: events %d + drops %d + write errors %d, %d still queued at exit"
+          % (st.get("events", 0), st.get("drops", 0), st.get("write_errors", 0), det - total))
+    growth = 0
+    for word in p.stdout.split():
+        if word.startswith("(+"):
+            growth = int(word[2:])
+    check(growth < 64 * 1024, "bounded memory: RSS grew by %d KiB" % growth)
+    lines = sum(1 for _ in open(os.path.join(work, "flood-events.jsonl")))
+    check(lines == st.get("events", -1), "events file lines (%d) match the counter" % lines)
+
+
+def test_forkexec(args, work):
+    print("== fork and exec heavily")
+    p, st, _ = run_stress(args, work, "forkexec", ["forkexec", "150"], timeout=180)
+    if p is not None:
+        check(st.get("fail_opens", 0) == 0, "no fail-opens: %s" % st.get("fail_opens"))
+
+
+def test_signals(args, work):
+    print("== signal storm")
+    run_stress(args, work, "signals", ["signals", "20000"], timeout=120)
+
+
+def test_load(args, work):
+    print("== multi-threaded shop under load (8 clients x 150 requests, monitor mode)")
+    port = shoplib.free_port()
+    events = os.path.join(work, "load-events.jsonl")
+    shop = shoplib.Shop(shoplib.shop_command("cpp", args.build, port, os.path.join(work, "load-data")),
+                        port, vigil=os.path.join(args.build, "bin", "vigil"), agent_mode="monitor",
+                        events=events, log=os.path.join(work, "load.log"))
+    try:
+        shop.wait_ready()
+        entries = [e for e in shoplib.battery("cpp", port) if e.id not in ("ping", "ping-quiet")
+                   and not e.id.startswith("cmdi")]
+        reference = {}
+        for e in entries:
+            reference[e.id] = shoplib.request(port, e.method, e.target, e.body, "load")[0]
+        errors = []
+        lock = threading.Lock()
+
+        def client(k):
+            for i in range(150):
+                e = entries[(k * 7 + i) % len(entries)]
+                code, _, _ = shoplib.request(port, e.method, e.target, e.body, "load", timeout=20)
+                if code != reference[e.id]:
+                    with lock:
+                        errors.append((e.id, code, reference[e.id]))
+
+        start = time.monotonic()
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        elapsed = time.monotonic() - start
+        check(not any(t.is_alive() for t in threads), "all clients finished (%.1fs)" % elapsed)
+        check(not errors, "1200 answers as without load (%d differ%s)"
+              % (len(errors), ": %s" % errors[:3] if errors else ""))
+        check(shop.alive(), "the shop is still running")
+    finally:
+        rc = shop.stop()
+    check(rc in (0, -15, 143), "the shop stopped cleanly (%s)" % rc)
+
+
+TESTS = {"unwritable": test_unwritable, "flood": test_flood, "forkexec": test_forkexec,
+         "signals": test_signals, "load": test_load}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--only", choices=sorted(TESTS))
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="vigil-faults-")
+    for name, fn in TESTS.items():
+        if args.only and name != args.only:
+            continue
+        fn(args, work)
+    print("%d passed, %d failed" % (0 if FAILURES else 1, 1 if FAILURES else 0))
+    if FAILURES:
+        print("work files kept in " + work)
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

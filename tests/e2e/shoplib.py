@@ -1,0 +1,179 @@
+"""Shared pieces of the end-to-end tests: starting a shop (with or without `vigil run`) on a free
+loopback port, sending the battery (examples/shop/battery.tsv), reading events. Everything
+stays on 127.0.0.1, every wait is bounded, every process started here is stopped here."""
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BATTERY = os.path.join(ROOT, "examples", "shop", "battery.tsv")
+SKIP = 77  # CTest SKIP_RETURN_CODE
+
+
+def skip(message):
+    print("SKIP: " + message, flush=True)
+    sys.exit(SKIP)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Entry:
+    def __init__(self, fields, port, index=0):
+        self.index = index
+        (self.kind, self.id, rule, self.method, target, body, runtimes, exploited) = fields[:8]
+        self.rules = set(rule.split("|")) if rule != "-" else set()
+        self.target = target.replace("{port}", str(port))
+        self.body = None if body == "-" else body
+        self.runtimes = set(runtimes.split(","))
+        self.exploited = set(exploited.split(",")) if exploited != "-" else set()
+
+
+def battery(runtime, port, path=BATTERY):
+    runtime = {"cpp-sdk": "cpp"}.get(runtime, runtime)  # the same program, with the SDK
+    out = []
+    with open(path) as f:
+        for index, line in enumerate(f):
+            if not line.strip() or line.startswith("#"):
+                continue
+            e = Entry(line.rstrip("\n").split("\t"), port, index)
+            if runtime in e.runtimes:
+                out.append(e)
+    if not out:
+        raise ValueError("no battery entries for runtime " + runtime)
+    return out
+
+
+def agent_of(entry):
+    """The User-Agent that ties a battery request to its events. A number only: a name such as
+    "ping" in a header is itself an input that analysis looks at."""
+    return "vigil-e2e/1.0 (case %d)" % entry.index
+
+
+def request(port, method, target, body=None, agent="vigil-e2e", timeout=15, headers=None):
+    """One request on its own connection. Returns (status, headers dict lower-cased, body bytes);
+    status 0 when the connection failed."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    h = {"User-Agent": agent, "Connection": "close"}
+    if body is not None:
+        h["Content-Type"] = "application/x-www-form-urlencoded"
+    h.update(headers or {})
+    try:
+        conn.request(method, target, body=body, headers=h)
+        r = conn.getresponse()
+        data = r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    except (OSError, http.client.HTTPException) as e:
+        return 0, {}, repr(e).encode()
+    finally:
+        conn.close()
+
+
+class Shop:
+    """A shop process. `agent_mode` None runs it bare; "monitor"/"block" under `vigil run`."""
+
+    def __init__(self, command, port, vigil=None, agent_mode=None, events=None, app="shop",
+                 env=None, log=None):
+        argv = list(command)
+        if agent_mode:
+            argv = [vigil, "run", "--mode", agent_mode, "--app", app, "--events", events, "--"] + argv
+        full_env = dict(os.environ)
+        full_env.pop("LD_PRELOAD", None)
+        full_env.update(env or {})
+        self.port = port
+        self.log = open(log or os.devnull, "ab")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=full_env,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def wait_ready(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("the shop exited with %s before listening" % self.proc.returncode)
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the shop did not listen on port %d within %ds" % (self.port, timeout))
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, timeout=10):
+        """SIGTERM, then SIGKILL after `timeout`; returns the exit status (or -9)."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        self.log.close()
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def read_events(path):
+    events = []
+    if not os.path.exists(path):
+        return events
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                events.append(json.loads(line))
+    return events
+
+
+def wait_events(path, predicate, timeout=10):
+    """Polls the events file until predicate(events) is true; returns the events."""
+    deadline = time.monotonic() + timeout
+    while True:
+        events = read_events(path)
+        if predicate(events) or time.monotonic() > deadline:
+            return events
+        time.sleep(0.1)
+
+
+def tool(name, env_var=None):
+    """Path of a program given by env_var or found on PATH, or None."""
+    if env_var and os.environ.get(env_var):
+        return os.environ[env_var]
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        p = os.path.join(d, name)
+        if os.path.isfile(p) and os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def shop_command(runtime, build, port, data):
+    """The argv of one runtime's shop."""
+    if runtime == "cpp":
+        return [os.path.join(build, "bin", "vigil-shop"), "--port", str(port), "--data", data]
+    if runtime == "cpp-sdk":
+        return [os.path.join(build, "bin", "vigil-shop-sdk"), "--port", str(port), "--data", data]
+    if runtime == "py":
+        return [sys.executable, os.path.join(ROOT, "tests", "agent", "pyshop.py"), str(port), data]
+    if runtime == "node":
+        node = tool("node") or tool("nodejs")
+        if node is None:
+            skip("node (Debian nodejs) is not installed: the Node.js shop cannot run")
+        return [node, os.path.join(ROOT, "tests", "e2e", "nodeshop.js"), str(port), data]
+    raise ValueError(runtime)
