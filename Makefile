@@ -49,3 +49,8 @@ demo: build
 
 clean:
 	rm -rf build build-dev build-fuzz build-bench
+
+# Agent overhead: wrk against the demo shop without and with the agent, side by side.
+.PHONY: bench-agent
+bench-agent: build
+	@python3 bench/agent/run.py --build build

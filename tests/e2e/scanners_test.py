@@ -84,7 +84,7 @@ def sqlmap_targets(port, full):
 def sqlmap_argv(sqlmap, target, work, full):
     argv = [sqlmap] + target + ["--batch", "--dbms=SQLite", "--flush-session", "--disable-coloring",
                                 "--output-dir", os.path.join(work, "sqlmap"), "--timeout", "10",
-                                "--retries", "1", "-v", "1"]
+                                "--retries", "1", "-v", "1", "--ignore-code", "401"]
     if full:
         argv += ["--technique=BEUSTQ", "--level", "3", "--risk", "2", "--time-sec", "2"]
     else:

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Agent overhead, side by side in one run: wrk against the demo shop (examples/shop) without
+the agent and under `vigil run --mode block`, on loopback. Rounds alternate between the two so
+that a noisy machine hurts both alike; the median round of each is reported.
+
+Prints requests/s, p50 and p99 latency and peak RSS for both, and the differences against the
+targets (<= 3% fewer requests/s, <= 50 us added p99, <= 10 MB added RSS).
+
+usage: bench/agent/run.py [--build build] [--rounds 3] [--seconds 5] [--connections 8]
+                          [--path /search?q=lamp]
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "e2e"))
+import shoplib  # noqa: E402
+
+UNITS = {"us": 1.0, "ms": 1000.0, "s": 1000000.0}
+
+
+def micros(text):
+    m = re.match(r"([\d.]+)(us|ms|s)$", text)
+    return float(m.group(1)) * UNITS[m.group(2)] if m else float("nan")
+
+
+def parse_wrk(out):
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = micros(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = micros(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50": p50, "p99": p99,
+            "non2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1) if socket_errors else ""}
+
+
+def cpu_us(pid):
+    """User + system CPU time of the whole process (all threads), in microseconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) * 1e6 / ticks
+
+
+def peak_rss_kib(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def one_round(args, wrk, agent, work, tag):
+    port = shoplib.free_port()
+    cmd = shoplib.shop_command("cpp", args.build, port, os.path.join(work, tag + "-data"))
+    shop = shoplib.Shop(cmd, port, vigil=os.path.join(args.build, "bin", "vigil"),
+                        agent_mode="block" if agent else None,
+                        events=os.path.join(work, tag + "-events.jsonl"), app="shop-bench",
+                        log=os.path.join(work, tag + ".log"))
+    try:
+        shop.wait_ready()
+        url = "http://127.0.0.1:%d%s" % (port, args.path)
+        # Warm up (thread pool, SQLite connections, the agent's first request).
+        subprocess.run([wrk, "-t1", "-c%d" % args.connections, "-d1s", url], capture_output=True, timeout=60)
+        cpu_before = cpu_us(shop.proc.pid)
+        out = subprocess.run([wrk, "-t1", "-c%d" % args.connections, "-d%ds" % args.seconds, "--latency", url],
+                             capture_output=True, text=True, timeout=args.seconds + 60).stdout
+        cpu_after = cpu_us(shop.proc.pid)
+        result = parse_wrk(out)
+        requests = int(re.search(r"(\d+) requests in", out).group(1))
+        # CPU the shop spent per request: unlike throughput and latency, hardly disturbed by
+        # other work on the machine.
+        result["cpu"] = (cpu_after - cpu_before) / max(requests, 1)
+        result["rss"] = peak_rss_kib(shop.proc.pid)
+        if not shop.alive():
+            raise RuntimeError("the shop died during the benchmark")
+        return result
+    finally:
+        shop.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--path", default="/search?q=lamp")
+    args = ap.parse_args()
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("bench-agent: wrk is not installed (Debian package wrk; scripts/install-deps)")
+        return 77
+    for f in ("bin/vigil", "bin/vigil-shop", "lib/libvigil_preload.so"):
+        if not os.path.exists(os.path.join(args.build, f)):
+            print("bench-agent: %s/%s is missing: build first" % (args.build, f))
+            return 1
+    work = tempfile.mkdtemp(prefix="vigil-bench-agent-")
+    print("wrk -t1 -c%d -d%ds --latency http://127.0.0.1:PORT%s, %d alternating rounds, %d CPUs, load %s"
+          % (args.connections, args.seconds, args.path, args.rounds, os.cpu_count(),
+             " ".join(open("/proc/loadavg").read().split()[:3])))
+    rounds = {"without agent": [], "with agent": []}
+    for r in range(args.rounds):
+        for name, agent in (("without agent", False), ("with agent", True)):
+            res = one_round(args, wrk, agent, work, "%s-%d" % ("agent" if agent else "bare", r))
+            rounds[name].append(res)
+            print("  round %d %-14s %9.0f req/s  p50 %7.0f us  p99 %7.0f us  CPU %5.1f us/req  peak RSS %6.1f MB%s"
+                  % (r + 1, name, res["rps"], res["p50"], res["p99"], res["cpu"], res["rss"] / 1024,
+                     "  (%d non-2xx!)" % res["non2xx"] if res["non2xx"] else ""), flush=True)
+    med = {name: {k: statistics.median(x[k] for x in rs) for k in ("rps", "p50", "p99", "cpu", "rss")}
+           for name, rs in rounds.items()}
+    a, b = med["without agent"], med["with agent"]
+    print("\nmedian of %d rounds     req/s      p50 (us)   p99 (us)   CPU (us/req)   peak RSS (MB)" % args.rounds)
+    for name in ("without agent", "with agent"):
+        m = med[name]
+        print("  %-18s %9.0f   %9.0f  %9.0f   %9.1f      %9.1f"
+              % (name, m["rps"], m["p50"], m["p99"], m["cpu"], m["rss"] / 1024))
+    drop = (a["rps"] - b["rps"]) / a["rps"] * 100
+    p99 = b["p99"] - a["p99"]
+    p50 = b["p50"] - a["p50"]
+    rss = (b["rss"] - a["rss"]) / 1024
+    cpu = b["cpu"] - a["cpu"]
+    print("  %-18s %8.1f%%   %+9.0f  %+9.0f   %+9.1f      %+9.1f" % ("difference", -drop, p50, p99, cpu, rss))
+    print("targets: <= 3%% fewer req/s (%s), <= 50 us added p99 (%s), <= 10 MB added RSS (%s)"
+          % ("met" if drop <= 3 else "MISSED", "met" if p99 <= 50 else "MISSED", "met" if rss <= 10 else "MISSED"))
+    bad = sum(x["non2xx"] for rs in rounds.values() for x in rs)
+    if bad:
+        print("warning: %d non-2xx answers during the runs" % bad)
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
