@@ -26,6 +26,7 @@
 //    numeric host written in hex, octal, as one number or inside IPv6, more than two slashes, an
 //    empty first label, encoded dot segments ("/%2f%2e%2e") or a path that is another URL;
 //  - percent-encoded letters that spell a URL ("%68%74%74%70%3a%2f%2f...").
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -303,6 +304,26 @@ bool host_with_tld(std::string_view s) noexcept {
   return false;
 }
 
+// "http://site.example &@evil.example# @site.example/", "//x@site.example @evil.example/": an
+// authority with a space and an '@' before the path, which URL parsers and the browser split at
+// different places. Returns the host after the last '@'.
+std::string_view spaced_authority(std::string_view head, std::size_t from) noexcept {
+  if (from >= head.size()) return {};
+  const std::string_view rest = head.substr(from);
+  const std::size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) return {};
+  const std::string_view authority = rest.substr(0, slash);
+  const std::size_t spaces = static_cast<std::size_t>(
+      std::count(authority.begin(), authority.end(), ' '));
+  if (spaces == 0 || spaces > 2 || head.find(' ', from + slash) != std::string_view::npos)
+    return {};
+  const std::size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return {};
+  std::string_view host = authority.substr(at + 1);
+  host = host.substr(0, host.find_first_of(" #?"));
+  return domain_like(host) ? host : std::string_view{};
+}
+
 bool judge_head(Ctx* x, const UrlUnit& u, std::string_view head, bool stripped);
 
 bool judge(const UrlUnit& u, void* ctx) {
@@ -362,9 +383,17 @@ bool judge_head(Ctx* x, const UrlUnit& u, std::string_view head, bool stripped) 
     if (scheme == "data" && html_data(rest))
       return convict(x, u, "is a data: URL with a document; as a redirect target it opens "
                            "attacker content");
-    if (!url::is_special_scheme(scheme) || scheme == "file" || urlv::has_space(u.text))
-      return false;
+    if (!url::is_special_scheme(scheme) || scheme == "file") return false;
     const std::size_t slashes = urlv::count_slashes(head, after);
+    if (urlv::has_space(u.text)) {
+      const std::string_view host = slashes >= 2 ? spaced_authority(head, after + slashes)
+                                                 : std::string_view{};
+      if (host.empty()) return false;
+      return convict(x, u, "is a URL whose authority holds a space and an '@' (" +
+                               std::string(head.substr(after + slashes, 60)) +
+                               "), which parsers split differently: some go to " +
+                               std::string(host.substr(0, 60)));
+    }
     if (slashes == 0) {
       // Read up to the first '/' as naive parsers do ("http:junk\\x@0xd83ad6ce").
       const std::string_view naive = naive_authority(head, after);
@@ -396,7 +425,14 @@ bool judge_head(Ctx* x, const UrlUnit& u, std::string_view head, bool stripped) 
 
   const std::size_t slashes = urlv::count_slashes(head, 0);
   if (slashes >= 2) {
-    if (urlv::has_space(u.text)) return false;
+    if (urlv::has_space(u.text)) {
+      const std::string_view host = spaced_authority(head, slashes);
+      if (host.empty()) return false;
+      return convict(x, u, "is a scheme-relative URL whose authority holds a space and an '@' (" +
+                               std::string(head.substr(slashes, 60)) +
+                               "), which parsers split differently: some go to " +
+                               std::string(host.substr(0, 60)));
+    }
     // "\\\\server\\share\\file": a Windows file path, not a reference to a host.
     if (head[0] == '\\' && head[1] == '\\') {
       const std::size_t share = head.find('\\', slashes);

@@ -94,6 +94,16 @@ TEST(OpenRedirectInput, FullUrlsWithBypasses) {
   EXPECT_TRUE(fires("http://evil.example#.site.example/"));
 }
 
+TEST(OpenRedirectInput, SpacesInTheAuthority) {
+  // '+' decoded to a space: parsers split such an authority at different places.
+  EXPECT_TRUE(fires("http://site.example &@evil.example# @site.example/"));
+  EXPECT_TRUE(fires("//x7Yq@site.example @evil.example/"));
+  // Prose with a link and a handle.
+  EXPECT_FALSE(fires("http://foo.example @bar"));
+  EXPECT_FALSE(fires("http://foo.example is @bar.example/ now"));
+  EXPECT_FALSE(fires("https://site.example/a b@c.example/"));
+}
+
 TEST(OpenRedirectInput, PathsAndPrefixes) {
   EXPECT_TRUE(fires("/https://evil.example/"));
   EXPECT_TRUE(fires("/http:/evil.example"));
