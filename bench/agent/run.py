@@ -133,6 +133,13 @@ def main():
     print("  %-18s %8.1f%%   %+9.0f  %+9.0f   %+9.1f      %+9.1f" % ("difference", -drop, p50, p99, cpu, rss))
     print("targets: <= 3%% fewer req/s (%s), <= 50 us added p99 (%s), <= 10 MB added RSS (%s)"
           % ("met" if drop <= 3 else "MISSED", "met" if p99 <= 50 else "MISSED", "met" if rss <= 10 else "MISSED"))
+    spread = [x["rps"] for x in rounds["without agent"]]
+    if len(spread) > 1:
+        noise = (max(spread) - min(spread)) / statistics.median(spread) * 100
+        if noise > 2 * max(abs(drop), 3):
+            print("caution: without the agent, req/s varied by %.0f%% between rounds (a busy machine): the"
+                  " throughput and latency differences are not conclusive; CPU per request is the steadier"
+                  " measure (%+.1f us, %+.0f%%)" % (noise, cpu, cpu / a["cpu"] * 100))
     bad = sum(x["non2xx"] for rs in rounds.values() for x in rs)
     if bad:
         print("warning: %d non-2xx answers during the runs" % bad)
