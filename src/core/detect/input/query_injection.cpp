@@ -93,26 +93,83 @@ bool detect_nosqli(const Candidate& c, Hit* hit) {
   return false;
 }
 
+namespace {
+
+// RFC 4515: an attribute description (a name or a numeric OID, options after ';') followed by a
+// filter type (=, ~=, >=, <=, or an extensible ':' match).
+bool ldap_item_at(std::string_view v, std::size_t i) {
+  std::size_t start = i;
+  while (i < v.size() && (common::is_alnum(v[i]) || v[i] == '-' || v[i] == '.' || v[i] == ';'))
+    ++i;
+  if (i == start || i >= v.size()) return false;
+  if (v[i] == '=' || v[i] == ':') return true;
+  return (v[i] == '~' || v[i] == '>' || v[i] == '<') && i + 1 < v.size() && v[i + 1] == '=';
+}
+
+// After the application's item was closed: what follows must be filter syntax (a new item, a
+// boolean filter, more closing parentheses, or the end of the value, possibly a NUL that
+// truncates the rest of the application's filter).
+bool ldap_continuation_at(std::string_view v, std::size_t i, bool* added_item) {
+  std::size_t closers = 0;
+  while (i < v.size() && v[i] == ')') ++i, ++closers;
+  if (i >= v.size()) return closers > 0;
+  if (v[i] == '\0' || v.substr(i, 3) == "%00") return true;
+  if (v[i] != '(') return false;
+  while (i < v.size() && v[i] == '(') ++i;
+  if (i < v.size() && (v[i] == '&' || v[i] == '|' || v[i] == '!')) {
+    *added_item = true;
+    return i + 1 >= v.size() || v[i + 1] == '(' || v[i + 1] == ')' || ldap_item_at(v, i + 1);
+  }
+  *added_item = ldap_item_at(v, i);
+  return *added_item;
+}
+
+}  // namespace
+
+// The application puts the value inside an item of its filter, "(uid=VALUE)". The value is an
+// injection when it closes that item (more ')' than '(' so far) and what follows is filter
+// syntax, or when it is itself a boolean filter of items. Parentheses in prose balance or are
+// followed by words, so they stay data.
 bool detect_ldapi(const Candidate& c, Hit* hit) {
   std::string_view v = c.value;
-  // Filter structure: a closing parenthesis followed by a new filter component, a wildcard
-  // closing the value, or a boolean filter opened inside the value.
-  static constexpr std::string_view kShapes[] = {")(", "*)", "(|", "(&", "(!"};
-  for (std::string_view s : kShapes) {
-    std::size_t at = v.find(s);
-    if (at == std::string_view::npos) continue;
-    // "(&" and friends must open a filter component: an attribute name and '=' follow soon.
-    bool component = v.find('=', at) != std::string_view::npos || s == ")(" || s == "*)";
-    if (!component) continue;
-    // Prose uses ")(" rarely and "*)" in footnotes; an LDAP filter also needs '*' or '='.
-    if (v.find_first_of("*=") == std::string_view::npos) continue;
-    hit->reason = "LDAP filter syntax (" + std::string(s) +
-                  ") that closes the application's filter and adds conditions";
-    hit->evidence = evidence(v.substr(at));
+  int depth = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    char ch = v[i];
+    if (ch == '\\') {  // RFC 4515 escapes: \29 is a literal ')'
+      ++i;
+      continue;
+    }
+    if (ch == '(') {
+      // A boolean filter of items inside the value: "(|(uid=*)(cn=x))".
+      if (i + 2 < v.size() && (v[i + 1] == '&' || v[i + 1] == '|' || v[i + 1] == '!') &&
+          v[i + 2] == '(' && ldap_item_at(v, i + 3)) {
+        hit->reason = std::string("an LDAP boolean filter (") + v[i + 1] +
+                      ") of new conditions, which widens the application's filter";
+        hit->evidence = evidence(v.substr(i));
+        return true;
+      }
+      ++depth;
+      continue;
+    }
+    if (ch != ')') continue;
+    if (--depth >= 0) continue;
+    // This ')' closes the application's item. A wildcard right before it makes the item match
+    // everything ("*)"), and what follows must be filter syntax.
+    bool added_item = false;
+    if (!ldap_continuation_at(v, i, &added_item)) break;
+    bool wildcard = i > 0 && v[i - 1] == '*';
+    if (!added_item && !wildcard) break;
+    // Only syntax, never prose, comes before the break-out: no spaces in the closed value.
+    if (v.substr(0, i).find(' ') != std::string_view::npos) break;
+    hit->reason = added_item ? "closes the application's LDAP filter item and adds new filter "
+                               "conditions"
+                             : "a wildcard that closes the application's LDAP filter item, so "
+                               "it matches every entry";
+    hit->evidence = evidence(v.substr(i > 0 && wildcard ? i - 1 : i));
     return true;
   }
   // A bare wildcard-and-operators probe: "*()|&'", "*|", "*(|(mail=*))".
-  if (v.size() <= 12 && v.front() == '*' && v.find_first_of("|&()") != std::string_view::npos) {
+  if (!v.empty() && v.size() <= 12 && v.front() == '*' && v.find_first_of("|&()") != std::string_view::npos) {
     hit->reason = "an LDAP wildcard with filter operators, a probe for filter injection";
     hit->evidence = evidence(v);
     return true;
