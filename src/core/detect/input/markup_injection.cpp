@@ -57,7 +57,7 @@ bool detect_xxe(const Candidate& c, Hit* hit) {
     return set_hit(hit, "an XInclude element, which makes the parser fetch another document", v, at);
   if (ifind(v, "SYSTEM") != std::string_view::npos && has_parameter_entity_ref(v))
     return set_hit(hit, "an XML parameter-entity reference with an external SYSTEM identifier", v, 0);
-  if (v.front() == '%' && has_parameter_entity_ref(v) && v.size() < 40)
+  if (!v.empty() && v.front() == '%' && has_parameter_entity_ref(v) && v.size() < 40)
     return set_hit(hit, "an XML parameter-entity reference", v, 0);
   return false;
 }
