@@ -28,6 +28,7 @@
 #include "server/ingest/agents.hpp"
 #include "server/ingest/event_writer.hpp"
 #include "server/ingest/ingest_queue.hpp"
+#include "server/policy/policy_service.hpp"
 #include "server/storage/sql.hpp"
 
 namespace vs = vigil::server;
@@ -179,6 +180,16 @@ int main(int argc, char** argv) {
   ingest.start();
   vs::ingest::AgentRegistry agents(database.get(), config.agent_quiet_after_ms);
   vs::incidents::IncidentService incidents(database.get());
+  vs::policy::PolicyOptions policy_options;
+  policy_options.poll_ms = config.policy_poll_ms;
+  policy_options.max_waiters = std::max(2, config.threads / 2);
+  vs::policy::PolicyService policies(database.get(), policy_options);
+  try {
+    policies.start();
+  } catch (const std::exception& e) {
+    std::cerr << "vigild: cannot read the policies: " << e.what() << "\n";
+    return 1;
+  }
 
   std::atomic<bool> ready{false};
   vs::api::Services services;
@@ -188,6 +199,7 @@ int main(int argc, char** argv) {
   services.ingest = &ingest;
   services.agents = &agents;
   services.incidents = &incidents;
+  services.policy = &policies;
   services.ready = &ready;
   vs::http::Router router(vs::api::build_routes(services), &auth);
 
@@ -216,6 +228,7 @@ int main(int argc, char** argv) {
       stopping = true;
     }
     stop_cv.notify_all();
+    policies.stop();  // answers the agents' long-polls now: they hold worker threads
     server.stop();
   });
   std::thread housekeeping([&] {
@@ -257,6 +270,7 @@ int main(int argc, char** argv) {
   stop_cv.notify_all();
   signal_thread.join();
   housekeeping.join();
+  policies.stop();
   ingest.stop();  // what agents were told is stored, is
   vs::log_info("stopped");
   return 0;

@@ -1,5 +1,6 @@
 """vigild on PostgreSQL: one process, and two processes sharing one database."""
 import threading
+import time
 import unittest
 
 from harness import Vigild, make_event, postgres
@@ -79,6 +80,27 @@ class PostgresCluster(unittest.TestCase):
         # The next event of that attacker opens a new incident.
         self.agent_b.post("/api/v1/events", [make_event("share2", client_ip=ip)])
         self.assertEqual(len(self.admin_a.get("/api/v1/incidents?client_ip=" + ip).json), 2)
+
+    def test_policy_put_through_one_reaches_a_long_poll_on_the_other(self):
+        version = self.admin_a.get("/api/v1/apps/shop/policy").json["version"]
+        result = {}
+
+        def poll():
+            result["r"] = self.agent_b.get("/api/v1/agents/policy?app=shop&version=%d&wait=20"
+                                           % version)
+            result["t"] = time.time()
+        t = threading.Thread(target=poll)
+        t.start()
+        time.sleep(0.3)
+        changed = time.time()
+        r = self.admin_a.put("/api/v1/apps/shop/policy",
+                             {"mode": "block", "ip_denylist": ["198.51.100.9"]})
+        self.assertEqual(r.status, 200)
+        t.join()
+        self.assertEqual(result["r"].status, 200)
+        self.assertEqual(result["r"].json["version"], r.json["version"])
+        self.assertEqual(result["r"].json["policy"]["ip_denylist"], ["198.51.100.9"])
+        self.assertLess(result["t"] - changed, 5.0)
 
 
 if __name__ == "__main__":

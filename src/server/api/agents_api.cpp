@@ -3,6 +3,7 @@
 #include "server/common/names.hpp"
 #include "server/common/time.hpp"
 #include "server/ingest/agents.hpp"
+#include "server/policy/policy_service.hpp"
 
 namespace vigil::server::api {
 
@@ -21,6 +22,7 @@ void add_agent_routes(Services& s, std::vector<http::Route>* routes) {
     h.client_ip = req.client_ip;
     s.agents->heartbeat(h);
     Json out = {{"ok", true}, {"app", h.app}, {"server_time", format_rfc3339(now_ms())}};
+    if (s.policy) out["policy_version"] = s.policy->current_version(h.app);
     return Reply::json(200, out);
   };
   routes->push_back({"POST", "/api/v1/agents/register", Access::kAgent, 64 * 1024, heartbeat});

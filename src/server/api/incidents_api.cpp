@@ -1,10 +1,14 @@
 // Incidents: the ranked list, one incident with its events, status and notes, and the
 // response actions (block the attacker, exclude the input).
+#include <functional>
+
 #include "server/api/api.hpp"
 #include "server/common/names.hpp"
 #include "server/common/time.hpp"
 #include "server/incidents/incident_service.hpp"
 #include "server/ingest/event_batch.hpp"
+#include "server/policy/policy_service.hpp"
+#include "server/storage/sql.hpp"
 
 namespace vigil::server::api {
 
@@ -16,6 +20,119 @@ namespace {
 
 Reply bad(const std::string& field, const std::string& why) {
   return Reply::error(400, "bad_field", field + ": " + why, field);
+}
+
+// Appends to a policy list, replacing an entry of the same key.
+void upsert_entry(Json& list, const Json& entry, const std::function<bool(const Json&)>& same) {
+  Json out = Json::array();
+  for (auto& e : list)
+    if (!same(e)) out.push_back(e);
+  out.push_back(entry);
+  list = std::move(out);
+}
+
+// POST /api/v1/incidents/{id}/actions:
+//   {"action": "block_attacker", "expires_in": "24h"|"never", "reason": "..."}
+//   {"action": "block_rule", "rule": RULE?}
+//   {"action": "exclude_input", "rule": RULE?, "route": PATH?, "input": "source:name"?,
+//    "mark_false_positive": true}
+// Each changes the application's policy (a new version, pushed to agents) and is recorded in
+// the incident's history.
+Reply incident_action(Services& s, Request& req) {
+  std::int64_t id;
+  if (!parse_id(req.params[0], &id)) return Reply::error(404, "not_found", "no such incident");
+  Reply err;
+  auto body = req.json_object(&err);
+  if (!body) return err;
+  std::string action, expires_in = "24h", reason, rule, route, input, note;
+  bool mark_fp = true;
+  FieldError fe;
+  if (!get_string(*body, "action", &action, &fe, true, 32) ||
+      !get_string(*body, "expires_in", &expires_in, &fe, false, 16) ||
+      !get_string(*body, "reason", &reason, &fe, false, 512) ||
+      !get_string(*body, "rule", &rule, &fe, false, 128) ||
+      !get_string(*body, "route", &route, &fe, false, 2048) ||
+      !get_string(*body, "input", &input, &fe, false, 1100) ||
+      !get_string(*body, "note", &note, &fe, false, 8192) ||
+      !get_bool(*body, "mark_false_positive", &mark_fp, &fe))
+    return Reply::bad_field(fe);
+  for (const auto* t : {&reason, &rule, &route, &input})
+    if (!printable_utf8(*t)) return bad("action", "text fields must be printable");
+  auto incident = s.incidents->get(id);
+  if (!incident) return Reply::error(404, "not_found", "no such incident");
+  const auto& inc = *incident;
+  std::string comment = "incident " + std::to_string(id) + ": " + action;
+  std::function<Status(Json&)> change;
+  Json detail = Json::object();
+  if (action == "block_attacker") {
+    if (inc.client_ip.empty())
+      return Reply::error(409, "no_address", "this incident has no client address to block");
+    Json entry = {{"cidr", inc.client_ip},
+                  {"reason", reason.empty() ? "incident " + std::to_string(id) + ": " +
+                                                  summary_of(inc)
+                                            : reason}};
+    if (expires_in != "never") {
+      auto d = parse_duration_ms(expires_in);
+      if (!d || *d <= 0) return bad("expires_in", "a duration such as 24h or 7d, or never");
+      entry["expires"] = format_rfc3339_seconds(now_ms() + *d);
+    }
+    detail = entry;
+    change = [entry](Json& doc) {
+      Json& list = doc["ip_denylist"];
+      if (!list.is_array()) list = Json::array();
+      upsert_entry(list, entry, [&](const Json& e) {
+        return (e.is_string() && e == entry["cidr"]) ||
+               (e.is_object() && e.value("cidr", "") == entry["cidr"]);
+      });
+      return Status();
+    };
+  } else if (action == "block_rule") {
+    std::string r = rule.empty() ? inc.top_rule : rule;
+    detail = {{"rule", r}};
+    change = [r](Json& doc) {
+      Json& rules = doc["rules"];
+      if (!rules.is_object()) rules = Json::object();
+      rules[r] = "block";
+      return Status();
+    };
+  } else if (action == "exclude_input") {
+    Json exclusion = {{"rules", Json::array({rule.empty() ? inc.top_rule : rule})}};
+    std::string rt = route.empty() ? inc.top_route : route;
+    std::string in = input.empty() ? inc.top_input : input;
+    if (!rt.empty()) exclusion["routes"] = Json::array({rt});
+    if (!in.empty()) exclusion["inputs"] = Json::array({in});
+    detail = exclusion;
+    change = [exclusion](Json& doc) {
+      Json& list = doc["exclusions"];
+      if (!list.is_array()) list = Json::array();
+      upsert_entry(list, exclusion, [&](const Json& e) { return e == exclusion; });
+      return Status();
+    };
+  } else {
+    return bad("action", "block_attacker, block_rule or exclude_input");
+  }
+  Json result;
+  Status st = s.policy->amend(req.principal.actor(), req.client_ip, inc.app, change, comment,
+                              &result);
+  if (!st.ok()) {
+    Json j = {{"error", st.message()}, {"code", st.code()}};
+    if (result.contains("diagnostics")) j["diagnostics"] = result["diagnostics"];
+    return Reply::json(st.http(), j);
+  }
+  // The incident's history says what was done from it (and closes it as a false positive).
+  std::string history_note = action + " (policy version " +
+                             std::to_string(result.value("version", 0)) + ")" +
+                             (note.empty() ? "" : ": " + note);
+  Json updated;
+  std::optional<std::string> new_status;
+  if (action == "exclude_input" && mark_fp) new_status = "false_positive";
+  Status up = s.incidents->update(req.principal.actor(), req.client_ip, id, new_status,
+                                  history_note, &updated);
+  if (!up.ok()) return error_reply(up);
+  return Reply::json(200, {{"action", action},
+                           {"policy_version", result.value("version", 0)},
+                           {"change", detail},
+                           {"incident", updated}});
 }
 
 }  // namespace
@@ -109,6 +226,9 @@ void add_incident_routes(Services& s, std::vector<http::Route>* routes) {
                        if (!result.ok()) return error_reply(result);
                        return Reply::json(200, out);
                      }});
+  if (s.policy)
+    routes->push_back({"POST", "/api/v1/incidents/{id}/actions", Access::kAnalyst, 64 * 1024,
+                       [&s](Request& req) { return incident_action(s, req); }});
 }
 
 }  // namespace vigil::server::api

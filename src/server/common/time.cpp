@@ -90,6 +90,11 @@ std::string format_rfc3339(std::int64_t ms) {
   return buf;
 }
 
+std::string format_rfc3339_seconds(std::int64_t ms) {
+  std::string s = format_rfc3339(ms);
+  return s.substr(0, 19) + "Z";
+}
+
 std::optional<std::int64_t> parse_duration_ms(std::string_view s) noexcept {
   // At most 9 digits: 999999999 days still fits in 64 bits of milliseconds.
   if (s.empty() || s.size() > 10) return std::nullopt;

@@ -18,6 +18,8 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view text) noexcept;
 
 // Formats as "YYYY-MM-DDTHH:MM:SS.mmmZ".
 std::string format_rfc3339(std::int64_t ms);
+// Formats as "YYYY-MM-DDTHH:MM:SSZ" (whole seconds: the policy documents' form).
+std::string format_rfc3339_seconds(std::int64_t ms);
 
 // Parses a duration: "90s", "15m", "24h", "7d" or a plain number of seconds. nullopt if bad.
 std::optional<std::int64_t> parse_duration_ms(std::string_view text) noexcept;
