@@ -18,6 +18,7 @@ Command add_eval(CLI::App& app);
 Command add_explain(CLI::App& app);
 Command add_policy(CLI::App& app);
 Command add_run(CLI::App& app);
+Command add_server(CLI::App& app);
 Command add_status(CLI::App& app);
 
 }  // namespace vigil::cli

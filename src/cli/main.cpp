@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
       vigil::cli::add_explain(app),
       vigil::cli::add_policy(app),
       vigil::cli::add_run(app),
+      vigil::cli::add_server(app),
       vigil::cli::add_status(app),
   };
   CLI11_PARSE(app, argc, argv);

@@ -144,12 +144,16 @@ class Vigild:
             cmd += ["--config", path]
         return cmd + self.args
 
-    def start(self, timeout=30, wrapper=()):
+    def start(self, timeout=30, launcher=None):
+        """`launcher` replaces the vigild executable, e.g. [vigil, "server"]."""
         port_file = os.path.join(self.tmp, "port")
         if os.path.exists(port_file):
             os.unlink(port_file)
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(list(wrapper) + self.command(), env=self.env,
+        cmd = self.command()
+        if launcher:
+            cmd = list(launcher) + cmd[1:]
+        self.proc = subprocess.Popen(cmd, env=self.env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -36,8 +36,54 @@ std::string Principal::actor() const {
 const std::string& Request::body() const { return raw->body; }
 
 std::optional<std::string> Request::query(const char* name) const {
-  if (!raw->has_param(name)) return std::nullopt;
-  return raw->get_param_value(name);
+  for (const auto& [k, v] : query_params)
+    if (k == name) return v;
+  return std::nullopt;
+}
+
+namespace {
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+std::string url_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() &&
+               hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view target) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return out;
+  std::string_view rest = target.substr(q + 1);
+  rest = rest.substr(0, rest.find('#'));
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view part = rest.substr(0, amp);
+    if (!part.empty()) {
+      auto eq = part.find('=');
+      out.emplace_back(url_decode(part.substr(0, eq)),
+                       eq == std::string_view::npos ? "" : url_decode(part.substr(eq + 1)));
+    }
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return out;
 }
 
 std::string Request::header(const char* name) const { return raw->get_header_value(name); }
@@ -158,7 +204,13 @@ Reply Router::dispatch_unsafe(const httplib::Request& request, bool tls) {
   // Everything below handles text: a path or query that is not UTF-8 stops here.
   if (!printable_utf8(request.path))
     return Reply::error(400, "bad_path", "the request path is not printable UTF-8 text");
-  for (const auto& [name, value] : request.params)
+  // httplib's own query parsing keeps only the last '='-separated piece of a value: ours.
+  auto query = request.target.empty() ? std::vector<std::pair<std::string, std::string>>(
+                                            request.params.begin(), request.params.end())
+                                      : parse_query(request.target);
+  if (query.size() > 64)
+    return Reply::error(400, "bad_query", "too many query parameters");
+  for (const auto& [name, value] : query)
     if (!printable_utf8(name) || !printable_utf8(value) || name.size() > 64 || value.size() > 4096)
       return Reply::error(400, "bad_query",
                           "query parameters must be printable UTF-8 text of bounded size");
@@ -188,6 +240,7 @@ Reply Router::dispatch_unsafe(const httplib::Request& request, bool tls) {
   req.method = method;
   req.path = request.path;
   req.params = std::move(params);
+  req.query_params = std::move(query);
   req.client_ip = request.remote_addr;
   req.tls = tls;
   if (route->access != Access::kPublic) {

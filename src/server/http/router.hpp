@@ -63,6 +63,8 @@ struct Request {
   std::string method;
   std::string path;
   std::vector<std::string> params;  // the {name} segments of the route pattern, in order
+  // Query parameters, decoded (parse_query: a value may contain '=').
+  std::vector<std::pair<std::string, std::string>> query_params;
   Principal principal;
   std::string client_ip;
   bool tls = false;
@@ -110,6 +112,10 @@ class Authenticator {
   virtual ~Authenticator() = default;
   virtual bool authenticate(const httplib::Request& request, Principal* out) = 0;
 };
+
+// Parses the query of a request target ("/p?a=1&b=x%3Dy" -> a=1, b=x=y): '&'-separated,
+// split at the first '=', percent- and '+'-decoded.
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view target);
 
 // Matches `path` against a pattern; fills *params. Exposed for tests.
 bool match_pattern(std::string_view pattern, std::string_view path,

@@ -123,3 +123,20 @@ TEST_F(RouterDispatch, CookieSessionsNeedTheCsrfToken) {
 
 }  // namespace
 }  // namespace vigil::server::http
+
+namespace vigil::server::http {
+namespace {
+
+TEST(Router, ParsesQueriesWithEqualsSignsInValues) {
+  auto q = parse_query("/api/v1/events?app=x%27%20OR%201=1--&limit=5&flag&a+b=c+d&bad=%zz%4");
+  ASSERT_EQ(q.size(), 5u);
+  EXPECT_EQ(q[0], (std::pair<std::string, std::string>{"app", "x' OR 1=1--"}));
+  EXPECT_EQ(q[1].second, "5");
+  EXPECT_EQ(q[2], (std::pair<std::string, std::string>{"flag", ""}));
+  EXPECT_EQ(q[3], (std::pair<std::string, std::string>{"a b", "c d"}));
+  EXPECT_EQ(q[4].second, "%zz%4");
+  EXPECT_TRUE(parse_query("/healthz").empty());
+}
+
+}  // namespace
+}  // namespace vigil::server::http
