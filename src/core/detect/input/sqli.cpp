@@ -1687,6 +1687,25 @@ Verdict analyze(std::string_view v, std::uint32_t features) {
   return best;
 }
 
+// "carrito'OR'a='a": a boolean operator glued between two quotes joins the application's
+// literal to another one, with no space a tokenizer-based reading would need. Prose quotes
+// words with spaces around them ("the 'or' operator"), so a word character must touch both
+// outer sides. Returns the position of the first quote, or npos.
+std::size_t glued_boolean(std::string_view v) {
+  for (std::size_t q = v.find_first_of("'\""); q != std::string_view::npos;
+       q = v.find_first_of("'\"", q + 1)) {
+    if (q == 0 || !is_word_char(v[q - 1])) continue;
+    std::size_t e = q + 1;
+    while (e < v.size() && common::is_alpha(v[e])) ++e;
+    std::string_view word = v.substr(q + 1, e - q - 1);
+    if (!(common::iequals(word, "or") || common::iequals(word, "and") ||
+          common::iequals(word, "xor")))
+      continue;
+    if (e + 1 < v.size() && v[e] == v[q] && is_word_char(v[e + 1])) return q;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 bool detect_sqli(const Candidate& c, Hit* hit) {
@@ -1709,7 +1728,14 @@ bool detect_sqli(const Candidate& c, Hit* hit) {
       eq = amp == std::string_view::npos ? amp : v.find('=', amp);
     }
   }
-  if (!best.convicted) return false;
+  if (!best.convicted) {
+    std::size_t q = (c.features & (kSQuote | kDQuote)) ? glued_boolean(c.value) : std::string_view::npos;
+    if (q == std::string_view::npos) return false;
+    hit->reason = "closes a quoted string and joins another literal to it with a boolean "
+                  "operator written between quotes";
+    hit->evidence = evidence(c.value.substr(q));
+    return true;
+  }
   hit->reason = reason(v, best);
   hit->evidence = evidence(v.substr(best.place.quote));
   return true;

@@ -37,6 +37,15 @@ TEST(SqliInput, TautologiesAfterAQuote) {
   EXPECT_TRUE(fires("1'or'1'='1"));                  // no spaces at all
 }
 
+TEST(SqliInput, BooleanGluedBetweenQuotes) {
+  Hit hit;
+  EXPECT_TRUE(fires("Vaciar carrito'OR'a='a", &hit));  // broken, but an attempt all the same
+  EXPECT_NE(hit.reason.find("boolean operator"), std::string::npos);
+  EXPECT_TRUE(fires("x\"and\"y"));
+  EXPECT_FALSE(fires("the 'or' operator"));
+  EXPECT_FALSE(fires("rock'n'roll"));
+}
+
 TEST(SqliInput, NumericPosition) {
   EXPECT_TRUE(fires("1 or 1=1"));
   EXPECT_TRUE(fires("1 and 1=0-- "));
