@@ -87,9 +87,14 @@ bool HttpServer::bind(std::string* error) {
   }
   // Errors httplib answers itself (413 before reading, 400 on a malformed request line): a
   // JSON body like every other error.
-  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    const char* msg = res.status == 413   ? "request body too large"
+    bool form = req.get_header_value("Content-Type").find("x-www-form-urlencoded") !=
+                std::string::npos;
+    const char* msg = res.status == 413 && form
+                          ? "request body too large for a form-encoded body (8 KiB); send "
+                            "Content-Type: application/json"
+                      : res.status == 413 ? "request body too large"
                       : res.status == 414 ? "request URI too long"
                       : res.status == 400 ? "malformed HTTP request"
                                           : "error";
