@@ -83,7 +83,8 @@ void RequestContext::Impl::parse_uri() {
                                             scheme < uri.find_first_of("/?")) {
     std::size_t path_start = uri.find_first_of("/?", scheme + 3);
     uri = path_start == std::string_view::npos ? std::string_view("/") : uri.substr(path_start);
-  } else if (!uri.empty() && uri.front() != '/' && uri != "*") {
+  } else if (uri.empty() || (uri.front() != '/' && uri != "*")) {
+    // An empty target is not a request HTTP allows (RFC 9112 section 3.2).
     builder.flag(kAnomalyBadUri);
   }
   uri = uri.substr(0, uri.find('#'));

@@ -34,7 +34,15 @@ constexpr std::string_view kProbePaths[] = {
     "/actuator/env", "/actuator/heapdump", "/.dockerenv", "/docker-compose.yml", "/.npmrc",
     "/.vscode/",    "/.idea/",        "/backup.sql",    "/dump.sql",     "/database.sql",
     "/.well-known/security.txt.bak", "/cgi-bin/", "/phpmyadmin", "/adminer.php", "/boot.ini",
-    "/win.ini",     "/.travis.yml",   "/composer.lock", "/debug/pprof"};
+    "/win.ini",     "/.travis.yml",   "/composer.lock", "/debug/pprof",
+    // Sample applications and administration consoles of web servers and application servers,
+    // installed by default once and probed by every scanner since (Nikto's database).
+    "/iissamples/", "/iisadmin/",     "/iisadmpwd/",    "/msadc/",       "/scripts/tools/",
+    "/_vti_bin/",   "/_vti_pvt/",     "/_vti_script/",  "/_vti_txt/",    "/_cti_pvt/",
+    "/cfide/administrator", "/cfdocs/", "/webspheresamples", "/ibmwebas", "/wliconsole",
+    "/jmx-console", "/web-console/",  "/invoker/jmxinvokerservlet", "/manager/html",
+    "/webadmin.nsf", "/names.nsf",    "/log.nsf",       "/admin.nsf",    "/samples/sampsite",
+    "/samples/isapi", "/samples/dbsamp", "/samples/gbook", "/samples/htmlsamp"};
 
 constexpr std::string_view kBackupSuffixes[] = {".bak", ".old", ".orig", ".swp", ".save",
                                                 ".backup", "~", ".tmp", ".sql", ".tar.gz",
@@ -62,7 +70,10 @@ bool detect_scanner(const RequestSignals& r, Hit* hit) {
   }
   std::string_view last = r.path.substr(r.path.rfind('/') == std::string_view::npos ? 0 : r.path.rfind('/'));
   for (std::string_view s : kBackupSuffixes) {
-    if (last.size() > s.size() + 1 && common::iequals(last.substr(last.size() - s.size()), s)) {
+    // "/.bak" alone is a scanner appending the suffix to each directory; "/~" alone is a home
+    // directory, not a copy.
+    std::size_t min = s.front() == '.' ? s.size() + 1 : s.size() + 2;
+    if (last.size() >= min && common::iequals(last.substr(last.size() - s.size()), s)) {
       hit->reason = "a request for a backup or temporary copy (" + std::string(s) +
                     "), a classic information-disclosure probe";
       hit->evidence = evidence(r.path);
