@@ -299,7 +299,13 @@ bool command_name(std::string_view name, CommandName* out) {
   out->path = true;
   out->lower = true;
   out->cmd = find_command(prog);
-  if (out->cmd != nullptr && (!has_upper(prog) || (out->cmd->flags & kWin))) return true;
+  // A program is run from where programs live: an absolute, home- or dot-relative path, a
+  // drive, or a bin directory. "myapp/ping" (a User-Agent, a route) is a name, not a program.
+  bool located = name[0] == '/' || name[0] == '\\' || name[0] == '~' || name[0] == '.' ||
+                 name[0] == '%' || (name.size() > 2 && is_alpha(name[0]) && name[1] == ':') ||
+                 iends_with(dir, "bin") || iends_with(dir, "system32");
+  if (out->cmd != nullptr && located && (!has_upper(prog) || (out->cmd->flags & kWin)))
+    return true;
   out->cmd = nullptr;
   if (prog.size() != base.size()) return true;  // something.exe
   if (iends_with(dir, "bin") || iends_with(dir, "system32")) return true;

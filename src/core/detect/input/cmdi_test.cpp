@@ -166,6 +166,12 @@ TEST(CmdiInput, EveryDayValuesStayClean) {
   EXPECT_FALSE(fires("2024-01-01"));
   EXPECT_FALSE(fires("C:\\Users\\bob\\Documents\\report.docx"));
   EXPECT_FALSE(fires("/usr/share/doc/README"));
+  // Product tokens and routes that end in a command's name are names, not programs.
+  EXPECT_FALSE(fires("vigil-e2e/ping"));
+  EXPECT_FALSE(fires("HealthChecker/ping 1.0"));
+  EXPECT_FALSE(fires("tools/ls -la"));
+  EXPECT_TRUE(fires("/bin/ping -c 3 127.0.0.1"));
+  EXPECT_TRUE(fires("../../bin/cat /etc/passwd"));
 }
 
 TEST(CmdiInput, UrlQueryParameters) {
