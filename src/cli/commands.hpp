@@ -15,8 +15,14 @@ struct Command {
 };
 
 Command add_eval(CLI::App& app);
+Command add_events(CLI::App& app);
 Command add_explain(CLI::App& app);
+Command add_incidents(CLI::App& app);
+Command add_keys(CLI::App& app);
 Command add_policy(CLI::App& app);
+// `policy get|set` (vigild): attached to the subcommand add_policy() created.
+Command add_policy_get(CLI::App& app);
+Command add_policy_set(CLI::App& app);
 Command add_run(CLI::App& app);
 Command add_server(CLI::App& app);
 Command add_status(CLI::App& app);

@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
       vigil::cli::add_server(app),
       vigil::cli::add_status(app),
   };
+  // vigild's API; policy get|set first: `policy` itself is parsed too when they are.
+  commands.insert(commands.begin(), {vigil::cli::add_policy_get(app), vigil::cli::add_policy_set(app),
+                                     vigil::cli::add_incidents(app), vigil::cli::add_events(app),
+                                     vigil::cli::add_keys(app)});
   CLI11_PARSE(app, argc, argv);
   for (auto& command : commands)
     if (command.app->parsed()) return command.run();
