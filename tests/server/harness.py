@@ -88,11 +88,18 @@ class Postgres:
     def __init__(self):
         self.own_dir = None
         state_dir = os.environ.get("VIGIL_TEST_PG_DIR")
-        if not state_dir or not os.path.exists(os.path.join(state_dir, "state")):
+        if not state_dir or not (os.path.exists(os.path.join(state_dir, "state")) or
+                                 os.path.exists(os.path.join(state_dir, "unavailable"))):
             self.own_dir = tempfile.mkdtemp(prefix="vigil-pg-state-")
             subprocess.run([VIGIL_TEST_PG, "start", self.own_dir], check=True,
                            stdout=subprocess.DEVNULL)
             state_dir = self.own_dir
+        unavailable = os.path.join(state_dir, "unavailable")
+        if os.path.exists(unavailable):
+            with open(unavailable) as f:
+                self.unavailable = f.read()
+            return
+        self.unavailable = None
         with open(os.path.join(state_dir, "state")) as f:
             self.port = int(f.read().split()[0])
         self.counter = 0
@@ -249,10 +256,14 @@ _postgres = None
 
 
 def postgres():
-    """The run's PostgreSQL (started on first use, stopped at exit when it is ours)."""
+    """The run's PostgreSQL (started on first use, stopped at exit when it is ours). Skips the
+    calling test, saying why, when PostgreSQL cannot run here."""
     global _postgres
     if _postgres is None:
         import atexit
         _postgres = Postgres()
         atexit.register(_postgres.close)
+    if _postgres.unavailable:
+        import unittest
+        raise unittest.SkipTest("PostgreSQL unavailable: " + _postgres.unavailable)
     return _postgres

@@ -124,6 +124,11 @@ struct State {
 };
 
 bool read_state(const std::string& dir, State* s, std::string* error) {
+  std::ifstream unavailable(dir + "/unavailable");
+  if (unavailable) {
+    std::getline(unavailable, *error, '\0');
+    return false;
+  }
   std::ifstream f(dir + "/state");
   if (!(f >> s->port >> s->data_root)) {
     *error = "no test PostgreSQL state in " + dir + " (start it with vigil_test_pg start DIR)";
@@ -136,6 +141,8 @@ bool read_state(const std::string& dir, State* s, std::string* error) {
 
 std::unique_ptr<TestPostgres> TestPostgres::start(const std::string& state_dir,
                                                   std::string* error) {
+  std::error_code stale;
+  fs::remove(state_dir + "/unavailable", stale);
   std::string bin = find_bin_dir();
   if (bin.empty()) {
     *error = "PostgreSQL server programs not found in /usr/lib/postgresql/*/bin "
@@ -201,13 +208,20 @@ std::unique_ptr<TestPostgres> TestPostgres::attach(const std::string& state_dir,
   return pg;
 }
 
+void TestPostgres::mark_unavailable(const std::string& state_dir, const std::string& why) {
+  std::error_code ec;
+  fs::create_directories(state_dir, ec);
+  std::ofstream(state_dir + "/unavailable") << why;
+}
+
 bool TestPostgres::stop(const std::string& state_dir, std::string* error) {
+  std::error_code ec;
+  if (fs::remove(state_dir + "/unavailable", ec)) return true;  // none was started
   State s;
   if (!read_state(state_dir, &s, error)) return false;
   std::string bin = find_bin_dir();
   bool ok = run({bin + "/pg_ctl", "-D", s.data_root + "/data", "-m", "immediate", "-w", "stop"},
                 run_as(), s.data_root + "/pg_ctl.log", error);
-  std::error_code ec;
   fs::remove_all(s.data_root, ec);
   fs::remove(state_dir + "/state", ec);
   return ok;

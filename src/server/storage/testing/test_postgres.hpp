@@ -21,6 +21,8 @@ class TestPostgres {
   static std::unique_ptr<TestPostgres> start(const std::string& state_dir, std::string* error);
   // Attaches to a server started by start() (another process). Does not own it.
   static std::unique_ptr<TestPostgres> attach(const std::string& state_dir, std::string* error);
+  // Records why no server could be started: attach() then fails with that reason.
+  static void mark_unavailable(const std::string& state_dir, const std::string& why);
   // Stops the server whose state is in `state_dir` and removes its data.
   static bool stop(const std::string& state_dir, std::string* error);
 
