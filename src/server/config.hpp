@@ -13,7 +13,7 @@ struct Config {
   // Where and how to listen.
   std::string listen = "127.0.0.1:7700";
   std::string tls_cert, tls_key;
-  int threads = 32;
+  int threads = 64;  // one per connection served: agents sending, long-polls, users
   std::size_t max_body_bytes = 16 << 20;
   bool access_log = false;
   std::string log_level = "info";

@@ -21,6 +21,10 @@ class HttpTransport final : public Transport {
   Response get(const std::string& path, std::chrono::seconds timeout) noexcept override {
     return call([&](httplib::Client& c) { return c.Get(path, headers()); }, timeout);
   }
+  void idle() noexcept override {
+    std::lock_guard<std::mutex> lock(mu_);
+    client_for_thread().reset();
+  }
   void cancel() noexcept override {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto* c : active_) c->stop();
@@ -37,7 +41,7 @@ class HttpTransport final : public Transport {
     try {
       // One client per calling thread (the sender and the policy poller each keep their
       // connection alive).
-      thread_local std::unique_ptr<httplib::Client> client;
+      auto& client = client_for_thread();
       thread_local std::string client_url;
       if (!client || client_url != options_.url) {
         client = std::make_unique<httplib::Client>(options_.url);
@@ -73,6 +77,11 @@ class HttpTransport final : public Transport {
       out.error = "unknown error";
     }
     return out;
+  }
+
+  static std::unique_ptr<httplib::Client>& client_for_thread() {
+    thread_local std::unique_ptr<httplib::Client> client;
+    return client;
   }
 
   HttpOptions options_;

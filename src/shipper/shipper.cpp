@@ -338,6 +338,12 @@ void Shipper::run_sender() noexcept {
         if (keep_in_memory) break;
       }
       if (failed) retry_at = Clock::now() + next_backoff(0);
+      bool empty;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        empty = queue_.empty();
+      }
+      if (empty) transport_->idle();
       if (stopping) {
         std::unique_lock<std::mutex> lock(mu_);
         if (queue_.empty() || Clock::now() >= drain_deadline_) {

@@ -24,6 +24,9 @@ class Transport {
   virtual Response get(const std::string& path, std::chrono::seconds timeout) noexcept = 0;
   // Aborts requests in flight on other threads (they return with no answer). Never throws.
   virtual void cancel() noexcept {}
+  // Nothing more to send for now: close the calling thread's kept-alive connection (vigild
+  // serves one connection per worker thread; an idle agent should not hold one).
+  virtual void idle() noexcept {}
 };
 
 struct HttpOptions {

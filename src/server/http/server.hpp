@@ -18,7 +18,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 7700;                        // 0: any free port (see HttpServer::port())
   std::string tls_cert, tls_key;          // PEM files; both set: HTTPS only
-  int threads = 32;                       // workers: one per connection being served
+  int threads = 64;                       // workers: one per connection being served
   std::size_t max_body_bytes = 16 << 20;  // larger bodies get 413 before they are read
   int keep_alive_max = 1000;              // requests per connection
   int keep_alive_timeout_s = 5;
