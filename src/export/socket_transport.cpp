@@ -1,0 +1,332 @@
+// Syslog transports over UDP, TCP and TLS (OpenSSL).
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "export/transport.hpp"
+
+namespace vigil::exports {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+int remaining_ms(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return left < 0 ? 0 : static_cast<int>(left);
+}
+
+// Opens a socket of `type` connected to host:port, trying each address, within `timeout`.
+int connect_socket(const std::string& host, int port, int type, std::chrono::milliseconds timeout,
+                   std::string* error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = type;
+  hints.ai_flags = AI_ADDRCONFIG;
+  addrinfo* res = nullptr;
+  std::string service = std::to_string(port);
+  int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
+  if (rc != 0) {
+    *error = "cannot resolve " + host + ": " + gai_strerror(rc);
+    return -1;
+  }
+  const auto deadline = Clock::now() + timeout;
+  int fd = -1;
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+    if (fd < 0) {
+      *error = errno_text("socket");
+      continue;
+    }
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
+    if (errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      int n = ::poll(&p, 1, remaining_ms(deadline));
+      int soerr = 0;
+      socklen_t len = sizeof soerr;
+      if (n == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr == 0) break;
+      errno = n == 0 ? ETIMEDOUT : soerr;
+    }
+    *error = errno_text(("connect " + host + ":" + service).c_str());
+    ::close(fd);
+    fd = -1;
+  }
+  ::freeaddrinfo(res);
+  if (fd < 0) return -1;
+  // Blocking from here on, each I/O bounded by the timeout.
+  int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  timeval tv{};
+  tv.tv_sec = timeout.count() / 1000;
+  tv.tv_usec = (timeout.count() % 1000) * 1000;
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (type == SOCK_STREAM) {
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  return fd;
+}
+
+// True when the peer has closed (or reset) a stream socket that should carry no data to us:
+// syslog receivers never write, so anything readable is an EOF, an error, or (TLS) a record
+// the caller must look at.
+bool peer_closed_or_readable(int fd) {
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR));
+}
+
+void frame(std::string* out, const std::string& record) {
+  out->append(std::to_string(record.size()));
+  out->push_back(' ');
+  out->append(record);
+}
+
+class UdpTransport : public Transport {
+ public:
+  UdpTransport(std::string host, int port) : host_(std::move(host)), port_(port) {}
+  ~UdpTransport() override { close(); }
+
+  SendResult send(const std::vector<std::string>& records,
+                  std::chrono::milliseconds timeout) noexcept override {
+    if (fd_ < 0) {
+      std::string error;
+      fd_ = connect_socket(host_, port_, SOCK_DGRAM, timeout, &error);
+      if (fd_ < 0) return SendResult::retry(error);
+    }
+    for (const auto& r : records) {
+      if (::send(fd_, r.data(), r.size(), MSG_NOSIGNAL) < 0) {
+        // ECONNREFUSED reports an earlier datagram's ICMP error; resend this batch.
+        std::string e = errno_text("send");
+        close();
+        return SendResult::retry(e);
+      }
+    }
+    return SendResult::ok();
+  }
+  void close() noexcept override {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  std::string host_;
+  int port_;
+  int fd_ = -1;
+};
+
+class TcpTransport : public Transport {
+ public:
+  TcpTransport(std::string host, int port) : host_(std::move(host)), port_(port) {}
+  ~TcpTransport() override { close(); }
+
+  SendResult send(const std::vector<std::string>& records,
+                  std::chrono::milliseconds timeout) noexcept override {
+    // A receiver that went away since the last batch: reconnect instead of writing into a
+    // socket whose peer is gone (the kernel would accept the first write and lose it).
+    if (fd_ >= 0 && peer_closed_or_readable(fd_)) close();
+    if (fd_ < 0) {
+      std::string error;
+      fd_ = connect_socket(host_, port_, SOCK_STREAM, timeout, &error);
+      if (fd_ < 0) return SendResult::retry(error);
+    }
+    std::string buf;
+    for (const auto& r : records) frame(&buf, r);
+    std::size_t off = 0;
+    while (off < buf.size()) {
+      ssize_t n = ::send(fd_, buf.data() + off, buf.size() - off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        std::string e = errno_text("send");
+        close();
+        return SendResult::retry(e);
+      }
+      off += static_cast<std::size_t>(n);
+    }
+    return SendResult::ok();
+  }
+  void close() noexcept override {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  std::string host_;
+  int port_;
+  int fd_ = -1;
+};
+
+std::string ssl_error_text(const char* what) {
+  std::string out = what;
+  unsigned long e;
+  while ((e = ERR_get_error()) != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    out += ": ";
+    out += buf;
+  }
+  return out;
+}
+
+bool is_ip_literal(const std::string& host) {
+  in6_addr a6;
+  in_addr a4;
+  return inet_pton(AF_INET, host.c_str(), &a4) == 1 || inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+}
+
+class TlsTransport : public Transport {
+ public:
+  TlsTransport(std::string host, int port, SSL_CTX* ctx, bool verify)
+      : host_(std::move(host)), port_(port), ctx_(ctx), verify_(verify) {}
+  ~TlsTransport() override {
+    close();
+    SSL_CTX_free(ctx_);
+  }
+
+  SendResult send(const std::vector<std::string>& records,
+                  std::chrono::milliseconds timeout) noexcept override {
+    if (ssl_ && !still_open()) close();
+    if (!ssl_) {
+      SendResult r = open(timeout);
+      if (r.kind != SendResult::Kind::kOk) return r;
+    }
+    std::string buf;
+    for (const auto& r : records) frame(&buf, r);
+    std::size_t off = 0;
+    while (off < buf.size()) {
+      ERR_clear_error();
+      int n = SSL_write(ssl_, buf.data() + off, static_cast<int>(std::min<std::size_t>(buf.size() - off, 1 << 30)));
+      if (n <= 0) {
+        std::string e = ssl_error_text("TLS write");
+        close();
+        return SendResult::retry(e);
+      }
+      off += static_cast<std::size_t>(n);
+    }
+    return SendResult::ok();
+  }
+
+  void close() noexcept override {
+    if (ssl_) {
+      SSL_free(ssl_);
+      ssl_ = nullptr;
+    }
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  SendResult open(std::chrono::milliseconds timeout) {
+    std::string error;
+    fd_ = connect_socket(host_, port_, SOCK_STREAM, timeout, &error);
+    if (fd_ < 0) return SendResult::retry(error);
+    ssl_ = SSL_new(ctx_);
+    if (!ssl_) {
+      close();
+      return SendResult::retry(ssl_error_text("SSL_new"));
+    }
+    SSL_set_fd(ssl_, fd_);
+    if (!is_ip_literal(host_)) SSL_set_tlsext_host_name(ssl_, host_.c_str());
+    if (verify_) {
+      X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+      if (is_ip_literal(host_)) X509_VERIFY_PARAM_set1_ip_asc(param, host_.c_str());
+      else SSL_set1_host(ssl_, host_.c_str());
+    }
+    ERR_clear_error();
+    if (SSL_connect(ssl_) != 1) {
+      std::string e = ssl_error_text(("TLS handshake with " + host_).c_str());
+      long v = SSL_get_verify_result(ssl_);
+      if (v != X509_V_OK) e += std::string(" (") + X509_verify_cert_error_string(v) + ")";
+      close();
+      return SendResult::retry(e);
+    }
+    return SendResult::ok();
+  }
+
+  // Reads whatever the server sent (TLS 1.3 session tickets, a close_notify): false when the
+  // connection is closed.
+  bool still_open() {
+    if (!peer_closed_or_readable(fd_)) return true;
+    int flags = ::fcntl(fd_, F_GETFL);
+    ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+    bool open = true;
+    char buf[512];
+    for (int i = 0; i < 64; ++i) {
+      ERR_clear_error();
+      int n = SSL_read(ssl_, buf, sizeof buf);
+      if (n > 0) continue;  // unexpected application data: ignore
+      int err = SSL_get_error(ssl_, n);
+      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) open = false;
+      break;
+    }
+    ::fcntl(fd_, F_SETFL, flags);
+    return open;
+  }
+
+  std::string host_;
+  int port_;
+  SSL_CTX* ctx_;
+  bool verify_;
+  int fd_ = -1;
+  SSL* ssl_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> make_udp_transport(const std::string& host, int port) {
+  return std::make_unique<UdpTransport>(host, port);
+}
+
+std::unique_ptr<Transport> make_tcp_transport(const std::string& host, int port) {
+  return std::make_unique<TcpTransport>(host, port);
+}
+
+std::unique_ptr<Transport> make_tls_transport(const std::string& host, int port,
+                                              const TlsOptions& tls, std::string* error) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx) {
+    *error = ssl_error_text("SSL_CTX_new");
+    return nullptr;
+  }
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
+  auto fail = [&](const std::string& what) -> std::unique_ptr<Transport> {
+    *error = ssl_error_text(what.c_str());
+    SSL_CTX_free(ctx);
+    return nullptr;
+  };
+  if (tls.verify) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    if (!tls.ca_file.empty()) {
+      if (SSL_CTX_load_verify_locations(ctx, tls.ca_file.c_str(), nullptr) != 1)
+        return fail("cannot load CA file " + tls.ca_file);
+    } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+      return fail("cannot load the system CA certificates");
+    }
+  } else {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  }
+  if (!tls.cert_file.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(ctx, tls.cert_file.c_str()) != 1)
+      return fail("cannot load certificate " + tls.cert_file);
+    if (SSL_CTX_use_PrivateKey_file(ctx, (tls.key_file.empty() ? tls.cert_file : tls.key_file).c_str(),
+                                    SSL_FILETYPE_PEM) != 1)
+      return fail("cannot load private key");
+  }
+  return std::make_unique<TlsTransport>(host, port, ctx, tls.verify);
+}
+
+}  // namespace vigil::exports
