@@ -19,32 +19,23 @@ class FileTransport : public Transport {
 
   SendResult send(const std::vector<std::string>& records,
                   std::chrono::milliseconds) noexcept override {
+    if (fd_ < 0 && !open()) return SendResult::retry(error_);
+    // Lines go out in chunks that fit the current file; the file rotates between chunks. After
+    // a failure the whole batch is retried: lines already written appear twice (same ids).
     std::string buf;
     for (const auto& r : records) {
+      if (size_ + buf.size() > 0 && size_ + buf.size() + r.size() + 1 > options_.max_bytes) {
+        if (!write_all(buf)) return SendResult::retry(error_);
+        buf.clear();
+        if (size_ > 0) {
+          rotate();
+          if (!open()) return SendResult::retry(error_);
+        }
+      }
       buf += r;
       buf.push_back('\n');
     }
-    if (fd_ < 0 && !open()) return SendResult::retry(error_);
-    if (size_ > 0 && size_ + buf.size() > options_.max_bytes) {
-      rotate();
-      if (!open()) return SendResult::retry(error_);
-    }
-    std::size_t off = 0;
-    while (off < buf.size()) {
-      ssize_t n = ::write(fd_, buf.data() + off, buf.size() - off);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        std::string e = "write " + options_.path + ": " + std::strerror(errno);
-        // A partial line would corrupt the file: cut back to what was there.
-        if (off > 0 && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
-          // Nothing better to do; the next write appends after the partial line.
-        }
-        close();
-        return SendResult::retry(e);
-      }
-      off += static_cast<std::size_t>(n);
-    }
-    size_ += buf.size();
+    if (!write_all(buf)) return SendResult::retry(error_);
     if (options_.fsync) ::fdatasync(fd_);
     return SendResult::ok();
   }
@@ -55,6 +46,26 @@ class FileTransport : public Transport {
   }
 
  private:
+  bool write_all(const std::string& buf) {
+    std::size_t off = 0;
+    while (off < buf.size()) {
+      ssize_t n = ::write(fd_, buf.data() + off, buf.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        error_ = "write " + options_.path + ": " + std::strerror(errno);
+        // A partial line would corrupt the file: cut back to where this chunk began.
+        if (off > 0 && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
+          // Nothing better to do: the next write starts a new line after it anyway.
+        }
+        close();
+        return false;
+      }
+      off += static_cast<std::size_t>(n);
+    }
+    size_ += buf.size();
+    return true;
+  }
+
   bool open() {
     fd_ = ::open(options_.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd_ < 0) {
