@@ -495,4 +495,31 @@ bool parse_export_yaml(const YAML::Node& node, ExportConfig* c, std::string* err
   }
 }
 
+bool parse_export_list_yaml(const YAML::Node& node, std::vector<ExportConfig>* configs,
+                            std::string* error) {
+  try {
+    if (!node.IsSequence()) {
+      ExportConfig c;
+      if (!parse_export_yaml(node, &c, error)) return false;
+      configs->push_back(std::move(c));
+      return true;
+    }
+    std::size_t i = 0;
+    for (const auto& item : node) {
+      ExportConfig c;
+      std::string e;
+      if (!parse_export_yaml(item, &c, &e)) {
+        *error = "exports[" + std::to_string(i) + "]: " + e;
+        return false;
+      }
+      configs->push_back(std::move(c));
+      ++i;
+    }
+    return true;
+  } catch (const std::exception& ex) {
+    *error = std::string("exports: ") + ex.what();
+    return false;
+  }
+}
+
 }  // namespace vigil::exports

@@ -112,6 +112,11 @@ bool apply_export_option(ExportConfig* config, std::string_view key, std::string
 // map allowed). Errors name the key.
 bool parse_export_yaml(const YAML::Node& node, ExportConfig* config, std::string* error);
 
+// A config file's `exports:` value: one entry (as above) or a list of them. Appends to
+// *configs; errors name the entry ("exports[2]: ...").
+bool parse_export_list_yaml(const YAML::Node& node, std::vector<ExportConfig>* configs,
+                            std::string* error);
+
 // Durations: "250ms", "5s", "2m", "1h", or a number of seconds.
 bool parse_duration(std::string_view s, std::chrono::milliseconds* out) noexcept;
 

@@ -308,6 +308,12 @@ retry_max: 2m
   EXPECT_FALSE(parse_export_yaml(YAML::Load("{url: 'syslog+udp://h:1', colour: red}"), &c, &e));
   EXPECT_NE(e.find("colour"), std::string::npos);
   EXPECT_FALSE(parse_export_yaml(YAML::Load("{format: cef}"), &c, &e));
+  std::vector<ExportConfig> list;
+  ASSERT_TRUE(parse_export_list_yaml(YAML::Load("[ 'syslog+udp://h:1', {url: 'file:///tmp/x', format: ocsf} ]"), &list, &e)) << e;
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[1].format, Format::kOcsf);
+  EXPECT_FALSE(parse_export_list_yaml(YAML::Load("[ 'syslog+udp://h:1', 'ftp://x' ]"), &list, &e));
+  EXPECT_EQ(e.rfind("exports[1]: ", 0), 0u) << e;
 }
 
 TEST(Metrics, PrometheusText) {
