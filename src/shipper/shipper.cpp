@@ -41,6 +41,32 @@ long long json_int(const std::string& body, const char* name, long long def) {
   return std::strtoll(body.c_str() + at + needle.size(), nullptr, 10);
 }
 
+// The integer value of the top-level key `name` of a JSON object text. The policy answer's
+// keys come sorted ({"app","policy":{...},...,"version"}), and a policy document may have a
+// "version" of its own: only the outer one counts.
+long long top_level_int(const std::string& body, const char* name, long long def) {
+  std::string key = std::string("\"") + name + "\"";
+  int depth = 0;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    char c = body[i];
+    if (c == '"') {
+      std::size_t end = i + 1;
+      while (end < body.size() && body[end] != '"') end += body[end] == '\\' ? 2 : 1;
+      if (depth == 1 && body.compare(i, key.size(), key) == 0 && end == i + key.size() - 1) {
+        std::size_t at = end + 1;
+        while (at < body.size() && (body[at] == ' ' || body[at] == ':')) ++at;
+        return std::strtoll(body.c_str() + at, nullptr, 10);
+      }
+      i = end;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return def;
+}
+
 // The elements of a JSON array text, as texts (strings and nesting respected).
 std::vector<std::string> split_array(const std::string& s) {
   std::vector<std::string> out;
@@ -104,7 +130,8 @@ std::unique_ptr<Shipper> Shipper::create(ShipperOptions options,
 Shipper::Shipper(ShipperOptions options, std::unique_ptr<Transport> transport)
     : options_(std::move(options)),
       transport_(std::move(transport)),
-      spool_(options_.spool_dir, options_.spool_max_bytes) {}
+      spool_(options_.spool_dir, options_.spool_max_bytes),
+      policy_version_(options_.policy_version) {}
 
 Shipper::~Shipper() { stop(std::chrono::milliseconds(0)); }
 
@@ -252,7 +279,7 @@ void Shipper::heartbeat() {
                      ",\"version\":" + json_string(options_.version) +
                      ",\"mode\":" + json_string(options_.mode) +
                      ",\"interval_s\":" + std::to_string(options_.heartbeat_interval.count()) +
-                     ",\"policy_version\":" + std::to_string(options_.policy_version);
+                     ",\"policy_version\":" + std::to_string(policy_version_.load());
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
   body += ",\"host\":" + json_string(host);
@@ -382,11 +409,12 @@ void Shipper::run_poller() noexcept {
       Response r = transport_->get(path, options_.policy_wait);
       if (r.status == 200) {
         backoff = std::chrono::milliseconds(0);
-        long long v = json_int(r.body, "version", -1);
+        long long v = top_level_int(r.body, "version", -1);
         if (v >= 0 && v != version) {
           version = v;
           ++policy_updates_;
           options_.on_policy(version, r.body);
+          policy_version_.store(version);  // heartbeats report the version applied
         }
         continue;
       }

@@ -125,6 +125,7 @@ class Shipper {
   std::atomic<std::uint64_t> enqueued_{0}, sent_{0}, duplicates_{0}, dropped_full_{0},
       dropped_spool_{0}, rejected_{0}, retries_{0}, spooled_{0}, batches_{0}, heartbeats_{0},
       policy_updates_{0};
+  std::atomic<std::int64_t> policy_version_;  // the last version handed to on_policy
   std::string last_error_;  // guarded by mu_
 };
 

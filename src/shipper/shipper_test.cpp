@@ -191,6 +191,43 @@ TEST_F(ShipperTest, OversizedBatchesAreSplit) {
   EXPECT_EQ(server_.stored.size(), 50u);
 }
 
+// vigild's policy answer has sorted keys, so a document's own "version" comes before the
+// answer's: the poller must follow the outer one (else it asks again at once, forever).
+TEST_F(ShipperTest, PolicyVersionIsTheAnswersNotTheDocuments) {
+  struct PolicyServer : Forward {
+    using Forward::Forward;
+    Response get(const std::string& path, std::chrono::seconds) noexcept override {
+      std::lock_guard<std::mutex> lock(mu);
+      paths.push_back(path);
+      if (paths.size() == 1)
+        return answer(200, R"({"app":"shop","policy":{"mode":"block","version":1},)"
+                           R"("updated_at":null,"updated_by":"admin","version":3})");
+      std::this_thread::sleep_for(20ms);
+      return answer(304, "");
+    }
+    std::mutex mu;
+    std::vector<std::string> paths;
+  };
+  auto transport = std::make_unique<PolicyServer>(&server_);
+  PolicyServer* ps = transport.get();
+  auto o = options();
+  std::atomic<int> calls{0};
+  std::atomic<std::int64_t> seen{0};
+  o.on_policy = [&](std::int64_t v, const std::string&) {
+    ++calls;
+    seen = v;
+  };
+  auto s = Shipper::create(o, std::move(transport));
+  s->start();
+  std::this_thread::sleep_for(200ms);
+  s->stop(1s);
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(seen.load(), 3);
+  std::lock_guard<std::mutex> lock(ps->mu);
+  ASSERT_GE(ps->paths.size(), 2u);
+  EXPECT_NE(ps->paths[1].find("version=3"), std::string::npos) << ps->paths[1];
+}
+
 #ifdef VIGILD_PATH
 // The real thing: vigild on 127.0.0.1, killed with SIGKILL mid-stream and started again on the
 // same data; the shipper spools meanwhile, and every event ends up stored exactly once. A
