@@ -1,6 +1,8 @@
 // Request-level signals: scanner and attack-tool fingerprints, probes for files that should
 // never be served, and malformed protocol use. These are `suspicious`: context for an
 // incident, not alerts on their own.
+#include <bitset>
+
 #include "core/common/ascii.hpp"
 #include "core/detect/input/input_detector.hpp"
 #include "vigil/request.hpp"
@@ -8,12 +10,36 @@
 namespace vigil::detect::input {
 namespace {
 
-bool icontains(std::string_view hay, std::string_view needle) {
-  if (needle.size() > hay.size()) return false;
-  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
-    if (common::iequals(hay.substr(i, needle.size()), needle)) return true;
-  return false;
-}
+// A case-insensitive search for many needles (of two bytes or more) in one pass: a table of the
+// needles' first two (lower-case) bytes says where one could start, so each position of the
+// text costs one table load unless a needle could start there. Every request's User-Agent and path go through this, so it must stay cheap.
+template <std::size_t N>
+class NeedleSet {
+ public:
+  explicit NeedleSet(const std::string_view (&needles)[N]) : needles_(needles) {
+    for (std::size_t i = 0; i < N; ++i) pairs_[pair(needles[i][0], needles[i][1])] = true;
+  }
+  // The first needle (in list order among those found at the earliest position) or npos.
+  std::size_t find(std::string_view hay) const noexcept {
+    for (std::size_t i = 0; i + 1 < hay.size(); ++i) {
+      if (!pairs_[pair(hay[i], hay[i + 1])]) continue;
+      std::string_view rest = hay.substr(i);
+      for (std::size_t k = 0; k < N; ++k) {
+        std::string_view n = needles_[k];
+        if (n.size() <= rest.size() && common::iequals(rest.substr(0, n.size()), n)) return k;
+      }
+    }
+    return std::string_view::npos;
+  }
+
+ private:
+  static constexpr std::size_t pair(char a, char b) noexcept {
+    return static_cast<unsigned char>(common::to_lower(a)) << 8 |
+           static_cast<unsigned char>(common::to_lower(b));
+  }
+  const std::string_view (&needles_)[N];
+  std::bitset<65536> pairs_;
+};
 
 // Attack tools that announce themselves in User-Agent (most do by default).
 constexpr std::string_view kToolAgents[] = {
@@ -48,25 +74,24 @@ constexpr std::string_view kBackupSuffixes[] = {".bak", ".old", ".orig", ".swp",
                                                 ".backup", "~", ".tmp", ".sql", ".tar.gz",
                                                 ".zip", ".inc", ".cfg"};
 
+const NeedleSet kToolAgentSet(kToolAgents);
+const NeedleSet kProbePathSet(kProbePaths);
+
 }  // namespace
 
 bool detect_scanner(const RequestSignals& r, Hit* hit) {
-  for (std::string_view tool : kToolAgents) {
-    if (icontains(r.user_agent, tool)) {
-      hit->reason = "the User-Agent names the attack tool \"" + std::string(tool) + "\"";
-      hit->evidence = evidence(r.user_agent);
-      hit->suspicious = true;
-      return true;
-    }
+  if (std::size_t k = kToolAgentSet.find(r.user_agent); k != std::string_view::npos) {
+    hit->reason = "the User-Agent names the attack tool \"" + std::string(kToolAgents[k]) + "\"";
+    hit->evidence = evidence(r.user_agent);
+    hit->suspicious = true;
+    return true;
   }
-  for (std::string_view p : kProbePaths) {
-    if (icontains(r.path, p)) {
-      hit->reason = "a probe for " + std::string(p) +
-                    ", a file or endpoint that scanners look for and applications never serve";
-      hit->evidence = evidence(r.path);
-      hit->suspicious = true;
-      return true;
-    }
+  if (std::size_t k = kProbePathSet.find(r.path); k != std::string_view::npos) {
+    hit->reason = "a probe for " + std::string(kProbePaths[k]) +
+                  ", a file or endpoint that scanners look for and applications never serve";
+    hit->evidence = evidence(r.path);
+    hit->suspicious = true;
+    return true;
   }
   std::string_view last = r.path.substr(r.path.rfind('/') == std::string_view::npos ? 0 : r.path.rfind('/'));
   for (std::string_view s : kBackupSuffixes) {

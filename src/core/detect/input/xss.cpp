@@ -1285,12 +1285,32 @@ bool judge_url(std::string_view v, Hit* hit) {
                  v, 0);
 }
 
+// Does any identifier-shaped run of the text name a capability? A superset of what the reader
+// can report (runs inside strings and comments count too); linear, no allocation.
+bool names_capability(std::string_view v) {
+  auto ident = [](char c) {
+    return common::is_alnum(c) || c == '_' || c == '$';
+  };
+  std::size_t i = 0;
+  while (i < v.size()) {
+    while (i < v.size() && !ident(v[i])) ++i;
+    std::size_t b = i;
+    while (i < v.size() && ident(v[i])) ++i;
+    if (i - b >= 3 && is_capability(v.substr(b, i - b))) return true;
+  }
+  return false;
+}
+
 // The value as code the application runs (an event handler's body, a script's expression,
 // eval): a whole program that does something through a browser capability. Code snippets in
 // other languages seldom form valid JavaScript, and when they do they call their own
 // functions (printf, open), not the browser's.
 bool judge_code(std::string_view v, Hit* hit) {
   if (v.find_first_of("(=`") == std::string_view::npos) return false;
+  // A verdict needs a browser capability, and every capability the reader can find is spelled
+  // out as an identifier in the text: without one there is no need to read the code at all
+  // (User-Agents and prose with parentheses are most values that get here).
+  if (!names_capability(v)) return false;
   // Code that first closes the application's comment ("*/a=eval;...", "-->...") or array
   // ("];alert(1)"): the closer ends what the page wrote, the rest runs.
   std::string_view code = v;
