@@ -114,4 +114,11 @@ CREATE TABLE incident_history (
 CREATE INDEX incident_history_incident ON incident_history(incident_id, id);
 )SQL";
 
+// Event searches by outcome or rule within an application: a rare one (exploited, ssrf) no
+// longer scans the application's whole time index backwards.
+const char* const kSchemaV2 = R"SQL(
+CREATE INDEX events_app_outcome ON events(app, outcome, time_ms, seq);
+CREATE INDEX events_app_rule ON events(app, rule, time_ms, seq);
+)SQL";
+
 }  // namespace vigil::server::storage

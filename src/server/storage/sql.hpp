@@ -174,6 +174,7 @@ std::unique_ptr<Connection> connect_postgres(const std::string& conninfo);
 // integer), {REAL} (double), {NOROWID} (SQLite's WITHOUT ROWID).
 std::string render_schema(std::string_view text, Dialect dialect);
 extern const char* const kSchemaV1;
+extern const char* const kSchemaV2;
 
 // "?, ?, ?" with n placeholders (multi-row statements).
 std::string placeholders(std::size_t n);

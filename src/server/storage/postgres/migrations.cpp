@@ -7,6 +7,7 @@ const std::vector<Migration>& postgres_migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "users, tokens, keys, audit, agents, policies, events, incidents",
        render_schema(kSchemaV1, Dialect::kPostgres)},
+      {2, "event indexes by outcome and by rule", render_schema(kSchemaV2, Dialect::kPostgres)},
   };
   return kMigrations;
 }
