@@ -87,6 +87,14 @@ bool is_capability(std::string_view w) {
       "__defineSetter__", "__defineGetter__", "prototype", "Image",       "import",
       "open"};
   if (w.size() < 3 || w.size() > 20) return false;
+  // Which (first byte, length) pairs a name can have: most words are rejected by one load.
+  static const std::array<std::uint32_t, 256> kShapes = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::string_view n : kNames) t[static_cast<unsigned char>(n[0])] |= 1u << n.size();
+    t['o'] = t['O'] = ~0u;  // event handler names (onload, ONERROR)
+    return t;
+  }();
+  if (!(kShapes[static_cast<unsigned char>(w[0])] & (1u << w.size()))) return false;
   for (std::string_view n : kNames)
     if (w == n) return true;
   return is_handler_name(w);
