@@ -53,15 +53,26 @@ class HttpTransport final : public Transport {
         client->enable_server_certificate_verification(options_.verify_tls);
       }
       client->set_read_timeout(timeout.count() + 5, 0);
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        active_.push_back(client.get());
-      }
-      auto result = fn(*client);
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        active_.erase(std::find(active_.begin(), active_.end(), client.get()));
-      }
+      // Registered for cancel() while the request runs, and unregistered however it ends: a
+      // client left behind by an exception would be freed by the next reset and then stopped
+      // by cancel() (a use after free that crashed the host at exit).
+      struct Active {
+        HttpTransport* t;
+        httplib::Client* c;
+        Active(HttpTransport* transport, httplib::Client* client) : t(transport), c(client) {
+          std::lock_guard<std::mutex> lock(t->mu_);
+          t->active_.push_back(c);
+        }
+        ~Active() {
+          std::lock_guard<std::mutex> lock(t->mu_);
+          auto it = std::find(t->active_.begin(), t->active_.end(), c);
+          if (it != t->active_.end()) t->active_.erase(it);
+        }
+      };
+      auto result = [&] {
+        Active active(this, client.get());
+        return fn(*client);
+      }();
       if (!result) {
         out.error = httplib::to_string(result.error());
         client.reset();  // a fresh connection next time
@@ -73,8 +84,10 @@ class HttpTransport final : public Transport {
         out.retry_after_s = std::atoi(result->get_header_value("Retry-After").c_str());
     } catch (const std::exception& e) {
       out.error = e.what();
+      client_for_thread().reset();
     } catch (...) {
       out.error = "unknown error";
+      client_for_thread().reset();
     }
     return out;
   }
