@@ -98,22 +98,11 @@ const std::map<std::string, Setter>& setters() {
       {"login_max_failures_ip", number(&Config::login_max_failures_ip, 1, 1000000)},
       {"export",
        [](const YAML::Node& n, Config* c, std::string* error) {
-         if (n.IsScalar()) {
-           c->exports.push_back(n.Scalar());
-           return true;
-         }
-         if (!n.IsSequence()) {
-           *error = "must be a URL or a list of URLs";
-           return false;
-         }
-         for (const auto& item : n) {
-           if (!item.IsScalar()) {
-             *error = "must be a list of URLs";
-             return false;
-           }
-           c->exports.push_back(item.Scalar());
-         }
-         return true;
+         return vigil::exports::parse_export_list_yaml(n, &c->exports, error);
+       }},
+      {"exports",
+       [](const YAML::Node& n, Config* c, std::string* error) {
+         return vigil::exports::parse_export_list_yaml(n, &c->exports, error);
        }},
   };
   return kSetters;
@@ -177,17 +166,6 @@ bool validate_config(const Config& c, std::string* error) {
       c.log_level != "error") {
     *error = "log_level: debug, info, warning or error";
     return false;
-  }
-  for (const auto& url : c.exports) {
-    static const char* kSchemes[] = {"syslog+udp://", "syslog+tcp://", "syslog+tls://",
-                                     "http://", "https://"};
-    bool known = false;
-    for (const char* s : kSchemes) known = known || url.rfind(s, 0) == 0;
-    if (!known) {
-      *error = "export: unsupported URL '" + url +
-               "' (syslog+udp://, syslog+tcp://, syslog+tls://, http://, https://)";
-      return false;
-    }
   }
   return true;
 }

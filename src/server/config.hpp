@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "export/export_config.hpp"
+
 namespace vigil::server {
 
 struct Config {
@@ -48,8 +50,9 @@ struct Config {
   int login_max_failures_user = 10;
   int login_max_failures_ip = 50;
 
-  // SOC exports (issue 7): accepted and validated here, delivered by the export part.
-  std::vector<std::string> exports;
+  // SOC exports (issue 7, src/export): `export`/`exports` in the file (URLs or maps with options),
+  // replaced by --export URL flags.
+  std::vector<vigil::exports::ExportConfig> exports;
 };
 
 // Reads a YAML/JSON file into *config (keys it names replace the defaults). False with *error

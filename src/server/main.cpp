@@ -17,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "export/exporter.hpp"
 #include "server/api/api.hpp"
 #include "server/auth/auth_service.hpp"
 #include "server/common/log.hpp"
@@ -101,7 +102,16 @@ int main(int argc, char** argv) {
   if (o_data->count()) config.data_dir = data;
   if (o_listen->count()) config.listen = listen;
   if (o_db->count()) config.db = db;
-  if (o_export->count()) config.exports = exports;
+  if (o_export->count()) {
+    config.exports.clear();
+    for (const auto& url : exports) {
+      config.exports.emplace_back();
+      if (!vigil::exports::parse_export_url(url, &config.exports.back(), &error)) {
+        std::cerr << "vigild: --export: " << error << "\n";
+        return 2;
+      }
+    }
+  }
   if (o_cert->count()) config.tls_cert = tls_cert;
   if (o_key->count()) config.tls_key = tls_key;
   if (o_threads->count()) config.threads = threads;
@@ -115,8 +125,16 @@ int main(int argc, char** argv) {
                     : config.log_level == "warning" ? vs::LogLevel::kWarning
                     : config.log_level == "error"   ? vs::LogLevel::kError
                                                     : vs::LogLevel::kInfo);
-  if (!config.exports.empty())
-    vs::log_warning("--export is accepted but this vigild does not forward events yet");
+  std::unique_ptr<vigil::exports::ExportSet> export_set;
+  if (!config.exports.empty()) {
+    export_set = vigil::exports::ExportSet::create(config.exports, &error);
+    if (!export_set) {
+      std::cerr << "vigild: " << error << "\n";
+      return 2;
+    }
+    export_set->start();
+    for (const auto& e : config.exports) vs::log_info("exporting events to " + e.name);
+  }
 
   // Signals go to one thread (sigwait below); every other thread inherits the mask.
   sigset_t signals;
@@ -176,6 +194,10 @@ int main(int argc, char** argv) {
                            : config.ingest_writers > 0 ? config.ingest_writers
                                                        : 2;
   ingest_options.ack_timeout_ms = config.ingest_ack_timeout_s * 1000;
+  if (export_set)
+    ingest_options.on_stored = [&export_set](const vs::ingest::EventRecord& e) {
+      export_set->submit_json(e.json);
+    };
   vs::ingest::IngestQueue ingest(database.get(), &event_writer, ingest_options);
   ingest.start();
   vs::ingest::AgentRegistry agents(database.get(), config.agent_quiet_after_ms);
@@ -201,6 +223,7 @@ int main(int argc, char** argv) {
   services.incidents = &incidents;
   services.policy = &policies;
   services.ready = &ready;
+  services.exports = export_set.get();
   vs::http::Router router(vs::api::build_routes(services), &auth);
 
   vs::http::ServerOptions http_options;
@@ -272,6 +295,7 @@ int main(int argc, char** argv) {
   housekeeping.join();
   policies.stop();
   ingest.stop();  // what agents were told is stored, is
+  if (export_set) export_set->stop();  // delivers what it can within each shutdown_timeout
   vs::log_info("stopped");
   return 0;
 }

@@ -11,6 +11,10 @@
 #include "server/common/status.hpp"
 #include "server/http/router.hpp"
 
+namespace vigil::exports {
+class ExportSet;
+}
+
 namespace vigil::server {
 struct Config;
 namespace storage {
@@ -42,6 +46,7 @@ struct Services {
   incidents::IncidentService* incidents = nullptr;
   policy::PolicyService* policy = nullptr;
   std::atomic<bool>* ready = nullptr;
+  const vigil::exports::ExportSet* exports = nullptr;  // SOC exports, for GET /metrics (may be null)
   std::string version = "0.1.0";
 };
 

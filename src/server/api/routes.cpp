@@ -1,5 +1,7 @@
 #include "server/api/api.hpp"
 
+#include "export/exporter.hpp"
+
 #include <charconv>
 
 #include "server/config.hpp"
@@ -55,6 +57,15 @@ void add_health_routes(Services& s, std::vector<http::Route>* routes) {
                        // Ready means the database answers too (a load balancer's check).
                        s.db->read([](storage::Connection& c) { return c.query("SELECT 1"); });
                        return Reply::json(200, {{"status", "ok"}, {"version", s.version}});
+                     }});
+  // Prometheus text format: the exports' delivery metrics (ingest, incidents and storage
+  // metrics are still to be added here).
+  routes->push_back({"GET", "/metrics", http::Access::kViewer, 0, [&s](http::Request&) {
+                       Reply r;
+                       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                       vigil::exports::ExportSet none({});
+                       r.body = s.exports ? s.exports->prometheus() : none.prometheus();
+                       return r;
                      }});
 }
 

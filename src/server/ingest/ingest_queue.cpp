@@ -103,6 +103,9 @@ void IngestQueue::run_writer() {
       failure = Status::error(500, "internal", "internal error while storing events");
     }
     if (!failure.ok()) ++failures_;
+    if (failure.ok() && options_.on_stored)
+      for (const EventRecord* e : all)
+        if (!e->duplicate) options_.on_stored(*e);
     for (auto& p : taken) {
       IngestResult r;
       r.status = failure;

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,9 @@ struct IngestOptions {
   std::size_t tx_events = 5000;         // per write transaction
   int writers = 1;
   int ack_timeout_ms = 30000;           // an agent waits this long for its commit
+  // Called on a writer thread for each newly stored event (not for duplicates), after its
+  // commit: the SOC exports. Must not block.
+  std::function<void(const EventRecord&)> on_stored;
 };
 
 struct IngestResult {
