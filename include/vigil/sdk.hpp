@@ -40,9 +40,26 @@ struct AgentOptions {
   std::size_t queue_capacity = 8192;  // events waiting to be written; beyond, dropped and counted
   TrustedProxies trusted_proxies;
 
+  // vigild (docs/server.md). With a URL and an agent key for `app`, events are also sent to
+  // the server in batches (retried with backoff; spooled to disk while it is unreachable; no
+  // duplicates), the agent registers and heartbeats its counters, and the application's policy
+  // is long-polled on a background thread and applied atomically (a server policy replaces
+  // `policy_path`; `mode` stays the default of the rules it does not set). Nothing waits on
+  // the server on the caller's threads; a server that is down or slow only delays delivery.
+  std::string server_url;        // "http://HOST:PORT" or "https://..."; empty: no server
+  std::string server_key;        // agent key (POST /api/v1/keys, `vigil keys create`)
+  // Undelivered events, the cached policy; "" = $TMPDIR/vigil-spool-UID/APP-HASH, "off" = none
+  // (memory only). Agents of one application and server sharing it elect one of them to talk
+  // to vigild (docs/agent.md).
+  std::string spool_dir;
+  std::uint64_t spool_max_mb = 256;  // bound of the spool
+  std::string server_ca_file;    // PEM bundle to trust for https (a self-signed vigild)
+
   // The options `vigil run` would give the preload agent, from the same environment variables
   // (docs/agent.md): VIGIL_MODE (monitor|block|off; VIGIL_DISABLE=1 is off), VIGIL_APP,
-  // VIGIL_EVENTS, VIGIL_POLICY, VIGIL_STATUS, VIGIL_QUEUE. Unset variables keep the defaults.
+  // VIGIL_EVENTS, VIGIL_POLICY, VIGIL_STATUS, VIGIL_QUEUE, VIGIL_SERVER, VIGIL_KEY (or
+  // VIGIL_KEY_FILE), VIGIL_SPOOL, VIGIL_SPOOL_MAX, VIGIL_SERVER_CA. Unset variables keep the
+  // defaults.
   static AgentOptions from_environment();
 };
 
@@ -57,6 +74,8 @@ struct SinkResult {
 struct AgentCounters {
   std::uint64_t requests = 0, sinks = 0, detections = 0, blocked = 0, events = 0, drops = 0,
                 write_errors = 0, fail_opens = 0, budget_overruns = 0;
+  // With a server: the version of the server policy in force (0: none).
+  std::int64_t policy_version = 0;
 };
 
 class RequestScope;
@@ -64,10 +83,12 @@ class RequestScope;
 class Agent {
  public:
   // Compiles the policy (diagnostics on stderr; a bad rule is skipped) and starts the events
-  // writer lazily. Throws only std::bad_alloc.
+  // writer lazily (at once with a server). A server configuration that cannot work (no key, a
+  // malformed URL) is reported on stderr and the agent runs without it. Throws only
+  // std::bad_alloc.
   explicit Agent(AgentOptions options);
-  // Writes queued events (bounded wait) and stops the writer. REQUIRES: no RequestScope of this
-  // agent is alive.
+  // Writes queued events (bounded wait), hands them to vigild (or its spool; at most about 2 s
+  // more) and stops the threads. REQUIRES: no RequestScope of this agent is alive.
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -99,6 +120,9 @@ class Agent {
   // Waits until the events queued so far are written (by the background writer), at most a few
   // seconds. Thread-safe.
   void flush();
+  // The link's counters (shipped, ship_drops, spooled, policy_version, ...) as JSON members
+  // without braces; empty without a server.
+  std::string server_counters() const;
 
   struct Impl;
 

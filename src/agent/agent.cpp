@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -192,6 +193,9 @@ Config config_from_environment() {
   if (std::string q = env("VIGIL_QUEUE"); !q.empty()) c.queue_capacity = std::strtoul(q.c_str(), nullptr, 10);
   if (std::string b = env("VIGIL_MAX_BODY"); !b.empty()) c.max_body = std::strtoul(b.c_str(), nullptr, 10);
   c.check_paths = env("VIGIL_PATHS", "on") != "off";
+  c.has_server = server_options_from_environment(&c.server, &c.server_error);
+  c.server.app = c.app;
+  c.server.mode = c.mode;
   return c;
 }
 
@@ -199,9 +203,27 @@ Agent::Agent(Config config)
     : config_(std::move(config)),
       tracked_(new std::atomic<std::uint8_t>[kMaxFd]()),
       conns_(new std::shared_ptr<Connection>[kMaxFd]) {
+  pid_.store(getpid());
   events_ = std::make_unique<EventQueue>(config_.queue_capacity, config_.events_path,
                                          config_.status_path, &counters_);
   engine_.set_policy(load_policy(config_.mode, config_.policy_path));
+  if (!config_.server_error.empty())
+    std::fprintf(stderr, "vigil: %s; events stay local\n", config_.server_error.c_str());
+  if (config_.has_server) {
+    std::string error;
+    link_ = ServerLink::create(
+        config_.server, engine_.policy(),
+        [this](std::shared_ptr<const Policy> p) { engine_.set_policy(std::move(p)); },
+        [this] { return counters_json(counters_); }, &error);
+    if (!link_) {
+      std::fprintf(stderr, "vigil: server %s: %s; events stay local\n", config_.server.url.c_str(),
+                   error.c_str());
+    } else {
+      events_->set_sink(link_.get());
+      link_->set_exit_hook([this] { events_->flush(1000); });
+      link_->start();
+    }
+  }
 }
 
 Agent::~Agent() = default;
@@ -650,12 +672,18 @@ bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
 void Agent::write_status() noexcept {
   if (config_.status_path.empty()) return;
   try {
-    write_file_atomically(config_.status_path, status_json(counters_, config_.app, mode_name(config_.mode)));
+    write_file_atomically(config_.status_path,
+                          status_json(counters_, config_.app, mode_name(config_.mode),
+                                      link_ ? link_->counters_fragment() : std::string()));
   } catch (...) {
   }
 }
 
 void Agent::flush_events(int timeout_ms) noexcept { events_->flush(timeout_ms); }
+
+void Agent::stop_server(int timeout_ms) noexcept {
+  if (link_) link_->stop(std::chrono::milliseconds(timeout_ms));
+}
 
 void Agent::set_status_writer(void (*fn)(void*), void* arg) noexcept { events_->set_status_writer(fn, arg); }
 
@@ -677,6 +705,7 @@ void Agent::after_fork_child() noexcept {
   // requests in flight stay visible to sink checks until the child serves requests of its own:
   // a fork-then-exec (libuv, Node.js child_process) runs a command on behalf of the request this
   // thread was serving. Their connections belong to the parent and are never touched here.
+  pid_.store(getpid());
   new (&flight_mu_) std::mutex();
   new (&fds_mu_) std::mutex();
   for (auto& r : in_flight_) {
@@ -694,6 +723,7 @@ void Agent::after_fork_child() noexcept {
     conns_[fd] = std::move(conn);
   }
   events_->child_after_fork();
+  if (link_) link_->child_after_fork();
 }
 
 void Agent::become_own_server() noexcept {
@@ -789,6 +819,7 @@ __attribute__((destructor)) static void vigil_agent_fini() {
   if (a == nullptr) return;
   Guard g;
   a->flush_events(1000);
+  a->stop_server(1500);
   // A process that served or reported nothing (a shell a hooked popen started, say) leaves no
   // status file behind.
   Counters& c = a->counters();

@@ -9,13 +9,15 @@
 //    call proceeds as if the agent were absent) and counts it.
 //  - Events leave the request thread through a bounded queue; when it is full they are dropped
 //    and counted, never waited for.
-//  - fork(): the child gets fresh connection state and a fresh event writer (pthread_atfork).
+//  - fork(): the child gets fresh connection state and a fresh event writer (pthread_atfork),
+//    and never talks to vigild itself: its events go through the spool (server_link.hpp).
 #ifndef VIGIL_AGENT_AGENT_HPP_
 #define VIGIL_AGENT_AGENT_HPP_
 
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
@@ -25,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/server_link.hpp"
 #include "vigil/analysis.hpp"
 #include "vigil/engine.hpp"
 
@@ -41,6 +44,10 @@ struct Config {
   std::size_t queue_capacity = 8192;  // VIGIL_QUEUE: events waiting to be written
   bool check_paths = true;        // VIGIL_PATHS=off disables file-open checks
   std::size_t max_body = 1 << 20; // VIGIL_MAX_BODY: request body bytes analysed
+  // VIGIL_SERVER, VIGIL_KEY, VIGIL_SPOOL...: events to vigild, policy from it (server_link.hpp).
+  bool has_server = false;
+  ServerOptions server;
+  std::string server_error;       // VIGIL_SERVER set but unusable (reported once, at arming)
 };
 
 Config config_from_environment();
@@ -106,6 +113,10 @@ class Agent {
   void note_lookup(const char* node, const struct addrinfo* results) noexcept;
   SinkDecision check_connect(const sockaddr* addr, socklen_t len) noexcept;
 
+  // False in a child of vfork() (or a clone without fork handlers), which runs on the memory
+  // of the process the agent belongs to.
+  bool own_process() const noexcept { return pid_.load(std::memory_order_relaxed) == getpid(); }
+
   bool has_requests_in_flight() const noexcept {
     return in_flight_count_.load(std::memory_order_relaxed) > 0;
   }
@@ -117,6 +128,8 @@ class Agent {
   void write_status() noexcept;
   // At exit: waits (bounded) for queued events to be written.
   void flush_events(int timeout_ms) noexcept;
+  // At exit: hands queued events to vigild or the spool (bounded). No-op without a server.
+  void stop_server(int timeout_ms) noexcept;
   void set_status_writer(void (*fn)(void*), void* arg) noexcept;
 
   Agent(Config config);
@@ -147,6 +160,7 @@ class Agent {
   Config config_;
   Engine engine_;
   Counters counters_;
+  std::unique_ptr<ServerLink> link_;  // with a server; before events_: outlives its writer
   std::unique_ptr<EventQueue> events_;
 
   // fd -> connection for the usual fd range (larger fds are not tracked, and counted). The
@@ -161,6 +175,7 @@ class Agent {
   std::vector<std::shared_ptr<InFlight>> in_flight_;
   std::atomic<std::size_t> in_flight_count_{0};
   std::atomic<bool> forked_child_{false};
+  std::atomic<pid_t> pid_{0};  // the process this agent belongs to (updated after fork)
 };
 
 }  // namespace vigil::agent

@@ -453,6 +453,8 @@ void EventQueue::ensure_writer() noexcept {
   if (writer_started_.load(std::memory_order_relaxed)) return;
   try {
     stop_.store(false);
+    // The writer takes no signal meant for the program (a sigwait() thread of its own, say).
+    BlockSignals blocked;
     writer_ = std::thread([this] { run(); });
     writer_started_.store(true, std::memory_order_release);
   } catch (...) {
@@ -480,8 +482,9 @@ void EventQueue::run() noexcept {
       written_.store(pos, std::memory_order_release);
     }
     auto now = std::chrono::steady_clock::now();
-    if (status_fn_ && now - last_status >= std::chrono::seconds(1)) {
-      status_fn_(status_arg_);
+    if (now - last_status >= std::chrono::seconds(1)) {
+      if (status_fn_) status_fn_(status_arg_);
+      if (sink_) sink_->on_tick();
       last_status = now;
     }
     if (batch.empty()) {
@@ -493,12 +496,16 @@ void EventQueue::run() noexcept {
 }
 
 void EventQueue::write_all(std::vector<std::unique_ptr<Event>>& batch) noexcept {
+  std::vector<std::string> texts;
   try {
     std::string out;
     for (auto& e : batch) {
-      out += to_json(*e);
+      std::string json = to_json(*e);
+      out += json;
       out.push_back('\n');
+      if (sink_) texts.push_back(std::move(json));
     }
+    if (sink_) sink_->on_events(texts);
     if (events_path_.empty()) {
       counters_->events.fetch_add(batch.size(), std::memory_order_relaxed);
       return;
@@ -597,7 +604,27 @@ std::string block_body(std::string_view event_id, bool json) {
          "<p>Event id: <code>" + id + "</code></p></body></html>\n";
 }
 
-std::string status_json(const Counters& c, std::string_view app, std::string_view mode) {
+std::string counters_json(const Counters& c) {
+  auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
+  std::string out;
+  bool first = true;
+  out.push_back('{');
+  number(&out, "connections", get(c.connections), first);
+  number(&out, "requests", get(c.requests), first);
+  number(&out, "sinks", get(c.sinks), first);
+  number(&out, "detections", get(c.detections), first);
+  number(&out, "blocked", get(c.blocked), first);
+  number(&out, "events", get(c.events), first);
+  number(&out, "drops", get(c.drops), first);
+  number(&out, "write_errors", get(c.write_errors), first);
+  number(&out, "fail_opens", get(c.fail_opens), first);
+  number(&out, "budget_overruns", get(c.budget_overruns), first);
+  out.push_back('}');
+  return out;
+}
+
+std::string status_json(const Counters& c, std::string_view app, std::string_view mode,
+                        std::string_view extra) {
   auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
   std::string out;
   bool first = true;
@@ -617,6 +644,10 @@ std::string status_json(const Counters& c, std::string_view app, std::string_vie
   number(&out, "write_errors", get(c.write_errors), first);
   number(&out, "fail_opens", get(c.fail_opens), first);
   number(&out, "budget_overruns", get(c.budget_overruns), first);
+  if (!extra.empty()) {
+    out.push_back(',');
+    out.append(extra);
+  }
   out.append("}\n");
   return out;
 }

@@ -3,6 +3,9 @@
 #ifndef VIGIL_AGENT_EVENTS_HPP_
 #define VIGIL_AGENT_EVENTS_HPP_
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -20,6 +23,23 @@
 namespace vigil::agent {
 
 struct Counters;
+
+// Blocks every signal on the calling thread for its lifetime: threads created meanwhile (the
+// agent's own) inherit the mask, so a signal meant for the program never lands on them.
+class BlockSignals {
+ public:
+  BlockSignals() noexcept {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved_);
+  }
+  ~BlockSignals() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  BlockSignals(const BlockSignals&) = delete;
+  BlockSignals& operator=(const BlockSignals&) = delete;
+
+ private:
+  sigset_t saved_;
+};
 
 struct TokenField {
   std::string kind, text;
@@ -72,13 +92,29 @@ std::string to_json(const Event& e);
 std::string block_body(std::string_view event_id, bool json);
 
 // The status file's JSON object (one line): the counters, for `vigil status`.
-std::string status_json(const Counters& c, std::string_view app, std::string_view mode);
+// `extra`: more members (`"name":value,...`, without braces), e.g. the ServerLink's counters.
+std::string status_json(const Counters& c, std::string_view app, std::string_view mode,
+                        std::string_view extra = {});
 // Replaces `path` with `text` atomically (write, then rename). Returns false on failure.
 bool write_file_atomically(const std::string& path, std::string_view text) noexcept;
 
 // The policy a `mode` and an optional policy document give: the mode is the default of every
 // rule and the document refines it. Diagnostics are printed to stderr, prefixed with `path`.
 std::shared_ptr<const vigil::Policy> load_policy(vigil::Mode mode, const std::string& path);
+
+// Where events go besides the events file: vigild, through the ServerLink. Called on the
+// writer thread (and by write_now()), never on a request thread.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // A batch of events, as JSON texts (the sink may take them).
+  virtual void on_events(std::vector<std::string>& events) noexcept = 0;
+  // About once a second while the writer runs.
+  virtual void on_tick() noexcept {}
+};
+
+// The counters as one JSON object of integers (vigild's heartbeat `counters`).
+std::string counters_json(const Counters& c);
 
 // Bounded multi-producer queue with one writer thread. push() never blocks: when the queue is
 // full the event is dropped and counted. The writer appends to the events file and rewrites
@@ -103,6 +139,9 @@ class EventQueue {
     status_arg_ = arg;
     status_fn_ = fn;
   }
+  // Also hands every event to `sink` (after the file). REQUIRES: before the first push; `sink`
+  // outlives the queue's writer.
+  void set_sink(EventSink* sink) { sink_ = sink; }
   // fork() support: the child has no writer thread and must not touch the parent's lock state.
   void prepare_fork() noexcept;
   void parent_after_fork() noexcept;
@@ -126,6 +165,7 @@ class EventQueue {
   Counters* counters_;
   void (*status_fn_)(void*) = nullptr;
   void* status_arg_ = nullptr;
+  EventSink* sink_ = nullptr;
   std::atomic<std::size_t> written_{0};  // queue positions consumed by the writer
   int fd_ = -1;
   std::mutex mu_;  // writer start/stop and wakeups only

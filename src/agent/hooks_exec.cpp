@@ -1,7 +1,9 @@
 // Commands: shell strings (system, popen) and argument vectors (the exec family,
 // posix_spawn). A blocked call fails the way the call fails normally: -1/EACCES for exec*,
-// -1 for system, NULL/EACCES for popen, EACCES returned by posix_spawn.
+// -1 for system, NULL/EACCES for popen, EACCES returned by posix_spawn. And the process's end
+// through _exit/_Exit, which skips the agent's exit handler.
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -58,9 +60,35 @@ std::vector<char*> collect(const char* arg0, va_list ap, char*** envp) {
   return argv;
 }
 
+// Before _exit: the events this process queued (a fork-per-connection child that served its
+// request and leaves at once) are written, and handed to vigild or its spool, within a bound.
+// Not in a vfork() child, which runs on its parent's memory.
+void before_quick_exit() noexcept {
+  Agent* a = active();
+  if (!a || !a->own_process()) return;
+  Guard g;
+  ErrnoSaver saver;
+  a->flush_events(500);
+  a->stop_server(1000);
+}
+
 }  // namespace
 
 extern "C" {
+
+void _exit(int status) {
+  before_quick_exit();
+  if (auto real_exit = real::_exit_ptr()) real_exit(status);
+  syscall(SYS_exit_group, status);
+  __builtin_unreachable();
+}
+
+void _Exit(int status) {
+  before_quick_exit();
+  if (auto real_exit = real::_Exit_ptr()) real_exit(status);
+  syscall(SYS_exit_group, status);
+  __builtin_unreachable();
+}
 
 int system(const char* command) {
   if (blocks_shell(command, "system")) {

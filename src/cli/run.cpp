@@ -1,5 +1,6 @@
 // vigil run: start a program with the agent preloaded (SPEC "vigil run").
-//   vigil run [--mode monitor|block] [--app NAME] [--events FILE] [--policy FILE] -- CMD [ARGS...]
+//   vigil run [--mode monitor|block] [--app NAME] [--events FILE] [--policy FILE]
+//             [--server URL (--key KEY | --key-file FILE)] [--spool DIR] -- CMD [ARGS...]
 #include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -40,7 +41,8 @@ std::string absolute(const std::string& path) {
 
 Command add_run(CLI::App& app) {
   struct Options {
-    std::string mode = "monitor", app = "app", events, policy, status, server, key;
+    std::string mode = "monitor", app = "app", events, policy, status, server, key, key_file,
+                spool, server_ca;
     std::vector<std::string> command;
   };
   auto o = std::make_shared<Options>();
@@ -51,8 +53,14 @@ Command add_run(CLI::App& app) {
   sub->add_option("--events", o->events, "Append events to FILE (JSON Lines)");
   sub->add_option("--policy", o->policy, "Policy document (YAML or JSON; see docs/policy.md)");
   sub->add_option("--status", o->status, "Write the agent's counters to FILE every second");
-  sub->add_option("--server", o->server, "vigild URL to send events to");
-  sub->add_option("--key", o->key, "Agent key for --server");
+  sub->add_option("--server", o->server,
+                  "vigild URL (http://HOST:PORT): events go there, the app's policy comes from there");
+  sub->add_option("--key", o->key, "Agent key for --server (vigil keys create --app NAME)");
+  sub->add_option("--key-file", o->key_file, "Read the agent key from FILE (keeps it out of ps)");
+  sub->add_option("--spool", o->spool,
+                  "Directory for events waiting for vigild (default: per app and server under "
+                  "$TMPDIR; 'off': memory only)");
+  sub->add_option("--server-ca", o->server_ca, "PEM file of the CA that signed vigild's certificate");
   sub->add_option("command", o->command, "The program and its arguments (after --)")->required();
   sub->positionals_at_end();
   return {sub, [o]() {
@@ -63,6 +71,29 @@ Command add_run(CLI::App& app) {
             }
             if (!o->policy.empty() && access(o->policy.c_str(), R_OK) != 0) {
               std::cerr << "vigil run: cannot read the policy " << o->policy << "\n";
+              return 2;
+            }
+            if (!o->key.empty() && !o->key_file.empty()) {
+              std::cerr << "vigil run: --key or --key-file, not both\n";
+              return 2;
+            }
+            bool has_key = !o->key.empty() || !o->key_file.empty();
+            if (!o->server.empty() && !has_key) {
+              std::cerr << "vigil run: --server needs --key or --key-file (an agent key for the "
+                           "application: vigil keys create --app " << o->app << ")\n";
+              return 2;
+            }
+            if (o->server.empty() && (has_key || !o->spool.empty() || !o->server_ca.empty())) {
+              std::cerr << "vigil run: --key, --key-file, --spool and --server-ca go with --server\n";
+              return 2;
+            }
+            if (!o->server.empty() && o->server.rfind("http://", 0) != 0 &&
+                o->server.rfind("https://", 0) != 0) {
+              std::cerr << "vigil run: --server takes http://HOST:PORT or https://HOST:PORT\n";
+              return 2;
+            }
+            if (!o->key_file.empty() && access(o->key_file.c_str(), R_OK) != 0) {
+              std::cerr << "vigil run: cannot read the key file " << o->key_file << "\n";
               return 2;
             }
             std::string preload = lib;
@@ -76,6 +107,13 @@ Command add_run(CLI::App& app) {
             if (!o->status.empty()) setenv("VIGIL_STATUS", absolute(o->status).c_str(), 1);
             if (!o->server.empty()) setenv("VIGIL_SERVER", o->server.c_str(), 1);
             if (!o->key.empty()) setenv("VIGIL_KEY", o->key.c_str(), 1);
+            if (!o->key_file.empty()) {
+              unsetenv("VIGIL_KEY");  // the file's key, not one inherited from elsewhere
+              setenv("VIGIL_KEY_FILE", absolute(o->key_file).c_str(), 1);
+            }
+            if (!o->spool.empty())
+              setenv("VIGIL_SPOOL", o->spool == "off" ? "off" : absolute(o->spool).c_str(), 1);
+            if (!o->server_ca.empty()) setenv("VIGIL_SERVER_CA", absolute(o->server_ca).c_str(), 1);
             std::vector<char*> argv;
             for (auto& a : o->command) argv.push_back(a.data());
             argv.push_back(nullptr);

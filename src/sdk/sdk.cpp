@@ -1,5 +1,6 @@
 #include "vigil/sdk.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -7,6 +8,7 @@
 
 #include "agent/agent.hpp"
 #include "agent/events.hpp"
+#include "agent/server_link.hpp"
 #include "vigil/policy.hpp"
 
 namespace vigil::sdk {
@@ -26,13 +28,15 @@ struct Agent::Impl {
   AgentOptions options;
   Engine engine;
   agent::Counters counters;
+  std::unique_ptr<agent::ServerLink> link;  // before events: outlives the writer
   std::unique_ptr<agent::EventQueue> events;
 
   static void write_status(void* self) {
     auto* impl = static_cast<Impl*>(self);
-    agent::write_file_atomically(impl->options.status_path,
-                                 agent::status_json(impl->counters, impl->options.app,
-                                                    mode_name(impl->options.mode)));
+    agent::write_file_atomically(
+        impl->options.status_path,
+        agent::status_json(impl->counters, impl->options.app, mode_name(impl->options.mode),
+                           impl->link ? impl->link->counters_fragment() : std::string()));
   }
 
   void push(std::unique_ptr<agent::Event> e) {
@@ -68,6 +72,17 @@ AgentOptions AgentOptions::from_environment() {
   o.policy_path = env("VIGIL_POLICY");
   o.status_path = env("VIGIL_STATUS");
   if (std::string q = env("VIGIL_QUEUE"); !q.empty()) o.queue_capacity = std::strtoul(q.c_str(), nullptr, 10);
+  agent::ServerOptions server;
+  std::string error;
+  if (agent::server_options_from_environment(&server, &error)) {
+    o.server_url = server.url;
+    o.server_key = server.key;
+    o.spool_dir = env("VIGIL_SPOOL");
+    o.spool_max_mb = server.spool_max_bytes >> 20;
+    o.server_ca_file = server.ca_file;
+  } else if (!error.empty()) {
+    std::fprintf(stderr, "vigil: %s; events stay local\n", error.c_str());
+  }
   return o;
 }
 
@@ -77,16 +92,43 @@ Agent::Agent(AgentOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->engine.set_policy(agent::load_policy(o.mode, o.policy_path));
   impl_->events = std::make_unique<agent::EventQueue>(o.queue_capacity, o.events_path, o.status_path,
                                                       &impl_->counters);
-  if (!o.status_path.empty()) {
-    impl_->events->set_status_writer(&Impl::write_status, impl_.get());
-    impl_->events->start();
+  if (!o.server_url.empty() && o.mode != Mode::kOff) {
+    agent::ServerOptions server;
+    server.url = o.server_url;
+    server.key = o.server_key;
+    server.app = o.app;
+    server.mode = o.mode;
+    server.spool_dir = o.spool_dir == "off" ? std::string()
+                       : o.spool_dir.empty() ? agent::default_spool_dir(o.app, o.server_url)
+                                             : o.spool_dir;
+    server.spool_max_bytes = o.spool_max_mb << 20;
+    server.ca_file = o.server_ca_file;
+    std::string error;
+    Impl* impl = impl_.get();
+    impl_->link = agent::ServerLink::create(
+        std::move(server), impl_->engine.policy(),
+        [impl](std::shared_ptr<const Policy> p) { impl->engine.set_policy(std::move(p)); },
+        [impl] { return agent::counters_json(impl->counters); }, &error);
+    if (!impl_->link) {
+      std::fprintf(stderr, "vigil: server %s: %s; events stay local\n", o.server_url.c_str(),
+                   error.c_str());
+    } else {
+      impl_->events->set_sink(impl_->link.get());
+      impl_->link->set_exit_hook([impl] { impl->events->flush(1000); });
+      impl_->link->start();
+    }
   }
+  if (!o.status_path.empty()) impl_->events->set_status_writer(&Impl::write_status, impl_.get());
+  // The writer's tick keeps the status file fresh and lets a follower see policy changes.
+  if (!o.status_path.empty() || impl_->link) impl_->events->start();
 }
 
 Agent::~Agent() {
   impl_->events->flush(2000);
+  if (impl_->link) impl_->link->stop(std::chrono::milliseconds(2000));
   if (!impl_->options.status_path.empty()) Impl::write_status(impl_.get());
   impl_->events.reset();  // stops the writer
+  impl_->link.reset();
 }
 
 void Agent::set_policy(std::shared_ptr<const Policy> policy) { impl_->engine.set_policy(std::move(policy)); }
@@ -106,10 +148,15 @@ AgentCounters Agent::counters() const {
   out.write_errors = get(c.write_errors);
   out.fail_opens = get(c.fail_opens);
   out.budget_overruns = get(c.budget_overruns);
+  if (impl_->link) out.policy_version = impl_->link->policy_version();
   return out;
 }
 
 void Agent::flush() { impl_->events->flush(5000); }
+
+std::string Agent::server_counters() const {
+  return impl_->link ? impl_->link->counters_fragment() : std::string();
+}
 
 SinkResult Agent::check(const Sink& sink, std::string_view function) {
   SinkResult result;
