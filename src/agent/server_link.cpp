@@ -617,9 +617,14 @@ void ServerLink::warn_once_about_refusals() noexcept {
     }
     bool refused = st.rejected > 0 || st.last_error.rfind("vigild answered 401", 0) == 0 ||
                    st.last_error.rfind("vigild answered 403", 0) == 0;
-    if (!refused) return;
+    // Nothing delivered yet after several tries: a wrong URL, CA or key more often than an
+    // outage; said once, the events wait in the spool either way.
+    bool failing = st.sent == 0 && st.retries >= 3 && !st.last_error.empty();
+    if (!refused && !failing) return;
     warned_ = true;
-    std::fprintf(stderr, "vigil: vigild refuses this agent's events (%s)\n", st.last_error.c_str());
+    std::fprintf(stderr, "vigil: %s %s (%s)\n",
+                 refused ? "vigild refuses this agent's events" : "cannot deliver events to",
+                 refused ? "" : options_.url.c_str(), st.last_error.c_str());
   } catch (...) {
   }
 }
