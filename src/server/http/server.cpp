@@ -108,6 +108,12 @@ bool HttpServer::bind(std::string* error) {
         res.set_content(R"({"error":"internal error","code":"internal"})", "application/json");
       });
 
+  // cpp-httplib's default sets SO_REUSEPORT too, which lets a second vigild bind the same port
+  // silently and the kernel split connections between two databases: only SO_REUSEADDR.
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+  });
   if (options_.port == 0) {
     bound_port_ = s.bind_to_any_port(options_.host);
     if (bound_port_ <= 0) {
