@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -457,6 +458,22 @@ void Agent::send_block_response(Connection& conn, InFlight& req, const std::stri
   ::shutdown(conn.fd, SHUT_WR);
 }
 
+namespace {
+
+bool distinctive(const Verdict& v, const RequestContext& ctx) noexcept {
+  auto inputs = ctx.inputs();
+  for (const Detection& d : v.detections) {
+    if (d.input >= inputs.size()) return true;  // not ours to second-guess
+    std::string_view value = inputs[d.input].value;
+    if (value.size() >= 8) return true;
+    for (char c : value)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 SinkDecision Agent::check_sink(const Sink& sink, std::string_view function) noexcept {
   SinkDecision decision;
   if (!has_requests_in_flight()) return decision;
@@ -476,6 +493,10 @@ SinkDecision Agent::check_sink(const Sink& sink, std::string_view function) noex
       Verdict v = engine_.check_sink(sink, req->prepared, &req->ctx);
       if (v.failed_open) counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
       if (!v.attack()) continue;
+      // Another thread's request owns this call only through an input distinctive enough not
+      // to be a coincidence: a background thread's constant SQL ("SET events = events + ?")
+      // shares words with whatever path a request happens to have ("/api/v1/events").
+      if (req.get() != t_current && !distinctive(v, req->ctx)) continue;
       bool block = false;
       for (const Detection& d : v.detections) block |= d.mode == Mode::kBlock;
       std::shared_ptr<Connection> conn = req->conn.lock();
