@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <array>
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -467,7 +466,7 @@ bool distinctive(const Verdict& v, const RequestContext& ctx) noexcept {
     std::string_view value = inputs[d.input].value;
     if (value.size() >= 8) return true;
     for (char c : value)
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return true;
+      if (!(common::is_alnum(c) || c == '_')) return true;
   }
   return false;
 }

@@ -604,28 +604,36 @@ std::string block_body(std::string_view event_id, bool json) {
          "<p>Event id: <code>" + id + "</code></p></body></html>\n";
 }
 
-std::string counters_json(const Counters& c) {
+namespace {
+
+// The counters as JSON members, in one order for the heartbeat and the status file.
+void append_counters(std::string* out, const Counters& c, bool& first) {
   auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
+  number(out, "connections", get(c.connections), first);
+  number(out, "requests", get(c.requests), first);
+  number(out, "sinks", get(c.sinks), first);
+  number(out, "detections", get(c.detections), first);
+  number(out, "blocked", get(c.blocked), first);
+  number(out, "events", get(c.events), first);
+  number(out, "drops", get(c.drops), first);
+  number(out, "write_errors", get(c.write_errors), first);
+  number(out, "fail_opens", get(c.fail_opens), first);
+  number(out, "budget_overruns", get(c.budget_overruns), first);
+}
+
+}  // namespace
+
+std::string counters_json(const Counters& c) {
   std::string out;
   bool first = true;
   out.push_back('{');
-  number(&out, "connections", get(c.connections), first);
-  number(&out, "requests", get(c.requests), first);
-  number(&out, "sinks", get(c.sinks), first);
-  number(&out, "detections", get(c.detections), first);
-  number(&out, "blocked", get(c.blocked), first);
-  number(&out, "events", get(c.events), first);
-  number(&out, "drops", get(c.drops), first);
-  number(&out, "write_errors", get(c.write_errors), first);
-  number(&out, "fail_opens", get(c.fail_opens), first);
-  number(&out, "budget_overruns", get(c.budget_overruns), first);
+  append_counters(&out, c, first);
   out.push_back('}');
   return out;
 }
 
 std::string status_json(const Counters& c, std::string_view app, std::string_view mode,
                         std::string_view extra) {
-  auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
   std::string out;
   bool first = true;
   out.push_back('{');
@@ -634,16 +642,7 @@ std::string status_json(const Counters& c, std::string_view app, std::string_vie
   field(&out, "mode", mode, first);
   field(&out, "version", "0.1.0", first);
   field(&out, "time", now_rfc3339(), first);
-  number(&out, "connections", get(c.connections), first);
-  number(&out, "requests", get(c.requests), first);
-  number(&out, "sinks", get(c.sinks), first);
-  number(&out, "detections", get(c.detections), first);
-  number(&out, "blocked", get(c.blocked), first);
-  number(&out, "events", get(c.events), first);
-  number(&out, "drops", get(c.drops), first);
-  number(&out, "write_errors", get(c.write_errors), first);
-  number(&out, "fail_opens", get(c.fail_opens), first);
-  number(&out, "budget_overruns", get(c.budget_overruns), first);
+  append_counters(&out, c, first);
   if (!extra.empty()) {
     out.push_back(',');
     out.append(extra);
