@@ -193,26 +193,7 @@ std::string format_ecs(const Event& e, const Fields& extra, const FormatOptions&
   w.begin_object();
   w.member("outcome", outcome_name(e.outcome));
   w.member_nonempty("mode", e.mode);
-  if (e.has_input) {
-    w.key("input");
-    w.begin_object();
-    w.member("source", e.input.source);
-    w.member("name", e.input.name);
-    w.member("value", cap(o, e.input.value, 2048));
-    if (e.input.value_truncated) w.member_bool("value_truncated", true);
-    w.member_nonempty("form", e.input.form);
-    w.end_object();
-  }
-  if (e.has_sink) {
-    w.key("sink");
-    w.begin_object();
-    w.member("type", e.sink.type);
-    w.member_nonempty("dialect", e.sink.dialect);
-    w.member("value", cap(o, e.sink.value, 4096));
-    if (e.sink.value_truncated) w.member_bool("value_truncated", true);
-    w.member_nonempty("function", e.sink.function);
-    w.end_object();
-  }
+  detail::write_input_and_sink(w, e, o, false);
   w.member_nonempty("evidence", cap(o, e.evidence, 1024));
   w.member_nonempty("note", cap(o, e.note, 1024));
   if (e.summary) {

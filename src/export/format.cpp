@@ -1,6 +1,7 @@
 #include "export/format.hpp"
 
 #include "export/format_internal.hpp"
+#include "export/json_writer.hpp"
 
 namespace vigil::exports {
 
@@ -13,6 +14,33 @@ std::string technique_ids(const Event& e) {
     out += t->uid();
   }
   return out;
+}
+
+void write_input_and_sink(JsonWriter& w, const Event& e, const FormatOptions& o, bool mark_capped) {
+  if (e.has_input) {
+    w.key("input");
+    w.begin_object();
+    w.member("source", e.input.source);
+    w.member("name", e.input.name);
+    std::string_view v = cap(o, e.input.value, 2048);
+    w.member("value", v);
+    if (e.input.value_truncated || (mark_capped && v.size() < e.input.value.size()))
+      w.member_bool("value_truncated", true);
+    w.member_nonempty("form", e.input.form);
+    w.end_object();
+  }
+  if (e.has_sink) {
+    w.key("sink");
+    w.begin_object();
+    w.member("type", e.sink.type);
+    w.member_nonempty("dialect", e.sink.dialect);
+    std::string_view v = cap(o, e.sink.value, 4096);
+    w.member("value", v);
+    if (e.sink.value_truncated || (mark_capped && v.size() < e.sink.value.size()))
+      w.member_bool("value_truncated", true);
+    w.member_nonempty("function", e.sink.function);
+    w.end_object();
+  }
 }
 
 std::string sink_call(const Event& e) {

@@ -9,6 +9,10 @@
 #include "export/format.hpp"
 #include "export/text.hpp"
 
+namespace vigil::exports {
+class JsonWriter;
+}  // namespace vigil::exports
+
 namespace vigil::exports::detail {
 
 // A value cut for the record: to `normal` bytes, or 256 in compact mode.
@@ -33,6 +37,10 @@ std::string_view rule_family(std::string_view rule) noexcept;
 
 // The explanation sentence, or the headline when the event has none.
 std::string description(const Event& e);
+
+// The event's "input" and "sink" objects (when present), as the JSON-based formats carry them.
+// `mark_capped`: also say value_truncated when the size cap here, not the agent, cut the value.
+void write_input_and_sink(JsonWriter& w, const Event& e, const FormatOptions& o, bool mark_capped);
 
 }  // namespace vigil::exports::detail
 

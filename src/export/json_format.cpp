@@ -53,30 +53,7 @@ void write_event_object(JsonWriter& w, const Event& e, const FormatOptions& o) {
   if (e.request.server_port) w.member_int("server_port", e.request.server_port);
   w.member_nonempty("host", e.request.host);
   w.end_object();
-  if (e.has_input) {
-    w.key("input");
-    w.begin_object();
-    w.member("source", e.input.source);
-    w.member("name", e.input.name);
-    std::string_view v = cap(o, e.input.value, 2048);
-    w.member("value", v);
-    if (e.input.value_truncated || v.size() < e.input.value.size())
-      w.member_bool("value_truncated", true);
-    w.member_nonempty("form", e.input.form);
-    w.end_object();
-  }
-  if (e.has_sink) {
-    w.key("sink");
-    w.begin_object();
-    w.member("type", e.sink.type);
-    w.member_nonempty("dialect", e.sink.dialect);
-    std::string_view v = cap(o, e.sink.value, 4096);
-    w.member("value", v);
-    if (e.sink.value_truncated || v.size() < e.sink.value.size())
-      w.member_bool("value_truncated", true);
-    w.member_nonempty("function", e.sink.function);
-    w.end_object();
-  }
+  detail::write_input_and_sink(w, e, o, true);
   if (!e.reason.empty() || !e.evidence.empty() || !e.tokens.empty()) {
     w.key("explanation");
     w.begin_object();
