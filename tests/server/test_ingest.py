@@ -56,6 +56,44 @@ class Ingest(unittest.TestCase):
         r = self.agent.request("POST", "/api/v1/events", raw=b"not json")
         self.assertEqual(r.status, 400)
 
+    def test_stats_count_the_stored_events(self):
+        evs = [make_event("stats%03d" % i, app="stats",
+                          outcome="exploited" if i == 7 else "probed",
+                          rule="xss" if i % 3 == 0 else "sql-injection",
+                          client_ip="192.0.2.%d" % (i % 4 + 1),
+                          ts="2026-02-01T10:%02d:30.000Z" % i) for i in range(40)]
+        key = self.admin.post("/api/v1/keys", {"app": "stats"}).json["key"]
+        agent = self.v.client(key)
+        self.assertEqual(agent.post("/api/v1/events", evs).status, 202)
+        self.assertEqual(agent.post("/api/v1/events", evs[:5]).json["duplicates"], 5)
+        q = "/api/v1/stats?app=stats&since=2026-02-01T10:05:00Z&until=2026-02-01T10:34:59Z"
+        r = self.admin.get(q)
+        self.assertEqual(r.status, 200, r)
+        s = r.json
+        self.assertEqual(s["bucket_s"], 60)  # 30 minutes: one bucket a minute
+        self.assertEqual(len(s["series"]), 30)
+        self.assertEqual(s["series"][0]["t"], "2026-02-01T10:05:00.000Z")
+        self.assertEqual(s["totals"], {"exploited": 1, "blocked": 0, "probed": 29,
+                                       "suspicious": 0})
+        self.assertEqual(sum(b["probed"] + b["exploited"] for b in s["series"]), 30)
+        self.assertEqual(s["top_rules"][0], {"rule": "sql-injection", "count": 20,
+                                             "worst_outcome": "exploited"})
+        self.assertEqual({a["client_ip"] for a in s["top_attackers"]},
+                         {"192.0.2.%d" % i for i in range(1, 5)})
+        self.assertEqual(s["top_attackers"][0]["apps"], ["stats"])
+        self.assertEqual(set(s["incidents_open"]), {"critical", "high", "medium", "low"})
+        self.assertEqual(self.admin.get(q + "&bucket=3600").json["series"][0]["probed"], 29)
+        # The default range is the last 24 hours; these events are older.
+        self.assertEqual(self.admin.get("/api/v1/stats?app=stats").json["totals"]["probed"], 0)
+        for bad in ("bucket=7", "since=yesterday", "app=a%20b",
+                    "since=2026-02-02T00:00:00Z&until=2026-02-01T00:00:00Z",
+                    "since=2025-01-01T00:00:00Z&until=2026-01-01T00:00:00Z&bucket=60"):
+            r = self.admin.get("/api/v1/stats?" + bad)
+            self.assertEqual(r.status, 400, bad)
+            self.assertIn("field", r.json)
+        self.assertEqual(self.agent.get("/api/v1/stats").status, 403)
+        self.assertEqual(self.v.client().get("/api/v1/stats").status, 401)
+
     def test_keys_and_users_do_not_mix(self):
         self.assertEqual(self.admin.post("/api/v1/events", [make_event("u1")]).status, 403)
         self.assertEqual(self.agent.get("/api/v1/events?app=shop").status, 403)

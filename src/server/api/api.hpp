@@ -60,6 +60,7 @@ void add_event_routes(Services& s, std::vector<http::Route>* routes);
 void add_agent_routes(Services& s, std::vector<http::Route>* routes);
 void add_incident_routes(Services& s, std::vector<http::Route>* routes);
 void add_policy_routes(Services& s, std::vector<http::Route>* routes);
+void add_stats_routes(Services& s, std::vector<http::Route>* routes);  // GET /api/v1/stats
 
 // Helpers shared by the handlers.
 http::Reply error_reply(const Status& status);

@@ -52,6 +52,7 @@ std::vector<http::Route> build_routes(Services& s) {
   if (s.ingest) add_event_routes(s, &routes);
   if (s.agents) add_agent_routes(s, &routes);
   if (s.incidents) add_incident_routes(s, &routes);
+  if (s.db) add_stats_routes(s, &routes);
   if (s.policy) add_policy_routes(s, &routes);
   return routes;
 }

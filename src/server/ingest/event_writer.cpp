@@ -4,6 +4,7 @@
 #include <set>
 
 #include "server/common/names.hpp"
+#include "server/ingest/event_stats.hpp"
 
 namespace vigil::server::ingest {
 namespace {
@@ -107,6 +108,8 @@ void EventWriter::write(Connection& c, const std::vector<EventRecord*>& events) 
     }
     c.exec(insert_sql(n), p);
   });
+  // In the same transaction: the statistics count exactly the stored events.
+  add_event_counts(c, added);
 }
 
 }  // namespace vigil::server::ingest

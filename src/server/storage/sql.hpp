@@ -175,6 +175,7 @@ std::unique_ptr<Connection> connect_postgres(const std::string& conninfo);
 std::string render_schema(std::string_view text, Dialect dialect);
 extern const char* const kSchemaV1;
 extern const char* const kSchemaV2;
+extern const char* const kSchemaV3;
 
 // "?, ?, ?" with n placeholders (multi-row statements).
 std::string placeholders(std::size_t n);

@@ -8,6 +8,8 @@ const std::vector<Migration>& postgres_migrations() {
       {1, "users, tokens, keys, audit, agents, policies, events, incidents",
        render_schema(kSchemaV1, Dialect::kPostgres)},
       {2, "event indexes by outcome and by rule", render_schema(kSchemaV2, Dialect::kPostgres)},
+      {3, "event counts per minute and per hour (GET /api/v1/stats)",
+       render_schema(kSchemaV3, Dialect::kPostgres)},
   };
   return kMigrations;
 }

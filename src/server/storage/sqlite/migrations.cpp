@@ -8,6 +8,8 @@ const std::vector<Migration>& sqlite_migrations() {
       {1, "users, tokens, keys, audit, agents, policies, events, incidents",
        render_schema(kSchemaV1, Dialect::kSqlite)},
       {2, "event indexes by outcome and by rule", render_schema(kSchemaV2, Dialect::kSqlite)},
+      {3, "event counts per minute and per hour (GET /api/v1/stats)",
+       render_schema(kSchemaV3, Dialect::kSqlite)},
   };
   return kMigrations;
 }
