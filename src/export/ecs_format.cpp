@@ -193,7 +193,7 @@ std::string format_ecs(const Event& e, const Fields& extra, const FormatOptions&
   w.begin_object();
   w.member("outcome", outcome_name(e.outcome));
   w.member_nonempty("mode", e.mode);
-  detail::write_input_and_sink(w, e, o, false);
+  detail::write_input_and_sink(w, e, o);
   w.member_nonempty("evidence", cap(o, e.evidence, 1024));
   w.member_nonempty("note", cap(o, e.note, 1024));
   if (e.summary) {

@@ -16,7 +16,7 @@ std::string technique_ids(const Event& e) {
   return out;
 }
 
-void write_input_and_sink(JsonWriter& w, const Event& e, const FormatOptions& o, bool mark_capped) {
+void write_input_and_sink(JsonWriter& w, const Event& e, const FormatOptions& o) {
   if (e.has_input) {
     w.key("input");
     w.begin_object();
@@ -24,7 +24,7 @@ void write_input_and_sink(JsonWriter& w, const Event& e, const FormatOptions& o,
     w.member("name", e.input.name);
     std::string_view v = cap(o, e.input.value, 2048);
     w.member("value", v);
-    if (e.input.value_truncated || (mark_capped && v.size() < e.input.value.size()))
+    if (e.input.value_truncated || v.size() < e.input.value.size())
       w.member_bool("value_truncated", true);
     w.member_nonempty("form", e.input.form);
     w.end_object();
@@ -36,7 +36,7 @@ void write_input_and_sink(JsonWriter& w, const Event& e, const FormatOptions& o,
     w.member_nonempty("dialect", e.sink.dialect);
     std::string_view v = cap(o, e.sink.value, 4096);
     w.member("value", v);
-    if (e.sink.value_truncated || (mark_capped && v.size() < e.sink.value.size()))
+    if (e.sink.value_truncated || v.size() < e.sink.value.size())
       w.member_bool("value_truncated", true);
     w.member_nonempty("function", e.sink.function);
     w.end_object();

@@ -38,9 +38,11 @@ std::string_view rule_family(std::string_view rule) noexcept;
 // The explanation sentence, or the headline when the event has none.
 std::string description(const Event& e);
 
-// The event's "input" and "sink" objects (when present), as the JSON-based formats carry them.
-// `mark_capped`: also say value_truncated when the size cap here, not the agent, cut the value.
-void write_input_and_sink(JsonWriter& w, const Event& e, const FormatOptions& o, bool mark_capped);
+// The event's "input" and "sink" objects (when present), as the JSON-based formats (JSON, HEC,
+// ECS, OCSF) carry them. `value_truncated` is true when the value is not whole: cut by the
+// agent, by vigild's event limits, or by this record's size cap (compact syslog records), so a
+// SOC never takes a shortened payload for the whole one.
+void write_input_and_sink(JsonWriter& w, const Event& e, const FormatOptions& o);
 
 }  // namespace vigil::exports::detail
 

@@ -245,6 +245,42 @@ TEST(Formats, HostileBytesStayValidAndOnOneLine) {
   }
 }
 
+// A value the record's size cap shortened (compact records, for syslog's max_message) says so
+// in every JSON-based format, as one the agent cut already does; a whole value does not.
+TEST(Formats, MarkValuesTheSizeCapShortened) {
+  Event e = parse(testing::sql_event());
+  e.input.value = std::string(1000, 'i');
+  e.sink.value = "SELECT * FROM t WHERE id = '" + std::string(1000, 's') + "'";
+  FormatOptions compact;
+  compact.compact = true;
+  // Where each format keeps the input and sink objects.
+  struct Case {
+    Format format;
+    json::json_pointer input, sink;
+  };
+  const Case kCases[] = {
+      {Format::kJson, json::json_pointer("/input"), json::json_pointer("/sink")},
+      {Format::kHec, json::json_pointer("/event/input"), json::json_pointer("/event/sink")},
+      {Format::kEcs, json::json_pointer("/vigil/input"), json::json_pointer("/vigil/sink")},
+      {Format::kOcsf, json::json_pointer("/evidences/0/data/input"),
+       json::json_pointer("/evidences/0/data/sink")},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(format_name(c.format));
+    json cut = json::parse(format_event(c.format, e, {}, compact));
+    ASSERT_TRUE(cut.contains(c.input) && cut.contains(c.sink)) << cut.dump();
+    EXPECT_EQ(cut[c.input]["value"], std::string(256, 'i'));
+    EXPECT_EQ(cut[c.input]["value_truncated"], true);
+    EXPECT_EQ(cut[c.sink]["value"].get<std::string>().size(), 256u);
+    EXPECT_EQ(cut[c.sink]["value_truncated"], true);
+    json whole = json::parse(format_event(c.format, e, {}, FormatOptions{}));
+    EXPECT_EQ(whole[c.input]["value"], e.input.value);
+    EXPECT_FALSE(whole[c.input].contains("value_truncated"));
+    EXPECT_EQ(whole[c.sink]["value"], e.sink.value);
+    EXPECT_FALSE(whole[c.sink].contains("value_truncated"));
+  }
+}
+
 TEST(Summary, CarriesCountAndInterval) {
   Event e = parse(testing::sample_events()[5]);
   e.summary = true;

@@ -53,7 +53,7 @@ void write_event_object(JsonWriter& w, const Event& e, const FormatOptions& o) {
   if (e.request.server_port) w.member_int("server_port", e.request.server_port);
   w.member_nonempty("host", e.request.host);
   w.end_object();
-  detail::write_input_and_sink(w, e, o, true);
+  detail::write_input_and_sink(w, e, o);
   if (!e.reason.empty() || !e.evidence.empty() || !e.tokens.empty()) {
     w.key("explanation");
     w.begin_object();

@@ -211,7 +211,7 @@ std::string format_ocsf(const Event& e, const Fields& extra, const FormatOptions
   w.begin_object();
   w.member("outcome", outcome_name(e.outcome));
   w.member_nonempty("app", e.app);
-  detail::write_input_and_sink(w, e, o, false);
+  detail::write_input_and_sink(w, e, o);
   w.member_nonempty("evidence", cap(o, e.evidence, 1024));
   w.end_object();
   w.end_object();
