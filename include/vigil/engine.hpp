@@ -209,10 +209,17 @@ struct EngineOptions {
   std::size_t min_input_length = 2;
   // Occurrences of one input form examined per sink call; more are counted in Verdict::note.
   std::size_t max_occurrences_per_input = 4096;
+  // Remember input values input analysis found clean (User-Agent, cookies, Referer: what a
+  // client repeats on every request) and skip their analysis when they come again. Verdicts are
+  // the same either way; off, every value is analysed every time.
+  bool remember_clean_inputs = true;
 };
 
 class Policy;
 class RequestContext;
+namespace engine {
+class CleanMemo;
+}
 struct RequestVerdict;
 
 // Counters of what the engine did, for the sensor-health view. Monotonic.
@@ -263,6 +270,7 @@ class Engine {
   EngineOptions options_;
   std::atomic<std::shared_ptr<const Policy>> policy_;
   std::unique_ptr<Counters> counters_;
+  std::unique_ptr<engine::CleanMemo> memo_;  // null when remember_clean_inputs is off
 };
 
 // A readable, multi-line account of a verdict: the operation with the input's span marked,

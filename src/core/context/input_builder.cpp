@@ -40,7 +40,7 @@ Ref InputBuilder::decoded(std::string_view in, bool plus) {
       break;
     }
   }
-  std::string out;
+  thread_local std::string out;  // keeps its capacity from one input to the next
   if (!decode::url_decode(in, plus, &out)) return Ref::of(in);
   if (out.find('\0') != std::string::npos) flag(kAnomalyNulByte);
   return copy(out);

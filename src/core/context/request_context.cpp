@@ -80,8 +80,8 @@ void RequestContext::Impl::parse_uri() {
   }
   // absolute-form: drop scheme and authority.
   if (std::size_t scheme = uri.find("://"); scheme != std::string_view::npos &&
-                                            scheme < uri.find_first_of("/?")) {
-    std::size_t path_start = uri.find_first_of("/?", scheme + 3);
+                                            scheme < common::find_any(uri, "/?")) {
+    std::size_t path_start = common::find_any(uri, "/?", scheme + 3);
     uri = path_start == std::string_view::npos ? std::string_view("/") : uri.substr(path_start);
   } else if (uri.empty() || (uri.front() != '/' && uri != "*")) {
     // An empty target is not a request HTTP allows (RFC 9112 section 3.2).
@@ -125,7 +125,7 @@ void RequestContext::Impl::parse_headers() {
       break;
     }
     if (!is_token(h.name)) builder.flag(kAnomalyBadHeader);
-    if (h.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
+    if (common::find_any(h.value, std::string_view("\r\n\0", 3)) != std::string_view::npos)
       builder.flag(kAnomalyBadHeader);
     if (iequals(h.name, "content-length")) ++content_lengths;
     if (iequals(h.name, "transfer-encoding")) chunked = true;
@@ -214,7 +214,7 @@ void RequestContext::Impl::resolve_client(const TrustedProxies* trusted) {
     if (!iequals(h.name, "forwarded")) continue;
     std::size_t start = 0;
     while (start < h.value.size()) {
-      std::size_t end = h.value.find_first_of(",;", start);
+      std::size_t end = common::find_any(h.value, ",;", start);
       std::string_view pair = common::trim(h.value.substr(start, end == std::string_view::npos ? end : end - start));
       if (common::istarts_with(pair, "for=")) chain.push_back(pair.substr(4));
       if (end == std::string_view::npos) break;

@@ -38,6 +38,16 @@ const NamedEntity* find_entity(std::string_view name) {
   return (it != kEntities.end() && it->name == name) ? &*it : nullptr;
 }
 
+// The decoders build their result here and copy it out only when something changed: the
+// buffer keeps its capacity, so the common call allocates nothing (a fresh string per call was
+// a malloc and a free for every decoded input).
+std::string& result_buffer(std::size_t size) {
+  thread_local std::string buffer;
+  buffer.clear();
+  buffer.reserve(size);
+  return buffer;
+}
+
 }  // namespace
 
 void append_utf8(std::uint32_t cp, std::string* out) {
@@ -60,10 +70,9 @@ void append_utf8(std::uint32_t cp, std::string* out) {
 }
 
 bool url_decode(std::string_view in, bool plus_as_space, std::string* out) {
-  std::size_t first = in.find_first_of(plus_as_space ? "%+" : "%");
+  std::size_t first = common::find_any(in, plus_as_space ? "%+" : "%");
   if (first == std::string_view::npos) return false;
-  std::string result;
-  result.reserve(in.size());
+  std::string& result = result_buffer(in.size());
   result.append(in.substr(0, first));
   bool changed = false;
   for (std::size_t i = first; i < in.size(); ++i) {
@@ -88,15 +97,14 @@ bool url_decode(std::string_view in, bool plus_as_space, std::string* out) {
     }
   }
   if (!changed) return false;
-  *out = std::move(result);
+  out->assign(result);
   return true;
 }
 
 bool html_entity_decode(std::string_view in, std::string* out) {
   std::size_t first = in.find('&');
   if (first == std::string_view::npos) return false;
-  std::string result;
-  result.reserve(in.size());
+  std::string& result = result_buffer(in.size());
   result.append(in.substr(0, first));
   bool changed = false;
   std::size_t i = first;
@@ -149,15 +157,14 @@ bool html_entity_decode(std::string_view in, std::string* out) {
     ++i;
   }
   if (!changed) return false;
-  *out = std::move(result);
+  out->assign(result);
   return true;
 }
 
 bool json_unescape(std::string_view in, std::string* out) {
   std::size_t first = in.find('\\');
   if (first == std::string_view::npos) return false;
-  std::string result;
-  result.reserve(in.size());
+  std::string& result = result_buffer(in.size());
   result.append(in.substr(0, first));
   bool changed = false;
   auto hex4 = [&](std::size_t at, std::uint32_t* v) {
@@ -224,7 +231,7 @@ bool json_unescape(std::string_view in, std::string* out) {
     ++i;
   }
   if (!changed) return false;
-  *out = std::move(result);
+  out->assign(result);
   return true;
 }
 

@@ -41,7 +41,7 @@ class BreakCursor {
   std::uint32_t first_at_or_after(std::uint32_t pos) {
     // Each search starts past the previous result, so the searched ranges never overlap.
     if (!valid_ || next_ < pos) {
-      std::size_t found = text_.find_first_of("\r\n", pos);
+      std::size_t found = common::find_any(text_, "\r\n", pos);
       next_ = found == std::string_view::npos ? UINT32_MAX : static_cast<std::uint32_t>(found);
       valid_ = true;
     }

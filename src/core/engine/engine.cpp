@@ -4,6 +4,7 @@
 #include "core/common/ascii.hpp"
 #include "core/detect/detector.hpp"
 #include "core/detect/occurrence.hpp"
+#include "core/engine/clean_memo.hpp"
 #include "core/engine/counters.hpp"
 #include "core/engine/prepared.hpp"
 #include "vigil/engine.hpp"
@@ -79,6 +80,13 @@ Engine::Engine(EngineOptions options) noexcept
   } catch (...) {
   }
   counters_ = std::make_unique<Counters>();
+  // After the warm-up, so that its values are not remembered.
+  if (options_.remember_clean_inputs) {
+    try {
+      memo_ = std::make_unique<engine::CleanMemo>();
+    } catch (...) {
+    }
+  }
 }
 Engine::~Engine() = default;
 

@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "core/detect/input/input_detector.hpp"
+#include "core/engine/clean_memo.hpp"
 #include "core/engine/counters.hpp"
 #include "core/engine/prepared.hpp"
 #include "vigil/analysis.hpp"
@@ -85,11 +86,15 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
     std::vector<bool> convicted(inputs.size(), false);
     unsigned calls = 0;
     bool over_budget = false;
+    engine::CleanMemo::Key key;
     auto run = [&](std::string_view value, Form form, std::uint32_t index, bool is_name) {
       if (convicted[index] || value.empty()) return;
       in::Candidate c{value, in::features_of(value), form, index, inputs[index].source,
                       inputs[index].name};
       if (is_name) c.name = std::string_view();
+      const bool memo = memo_ != nullptr && key.build(c.source, c.name, form, value);
+      if (memo && memo_->contains(key)) return;
+      bool fired = false;
       for (const in::InputDetectorInfo& d : in::input_detectors()) {
         if ((d.prefilter && !(c.features & d.prefilter)) || value.size() < d.min_length) continue;
         if (++calls % kClockStride == 0 && Clock::now() > deadline) {
@@ -98,12 +103,14 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
         }
         in::Hit hit;
         if (!d.fn(c, &hit)) continue;
+        fired = true;
         Mode mode;
         if (!keep(d.cls, static_cast<std::int32_t>(index), &mode)) continue;
         verdict.findings.push_back(make_finding(d.cls, hit, static_cast<std::int32_t>(index), form, mode));
         convicted[index] = true;
         return;
       }
+      if (memo && !fired) memo_->insert(key);
     };
     if (impl != nullptr) {
       for (const auto& entry : impl->entries) {

@@ -1125,7 +1125,7 @@ bool leading_command(std::string_view v) {
       std::string_view name = v.substr(b, e - b);
       bool ok = !name.empty() && (is_alpha(name[0]) || name[0] == '_') &&
                 std::all_of(name.begin(), name.end(), [](char x) { return is_alnum(x) || x == '_'; });
-      return ok && v.find_first_of(";|&\n", e) != std::string_view::npos;
+      return ok && common::find_any(v, ";|&\n", e) != std::string_view::npos;
     }
     quotes |= ch == '\'' || ch == '"';
     backslash |= ch == '\\';
@@ -1471,7 +1471,7 @@ bool dangling_operator(std::string_view v, Hit* hit) {
   else if (t.ends_with("|")) op = t.substr(t.size() - 1);
   else return false;
   const std::string_view body = t.substr(0, t.size() - op.size());
-  if (body.size() > 80 || body.find_first_of("|&;`$<>(){}\n\r") != std::string_view::npos)
+  if (body.size() > 80 || common::find_any(body, "|&;`$<>(){}\n\r") != std::string_view::npos)
     return false;
   if (!body.empty()) {
     const unsigned char last = static_cast<unsigned char>(body.back());
@@ -1565,7 +1565,7 @@ bool query_parameter_command(std::string_view v, Hit* hit) {
     std::string_view value = pair.substr(eq + 1);
     if (decode::url_decode(value, true, &s.param)) value = s.param;
     bool found = detect_value(value, features_of(value), hit);
-    if (!found && value.find_first_of("%+") != std::string_view::npos &&
+    if (!found && common::find_any(value, "%+") != std::string_view::npos &&
         decode::url_decode(value, true, &s.param2))
       found = detect_value(s.param2, features_of(s.param2), hit);
     if (!found) continue;

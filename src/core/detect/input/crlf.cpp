@@ -202,7 +202,7 @@ bool detect_crlf(const Candidate& c, Hit* hit) {
   // reading of a header is a guess) splits the header wherever the value is written again.
   if ((c.features & kCrLf) && c.source == Source::kHeader && c.form != Form::kJsonUnescaped &&
       c.form != Form::kHtmlDecoded) {
-    std::size_t at = v.find_first_of("\r\n");
+    std::size_t at = common::find_any(v, "\r\n");
     hit->reason = "a CR/LF line break inside a header value, which splits the header line "
                   "wherever the value is logged or forwarded (header injection)";
     hit->evidence = evidence(v.substr(at));

@@ -91,8 +91,8 @@ bool detect_ssti(const Candidate& c, Hit* hit) {
     if (end == std::string_view::npos) end = v.size();
     std::string_view body = common::trim(v.substr(open + open_len, end - open - open_len));
     if (body.empty() || body.size() > 2000) return false;
-    if (any_content && body.find_first_of("\n") == std::string_view::npos) return true;
-    return body.find_first_of("*+-/%()[].|~'\"") != std::string_view::npos;
+    if (any_content && common::find_any(body, "\n") == std::string_view::npos) return true;
+    return common::find_any(body, "*+-/%()[].|~'\"") != std::string_view::npos;
   };
   static constexpr struct {
     std::string_view open, close;

@@ -178,7 +178,7 @@ bool odd_userinfo(std::string_view info) noexcept {
 std::string_view naive_authority(std::string_view head, std::size_t from) noexcept {
   if (from >= head.size()) return {};
   std::string_view rest = head.substr(from);
-  return rest.substr(0, rest.find_first_of("/?#"));
+  return rest.substr(0, common::find_any(rest, "/?#"));
 }
 
 // A host name with a top-level label of letters ("evil.example", "google.com"), not a file
@@ -260,7 +260,7 @@ std::string full_url_trick(std::string_view text, std::string_view head, std::si
   // "evil:80%40site.example": a port that carries another host for decoders.
   const std::size_t colon = authority.rfind(':');
   if (parsed.error == url::UrlError::kPort && colon != std::string_view::npos &&
-      authority.substr(colon).find_first_of("%@.") != std::string_view::npos)
+      common::find_any(authority.substr(colon), "%@.") != std::string_view::npos)
     return "has a port that is no number (" + std::string(authority.substr(0, 60)) + ")";
   return {};
 }
@@ -320,7 +320,7 @@ std::string_view spaced_authority(std::string_view head, std::size_t from) noexc
   const std::size_t at = authority.rfind('@');
   if (at == std::string_view::npos) return {};
   std::string_view host = authority.substr(at + 1);
-  host = host.substr(0, host.find_first_of(" #?"));
+  host = host.substr(0, common::find_any(host, " #?"));
   return domain_like(host) ? host : std::string_view{};
 }
 

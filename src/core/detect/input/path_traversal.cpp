@@ -246,7 +246,7 @@ bool utf8_pass(char* b, std::size_t* n, unsigned* notes) {
 void decode(char* b, std::size_t* n, unsigned* notes) {
   // Most values hold nothing to decode: skip the passes that cannot change them.
   std::string_view v(b, *n);
-  bool percent = v.find_first_of("%+") != std::string_view::npos ||
+  bool percent = common::find_any(v, "%+") != std::string_view::npos ||
                  v.find("0x") != std::string_view::npos || v.find("0X") != std::string_view::npos ||
                  v.find("..") != std::string_view::npos;
   bool high = false;

@@ -43,7 +43,7 @@ bool javascript_breakout(std::string_view v, std::size_t* at) {
   static constexpr std::string_view kMarkers[] = {"this.", "return ", "return(", "sleep(",
                                                   "new Date", "while(",  "db.",    "function(",
                                                   "==",     "&&",        "||"};
-  std::size_t quote = v.find_first_of("'\"");
+  std::size_t quote = common::find_any(v, "'\"");
   if (quote == std::string_view::npos) {
     // "0;return true": a statement separator followed by a JavaScript statement.
     std::size_t semi = v.find(';');
@@ -169,7 +169,7 @@ bool detect_ldapi(const Candidate& c, Hit* hit) {
     return true;
   }
   // A bare wildcard-and-operators probe: "*()|&'", "*|", "*(|(mail=*))".
-  if (!v.empty() && v.size() <= 12 && v.front() == '*' && v.find_first_of("|&()") != std::string_view::npos) {
+  if (!v.empty() && v.size() <= 12 && v.front() == '*' && common::find_any(v, "|&()") != std::string_view::npos) {
     hit->reason = "an LDAP wildcard with filter operators, a probe for filter injection";
     hit->evidence = evidence(v);
     return true;
@@ -182,7 +182,7 @@ bool detect_xpathi(const Candidate& c, Hit* hit) {
   static constexpr std::string_view kFunctions[] = {"count(/", "name()", "string-length(",
                                                     "substring(", "/child::", "/descendant::",
                                                     "text()", "node()", "comment()", "position()"};
-  if (v.find_first_of("'\"") == std::string_view::npos) return false;
+  if (common::find_any(v, "'\"") == std::string_view::npos) return false;
   for (std::string_view f : kFunctions) {
     std::size_t at = v.find(f);
     if (at == std::string_view::npos) continue;

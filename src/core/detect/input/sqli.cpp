@@ -1692,8 +1692,8 @@ Verdict analyze(std::string_view v, std::uint32_t features) {
 // words with spaces around them ("the 'or' operator"), so a word character must touch both
 // outer sides. Returns the position of the first quote, or npos.
 std::size_t glued_boolean(std::string_view v) {
-  for (std::size_t q = v.find_first_of("'\""); q != std::string_view::npos;
-       q = v.find_first_of("'\"", q + 1)) {
+  for (std::size_t q = common::find_any(v, "'\""); q != std::string_view::npos;
+       q = common::find_any(v, "'\"", q + 1)) {
     if (q == 0 || !is_word_char(v[q - 1])) continue;
     std::size_t e = q + 1;
     while (e < v.size() && common::is_alpha(v[e])) ++e;

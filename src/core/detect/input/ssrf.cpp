@@ -142,7 +142,7 @@ bool embedded_internal_v4(std::string_view name, std::uint32_t* out) noexcept {
         return true;
       }
     }
-    std::size_t next = name.find_first_of(".-", start);
+    std::size_t next = common::find_any(name, ".-", start);
     if (next == std::string_view::npos) break;
     start = next + 1;
   }
@@ -318,7 +318,7 @@ bool judge_host(Ctx* x, const UrlUnit& u, const url::Url& parsed, std::string_vi
   // ("?to=root@localhost") is a query to them too.
   std::string_view naive = naive_authority;
   if (naive.size() > authority.size() &&
-      naive.substr(authority.size()).find_first_of("=&") != std::string_view::npos)
+      common::find_any(naive.substr(authority.size()), "=&") != std::string_view::npos)
     naive = authority;
   const std::size_t at = naive.rfind('@');
   if (at != std::string_view::npos) {

@@ -102,7 +102,7 @@ class Walk {
         target.remove_suffix(1);
       const std::string_view pname = run.substr(nb, eq - nb);
       if (emit({trim_unit(val), pname, target, UnitKind::kParam, false})) return true;
-      if (val.find_first_of("%+") != std::string_view::npos) {
+      if (common::find_any(val, "%+") != std::string_view::npos) {
         std::string_view d = trim_unit(percent_decode(val, true, param_buf_, kDecodeCap));
         if (!d.empty() && d != val && emit({d, pname, target, UnitKind::kParam, true}))
           return true;
@@ -113,7 +113,7 @@ class Walk {
     const std::size_t q = run.find('?');
     if (q != std::string_view::npos && q + 1 < run.size() && !full()) {
       const std::string_view piece = trim_unit(run.substr(q + 1));
-      if (!piece.empty() && piece.find_first_of("=&") == std::string_view::npos)
+      if (!piece.empty() && common::find_any(piece, "=&") == std::string_view::npos)
         emit({piece, {}, run.substr(0, q), UnitKind::kParam, false});
     }
     return stop_;

@@ -1284,7 +1284,7 @@ bool judge_url(std::string_view v, Hit* hit) {
                    v, 0);
   }
   if (s == ScriptScheme::kVbscript) {
-    if (rest.find_first_of("(=") == std::string_view::npos) return false;
+    if (common::find_any(rest, "(=") == std::string_view::npos) return false;
     return set_hit(hit, "a vbscript: URL, run by Internet Explorer when the value is used as a link",
                    v, 0);
   }
@@ -1314,7 +1314,7 @@ bool names_capability(std::string_view v) {
 // other languages seldom form valid JavaScript, and when they do they call their own
 // functions (printf, open), not the browser's.
 bool judge_code(std::string_view v, Hit* hit) {
-  if (v.find_first_of("(=`") == std::string_view::npos) return false;
+  if (common::find_any(v, "(=`") == std::string_view::npos) return false;
   // A verdict needs a browser capability, and every capability the reader can find is spelled
   // out as an identifier in the text: without one there is no need to read the code at all
   // (User-Agents and prose with parentheses are most values that get here).
@@ -1472,7 +1472,7 @@ bool judge_js_string(std::string_view v, char quote, Hit* hit) {
   for (std::size_t at : tries) {
     if (at == std::string_view::npos) continue;
     std::string_view rest = v.substr(at + 1);
-    if (rest.find_first_of("(=`") == std::string_view::npos) continue;
+    if (common::find_any(rest, "(=`") == std::string_view::npos) continue;
     JsReading r = read_js(rest, JsStart::kAfterOperand, true);
     if (!r.valid || !r.effect()) continue;
     const char* kind = quote == '\'' ? "single" : quote == '"' ? "double" : "back";
