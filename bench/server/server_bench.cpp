@@ -234,6 +234,11 @@ int query_bench(const Args& a) {
       {"event search: app + rule xss", "/api/v1/events?app=shop&rule=xss&limit=100"},
       {"event search: one attacker", "/api/v1/events?app=shop&client_ip=198.51.0.7&limit=100"},
       {"one incident with 200 events", "/api/v1/incidents/1"},
+      {"stats: last 24 h (dashboard default)", "/api/v1/stats"},
+      {"stats: an app, last 24 h by 5 min", "/api/v1/stats?app=shop&bucket=300&since=" +
+                                                vs::format_rfc3339(vs::now_ms() - 86400000)},
+      {"stats: an app, 7 days by day", "/api/v1/stats?app=shop&bucket=86400&since=" +
+                                           vs::format_rfc3339(vs::now_ms() - 7 * 86400000LL)},
   };
   std::printf("%lld events stored; %d samples each:\n", std::max(have, a.events), a.samples);
   int slow = 0;

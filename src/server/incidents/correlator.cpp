@@ -64,11 +64,13 @@ void Correlator::correlate(Connection& c, std::vector<EventRecord*>& events) con
                                  "WHERE app = ? AND attacker = ?",
                                  {app, attacker}))
       keys[r.text(0)] = r.integer(1);
-    if (!keys.empty()) {
+    // One lookup per incident (an attacker has one or two): an IN (subquery) costs SQLite a
+    // temporary table per statement.
+    for (const auto& [family, id] : keys) {
+      if (incidents.count(id)) continue;
       for (const auto& r : c.query(std::string("SELECT ") + kIncidentColumns +
-                                       " FROM incidents WHERE id IN (SELECT incident_id FROM "
-                                       "incident_keys WHERE app = ? AND attacker = ?)",
-                                   {app, attacker}))
+                                       " FROM incidents WHERE id = ?",
+                                   {id}))
         incidents[r.integer(0)].inc = incident_from_row(r);
     }
     std::set<std::string> changed_keys;
@@ -160,32 +162,63 @@ void Correlator::correlate(Connection& c, std::vector<EventRecord*>& events) con
 
     for (auto& [id, w] : incidents) {
       if (!w.dirty) continue;
-      for (const auto& [fk, n] : w.facets)
-        c.exec(
-            "INSERT INTO incident_facets (incident_id, kind, value, count) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (incident_id, kind, value) DO UPDATE SET "
-            "count = incident_facets.count + excluded.count",
-            {id, fk.first, fk.second, n});
       Incident& i = w.inc;
-      i.spread = c.query("SELECT COUNT(*) FROM incident_facets WHERE incident_id = ? "
-                         "AND kind IN ('route', 'input')",
-                         {id})
-                     .at(0)
-                     .integer(0);
-      i.rules.clear();
-      for (const auto& r : c.query("SELECT value FROM incident_facets WHERE incident_id = ? AND "
-                                   "kind = 'rule' ORDER BY count DESC, value LIMIT 32",
-                                   {id}))
-        i.rules.push_back(r.text(0));
-      i.users.clear();
-      for (const auto& r : c.query("SELECT value FROM incident_facets WHERE incident_id = ? AND "
-                                   "kind = 'user' ORDER BY count DESC, value LIMIT 16",
-                                   {id}))
-        i.users.push_back(r.text(0));
-      auto tool = c.query("SELECT value FROM incident_facets WHERE incident_id = ? AND "
-                          "kind = 'tool' ORDER BY count DESC, value LIMIT 1",
-                          {id});
-      i.tool = tool.empty() ? "" : tool[0].text(0);
+      // The facets in multi-row upserts (sorted keys: two vigild lock rows in the same order).
+      // New route and input facets widen the spread: they are inserted first (with a count of
+      // 0, the upsert below adds), and the rows inserted are counted, so the spread is kept
+      // without counting an incident's facets again. Lists are read in key order and ranked
+      // here: an ORDER BY would cost SQLite a sorter per statement.
+      using Facet = std::pair<const std::pair<std::string, std::string>, std::int64_t>;
+      std::vector<const Facet*> all, spread;
+      bool users_changed = false, tools_changed = false;
+      for (const auto& kv : w.facets) {
+        all.push_back(&kv);
+        const std::string& kind = kv.first.first;
+        if (kind == "route" || kind == "input") spread.push_back(&kv);
+        users_changed |= kind == "user";
+        tools_changed |= kind == "tool";
+      }
+      auto upsert = [&](const std::vector<const Facet*>& fs, bool add) {
+        for (std::size_t at = 0; at < fs.size();) {
+          std::size_t n = fs.size() - at >= 16 ? 16 : fs.size() - at >= 4 ? 4 : 1;
+          std::string sql = "INSERT INTO incident_facets (incident_id, kind, value, count) VALUES ";
+          storage::Params p;
+          p.reserve(n * 4);
+          for (std::size_t k = 0; k < n; ++k) {
+            sql += k ? ", (?, ?, ?, ?)" : "(?, ?, ?, ?)";
+            const auto& [fk, count] = *fs[at + k];
+            p.push_back(id);
+            p.push_back(fk.first);
+            p.push_back(fk.second);
+            p.push_back(add ? count : std::int64_t{0});
+          }
+          sql += add ? " ON CONFLICT (incident_id, kind, value) DO UPDATE SET "
+                       "count = incident_facets.count + excluded.count"
+                     : " ON CONFLICT (incident_id, kind, value) DO NOTHING";
+          std::int64_t changed = c.exec(sql, p);
+          if (!add) i.spread += changed;
+          at += n;
+        }
+      };
+      upsert(spread, false);
+      upsert(all, true);
+      auto ranked = [&](const char* kind, std::size_t limit) {
+        std::vector<std::pair<std::int64_t, std::string>> v;
+        for (const auto& r : c.query("SELECT value, count FROM incident_facets WHERE "
+                                     "incident_id = ? AND kind = ?",
+                                     {id, std::string(kind)}))
+          v.emplace_back(-r.integer(1), r.text(0));
+        std::sort(v.begin(), v.end());  // count descending, then value
+        std::vector<std::string> out;
+        for (std::size_t k = 0; k < v.size() && k < limit; ++k) out.push_back(std::move(v[k].second));
+        return out;
+      };
+      i.rules = ranked("rule", 32);
+      if (users_changed) i.users = ranked("user", 16);
+      if (tools_changed) {
+        auto tools = ranked("tool", 1);
+        i.tool = tools.empty() ? "" : tools[0];
+      }
       i.score = score_of(i);
       Incident open_copy = i;
       open_copy.status = "open";

@@ -106,6 +106,35 @@ TEST(EventBatch, RefusesBadBodies) {
   EXPECT_TRUE(parse("[]", &ev).ok());
 }
 
+// The body scan before the parse: strict UTF-8 anywhere, bounded depth outside strings, no NUL.
+TEST(EventBatch, EncodingAndDepthAreCheckedBeforeParsing) {
+  auto with_value = [](const std::string& v) {
+    return R"([{"event_id":"a","outcome":"probed","rule":"x","input":{"value":")" + v + "\"}}]";
+  };
+  std::vector<EventRecord> ev;
+  ASSERT_TRUE(parse(with_value("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf"), &ev).ok());
+  EXPECT_NE(ev[0].json.find("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), std::string::npos);
+  for (const char* bad : {"\xc0\x80", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                          "\xf5\x80\x80\x80", "\xe2\x82", "\x80", "\xf0\x9f\x98"}) {
+    Status st = parse(with_value(bad), &ev);
+    EXPECT_EQ(st.http(), 400) << bad;
+    EXPECT_NE(st.message().find("UTF-8"), std::string::npos) << st.message();
+  }
+  EXPECT_EQ(parse("[\"\xe2\x82", &ev).http(), 400);  // truncated at the end
+  std::string nul = with_value("x");
+  nul.insert(nul.size() - 1, 1, '\0');  // inside the array
+  EXPECT_EQ(parse(nul, &ev).http(), 400);
+  EXPECT_EQ(parse(std::string(kGood) + std::string(1, '\0') + "garbage", &ev).http(), 400);
+  // Brackets and escaped quotes inside strings are not nesting.
+  EXPECT_TRUE(parse(with_value(std::string(200, '[') + "\\\"" + std::string(200, '{')), &ev).ok());
+  std::string deep = "[{\"event_id\":\"a\",\"outcome\":\"probed\",\"rule\":\"x\",\"extra\":" +
+                     std::string(70, '[') + std::string(70, ']') + "}]";
+  EXPECT_EQ(parse(deep, &ev).http(), 400);
+  deep = "[{\"event_id\":\"a\",\"outcome\":\"probed\",\"rule\":\"x\",\"extra\":" +
+         std::string(60, '[') + std::string(60, ']') + "}]";
+  EXPECT_TRUE(parse(deep, &ev).ok());
+}
+
 TEST(EventBatch, FamiliesAndTools) {
   EXPECT_EQ(family_of("sql-injection"), "sql-injection");
   EXPECT_EQ(family_of("sql-injection.union"), "sql-injection");
