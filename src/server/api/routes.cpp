@@ -6,9 +6,11 @@
 #include <charconv>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 
+#include "server/api/storage_metrics.hpp"
 #include "server/config.hpp"
 #include "server/ingest/agents.hpp"
 #include "server/ingest/ingest_queue.hpp"
@@ -59,7 +61,7 @@ std::vector<http::Route> build_routes(Services& s) {
 
 namespace {
 
-std::string server_metrics(Services& s) {
+std::string server_metrics(Services& s, StorageMetrics* storage) {
   vigil::exports::PrometheusWriter w;
   if (s.ingest != nullptr) {
     const ingest::IngestQueue::Stats st = s.ingest->stats();
@@ -121,6 +123,11 @@ std::string server_metrics(Services& s) {
     for (const auto& [k, n] : counters)
       w.sample("vigil_agent_counter", {{"app", k.first}, {"counter", k.second}}, n);
   }
+  if (storage != nullptr) {
+    const ingest::IngestQueue::Stats st =
+        s.ingest != nullptr ? s.ingest->stats() : ingest::IngestQueue::Stats{};
+    storage->write(w, s.ingest != nullptr ? &st : nullptr);
+  }
   return w.text();
 }
 
@@ -135,12 +142,17 @@ void add_health_routes(Services& s, std::vector<http::Route>* routes) {
                        s.db->read([](storage::Connection& c) { return c.query("SELECT 1"); });
                        return Reply::json(200, {{"status", "ok"}, {"version", s.version}});
                      }});
-  // Prometheus text format: ingest, incidents, the agents' own counters (as their heartbeats
-  // reported them) and the exports' delivery metrics.
-  routes->push_back({"GET", "/metrics", http::Access::kViewer, 0, [&s](http::Request&) {
+  // Prometheus text format: ingest, incidents, storage, the agents' own counters (as their
+  // heartbeats reported them) and the exports' delivery metrics.
+  // The SQLite file as main() opens it; PostgreSQL needs no path.
+  std::shared_ptr<StorageMetrics> storage;
+  if (s.db != nullptr)
+    storage = std::make_shared<StorageMetrics>(
+        s.db, s.config != nullptr && s.config->db.empty() ? s.config->data_dir + "/vigil.db" : "");
+  routes->push_back({"GET", "/metrics", http::Access::kViewer, 0, [&s, storage](http::Request&) {
                        Reply r;
                        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-                       r.body = server_metrics(s);
+                       r.body = server_metrics(s, storage.get());
                        vigil::exports::ExportSet none({});
                        r.body += s.exports ? s.exports->prometheus() : none.prometheus();
                        return r;

@@ -90,6 +90,7 @@ void IngestQueue::run_writer() {
     for (auto& p : taken)
       for (auto& e : p->events) all.push_back(&e);
     Status failure;
+    const auto started = std::chrono::steady_clock::now();
     try {
       db_->write([&](storage::Connection& c) { writer_->write(c, all); });
       ++transactions_;
@@ -103,6 +104,11 @@ void IngestQueue::run_writer() {
       failure = Status::error(500, "internal", "internal error while storing events");
     }
     if (!failure.ok()) ++failures_;
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    commit_us_sum_ += static_cast<std::uint64_t>(took * 1e6);
+    for (std::size_t i = 0; i < kCommitBucketCount; ++i)
+      if (took <= kCommitBuckets[i]) ++commit_le_[i];
     if (failure.ok() && options_.on_stored)
       for (const EventRecord* e : all)
         if (!e->duplicate) options_.on_stored(*e);
@@ -135,6 +141,8 @@ IngestQueue::Stats IngestQueue::stats() const {
   s.rejected_full = rejected_full_;
   s.transactions = transactions_;
   s.failures = failures_;
+  for (std::size_t i = 0; i < kCommitBucketCount; ++i) s.commit_le[i] = commit_le_[i];
+  s.commit_us_sum = commit_us_sum_;
   return s;
 }
 

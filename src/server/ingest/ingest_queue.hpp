@@ -8,12 +8,14 @@
 #ifndef VIGIL_SERVER_INGEST_INGEST_QUEUE_HPP_
 #define VIGIL_SERVER_INGEST_INGEST_QUEUE_HPP_
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <future>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -55,9 +57,17 @@ class IngestQueue {
   // Finishes what is queued, then stops the writers. Later submits get 503.
   void stop();
 
+  // Upper bounds (seconds) of the write-transaction latency histogram (GET /metrics).
+  static constexpr double kCommitBuckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                              0.1,   0.25,   0.5,   1,    2.5,   10};
+  static constexpr std::size_t kCommitBucketCount = std::size(kCommitBuckets);
   struct Stats {
     std::size_t pending_events = 0, pending_bytes = 0;
     std::uint64_t stored = 0, duplicates = 0, rejected_full = 0, transactions = 0, failures = 0;
+    // Write transactions (committed or failed) by duration: commit_le[i] counts those that took
+    // at most kCommitBuckets[i] (cumulative, as Prometheus wants); the sum in microseconds.
+    std::array<std::uint64_t, kCommitBucketCount> commit_le{};
+    std::uint64_t commit_us_sum = 0;
   };
   Stats stats() const;
 
@@ -81,6 +91,8 @@ class IngestQueue {
   std::vector<std::thread> threads_;
   std::atomic<std::uint64_t> stored_{0}, duplicates_{0}, rejected_full_{0}, transactions_{0},
       failures_{0};
+  std::array<std::atomic<std::uint64_t>, kCommitBucketCount> commit_le_{};
+  std::atomic<std::uint64_t> commit_us_sum_{0};
 };
 
 }  // namespace vigil::server::ingest
