@@ -15,6 +15,7 @@
 #include "server/ingest/agents.hpp"
 #include "server/ingest/ingest_queue.hpp"
 #include "server/storage/sql.hpp"
+#include "server/web/dashboard.hpp"
 
 namespace vigil::server::api {
 
@@ -56,6 +57,7 @@ std::vector<http::Route> build_routes(Services& s) {
   if (s.incidents) add_incident_routes(s, &routes);
   if (s.db) add_stats_routes(s, &routes);
   if (s.policy) add_policy_routes(s, &routes);
+  web::add_dashboard_routes(&routes);  // the dashboard at /, beside the API
   return routes;
 }
 

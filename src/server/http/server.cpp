@@ -64,7 +64,8 @@ bool HttpServer::bind(std::string* error) {
     Reply reply = router_->dispatch(req, tls);
     res.status = reply.status;
     for (auto& [name, value] : reply.headers) res.set_header(name, value);
-    res.set_header("Cache-Control", "no-store");
+    // API answers are never cached; the dashboard's files say how they may be.
+    if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
     res.set_header("X-Content-Type-Options", "nosniff");
     if (!reply.body.empty() || reply.status != 304)
       res.set_content(std::move(reply.body), reply.content_type.c_str());
