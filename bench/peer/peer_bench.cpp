@@ -6,7 +6,8 @@
 //
 // Scenarios: "eval requests" (every request case of FILE, default
 // ../shared/eval/dev/request-cases.jsonl), "typical 1 KB" (a browser GET with cookies and a
-// form POST, about 1 KB each), "10 KB JSON body" and "1 MB upload" (multipart). Each request
+// form POST, about 1 KB each, repeated), "typical 1 KB, varied" (4,000 such requests whose
+// query values, form fields, cookies and Referer all differ: a cold memo of clean values), "10 KB JSON body" and "1 MB upload" (multipart). Each request
 // is timed from raw parts to verdict: for Vigil RequestContext::parse + PreparedInputs +
 // Engine::analyze_request; for ModSecurity a Transaction through processRequestBody.
 #include <modsecurity/modsecurity.h>
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -108,6 +110,43 @@ std::vector<Request> typical_requests() {
   return {get, post};
 }
 
+// The typical requests of many visits: every query value, form field, session cookie and
+// Referer differs from one request to the next; only what a browser repeats by itself (its
+// User-Agent and Accept headers) stays. Nothing here is in Vigil's memo of clean values twice
+// except those headers.
+std::vector<Request> typical_requests_varied(std::size_t n) {
+  static const char* const kWords[] = {"desk", "lamp", "usb", "oak", "shelf", "brass", "led",
+                                       "table", "chair", "green", "walnut", "cable", "hook"};
+  std::vector<Request> out;
+  const std::vector<Request> base = typical_requests();
+  for (std::size_t i = 0; i < n; ++i) {
+    Request r = base[i % 2];
+    const std::string n1 = std::to_string(i), n2 = std::to_string(i * 7919 % 100003);
+    for (auto& [name, value] : r.headers) {
+      if (name == "Cookie")
+        value = "sessionid=4eb7a23f" + n2 + "c0a1" + n1 + "; csrftoken=83c1" + n1 +
+                "aa91; theme=dark; currency=EUR; consent=analytics%3Dno%26ads%3Dno";
+      if (name == "Referer")
+        value = "https://shop.example.com/catalog/" + std::string(kWords[i % 13]) + "?page=" +
+                std::to_string(i % 40) + "&sort=price&v=" + n2;
+    }
+    if (r.method == "GET") {
+      r.uri = std::string("/catalog/search?q=") + kWords[i % 13] + "+" + kWords[(i / 13) % 13] +
+              "+" + n2 + "&category=lighting&min_price=" + std::to_string(i % 90) +
+              "&max_price=" + std::to_string(100 + i % 400) + "&sort=price&dir=asc&page=" +
+              std::to_string(1 + i % 30) + "&per_page=24&lang=en-GB&ref=" + n1;
+    } else {
+      r.body = "name=Jane+O%27Brien+" + n1 + "&street=" + n2 + "+Baker+Street&city=London&zip=NW1+" +
+               n2 + "&country=GB&phone=%2B44+20+" + n2 + "&note=Please+leave+the+parcel+at+the+" +
+               kWords[i % 13] + "%2C+thanks%21+" + n1 + "&csrf_token=83c1" + n1 + "aa91";
+      for (auto& [name, value] : r.headers)
+        if (name == "Content-Length") value = std::to_string(r.body.size());
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 Request json_request() {
   Request r;
   r.method = "POST";
@@ -145,6 +184,7 @@ Request upload_request() {
 
 class Vigil {
  public:
+  explicit Vigil(bool memo = true) : engine_(options(memo)) {}
   bool run(const Request& r) {
     headers_.clear();
     for (const auto& [n, v] : r.headers) headers_.push_back(vigil::Header{n, v});
@@ -155,6 +195,11 @@ class Vigil {
   std::size_t context_bytes() const { return ctx_.memory_bytes(); }
 
  private:
+  static vigil::EngineOptions options(bool memo) {
+    vigil::EngineOptions o;
+    o.remember_clean_inputs = memo;
+    return o;
+  }
   vigil::Engine engine_;
   vigil::RequestContext ctx_;
   vigil::PreparedInputs prepared_;
@@ -255,6 +300,7 @@ int main(int argc, char** argv) {
   auto eval = load_cases(cases, limit);
   if (!eval.empty()) scenarios.push_back({"eval requests", eval, 3, 1});
   scenarios.push_back({"typical 1 KB", typical_requests(), 5000, 200});
+  scenarios.push_back({"typical 1 KB, varied", typical_requests_varied(4000), 3, 1});
   scenarios.push_back({"10 KB JSON body", {json_request()}, 2000, 50});
   scenarios.push_back({"1 MB upload", {upload_request()}, 50, 5});
 
@@ -271,6 +317,18 @@ int main(int argc, char** argv) {
     if (&s == &scenarios.front() && !eval.empty())
       std::printf("%-22s flagged: vigil %zu, modsecurity %zu of %zu\n", "", v.flagged, m.flagged,
                   s.requests.size());
+  }
+  {
+    // The same requests with the memo of clean values off: every value analysed every time.
+    Vigil cold(false);
+    for (const auto& [name, reqs, rounds] :
+         {std::tuple{"typical 1 KB", typical_requests(), 5000},
+          std::tuple{"typical 1 KB, varied", typical_requests_varied(4000), 3}}) {
+      measure(cold, reqs, 1);
+      Stats v = measure(cold, reqs, rounds);
+      std::printf("%-22s %7zu  %9.2f %9.2f  (vigil without its memo of clean values)\n", name,
+                  reqs.size(), v.p50_us, v.p99_us);
+    }
   }
   vigil.run(typical_requests()[1]);
   std::printf("vigil request context memory after a typical POST: %zu bytes\n", vigil.context_bytes());

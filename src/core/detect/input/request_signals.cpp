@@ -1,7 +1,10 @@
 // Request-level signals: scanner and attack-tool fingerprints, probes for files that should
 // never be served, and malformed protocol use. These are `suspicious`: context for an
 // incident, not alerts on their own.
+#include <algorithm>
+#include <array>
 #include <bitset>
+#include <cstdint>
 
 #include "core/common/ascii.hpp"
 #include "core/detect/input/input_detector.hpp"
@@ -17,28 +20,45 @@ template <std::size_t N>
 class NeedleSet {
  public:
   explicit NeedleSet(const std::string_view (&needles)[N]) : needles_(needles) {
-    for (std::size_t i = 0; i < N; ++i) pairs_[pair(needles[i][0], needles[i][1])] = true;
+    for (std::size_t i = 0; i < N; ++i) {
+      pairs_[pair(needles[i][0], needles[i][1])] = true;
+      by_pair_[i] = {static_cast<std::uint16_t>(pair(needles[i][0], needles[i][1])),
+                     static_cast<std::uint16_t>(i)};
+    }
+    std::sort(by_pair_.begin(), by_pair_.end());
   }
   // The first needle (in list order among those found at the earliest position) or npos.
   std::size_t find(std::string_view hay) const noexcept {
     for (std::size_t i = 0; i + 1 < hay.size(); ++i) {
-      if (!pairs_[pair(hay[i], hay[i + 1])]) continue;
+      const std::size_t p = pair(hay[i], hay[i + 1]);
+      if (!pairs_[p]) continue;
+      // Only the needles that start with this pair (sorted by pair, then list order).
       std::string_view rest = hay.substr(i);
-      for (std::size_t k = 0; k < N; ++k) {
-        std::string_view n = needles_[k];
-        if (n.size() <= rest.size() && common::iequals(rest.substr(0, n.size()), n)) return k;
+      auto it = std::lower_bound(by_pair_.begin(), by_pair_.end(),
+                                 Entry{static_cast<std::uint16_t>(p), 0});
+      for (; it != by_pair_.end() && it->pair == p; ++it) {
+        std::string_view n = needles_[it->index];
+        if (n.size() <= rest.size() && common::iequals(rest.substr(0, n.size()), n))
+          return it->index;
       }
     }
     return std::string_view::npos;
   }
 
  private:
+  struct Entry {
+    std::uint16_t pair, index;
+    bool operator<(const Entry& o) const noexcept {
+      return pair != o.pair ? pair < o.pair : index < o.index;
+    }
+  };
   static constexpr std::size_t pair(char a, char b) noexcept {
     return static_cast<unsigned char>(common::to_lower(a)) << 8 |
            static_cast<unsigned char>(common::to_lower(b));
   }
   const std::string_view (&needles_)[N];
   std::bitset<65536> pairs_;
+  std::array<Entry, N> by_pair_{};
 };
 
 // Attack tools that announce themselves in User-Agent (most do by default).
