@@ -233,6 +233,10 @@ int query_bench(const Args& a) {
       {"event search: app + outcome exploited", "/api/v1/events?app=shop&outcome=exploited&limit=100"},
       {"event search: app + rule xss", "/api/v1/events?app=shop&rule=xss&limit=100"},
       {"event search: one attacker", "/api/v1/events?app=shop&client_ip=198.51.0.7&limit=100"},
+      {"event search: an address never seen", "/api/v1/events?app=shop&client_ip=203.0.113.99"},
+      {"event search: exploited or blocked", "/api/v1/events?app=shop&outcome=exploited,blocked"},
+      {"event search: every app, newest 100", "/api/v1/events?limit=100"},
+      {"event search: every app, rule xss", "/api/v1/events?rule=xss&limit=100"},
       {"one incident with 200 events", "/api/v1/incidents/1"},
       {"stats: last 24 h (dashboard default)", "/api/v1/stats"},
       {"stats: an app, last 24 h by 5 min", "/api/v1/stats?app=shop&bucket=300&since=" +

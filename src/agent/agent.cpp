@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "agent/events.hpp"
 #include "agent/real.hpp"
@@ -701,6 +702,8 @@ void Agent::write_status() noexcept {
 
 void Agent::flush_events(int timeout_ms) noexcept { events_->flush(timeout_ms); }
 
+void Agent::start_writer() noexcept { events_->start(); }
+
 void Agent::stop_server(int timeout_ms) noexcept {
   if (link_) link_->stop(std::chrono::milliseconds(timeout_ms));
 }
@@ -763,11 +766,20 @@ namespace {
 
 std::atomic<Agent*> g_agent{nullptr};
 std::atomic<bool> g_arming{false};
+std::atomic<bool> g_arming_at_load{false};  // the load-time thread runs (it may not arm yet)
 Config* g_config = nullptr;  // read at load time; null when the agent is disabled
 
 void status_trampoline(void* agent) { static_cast<Agent*>(agent)->write_status(); }
 
+// Bounded: the background arming at load time takes milliseconds (a policy compiles, a thread
+// or two start); it never waits on the network.
+void wait_for_arming() noexcept {
+  for (int i = 0; i < 4000 && g_arming.load(); ++i) usleep(500);
+}
+
 void atfork_prepare() {
+  // A child must not inherit an agent half built by the load-time arming thread.
+  wait_for_arming();
   if (Agent* a = g_agent.load()) {
     Guard g;
     a->before_fork();
@@ -785,6 +797,7 @@ void atfork_child() {
     a->after_fork_child();
   }
   g_arming.store(false);  // a fork while another thread was arming: that thread is gone
+  g_arming_at_load.store(false);
 }
 
 }  // namespace
@@ -819,14 +832,49 @@ Agent* Agent::arm() noexcept {
   return get();
 }
 
+namespace {
+
+// The process `vigil run` started: the first process of the tree that loads the agent (it
+// marks VIGIL_AGENT_ROOT with its pid, which its children inherit), or that process again
+// after an exec. The shells and helpers it starts later have another pid: they keep arming at
+// their first accepted connection, if ever, so they pay nothing.
+bool root_process() noexcept {
+  char pid[24];
+  std::snprintf(pid, sizeof pid, "%ld", static_cast<long>(getpid()));
+  const char* root = std::getenv("VIGIL_AGENT_ROOT");
+  if (root == nullptr || *root == '\0') return ::setenv("VIGIL_AGENT_ROOT", pid, 1) == 0;
+  return std::strcmp(root, pid) == 0;
+}
+
+// Registration before traffic: the agent is armed on a background thread (it takes no
+// signal meant for the program), and the host goes on at once. A failure leaves the agent
+// unarmed, as before: the first accepted connection tries again, or every hook passes through.
+void arm_in_background() noexcept {
+  try {
+    BlockSignals blocked;
+    g_arming_at_load.store(true);
+    std::thread([] {
+      Guard g;
+      if (Agent* a = Agent::arm()) a->start_writer();
+      g_arming_at_load.store(false);
+    }).detach();
+  } catch (...) {
+    g_arming_at_load.store(false);
+  }
+}
+
+}  // namespace
+
 __attribute__((constructor)) static void vigil_agent_init() {
   Guard g;
   try {
     Config config = config_from_environment();
     if (config.disabled) return;
     set_agent_is_library(true);
+    bool register_now = config.has_server && config.server_error.empty() && root_process();
     g_config = new Config(std::move(config));
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    if (register_now) arm_in_background();
   } catch (...) {
     // Fail open: no agent, every hook passes through.
   }
@@ -835,6 +883,9 @@ __attribute__((constructor)) static void vigil_agent_init() {
 // At a normal exit (exit(), return from main), events still queued are written, within a bound:
 // the program must not hang on its way out.
 __attribute__((destructor)) static void vigil_agent_fini() {
+  // A program that exits at once: the load-time arming finishes first (bounded), so that no
+  // thread of ours builds an agent while static objects are destroyed.
+  for (int i = 0; i < 4000 && g_arming_at_load.load(); ++i) usleep(500);
   Agent* a = Agent::get();
   if (a == nullptr) return;
   Guard g;

@@ -87,6 +87,10 @@ class Agent {
   static Agent* get() noexcept;
   // The agent, created on the first call (the first accepted connection); null when disabled.
   static Agent* arm() noexcept;
+  // With a server configured, the process `vigil run` started arms at load time instead, on a
+  // background thread (the host's start does not wait): its sensor registers with vigild and
+  // heartbeats before any traffic. Starts the event writer too (status file, follower ticks).
+  void start_writer() noexcept;
 
   const Config& config() const noexcept { return config_; }
   const Engine& engine() const noexcept { return engine_; }

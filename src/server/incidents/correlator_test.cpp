@@ -230,5 +230,30 @@ TEST(IncidentText, SummaryAndLabels) {
   EXPECT_EQ(rule_label("vp-export"), "virtual patch vp-export");
 }
 
+// Suspicious signals (scanner fingerprints, anomalies) roll up into the probes of the summary.
+TEST(IncidentText, SuspiciousSignalsCountAmongTheProbes) {
+  Incident i;
+  i.app = "shop";
+  i.client_ip = "203.0.113.9";
+  i.tool = "Nikto";
+  i.top_rule = "sql-injection";
+  i.top_outcome = ingest::kExploited;
+  i.top_route = "/product";
+  i.top_input = "query:id";
+  i.counts[ingest::kSuspicious] = 1200;
+  i.counts[ingest::kProbed] = 40;
+  i.counts[ingest::kExploited] = 1;
+  EXPECT_EQ(summary_of(i),
+            "203.0.113.9 ran Nikto against shop: SQL injection exploited on /product (id), 1,240 "
+            "probes");
+  i.counts = {};
+  i.counts[ingest::kSuspicious] = 7;
+  i.top_rule = "scanner";
+  i.top_outcome = ingest::kSuspicious;
+  i.top_input.clear();
+  i.top_route = "/admin";
+  EXPECT_EQ(summary_of(i), "203.0.113.9 ran Nikto against shop: scanning seen on /admin, 7 probes");
+}
+
 }  // namespace
 }  // namespace vigil::server::incidents

@@ -1,5 +1,6 @@
 #include "server/ingest/event_query.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace vigil::server::ingest {
@@ -34,44 +35,87 @@ bool parse_cursor(const std::string& text, EventFilter* f) {
 }
 
 EventPage query_events(storage::Database& db, const EventFilter& f) {
-  // Only the filters given become SQL: every shape is a prepared statement of its own whose
-  // plan can use the (app, time_ms, seq), (time_ms, seq) and (incident_id, time_ms) indexes.
-  std::string sql = "SELECT seq, time_ms, incident_id, doc FROM events WHERE time_ms >= ? AND time_ms <= ?";
-  storage::Params p{f.since_ms, f.until_ms};
-  if (!f.app.empty()) {
-    sql += " AND app = ?";
-    p.push_back(f.app);
-  }
-  if (f.incident_id > 0) {
-    sql += " AND incident_id = ?";
-    p.push_back(f.incident_id);
-  }
-  if (!f.outcomes.empty()) {
-    sql += " AND outcome IN (" + storage::placeholders(f.outcomes.size()) + ")";
-    for (int o : f.outcomes) p.push_back(std::int64_t{o});
-  }
-  if (!f.rule.empty()) {
-    sql += " AND rule = ?";
-    p.push_back(f.rule);
-  }
-  if (!f.client_ip.empty()) {
-    sql += " AND client_ip = ?";
-    p.push_back(f.client_ip);
-  }
-  if (!f.attacker.empty()) {
-    sql += " AND attacker = ?";
-    p.push_back(f.attacker);
-  }
-  const char* cmp = f.oldest_first ? ">" : "<";
-  if (f.after) {
-    sql += std::string(" AND (time_ms ") + cmp + " ? OR (time_ms = ? AND seq " + cmp + " ?))";
-    p.push_back(f.after_time_ms);
-    p.push_back(f.after_time_ms);
-    p.push_back(f.after_seq);
-  }
-  sql += f.oldest_first ? " ORDER BY time_ms, seq LIMIT ?" : " ORDER BY time_ms DESC, seq DESC LIMIT ?";
-  p.push_back(std::int64_t{f.limit + 1});
-  auto rows = db.read([&](storage::Connection& c) { return c.query(sql, p); });
+  // Only the filters given become SQL, and every statement names one application and at most
+  // one outcome, so that an index that starts with them serves both the filter and the order
+  // (app + time, app + outcome, app + rule, app + client_ip; incident + time): a page reads
+  // about `limit` rows whatever the number stored, even for a rare value. A search over every
+  // application, or several outcomes, is one such statement each, merged here.
+  auto run = [&](storage::Connection& c, const std::string* app, const int* outcome) {
+    std::string sql =
+        "SELECT seq, time_ms, incident_id, doc FROM events WHERE time_ms >= ? AND time_ms <= ?";
+    storage::Params p{f.since_ms, f.until_ms};
+    if (app) {
+      sql += " AND app = ?";
+      p.push_back(*app);
+    }
+    if (f.incident_id > 0) {
+      sql += " AND incident_id = ?";
+      p.push_back(f.incident_id);
+    }
+    if (outcome) {
+      sql += " AND outcome = ?";
+      p.push_back(std::int64_t{*outcome});
+    }
+    if (!f.rule.empty()) {
+      sql += " AND rule = ?";
+      p.push_back(f.rule);
+    }
+    if (!f.client_ip.empty()) {
+      sql += " AND client_ip = ?";
+      p.push_back(f.client_ip);
+    }
+    if (!f.attacker.empty()) {
+      sql += " AND attacker = ?";
+      p.push_back(f.attacker);
+    }
+    const char* cmp = f.oldest_first ? ">" : "<";
+    if (f.after) {
+      sql += std::string(" AND (time_ms ") + cmp + " ? OR (time_ms = ? AND seq " + cmp + " ?))";
+      p.push_back(f.after_time_ms);
+      p.push_back(f.after_time_ms);
+      p.push_back(f.after_seq);
+    }
+    sql += f.oldest_first ? " ORDER BY time_ms, seq LIMIT ?"
+                          : " ORDER BY time_ms DESC, seq DESC LIMIT ?";
+    p.push_back(std::int64_t{f.limit + 1});
+    return c.query(sql, p);
+  };
+  auto rows = db.read([&](storage::Connection& c) {
+    std::vector<std::string> apps;
+    if (!f.app.empty()) {
+      apps.push_back(f.app);
+    } else if (f.incident_id == 0) {
+      // The applications with events (one index seek each, in the statistics' hourly table).
+      std::string last;
+      for (;;) {
+        auto r = c.query("SELECT app FROM event_counts_hour WHERE app > ? ORDER BY app LIMIT 1",
+                         {last});
+        if (r.empty()) break;
+        apps.push_back(last = r[0].text(0));
+      }
+    }
+    std::vector<storage::Row> all;
+    auto add = [&](std::vector<storage::Row> part) {
+      for (auto& r : part) all.push_back(std::move(r));
+    };
+    auto each_outcome = [&](const std::string* app) {
+      if (f.outcomes.empty()) return add(run(c, app, nullptr));
+      for (int o : f.outcomes) add(run(c, app, &o));
+    };
+    if (f.incident_id > 0 && f.app.empty()) {
+      each_outcome(nullptr);  // the incident's index; it belongs to one application
+    } else {
+      for (const auto& app : apps) each_outcome(&app);
+    }
+    // Merged in the page's order; duplicates cannot occur (the parts are disjoint).
+    std::sort(all.begin(), all.end(), [&](const storage::Row& a, const storage::Row& b) {
+      std::int64_t ta = a.integer(1), tb = b.integer(1), sa = a.integer(0), sb = b.integer(0);
+      if (ta != tb) return f.oldest_first ? ta < tb : ta > tb;
+      return f.oldest_first ? sa < sb : sa > sb;
+    });
+    if (all.size() > static_cast<std::size_t>(f.limit) + 1) all.resize(f.limit + 1);
+    return all;
+  });
 
   EventPage page;
   page.json = "[";

@@ -176,6 +176,7 @@ std::string render_schema(std::string_view text, Dialect dialect);
 extern const char* const kSchemaV1;
 extern const char* const kSchemaV2;
 extern const char* const kSchemaV3;
+extern const char* const kSchemaV4;
 
 // "?, ?, ?" with n placeholders (multi-row statements).
 std::string placeholders(std::size_t n);

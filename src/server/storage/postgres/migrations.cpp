@@ -10,6 +10,8 @@ const std::vector<Migration>& postgres_migrations() {
       {2, "event indexes by outcome and by rule", render_schema(kSchemaV2, Dialect::kPostgres)},
       {3, "event counts per minute and per hour (GET /api/v1/stats)",
        render_schema(kSchemaV3, Dialect::kPostgres)},
+      {4, "event index by client address; none by time alone",
+       render_schema(kSchemaV4, Dialect::kPostgres)},
   };
   return kMigrations;
 }
