@@ -17,6 +17,7 @@ struct Command {
 Command add_eval(CLI::App& app);
 Command add_events(CLI::App& app);
 Command add_explain(CLI::App& app);
+Command add_forward(CLI::App& app);
 Command add_incidents(CLI::App& app);
 Command add_keys(CLI::App& app);
 Command add_policy(CLI::App& app);

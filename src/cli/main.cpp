@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   std::vector<vigil::cli::Command> commands = {
       vigil::cli::add_eval(app),
       vigil::cli::add_explain(app),
+      vigil::cli::add_forward(app),
       vigil::cli::add_policy(app),
       vigil::cli::add_run(app),
       vigil::cli::add_server(app),

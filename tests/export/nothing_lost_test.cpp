@@ -215,12 +215,12 @@ TEST(NothingLost, ReceiversDownForAMinuteThenBack) {
   // Short backoff so the test does not wait out retry_max after the receivers are back.
   const std::string retry = "&retry_initial=200ms&retry_max=2s";
   const std::string tcp = "syslog+tcp://127.0.0.1:" + std::to_string(rsyslog.tcp());
+  const std::string hec_url = "https://localhost:" + std::to_string(hec_port) +
+                              "/services/collector/event?format=hec&name=hec&token=hec-token";
   Vigild vigild(dir.path(),
-                {"--export", tcp + "?format=cef&name=tcp-big&field.via=big" + retry,
-                 "--export", tcp + "?format=cef&name=tcp-small&field.via=small&buffer_events=20" + retry,
-                 "--export", "https://localhost:" + std::to_string(hec_port) +
-                                 "/services/collector/event?format=hec&name=hec&token=hec-token&ca=" +
-                                 certs.ca.string() + retry});
+                {"--export", tcp + "?format=cef&name=tcp-big&field.via=big" + retry, "--export",
+                 tcp + "?format=cef&name=tcp-small&field.via=small&buffer_events=20" + retry,
+                 "--export", hec_url + "&ca=" + certs.ca.string() + retry});
   ASSERT_TRUE(vigild.start()) << vigild.log();
 
   auto anonymous = vigild.client();
@@ -241,7 +241,8 @@ TEST(NothingLost, ReceiversDownForAMinuteThenBack) {
   Agent agent(vigild, json::parse(key->body)["key"]);
   agent.start();
   std::this_thread::sleep_for(5s);
-  ASSERT_TRUE(eventually([&] { return metrics()[series("vigil_export_sent_total", "hec")] > 0; }, 10s))
+  ASSERT_TRUE(eventually(
+      [&] { return metrics()[series("vigil_export_sent_total", "hec")] > 0; }, 10s))
       << vigild.log();
 
   // Down for a full minute while the agent goes on.
@@ -252,7 +253,8 @@ TEST(NothingLost, ReceiversDownForAMinuteThenBack) {
   const std::size_t acked_at_stop = agent.acknowledged().size();
   std::this_thread::sleep_for(std::chrono::seconds(down_s));
   auto during = metrics();
-  EXPECT_GT(during[series("vigil_export_send_errors_total", "tcp-big")], 0) << "the outage went unnoticed";
+  EXPECT_GT(during[series("vigil_export_send_errors_total", "tcp-big")], 0)
+      << "the outage went unnoticed";
   EXPECT_GT(during[series("vigil_export_send_errors_total", "hec")], 0);
   EXPECT_GT(during[series("vigil_export_queue_depth", "tcp-big")], 0);
 

@@ -19,7 +19,8 @@ std::int64_t file_bytes(const std::string& path) {
 
 }  // namespace
 
-StorageFigures read_storage_figures(storage::Database& db, const std::string& sqlite_path) noexcept {
+StorageFigures read_storage_figures(storage::Database& db,
+                                    const std::string& sqlite_path) noexcept {
   StorageFigures f;
   try {
     if (db.dialect() == storage::Dialect::kSqlite) {
