@@ -54,3 +54,10 @@ clean:
 .PHONY: bench-agent
 bench-agent: build
 	@python3 bench/agent/run.py --build build
+
+# The dashboard's first-render times on a large database (docs/dashboard.md); fill one first with
+# build-bench/bin/vigil_server_bench query --events 5000000 --data /tmp/vigil-5m.
+VIGIL_BENCH_DATA ?= /tmp/vigil-5m
+.PHONY: bench-dashboard
+bench-dashboard: build
+	@node tests/dashboard/speed.mjs --build build --data $(VIGIL_BENCH_DATA)

@@ -113,7 +113,7 @@ async function main() {
   check(expectedConsoleErrors.length === 0, "the refused sign-in was the only error logged");
   expectedConsoleErrors = [];
   await page.getByRole("heading", { name: "Attacks over time" }).waitFor();
-  await page.locator("figure.chart svg").waitFor();
+  await page.locator("figure.chart svg").first().waitFor();
   await page.getByRole("cell", { name: "shop" }).first().waitFor();
   await shot("03-overview");
 

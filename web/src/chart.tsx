@@ -8,10 +8,16 @@ const kColours: Record<string, string> = {
 
 interface Point { t: string; exploited: number; blocked: number; probed: number; suspicious: number }
 
-export function AttackChart({ series, bucket, totals }: { series: Point[]; bucket: number;
-                                                          totals: Record<string, number> }) {
-  const W = 900, H = 240, L = 48, B = 26, T = 8, R = 8;
-  const max = Math.max(1, ...series.map((p) => kOrder.reduce((n, k) => n + (p[k] || 0), 0)));
+type Outcome = (typeof kOrder)[number];
+
+// `keys`: the outcomes stacked in this chart. The overview draws proofs (exploited, blocked) and
+// noise (probed, suspicious) in two charts with their own scales: a handful of exploits would
+// be invisible under a hundred thousand probes on one scale.
+export function AttackChart({ series, bucket, totals, keys = kOrder, title, height = 240 }: {
+  series: Point[]; bucket: number; totals: Record<string, number>; keys?: readonly Outcome[];
+  title?: string; height?: number }) {
+  const W = 900, H = height, L = 56, B = 26, T = 8, R = 8;
+  const max = Math.max(1, ...series.map((p) => keys.reduce((n, k) => n + (p[k] || 0), 0)));
   const step = niceStep(max);
   const top = Math.ceil(max / step) * step;
   const n = Math.max(series.length, 1);
@@ -25,10 +31,10 @@ export function AttackChart({ series, bucket, totals }: { series: Point[]; bucke
   };
   const ticks: number[] = [];
   for (let v = 0; v <= top; v += step) ticks.push(v);
-  const described = kOrder.map((k) => `${num(totals?.[k])} ${k}`).join(", ");
+  const described = keys.map((k) => `${num(totals?.[k])} ${k}`).join(", ");
   return (
     <figure class="chart" style={{ margin: 0 }}>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Attacks over time: ${described}`}>
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${title ?? "Attacks over time"}: ${described}`}>
         {ticks.map((v) => (
           <g key={v}>
             <line x1={L} x2={W - R} y1={y(v)} y2={y(v)} stroke="#d0d7de" stroke-width="1" />
@@ -40,8 +46,8 @@ export function AttackChart({ series, bucket, totals }: { series: Point[]; bucke
           const x = L + i * bw;
           return (
             <g key={p.t}>
-              <title>{`${fmt(p.t)}: ${kOrder.map((k) => `${p[k] || 0} ${k}`).join(", ")}`}</title>
-              {kOrder.map((k) => {
+              <title>{`${fmt(p.t)}: ${keys.map((k) => `${p[k] || 0} ${k}`).join(", ")}`}</title>
+              {keys.map((k) => {
                 const v = p[k] || 0;
                 if (!v) return null;
                 const y0 = y(acc), y1 = y(acc + v);
@@ -59,7 +65,8 @@ export function AttackChart({ series, bucket, totals }: { series: Point[]; bucke
       </svg>
       <figcaption>
         <ul class="legend">
-          {kOrder.map((k) => (
+          {title && <li><strong>{title}</strong></li>}
+          {keys.map((k) => (
             <li key={k}><span style={{ background: kColours[k] }} aria-hidden="true" />{k}: <strong>{num(totals?.[k])}</strong></li>
           ))}
         </ul>

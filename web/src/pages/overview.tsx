@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { api, qs } from "../api";
 import { AttackChart } from "../chart";
-import { ErrorBox, Link, Loading, Outcome, Section, ago, num, useAsync } from "../ui";
+import { ErrorBox, Link, Loading, Outcome, Section, Time, ago, num, useAsync } from "../ui";
 
 interface Stats {
   since: string; until: string; bucket_s: number;
@@ -55,8 +55,14 @@ export function Overview() {
       <ErrorBox error={stats.error} />
       <div class="grid-side">
         <Section title="Attacks over time">
-          {s ? <AttackChart series={s.series} bucket={s.bucket_s} totals={s.totals} />
-             : !stats.error && <Loading what="the chart" />}
+          {s ? (
+            <>
+              <AttackChart series={s.series} bucket={s.bucket_s} totals={s.totals}
+                           keys={["exploited", "blocked"]} title="Proofs" height={170} />
+              <AttackChart series={s.series} bucket={s.bucket_s} totals={s.totals}
+                           keys={["probed", "suspicious"]} title="Attempts and noise" height={170} />
+            </>
+          ) : !stats.error && <Loading what="the chart" />}
         </Section>
         <Section title="Open incidents by severity" actions={<Link href="/incidents?status=open">All open incidents</Link>}>
           {s && (
@@ -69,6 +75,16 @@ export function Overview() {
                 </div>
               ))}
             </div>
+          )}
+          {s && (
+            <dl class="kv" style={{ marginTop: "16px" }}>
+              <dt>Events in this period</dt>
+              <dd>{num(Object.values(s.totals ?? {}).reduce((a, b) => a + Number(b || 0), 0))}</dd>
+              <dt>Exploited</dt><dd>{num(s.totals?.exploited)}</dd>
+              <dt>Blocked</dt><dd>{num(s.totals?.blocked)}</dd>
+              <dt>Attackers (top)</dt><dd>{num(s.top_attackers.length)}</dd>
+              <dt>Period</dt><dd><Time value={s.since} /> – <Time value={s.until} /></dd>
+            </dl>
           )}
         </Section>
       </div>
