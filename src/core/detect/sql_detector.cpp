@@ -204,6 +204,23 @@ class Judge {
     return kNoIndex;
   }
 
+  // "SET n = n + 1" (or ", n = n - 1"): the identifier at i is the value of an assignment to
+  // the same column, in arithmetic on it. An application's counter update; an attacker who
+  // supplies the name there changes nothing ("WHERE n = n", a tautology, is not this).
+  bool self_update(std::uint32_t i) const {
+    const std::uint32_t eq = prev_sig(i);
+    if (eq == kNoIndex || !is_op(eq, "=")) return false;
+    const std::uint32_t col = prev_sig(eq);
+    if (col == kNoIndex || tokens_[col].kind != TokenKind::kIdentifier ||
+        !common::iequals(tok(col), tok(i)))
+      return false;
+    const std::uint32_t before = prev_sig(col);
+    if (before == kNoIndex || !(is_kw(before, "SET") || is_punct(before, ','))) return false;
+    const std::uint32_t op = next_sig(i, static_cast<std::uint32_t>(tokens_.size()));
+    if (op == kNoIndex || tokens_[op].kind != TokenKind::kOperator) return false;
+    const std::string_view o = tok(op);
+    return o == "+" || o == "-" || o == "*" || o == "/" || o == "||";
+  }
   Slot slot_before(std::uint32_t i) const;
   Slot slot_after_keyword(std::uint32_t k) const;
   Slot list_owner(std::uint32_t comma) const;
@@ -708,7 +725,8 @@ Change Judge::single_token_change(std::uint32_t i, const Occurrence& occ, std::u
       return Change::kNone;
     case TokenKind::kIdentifier:
       if (!whole || is_digit_word(tok(i))) return Change::kNone;
-      return slot_before(i) == Slot::kValue ? Change::kNameAsValue : Change::kNone;
+      if (slot_before(i) != Slot::kValue || self_update(i)) return Change::kNone;
+      return Change::kNameAsValue;
     case TokenKind::kKeyword: {
       if (!whole || is_literal_keyword(tok(i))) return Change::kNone;
       Slot s = slot_before(i);

@@ -85,6 +85,12 @@ TEST(SqlDetector, NumericContext) {
   EXPECT_NE(v.detections[0].reason.find("the name uname where the application placed a value"),
             std::string::npos);
   EXPECT_TRUE(attack(kLite, "SELECT 1 FROM p WHERE id = insert AND v = 1", "insert"));
+  // The same name in a comparison with itself is a tautology; a counter the application updates
+  // from its own value ("SET n = n + 1") is the application's text.
+  EXPECT_TRUE(attack(kLite, "SELECT 1 FROM p WHERE id = id AND v = 1", "id"));
+  EXPECT_FALSE(attack(kLite, "UPDATE agents SET events = events + 1 WHERE id = 3", "events"));
+  EXPECT_FALSE(attack(kPg, "UPDATE a SET seen = 1, events = events - 2 WHERE id = 3", "events"));
+  EXPECT_TRUE(attack(kLite, "UPDATE a SET events = events WHERE id = 3", "events"));
 }
 
 TEST(SqlDetector, BlankInputWhereAValueBelongs) {
