@@ -10,8 +10,9 @@
 // Screenshots of every step: BUILD/test-artifacts/dashboard/.
 //   node tests/dashboard/e2e.mjs --build BUILD [--keep]
 import { mkdirSync } from "node:fs";
-import { Api, Processes, Vigild, chromiumPath, existsSync, launchBrowser, loadPlaywright, path,
-         rmSync, shopGet, skip, tempDir, waitUntil, writeFileSync, freePort } from "./lib.mjs";
+import { Api, Processes, Vigild, chromiumPath, existsSync, launchBrowser, loadAxeSource,
+         loadPlaywright, path, rmSync, shopGet, skip, tempDir, waitUntil, writeFileSync,
+         freePort } from "./lib.mjs";
 
 const args = process.argv.slice(2);
 const build = path.resolve(args[args.indexOf("--build") + 1] ?? "build");
@@ -34,6 +35,8 @@ for (const f of ["bin/vigild", "bin/vigil", "bin/vigil-shop", "lib/libvigil_prel
 const playwright = loadPlaywright();
 if (!playwright) skip("playwright-core is not installed (npm ci in web/)");
 if (!chromiumPath()) skip("chromium is not installed (scripts/install-deps)");
+const axeSource = loadAxeSource();
+if (!axeSource) skip("axe-core is not installed (npm ci in web/)");
 
 const shots = path.join(build, "test-artifacts", "dashboard");
 rmSync(shots, { recursive: true, force: true });
@@ -44,6 +47,22 @@ let browser;
 let currentPage = null;  // for a screenshot when a step fails
 const consoleErrors = [];
 let expectedConsoleErrors = [];  // regexes of errors a step provokes on purpose
+
+// axe-core on the page as it is (labels, roles, names, contrast, keyboard access to scrolling
+// regions): no serious or critical violation; and nothing wider than the window.
+async function audit(page, name, axe = true) {
+  const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth,
+                                                     window.innerWidth]);
+  check(scroll <= inner, `${name}: no horizontal scrolling at ${inner} px (content ${scroll} px)`);
+  if (!axe) return;
+  await page.evaluate(axeSource);
+  const r = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = r.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  for (const v of r.violations)
+    if (!bad.includes(v)) console.log(`  note ${name}: ${v.impact} ${v.id}: ${v.help}`);
+  check(bad.length === 0, `${name}: no serious accessibility violation (axe-core)` +
+        bad.map((v) => ` | ${v.id}: ${v.help} at ${v.nodes[0]?.target}`).join(""));
+}
 
 async function main() {
   const vigild = new Vigild(procs, build, work, PASSWORD);
@@ -97,6 +116,7 @@ async function main() {
   console.log(`== sign in [${elapsed()}]`);
   await page.goto(vigild.url + "/");
   await page.getByLabel("User name").waitFor();
+  await audit(page, "sign-in");
   await shot("01-sign-in");
   await page.getByLabel("User name").fill("admin");
   await page.getByLabel("Password").fill("not-the-password");
@@ -163,8 +183,8 @@ async function main() {
   }, 10000, 100);
   check(blockedAt !== null && blockedAt <= 5,
         `the identical attack is answered 403 ${blockedAt === null ? "never" : blockedAt.toFixed(2) + " s"} after the click (<= 5 s)`);
-  const audit = await api.call("GET", "/api/v1/audit?target=app:shop");
-  check((audit.body ?? []).some((a) => a.action === "policy.update" && /^(user:)?admin$/.test(a.actor)),
+  const auditLog = await api.call("GET", "/api/v1/audit?target=app:shop");
+  check((auditLog.body ?? []).some((a) => a.action === "policy.update" && /^(user:)?admin$/.test(a.actor)),
         "the change is in the audit log, by admin");
 
   console.log(`== the blocked event in the Events explorer [${elapsed()}]`);
@@ -195,6 +215,25 @@ async function main() {
   await page.goto(`${vigild.url}/incidents/${incident.id}`);
   await page.getByTestId("incident-summary").waitFor();
   await shot("08-incident-after-block");
+
+  console.log(`== accessibility and layout from 1280 to 1920 px [${elapsed()}]`);
+  for (const width of [1280, 1920]) {
+    await page.setViewportSize({ width, height: 900 });
+    for (const p of ["/", "/incidents", `/incidents/${incident.id}`, "/events", "/apps/shop",
+                     "/users"]) {
+      await page.goto(vigild.url + p);
+      await page.locator("main h1").first().waitFor();
+      await page.locator("main p[role=status]").first().waitFor({ state: "detached" });
+      await audit(page, `${p} at ${width} px`, width === 1280);
+    }
+    await page.goto(`${vigild.url}/apps/shop`);
+    await page.getByRole("tab", { name: "Policy" }).click();
+    await page.getByRole("combobox", { name: "sql-injection", exact: true }).waitFor();
+    check(await page.getByRole("combobox", { name: "sql-injection", exact: true }).inputValue() === "block",
+          `the policy editor shows sql-injection in block mode (${width} px)`);
+    await audit(page, `policy editor at ${width} px`, width === 1280);
+    await shot(`09-policy-editor-${width}`);
+  }
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByLabel("User name").waitFor();

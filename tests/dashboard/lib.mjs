@@ -29,6 +29,16 @@ export function loadPlaywright() {
   }
 }
 
+// axe-core's source (web/node_modules), evaluated in a page to check its accessibility.
+export function loadAxeSource() {
+  const require = createRequire(path.join(ROOT, "web", "package.json"));
+  try {
+    return readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+  } catch {
+    return null;
+  }
+}
+
 export function chromiumPath() {
   for (const p of [process.env.CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"])
     if (p && existsSync(p)) return p;

@@ -52,7 +52,7 @@ function Sensors({ app }: { app: string }) {
   const counterNames = [...new Set(agents.data.flatMap((a) => Object.keys(a.counters ?? {})))].sort();
   return (
     <Section title="Sensors">
-      <div class="overflow">
+      <div class="overflow" tabIndex={0} role="region" aria-label="Sensors table">
         <table>
           <thead>
             <tr><th scope="col">Agent</th><th scope="col">Host / pid</th><th scope="col">State</th>

@@ -78,7 +78,7 @@ export function Events({ query, open }: { query: URLSearchParams; open?: string 
       </form>
       <ErrorBox error={list.error || one.error} />
       <div class="grid-side">
-        <div class="card overflow">
+        <div class="card overflow" tabIndex={0} role="region" aria-label="Event list">
           {!list.data ? (!list.error && <Loading what="events" />) : (
             <>
               <table aria-label="Events, newest first">

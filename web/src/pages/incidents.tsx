@@ -117,7 +117,7 @@ export function Incidents({ query }: { query: URLSearchParams }) {
       <p class="hint">Keys: <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> opens, <kbd>/</kbd> searches.</p>
       <ErrorBox error={list.error} />
       {!list.data ? (!list.error && <Loading what="incidents" />) : (
-        <div class="card overflow">
+        <div class="card overflow" tabIndex={0} role="region" aria-label="Incident list">
           <table aria-label="Incidents, most important first" aria-rowcount={rows.length}>
             <thead>
               <tr>

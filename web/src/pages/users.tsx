@@ -117,7 +117,7 @@ function Keys({ run }: { run: Run }) {
       )}
       {!keys.data ? <Loading what="keys" /> : (
         <table>
-          <thead><tr><th scope="col">Application</th><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Created</th><th scope="col"></th></tr></thead>
+          <thead><tr><th scope="col">Application</th><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Created</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
           <tbody>
             {keys.data.length === 0 && <tr><td colSpan={5} class="muted">No agent key yet.</td></tr>}
             {keys.data.map((k) => (
@@ -160,7 +160,7 @@ function Tokens({ run }: { run: Run }) {
       {shown && <div class="notice" role="status">Token <strong>{shown.name}</strong> (shown once): <pre class="mono">{shown.token}</pre></div>}
       {tokens.data && (
         <table>
-          <thead><tr><th scope="col">Name</th><th scope="col">Owner</th><th scope="col">Role</th><th scope="col">Expires</th><th scope="col"></th></tr></thead>
+          <thead><tr><th scope="col">Name</th><th scope="col">Owner</th><th scope="col">Role</th><th scope="col">Expires</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
           <tbody>
             {tokens.data.length === 0 && <tr><td colSpan={5} class="muted">No API token.</td></tr>}
             {tokens.data.map((t) => (
