@@ -97,6 +97,15 @@ async function main() {
     return (r.body ?? []).find((i) => i.outcome === "exploited");
   }, 20000);
   if (!check(incident, `vigild formed an exploited incident: ${incident?.summary}`)) return;
+  // A second, lower incident (a probe from another address, posted with the agent key) gives
+  // the keyboard navigation somewhere to go.
+  const probe = await fetch(vigild.url + "/api/v1/events", {
+    method: "POST", headers: { Authorization: "Bearer " + key.body.key, "Content-Type": "application/json" },
+    body: JSON.stringify([{ event_id: "d0".repeat(16), time: new Date().toISOString(), app: "shop",
+      outcome: "probed", rule: "xss", severity: "medium", cwe: "CWE-79",
+      request: { method: "GET", path: "/search", client_ip: "203.0.113.9", user_agent: "e2e" },
+      input: { source: "query", name: "q", value: "<script>alert(1)</script>" } }]) });
+  check(probe.status === 202, `a probe from 203.0.113.9 posted (${probe.status})`);
 
   browser = await launchBrowser(playwright);
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -143,8 +152,15 @@ async function main() {
   await row.waitFor();
   check((await row.textContent()).includes("SQL injection"), "the incident list shows the SQL injection");
   await shot("04-incidents");
-  // Keyboard: the first row is selected; Enter opens it.
+  // Keyboard: the first row is selected; j moves down, k back up, Enter opens.
+  await page.locator("tr[data-incident]").nth(1).waitFor();
   await page.locator("h1").click();
+  await page.keyboard.press("j");
+  check(await page.locator("tr.selected").getAttribute("data-incident") !== String(incident.id),
+        "j selects the next incident");
+  await page.keyboard.press("k");
+  check(await page.locator("tr.selected").getAttribute("data-incident") === String(incident.id),
+        "k selects the exploited incident again (first: it outranks the probe)");
   await page.keyboard.press("Enter");
   await page.getByTestId("incident-summary").waitFor();
   check(page.url().endsWith(`/incidents/${incident.id}`), "Enter opens the selected incident");
