@@ -43,6 +43,7 @@ struct Args {
   long long events = 200000;
   int batch = 500, clients = 4, attackers = 50, samples = 200;
   std::string db, data;
+  bool checkpoint_thread = true;  // --checkpoint-thread on|off (SqliteOptions)
 };
 
 // An event as the agent writes it (about 700 bytes): mostly probes, a few exploits.
@@ -95,6 +96,7 @@ struct Server {
     } else {
       vs::storage::SqliteOptions o;
       o.path = a.data + "/vigil.db";
+      o.checkpoint_thread = a.checkpoint_thread;
       db = vs::storage::Database::open_sqlite(o);
     }
     db->migrate();
@@ -283,6 +285,7 @@ int main(int argc, char** argv) {
     else if (k == "--samples") a.samples = std::stoi(v);
     else if (k == "--db") a.db = v;
     else if (k == "--data") a.data = v;
+    else if (k == "--checkpoint-thread") a.checkpoint_thread = v != "off";
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;

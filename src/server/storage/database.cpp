@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
 #include "server/common/time.hpp"
@@ -36,7 +37,31 @@ Database::Lease::~Lease() {
   pool_->cv.notify_one();
 }
 
-Database::~Database() = default;
+Database::~Database() {
+  if (checkpointer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
+      checkpoint_stop_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    checkpointer_.join();
+  }
+}
+
+void Database::run_checkpoints(std::unique_ptr<Connection> conn) {
+  std::unique_lock<std::mutex> lock(checkpoint_mu_);
+  while (!checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(100),
+                                  [this] { return checkpoint_stop_; })) {
+    lock.unlock();
+    try {
+      // PASSIVE: copies what no reader still needs, waits for nobody.
+      conn->script("PRAGMA wal_checkpoint(PASSIVE)");
+    } catch (const StorageError&) {
+      // Busy or failing: the next round (or the writer, past its threshold) does it.
+    }
+    lock.lock();
+  }
+}
 
 Database::Lease Database::acquire(bool writer) {
   Pool* pool = (writer || dialect_ == Dialect::kPostgres) ? &writers_ : &readers_;
@@ -49,10 +74,17 @@ Database::Lease Database::acquire(bool writer) {
 
 std::unique_ptr<Database> Database::open_sqlite(const SqliteOptions& options) {
   std::unique_ptr<Database> db(new Database(Dialect::kSqlite));
+  SqliteOptions writer = options;
+  // With the checkpoint thread, the writer's own threshold is only a bound on the WAL's size.
+  if (options.checkpoint_thread) writer.wal_autocheckpoint = std::max(options.wal_autocheckpoint, 65536);
   // The writer first: it creates the file and switches it to WAL before readers open it.
-  db->writers_.idle.push_back(connect_sqlite(options, false));
+  db->writers_.idle.push_back(connect_sqlite(writer, false));
   for (int i = 0; i < std::max(1, options.readers); ++i)
     db->readers_.idle.push_back(connect_sqlite(options, true));
+  if (options.checkpoint_thread) {
+    auto conn = connect_sqlite(options, false);
+    db->checkpointer_ = std::thread(&Database::run_checkpoints, db.get(), std::move(conn));
+  }
   return db;
 }
 

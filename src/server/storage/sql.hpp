@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -75,6 +76,13 @@ struct SqliteOptions {
   bool synchronous_full = false;  // fsync every commit (power loss); else survive kill -9 only
   int busy_timeout_ms = 10000;
   std::int64_t cache_mib = 64;
+  // Copies the WAL into the database on a thread of its own (PASSIVE checkpoints, which never
+  // block the writer or readers), so the single writer spends its time on transactions; the
+  // writer still checkpoints itself past wal_autocheckpoint pages (a reader holding an old
+  // snapshot can keep a passive checkpoint from finishing). Without the thread, the writer
+  // checkpoints every 8000 pages.
+  bool checkpoint_thread = true;
+  int wal_autocheckpoint = 8000;  // pages
 };
 
 struct PostgresOptions {
@@ -150,9 +158,15 @@ class Database {
   Lease acquire(bool writer);
 
   explicit Database(Dialect dialect) : dialect_(dialect) {}
+  void run_checkpoints(std::unique_ptr<Connection> conn);
   Dialect dialect_;
   Pool writers_;
   Pool readers_;  // SQLite only; PostgreSQL lends writers_ for both
+  // SQLite's checkpoint thread (SqliteOptions::checkpoint_thread).
+  std::thread checkpointer_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_stop_ = false;
 };
 
 // The migrations of each dialect, in order (storage/{sqlite,postgres}/migrations.cpp). Never

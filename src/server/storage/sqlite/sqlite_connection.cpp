@@ -28,7 +28,7 @@ class SqliteConnection final : public Connection {
     script("PRAGMA temp_store=MEMORY");
     script("PRAGMA cache_size=-" + std::to_string(o.cache_mib * 1024));
     // Checkpoints in bigger steps than the default 1000 pages: fewer, larger writes.
-    if (!readonly) script("PRAGMA wal_autocheckpoint=8000");
+    if (!readonly) script("PRAGMA wal_autocheckpoint=" + std::to_string(o.wal_autocheckpoint));
     if (readonly) script("PRAGMA query_only=1");
   }
 
