@@ -3,6 +3,7 @@ traffic, without delaying the program; an unreachable server delays nothing eith
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -55,9 +56,10 @@ class AgentStartup(unittest.TestCase):
         port = v.port
         v.close()  # nothing listens there now
         start = time.monotonic()
-        p = self.run_idle("http://127.0.0.1:%d" % port, "vk_" + "0" * 43,
-                          os.path.join(v.tmp + "-spool"), 0)
-        out, err = p.communicate(timeout=30)
+        with tempfile.TemporaryDirectory(prefix="vigil-test-spool-") as spool:
+            p = self.run_idle("http://127.0.0.1:%d" % port, "vk_" + "0" * 43,
+                              os.path.join(spool, "spool"), 0)
+            out, err = p.communicate(timeout=30)
         self.assertEqual(p.returncode, 0, err)
         self.assertEqual(out.strip(), "started")
         self.assertLess(time.monotonic() - start, 10)
