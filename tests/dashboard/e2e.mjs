@@ -119,6 +119,10 @@ async function main() {
     else consoleErrors.push(text);
   });
   page.on("pageerror", (e) => consoleErrors.push("page error: " + e.message));
+  page.on("dialog", (d) => {  // an attacker's alert(1) must never run in the analyst's browser
+    consoleErrors.push("dialog opened: " + d.message());
+    d.dismiss().catch(() => {});
+  });
   page.setDefaultTimeout(15000);
   const shot = async (name) => page.screenshot({ path: path.join(shots, name + ".png"), fullPage: true });
 
@@ -226,6 +230,14 @@ async function main() {
           `/events/${eventId} (the id in the 403's X-Vigil-Event) shows the blocked event`);
   }
   await shot("07-blocked-event");
+
+  // An attacker's markup is shown as text, never run.
+  await page.goto(`${vigild.url}/events/${"d0".repeat(16)}`);
+  const xss = page.locator(`[data-event="${"d0".repeat(16)}"]`);
+  await xss.waitFor();
+  check((await xss.textContent()).includes("query:q = <script>alert(1)</script>"),
+        "the probe's <script> input is shown as text");
+  check(await page.locator("main script").count() === 0, "and no script element is created");
 
   // The incident now counts the blocked attempt too.
   await page.goto(`${vigild.url}/incidents/${incident.id}`);
