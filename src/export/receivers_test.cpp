@@ -9,6 +9,7 @@
 // when rsyslogd or openssl is not installed (scripts/install-deps installs them).
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -297,6 +298,90 @@ TEST_F(SyslogReceivers, ReceiverDownThenBack) {
   EXPECT_EQ(small->stats().sent, 5u);
   EXPECT_EQ(tcp->stats().sent, 40u);
   EXPECT_EQ(tls->stats().sent, 40u);
+}
+
+// --- What a stream receiver did not read --------------------------------------------------
+
+// A TCP listener on 127.0.0.1 that accepts one connection at a time and reads only when told.
+class RawListener {
+ public:
+  RawListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 4);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~RawListener() {
+    if (conn_ >= 0) ::close(conn_);
+    ::close(fd_);
+  }
+  int port() const { return port_; }
+  void accept() { conn_ = ::accept(fd_, nullptr, nullptr); }
+  // Everything the current connection holds now (waits up to 2 s for the first byte).
+  std::string read_available() {
+    std::string out;
+    char buf[65536];
+    pollfd p{conn_, POLLIN, 0};
+    for (int wait = 2000; ::poll(&p, 1, wait) == 1; wait = 100) {
+      ssize_t n = ::recv(conn_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+  // Closes the connection; with data unread the kernel answers with a reset.
+  void close_connection() {
+    ::close(conn_);
+    conn_ = -1;
+  }
+
+ private:
+  int fd_ = -1, conn_ = -1, port_ = 0;
+};
+
+std::vector<std::string> frames(const std::string& stream) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < stream.size()) {
+    std::size_t sp = stream.find(' ', i);
+    if (sp == std::string::npos) break;
+    std::size_t n = std::stoul(stream.substr(i, sp - i));
+    out.push_back(stream.substr(sp + 1, n));
+    i = sp + 1 + n;
+  }
+  return out;
+}
+
+// A receiver that stops with records unread resets the connection: those records are written
+// again on the next connection (a repeat, same content), not lost. One that read everything
+// closes in order: nothing is repeated.
+TEST(StreamTransport, WritesAgainWhatAResetConnectionDidNotDeliver) {
+  RawListener rx;
+  auto t = make_tcp_transport("127.0.0.1", rx.port());
+  ASSERT_EQ(t->send({"first", "second"}, 2s).kind, SendResult::Kind::kOk);
+  rx.accept();
+  rx.close_connection();  // "first" and "second" unread: reset
+  std::this_thread::sleep_for(100ms);
+  std::thread later([&] { rx.accept(); });
+  EXPECT_EQ(t->send({"third"}, 2s).kind, SendResult::Kind::kOk);
+  later.join();
+  EXPECT_EQ(frames(rx.read_available()), (std::vector<std::string>{"first", "second", "third"}));
+
+  // This connection's records were read; an orderly close repeats nothing.
+  rx.close_connection();
+  std::this_thread::sleep_for(100ms);
+  std::thread again([&] { rx.accept(); });
+  EXPECT_EQ(t->send({"fourth"}, 2s).kind, SendResult::Kind::kOk);
+  again.join();
+  EXPECT_EQ(frames(rx.read_available()), (std::vector<std::string>{"fourth"}));
+  t->close();
 }
 
 // --- HTTPS ----------------------------------------------------------------------------------

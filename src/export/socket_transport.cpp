@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 
 #include "export/transport.hpp"
 
@@ -89,6 +90,60 @@ bool peer_closed_or_readable(int fd) {
   return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR));
 }
 
+// Syslog over TCP and TLS has no acknowledgement: a write that completed only reached our
+// kernel. A receiver that stops with records still unread in its socket loses them (it resets
+// the connection: RST, where a receiver that read everything closes with FIN), and we learn that
+// the connection is gone only at the next batch. So each stream transport keeps what it wrote on
+// the current connection until the connection has been seen open kReadGrace later (a live
+// receiver reads within milliseconds); when the connection is found reset, or a write fails,
+// what is kept is written again first on the next connection. A receiver may then see a record
+// twice (same event id, which a SIEM can drop), rather than never.
+class Unconfirmed {
+ public:
+  static constexpr auto kReadGrace = std::chrono::seconds(2);
+  static constexpr std::size_t kMaxBytes = 4 << 20;
+
+  // `framed`: records as written (octet-counted frames).
+  void add(std::string framed) {
+    bytes_ += framed.size();
+    items_.push_back({std::move(framed), Clock::now()});
+    while (bytes_ > kMaxBytes && items_.size() > 1) pop();
+  }
+  // The connection is open now: what was written kReadGrace ago has been read.
+  void connection_open() {
+    const auto read_by = Clock::now() - kReadGrace;
+    while (!items_.empty() && items_.front().at <= read_by) pop();
+  }
+  // The connection was found closed: what it may not have delivered, to write again.
+  std::string take() {
+    std::string out;
+    for (auto& i : items_) out += i.framed;
+    items_.clear();
+    bytes_ = 0;
+    return out;
+  }
+
+ private:
+  struct Item {
+    std::string framed;
+    Clock::time_point at;
+  };
+  void pop() {
+    bytes_ -= items_.front().framed.size();
+    items_.pop_front();
+  }
+  std::deque<Item> items_;
+  std::size_t bytes_ = 0;
+};
+
+// After peer_closed_or_readable(): true when the peer reset the connection (it closed with data
+// of ours unread, or our data reached it after it closed) rather than closed it in order.
+bool peer_reset(int fd) {
+  char c;
+  ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
 void frame(std::string* out, const std::string& record) {
   out->append(std::to_string(record.size()));
   out->push_back(' ');
@@ -136,26 +191,39 @@ class TcpTransport : public Transport {
   SendResult send(const std::vector<std::string>& records,
                   std::chrono::milliseconds timeout) noexcept override {
     // A receiver that went away since the last batch: reconnect instead of writing into a
-    // socket whose peer is gone (the kernel would accept the first write and lose it).
-    if (fd_ >= 0 && peer_closed_or_readable(fd_)) close();
+    // socket whose peer is gone (the kernel would accept the first write and lose it), and
+    // write again what the old connection may not have delivered.
+    if (fd_ >= 0) {
+      if (peer_closed_or_readable(fd_)) {
+        lost(peer_reset(fd_));
+        close();
+      } else {
+        unconfirmed_.connection_open();
+      }
+    }
     if (fd_ < 0) {
       std::string error;
       fd_ = connect_socket(host_, port_, SOCK_STREAM, timeout, &error);
       if (fd_ < 0) return SendResult::retry(error);
     }
-    std::string buf;
-    for (const auto& r : records) frame(&buf, r);
+    std::string batch;
+    for (const auto& r : records) frame(&batch, r);
+    std::string buf = resend_ + batch;
     std::size_t off = 0;
     while (off < buf.size()) {
       ssize_t n = ::send(fd_, buf.data() + off, buf.size() - off, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         std::string e = errno_text("send");
+        lost(true);
         close();
-        return SendResult::retry(e);
+        return SendResult::retry(e);  // resend_ is kept: the next connection writes it first
       }
       off += static_cast<std::size_t>(n);
     }
+    if (!resend_.empty()) unconfirmed_.add(std::move(resend_));
+    resend_.clear();
+    unconfirmed_.add(std::move(batch));
     return SendResult::ok();
   }
   void close() noexcept override {
@@ -164,9 +232,22 @@ class TcpTransport : public Transport {
   }
 
  private:
+  // The connection ended: what it may not have delivered is written again (reset), or was
+  // read (closed in order).
+  void lost(bool reset) noexcept {
+    try {
+      if (reset) resend_ += unconfirmed_.take();
+      else unconfirmed_.take();
+    } catch (...) {
+      // std::bad_alloc: those records may be missing; nothing else to do.
+    }
+  }
+
   std::string host_;
   int port_;
   int fd_ = -1;
+  Unconfirmed unconfirmed_;
+  std::string resend_;  // written first on the next connection
 };
 
 std::string ssl_error_text(const char* what) {
@@ -198,24 +279,37 @@ class TlsTransport : public Transport {
 
   SendResult send(const std::vector<std::string>& records,
                   std::chrono::milliseconds timeout) noexcept override {
-    if (ssl_ && !still_open()) close();
+    if (ssl_) {
+      bool reset = false;
+      if (!still_open(&reset)) {
+        lost(reset);
+        close();
+      } else {
+        unconfirmed_.connection_open();
+      }
+    }
     if (!ssl_) {
       SendResult r = open(timeout);
       if (r.kind != SendResult::Kind::kOk) return r;
     }
-    std::string buf;
-    for (const auto& r : records) frame(&buf, r);
+    std::string batch;
+    for (const auto& r : records) frame(&batch, r);
+    std::string buf = resend_ + batch;
     std::size_t off = 0;
     while (off < buf.size()) {
       ERR_clear_error();
       int n = SSL_write(ssl_, buf.data() + off, static_cast<int>(std::min<std::size_t>(buf.size() - off, 1 << 30)));
       if (n <= 0) {
         std::string e = ssl_error_text("TLS write");
+        lost(true);
         close();
         return SendResult::retry(e);
       }
       off += static_cast<std::size_t>(n);
     }
+    if (!resend_.empty()) unconfirmed_.add(std::move(resend_));
+    resend_.clear();
+    unconfirmed_.add(std::move(batch));
     return SendResult::ok();
   }
 
@@ -256,10 +350,23 @@ class TlsTransport : public Transport {
     return SendResult::ok();
   }
 
+  void lost(bool reset) noexcept {
+    try {
+      if (reset) resend_ += unconfirmed_.take();
+      else unconfirmed_.take();
+    } catch (...) {
+      // std::bad_alloc: those records may be missing; nothing else to do.
+    }
+  }
+
   // Reads whatever the server sent (TLS 1.3 session tickets, a close_notify): false when the
-  // connection is closed.
-  bool still_open() {
+  // connection is closed, with *reset when it was reset rather than closed in order.
+  bool still_open(bool* reset) {
     if (!peer_closed_or_readable(fd_)) return true;
+    if (peer_reset(fd_)) {
+      *reset = true;
+      return false;
+    }
     int flags = ::fcntl(fd_, F_GETFL);
     ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
     bool open = true;
@@ -282,6 +389,8 @@ class TlsTransport : public Transport {
   bool verify_;
   int fd_ = -1;
   SSL* ssl_ = nullptr;
+  Unconfirmed unconfirmed_;
+  std::string resend_;  // written first on the next connection
 };
 
 }  // namespace

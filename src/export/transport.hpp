@@ -5,8 +5,9 @@
 // Contract for every transport: send() is called from one thread at a time (the exporter's
 // worker), never throws, and returns within about `timeout` (connect, each write, each read).
 // "Ok" means the receiver took every record as far as the protocol can tell: an HTTP 2xx, a
-// file write(2), a TCP/TLS write that completed on a connection still open; UDP only knows the
-// datagram left. After kRetry the exporter sends the same records again later: a receiver may
+// file write(2), a TCP/TLS write that completed on a connection still open (and the syslog
+// stream transports write records again on the next connection when the receiver reset the
+// connection before it was seen open 2 s after them); UDP only knows the datagram left. After kRetry the exporter sends the same records again later: a receiver may
 // then see a record twice (same event id), never a partial record.
 #ifndef VIGIL_EXPORT_TRANSPORT_HPP_
 #define VIGIL_EXPORT_TRANSPORT_HPP_
