@@ -155,7 +155,8 @@ export function AppHealth({ apps, agents }: { apps: any[]; agents: any[] }) {
           const quiet = mine.filter((g) => g.state !== "ok").length;
           const last = mine.reduce((m, g) => Math.min(m, Number(g.seconds_since_seen ?? Infinity)), Infinity);
           const modes = [...new Set(mine.map((g) => g.mode).filter(Boolean))].join(", ");
-          const drops = mine.reduce((n, g) => n + counter(g, "drops") + counter(g, "events_dropped"), 0);
+          // Events lost by the sensor's queue and by its shipper to vigild (heartbeat counters).
+          const drops = mine.reduce((n, g) => n + counter(g, "drops") + counter(g, "ship_drops"), 0);
           const failOpens = mine.reduce((n, g) => n + counter(g, "fail_opens"), 0);
           return (
             <tr key={name}>
