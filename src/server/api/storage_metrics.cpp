@@ -19,15 +19,18 @@ std::int64_t file_bytes(const std::string& path) {
 
 }  // namespace
 
+// Both ends of the primary key: two b-tree lookups, whatever the table's size. Each MIN/MAX in
+// a subquery of its own: SQLite's min/max optimisation applies only to a query with a single
+// MIN() or MAX(); "SELECT MAX(seq) - MIN(seq)" scans the table (197 ms at 1M events).
+const char* const kSqliteEventCount =
+    "SELECT COALESCE((SELECT MAX(seq) FROM events) - (SELECT MIN(seq) FROM events) + 1, 0)";
+
 StorageFigures read_storage_figures(storage::Database& db,
                                     const std::string& sqlite_path) noexcept {
   StorageFigures f;
   try {
     if (db.dialect() == storage::Dialect::kSqlite) {
-      // Both ends of the primary key: two index lookups, whatever the table's size.
-      auto rows = db.read([](storage::Connection& c) {
-        return c.query("SELECT COALESCE(MAX(seq) - MIN(seq) + 1, 0) FROM events");
-      });
+      auto rows = db.read([](storage::Connection& c) { return c.query(kSqliteEventCount); });
       f.events = rows.empty() ? 0 : static_cast<std::uint64_t>(rows[0].integer(0));
       std::int64_t main = file_bytes(sqlite_path);
       if (main < 0) {

@@ -41,6 +41,9 @@ struct StorageFigures {
   std::int64_t wal_bytes = -1;     // -1: not SQLite
 };
 
+// The SQLite statement that counts the events (exposed so a test can check its query plan).
+extern const char* const kSqliteEventCount;
+
 // Reads the figures now (two primary-key lookups and two file stats, or one catalogue query).
 // Never throws. `sqlite_path`: the SQLite database file (ignored for PostgreSQL).
 StorageFigures read_storage_figures(storage::Database& db, const std::string& sqlite_path) noexcept;

@@ -124,6 +124,20 @@ INSTANTIATE_TEST_SUITE_P(Dialects, StorageMetricsTest,
                            return info.param == Dialect::kSqlite ? "Sqlite" : "Postgres";
                          });
 
+// The count must stay two b-tree lookups: no step of its plan may scan the events table.
+TEST(StorageMetrics, SqliteCountReadsNoTable) {
+  std::string why;
+  auto t = testing::open_test_database(Dialect::kSqlite, &why);
+  auto plan = t.db->read([](storage::Connection& c) {
+    return c.query(std::string("EXPLAIN QUERY PLAN ") + kSqliteEventCount);
+  });
+  ASSERT_FALSE(plan.empty());
+  for (const storage::Row& step : plan) {
+    const std::string& detail = step.text(3);
+    EXPECT_EQ(detail.find("SCAN events"), std::string::npos) << detail;
+  }
+}
+
 TEST(StorageMetrics, SaysDownWhenItCannotRead) {
   std::string why;
   auto t = testing::open_test_database(Dialect::kSqlite, &why);
