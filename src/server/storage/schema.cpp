@@ -152,4 +152,15 @@ CREATE INDEX events_app_client ON events(app, client_ip, time_ms, seq);
 DROP INDEX events_time;
 )SQL";
 
+// The incident list in its order (rank_key, then id, newest first) straight from an index, with
+// or without an application: at 200,000 incidents the list sorted them all (60 ms; 650 ms
+// for an application's open ones). Counting an application's incidents by status
+// (X-Total-Count), and the open ones by outcome (GET /api/v1/stats), reads an index alone.
+const char* const kSchemaV5 = R"SQL(
+CREATE INDEX incidents_order ON incidents(rank_key, id);
+CREATE INDEX incidents_app_order ON incidents(app, rank_key, id);
+CREATE INDEX incidents_app_status ON incidents(app, status);
+CREATE INDEX incidents_open_outcome ON incidents(closed, app, outcome);
+)SQL";
+
 }  // namespace vigil::server::storage

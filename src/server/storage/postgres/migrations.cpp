@@ -12,6 +12,8 @@ const std::vector<Migration>& postgres_migrations() {
        render_schema(kSchemaV3, Dialect::kPostgres)},
       {4, "event index by client address; none by time alone",
        render_schema(kSchemaV4, Dialect::kPostgres)},
+      {5, "incident indexes in list order, by status and by outcome",
+       render_schema(kSchemaV5, Dialect::kPostgres)},
   };
   return kMigrations;
 }
