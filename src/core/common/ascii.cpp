@@ -1,10 +1,27 @@
 #include "core/common/ascii.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace vigil::common {
 
 void fold_ascii(const char* in, std::size_t n, char* out) noexcept {
-  // Branch-free so that the compiler vectorises it: this runs on every SQL/HTML sink call.
-  for (std::size_t i = 0; i < n; ++i) {
+  // This runs on every SQL/HTML sink call: 16 bytes per step (GCC at -O2 leaves the byte loop
+  // scalar). A byte is upper case when (byte - 'A'), shifted into the signed range, is below 26.
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i shift = _mm_set1_epi8(static_cast<char>(128 - 'A'));
+  const __m128i limit = _mm_set1_epi8(static_cast<char>(-128 + 26));
+  const __m128i bit = _mm_set1_epi8(0x20);
+  for (; i + 16 <= n; i += 16) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    __m128i upper = _mm_cmplt_epi8(_mm_add_epi8(x, shift), limit);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                     _mm_or_si128(x, _mm_and_si128(upper, bit)));
+  }
+#endif
+  for (; i < n; ++i) {
     unsigned char c = static_cast<unsigned char>(in[i]);
     unsigned char upper = static_cast<unsigned char>(c - 'A') < 26;
     out[i] = static_cast<char>(c | (upper << 5));

@@ -23,3 +23,26 @@ TEST(FindAny, AgreesWithFindFirstOf) {
 
 }  // namespace
 }  // namespace vigil::common
+
+namespace vigil::common {
+namespace {
+
+// The vectorised fold must agree with the byte rule for every byte value at every offset.
+TEST(FoldAscii, AgreesWithTheByteRule) {
+  std::string in;
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 256; ++c) in += static_cast<char>(c);
+  for (std::size_t start = 0; start < 17; ++start) {
+    std::string_view s = std::string_view(in).substr(start);
+    std::string out(s.size(), '\0');
+    fold_ascii(s.data(), s.size(), out.data());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      char c = s[i];
+      char want = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+      ASSERT_EQ(out[i], want) << "byte " << static_cast<int>(static_cast<unsigned char>(c));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vigil::common

@@ -5,6 +5,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace vigil::detect {
 
@@ -82,6 +85,187 @@ std::size_t find_some(std::string_view haystack, std::string_view needle, std::s
     }
   }
   return count;
+}
+
+namespace {
+
+// Whether needle k occurs at `pos` (its first two bytes are known to match).
+inline bool rest_matches(const char* h, std::size_t size, std::size_t pos, std::string_view nd) {
+  if (pos + nd.size() > size) return false;
+  // Needles are short: a byte loop beats a call to memcmp.
+  for (std::size_t k = 2; k < nd.size(); ++k)
+    if (h[pos + k] != nd[k]) return false;
+  return true;
+}
+
+// Records the matches of the block at i given per-needle masks of candidate positions (bit b:
+// the needle's first two bytes are at i + b). Returns false when `out` is full (then *resume is
+// the first position not reported).
+bool record_block(const char* h, std::size_t size, const std::string_view* needles,
+                  std::size_t count, std::size_t i, const std::uint32_t* masks, Match* out,
+                  std::size_t cap, std::size_t* written, std::size_t* resume) {
+  // When every candidate fits in the buffer (nearly always), needle by needle.
+  std::size_t candidates = 0;
+  for (std::size_t k = 0; k < count; ++k)  // few bits are set: cheaper than a popcount call
+    for (std::uint32_t m = masks[k]; m; m &= m - 1) ++candidates;
+  if (*written + candidates <= cap) {
+    for (std::size_t k = 0; k < count; ++k) {
+      for (std::uint32_t m = masks[k]; m; m &= m - 1) {
+        const std::size_t pos = i + static_cast<unsigned>(__builtin_ctz(m));
+        if (rest_matches(h, size, pos, needles[k]))
+          out[(*written)++] = Match{static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(pos)};
+      }
+    }
+    return true;
+  }
+  // Otherwise position order first, then needle order, so that a full buffer resumes at a
+  // position.
+  std::uint32_t any = 0;
+  for (std::size_t k = 0; k < count; ++k) any |= masks[k];
+  while (any) {
+    const unsigned bit = static_cast<unsigned>(__builtin_ctz(any));
+    const std::size_t pos = i + bit;
+    std::size_t need = 0;
+    for (std::size_t k = 0; k < count; ++k)
+      if ((masks[k] >> bit & 1u) && rest_matches(h, size, pos, needles[k])) ++need;
+    if (*written + need > cap) {
+      *resume = pos;
+      return false;
+    }
+    for (std::size_t k = 0; k < count; ++k)
+      if ((masks[k] >> bit & 1u) && rest_matches(h, size, pos, needles[k]))
+        out[(*written)++] = Match{static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(pos)};
+    any &= any - 1;
+  }
+  return true;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) std::size_t batch_avx2(const char* h, std::size_t size,
+                                                       const std::string_view* needles,
+                                                       std::size_t count, std::size_t* i_io,
+                                                       Match* out, std::size_t cap,
+                                                       std::size_t* resume) {
+  __m256i first[kMaxBatch], second[kMaxBatch];
+  for (std::size_t k = 0; k < count; ++k) {
+    first[k] = _mm256_set1_epi8(needles[k][0]);
+    second[k] = _mm256_set1_epi8(needles[k][1]);
+  }
+  std::size_t written = 0, i = *i_io;
+  for (; i + 33 <= size; i += 32) {
+    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + i));
+    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + i + 1));
+    __m256i acc = _mm256_setzero_si256();
+    for (std::size_t k = 0; k < count; ++k)
+      acc = _mm256_or_si256(acc, _mm256_and_si256(_mm256_cmpeq_epi8(b0, first[k]),
+                                                  _mm256_cmpeq_epi8(b1, second[k])));
+    if (_mm256_testz_si256(acc, acc)) continue;
+    std::uint32_t masks[kMaxBatch];
+    for (std::size_t k = 0; k < count; ++k)
+      masks[k] = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_and_si256(
+          _mm256_cmpeq_epi8(b0, first[k]), _mm256_cmpeq_epi8(b1, second[k]))));
+    if (!record_block(h, size, needles, count, i, masks, out, cap, &written, resume)) {
+      *i_io = i;
+      return written;
+    }
+  }
+  // The last positions: one more block that ends at the text's end, without the positions the
+  // loop already did (a scalar tail would cost more than the whole loop on short texts).
+  if (size >= 33 && i + 1 < size) {
+    const std::size_t j = size - 33;
+    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + j));
+    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + j + 1));
+    const std::uint32_t done = (1u << (i - j)) - 1;  // i - j < 32
+    std::uint32_t masks[kMaxBatch];
+    for (std::size_t k = 0; k < count; ++k)
+      masks[k] = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_and_si256(
+                     _mm256_cmpeq_epi8(b0, first[k]), _mm256_cmpeq_epi8(b1, second[k])))) &
+                 ~done;
+    if (!record_block(h, size, needles, count, j, masks, out, cap, &written, resume)) {
+      *i_io = *resume;
+      return written;
+    }
+    i = size;
+  }
+  *i_io = i;
+  *resume = size;
+  return written;
+}
+#endif
+
+}  // namespace
+
+std::size_t find_batch(std::string_view haystack, const std::string_view* needles,
+                       std::size_t count, std::size_t from, Match* out, std::size_t cap,
+                       std::size_t* next) noexcept {
+  const char* h = haystack.data();
+  const std::size_t size = haystack.size();
+  *next = size;
+  if (count == 0 || count > kMaxBatch || cap < count || size < 2) return 0;
+  std::size_t written = 0, i = from, resume = size;
+#if defined(__x86_64__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) {
+    written = batch_avx2(h, size, needles, count, &i, out, cap, &resume);
+    if (resume < size) {
+      *next = resume;
+      return written;
+    }
+  }
+#endif
+#if defined(__SSE2__)
+  {
+    __m128i first[kMaxBatch], second[kMaxBatch];
+    for (std::size_t k = 0; k < count; ++k) {
+      first[k] = _mm_set1_epi8(needles[k][0]);
+      second[k] = _mm_set1_epi8(needles[k][1]);
+    }
+    for (; i + 17 <= size; i += 16) {
+      const __m128i b0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i));
+      const __m128i b1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i + 1));
+      __m128i acc = _mm_setzero_si128();
+      for (std::size_t k = 0; k < count; ++k)
+        acc = _mm_or_si128(acc, _mm_and_si128(_mm_cmpeq_epi8(b0, first[k]),
+                                              _mm_cmpeq_epi8(b1, second[k])));
+      if (_mm_movemask_epi8(acc) == 0) continue;
+      std::uint32_t masks[kMaxBatch];
+      for (std::size_t k = 0; k < count; ++k)
+        masks[k] = static_cast<std::uint32_t>(_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpeq_epi8(b0, first[k]), _mm_cmpeq_epi8(b1, second[k]))));
+      if (!record_block(h, size, needles, count, i, masks, out, cap, &written, &resume)) {
+        *next = resume;
+        return written;
+      }
+    }
+    if (size >= 17 && i + 1 < size) {  // the last positions, as in batch_avx2
+      const std::size_t j = size - 17;
+      const __m128i b0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + j));
+      const __m128i b1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + j + 1));
+      const std::uint32_t done = (1u << (i - j)) - 1;  // i - j < 16
+      std::uint32_t masks[kMaxBatch];
+      for (std::size_t k = 0; k < count; ++k)
+        masks[k] = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_and_si128(
+                       _mm_cmpeq_epi8(b0, first[k]), _mm_cmpeq_epi8(b1, second[k])))) &
+                   ~done;
+      if (!record_block(h, size, needles, count, j, masks, out, cap, &written, &resume)) {
+        *next = resume;
+        return written;
+      }
+      i = size;
+    }
+  }
+#endif
+  // The tail (and machines without SSE2): one position at a time.
+  for (; i + 1 < size; ++i) {
+    std::uint32_t masks[kMaxBatch];
+    for (std::size_t k = 0; k < count; ++k)
+      masks[k] = h[i] == needles[k][0] && h[i + 1] == needles[k][1];
+    if (!record_block(h, size, needles, count, i, masks, out, cap, &written, &resume)) {
+      *next = resume;
+      return written;
+    }
+  }
+  return written;
 }
 
 }  // namespace vigil::detect

@@ -21,6 +21,49 @@ std::size_t find_all(std::string_view haystack, std::string_view needle, std::si
 std::size_t find_some(std::string_view haystack, std::string_view needle, std::size_t from,
                       std::uint32_t* positions, std::size_t cap, std::size_t* next) noexcept;
 
+// Several needles in one pass over the haystack, for the common sink call where none occurs:
+// each 16- or 32-byte block is loaded once and compared with every needle's first two bytes,
+// instead of once per needle. Needles must be 2..kMaxBatchNeedle bytes; at most kMaxBatch.
+// Calls on_match(needle_index, position) for every occurrence (overlapping ones too), at most
+// `max` times per needle; counts[k] receives needle k's matches, max + 1 meaning "there were
+// more". Linear in haystack size times the number of needles.
+inline constexpr std::size_t kMaxBatch = 16;
+inline constexpr std::size_t kMaxBatchNeedle = 32;
+struct Match {
+  std::uint32_t needle;
+  std::uint32_t position;
+};
+// The non-template core: appends up to `cap` (>= count) matches from haystack position `from`;
+// returns how many; *next receives where to resume (haystack.size() when done). Per-needle
+// limits are the caller's (find_all_batch).
+std::size_t find_batch(std::string_view haystack, const std::string_view* needles,
+                       std::size_t count, std::size_t from, Match* out, std::size_t cap,
+                       std::size_t* next) noexcept;
+
+template <typename F>
+void find_all_batch(std::string_view haystack, const std::string_view* needles,
+                    std::size_t count, std::size_t max, std::size_t* counts, F&& on_match) {
+  Match buf[64];
+  for (std::size_t k = 0; k < count; ++k) counts[k] = 0;
+  std::size_t from = 0;
+  while (from < haystack.size()) {
+    std::size_t next = haystack.size();
+    std::size_t n = find_batch(haystack, needles, count, from, buf, 64, &next);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::size_t& c = counts[buf[i].needle];
+      if (c > max) continue;
+      if (c == max) {
+        ++c;
+        continue;
+      }
+      ++c;
+      on_match(buf[i].needle, buf[i].position);
+    }
+    if (next >= haystack.size()) break;
+    from = next;
+  }
+}
+
 template <typename F>
 std::size_t find_all(std::string_view haystack, std::string_view needle, std::size_t max,
                      F&& on_match) {

@@ -79,3 +79,43 @@ TEST(FindAll, RepetitiveLongNeedleAgreesWithNaive) {
 
 }  // namespace
 }  // namespace vigil::detect
+
+namespace vigil::detect {
+namespace {
+
+// The batch search finds exactly what one search per needle finds, on texts long enough to use
+// every path (32-byte blocks, 16-byte blocks, the scalar tail) and with many overlapping
+// candidates, including when its output buffer fills mid-block.
+TEST(FindAllBatch, AgreesWithOneSearchPerNeedle) {
+  std::uint32_t seed = 12345;
+  auto rnd = [&seed] { return seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7FFF; };
+  for (int round = 0; round < 300; ++round) {
+    const std::size_t size = rnd() % 300;
+    std::string hay;
+    for (std::size_t i = 0; i < size; ++i) hay += static_cast<char>('a' + rnd() % 3);
+    std::vector<std::string> texts;
+    const std::size_t count = 1 + rnd() % kMaxBatch;
+    for (std::size_t k = 0; k < count; ++k) {
+      std::string n;
+      const std::size_t len = 2 + rnd() % 6;
+      for (std::size_t i = 0; i < len; ++i) n += static_cast<char>('a' + rnd() % 3);
+      texts.push_back(n);
+    }
+    std::vector<std::string_view> needles(texts.begin(), texts.end());
+    const std::size_t max = 1 + rnd() % 50;
+    std::vector<std::vector<std::uint32_t>> got(count);
+    std::size_t counts[kMaxBatch];
+    find_all_batch(hay, needles.data(), count, max, counts,
+                   [&](std::uint32_t k, std::uint32_t pos) { got[k].push_back(pos); });
+    for (std::size_t k = 0; k < count; ++k) {
+      std::vector<std::uint32_t> want = naive(hay, needles[k]);
+      const std::size_t total = want.size();
+      if (want.size() > max) want.resize(max);
+      EXPECT_EQ(got[k], want) << "round " << round << " needle " << needles[k];
+      EXPECT_EQ(counts[k], total > max ? max + 1 : total);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vigil::detect

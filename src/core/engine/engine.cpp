@@ -35,24 +35,48 @@ class FoldBuffer {
 };
 
 // Searches every applicable input form in one operation text; appends occurrences.
-// Returns false when an occurrence limit was hit.
+// Returns false when an occurrence limit was hit. Forms of 2..32 bytes (nearly all) are searched
+// in batches, one pass over the text per batch; the others one at a time.
 bool search_text(std::string_view text, std::uint32_t element, bool fold_case,
                  std::uint8_t sink_bit, const PreparedInputs::Impl& prepared,
                  std::size_t min_length, std::string_view single_bytes, std::size_t max_per_input,
                  std::vector<detect::Occurrence>* out) {
   bool complete = true;
+  std::string_view batch[detect::kMaxBatch];
+  const PreparedInputs::Impl::Entry* batch_entries[detect::kMaxBatch];
+  std::size_t batched = 0;
+  auto flush = [&] {
+    std::size_t counts[detect::kMaxBatch];
+    detect::find_all_batch(text, batch, batched, max_per_input, counts,
+                           [&](std::uint32_t k, std::uint32_t pos) {
+                             const auto& e = *batch_entries[k];
+                             out->push_back(detect::Occurrence{
+                                 e.input, e.form, element, pos,
+                                 pos + static_cast<std::uint32_t>(batch[k].size())});
+                           });
+    for (std::size_t k = 0; k < batched; ++k)
+      if (counts[k] > max_per_input) complete = false;
+    batched = 0;
+  };
   for (const auto& entry : prepared.entries) {
     if (!(entry.sink_mask & sink_bit)) continue;
     if (entry.text.size() < min_length &&
         !(entry.text.size() == 1 && single_bytes.find(entry.text[0]) != std::string_view::npos))
       continue;
     std::string_view needle = fold_case ? entry.folded : entry.text;
+    if (needle.size() >= 2 && needle.size() <= detect::kMaxBatchNeedle) {
+      batch[batched] = needle;
+      batch_entries[batched] = &entry;
+      if (++batched == detect::kMaxBatch) flush();
+      continue;
+    }
     std::size_t found = detect::find_all(text, needle, max_per_input, [&](std::uint32_t pos) {
       out->push_back(detect::Occurrence{entry.input, entry.form, element, pos,
                                         pos + static_cast<std::uint32_t>(needle.size())});
     });
     if (found > max_per_input) complete = false;
   }
+  if (batched > 0) flush();
   return complete;
 }
 
