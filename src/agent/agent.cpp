@@ -794,7 +794,18 @@ void atfork_parent() {
 void atfork_child() {
   if (Agent* a = g_agent.load()) {
     Guard g;
+    // A process that armed at startup and served nothing is a pre-fork master: each worker
+    // keeps a status file of its own (pid in the name), as when it armed at its first
+    // connection. A fork-per-connection child still reports into its server's file.
+    bool own_status = g_config != nullptr && g_config->status_path.empty() &&
+                      !g_config->events_path.empty() && a->counters().connections.load() == 0;
     a->after_fork_child();
+    if (own_status) {
+      try {
+        a->set_status_path(g_config->events_path + ".status." + std::to_string(getpid()) + ".json");
+      } catch (...) {
+      }
+    }
   }
   g_arming.store(false);  // a fork while another thread was arming: that thread is gone
   g_arming_at_load.store(false);

@@ -91,6 +91,9 @@ class Agent {
   // background thread (the host's start does not wait): its sensor registers with vigild and
   // heartbeats before any traffic. Starts the event writer too (status file, follower ticks).
   void start_writer() noexcept;
+  // In a fork()ed child of a process that armed at startup and served nothing (a pre-fork
+  // master): the status file the child writes, its own as if it had armed itself.
+  void set_status_path(std::string path) noexcept { config_.status_path = std::move(path); }
 
   const Config& config() const noexcept { return config_; }
   const Engine& engine() const noexcept { return engine_; }
