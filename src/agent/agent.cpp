@@ -363,7 +363,7 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
                           const std::shared_ptr<InFlight>& req) noexcept {
   if (in_forked_child()) become_own_server();
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
-  req->id = new_event_id().substr(0, 16);
+  req->id = new_request_id();
   req->headers = req->raw.header_views();
   req->ctx.parse(HttpRequest{req->raw.method, req->raw.target, req->headers, req->raw.body, req->peer});
   req->prepared.reset(req->ctx.inputs());

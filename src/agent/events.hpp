@@ -83,6 +83,8 @@ std::string_view severity_of(vigil::Outcome o);
 
 // A random 128-bit id as 32 hex digits (getrandom; never blocks).
 std::string new_event_id();
+// 16 hex digits naming one request: unique within the process (and across its forks), cheap.
+std::string new_request_id();
 // Now, RFC 3339 with milliseconds, UTC.
 std::string now_rfc3339();
 // JSON text of one event (symbolising its frames).
