@@ -100,6 +100,9 @@ Command add_run(CLI::App& app) {
             if (const char* existing = std::getenv("LD_PRELOAD"); existing && *existing)
               preload += std::string(":") + existing;
             setenv("LD_PRELOAD", preload.c_str(), 1);
+            // The program started here is a sensor's root of its own (it registers at startup),
+            // even when this `vigil run` itself runs under another agent-protected program.
+            unsetenv("VIGIL_AGENT_ROOT");
             setenv("VIGIL_MODE", o->mode.c_str(), 1);
             setenv("VIGIL_APP", o->app.c_str(), 1);
             if (!o->events.empty()) setenv("VIGIL_EVENTS", absolute(o->events).c_str(), 1);
