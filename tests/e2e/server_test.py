@@ -354,7 +354,7 @@ def main():
             payloads = reported_payloads(out)
             check(rc == 0 and payloads, "sqlmap finished and found the injection: %s"
                   % sorted({(p, k) for p, k, _ in payloads}))
-        local = shoplib.wait_events(events_path, lambda ev: len(ev) > 0, 10)
+        local = shoplib.wait_settled(events_path)
         local_ids = {e["event_id"] for e in local}
         server = wait_until(lambda: (lambda ev: ev if local_ids <= {e["event_id"] for e in ev} else None)(
             api.events(app="shop")), 20)

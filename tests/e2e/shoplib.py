@@ -152,6 +152,24 @@ def wait_events(path, predicate, timeout=10):
         time.sleep(0.1)
 
 
+def wait_settled(path, timeout=20, quiet=1.0):
+    """Polls the events file until it holds events and has not grown for `quiet` seconds (the
+    agent writes events off the request thread: a scanner's last requests are still queued when
+    it exits); returns the events."""
+    deadline = time.monotonic() + timeout
+    count, since = -1, time.monotonic()
+    while True:
+        events = read_events(path)
+        now = time.monotonic()
+        if len(events) != count:
+            count, since = len(events), now
+        elif count > 0 and now - since >= quiet:
+            return events
+        if now > deadline:
+            return events
+        time.sleep(0.1)
+
+
 def tool(name, env_var=None):
     """Path of a program given by env_var or found on PATH, or None."""
     if env_var and os.environ.get(env_var):
