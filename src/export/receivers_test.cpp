@@ -274,6 +274,20 @@ TEST_F(SyslogReceivers, ReceiverDownThenBack) {
   tcp->stop();
   tls->stop();
   small->stop();
+  // The exporters have written everything; rsyslog writes its files on its own schedule (a CI
+  // run read the TLS file before rsyslog had written the last 20 lines), so wait for the lines
+  // and then for the files to settle before counting repeats.
+  auto ids_in = [&](const char* input) {
+    std::set<std::string> ids;
+    for (const auto& line : rsyslog_->lines(input)) {
+      if (auto r = testing::parse_cef(line)) ids.insert(r->fields["externalId"]);
+    }
+    return ids.size();
+  };
+  ASSERT_TRUE(eventually([&] { return ids_in("tcp") == 45 && ids_in("tls") == 40; }, 15s))
+      << ids_in("tcp") << " " << ids_in("tls") << "\n" << rsyslog_->log();
+  ASSERT_TRUE(testing::settled([&] { return rsyslog_->lines("tcp").size() + rsyslog_->lines("tls").size(); },
+                               500ms, 10s));
   for (const char* input : {"tcp", "tls"}) {
     std::map<std::string, int> seen;
     for (const auto& line : rsyslog_->lines(input)) {

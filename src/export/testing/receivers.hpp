@@ -46,6 +46,27 @@ inline bool eventually(F f, std::chrono::milliseconds limit) {
   return f();
 }
 
+// Polls f() until its value has not changed for `quiet` (true), or `limit` has passed (false):
+// for receivers that write on their own schedule, so a count is read only once it is final.
+template <class F>
+inline bool settled(F f, std::chrono::milliseconds quiet, std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  auto last = f();
+  auto since = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(20ms);
+    auto v = f();
+    auto now = std::chrono::steady_clock::now();
+    if (v != last) {
+      last = v;
+      since = now;
+    } else if (now - since >= quiet) {
+      return true;
+    }
+  }
+  return false;
+}
+
 inline int free_port(int type) {
   int fd = ::socket(AF_INET, type, 0);
   sockaddr_in a{};
