@@ -33,6 +33,18 @@ Response answer(int status, std::string body, int retry_after_s = 0) {
   return r;
 }
 
+// Polls f() every 10 ms until it is true or `limit` has passed; f()'s last answer. Tests wait
+// for a state, never for a fixed time: CI machines are loaded and a fixed wait races.
+template <class F>
+bool eventually(F f, std::chrono::milliseconds limit = 10s) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return f();
+}
+
 // A vigild stand-in: stores events by id (so duplicates show), and fails on command.
 class FakeServer : public Transport {
  public:
@@ -122,15 +134,18 @@ TEST_F(ShipperTest, OutageGoesToTheSpoolAndNothingIsLostOrDoubled) {
   ASSERT_TRUE(s->flush(5s));
   server_.down = true;
   for (int i = 100; i < 400; ++i) s->enqueue(event(i));
-  std::this_thread::sleep_for(200ms);
-  EXPECT_GT(s->stats().spooled, 0u);
-  EXPECT_EQ(s->stats().queued, 0u);  // parked on disk, not in memory
+  // Parked on disk, not in memory.
+  ASSERT_TRUE(eventually([&] { return s->stats().spooled > 0 && s->stats().queued == 0; }))
+      << s->stats().spooled << " " << s->stats().queued;
   server_.busy = true;
   server_.down = false;
   std::this_thread::sleep_for(100ms);  // 429: still parked
   server_.busy = false;
   for (int i = 400; i < 450; ++i) s->enqueue(event(i));
-  for (int i = 0; i < 100 && server_.stored.size() < 450; ++i) std::this_thread::sleep_for(20ms);
+  eventually([&] {
+    std::lock_guard<std::mutex> lock(server_.mu);
+    return server_.stored.size() >= 450;
+  });
   s->stop(1s);
   EXPECT_EQ(server_.stored.size(), 450u);
   for (const auto& [id, n] : server_.received) EXPECT_EQ(n, 1) << id;
@@ -150,7 +165,10 @@ TEST_F(ShipperTest, TheSpoolOutlivesTheProcess) {
   server_.down = false;
   auto s = Shipper::create(options(), std::make_unique<Forward>(&server_));
   s->start();
-  for (int i = 0; i < 100 && server_.stored.size() < 75; ++i) std::this_thread::sleep_for(20ms);
+  eventually([&] {
+    std::lock_guard<std::mutex> lock(server_.mu);
+    return server_.stored.size() >= 75;
+  });
   s->stop(1s);
   EXPECT_EQ(server_.stored.size(), 75u);
 }
@@ -219,7 +237,10 @@ TEST_F(ShipperTest, PolicyVersionIsTheAnswersNotTheDocuments) {
   };
   auto s = Shipper::create(o, std::move(transport));
   s->start();
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard<std::mutex> lock(ps->mu);
+    return ps->paths.size() >= 3;
+  }));
   s->stop(1s);
   EXPECT_EQ(calls.load(), 1);
   EXPECT_EQ(seen.load(), 3);

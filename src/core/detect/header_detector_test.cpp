@@ -124,7 +124,9 @@ TEST(HeaderDetector, ManyOccurrencesAreLinear) {
                                                                   start)
                 .count();
   EXPECT_TRUE(v.attack());
-  EXPECT_LT(ms, 500);
+  // Guards against quadratic work (minutes at this size), not a speed target (that is
+  // bench/micro): CI shares a loaded machine, and sanitizer builds are slower still.
+  EXPECT_LT(ms, 10000);
 }
 
 }  // namespace

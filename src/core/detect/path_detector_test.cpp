@@ -153,7 +153,9 @@ TEST(PathDetector, LargePathIsFast) {
                                                                   start)
                 .count();
   EXPECT_FALSE(v.attack());
-  EXPECT_LT(ms, 500);
+  // Guards against quadratic work (minutes at this size), not a speed target (that is
+  // bench/micro): CI shares a loaded machine, and sanitizer builds are slower still.
+  EXPECT_LT(ms, 10000);
 }
 
 }  // namespace

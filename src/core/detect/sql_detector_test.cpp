@@ -199,7 +199,9 @@ TEST(SqlDetector, HostileSizesStayFast) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   start)
                 .count();
-  EXPECT_LT(ms, 5000);
+  // Guards against quadratic work (minutes at this size), not a speed target (that is
+  // bench/micro): CI shares a loaded machine, and sanitizer builds are slower still.
+  EXPECT_LT(ms, 10000);
 }
 
 }  // namespace

@@ -66,7 +66,9 @@ TEST(CleanMemo, EngineVerdictsDoNotChange) {
                           "<script>alert(1)</script>", "../../../../etc/passwd"};
   for (int round = 0; round < 3; ++round) {
     for (const char* v : values) {
-      std::vector<Header> headers = {{"User-Agent", v}, {"Cookie", std::string("c=") + v}};
+      // Header holds views: the cookie text must outlive the request.
+      const std::string cookie = std::string("c=") + v;
+      std::vector<Header> headers = {{"User-Agent", v}, {"Cookie", cookie}};
       HttpRequest req{"GET", "/search?q=x", headers, "", "192.0.2.7"};
       RequestContext ctx;
       ctx.parse(req);

@@ -125,7 +125,9 @@ TEST(HeaderLexer, LinearOnLargeInputs) {
                                                                   start)
                 .count();
   EXPECT_EQ(n, 400000u);
-  EXPECT_LT(ms, 500);
+  // Guards against quadratic work (minutes at this size), not a speed target (that is
+  // bench/micro): CI shares a loaded machine, and sanitizer builds are slower still.
+  EXPECT_LT(ms, 10000);
 }
 
 }  // namespace

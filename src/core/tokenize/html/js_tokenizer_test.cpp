@@ -150,7 +150,9 @@ TEST(JsTokenizer, AnyBytesLinear) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - t0)
                 .count();
-  EXPECT_LT(ms, 1000);
+  // Guards against quadratic work (minutes at this size), not a speed target (that is
+  // bench/micro): CI shares a loaded machine, and sanitizer builds are slower still.
+  EXPECT_LT(ms, 10000);
   std::uint32_t prev = 0;
   for (const Token& t : v) {
     EXPECT_LE(prev, t.begin);

@@ -277,9 +277,10 @@ TEST(ShellTokenizer, OneMegabyteIsLinear) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - start)
                   .count();
-    // A few ms to a few tens of ms (the densest input makes a part per 1.3 bytes); the bound is
-    // generous for sanitizer builds on a loaded machine. Quadratic behaviour would take minutes.
-    EXPECT_LT(ms, 1000);
+    // A few ms to a few tens of ms (the densest input makes a part per 1.3 bytes). The bound
+    // guards against quadratic work (minutes at this size), not a speed target (that is
+    // bench/micro): CI shares a loaded machine, and sanitizer builds are slower still.
+    EXPECT_LT(ms, 10000);
     expect_partition(*src, t);
   }
 }

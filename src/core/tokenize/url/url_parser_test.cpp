@@ -189,7 +189,9 @@ TEST(UrlParser, LinearOnLargeAndHostileInput) {
   parse_url(junk, nullptr, &u);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(ms, 500);
+  // Guards against quadratic work (minutes at this size), not a speed target (that is
+  // bench/micro): CI shares a loaded machine, and sanitizer builds are slower still.
+  EXPECT_LT(ms, 10000);
 }
 
 }  // namespace

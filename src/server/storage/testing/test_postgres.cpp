@@ -217,6 +217,7 @@ void TestPostgres::mark_unavailable(const std::string& state_dir, const std::str
 bool TestPostgres::stop(const std::string& state_dir, std::string* error) {
   std::error_code ec;
   if (fs::remove(state_dir + "/unavailable", ec)) return true;  // none was started
+  if (!fs::exists(state_dir + "/state", ec)) return true;          // already stopped
   State s;
   if (!read_state(state_dir, &s, error)) return false;
   std::string bin = find_bin_dir();
