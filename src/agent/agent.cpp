@@ -31,8 +31,27 @@ namespace vigil::agent {
 namespace {
 
 // Request-scoped binding for thread-per-request servers; validated against the registry
-// before use (the request may have finished).
+// before use (the request may have finished): the object and its serial must both match, as
+// a finished request's memory is reused for later ones.
 thread_local InFlight* t_current __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local std::uint64_t t_current_serial __attribute__((tls_model("initial-exec"))) = 0;
+
+// A serial per thread (0: not assigned yet): which thread read a request. A sink call on the
+// thread that read the request it serves, when that thread has no other request in flight (a
+// thread-per-request server), belongs to that request alone; other requests are consulted only
+// for event loops and for threads that serve requests another thread read.
+thread_local std::uint64_t t_thread __attribute__((tls_model("initial-exec"))) = 0;
+thread_local std::uint64_t t_requests_read __attribute__((tls_model("initial-exec"))) = 0;
+std::atomic<std::uint64_t> g_threads{0};
+
+std::uint64_t this_thread() noexcept {
+  if (t_thread == 0) t_thread = g_threads.fetch_add(1, std::memory_order_relaxed) + 1;
+  return t_thread;
+}
+
+// A request serial unique in the process without a shared counter: thread serial and the
+// thread's own count.
+std::uint64_t next_request_serial() noexcept { return (this_thread() << 32) | ++t_requests_read; }
 
 constexpr std::size_t kMaxResponseBody = 256 * 1024;  // HTML kept for reflected-XSS checks
 
@@ -40,6 +59,33 @@ std::string env(const char* name, const char* fallback = "") {
   const char* v = std::getenv(name);
   return v ? v : fallback;
 }
+
+// Where the header line `name` (lower case) starts in a header block, or npos: a line after the
+// status line whose field name is `name`, in any case.
+std::size_t find_header_line(std::string_view head, std::string_view name) noexcept {
+  std::size_t pos = head.find("\r\n");
+  while (pos != std::string_view::npos) {
+    pos += 2;
+    if (head.size() - pos > name.size() && head[pos + name.size()] == ':' &&
+        common::iequals(head.substr(pos, name.size()), name))
+      return pos;
+    pos = head.find("\r\n", pos);
+  }
+  return std::string_view::npos;
+}
+
+// True when `value` (a Transfer-Encoding) names chunked, in any case.
+bool names_chunked(std::string_view value) noexcept {
+  constexpr std::string_view kChunked = "chunked";
+  for (std::size_t i = 0; i + kChunked.size() <= value.size(); ++i)
+    if (common::iequals(value.substr(i, kChunked.size()), kChunked)) return true;
+  return false;
+}
+
+// The response's header block and HTML body, copied to be checked without the connection's
+// lock: buffers each thread keeps, so a response costs no allocation.
+thread_local std::string t_response_head __attribute__((tls_model("initial-exec")));
+thread_local std::string t_response_html __attribute__((tls_model("initial-exec")));
 
 // The status line and headers of the response the program writes; enough to find the header
 // block, the content type and where the body ends.
@@ -101,17 +147,30 @@ struct ResponseTracker {
       std::string_view name = line.substr(0, colon);
       std::string_view value = common::trim(line.substr(colon + 1));
       if (common::iequals(name, "content-type")) html = common::istarts_with(value, "text/html");
-      if (common::iequals(name, "transfer-encoding") && common::folded(value).find("chunked") != std::string::npos)
-        chunked = true;
+      if (common::iequals(name, "transfer-encoding") && names_chunked(value)) chunked = true;
       if (common::iequals(name, "content-length")) {
         has_length = true;
-        remaining = std::strtoull(std::string(value).c_str(), nullptr, 10);
+        remaining = 0;
+        for (char c : value) {
+          if (!common::is_digit(c) || remaining > (UINT64_MAX - 9) / 10) break;
+          remaining = remaining * 10 + static_cast<std::uint64_t>(c - '0');
+        }
         if (remaining == 0) done = true;
       }
     }
   }
 
-  void reset() { *this = ResponseTracker{}; }
+  // Forgets the response, keeping the buffers' memory when it is small (a connection may stay
+  // open, idle, for long).
+  void reset() {
+    std::string h = std::move(head), b = std::move(body);
+    *this = ResponseTracker{};
+    h.clear();
+    b.clear();
+    if (h.capacity() <= kKeptBuffer) head = std::move(h);
+    if (b.capacity() <= kKeptBuffer) body = std::move(b);
+  }
+  static constexpr std::size_t kKeptBuffer = 4096;
 };
 
 // Names the program resolved lately on this thread, with the addresses they gave.
@@ -160,7 +219,34 @@ struct InFlight {
   std::weak_ptr<Connection> conn;
   std::atomic<bool> blocked{false};
   bool inherited = false;  // the parent's request, seen from a fork()ed child
+  std::uint64_t reader = 0;  // this_thread() of the thread that read it
+  std::uint64_t serial = 0;  // next_request_serial()
 };
+
+namespace {
+
+// A finished request kept for the next one this thread reads: its context, prepared inputs and
+// header views keep their memory, so a request costs no allocation for them. One per thread
+// (freed with it); a request that grew large is not kept.
+thread_local std::shared_ptr<InFlight> t_spare __attribute__((tls_model("initial-exec")));
+constexpr std::size_t kMaxSpareBytes = 64 * 1024;
+
+std::shared_ptr<InFlight> take_spare() {
+  if (t_spare) return std::move(t_spare);
+  return std::make_shared<InFlight>();
+}
+
+// Keeps `req` for reuse when nothing else refers to it (it left the registry and its
+// connection). REQUIRES: `req` finished.
+void keep_spare(std::shared_ptr<InFlight>&& req) noexcept {
+  if (!req || req.use_count() != 1 || req->inherited || t_spare) return;
+  if (req->raw.body.capacity() + req->ctx.memory_bytes() > kMaxSpareBytes) return;
+  req->conn.reset();
+  req->blocked.store(false, std::memory_order_relaxed);
+  t_spare = std::move(req);
+}
+
+}  // namespace
 
 // One accepted connection.
 struct Connection {
@@ -289,7 +375,10 @@ void Agent::on_close(int fd) noexcept {
       std::lock_guard<std::mutex> lock(conn->mu);
       req = std::move(conn->current);
     }
-    if (req) finish(req);
+    if (req) {
+      finish(req);
+      keep_spare(std::move(req));
+    }
   }
 }
 
@@ -326,7 +415,7 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
     bool blocked_here = false;
     bool had_earlier_bytes = conn->parser.in_body();
     while (status == context::Http1Parser::Status::kRequest) {
-      auto req = std::make_shared<InFlight>();
+      std::shared_ptr<InFlight> req = take_spare();
       req->raw = std::move(conn->parser.request());
       req->peer = conn->peer;
       req->conn = conn;
@@ -335,7 +424,10 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
       conn->response.reset();
       conn->response_started = false;
       lock.unlock();
-      if (previous) finish(previous);
+      if (previous) {
+        finish(previous);
+        keep_spare(std::move(previous));
+      }
       start_request(conn, req);
       lock.lock();
       if (req->blocked.load()) blocked_here = true;
@@ -364,7 +456,11 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
   if (in_forked_child()) become_own_server();
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
   req->id = new_request_id();
-  req->headers = req->raw.header_views();
+  req->reader = this_thread();
+  req->serial = next_request_serial();
+  req->inherited = false;
+  req->headers.clear();
+  for (const auto& [name, value] : req->raw.headers) req->headers.push_back(Header{name, value});
   req->ctx.parse(HttpRequest{req->raw.method, req->raw.target, req->headers, req->raw.body, req->peer});
   req->prepared.reset(req->ctx.inputs());
   {
@@ -373,6 +469,7 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
     in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
   }
   t_current = req.get();
+  t_current_serial = req->serial;
   if (t_lookups) t_lookups->clear();  // destinations count for the request that caused them
   RequestVerdict v = engine_.analyze_request(req->ctx, req->prepared);
   if (v.budget_exceeded) counters_.budget_overruns.fetch_add(1, std::memory_order_relaxed);
@@ -474,59 +571,90 @@ bool distinctive(const Verdict& v, const RequestContext& ctx) noexcept {
 
 }  // namespace
 
+// Checks `sink` against one request's inputs. Returns true when the request owns the call
+// (`own`: the request this thread serves; another request owns it only through an input
+// distinctive enough not to be a coincidence), after reporting and, if a rule says so, blocking.
+bool Agent::check_request(const std::shared_ptr<InFlight>& req, bool own, const Sink& sink,
+                          std::string_view function, SinkDecision* decision) noexcept {
+  Verdict v = engine_.check_sink(sink, req->prepared, &req->ctx);
+  if (v.failed_open) counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  if (!v.attack()) return false;
+  // A background thread's constant SQL ("SET events = events + ?") shares words with whatever
+  // path a request happens to have ("/api/v1/events").
+  if (!own && !distinctive(v, req->ctx)) return false;
+  bool block = false;
+  for (const Detection& d : v.detections) block |= d.mode == Mode::kBlock;
+  std::shared_ptr<Connection> conn = req->conn.lock();
+  bool started = false;
+  if (conn) {
+    std::lock_guard<std::mutex> lock(conn->mu);
+    started = conn->response_started;
+  }
+  std::string first_id;
+  for (const Detection& d : v.detections) {
+    Outcome outcome = d.mode == Mode::kBlock ? Outcome::kBlocked : Outcome::kExploited;
+    std::string note;
+    if (d.mode == Mode::kBlock && req->inherited)
+      note = "stopped in a child process before it ran the command; the parent process answers the request";
+    else if (d.mode == Mode::kBlock && started)
+      note = "the response had already started; the operation was stopped and the connection closed";
+    std::string id = emit_detection(*req, sink, function, d, outcome, note);
+    if (first_id.empty()) first_id = id;
+  }
+  if (block) {
+    decision->block = true;
+    req->blocked.store(true);
+    counters_.blocked.fetch_add(1, std::memory_order_relaxed);
+    if (conn) {
+      std::lock_guard<std::mutex> lock(conn->mu);
+      send_block_response(*conn, *req, first_id);
+    }
+  }
+  return true;
+}
+
+bool Agent::check_request_sink(const std::shared_ptr<InFlight>& req, const Sink& sink,
+                               std::string_view function) noexcept {
+  SinkDecision decision;
+  try {
+    counters_.sinks.fetch_add(1, std::memory_order_relaxed);
+    check_request(req, /*own=*/true, sink, function, &decision);
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  }
+  return decision.block;
+}
+
+bool Agent::candidates(std::shared_ptr<InFlight>* own,
+                       std::vector<std::shared_ptr<InFlight>>* others) const {
+  const std::uint64_t me = this_thread();
+  std::lock_guard<std::mutex> lock(flight_mu_);
+  bool mine_too = false;  // another request in flight that this thread read: an event loop
+  for (const auto& r : in_flight_) {
+    if (r.get() == t_current && r->serial == t_current_serial) *own = r;
+    else if (r->reader == me) mine_too = true;
+  }
+  // A thread serving the one request it read: the call is that request's.
+  if (*own && (*own)->reader == me && !mine_too) return true;
+  others->reserve(in_flight_.size());
+  for (const auto& r : in_flight_)
+    if (r != *own) others->push_back(r);
+  return false;
+}
+
 SinkDecision Agent::check_sink(const Sink& sink, std::string_view function) noexcept {
   SinkDecision decision;
   if (!has_requests_in_flight()) return decision;
   try {
     counters_.sinks.fetch_add(1, std::memory_order_relaxed);
-    std::vector<std::shared_ptr<InFlight>> candidates;
-    {
-      std::lock_guard<std::mutex> lock(flight_mu_);
-      candidates.reserve(in_flight_.size());
-      // The request this thread is serving first; then the others (event-loop servers).
-      for (auto& r : in_flight_)
-        if (r.get() == t_current) candidates.push_back(r);
-      for (auto& r : in_flight_)
-        if (r.get() != t_current) candidates.push_back(r);
-    }
-    for (auto& req : candidates) {
-      Verdict v = engine_.check_sink(sink, req->prepared, &req->ctx);
-      if (v.failed_open) counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
-      if (!v.attack()) continue;
-      // Another thread's request owns this call only through an input distinctive enough not
-      // to be a coincidence: a background thread's constant SQL ("SET events = events + ?")
-      // shares words with whatever path a request happens to have ("/api/v1/events").
-      if (req.get() != t_current && !distinctive(v, req->ctx)) continue;
-      bool block = false;
-      for (const Detection& d : v.detections) block |= d.mode == Mode::kBlock;
-      std::shared_ptr<Connection> conn = req->conn.lock();
-      bool started = false;
-      if (conn) {
-        std::lock_guard<std::mutex> lock(conn->mu);
-        started = conn->response_started;
-      }
-      std::string first_id;
-      for (const Detection& d : v.detections) {
-        Outcome outcome = d.mode == Mode::kBlock ? Outcome::kBlocked : Outcome::kExploited;
-        std::string note;
-        if (d.mode == Mode::kBlock && req->inherited)
-          note = "stopped in a child process before it ran the command; the parent process answers the request";
-        else if (d.mode == Mode::kBlock && started)
-          note = "the response had already started; the operation was stopped and the connection closed";
-        std::string id = emit_detection(*req, sink, function, d, outcome, note);
-        if (first_id.empty()) first_id = id;
-      }
-      if (block) {
-        decision.block = true;
-        req->blocked.store(true);
-        counters_.blocked.fetch_add(1, std::memory_order_relaxed);
-        if (conn) {
-          std::lock_guard<std::mutex> lock(conn->mu);
-          send_block_response(*conn, *req, first_id);
-        }
-      }
-      break;  // one request owns the call
-    }
+    // The request this thread is serving first; then the others (event-loop servers, threads
+    // that serve requests another thread read). One request owns the call.
+    std::shared_ptr<InFlight> own;
+    std::vector<std::shared_ptr<InFlight>> others;
+    candidates(&own, &others);
+    if (own && check_request(own, true, sink, function, &decision)) return decision;
+    for (const auto& req : others)
+      if (check_request(req, false, sink, function, &decision)) break;
   } catch (...) {
     counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
   }
@@ -577,15 +705,11 @@ SinkDecision Agent::check_connect(const sockaddr* addr, socklen_t len) noexcept 
           if (a == key) names.push_back(l.name);
     std::size_t looked_up = names.size();
     names.emplace_back(ip);
-    std::vector<std::shared_ptr<InFlight>> candidates;
-    {
-      std::lock_guard<std::mutex> lock(flight_mu_);
-      for (auto& r : in_flight_)
-        if (r.get() == t_current) candidates.push_back(r);
-      for (auto& r : in_flight_)
-        if (r.get() != t_current) candidates.push_back(r);
-    }
-    for (auto& req : candidates) {
+    std::shared_ptr<InFlight> own;
+    std::vector<std::shared_ptr<InFlight>> requests;
+    candidates(&own, &requests);
+    if (own) requests.insert(requests.begin(), std::move(own));
+    for (auto& req : requests) {
       const PreparedInputs::Impl* impl = req->prepared.impl();
       if (impl == nullptr) continue;
       for (std::size_t k = 0; k < names.size(); ++k) {
@@ -649,39 +773,51 @@ bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
     std::unique_lock<std::mutex> lock(conn->mu);
     if (conn->tls && !plaintext) return !conn->absorbing;  // records of the TLS layer
     if (conn->absorbing) return false;
+    if (!conn->current || conn->not_http) return true;
     std::shared_ptr<InFlight> req = conn->current;
-    if (!req || conn->not_http) return true;
     bool head_completed = false;
     std::string_view body = conn->response.feed(data, &head_completed);
-    std::string head = head_completed ? conn->response.head : std::string();
-    std::string html;
-    if (conn->response.html && !body.empty()) html = conn->response.body;
+    // Copies to check without the connection's lock, in buffers this thread keeps.
+    std::string& head = t_response_head;
+    std::string& html = t_response_html;
+    head.clear();
+    html.clear();
+    if (head_completed) head.assign(conn->response.head);
+    if (conn->response.html && !body.empty()) html.assign(conn->response.body);
     bool done = conn->response.done;
     lock.unlock();
     bool block = false;
     t_current = req.get();
+    t_current_serial = req->serial;
+    // The response belongs to the connection's request: only its inputs are looked for.
     if (head_completed) {
       // The header block the program wrote: CR/LF injection, and where a redirect goes.
-      Sink h = Sink::of(SinkType::kHeader, head);
-      block |= check_sink(h, "http.response.headers").block;
-      std::size_t loc = common::folded(head).find("\r\nlocation:");
+      block |= check_request_sink(req, Sink::of(SinkType::kHeader, head), "http.response.headers");
+      std::size_t loc = find_header_line(head, "location");
       if (loc != std::string::npos) {
-        std::size_t start = loc + 11;
+        std::size_t start = loc + 9;  // "location:"
         std::size_t end = head.find("\r\n", start);
-        std::string target(common::trim(std::string_view(head).substr(start, end - start)));
+        std::string_view target = common::trim(std::string_view(head).substr(start, end - start));
         std::string_view host = req->ctx.header("host");
         std::string base = "http://" + std::string(host.empty() ? "localhost" : host) + "/";
-        block |= check_sink(Sink::of(SinkType::kRedirect, target, base), "http.response.location").block;
+        block |= check_request_sink(req, Sink::of(SinkType::kRedirect, target, base),
+                                    "http.response.location");
       }
     }
-    if (!html.empty() && !block) block |= check_sink(Sink::of(SinkType::kHtml, html), "http.response.body").block;
+    if (!html.empty() && !block)
+      block |= check_request_sink(req, Sink::of(SinkType::kHtml, html), "http.response.body");
+    if (html.capacity() > 64 * 1024) std::string().swap(html);  // not kept for every thread
     lock.lock();
     if (block || conn->absorbing) return false;
     conn->response_started = true;
     if (done) {
       std::shared_ptr<InFlight> finished = conn->current == req ? std::move(conn->current) : nullptr;
       lock.unlock();
-      if (finished) finish(finished);
+      req.reset();
+      if (finished) {
+        finish(finished);
+        keep_spare(std::move(finished));
+      }
     }
     return true;
   } catch (...) {

@@ -157,8 +157,16 @@ class Agent {
   void finish(const std::shared_ptr<InFlight>& request) noexcept;
   void start_request(const std::shared_ptr<Connection>& conn,
                      const std::shared_ptr<InFlight>& req) noexcept;
-  void check_response(const std::shared_ptr<Connection>& conn, std::string_view head,
-                      std::string_view body_chunk, bool* block) noexcept;
+  // The requests a sink call on this thread may belong to: `own` (the request this thread
+  // serves, if any) and `others` (left empty when the call can only be own's). May throw.
+  bool candidates(std::shared_ptr<InFlight>* own,
+                  std::vector<std::shared_ptr<InFlight>>* others) const;
+  bool check_request(const std::shared_ptr<InFlight>& req, bool own, const Sink& sink,
+                     std::string_view function, SinkDecision* decision) noexcept;
+  // A sink of the response to `req` (its headers, redirect, body): checked against `req` only.
+  // Returns true to block.
+  bool check_request_sink(const std::shared_ptr<InFlight>& req, const Sink& sink,
+                          std::string_view function) noexcept;
   std::string emit_finding(const InFlight& req, const Finding& f) noexcept;
   std::string emit_detection(const InFlight& req, const Sink& sink, std::string_view function,
                              const Detection& d, Outcome outcome, std::string note) noexcept;

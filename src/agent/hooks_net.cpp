@@ -30,9 +30,16 @@ ssize_t after_read(Agent* a, int fd, const void* buf, ssize_t r, bool plaintext 
   return shown;
 }
 
-// The bytes of an iovec array, up to `n`.
-std::string gather(const struct iovec* iov, int cnt, std::size_t n) {
-  std::string out;
+// The bytes of an iovec array, up to `n`, in a buffer this thread keeps (a vectored read or
+// write costs no allocation; a large one's memory is not kept). REQUIRES: a Guard, so that a
+// signal handler's hooked calls cannot reuse the buffer while it is in use.
+thread_local std::string t_gathered __attribute__((tls_model("initial-exec")));
+constexpr std::size_t kKeptGather = 64 * 1024;
+
+std::string_view gather(const struct iovec* iov, int cnt, std::size_t n) {
+  std::string& out = t_gathered;
+  if (out.capacity() > kKeptGather) std::string().swap(out);
+  out.clear();
   for (int i = 0; i < cnt && out.size() < n; ++i)
     out.append(static_cast<const char*>(iov[i].iov_base), std::min(iov[i].iov_len, n - out.size()));
   return out;
@@ -61,22 +68,34 @@ Agent* serving_agent() {
 
 extern "C" {
 
+// A program that does not ask for the peer's address (addr == NULL) gets none; the agent asks
+// for it in the same call, which spares a getpeername() per connection.
 int accept(int fd, struct sockaddr* addr, socklen_t* len) {
-  int r = real::accept_ptr()(fd, addr, len);
+  sockaddr_storage own{};
+  socklen_t own_len = sizeof own;
+  bool ours = addr == nullptr && !Guard::nested() && Agent::get() != nullptr;
+  int r = ours ? real::accept_ptr()(fd, reinterpret_cast<sockaddr*>(&own), &own_len)
+               : real::accept_ptr()(fd, addr, len);
   if (Agent* a = r >= 0 ? serving_agent() : nullptr) {
     Guard g;
     ErrnoSaver saver;
-    a->on_accept(r, addr, len ? *len : 0);
+    if (ours) a->on_accept(r, reinterpret_cast<sockaddr*>(&own), own_len);
+    else a->on_accept(r, addr, len ? *len : 0);
   }
   return r;
 }
 
 int accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags) {
-  int r = real::accept4_ptr()(fd, addr, len, flags);
+  sockaddr_storage own{};
+  socklen_t own_len = sizeof own;
+  bool ours = addr == nullptr && !Guard::nested() && Agent::get() != nullptr;
+  int r = ours ? real::accept4_ptr()(fd, reinterpret_cast<sockaddr*>(&own), &own_len, flags)
+               : real::accept4_ptr()(fd, addr, len, flags);
   if (Agent* a = r >= 0 ? serving_agent() : nullptr) {
     Guard g;
     ErrnoSaver saver;
-    a->on_accept(r, addr, len ? *len : 0);
+    if (ours) a->on_accept(r, reinterpret_cast<sockaddr*>(&own), own_len);
+    else a->on_accept(r, addr, len ? *len : 0);
   }
   return r;
 }
@@ -104,16 +123,17 @@ ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
   ssize_t r = real::recvmsg_ptr()(fd, msg, flags);
   Agent* a = active();
   if (!a || r <= 0 || (flags & MSG_PEEK) || !a->is_tracked(fd) || msg == nullptr) return r;
-  std::string bytes = gather(msg->msg_iov, static_cast<int>(msg->msg_iovlen), static_cast<std::size_t>(r));
-  ssize_t shown = after_read(a, fd, bytes.data(), r);
-  return shown;
+  Guard g;  // from here a signal handler's calls pass through: the gathered bytes stay ours
+  std::string_view bytes = gather(msg->msg_iov, static_cast<int>(msg->msg_iovlen), static_cast<std::size_t>(r));
+  return after_read(a, fd, bytes.data(), r);
 }
 
 ssize_t readv(int fd, const struct iovec* iov, int cnt) {
   ssize_t r = real::readv_ptr()(fd, iov, cnt);
   Agent* a = active();
   if (!a || r <= 0 || !a->is_tracked(fd)) return r;
-  std::string bytes = gather(iov, cnt, static_cast<std::size_t>(r));
+  Guard g;
+  std::string_view bytes = gather(iov, cnt, static_cast<std::size_t>(r));
   return after_read(a, fd, bytes.data(), r);
 }
 
@@ -140,8 +160,9 @@ ssize_t sendto(int fd, const void* buf, size_t n, int flags, const struct sockad
 
 ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
   if (Agent* a = active(); a && a->is_tracked(fd) && msg) {
+    Guard g;
     std::size_t n = total(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
-    std::string bytes = gather(msg->msg_iov, static_cast<int>(msg->msg_iovlen), n);
+    std::string_view bytes = gather(msg->msg_iov, static_cast<int>(msg->msg_iovlen), n);
     if (!before_write(a, fd, bytes)) return static_cast<ssize_t>(n);
   }
   return real::sendmsg_ptr()(fd, msg, flags);
@@ -149,8 +170,9 @@ ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
 
 ssize_t writev(int fd, const struct iovec* iov, int cnt) {
   if (Agent* a = active(); a && a->is_tracked(fd)) {
+    Guard g;
     std::size_t n = total(iov, cnt);
-    std::string bytes = gather(iov, cnt, n);
+    std::string_view bytes = gather(iov, cnt, n);
     if (!before_write(a, fd, bytes)) return static_cast<ssize_t>(n);
   }
   return real::writev_ptr()(fd, iov, cnt);
