@@ -136,12 +136,16 @@ struct ResponseTracker {
 
   void parse_head() {
     interim = head.size() > 12 && head.compare(0, 5, "HTTP/") == 0 && head[9] == '1';
-    std::size_t pos = 0;
-    while ((pos = head.find("\r\n", pos)) != std::string::npos) {
+    std::size_t pos = head.find("\r\n");  // the end of the status line
+    while (pos != std::string::npos) {
       pos += 2;
       std::size_t end = head.find("\r\n", pos);
       if (end == std::string::npos) break;
       std::string_view line(head.data() + pos, end - pos);
+      pos = end;
+      // Only Content-Type, Content-Length and Transfer-Encoding matter.
+      char first = line.empty() ? '\0' : common::to_lower(line.front());
+      if (first != 'c' && first != 't') continue;
       std::size_t colon = line.find(':');
       if (colon == std::string_view::npos) continue;
       std::string_view name = line.substr(0, colon);
@@ -321,7 +325,7 @@ bool Agent::is_tracked(int fd) const noexcept {
 
 std::shared_ptr<Connection> Agent::connection(int fd) const noexcept {
   if (!is_tracked(fd)) return nullptr;
-  std::lock_guard<std::mutex> lock(fds_mu_);
+  std::lock_guard<std::mutex> lock(fd_mu(fd));
   return conns_[fd];
 }
 
@@ -349,7 +353,7 @@ void Agent::on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept {
       std::strcpy(buf, "unix");
     conn->peer = buf;
     {
-      std::lock_guard<std::mutex> lock(fds_mu_);
+      std::lock_guard<std::mutex> lock(fd_mu(fd));
       conns_[fd] = std::move(conn);
     }
     tracked_[fd].store(1, std::memory_order_relaxed);
@@ -364,7 +368,7 @@ void Agent::on_close(int fd) noexcept {
   if (!is_tracked(fd)) return;
   std::shared_ptr<Connection> conn;
   {
-    std::lock_guard<std::mutex> lock(fds_mu_);
+    std::lock_guard<std::mutex> lock(fd_mu(fd));
     conn = std::move(conns_[fd]);
     conns_[fd].reset();
     tracked_[fd].store(0, std::memory_order_relaxed);
@@ -848,13 +852,13 @@ void Agent::set_status_writer(void (*fn)(void*), void* arg) noexcept { events_->
 
 void Agent::before_fork() noexcept {
   events_->prepare_fork();
-  fds_mu_.lock();
+  for (FdShard& s : fd_shards_) s.mu.lock();
   flight_mu_.lock();
 }
 
 void Agent::after_fork_parent() noexcept {
   flight_mu_.unlock();
-  fds_mu_.unlock();
+  for (FdShard& s : fd_shards_) s.mu.unlock();
   events_->parent_after_fork();
 }
 
@@ -866,7 +870,7 @@ void Agent::after_fork_child() noexcept {
   // thread was serving. Their connections belong to the parent and are never touched here.
   pid_.store(getpid());
   new (&flight_mu_) std::mutex();
-  new (&fds_mu_) std::mutex();
+  for (FdShard& s : fd_shards_) new (&s.mu) std::mutex();
   for (auto& r : in_flight_) {
     r->inherited = true;
     new (&r->conn) std::weak_ptr<Connection>();  // the parent's: leaked on purpose

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -183,8 +184,15 @@ class Agent {
   // of every file the program touches.
   static constexpr int kMaxFd = 1 << 16;
   std::unique_ptr<std::atomic<std::uint8_t>[]> tracked_;
-  std::unique_ptr<std::shared_ptr<Connection>[]> conns_;  // guarded by fds_mu_
-  mutable std::mutex fds_mu_;
+  std::unique_ptr<std::shared_ptr<Connection>[]> conns_;  // guarded by fd_mu(fd)
+  // Locks of the fd table, by fd: threads serving different connections take different locks
+  // (one lock for all was taken on every read and write of every connection).
+  struct alignas(64) FdShard {
+    std::mutex mu;
+  };
+  static constexpr int kFdShards = 64;
+  mutable std::array<FdShard, kFdShards> fd_shards_;
+  std::mutex& fd_mu(int fd) const noexcept { return fd_shards_[fd & (kFdShards - 1)].mu; }
 
   mutable std::mutex flight_mu_;
   std::vector<std::shared_ptr<InFlight>> in_flight_;
