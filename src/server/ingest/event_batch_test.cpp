@@ -55,6 +55,33 @@ TEST(EventBatch, FillsAppAndTimeAndClampsTheFuture) {
   EXPECT_EQ(ev[1].attacker, "user:bob");
 }
 
+TEST(EventBatch, StoresACompactEventAsItsOwnBytes) {
+  const std::string a =
+      R"({"event_id":"a","time":"2026-11-26T03:12:45.123Z","app":"shop","outcome":"probed",)"
+      R"("rule":"xss","n":1.50,"input":{"name":"q","value":"x \u0041 \/ y"}})";
+  const std::string b = R"({"event_id":"b","app":"shop","outcome":"probed","rule":"xss"})";
+  std::vector<EventRecord> ev;
+  ASSERT_TRUE(parse("[" + a + "," + b + "]", &ev).ok());
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].json, a);  // as sent: numbers and escapes untouched
+  EXPECT_NE(ev[1].json, b);  // no time: it is added
+  EXPECT_NE(ev[1].json.find("\"time\":\"2026-11-26T03:12:45.123Z\""), std::string::npos);
+  std::string error;
+  auto doc = parse_json(ev[0].json, &error);
+  ASSERT_TRUE(doc);
+  EXPECT_EQ((*doc)["input"]["value"], "x A / y");
+
+  // Whitespace between tokens: the event is re-serialised compactly.
+  ASSERT_TRUE(parse("[\n  " + a + " ,\t" + a + "\r\n]", &ev).ok());
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[1].json.find(' ', ev[1].json.find("\"value\"") + 20), std::string::npos);
+  EXPECT_NE(ev[1].json, a);  // "\/" and "\u0041" come out decoded
+  doc = parse_json(ev[1].json, &error);
+  ASSERT_TRUE(doc);
+  EXPECT_EQ((*doc)["input"]["value"], "x A / y");
+  EXPECT_EQ((*doc)["n"], 1.5);
+}
+
 TEST(EventBatch, NamesTheBadField) {
   struct Case {
     const char* body;

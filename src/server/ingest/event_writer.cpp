@@ -26,17 +26,27 @@ void in_chunks(std::size_t n, F&& fn) {
     }
 }
 
-constexpr const char* kInsertHead =
-    "INSERT INTO events (app, event_id, time_ms, received_ms, outcome, rule, family, severity, "
+constexpr const char* kInsertColumnList =
+    "events (app, event_id, time_ms, received_ms, outcome, rule, family, severity, "
     "client_ip, attacker, user_name, method, path, input_source, input_name, sink_type, tool, "
     "incident_id, doc) VALUES ";
 constexpr std::size_t kInsertColumns = 19;
 
-std::string insert_sql(std::size_t rows) {
+// SQLite: INSERT OR IGNORE rather than ON CONFLICT DO NOTHING. Both skip a stored (event_id,
+// app); but with OR IGNORE no constraint can abort the statement halfway (the NOT NULL checks
+// ignore too, and every NOT NULL column is always bound), so SQLite needs no statement journal
+// for the multi-row insert: it no longer copies each index page the statement touches.
+std::string insert_sql(storage::Dialect dialect, std::size_t rows) {
   std::string row = "(" + storage::placeholders(kInsertColumns) + ")";
-  std::string sql = kInsertHead;
-  for (std::size_t i = 0; i < rows; ++i) sql += i ? ", " + row : row;
-  return sql + " ON CONFLICT (event_id, app) DO NOTHING";
+  std::string sql = dialect == storage::Dialect::kSqlite ? "INSERT OR IGNORE INTO " : "INSERT INTO ";
+  sql += kInsertColumnList;
+  sql.reserve(sql.size() + rows * (row.size() + 2) + 40);
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (i) sql += ", ";
+    sql += row;
+  }
+  if (dialect != storage::Dialect::kSqlite) sql += " ON CONFLICT (event_id, app) DO NOTHING";
+  return sql;
 }
 
 }  // namespace
@@ -106,7 +116,7 @@ void EventWriter::write(Connection& c, const std::vector<EventRecord*>& events) 
       p.push_back(e.incident_id);
       p.push_back(e.json);
     }
-    c.exec(insert_sql(n), p);
+    c.exec(insert_sql(c.dialect(), n), p);
   });
   // In the same transaction: the statistics count exactly the stored events.
   add_event_counts(c, added);
