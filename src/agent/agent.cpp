@@ -293,7 +293,7 @@ Config config_from_environment() {
 Agent::Agent(Config config)
     : config_(std::move(config)),
       tracked_(new std::atomic<std::uint8_t>[kMaxFd]()),
-      conns_(new std::shared_ptr<Connection>[kMaxFd]) {
+      blocks_(new std::atomic<ConnBlock*>[kMaxFd >> kBlockBits]()) {
   pid_.store(getpid());
   events_ = std::make_unique<EventQueue>(config_.queue_capacity, config_.events_path,
                                          config_.status_path, &counters_);
@@ -317,7 +317,9 @@ Agent::Agent(Config config)
   }
 }
 
-Agent::~Agent() = default;
+Agent::~Agent() {
+  for (int i = 0; i < (kMaxFd >> kBlockBits); ++i) delete blocks_[i].load();
+}
 
 bool Agent::is_tracked(int fd) const noexcept {
   return fd >= 0 && fd < kMaxFd && tracked_[fd].load(std::memory_order_relaxed) != 0;
@@ -326,7 +328,18 @@ bool Agent::is_tracked(int fd) const noexcept {
 std::shared_ptr<Connection> Agent::connection(int fd) const noexcept {
   if (!is_tracked(fd)) return nullptr;
   std::lock_guard<std::mutex> lock(fd_mu(fd));
-  return conns_[fd];
+  std::shared_ptr<Connection>* s = slot(fd, false);
+  return s ? *s : nullptr;
+}
+
+std::shared_ptr<Connection>* Agent::slot(int fd, bool create) const {
+  std::atomic<ConnBlock*>& block = blocks_[fd >> kBlockBits];
+  ConnBlock* b = block.load(std::memory_order_acquire);
+  if (b == nullptr && create) {
+    auto fresh = std::make_unique<ConnBlock>();
+    if (block.compare_exchange_strong(b, fresh.get(), std::memory_order_acq_rel)) b = fresh.release();
+  }
+  return b ? &b->slots[fd & ((1 << kBlockBits) - 1)] : nullptr;
 }
 
 void Agent::on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept {
@@ -354,7 +367,7 @@ void Agent::on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept {
     conn->peer = buf;
     {
       std::lock_guard<std::mutex> lock(fd_mu(fd));
-      conns_[fd] = std::move(conn);
+      *slot(fd, true) = std::move(conn);
     }
     tracked_[fd].store(1, std::memory_order_relaxed);
     counters_.connections.fetch_add(1, std::memory_order_relaxed);
@@ -369,8 +382,10 @@ void Agent::on_close(int fd) noexcept {
   std::shared_ptr<Connection> conn;
   {
     std::lock_guard<std::mutex> lock(fd_mu(fd));
-    conn = std::move(conns_[fd]);
-    conns_[fd].reset();
+    if (std::shared_ptr<Connection>* s = slot(fd, false)) {
+      conn = std::move(*s);
+      s->reset();
+    }
     tracked_[fd].store(0, std::memory_order_relaxed);
   }
   if (conn) {
@@ -878,12 +893,14 @@ void Agent::after_fork_child() noexcept {
   forked_child_.store(!in_flight_.empty());
   for (int fd = 0; fd < kMaxFd; ++fd) {
     if (!tracked_[fd].load(std::memory_order_relaxed)) continue;
-    std::string peer = conns_[fd] ? conns_[fd]->peer : std::string();
-    new (&conns_[fd]) std::shared_ptr<Connection>();  // leaked: its mutex may be held
+    std::shared_ptr<Connection>* s = slot(fd, false);
+    if (s == nullptr) continue;
+    std::string peer = *s ? (*s)->peer : std::string();
+    new (s) std::shared_ptr<Connection>();  // leaked: its mutex may be held
     auto conn = std::make_shared<Connection>(config_.max_body);
     conn->fd = fd;
     conn->peer = peer;
-    conns_[fd] = std::move(conn);
+    *s = std::move(conn);
   }
   events_->child_after_fork();
   if (link_) link_->child_after_fork();

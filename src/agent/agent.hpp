@@ -184,7 +184,15 @@ class Agent {
   // of every file the program touches.
   static constexpr int kMaxFd = 1 << 16;
   std::unique_ptr<std::atomic<std::uint8_t>[]> tracked_;
-  std::unique_ptr<std::shared_ptr<Connection>[]> conns_;  // guarded by fd_mu(fd)
+  // Connections in blocks of 256 fds, allocated when a connection first lands in one (a table
+  // for every possible fd was 1 MiB of memory). A block is never freed while the agent lives.
+  static constexpr int kBlockBits = 8;
+  struct ConnBlock {
+    std::shared_ptr<Connection> slots[1 << kBlockBits];  // guarded by fd_mu(fd)
+  };
+  std::unique_ptr<std::atomic<ConnBlock*>[]> blocks_;
+  // The slot of `fd`; null when its block does not exist and `create` is false. May throw.
+  std::shared_ptr<Connection>* slot(int fd, bool create) const;
   // Locks of the fd table, by fd: threads serving different connections take different locks
   // (one lock for all was taken on every read and write of every connection).
   struct alignas(64) FdShard {

@@ -490,6 +490,16 @@ void EventQueue::push(std::unique_ptr<Event> e) noexcept {
     }
   }
   ensure_writer();
+  wake_writer();
+}
+
+// The writer sleeps only after it announced it (sleeping_) and then saw the queue empty; a
+// producer that published an event and then sees it asleep wakes it under the lock (it cannot
+// miss the wait). A writer that is awake costs producers no lock and no system call.
+void EventQueue::wake_writer() noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!sleeping_.load(std::memory_order_relaxed)) return;
+  std::lock_guard<std::mutex> lock(mu_);
   cv_.notify_one();
 }
 
@@ -534,9 +544,15 @@ void EventQueue::run() noexcept {
       last_status = now;
     }
     if (batch.empty()) {
-      if (stop_.load()) return;
+      // Idle: asleep until an event, the stop, or the next status write (one wake-up a second).
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(200));
+      if (stop_.load()) return;
+      sleeping_.store(true, std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      Slot& next = slots_[pos & (capacity_ - 1)];
+      if (next.seq.load(std::memory_order_acquire) != pos + 1)
+        cv_.wait_until(lock, last_status + std::chrono::seconds(1));
+      sleeping_.store(false, std::memory_order_relaxed);
     }
   }
 }
@@ -603,7 +619,7 @@ bool EventQueue::flush(int timeout_ms) noexcept {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (written_.load(std::memory_order_acquire) < target) {
     if (std::chrono::steady_clock::now() > deadline) return false;
-    cv_.notify_one();
+    wake_writer();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return true;
@@ -617,6 +633,7 @@ void EventQueue::child_after_fork() noexcept {
   // destroyed as joinable. Events queued before the fork belong to the parent.
   new (&mu_) std::mutex();
   new (&cv_) std::condition_variable();
+  sleeping_.store(false);
   if (writer_started_.load()) {
     new (&writer_) std::thread();
     writer_started_.store(false);
@@ -633,7 +650,10 @@ void EventQueue::child_after_fork() noexcept {
 
 void EventQueue::flush_for_exit() noexcept {
   if (!writer_started_.load()) return;
-  stop_.store(true);
+  {
+    std::lock_guard<std::mutex> lock(mu_);  // the writer checks stop_ under it before sleeping
+    stop_.store(true);
+  }
   cv_.notify_all();
   if (writer_.joinable()) {
     if (writer_.get_id() == std::this_thread::get_id()) writer_.detach();

@@ -152,6 +152,7 @@ class EventQueue {
 
  private:
   void ensure_writer() noexcept;
+  void wake_writer() noexcept;
   void run() noexcept;
   void write_all(std::vector<std::unique_ptr<Event>>& batch) noexcept;
 
@@ -173,6 +174,7 @@ class EventQueue {
   std::mutex mu_;  // writer start/stop and wakeups only
   std::condition_variable cv_;
   std::atomic<bool> writer_started_{false};
+  std::atomic<bool> sleeping_{false};  // the writer waits on cv_ (or is about to)
   std::atomic<bool> stop_{false};
   std::thread writer_;
 };
