@@ -225,6 +225,9 @@ struct InFlight {
   bool inherited = false;  // the parent's request, seen from a fork()ed child
   std::uint64_t reader = 0;  // this_thread() of the thread that read it
   std::uint64_t serial = 0;  // next_request_serial()
+  // Some form of some input holds a CR or LF. Without one no input can inject a header line
+  // (src/core/detect/header_detector.cpp): the response's header block is not searched.
+  bool line_break_input = false;
 };
 
 namespace {
@@ -482,6 +485,15 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
   for (const auto& [name, value] : req->raw.headers) req->headers.push_back(Header{name, value});
   req->ctx.parse(HttpRequest{req->raw.method, req->raw.target, req->headers, req->raw.body, req->peer});
   req->prepared.reset(req->ctx.inputs());
+  req->line_break_input = false;
+  if (const PreparedInputs::Impl* impl = req->prepared.impl()) {
+    for (const auto& entry : impl->entries) {
+      if (common::find_any(entry.text, "\r\n") != std::string_view::npos) {
+        req->line_break_input = true;
+        break;
+      }
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(flight_mu_);
     in_flight_.push_back(req);
@@ -811,7 +823,8 @@ bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
     // The response belongs to the connection's request: only its inputs are looked for.
     if (head_completed) {
       // The header block the program wrote: CR/LF injection, and where a redirect goes.
-      block |= check_request_sink(req, Sink::of(SinkType::kHeader, head), "http.response.headers");
+      if (req->line_break_input)
+        block |= check_request_sink(req, Sink::of(SinkType::kHeader, head), "http.response.headers");
       std::size_t loc = find_header_line(head, "location");
       if (loc != std::string::npos) {
         std::size_t start = loc + 9;  // "location:"

@@ -674,7 +674,7 @@ namespace {
 
 // The counters as JSON members, in one order for the heartbeat and the status file.
 void append_counters(std::string* out, const Counters& c, bool& first) {
-  auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
+  auto get = [](const ShardedCounter& v) { return v.load(); };
   number(out, "connections", get(c.connections), first);
   number(out, "requests", get(c.requests), first);
   number(out, "sinks", get(c.sinks), first);

@@ -137,7 +137,7 @@ const Engine& Agent::engine() const { return impl_->engine; }
 
 AgentCounters Agent::counters() const {
   const agent::Counters& c = impl_->counters;
-  auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
+  auto get = [](const agent::ShardedCounter& v) { return v.load(); };
   AgentCounters out;
   out.requests = get(c.requests);
   out.sinks = get(c.sinks);
