@@ -1,6 +1,7 @@
 #include "server/incidents/correlator.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -17,18 +18,26 @@ using storage::Connection;
 constexpr std::size_t kFacetBytes = 256;
 constexpr std::size_t kRouteBytes = 1024;
 
+// (kind, value) -> +n. Views into the events being correlated (or into Correlate's own copies
+// of composed values): counting a batch copies no string.
+using FacetCounts = std::map<std::pair<std::string_view, std::string_view>, std::int64_t>;
+
 struct Work {
   Incident inc;
   bool dirty = false;
-  std::map<std::pair<std::string, std::string>, std::int64_t> facets;  // (kind, value) -> +n
+  FacetCounts facets;
 };
 
 std::string json_array(const std::vector<std::string>& v) { return dump_json(Json(v)); }
 
-std::string input_of(const EventRecord& e) {
+// The input facet ("source:name"): a view of the event's name, or of the composed value kept
+// in *texts (a deque: its strings stay where they are).
+std::string_view input_of(const EventRecord& e, std::deque<std::string>* texts) {
   if (e.input_name.empty()) return {};
-  return truncate_utf8(e.input_source.empty() ? e.input_name : e.input_source + ":" + e.input_name,
-                       kFacetBytes);
+  if (e.input_source.empty()) return ingest::utf8_prefix(e.input_name, kFacetBytes);
+  std::string in = e.input_source + ":" + e.input_name;
+  if (!texts->empty() && texts->back() == in) return ingest::utf8_prefix(texts->back(), kFacetBytes);
+  return ingest::utf8_prefix(texts->emplace_back(std::move(in)), kFacetBytes);
 }
 
 }  // namespace
@@ -115,6 +124,7 @@ void Correlator::correlate(Connection& c, std::vector<EventRecord*>& events) con
       return &w;
     };
 
+    std::deque<std::string> texts;  // composed facet values the facet maps point into
     std::int64_t first = INT64_MAX, last = INT64_MIN;
     for (EventRecord* e : group) {
       first = std::min(first, e->time_ms);
@@ -148,16 +158,16 @@ void Correlator::correlate(Connection& c, std::vector<EventRecord*>& events) con
         i.top_outcome = e->outcome;
         i.top_rule = e->rule;
         i.top_route = truncate_utf8(e->path, kRouteBytes);
-        i.top_input = input_of(*e);
+        i.top_input = std::string(input_of(*e, &texts));
         i.top_sink = e->sink_type;
         i.top_event = e->event_id;
       }
       auto& f = target->facets;
       f[{"rule", e->rule}] += 1;
-      if (!e->path.empty()) f[{"route", truncate_utf8(e->path, kFacetBytes)}] += 1;
-      if (std::string in = input_of(*e); !in.empty()) f[{"input", in}] += 1;
+      if (!e->path.empty()) f[{"route", ingest::utf8_prefix(e->path, kFacetBytes)}] += 1;
+      if (std::string_view in = input_of(*e, &texts); !in.empty()) f[{"input", in}] += 1;
       if (!e->tool.empty()) f[{"tool", e->tool}] += 1;
-      if (!e->user.empty()) f[{"user", truncate_utf8(e->user, kFacetBytes)}] += 1;
+      if (!e->user.empty()) f[{"user", ingest::utf8_prefix(e->user, kFacetBytes)}] += 1;
     }
 
     for (auto& [id, w] : incidents) {
@@ -166,14 +176,15 @@ void Correlator::correlate(Connection& c, std::vector<EventRecord*>& events) con
       // The facets in multi-row upserts (sorted keys: two vigild lock rows in the same order).
       // New route and input facets widen the spread: they are inserted first (with a count of
       // 0, the upsert below adds), and the rows inserted are counted, so the spread is kept
-      // without counting an incident's facets again. Lists are read in key order and ranked
-      // here: an ORDER BY would cost SQLite a sorter per statement.
-      using Facet = std::pair<const std::pair<std::string, std::string>, std::int64_t>;
+      // without counting an incident's facets again. (An upsert RETURNING its rows, to tell
+      // the new ones, cost SQLite more than both statements.) Lists are read in key order and
+      // ranked here: an ORDER BY would cost SQLite a sorter per statement.
+      using Facet = FacetCounts::value_type;
       std::vector<const Facet*> all, spread;
       bool users_changed = false, tools_changed = false;
       for (const auto& kv : w.facets) {
         all.push_back(&kv);
-        const std::string& kind = kv.first.first;
+        std::string_view kind = kv.first.first;
         if (kind == "route" || kind == "input") spread.push_back(&kv);
         users_changed |= kind == "user";
         tools_changed |= kind == "tool";
@@ -188,8 +199,8 @@ void Correlator::correlate(Connection& c, std::vector<EventRecord*>& events) con
             sql += k ? ", (?, ?, ?, ?)" : "(?, ?, ?, ?)";
             const auto& [fk, count] = *fs[at + k];
             p.push_back(id);
-            p.push_back(fk.first);
-            p.push_back(fk.second);
+            p.push_back(storage::TextRef{fk.first});
+            p.push_back(storage::TextRef{fk.second});
             p.push_back(add ? count : std::int64_t{0});
           }
           sql += add ? " ON CONFLICT (incident_id, kind, value) DO UPDATE SET "

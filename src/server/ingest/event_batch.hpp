@@ -50,6 +50,15 @@ struct BatchLimits {
 Status parse_event_batch(std::string_view body, const std::string& app, std::int64_t received_ms,
                          const BatchLimits& limits, std::vector<EventRecord>* events);
 
+// The longest prefix of `text` of at most `max` bytes that ends on a UTF-8 character boundary
+// (what truncate_utf8 copies), as a view.
+inline std::string_view utf8_prefix(std::string_view text, std::size_t max) noexcept {
+  if (text.size() <= max) return text;
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xc0) == 0x80) --n;
+  return text.substr(0, n);
+}
+
 // The attack family of a rule: its prefix before the first '.' or ':' ("sql-injection.union"
 // -> "sql-injection").
 std::string family_of(std::string_view rule);

@@ -25,7 +25,10 @@ std::int64_t floor_to(std::int64_t t, std::int64_t unit) noexcept {
   return q * unit;
 }
 
-using CountKey = std::tuple<std::string, std::int64_t, int, std::string, std::string>;
+// Views into the events being written (they outlive the upserts): summing a batch copies no
+// string.
+using CountKey =
+    std::tuple<std::string_view, std::int64_t, int, std::string_view, std::string_view>;
 
 // Few fixed statement shapes (as the event insert): a handful of prepared statements.
 constexpr std::size_t kChunks[] = {64, 16, 4, 1};
@@ -44,11 +47,11 @@ void upsert_counts(Connection& c, const char* table, const std::map<CountKey, st
       for (std::size_t i = 0; i < chunk; ++i) {
         sql += i ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)";
         const auto& [key, n] = *rows[at + i];
-        p.push_back(std::get<0>(key));
+        p.push_back(storage::TextRef{std::get<0>(key)});
         p.push_back(std::get<1>(key));
         p.push_back(std::int64_t{std::get<2>(key)});
-        p.push_back(std::get<3>(key));
-        p.push_back(std::get<4>(key));
+        p.push_back(storage::TextRef{std::get<3>(key)});
+        p.push_back(storage::TextRef{std::get<4>(key)});
         p.push_back(n);
       }
       // Rows are sorted by key, so two transactions upserting the same rows (PostgreSQL, two

@@ -52,8 +52,9 @@ std::string insert_sql(storage::Dialect dialect, std::size_t rows) {
 }  // namespace
 
 void EventWriter::write(Connection& c, const std::vector<EventRecord*>& events) const {
-  // Twice in this batch: the first one counts.
-  std::set<std::pair<std::string, std::string>> seen;
+  // Twice in this batch: the first one counts. (Keys are views into the events.)
+  using Key = std::pair<std::string_view, std::string_view>;
+  std::set<Key> seen;
   std::vector<EventRecord*> fresh;
   for (EventRecord* e : events) {
     e->duplicate = !seen.emplace(e->app, e->event_id).second;
@@ -66,13 +67,13 @@ void EventWriter::write(Connection& c, const std::vector<EventRecord*>& events) 
   // locks, so once we have them, what it stored is visible to the check below.
   correlator_->lock_attackers(c, fresh);
 
-  std::map<std::string, std::vector<EventRecord*>> by_app;
+  std::map<std::string_view, std::vector<EventRecord*>> by_app;
   for (EventRecord* e : fresh) by_app[e->app].push_back(e);
-  std::set<std::pair<std::string, std::string>> stored;
+  std::set<std::pair<std::string_view, std::string>> stored;
   for (auto& [app, list] : by_app) {
     in_chunks(list.size(), [&](std::size_t at, std::size_t n) {
-      Params p{app};
-      for (std::size_t i = 0; i < n; ++i) p.push_back(list[at + i]->event_id);
+      Params p{storage::TextRef{app}};
+      for (std::size_t i = 0; i < n; ++i) p.push_back(storage::TextRef{list[at + i]->event_id});
       for (const auto& r : c.query("SELECT event_id FROM events WHERE app = ? AND event_id IN (" +
                                        storage::placeholders(n) + ")",
                                    p))
@@ -81,7 +82,7 @@ void EventWriter::write(Connection& c, const std::vector<EventRecord*>& events) 
   }
   std::vector<EventRecord*> added;
   for (EventRecord* e : fresh) {
-    if (stored.count({e->app, e->event_id})) {
+    if (!stored.empty() && stored.count({e->app, e->event_id})) {
       e->duplicate = true;
     } else {
       added.push_back(e);
@@ -92,29 +93,31 @@ void EventWriter::write(Connection& c, const std::vector<EventRecord*>& events) 
   correlator_->correlate(c, added);
 
   in_chunks(added.size(), [&](std::size_t at, std::size_t n) {
+    // The events outlive the statement: their text is bound in place, not copied.
+    using storage::TextRef;
     Params p;
     p.reserve(n * kInsertColumns);
     for (std::size_t i = 0; i < n; ++i) {
       const EventRecord& e = *added[at + i];
-      p.push_back(e.app);
-      p.push_back(e.event_id);
+      p.push_back(TextRef{e.app});
+      p.push_back(TextRef{e.event_id});
       p.push_back(e.time_ms);
       p.push_back(e.received_ms);
       p.push_back(std::int64_t{e.outcome});
-      p.push_back(e.rule);
-      p.push_back(e.family);
-      p.push_back(e.severity);
-      p.push_back(e.client_ip);
-      p.push_back(e.attacker);
-      p.push_back(truncate_utf8(e.user, 256));
-      p.push_back(e.method);
-      p.push_back(truncate_utf8(e.path, 2048));
-      p.push_back(e.input_source);
-      p.push_back(e.input_name);
-      p.push_back(e.sink_type);
-      p.push_back(e.tool);
+      p.push_back(TextRef{e.rule});
+      p.push_back(TextRef{e.family});
+      p.push_back(TextRef{e.severity});
+      p.push_back(TextRef{e.client_ip});
+      p.push_back(TextRef{e.attacker});
+      p.push_back(TextRef{utf8_prefix(e.user, 256)});
+      p.push_back(TextRef{e.method});
+      p.push_back(TextRef{utf8_prefix(e.path, 2048)});
+      p.push_back(TextRef{e.input_source});
+      p.push_back(TextRef{e.input_name});
+      p.push_back(TextRef{e.sink_type});
+      p.push_back(TextRef{e.tool});
       p.push_back(e.incident_id);
-      p.push_back(e.json);
+      p.push_back(TextRef{e.json});
     }
     c.exec(insert_sql(c.dialect(), n), p);
   });

@@ -40,7 +40,12 @@ class StorageError : public std::runtime_error {
 
 enum class Dialect { kSqlite, kPostgres };
 
-using Value = std::variant<std::nullptr_t, std::int64_t, double, std::string>;
+// Text a statement only reads while it runs (a bulk insert's documents): bound without a copy.
+// REQUIRES: the text outlives the query()/exec() call it is a parameter of.
+struct TextRef {
+  std::string_view text;
+};
+using Value = std::variant<std::nullptr_t, std::int64_t, double, std::string, TextRef>;
 using Params = std::vector<Value>;
 
 // One result row: every column as text, NULL as nullopt.

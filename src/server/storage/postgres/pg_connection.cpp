@@ -124,8 +124,9 @@ class PgConnection final : public Connection {
       } else {
         // PostgreSQL text cannot hold NUL (SQLite can): the API refuses control characters
         // where it matters; this keeps a stray one from failing a whole batch.
-        const auto& s = std::get<std::string>(v);
-        text[i] = s.substr(0, s.find('\0'));
+        std::string_view s = std::holds_alternative<TextRef>(v) ? std::get<TextRef>(v).text
+                                                                 : std::get<std::string>(v);
+        text[i] = std::string(s.substr(0, s.find('\0')));
       }
       values[i] = text[i].c_str();
     }

@@ -119,7 +119,8 @@ class SqliteConnection final : public Connection {
       } else if (auto* d = std::get_if<double>(&v)) {
         rc = sqlite3_bind_double(stmt, idx, *d);
       } else {
-        const auto& s = std::get<std::string>(v);
+        std::string_view s = std::holds_alternative<TextRef>(v) ? std::get<TextRef>(v).text
+                                                                 : std::get<std::string>(v);
         rc = sqlite3_bind_text64(stmt, idx, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
       }
       if (rc != SQLITE_OK) throw StorageError(std::string("sqlite bind: ") + sqlite3_errmsg(db_));
