@@ -136,6 +136,10 @@ def read_events(path):
         return events
     with open(path) as f:
         for line in f:
+            # A line without its newline is still being written (the agent's writer thread
+            # appends while this reads): it is read complete next time.
+            if not line.endswith("\n"):
+                break
             line = line.strip()
             if line:
                 events.append(json.loads(line))
