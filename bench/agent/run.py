@@ -6,10 +6,15 @@ that a noisy machine hurts both alike; the median round of each is reported.
 Prints requests/s, p50 and p99 latency and peak RSS for both, and the differences against the
 targets (<= 3% fewer requests/s, <= 50 us added p99, <= 10 MB added RSS).
 
+--instructions N counts instead (valgrind callgrind, independent of the machine's load): the
+instructions per request of the shop without and with the agent over N requests sent on
+--connections keep-alive connections, and where the agent's share goes (its hooks, inclusive).
+
 usage: bench/agent/run.py [--build build] [--rounds 3] [--seconds 5] [--connections 8]
-                          [--path /search?q=lamp]
+                          [--path /search?q=lamp] [--instructions N]
 """
 import argparse
+import http.client
 import os
 import re
 import shutil
@@ -17,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "e2e"))
@@ -89,6 +95,123 @@ def one_round(args, wrk, agent, work, tag):
         shop.stop()
 
 
+def keep_alive_requests(port, path, count, connections):
+    """Sends `count` GET requests over `connections` keep-alive connections (one thread each);
+    returns how many were answered 200."""
+    ok = [0] * connections
+
+    def run(i):
+        conn = None
+        for _ in range(count // connections):
+            for _attempt in range(3):
+                try:
+                    if conn is None:
+                        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                    conn.request("GET", path, headers={"User-Agent": "vigil-bench"})
+                    r = conn.getresponse()
+                    r.read()
+                    ok[i] += r.status == 200
+                    if r.getheader("Connection", "").lower() == "close":
+                        conn.close()
+                        conn = None
+                    break
+                except (OSError, http.client.HTTPException):
+                    conn = None
+        if conn is not None:
+            conn.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(ok)
+
+
+def callgrind_costs(out_file):
+    """Inclusive instruction counts by function of a callgrind output file."""
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", "--show-percs=no",
+                           "--auto=no", out_file], capture_output=True, text=True, check=True).stdout
+    costs = {}
+    for line in text.splitlines():
+        m = re.match(r"^\s*([\d,]+)\s+(\S.*)$", line)
+        if m:
+            costs[m.group(2)] = int(m.group(1).replace(",", ""))
+    return costs
+
+
+def count_instructions(args, agent, work):
+    """Instructions per request of the shop (all its threads), and the agent's hooks' share."""
+    tag = "agent" if agent else "bare"
+    port = shoplib.free_port()
+    out = os.path.join(work, "callgrind-%s.out" % tag)
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    if agent:  # what `vigil run --mode block` sets; valgrind must see the preload itself
+        env.update({"LD_PRELOAD": os.path.abspath(os.path.join(args.build, "lib", "libvigil_preload.so")),
+                    "VIGIL_MODE": "block", "VIGIL_APP": "shop-bench",
+                    "VIGIL_EVENTS": os.path.join(work, tag + "-events.jsonl")})
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + \
+        shoplib.shop_command("cpp", args.build, port, os.path.join(work, tag + "-data"))
+    log = open(os.path.join(work, tag + "-valgrind.log"), "wb")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while shoplib.request(port, "GET", "/", timeout=10)[0] != 200:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the shop under valgrind did not answer")
+            time.sleep(0.5)
+        # Warm up: thread pool, SQLite connections, the agent's first request and buffers.
+        keep_alive_requests(port, args.path, 10 * args.connections, args.connections)
+        subprocess.run(["callgrind_control", "-z", str(proc.pid)], capture_output=True, check=True)
+        answered = keep_alive_requests(port, args.path, args.instructions, args.connections)
+        subprocess.run(["callgrind_control", "-d", str(proc.pid)], capture_output=True, check=True)
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(60)
+        log.close()
+    sent = args.instructions // args.connections * args.connections
+    if answered != sent:
+        raise RuntimeError("%d of %d requests answered 200" % (answered, sent))
+    dumps = sorted(f for f in os.listdir(work) if f.startswith("callgrind-%s.out." % tag))
+    costs = callgrind_costs(os.path.join(work, dumps[-1]))
+    total = max(v for k, v in costs.items() if k == "PROGRAM TOTALS" or "start_thread" in k)
+    # The agent's entry points from its hooks (without the hooked call itself).
+    entries = {"on_accept": "accepting connections", "on_read": "request capture, parse, input analysis",
+               "check_sink": "sink checks (SQL, shell, paths...)", "on_write": "response tracking and checks",
+               "on_close": "closing connections", "check_connect": "outbound connections",
+               "note_lookup": "name lookups"}
+    parts = {}
+    for name, value in costs.items():
+        m = re.match(r"^\?\?\?:vigil::agent::Agent::(\w+)\(.*libvigil_preload\.so\]$", name)
+        if m and m.group(1) in entries:
+            parts[entries[m.group(1)]] = value / sent
+    return total / sent, parts
+
+
+def instructions_main(args):
+    for tool in ("valgrind", "callgrind_control", "callgrind_annotate"):
+        if shutil.which(tool) is None:
+            print("bench-agent: %s is not installed (Debian package valgrind)" % tool)
+            return 77
+    work = tempfile.mkdtemp(prefix="vigil-bench-agent-")
+    print("callgrind: %d requests GET %s on %d keep-alive connections, after %d to warm up"
+          % (args.instructions // args.connections * args.connections, args.path, args.connections,
+             10 * args.connections))
+    bare, _ = count_instructions(args, False, work)
+    agent, hooks = count_instructions(args, True, work)
+    print("  without agent %9.0f instructions/request" % bare)
+    print("  with agent    %9.0f instructions/request  (%+.0f, %+.1f%%)" % (agent, agent - bare,
+                                                                          (agent - bare) / bare * 100))
+    print("  the agent's part, by entry point (inclusive, per request):")
+    for name, value in sorted(hooks.items(), key=lambda kv: -kv[1]):
+        if value >= 1:
+            print("    %-40s %8.0f" % (name, value))
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -96,7 +219,11 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--path", default="/search?q=lamp")
+    ap.add_argument("--instructions", type=int, default=0, metavar="N",
+                    help="count instructions per request over N requests (callgrind) instead")
     args = ap.parse_args()
+    if args.instructions:
+        return instructions_main(args)
     wrk = shutil.which("wrk")
     if wrk is None:
         print("bench-agent: wrk is not installed (Debian package wrk; scripts/install-deps)")
