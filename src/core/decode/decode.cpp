@@ -75,7 +75,16 @@ bool url_decode(std::string_view in, bool plus_as_space, std::string* out) {
   std::string& result = result_buffer(in.size());
   result.append(in.substr(0, first));
   bool changed = false;
+  const std::string_view specials = plus_as_space ? "%+" : "%";
   for (std::size_t i = first; i < in.size(); ++i) {
+    // Bytes that decode to themselves are copied a run at a time.
+    std::size_t next = common::find_any(in.substr(i), specials);
+    if (next == std::string_view::npos) {
+      result.append(in.substr(i));
+      break;
+    }
+    result.append(in.substr(i, next));
+    i += next;
     char c = in[i];
     if (c == '+' && plus_as_space) {
       result.push_back(' ');
@@ -109,12 +118,14 @@ bool html_entity_decode(std::string_view in, std::string* out) {
   bool changed = false;
   std::size_t i = first;
   while (i < in.size()) {
-    char c = in[i];
-    if (c != '&') {
-      result.push_back(c);
-      ++i;
-      continue;
+    // Text between references is copied a run at a time.
+    std::size_t amp = in.find('&', i);
+    if (amp == std::string_view::npos) {
+      result.append(in.substr(i));
+      break;
     }
+    result.append(in.substr(i, amp - i));
+    i = amp;
     std::size_t j = i + 1;
     if (j < in.size() && in[j] == '#') {
       ++j;

@@ -1,6 +1,7 @@
 #include "core/engine/prepared.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "core/common/ascii.hpp"
 #include "core/decode/decode.hpp"
@@ -11,8 +12,47 @@ namespace {
 constexpr std::uint8_t kAllSinks = 0xFF;
 constexpr std::uint8_t sink_bit(SinkType t) { return std::uint8_t(1u << static_cast<int>(t)); }
 
-bool has_upper(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+// What a value holds that a decoder or a form acts on: one table lookup per byte decides which
+// of the (mostly idle) decoders can change it, instead of one scan per decoder.
+enum Trait : std::uint8_t {
+  kPercentPlus = 1u << 0,  // % or + (URL decoding)
+  kAmpersand = 1u << 1,    // & (HTML entities)
+  kBackslash = 1u << 2,    // \ (JSON escapes)
+  kApostrophe = 1u << 3,   // ' (quote doubling)
+  kNul = 1u << 4,          // NUL (C-string truncation)
+  kUpper = 1u << 5,        // A-Z (case folding)
+};
+
+constexpr std::array<std::uint8_t, 256> kTraits = [] {
+  std::array<std::uint8_t, 256> t{};
+  t['%'] = t['+'] = kPercentPlus;
+  t['&'] = kAmpersand;
+  t['\\'] = kBackslash;
+  t['\''] = kApostrophe;
+  t[0] = kNul;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kUpper;
+  return t;
+}();
+
+std::uint8_t traits_of(std::string_view v) {
+  // Independent accumulators let the CPU overlap the table loads.
+  std::uint8_t a = 0, b = 0, c = 0, d = 0;
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(v.data());
+  std::size_t n = v.size(), i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a |= kTraits[p[i]];
+    b |= kTraits[p[i + 1]];
+    c |= kTraits[p[i + 2]];
+    d |= kTraits[p[i + 3]];
+  }
+  for (; i < n; ++i) a |= kTraits[p[i]];
+  return a | b | c | d;
+}
+
+bool has_upper(std::string_view s) { return (traits_of(s) & kUpper) != 0; }
+
+bool edge_space(std::string_view v) {
+  return !v.empty() && (common::is_space(v.front()) || common::is_space(v.back()));
 }
 
 }  // namespace
@@ -29,9 +69,10 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
   storage_used = 0;
   for (std::uint32_t index = 0; index < inputs.size(); ++index) {
     std::string_view value = inputs[index].value;
+    const std::uint8_t traits = traits_of(value);
     std::size_t first_entry = entries.size();
 
-    auto add = [&](Form form, std::string_view text, std::uint8_t mask) {
+    auto add = [&](Form form, std::string_view text, std::uint8_t mask, bool upper) {
       if (text.empty()) return;
       for (std::size_t k = first_entry; k < entries.size(); ++k) {
         if (entries[k].text == text) {
@@ -40,7 +81,7 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
         }
       }
       std::string_view fold = text;
-      if (has_upper(text)) {
+      if (upper) {
         std::string* f = scratch();
         *f = common::folded(text);
         fold = *f;
@@ -54,44 +95,58 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
       --storage_used;
       return {};
     };
+    const bool upper = (traits & kUpper) != 0;
 
-    add(Form::kRaw, value, kAllSinks);
-    std::string_view url1 = decoded(
-        [](std::string_view in, std::string* o) { return decode::url_decode(in, true, o); },
-        value);
-    if (!url1.empty()) {
-      add(Form::kUrlDecoded, url1, kAllSinks);
-      std::string_view url2 = decoded(
+    add(Form::kRaw, value, kAllSinks, upper);
+    if (traits & kPercentPlus) {
+      std::string_view url1 = decoded(
           [](std::string_view in, std::string* o) { return decode::url_decode(in, true, o); },
-          url1);
-      if (!url2.empty()) add(Form::kUrlDecoded2, url2, kAllSinks);
+          value);
+      if (!url1.empty()) {
+        add(Form::kUrlDecoded, url1, kAllSinks, has_upper(url1));
+        std::string_view url2 = decoded(
+            [](std::string_view in, std::string* o) { return decode::url_decode(in, true, o); },
+            url1);
+        if (!url2.empty()) add(Form::kUrlDecoded2, url2, kAllSinks, has_upper(url2));
+      }
     }
-    std::string_view html = decoded(
-        [](std::string_view in, std::string* o) { return decode::html_entity_decode(in, o); },
-        value);
-    if (!html.empty()) add(Form::kHtmlDecoded, html, kAllSinks);
-    std::string_view json = decoded(
-        [](std::string_view in, std::string* o) { return decode::json_unescape(in, o); }, value);
-    if (!json.empty()) add(Form::kJsonUnescaped, json, kAllSinks);
-    std::string_view trimmed = common::trim(value);
-    if (trimmed.size() != value.size()) add(Form::kTrimmed, trimmed, kAllSinks);
+    if (traits & kAmpersand) {
+      std::string_view html = decoded(
+          [](std::string_view in, std::string* o) { return decode::html_entity_decode(in, o); },
+          value);
+      if (!html.empty()) add(Form::kHtmlDecoded, html, kAllSinks, has_upper(html));
+    }
+    if (traits & kBackslash) {
+      std::string_view json = decoded(
+          [](std::string_view in, std::string* o) { return decode::json_unescape(in, o); },
+          value);
+      if (!json.empty()) add(Form::kJsonUnescaped, json, kAllSinks, has_upper(json));
+    }
+    if (edge_space(value)) {
+      std::string_view trimmed = common::trim(value);
+      if (trimmed.size() != value.size()) add(Form::kTrimmed, trimmed, kAllSinks, upper);
+    }
     // An application that "escapes" by doubling quotes but keeps backslashes (a classic MySQL
     // mistake) puts this form in its SQL; a backslash before the doubled quote escapes one of
     // them and the input breaks out.
-    if (value.find('\'') != std::string_view::npos) {
+    if (traits & kApostrophe) {
       std::string* s = scratch();
       s->reserve(value.size() + 8);
       for (char c : value) {
         s->push_back(c);
         if (c == '\'') s->push_back('\'');
       }
-      add(Form::kQuoteDoubled, *s, sink_bit(SinkType::kSql));
+      add(Form::kQuoteDoubled, *s, sink_bit(SinkType::kSql), upper);
     }
     // C string APIs stop at the first NUL: what reaches the database or the shell is the part
     // before it (the rest is how payloads slip past filters that see the whole value).
-    if (std::size_t nul = value.find('\0'); nul != std::string_view::npos && nul > 0) {
-      add(Form::kNulTruncated, value.substr(0, nul),
-          sink_bit(SinkType::kSql) | sink_bit(SinkType::kShell) | sink_bit(SinkType::kExec));
+    if (traits & kNul) {
+      if (std::size_t nul = value.find('\0'); nul != std::string_view::npos && nul > 0) {
+        std::string_view head = value.substr(0, nul);
+        add(Form::kNulTruncated, head,
+            sink_bit(SinkType::kSql) | sink_bit(SinkType::kShell) | sink_bit(SinkType::kExec),
+            has_upper(head));
+      }
     }
   }
 }
