@@ -114,13 +114,13 @@ Status scan_body(std::string_view body, bool* compact) {
   const auto* p = reinterpret_cast<const unsigned char*>(body.data());
   const std::size_t n = body.size();
   std::size_t depth = 0;
-  bool in_string = false;
-  *compact = true;
-  for (std::size_t i = 0; i < n;) {
+  bool in_string = false, spaced = false;
+  for (std::size_t i = 0;;) {
+    while (i < n && kByteClass[p[i]] == kPlain) ++i;  // most bytes: a tight loop
+    if (i >= n) break;
     switch (kByteClass[p[i]]) {
-      case kPlain: ++i; break;
       case kSpace:
-        if (!in_string) *compact = false;
+        spaced |= !in_string;
         ++i;
         break;
       case kQuote: in_string = !in_string; ++i; break;
@@ -147,6 +147,7 @@ Status scan_body(std::string_view body, bool* compact) {
       }
     }
   }
+  *compact = !spaced;
   return {};
 }
 

@@ -33,10 +33,26 @@ using CountKey =
 // Few fixed statement shapes (as the event insert): a handful of prepared statements.
 constexpr std::size_t kChunks[] = {64, 16, 4, 1};
 
-void upsert_counts(Connection& c, const char* table, const std::map<CountKey, std::int64_t>& m) {
-  std::vector<const std::pair<const CountKey, std::int64_t>*> rows;
-  rows.reserve(m.size());
-  for (const auto& kv : m) rows.push_back(&kv);
+using Count = std::pair<CountKey, std::int64_t>;
+
+// Sorts `rows` by key and adds up the rows of each key into one. (A sort of the batch costs a
+// fraction of a std::map's insertions.)
+void sum_by_key(std::vector<Count>* rows) {
+  std::sort(rows->begin(), rows->end(),
+            [](const Count& a, const Count& b) { return a.first < b.first; });
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    if (out > 0 && (*rows)[out - 1].first == (*rows)[i].first) {
+      (*rows)[out - 1].second += (*rows)[i].second;
+    } else {
+      (*rows)[out++] = (*rows)[i];
+    }
+  }
+  rows->resize(out);
+}
+
+// REQUIRES: rows sorted by key, one per key (sum_by_key).
+void upsert_counts(Connection& c, const char* table, const std::vector<Count>& rows) {
   std::size_t at = 0;
   for (std::size_t chunk : kChunks) {
     while (rows.size() - at >= chunk) {
@@ -46,7 +62,7 @@ void upsert_counts(Connection& c, const char* table, const std::map<CountKey, st
       p.reserve(chunk * 6);
       for (std::size_t i = 0; i < chunk; ++i) {
         sql += i ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)";
-        const auto& [key, n] = *rows[at + i];
+        const auto& [key, n] = rows[at + i];
         p.push_back(storage::TextRef{std::get<0>(key)});
         p.push_back(std::get<1>(key));
         p.push_back(std::int64_t{std::get<2>(key)});
@@ -130,12 +146,15 @@ std::int64_t minute_end(std::int64_t until_ms) { return floor_to(until_ms, kMinu
 }  // namespace
 
 void add_event_counts(Connection& c, const std::vector<EventRecord*>& events) {
-  std::map<CountKey, std::int64_t> minutes, hours;
-  for (const EventRecord* e : events) {
-    std::int64_t minute = floor_to(e->time_ms, kMinuteMs);
-    minutes[{e->app, minute, e->outcome, e->rule, e->client_ip}] += 1;
-    hours[{e->app, floor_to(minute, kHourMs), e->outcome, e->rule, e->client_ip}] += 1;
-  }
+  std::vector<Count> minutes;
+  minutes.reserve(events.size());
+  for (const EventRecord* e : events)
+    minutes.push_back(
+        {{e->app, floor_to(e->time_ms, kMinuteMs), e->outcome, e->rule, e->client_ip}, 1});
+  sum_by_key(&minutes);
+  std::vector<Count> hours = minutes;
+  for (Count& h : hours) std::get<1>(h.first) = floor_to(std::get<1>(h.first), kHourMs);
+  sum_by_key(&hours);
   upsert_counts(c, kMinuteTable, minutes);
   upsert_counts(c, kHourTable, hours);
 }

@@ -51,7 +51,8 @@ std::string insert_sql(storage::Dialect dialect, std::size_t rows) {
 
 }  // namespace
 
-void EventWriter::write(Connection& c, const std::vector<EventRecord*>& events) const {
+void EventWriter::write(Connection& c, const std::vector<EventRecord*>& events,
+                        Stored stored_before) const {
   // Twice in this batch: the first one counts. (Keys are views into the events.)
   using Key = std::pair<std::string_view, std::string_view>;
   std::set<Key> seen;
@@ -68,7 +69,8 @@ void EventWriter::write(Connection& c, const std::vector<EventRecord*>& events) 
   correlator_->lock_attackers(c, fresh);
 
   std::map<std::string_view, std::vector<EventRecord*>> by_app;
-  for (EventRecord* e : fresh) by_app[e->app].push_back(e);
+  if (stored_before == Stored::kCheck)
+    for (EventRecord* e : fresh) by_app[e->app].push_back(e);
   std::set<std::pair<std::string_view, std::string>> stored;
   for (auto& [app, list] : by_app) {
     in_chunks(list.size(), [&](std::size_t at, std::size_t n) {
@@ -92,6 +94,7 @@ void EventWriter::write(Connection& c, const std::vector<EventRecord*>& events) 
 
   correlator_->correlate(c, added);
 
+  std::int64_t inserted = 0;
   in_chunks(added.size(), [&](std::size_t at, std::size_t n) {
     // The events outlive the statement: their text is bound in place, not copied.
     using storage::TextRef;
@@ -119,8 +122,11 @@ void EventWriter::write(Connection& c, const std::vector<EventRecord*>& events) 
       p.push_back(e.incident_id);
       p.push_back(TextRef{e.json});
     }
-    c.exec(insert_sql(c.dialect(), n), p);
+    inserted += c.exec(insert_sql(c.dialect(), n), p);
   });
+  // Fewer rows than events: one was stored already, and was correlated again above.
+  if (stored_before == Stored::kAssumeNew && inserted != static_cast<std::int64_t>(added.size()))
+    throw StoredDuplicate();
   // In the same transaction: the statistics count exactly the stored events.
   add_event_counts(c, added);
 }

@@ -70,6 +70,12 @@ IngestResult IngestQueue::submit(std::vector<EventRecord> events) {
 }
 
 void IngestQueue::run_writer() {
+  // Agents resend only what was not acknowledged, so events stored before are rare: a
+  // transaction assumes there are none (EventWriter::Stored::kAssumeNew), and one that meets
+  // one is written again, looking first. Retries and spool replays come in runs, so the next
+  // transactions look first too.
+  constexpr int kLookAfterDuplicate = 32;
+  int look_first = 0;
   for (;;) {
     std::vector<std::shared_ptr<Pending>> taken;
     std::size_t events = 0, bytes = 0;
@@ -92,7 +98,15 @@ void IngestQueue::run_writer() {
     Status failure;
     const auto started = std::chrono::steady_clock::now();
     try {
-      db_->write([&](storage::Connection& c) { writer_->write(c, all); });
+      using Stored = EventWriter::Stored;
+      Stored stored = look_first > 0 ? Stored::kCheck : Stored::kAssumeNew;
+      if (look_first > 0) --look_first;
+      try {
+        db_->write([&](storage::Connection& c) { writer_->write(c, all, stored); });
+      } catch (const EventWriter::StoredDuplicate&) {
+        look_first = kLookAfterDuplicate;
+        db_->write([&](storage::Connection& c) { writer_->write(c, all, Stored::kCheck); });
+      }
       ++transactions_;
     } catch (const storage::StorageError& e) {
       log_error(std::string("ingest: ") + e.what());

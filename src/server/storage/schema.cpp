@@ -163,4 +163,14 @@ CREATE INDEX incidents_app_status ON incidents(app, status);
 CREATE INDEX incidents_open_outcome ON incidents(closed, app, outcome);
 )SQL";
 
+// Indexes no query uses, which every ingest transaction maintained: each update of an
+// incident's aggregates (its rank and last-seen time change every time) rewrote an entry in
+// each. The list reads (rank_key, id) and (app, rank_key, id) since schema 5; nothing looks
+// incidents up by attacker (the correlator goes through incident_keys).
+const char* const kSchemaV6 = R"SQL(
+DROP INDEX incidents_rank;
+DROP INDEX incidents_app_rank;
+DROP INDEX incidents_attacker;
+)SQL";
+
 }  // namespace vigil::server::storage

@@ -197,6 +197,7 @@ extern const char* const kSchemaV2;
 extern const char* const kSchemaV3;
 extern const char* const kSchemaV4;
 extern const char* const kSchemaV5;
+extern const char* const kSchemaV6;
 
 // "?, ?, ?" with n placeholders (multi-row statements).
 std::string placeholders(std::size_t n);

@@ -14,6 +14,8 @@ const std::vector<Migration>& postgres_migrations() {
        render_schema(kSchemaV4, Dialect::kPostgres)},
       {5, "incident indexes in list order, by status and by outcome",
        render_schema(kSchemaV5, Dialect::kPostgres)},
+      {6, "no incident indexes that no query uses (by rank with closed, by attacker)",
+       render_schema(kSchemaV6, Dialect::kPostgres)},
   };
   return kMigrations;
 }
