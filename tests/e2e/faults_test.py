@@ -6,7 +6,9 @@
   forkexec     a program that forks and execs heavily (fork+execv, posix_spawn, system, popen,
                fork without exec) while a request is in flight
   signals      a signal storm whose handler makes hooked calls, while threads make hooked calls
-  load         the multi-threaded C++ shop under concurrent load, benign requests and attacks
+  load         the multi-threaded C++ shop under concurrent load, benign requests and attacks:
+               answers as without load, and every attack request's own exploited event (each
+               sink call is attributed to the request its thread serves)
 usage: faults_test.py --build BUILD_DIR [--only NAME]
 """
 import argparse
@@ -143,15 +145,19 @@ def test_load(args, work):
         for e in entries:
             reference[e.id] = shoplib.request(port, e.method, e.target, e.body, "load")[0]
         errors = []
+        sent = {}  # attack id -> requests sent
         lock = threading.Lock()
 
         def client(k):
             for i in range(150):
                 e = entries[(k * 7 + i) % len(entries)]
-                code, _, _ = shoplib.request(port, e.method, e.target, e.body, "load", timeout=20)
-                if code != reference[e.id]:
-                    with lock:
+                code, _, _ = shoplib.request(port, e.method, e.target, e.body, shoplib.agent_of(e),
+                                             timeout=20)
+                with lock:
+                    if code != reference[e.id]:
                         errors.append((e.id, code, reference[e.id]))
+                    if e.kind == "attack":
+                        sent[e.id] = sent.get(e.id, 0) + 1
 
         start = time.monotonic()
         threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
@@ -164,6 +170,26 @@ def test_load(args, work):
         check(not errors, "1200 answers as without load (%d differ%s)"
               % (len(errors), ": %s" % errors[:3] if errors else ""))
         check(shop.alive(), "the shop is still running")
+        # Every attack request that reaches a sink has an exploited event of its own (its request
+        # id), for its rule; no benign request has one.
+        evs = shoplib.wait_settled(events, timeout=20)
+        by_entry = {e.id: e for e in entries}
+        by_agent = {shoplib.agent_of(e): e for e in entries}
+        own = {}  # attack id -> request ids with an exploited event for its rule
+        stray = []
+        for v in evs:
+            e = by_agent.get(v["request"].get("user_agent"))
+            if v["outcome"] != "exploited" or v["request"].get("user_agent") == "load":
+                continue  # "load": the reference answers, before the clients
+            if e is None or e.kind != "attack":
+                stray.append((e.id if e else "?", v["rule"]))
+            elif v["rule"] in e.rules or v["rule"] == "header-injection":
+                own.setdefault(e.id, set()).add(v["request"]["id"])
+        check(not stray, "no exploited event on a benign request (%s)" % stray[:3])
+        missing = [(a, n, len(own.get(a, ()))) for a, n in sorted(sent.items())
+                   if "cpp" in by_entry[a].exploited and len(own.get(a, ())) != n]
+        check(sent and not missing, "every attack request has its own exploited event (%d attacks; "
+              "attack, sent, with an event: %s)" % (sum(sent.values()), missing[:4]))
     finally:
         rc = shop.stop()
     check(rc in (0, -15, 143), "the shop stopped cleanly (%s)" % rc)
