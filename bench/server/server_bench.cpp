@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "server/api/api.hpp"
 #include "server/auth/auth_service.hpp"
 #include "server/common/time.hpp"
@@ -63,6 +65,30 @@ std::string event_json(long long n, int attackers, std::int64_t t) {
       n, vs::format_rfc3339(t).c_str(), outcome, rule, n % 40, attacker / 250, attacker % 250,
       static_cast<unsigned long long>(n * 2654435761ULL));
   return buf;
+}
+
+// CPU seconds this process's threads named `name` used so far, or every thread's when `name`
+// is empty (/proc/self/task/*/stat): user + system, or system alone.
+double cpu_seconds(const std::string& name, bool system_only = false) {
+  double ticks = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::FILE* f = std::fopen((task.path() / "stat").c_str(), "r");
+    if (!f) continue;
+    char buf[1024];
+    std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = '\0';
+    const char* open = std::strchr(buf, '(');
+    const char* close = std::strrchr(buf, ')');
+    if (!open || !close) continue;
+    if (!name.empty() && std::string(open + 1, close) != name) continue;
+    // After the name: state, then fields 4..; utime and stime are fields 14 and 15.
+    unsigned long long utime = 0, stime = 0;
+    if (std::sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                    &stime) == 2)
+      ticks += static_cast<double>(system_only ? stime : utime + stime);
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -163,6 +189,8 @@ int ingest_bench(const Args& a) {
     bodies.push_back(std::move(body));
   }
   std::atomic<long long> next{0}, failures{0}, retries{0};
+  const double writer_cpu0 = cpu_seconds("vigild-writer"), all_cpu0 = cpu_seconds(""),
+               writer_sys0 = cpu_seconds("vigild-writer", true);
   auto start = Clock::now();
   std::vector<std::thread> clients;
   for (int c = 0; c < a.clients; ++c)
@@ -185,10 +213,22 @@ int ingest_bench(const Args& a) {
     });
   for (auto& t : clients) t.join();
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  const double writer_cpu = cpu_seconds("vigild-writer") - writer_cpu0,
+               all_cpu = cpu_seconds("") - all_cpu0,
+               writer_sys = cpu_seconds("vigild-writer", true) - writer_sys0;
   std::printf("ingest: %lld events (%.1f MB) in %.2f s: %.0f events/s (%d clients, %d per batch, "
               "%d attackers, %s); %lld retries after 429, %lld failed batches\n",
               a.events, bytes / 1e6, secs, a.events / secs, a.clients, a.batch, a.attackers,
               a.db.empty() ? "SQLite" : "PostgreSQL", retries.load(), failures.load());
+  // CPU time, unlike the wall clock, barely depends on what else the machine runs: the writer's
+  // bounds the rate one idle core can write; the process's (vigild and the bench client) what
+  // the machine's cores can carry.
+  std::printf("cpu per event: writer thread %.1f us (%.1f in the kernel; one idle core: %.0f "
+              "events/s), whole process %.1f us (%u cores: %.0f events/s)\n",
+              writer_cpu * 1e6 / a.events, writer_sys * 1e6 / a.events,
+              writer_cpu > 0 ? a.events / writer_cpu : 0.0,
+              all_cpu * 1e6 / a.events, std::thread::hardware_concurrency(),
+              all_cpu > 0 ? a.events * std::thread::hardware_concurrency() / all_cpu : 0.0);
   return failures ? 1 : 0;
 }
 
