@@ -477,7 +477,7 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
                           const std::shared_ptr<InFlight>& req) noexcept {
   if (in_forked_child()) become_own_server();
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
-  req->id = new_request_id();
+  new_request_id(&req->id);
   req->reader = this_thread();
   req->serial = next_request_serial();
   req->inherited = false;

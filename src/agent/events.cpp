@@ -322,6 +322,12 @@ void reseed_in_child() {
 }  // namespace
 
 std::string new_request_id() {
+  std::string id;
+  new_request_id(&id);
+  return id;
+}
+
+void new_request_id(std::string* out) {
   std::uint64_t salt = g_request_salt.load(std::memory_order_relaxed);
   if (salt == 0) {
     static const bool registered = [] { return pthread_atfork(nullptr, nullptr, &reseed_in_child) == 0; }();
@@ -338,9 +344,8 @@ std::string new_request_id() {
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   x ^= x >> 31;
   static const char* const kHex = "0123456789abcdef";
-  std::string id(16, '0');
-  for (int i = 15; i >= 0; --i, x >>= 4) id[i] = kHex[x & 15];
-  return id;
+  out->assign(16, '0');
+  for (int i = 15; i >= 0; --i, x >>= 4) (*out)[i] = kHex[x & 15];
 }
 
 std::string new_event_id() {

@@ -85,6 +85,8 @@ std::string_view severity_of(vigil::Outcome o);
 std::string new_event_id();
 // 16 hex digits naming one request: unique within the process (and across its forks), cheap.
 std::string new_request_id();
+// The same, written into `*out` (its memory reused: 16 digits do not fit a short string).
+void new_request_id(std::string* out);
 // Now, RFC 3339 with milliseconds, UTC.
 std::string now_rfc3339();
 // JSON text of one event (symbolising its frames).
