@@ -43,6 +43,9 @@ std::string_view input_of(const EventRecord& e, std::deque<std::string>* texts) 
 }  // namespace
 
 void Correlator::lock_attackers(Connection& c, const std::vector<EventRecord*>& events) const {
+  // SQLite has one writer at a time (BEGIN IMMEDIATE, other processes included): the row
+  // locks would serialise nothing more. correlate() creates the rows.
+  if (c.dialect() == storage::Dialect::kSqlite) return;
   std::set<std::pair<std::string, std::string>> keys;
   for (const EventRecord* e : events) keys.emplace(e->app, e->attacker);
   std::int64_t now = now_ms();
@@ -226,7 +229,12 @@ void Correlator::correlate(Connection& c, std::vector<EventRecord*>& events) con
       };
       i.rules = ranked("rule", 32);
       if (users_changed) i.users = ranked("user", 16);
-      if (tools_changed) {
+      // Counts only grow: when the only tool this batch saw is the incident's top one, it
+      // stays on top (an attack tool's every request says so: this is the common case).
+      if (tools_changed &&
+          !(w.facets.count({"tool", i.tool}) &&
+            std::count_if(w.facets.begin(), w.facets.end(),
+                          [](const auto& kv) { return kv.first.first == "tool"; }) == 1)) {
         auto tools = ranked("tool", 1);
         i.tool = tools.empty() ? "" : tools[0];
       }
@@ -253,12 +261,16 @@ void Correlator::correlate(Connection& c, std::vector<EventRecord*>& events) con
           "INSERT INTO incident_keys (app, attacker, family, incident_id) VALUES (?, ?, ?, ?) "
           "ON CONFLICT (app, attacker, family) DO UPDATE SET incident_id = excluded.incident_id",
           {app, attacker, family, keys[family]});
+    // An upsert: on SQLite the row may not exist yet (lock_attackers() makes none there).
     c.exec(
-        "UPDATE attackers SET events = events + ?, "
-        "first_seen_ms = CASE WHEN events = 0 OR ? < first_seen_ms THEN ? ELSE first_seen_ms END, "
-        "last_seen_ms = CASE WHEN events = 0 OR ? > last_seen_ms THEN ? ELSE last_seen_ms END "
-        "WHERE app = ? AND attacker = ?",
-        {static_cast<std::int64_t>(group.size()), first, first, last, last, app, attacker});
+        "INSERT INTO attackers (app, attacker, first_seen_ms, last_seen_ms, events) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (app, attacker) DO UPDATE SET "
+        "events = attackers.events + excluded.events, "
+        "first_seen_ms = CASE WHEN attackers.events = 0 OR excluded.first_seen_ms < "
+        "attackers.first_seen_ms THEN excluded.first_seen_ms ELSE attackers.first_seen_ms END, "
+        "last_seen_ms = CASE WHEN attackers.events = 0 OR excluded.last_seen_ms > "
+        "attackers.last_seen_ms THEN excluded.last_seen_ms ELSE attackers.last_seen_ms END",
+        {app, attacker, first, last, static_cast<std::int64_t>(group.size())});
   }
 }
 
