@@ -1,3 +1,4 @@
+#include <array>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -22,21 +23,41 @@ constexpr std::string_view kStructuralHeaders[] = {
     "upgrade-insecure-requests", "priority", "dnt",
 };
 
-bool is_structural(std::string_view name) {
+// Header names are compared lower-cased: one copy of the name into a small buffer, then plain
+// comparisons (a case-insensitive compare per known name was most of the header loop's time).
+constexpr std::size_t kNameBuffer = 32;
+std::string_view lower_name(std::string_view name, char (&buf)[kNameBuffer]) {
+  if (name.size() > kNameBuffer) return {};  // no known name is this long
+  for (std::size_t i = 0; i < name.size(); ++i) buf[i] = common::to_lower(name[i]);
+  return {buf, name.size()};
+}
+
+bool is_structural(std::string_view lower, std::string_view name) {
   if (common::istarts_with(name, "sec-")) return true;  // set by browsers, not by scripts
   for (std::string_view h : kStructuralHeaders)
-    if (iequals(h, name)) return true;
+    if (h == lower) return true;
   return false;
 }
 
-bool is_token_char(char c) {
-  return common::is_alnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+// RFC 9110 tchar: letters, digits and !#$%&'*+-.^_`|~.
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+// CR, LF or NUL: three vectorised searches beat one loop comparing every byte.
+bool has_line_break_or_nul(std::string_view s) {
+  return s.find('\n') != std::string_view::npos || s.find('\r') != std::string_view::npos ||
+         s.find('\0') != std::string_view::npos;
 }
 
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s)
-    if (!is_token_char(c)) return false;
+    if (!kTokenChars[static_cast<unsigned char>(c)]) return false;
   return true;
 }
 
@@ -125,17 +146,18 @@ void RequestContext::Impl::parse_headers() {
       break;
     }
     if (!is_token(h.name)) builder.flag(kAnomalyBadHeader);
-    if (common::find_any(h.value, std::string_view("\r\n\0", 3)) != std::string_view::npos)
-      builder.flag(kAnomalyBadHeader);
-    if (iequals(h.name, "content-length")) ++content_lengths;
-    if (iequals(h.name, "transfer-encoding")) chunked = true;
-    if (iequals(h.name, "cookie")) {
+    if (has_line_break_or_nul(h.value)) builder.flag(kAnomalyBadHeader);
+    char buf[kNameBuffer];
+    const std::string_view name = lower_name(h.name, buf);
+    if (name == "content-length") ++content_lengths;
+    if (name == "transfer-encoding") chunked = true;
+    if (name == "cookie") {
       context::parse_cookies(h.value, &builder);
-    } else if (!is_structural(h.name)) {
+    } else if (!is_structural(name, h.name)) {
       builder.add(Source::kHeader, h.name, h.value);
       // A Referer carries the query of the page before: its parameters are inputs of their
       // own (an application that logs or replays "where the user came from" uses them).
-      if (iequals(h.name, "referer")) {
+      if (name == "referer") {
         std::size_t q = h.value.find('?');
         if (q != std::string_view::npos) {
           std::string_view qs = h.value.substr(q + 1);

@@ -41,26 +41,41 @@ bool CleanMemo::Key::build(Source source, std::string_view name, Form form,
   return true;
 }
 
+bool CleanMemo::Key::build_signals(std::string_view user_agent, std::string_view path) noexcept {
+  constexpr char kSignalsTag = '\xFF';  // no Source has this value
+  if (path.size() > 255) return false;
+  const std::size_t size = 2 + path.size() + user_agent.size();
+  if (size > kMaxKey) return false;
+  bytes_[0] = kSignalsTag;
+  bytes_[1] = static_cast<char>(path.size());
+  std::memcpy(bytes_ + 2, path.data(), path.size());
+  std::memcpy(bytes_ + 2 + path.size(), user_agent.data(), user_agent.size());
+  size_ = size;
+  hash_ = hash_bytes(bytes_, size_);
+  return true;
+}
+
 CleanMemo::CleanMemo() : shards_(new Shard[kShards]) {}
 CleanMemo::~CleanMemo() = default;
 
 bool CleanMemo::contains(const Key& key) const noexcept {
   const Shard& shard = shards_[key.hash() % kShards];
-  std::unique_lock<std::mutex> guard(shard.lock, std::try_to_lock);
-  if (!guard.owns_lock()) return false;
+  if (shard.busy.exchange(true, std::memory_order_acquire)) return false;
   const Slot& slot = shard.slots[(key.hash() / kShards) % kSlotsPerShard];
-  return slot.size == key.bytes().size() && slot.hash == key.hash() &&
-         std::memcmp(slot.bytes, key.bytes().data(), slot.size) == 0;
+  const bool hit = slot.size == key.bytes().size() && slot.hash == key.hash() &&
+                   std::memcmp(slot.bytes, key.bytes().data(), slot.size) == 0;
+  shard.busy.store(false, std::memory_order_release);
+  return hit;
 }
 
 void CleanMemo::insert(const Key& key) noexcept {
   Shard& shard = shards_[key.hash() % kShards];
-  std::unique_lock<std::mutex> guard(shard.lock, std::try_to_lock);
-  if (!guard.owns_lock()) return;
+  if (shard.busy.exchange(true, std::memory_order_acquire)) return;
   Slot& slot = shard.slots[(key.hash() / kShards) % kSlotsPerShard];
   slot.hash = key.hash();
   slot.size = static_cast<std::uint16_t>(key.bytes().size());
   std::memcpy(slot.bytes, key.bytes().data(), slot.size);
+  shard.busy.store(false, std::memory_order_release);
 }
 
 }  // namespace vigil::engine

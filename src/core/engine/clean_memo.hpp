@@ -12,15 +12,16 @@
 // verdict. Bounded: a fixed table of kSlots direct-mapped slots (about 256 KiB), keys of at most
 // kMaxKey bytes; values that do not fit are analysed as before.
 //
-// Thread safety: any number of threads. Each shard has a mutex that is only ever try-locked:
-// a contended shard (or one left locked in a forked child) is a miss, never a wait.
+// Thread safety: any number of threads. Each shard has a flag that is only ever try-locked (one
+// atomic exchange, cheaper than a mutex's call): a contended shard (or one left locked in a
+// forked child) is a miss, never a wait.
 #ifndef VIGIL_CORE_ENGINE_CLEAN_MEMO_HPP_
 #define VIGIL_CORE_ENGINE_CLEAN_MEMO_HPP_
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
+#include <atomic>
 #include <string_view>
 
 #include "vigil/engine.hpp"
@@ -40,6 +41,9 @@ class CleanMemo {
    public:
     // False when the candidate is too short or too long to be remembered.
     bool build(Source source, std::string_view name, Form form, std::string_view value) noexcept;
+    // The key of the request-level scanner check (a User-Agent and a path): tagged where an
+    // input's key has its Source, so it never equals one. False when it does not fit.
+    bool build_signals(std::string_view user_agent, std::string_view path) noexcept;
     std::string_view bytes() const noexcept { return {bytes_, size_}; }
     std::uint64_t hash() const noexcept { return hash_; }
 
@@ -64,7 +68,7 @@ class CleanMemo {
     char bytes[kMaxKey];
   };
   struct Shard {
-    mutable std::mutex lock;
+    mutable std::atomic<bool> busy{false};
     Slot slots[kSlotsPerShard];
   };
   std::unique_ptr<Shard[]> shards_;

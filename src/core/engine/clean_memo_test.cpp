@@ -63,7 +63,8 @@ TEST(CleanMemo, EngineVerdictsDoNotChange) {
   Engine without(off);
   const char* values[] = {"Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0", "1' OR '1'='1",
                           "analytics=no&ads=no", "; cat /etc/passwd", "desk lamp with usb",
-                          "<script>alert(1)</script>", "../../../../etc/passwd"};
+                          "<script>alert(1)</script>", "../../../../etc/passwd",
+                          "sqlmap/1.7.2#stable (https://sqlmap.org)"};
   for (int round = 0; round < 3; ++round) {
     for (const char* v : values) {
       // Header holds views: the cookie text must outlive the request.

@@ -129,8 +129,18 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
                                request.anomalies()};
     in::Hit hit;
     Mode mode;
-    if (in::detect_scanner(signals, &hit) && keep(AttackClass::kScanner, -1, &mode))
-      verdict.findings.push_back(make_finding(AttackClass::kScanner, hit, -1, Form::kRaw, mode));
+    // A client sends the same User-Agent with every request: a clean pair is remembered like a
+    // clean input value.
+    const bool signals_memo =
+        memo_ != nullptr && key.build_signals(signals.user_agent, signals.path);
+    if (!(signals_memo && memo_->contains(key))) {
+      if (in::detect_scanner(signals, &hit)) {
+        if (keep(AttackClass::kScanner, -1, &mode))
+          verdict.findings.push_back(make_finding(AttackClass::kScanner, hit, -1, Form::kRaw, mode));
+      } else if (signals_memo) {
+        memo_->insert(key);
+      }
+    }
     hit = in::Hit{};
     if (in::detect_protocol_anomaly(signals, &hit) && keep(AttackClass::kProtocol, -1, &mode))
       verdict.findings.push_back(make_finding(AttackClass::kProtocol, hit, -1, Form::kRaw, mode));
