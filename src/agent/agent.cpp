@@ -340,7 +340,8 @@ std::shared_ptr<Connection>* Agent::slot(int fd, bool create) const {
   ConnBlock* b = block.load(std::memory_order_acquire);
   if (b == nullptr && create) {
     auto fresh = std::make_unique<ConnBlock>();
-    if (block.compare_exchange_strong(b, fresh.get(), std::memory_order_acq_rel)) b = fresh.release();
+    if (block.compare_exchange_strong(b, fresh.get(), std::memory_order_acq_rel))
+      b = fresh.release();
   }
   return b ? &b->slots[fd & ((1 << kBlockBits) - 1)] : nullptr;
 }
