@@ -74,6 +74,17 @@ std::size_t find_header_line(std::string_view head, std::string_view name) noexc
   return std::string_view::npos;
 }
 
+// True when `line` is a header line of the field `lower` (its name in lower case), in any case.
+bool field_is(std::string_view line, std::string_view lower) noexcept {
+  if (line.size() <= lower.size() || line[lower.size()] != ':') return false;
+  for (std::size_t i = 0; i < lower.size(); ++i) {
+    char c = line[i];
+    // Only a letter matches its other case (c | 0x20): a CR must not pass for a '-'.
+    if (c != lower[i] && !(lower[i] >= 'a' && (c | 0x20) == lower[i])) return false;
+  }
+  return true;
+}
+
 // True when `value` (a Transfer-Encoding) names chunked, in any case.
 bool names_chunked(std::string_view value) noexcept {
   constexpr std::string_view kChunked = "chunked";
@@ -145,14 +156,12 @@ struct ResponseTracker {
       pos = end;
       // Only Content-Type, Content-Length and Transfer-Encoding matter.
       char first = line.empty() ? '\0' : common::to_lower(line.front());
-      if (first != 'c' && first != 't') continue;
-      std::size_t colon = line.find(':');
-      if (colon == std::string_view::npos) continue;
-      std::string_view name = line.substr(0, colon);
-      std::string_view value = common::trim(line.substr(colon + 1));
-      if (common::iequals(name, "content-type")) html = common::istarts_with(value, "text/html");
-      if (common::iequals(name, "transfer-encoding") && names_chunked(value)) chunked = true;
-      if (common::iequals(name, "content-length")) {
+      if (first == 'c' && field_is(line, "content-type")) {
+        html = common::istarts_with(common::trim(line.substr(13)), "text/html");
+      } else if (first == 't' && field_is(line, "transfer-encoding")) {
+        if (names_chunked(line.substr(18))) chunked = true;
+      } else if (first == 'c' && field_is(line, "content-length")) {
+        std::string_view value = common::trim(line.substr(15));
         has_length = true;
         remaining = 0;
         for (char c : value) {
@@ -489,10 +498,10 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
   req->line_break_input = false;
   if (const PreparedInputs::Impl* impl = req->prepared.impl()) {
     for (const auto& entry : impl->entries) {
-      if (common::find_any(entry.text, "\r\n") != std::string_view::npos) {
-        req->line_break_input = true;
-        break;
-      }
+      for (char c : entry.text)  // one comparison for almost every byte
+        if (static_cast<unsigned char>(c) <= '\r' && (c == '\r' || c == '\n'))
+          req->line_break_input = true;
+      if (req->line_break_input) break;
     }
   }
   {
