@@ -36,7 +36,8 @@ std::string_view input_of(const EventRecord& e, std::deque<std::string>* texts) 
   if (e.input_name.empty()) return {};
   if (e.input_source.empty()) return ingest::utf8_prefix(e.input_name, kFacetBytes);
   std::string in = e.input_source + ":" + e.input_name;
-  if (!texts->empty() && texts->back() == in) return ingest::utf8_prefix(texts->back(), kFacetBytes);
+  if (!texts->empty() && texts->back() == in)
+    return ingest::utf8_prefix(texts->back(), kFacetBytes);
   return ingest::utf8_prefix(texts->emplace_back(std::move(in)), kFacetBytes);
 }
 

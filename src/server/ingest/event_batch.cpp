@@ -258,7 +258,8 @@ Status parse_event_batch(std::string_view body, const std::string& app, std::int
   auto generate = [&](rapidjson::Document& d) {
     rapidjson::Reader reader;
     SpanHandler handler(&d, &in, &spans);
-    parsed = reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseInsituFlag>(in, handler);
+    constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseInsituFlag;
+    parsed = reader.Parse<kFlags>(in, handler);
     return !parsed.IsError();
   };
   doc.Populate(generate);

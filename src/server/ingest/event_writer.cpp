@@ -39,7 +39,8 @@ constexpr std::size_t kInsertColumns = 19;
 // for the multi-row insert: it no longer copies each index page the statement touches.
 std::string insert_sql(storage::Dialect dialect, std::size_t rows) {
   std::string row = "(" + storage::placeholders(kInsertColumns) + ")";
-  std::string sql = dialect == storage::Dialect::kSqlite ? "INSERT OR IGNORE INTO " : "INSERT INTO ";
+  std::string sql =
+      dialect == storage::Dialect::kSqlite ? "INSERT OR IGNORE INTO " : "INSERT INTO ";
   sql += kInsertColumnList;
   sql.reserve(sql.size() + rows * (row.size() + 2) + 40);
   for (std::size_t i = 0; i < rows; ++i) {
