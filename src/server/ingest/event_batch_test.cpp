@@ -82,6 +82,43 @@ TEST(EventBatch, StoresACompactEventAsItsOwnBytes) {
   EXPECT_EQ((*doc)["n"], 1.5);
 }
 
+// Damaged bodies (bytes changed, dropped, repeated): each is refused, or every event it yields
+// is stored as one JSON object of its application with the fields that were extracted.
+TEST(EventBatch, DamagedBodiesAreRefusedOrStoredAsValidEvents) {
+  const std::string good =
+      std::string("[") + R"({"event_id":"a1","time":"2026-11-26T03:12:45.123Z","app":"shop",)" +
+      R"("outcome":"probed","rule":"xss","request":{"path":"/p","client_ip":"::1"},)" +
+      R"("input":{"name":"q","value":"<b \"x\"> \u00e9"}},)" +
+      R"({"event_id":"b2","outcome":"exploited","rule":"sql-injection","n":[1,{"k":[]}]}])";
+  const char kBytes[] = "[]{}\",:\\ 0a\x01\xc3\xa9";
+  std::uint32_t seed = 12345;
+  auto next = [&seed] { return seed = seed * 1103515245 + 12345, (seed >> 8) & 0xffff; };
+  int stored = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string body = good;
+    for (int k = 1 + next() % 3; k > 0; --k) {
+      std::size_t at = next() % body.size();
+      switch (next() % 3) {
+        case 0: body[at] = kBytes[next() % (sizeof kBytes - 1)]; break;
+        case 1: body.erase(at, 1 + next() % 4); break;
+        default: body.insert(at, body.substr(at, 1 + next() % 8)); break;
+      }
+    }
+    std::vector<EventRecord> ev;
+    if (!parse(body, &ev).ok()) continue;
+    ++stored;
+    for (const EventRecord& e : ev) {
+      std::string error;
+      auto doc = parse_json(e.json, &error);
+      ASSERT_TRUE(doc && doc->is_object()) << body << "\n" << e.json << ": " << error;
+      EXPECT_EQ((*doc)["app"], "shop") << e.json;
+      EXPECT_EQ((*doc)["event_id"], e.event_id) << e.json;
+      EXPECT_TRUE(doc->contains("time")) << e.json;
+    }
+  }
+  EXPECT_GT(stored, 100);  // the damage left many bodies valid: both paths ran
+}
+
 TEST(EventBatch, NamesTheBadField) {
   struct Case {
     const char* body;
