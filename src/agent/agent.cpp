@@ -20,6 +20,7 @@
 #include "agent/events.hpp"
 #include "agent/real.hpp"
 #include "core/common/ascii.hpp"
+#include "core/common/ip.hpp"
 #include "core/context/http1_parser.hpp"
 #include "core/engine/prepared.hpp"
 #include "core/tokenize/url/host.hpp"
@@ -371,13 +372,20 @@ void Agent::on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept {
       if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &sl) == 0) peer = reinterpret_cast<sockaddr*>(&ss);
     }
     char buf[INET6_ADDRSTRLEN] = "";
-    if (peer && peer->sa_family == AF_INET)
-      inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(peer)->sin_addr, buf, sizeof buf);
-    else if (peer && peer->sa_family == AF_INET6)
-      inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr, buf, sizeof buf);
-    else if (peer && peer->sa_family == AF_UNIX)
-      std::strcpy(buf, "unix");
-    conn->peer = buf;
+    if (peer && peer->sa_family == AF_INET) {
+      // Formatted by hand: inet_ntop's snprintf was a third of accepting a connection.
+      common::IpAddress a;
+      a.v4 = true;
+      a.bytes[10] = a.bytes[11] = 0xFF;
+      std::memcpy(a.bytes.data() + 12, &reinterpret_cast<const sockaddr_in*>(peer)->sin_addr, 4);
+      conn->peer = a.to_string();
+    } else {
+      if (peer && peer->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr, buf, sizeof buf);
+      else if (peer && peer->sa_family == AF_UNIX)
+        std::strcpy(buf, "unix");
+      conn->peer = buf;
+    }
     {
       std::lock_guard<std::mutex> lock(fd_mu(fd));
       *slot(fd, true) = std::move(conn);
