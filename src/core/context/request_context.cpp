@@ -1,4 +1,5 @@
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -123,8 +124,8 @@ void RequestContext::Impl::parse_uri() {
         raw_path.substr(start, slash == std::string_view::npos ? slash : slash - start);
     if (!segment.empty()) {
       char name[24];
-      int n = std::snprintf(name, sizeof name, "%zu", index);
-      context::Ref name_ref = builder.copy(std::string_view(name, n));
+      const char* end = std::to_chars(name, name + sizeof name, index).ptr;
+      context::Ref name_ref = builder.copy(std::string_view(name, end - name));
       if (!builder.add(Source::kPath, name_ref, builder.decoded(segment, false))) break;
       ++index;
     }

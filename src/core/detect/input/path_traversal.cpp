@@ -242,15 +242,13 @@ bool utf8_pass(char* b, std::size_t* n, unsigned* notes) {
   return changed;
 }
 
-// Decodes b[0, *n) in place until nothing changes.
-void decode(char* b, std::size_t* n, unsigned* notes) {
+// Decodes b[0, *n) in place until nothing changes. `features`: the value's (Feature bits).
+void decode(char* b, std::size_t* n, unsigned* notes, std::uint32_t features) {
   // Most values hold nothing to decode: skip the passes that cannot change them.
   std::string_view v(b, *n);
-  bool percent = common::find_any(v, "%+") != std::string_view::npos ||
-                 v.find("0x") != std::string_view::npos || v.find("0X") != std::string_view::npos ||
-                 v.find("..") != std::string_view::npos;
-  bool high = false;
-  for (char ch : v) high = high || static_cast<unsigned char>(ch) >= 0x80;
+  bool percent = (features & (kPercent | kPlus)) || v.find("0x") != std::string_view::npos ||
+                 v.find("0X") != std::string_view::npos || v.find("..") != std::string_view::npos;
+  bool high = (features & kHigh) != 0;
   for (int pass = 0; pass < kMaxPasses && (percent || high); ++pass) {
     bool changed = percent && percent_pass(b, n, notes);
     changed = utf8_pass(b, n, notes) || changed;
@@ -265,10 +263,6 @@ void decode(char* b, std::size_t* n, unsigned* notes) {
 enum NameWeight : std::uint8_t { kPlain = 0, kWeak = 1, kStrong = 2 };
 
 bool name_is(std::string_view name, std::string_view word) { return common::iequals(name, word); }
-bool name_ends_with(std::string_view name, std::string_view suffix) {
-  return name.size() >= suffix.size() &&
-         common::iequals(name.substr(name.size() - suffix.size()), suffix);
-}
 
 // Files whose name alone says what the reader is after.
 constexpr std::string_view kSensitiveFiles[] = {
@@ -347,7 +341,19 @@ constexpr std::array<NameEntry, kNameCount> kNameTable = [] {
   return t;
 }();
 
+// For each first byte, bit n set when some name of the table has that first byte and n bytes
+// (names are shorter than 64): most path segments are rejected without a search.
+constexpr std::array<std::uint64_t, 256> kNameShapes = [] {
+  std::array<std::uint64_t, 256> t{};
+  for (const NameEntry& e : kNameTable)
+    t[static_cast<unsigned char>(e.name[0])] |= std::uint64_t{1} << e.name.size();
+  return t;
+}();
+
 NameWeight lookup(std::string_view lower) {
+  if (lower.empty() || lower.size() >= 64 ||
+      !(kNameShapes[static_cast<unsigned char>(lower[0])] & (std::uint64_t{1} << lower.size())))
+    return kPlain;
   const NameEntry* it = std::lower_bound(
       kNameTable.begin(), kNameTable.end(), lower,
       [](const NameEntry& e, std::string_view key) { return e.name < key; });
@@ -375,8 +381,10 @@ NameWeight weigh(std::string_view raw, std::size_t index, std::string_view previ
       lower.substr(0, cut).find('.') != std::string_view::npos)
     return kStrong;
   if (w == kWeak) return w;
-  for (std::string_view e : kSensitiveExtensions)
-    if (ends_with(lower, e)) return kWeak;
+  if (cut != std::string_view::npos && lower.find('.') != std::string_view::npos) {
+    for (std::string_view e : kSensitiveExtensions)
+      if (ends_with(lower, e)) return kWeak;
+  }
   if (ends_with(lower, "_log") || ends_with(lower, "log.txt") ||
       lower.substr(0, std::min<std::size_t>(lower.size(), 9)) == "hostname." ||
       lower.substr(0, std::min<std::size_t>(lower.size(), 3)) == "php" ||
@@ -385,8 +393,16 @@ NameWeight weigh(std::string_view raw, std::size_t index, std::string_view previ
   return kPlain;
 }
 
+// Bit n set: some bare file's name is n bytes long (all are shorter than 64).
+constexpr std::uint64_t kBareFileLengths = [] {
+  std::uint64_t m = 0;
+  for (std::string_view f : kBareFiles) m |= std::uint64_t{1} << f.size();
+  return m;
+}();
+
 bool is_bare_file(std::string_view raw) {
   std::string_view name = core_name(raw);
+  if (name.size() >= 64 || !(kBareFileLengths & (std::uint64_t{1} << name.size()))) return false;
   for (std::string_view f : kBareFiles)
     if (name_is(name, f)) return true;
   return false;
@@ -495,7 +511,7 @@ WordFacts walk_word(const char* b, std::size_t begin, std::size_t end, bool weig
     f.bare_file = weigh_names && f.names == 0 && is_bare_file(piece);
     ++f.names;
     ++depth;
-    previous = core_name(piece);
+    if (weigh_names) previous = core_name(piece);  // only weigh() reads it
     seen_name = true;
   }
   if (f.names > 1) f.bare_file = false;
@@ -587,16 +603,17 @@ std::string shown(std::string_view s) {
   return out;
 }
 
+// Bit 0: always a word delimiter; bit 1: a delimiter when spaces delimit.
+constexpr std::array<std::uint8_t, 256> kWordDelims = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (char c : std::string_view("\"'`<>|&=(),{}[]")) t[static_cast<unsigned char>(c)] = 1;
+  for (char c : std::string_view(" \t\n\r\f\v")) t[static_cast<unsigned char>(c)] = 2;
+  return t;
+}();
+
 bool is_word_delim(char c, bool spaces_delimit) {
-  switch (c) {
-    case '"': case '\'': case '`': case '<': case '>': case '|': case '&': case '=':
-    case '(': case ')': case ',': case '{': case '}': case '[': case ']':
-      return true;
-    case ' ': case '\t': case '\n': case '\r': case '\f': case '\v':
-      return spaces_delimit;
-    default:
-      return false;
-  }
+  const std::uint8_t k = kWordDelims[static_cast<unsigned char>(c)];
+  return (k & 1) || (spaces_delimit && (k & 2));
 }
 
 // A value that is a path as a whole, spaces included ("C:/program files/apache group/...").
@@ -698,6 +715,11 @@ bool is_php_filter(std::string_view word) {
       "convert.iconv.", "convert.base64-", "convert.quoted-printable-", "string.rot13",
       "string.toupper", "string.tolower", "zlib.deflate", "zlib.inflate", "bzip2.compress",
       "bzip2.decompress", "convert.uuencode"};
+  // Every filter name starts with one of these letters and has a dot by its sixth byte.
+  if (word.size() < 11) return false;
+  const char first = to_lower(word[0]);
+  if (first != 'c' && first != 's' && first != 'z' && first != 'b') return false;
+  if (word.substr(0, 8).find('.') == std::string_view::npos) return false;
   for (std::string_view f : kFilters)
     if (common::istarts_with(word, f)) return true;
   return false;
@@ -747,7 +769,7 @@ bool analyse_base64(std::string_view v, Finding* out) {
     }
   }
   unsigned notes = kDecBase64;
-  decode(buf.data(), &n, &notes);
+  decode(buf.data(), &n, &notes, features_of(std::string_view(buf.data(), n)));
   return analyse(buf.data(), n, true, true, notes, out);
 }
 
@@ -873,7 +895,7 @@ bool detect_path_traversal(const Candidate& c, Hit* hit) {
     std::memcpy(buf.data(), v.data() + off, len);
     std::size_t n = len;
     unsigned notes = 0;
-    decode(buf.data(), &n, &notes);
+    decode(buf.data(), &n, &notes, c.features);
     bool whole = off == 0 && len == v.size();
     if (analyse(buf.data(), n, whole, false, notes, &finding)) break;
     if (off + len >= v.size()) break;
