@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "core/common/ascii.hpp"
 
@@ -72,25 +73,22 @@ void append_utf8(std::uint32_t cp, std::string* out) {
 bool url_decode(std::string_view in, bool plus_as_space, std::string* out) {
   std::size_t first = common::find_any(in, plus_as_space ? "%+" : "%");
   if (first == std::string_view::npos) return false;
+  // The result is never longer than the input (%XX is one byte, %uXXXX at most three), so it
+  // is written through a pointer into a buffer sized once.
   std::string& result = result_buffer(in.size());
-  result.append(in.substr(0, first));
+  result.resize(in.size());
+  char* const begin = result.data();
+  char* o = begin;
+  std::memcpy(o, in.data(), first);
+  o += first;
   bool changed = false;
-  const std::string_view specials = plus_as_space ? "%+" : "%";
   for (std::size_t i = first; i < in.size(); ++i) {
-    // Bytes that decode to themselves are copied a run at a time.
-    std::size_t next = common::find_any(in.substr(i), specials);
-    if (next == std::string_view::npos) {
-      result.append(in.substr(i));
-      break;
-    }
-    result.append(in.substr(i, next));
-    i += next;
     char c = in[i];
     if (c == '+' && plus_as_space) {
-      result.push_back(' ');
+      *o++ = ' ';
       changed = true;
     } else if (c == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
-      result.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
+      *o++ = static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
       i += 2;
       changed = true;
     } else if (c == '%' && i + 5 < in.size() && (in[i + 1] == 'u' || in[i + 1] == 'U') &&
@@ -98,15 +96,24 @@ bool url_decode(std::string_view in, bool plus_as_space, std::string* out) {
                hex_value(in[i + 4]) >= 0 && hex_value(in[i + 5]) >= 0) {
       std::uint32_t cp = (hex_value(in[i + 2]) << 12) | (hex_value(in[i + 3]) << 8) |
                          (hex_value(in[i + 4]) << 4) | hex_value(in[i + 5]);
-      append_utf8(cp, &result);
+      if (cp < 0x80) {
+        *o++ = static_cast<char>(cp);
+      } else if (cp < 0x800) {
+        *o++ = static_cast<char>(0xC0 | (cp >> 6));
+        *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+      } else {
+        *o++ = static_cast<char>(0xE0 | (cp >> 12));
+        *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+      }
       i += 5;
       changed = true;
     } else {
-      result.push_back(c);
+      *o++ = c;
     }
   }
   if (!changed) return false;
-  out->assign(result);
+  out->assign(begin, static_cast<std::size_t>(o - begin));
   return true;
 }
 

@@ -132,9 +132,15 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
     if (traits & kApostrophe) {
       std::string* s = scratch();
       s->reserve(value.size() + 8);
-      for (char c : value) {
-        s->push_back(c);
-        if (c == '\'') s->push_back('\'');
+      for (std::size_t at = 0;;) {
+        const std::size_t quote = value.find('\'', at);
+        if (quote == std::string_view::npos) {
+          s->append(value.substr(at));
+          break;
+        }
+        s->append(value.substr(at, quote + 1 - at));
+        s->push_back('\'');
+        at = quote + 1;
       }
       add(Form::kQuoteDoubled, *s, sink_bit(SinkType::kSql), upper);
     }
