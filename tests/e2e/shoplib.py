@@ -120,6 +120,12 @@ class Shop:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
+        # Workers of a forking server outlive it when their parent died first (a test kills the
+        # pre-fork leader): they are still in its process group, and nothing may be left running.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
         self.log.close()
         return self.proc.returncode
 
