@@ -34,20 +34,7 @@ constexpr std::array<std::uint8_t, 256> kTraits = [] {
   return t;
 }();
 
-std::uint8_t traits_of(std::string_view v) {
-  // Independent accumulators let the CPU overlap the table loads.
-  std::uint8_t a = 0, b = 0, c = 0, d = 0;
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(v.data());
-  std::size_t n = v.size(), i = 0;
-  for (; i + 4 <= n; i += 4) {
-    a |= kTraits[p[i]];
-    b |= kTraits[p[i + 1]];
-    c |= kTraits[p[i + 2]];
-    d |= kTraits[p[i + 3]];
-  }
-  for (; i < n; ++i) a |= kTraits[p[i]];
-  return a | b | c | d;
-}
+std::uint8_t traits_of(std::string_view v) { return common::or_over_bytes(kTraits, v); }
 
 bool has_upper(std::string_view s) { return (traits_of(s) & kUpper) != 0; }
 

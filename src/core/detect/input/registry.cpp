@@ -134,18 +134,7 @@ constexpr std::array<InputDetectorInfo, 15> kInputDetectors = {{
 }  // namespace
 
 std::uint32_t features_of(std::string_view value) noexcept {
-  // Four independent accumulators let the CPU overlap the table loads.
-  std::uint32_t a = 0, b = 0, c = 0, d = 0;
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(value.data());
-  std::size_t n = value.size(), i = 0;
-  for (; i + 4 <= n; i += 4) {
-    a |= kFeatureTable[p[i]];
-    b |= kFeatureTable[p[i + 1]];
-    c |= kFeatureTable[p[i + 2]];
-    d |= kFeatureTable[p[i + 3]];
-  }
-  for (; i < n; ++i) a |= kFeatureTable[p[i]];
-  return a | b | c | d;
+  return common::or_over_bytes(kFeatureTable, value);
 }
 
 std::span<const InputDetectorInfo> input_detectors() noexcept { return kInputDetectors; }
