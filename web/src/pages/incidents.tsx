@@ -41,15 +41,20 @@ export function Incidents({ query }: { query: URLSearchParams }) {
                               i.top?.route, i.top?.input, String(i.id)]
       .some((v) => typeof v === "string" && v.toLowerCase().includes(s)));
   }, [list.data, search]);
-  const [sel, setSel] = useState(0);
+  // The selection follows an incident, not a position: the list refreshes itself while events
+  // arrive and may reorder, and Enter must open the incident the analyst chose.
+  const [selId, setSelId] = useState<number | null>(null);
+  const found = rows.findIndex((i) => i.id === selId);
+  const sel = found >= 0 ? found : 0;
   const tbody = useRef<HTMLTableSectionElement>(null);
-  useEffect(() => setSel(0), [list.data, search]);
+  useEffect(() => setSelId(null), [search]);
   useEffect(() => {
+    const move = (to: number) => { if (rows[to]) setSelId(rows[to].id); };
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement;
       if (e.altKey || e.ctrlKey || e.metaKey || /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(t.tagName)) return;
-      if (e.key === "j") setSel((s) => Math.min(s + 1, rows.length - 1));
-      else if (e.key === "k") setSel((s) => Math.max(s - 1, 0));
+      if (e.key === "j") move(Math.min(sel + 1, rows.length - 1));
+      else if (e.key === "k") move(Math.max(sel - 1, 0));
       else if (e.key === "Enter" && rows[sel] && t.tagName !== "A") navigate("/incidents/" + rows[sel].id);
       else if (e.key === "/") {
         e.preventDefault();
@@ -130,7 +135,7 @@ export function Incidents({ query }: { query: URLSearchParams }) {
               {rows.length === 0 && <tr><td colSpan={9} class="muted">No incident matches these filters.</td></tr>}
               {rows.map((i, n) => (
                 <tr key={i.id} class={n === sel ? "selected" : ""} aria-selected={n === sel}
-                    data-incident={i.id} onClick={() => setSel(n)}>
+                    data-incident={i.id} onClick={() => setSelId(i.id)}>
                   <td class="mono">{i.id}</td>
                   <td><Severity value={i.severity ?? ""} /> <Outcome value={i.outcome} /></td>
                   <td><Link href={"/incidents/" + i.id}>{i.summary || `${i.client_ip} against ${i.app}`}</Link></td>
