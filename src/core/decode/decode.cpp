@@ -49,32 +49,41 @@ std::string& result_buffer(std::size_t size) {
   return buffer;
 }
 
+// Writes the UTF-8 form of `cp` at `o` and returns the end: 1 to 4 bytes, a surrogate or a value
+// past U+10FFFF as U+FFFD (3 bytes).
+char* put_utf8(std::uint32_t cp, char* o) noexcept {
+  if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = 0xFFFD;
+  if (cp < 0x80) {
+    *o++ = static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    *o++ = static_cast<char>(0xC0 | (cp >> 6));
+    *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    *o++ = static_cast<char>(0xE0 | (cp >> 12));
+    *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    *o++ = static_cast<char>(0xF0 | (cp >> 18));
+    *o++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return o;
+}
+
 }  // namespace
 
 void append_utf8(std::uint32_t cp, std::string* out) {
-  if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+  char buf[4];
+  out->append(buf, static_cast<std::size_t>(put_utf8(cp, buf) - buf));
 }
 
 bool url_decode(std::string_view in, bool plus_as_space, std::string* out) {
   std::size_t first = common::find_any(in, plus_as_space ? "%+" : "%");
   if (first == std::string_view::npos) return false;
-  // The result is never longer than the input (%XX is one byte, %uXXXX at most three), so it
-  // is written through a pointer into a buffer sized once.
+  // The result is never longer than the input (%XX is one byte, %uXXXX at most three: no code
+  // point of four hex digits needs four), so it is written through a pointer into a buffer
+  // sized once.
   std::string& result = result_buffer(in.size());
   result.resize(in.size());
   char* const begin = result.data();
@@ -96,16 +105,7 @@ bool url_decode(std::string_view in, bool plus_as_space, std::string* out) {
                hex_value(in[i + 4]) >= 0 && hex_value(in[i + 5]) >= 0) {
       std::uint32_t cp = (hex_value(in[i + 2]) << 12) | (hex_value(in[i + 3]) << 8) |
                          (hex_value(in[i + 4]) << 4) | hex_value(in[i + 5]);
-      if (cp < 0x80) {
-        *o++ = static_cast<char>(cp);
-      } else if (cp < 0x800) {
-        *o++ = static_cast<char>(0xC0 | (cp >> 6));
-        *o++ = static_cast<char>(0x80 | (cp & 0x3F));
-      } else {
-        *o++ = static_cast<char>(0xE0 | (cp >> 12));
-        *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = static_cast<char>(0x80 | (cp & 0x3F));
-      }
+      o = put_utf8(cp, o);  // at most 3 bytes for the 6 read
       i += 5;
       changed = true;
     } else {

@@ -24,6 +24,8 @@ TEST(UrlDecode, PercentPlusAndIisUnicode) {
   EXPECT_EQ(url("a+b", false), "a+b");
   EXPECT_EQ(url("%u003cscript%u003E"), "<script>");
   EXPECT_EQ(url("%u00e9"), "\xC3\xA9");
+  // A lone surrogate is no character: U+FFFD, as every other decoder here writes it.
+  EXPECT_EQ(url("%uD800x"), "\xEF\xBF\xBDx");
 }
 
 TEST(UrlDecode, MalformedSequencesAreKept) {
