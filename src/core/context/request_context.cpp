@@ -1,6 +1,5 @@
 #include <array>
 #include <charconv>
-#include <cstdio>
 #include <string>
 #include <vector>
 

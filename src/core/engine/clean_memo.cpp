@@ -26,33 +26,31 @@ std::uint64_t hash_bytes(const char* p, std::size_t n) noexcept {
 
 }  // namespace
 
-bool CleanMemo::Key::build(Source source, std::string_view name, Form form,
-                           std::string_view value) noexcept {
-  if (value.size() < kMinValue || name.size() > 255) return false;
-  const std::size_t size = 3 + name.size() + value.size();
+bool CleanMemo::Key::assemble(std::string_view head, std::string_view a,
+                              std::string_view b) noexcept {
+  const std::size_t size = head.size() + a.size() + b.size();
   if (size > kMaxKey) return false;
-  bytes_[0] = static_cast<char>(source);
-  bytes_[1] = static_cast<char>(form);
-  bytes_[2] = static_cast<char>(name.size());
-  std::memcpy(bytes_ + 3, name.data(), name.size());
-  std::memcpy(bytes_ + 3 + name.size(), value.data(), value.size());
+  std::memcpy(bytes_, head.data(), head.size());
+  std::memcpy(bytes_ + head.size(), a.data(), a.size());
+  std::memcpy(bytes_ + head.size() + a.size(), b.data(), b.size());
   size_ = size;
   hash_ = hash_bytes(bytes_, size_);
   return true;
 }
 
+bool CleanMemo::Key::build(Source source, std::string_view name, Form form,
+                           std::string_view value) noexcept {
+  if (value.size() < kMinValue || name.size() > 255) return false;
+  const char head[] = {static_cast<char>(source), static_cast<char>(form),
+                       static_cast<char>(name.size())};
+  return assemble({head, sizeof head}, name, value);
+}
+
 bool CleanMemo::Key::build_signals(std::string_view user_agent, std::string_view path) noexcept {
   constexpr char kSignalsTag = '\xFF';  // no Source has this value
   if (path.size() > 255) return false;
-  const std::size_t size = 2 + path.size() + user_agent.size();
-  if (size > kMaxKey) return false;
-  bytes_[0] = kSignalsTag;
-  bytes_[1] = static_cast<char>(path.size());
-  std::memcpy(bytes_ + 2, path.data(), path.size());
-  std::memcpy(bytes_ + 2 + path.size(), user_agent.data(), user_agent.size());
-  size_ = size;
-  hash_ = hash_bytes(bytes_, size_);
-  return true;
+  const char head[] = {kSignalsTag, static_cast<char>(path.size())};
+  return assemble({head, sizeof head}, path, user_agent);
 }
 
 CleanMemo::CleanMemo() : shards_(new Shard[kShards]) {}

@@ -18,10 +18,10 @@
 #ifndef VIGIL_CORE_ENGINE_CLEAN_MEMO_HPP_
 #define VIGIL_CORE_ENGINE_CLEAN_MEMO_HPP_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <atomic>
 #include <string_view>
 
 #include "vigil/engine.hpp"
@@ -48,6 +48,8 @@ class CleanMemo {
     std::uint64_t hash() const noexcept { return hash_; }
 
    private:
+    // The key is head + a + b (the lengths in `head` keep the parts apart).
+    bool assemble(std::string_view head, std::string_view a, std::string_view b) noexcept;
     char bytes_[kMaxKey];
     std::size_t size_ = 0;
     std::uint64_t hash_ = 0;

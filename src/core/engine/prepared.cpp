@@ -109,10 +109,7 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
           value);
       if (!json.empty()) add(Form::kJsonUnescaped, json, kAllSinks, has_upper(json));
     }
-    if (edge_space(value)) {
-      std::string_view trimmed = common::trim(value);
-      if (trimmed.size() != value.size()) add(Form::kTrimmed, trimmed, kAllSinks, upper);
-    }
+    if (edge_space(value)) add(Form::kTrimmed, common::trim(value), kAllSinks, upper);
     // An application that "escapes" by doubling quotes but keeps backslashes (a classic MySQL
     // mistake) puts this form in its SQL; a backslash before the doubled quote escapes one of
     // them and the input breaks out.
