@@ -61,20 +61,6 @@ std::string env(const char* name, const char* fallback = "") {
   return v ? v : fallback;
 }
 
-// Where the header line `name` (lower case) starts in a header block, or npos: a line after the
-// status line whose field name is `name`, in any case.
-std::size_t find_header_line(std::string_view head, std::string_view name) noexcept {
-  std::size_t pos = head.find("\r\n");
-  while (pos != std::string_view::npos) {
-    pos += 2;
-    if (head.size() - pos > name.size() && head[pos + name.size()] == ':' &&
-        common::iequals(head.substr(pos, name.size()), name))
-      return pos;
-    pos = head.find("\r\n", pos);
-  }
-  return std::string_view::npos;
-}
-
 // True when `line` is a header line of the field `lower` (its name in lower case), in any case.
 bool field_is(std::string_view line, std::string_view lower) noexcept {
   if (line.size() <= lower.size() || line[lower.size()] != ':') return false;
@@ -84,6 +70,17 @@ bool field_is(std::string_view line, std::string_view lower) noexcept {
     if (c != lower[i] && !(lower[i] >= 'a' && (c | 0x20) == lower[i])) return false;
   }
   return true;
+}
+
+// Where the header line `name` (lower case) starts in a header block, or npos: a line after the
+// status line whose field name is `name`, in any case.
+std::size_t find_header_line(std::string_view head, std::string_view name) noexcept {
+  for (std::size_t pos = head.find("\r\n"); pos != std::string_view::npos;
+       pos = head.find("\r\n", pos)) {
+    pos += 2;
+    if (field_is(head.substr(pos), name)) return pos;
+  }
+  return std::string_view::npos;
 }
 
 // True when `value` (a Transfer-Encoding) names chunked, in any case.
@@ -506,10 +503,10 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
   req->line_break_input = false;
   if (const PreparedInputs::Impl* impl = req->prepared.impl()) {
     for (const auto& entry : impl->entries) {
-      for (char c : entry.text)  // one comparison for almost every byte
-        if (static_cast<unsigned char>(c) <= '\r' && (c == '\r' || c == '\n'))
-          req->line_break_input = true;
-      if (req->line_break_input) break;
+      if (common::find_any(entry.text, "\r\n") != std::string_view::npos) {
+        req->line_break_input = true;
+        break;
+      }
     }
   }
   {
