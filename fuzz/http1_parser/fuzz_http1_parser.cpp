@@ -18,8 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     while (status == vigil::context::Http1Parser::Status::kRequest) {
       auto& r = parser.request();
       if (r.body.size() > 256) __builtin_trap();
-      auto headers = r.header_views();
-      ctx.parse(vigil::HttpRequest{r.method, r.target, headers, r.body, "127.0.0.1"});
+      ctx.parse(vigil::HttpRequest{r.method, r.target, r.headers, r.body, "127.0.0.1"});
       status = parser.next();
     }
     if (status == vigil::context::Http1Parser::Status::kError) break;

@@ -96,12 +96,29 @@ bool names_chunked(std::string_view value) noexcept {
 thread_local std::string t_response_head __attribute__((tls_model("initial-exec")));
 thread_local std::string t_response_html __attribute__((tls_model("initial-exec")));
 
+// Where the first "\r\n\r\n" of `s` at or after `from` starts, or npos: one pass over the line
+// feeds.
+std::size_t find_blank_line(std::string_view s, std::size_t from) noexcept {
+  const char* d = s.data();
+  const std::size_t n = s.size();
+  for (std::size_t p = from + 1; p + 2 < n; ++p) {
+    const void* hit = std::memchr(d + p, '\n', n - 2 - p);
+    if (hit == nullptr) break;
+    p = static_cast<std::size_t>(static_cast<const char*>(hit) - d);
+    if (d[p - 1] == '\r' && d[p + 1] == '\r' && d[p + 2] == '\n') return p - 1;
+  }
+  return std::string_view::npos;
+}
+
 // The status line and headers of the response the program writes; enough to find the header
-// block, the content type and where the body ends.
+// block, the content type, a redirect and where the body ends. A header block that arrives in
+// one write is parsed where it is; one split over writes is gathered in `head` first.
 struct ResponseTracker {
-  std::string head;       // bytes until the end of the header block
+  static constexpr std::size_t kMaxHead = 64 * 1024;
+  std::string head;       // the header block so far, while it spans writes
   bool head_done = false;
   bool html = false;
+  bool location = false;  // a Location field: a redirect to check
   bool chunked = false;
   bool has_length = false;
   std::uint64_t remaining = 0;
@@ -109,23 +126,37 @@ struct ResponseTracker {
   bool done = false;
   bool interim = false;   // a 1xx response (100 Continue) precedes the real one
 
-  // Feeds written bytes; returns the part of them that is body.
-  std::string_view feed(std::string_view data, bool* head_completed) {
-    *head_completed = false;
+  // Feeds written bytes; returns the part of them that is body. When the header block
+  // completes in these bytes, `*completed_head` is it (valid until the next feed or reset).
+  std::string_view feed(std::string_view data, std::string_view* completed_head) {
+    *completed_head = {};
     if (!head_done) {
-      std::size_t before = head.size();
-      head.append(data.substr(0, 64 * 1024 - std::min<std::size_t>(head.size(), 64 * 1024)));
-      std::size_t end = head.find("\r\n\r\n");
-      if (end == std::string::npos) return {};
-      head.resize(end + 4);
-      std::size_t used = end + 4 - before;
+      std::string_view block;
+      std::size_t used = 0;
+      if (head.empty()) {
+        std::size_t end = find_blank_line(data.substr(0, kMaxHead), 0);
+        if (end == std::string_view::npos) {
+          head.append(data.substr(0, kMaxHead));
+          return {};
+        }
+        used = end + 4;
+        block = data.substr(0, used);
+      } else {
+        std::size_t before = head.size();
+        head.append(data.substr(0, kMaxHead - std::min(head.size(), kMaxHead)));
+        std::size_t end = find_blank_line(head, before >= 3 ? before - 3 : 0);
+        if (end == std::string_view::npos) return {};
+        head.resize(end + 4);
+        used = end + 4 - before;
+        block = head;
+      }
       head_done = true;
-      *head_completed = true;
-      parse_head();
+      parse_head(block);
+      *completed_head = block;
       if (interim) {  // 1xx: the real response follows in the same stream
         std::string_view rest = data.substr(used);
         reset();
-        return feed(rest, head_completed);
+        return feed(rest, completed_head);
       }
       data = data.substr(used);
     }
@@ -143,16 +174,16 @@ struct ResponseTracker {
     return data;
   }
 
-  void parse_head() {
-    interim = head.size() > 12 && head.compare(0, 5, "HTTP/") == 0 && head[9] == '1';
-    std::size_t pos = head.find("\r\n");  // the end of the status line
-    while (pos != std::string::npos) {
+  void parse_head(std::string_view block) {
+    interim = block.size() > 12 && block.compare(0, 5, "HTTP/") == 0 && block[9] == '1';
+    std::size_t pos = block.find("\r\n");  // the end of the status line
+    while (pos != std::string_view::npos) {
       pos += 2;
-      std::size_t end = head.find("\r\n", pos);
-      if (end == std::string::npos) break;
-      std::string_view line(head.data() + pos, end - pos);
+      std::size_t end = block.find("\r\n", pos);
+      if (end == std::string_view::npos) break;
+      std::string_view line = block.substr(pos, end - pos);
       pos = end;
-      // Only Content-Type, Content-Length and Transfer-Encoding matter.
+      // Only Content-Type, Content-Length, Transfer-Encoding and Location matter.
       char first = line.empty() ? '\0' : common::to_lower(line.front());
       if (first == 'c' && field_is(line, "content-type")) {
         html = common::istarts_with(common::trim(line.substr(13)), "text/html");
@@ -167,6 +198,8 @@ struct ResponseTracker {
           remaining = remaining * 10 + static_cast<std::uint64_t>(c - '0');
         }
         if (remaining == 0) done = true;
+      } else if (first == 'l' && field_is(line, "location")) {
+        location = true;
       }
     }
   }
@@ -174,12 +207,12 @@ struct ResponseTracker {
   // Forgets the response, keeping the buffers' memory when it is small (a connection may stay
   // open, idle, for long).
   void reset() {
-    std::string h = std::move(head), b = std::move(body);
-    *this = ResponseTracker{};
-    h.clear();
-    b.clear();
-    if (h.capacity() <= kKeptBuffer) head = std::move(h);
-    if (b.capacity() <= kKeptBuffer) body = std::move(b);
+    if (head.capacity() > kKeptBuffer) std::string().swap(head);
+    if (body.capacity() > kKeptBuffer) std::string().swap(body);
+    head.clear();
+    body.clear();
+    head_done = html = location = chunked = has_length = done = interim = false;
+    remaining = 0;
   }
   static constexpr std::size_t kKeptBuffer = 4096;
 };
@@ -221,23 +254,28 @@ tokenize::url::HostInfo classify_address(const sockaddr* sa) {
 
 // A request being served.
 struct InFlight {
-  context::ParsedRequest raw;
-  std::vector<Header> headers;
+  context::ParsedRequest raw;  // the request's bytes, which ctx borrows
   std::string peer;
   RequestContext ctx;
   PreparedInputs prepared;
-  std::string id;             // request id in events
   std::weak_ptr<Connection> conn;
   std::atomic<bool> blocked{false};
   bool inherited = false;  // the parent's request, seen from a fork()ed child
   std::uint64_t reader = 0;  // this_thread() of the thread that read it
-  std::uint64_t serial = 0;  // next_request_serial()
+  std::uint64_t serial = 0;  // next_request_serial(); also names the request in events
   // Some form of some input holds a CR or LF. Without one no input can inject a header line
   // (src/core/detect/header_detector.cpp): the response's header block is not searched.
   bool line_break_input = false;
 };
 
 namespace {
+
+// The request id in events (formatted only when a request is reported).
+std::string request_id(const InFlight& req) {
+  std::string id;
+  format_request_id(req.serial, &id);
+  return id;
+}
 
 // A finished request kept for the next one this thread reads: its context, prepared inputs and
 // header views keep their memory, so a request costs no allocation for them. One per thread
@@ -254,7 +292,7 @@ std::shared_ptr<InFlight> take_spare() {
 // connection). REQUIRES: `req` finished.
 void keep_spare(std::shared_ptr<InFlight>&& req) noexcept {
   if (!req || req.use_count() != 1 || req->inherited || t_spare) return;
-  if (req->raw.body.capacity() + req->ctx.memory_bytes() > kMaxSpareBytes) return;
+  if (req->raw.memory_bytes() + req->ctx.memory_bytes() > kMaxSpareBytes) return;
   req->conn.reset();
   req->blocked.store(false, std::memory_order_relaxed);
   t_spare = std::move(req);
@@ -266,7 +304,7 @@ void keep_spare(std::shared_ptr<InFlight>&& req) noexcept {
 struct Connection {
   int fd = -1;
   std::string peer;
-  std::mutex mu;
+  SpinLock mu;  // held for parsing a read, never across the analysis of a request
   context::Http1Parser parser;
   bool not_http = false;
   bool tls = false;
@@ -337,7 +375,7 @@ bool Agent::is_tracked(int fd) const noexcept {
 
 std::shared_ptr<Connection> Agent::connection(int fd) const noexcept {
   if (!is_tracked(fd)) return nullptr;
-  std::lock_guard<std::mutex> lock(fd_mu(fd));
+  std::lock_guard<SpinLock> lock(fd_mu(fd));
   std::shared_ptr<Connection>* s = slot(fd, false);
   return s ? *s : nullptr;
 }
@@ -384,8 +422,8 @@ void Agent::on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept {
       conn->peer = buf;
     }
     {
-      std::lock_guard<std::mutex> lock(fd_mu(fd));
-      *slot(fd, true) = std::move(conn);
+      std::lock_guard<SpinLock> lock(fd_mu(fd));
+      slot(fd, true)->swap(conn);  // a connection left there goes below, outside the lock
     }
     tracked_[fd].store(1, std::memory_order_relaxed);
     counters_.connections.fetch_add(1, std::memory_order_relaxed);
@@ -399,7 +437,7 @@ void Agent::on_close(int fd) noexcept {
   if (!is_tracked(fd)) return;
   std::shared_ptr<Connection> conn;
   {
-    std::lock_guard<std::mutex> lock(fd_mu(fd));
+    std::lock_guard<SpinLock> lock(fd_mu(fd));
     if (std::shared_ptr<Connection>* s = slot(fd, false)) {
       conn = std::move(*s);
       s->reset();
@@ -409,7 +447,7 @@ void Agent::on_close(int fd) noexcept {
   if (conn) {
     std::shared_ptr<InFlight> req;
     {
-      std::lock_guard<std::mutex> lock(conn->mu);
+      std::lock_guard<SpinLock> lock(conn->mu);
       req = std::move(conn->current);
     }
     if (req) {
@@ -436,7 +474,7 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
   std::shared_ptr<Connection> conn = connection(fd);
   if (!conn || n <= 0) return n;
   try {
-    std::unique_lock<std::mutex> lock(conn->mu);
+    std::unique_lock<SpinLock> lock(conn->mu);
     if (!plaintext) {
       if (conn->tls) return n;
       if (!conn->seen_bytes && static_cast<unsigned char>(data[0]) == 0x16) {
@@ -453,7 +491,8 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
     bool had_earlier_bytes = conn->parser.in_body();
     while (status == context::Http1Parser::Status::kRequest) {
       std::shared_ptr<InFlight> req = take_spare();
-      req->raw = std::move(conn->parser.request());
+      // The spare's old request goes to the parser, which parses the next one into its memory.
+      std::swap(req->raw, conn->parser.request());
       req->peer = conn->peer;
       req->conn = conn;
       std::shared_ptr<InFlight> previous = std::move(conn->current);
@@ -492,13 +531,11 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
                           const std::shared_ptr<InFlight>& req) noexcept {
   if (in_forked_child()) become_own_server();
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
-  new_request_id(&req->id);
   req->reader = this_thread();
   req->serial = next_request_serial();
   req->inherited = false;
-  req->headers.clear();
-  for (const auto& [name, value] : req->raw.headers) req->headers.push_back(Header{name, value});
-  req->ctx.parse(HttpRequest{req->raw.method, req->raw.target, req->headers, req->raw.body, req->peer});
+  const context::ParsedRequest& raw = req->raw;
+  req->ctx.parse(HttpRequest{raw.method, raw.target, raw.headers, raw.body, req->peer});
   req->prepared.reset(req->ctx.inputs());
   req->line_break_input = false;
   if (const PreparedInputs::Impl* impl = req->prepared.impl()) {
@@ -531,14 +568,15 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
   if (v.block) {
     req->blocked.store(true);
     counters_.blocked.fetch_add(1, std::memory_order_relaxed);
-    std::lock_guard<std::mutex> lock(conn->mu);
+    std::lock_guard<SpinLock> lock(conn->mu);
     send_block_response(*conn, *req, block_event);
   }
 }
 
 std::string Agent::emit_finding(const InFlight& req, const Finding& f) noexcept {
   try {
-    auto e = event_from_finding(RequestInfo{config_.app, req.raw.method, req.id, &req.ctx}, f);
+    std::string request = request_id(req);
+    auto e = event_from_finding(RequestInfo{config_.app, req.raw.method, request, &req.ctx}, f);
     std::string id = e->event_id;
     counters_.detections.fetch_add(1, std::memory_order_relaxed);
     push_event(std::move(e));
@@ -552,7 +590,8 @@ std::string Agent::emit_finding(const InFlight& req, const Finding& f) noexcept 
 std::string Agent::emit_detection(const InFlight& req, const Sink& sink, std::string_view function,
                                   const Detection& d, Outcome outcome, std::string note) noexcept {
   try {
-    auto e = event_from_detection(RequestInfo{config_.app, req.raw.method, req.id, &req.ctx}, sink,
+    std::string request = request_id(req);
+    auto e = event_from_detection(RequestInfo{config_.app, req.raw.method, request, &req.ctx}, sink,
                                   function, d, outcome, std::move(note));
     std::string id = e->event_id;
     counters_.detections.fetch_add(1, std::memory_order_relaxed);
@@ -582,7 +621,7 @@ void Agent::send_block_response(Connection& conn, InFlight& req, const std::stri
   std::string_view accept = req.ctx.header("accept");
   bool json = accept.find("application/json") != std::string_view::npos &&
               accept.find("text/html") == std::string_view::npos;
-  std::string id = event_id.empty() ? req.id : event_id;
+  std::string id = event_id.empty() ? request_id(req) : event_id;
   std::string body = block_body(id, json);
   std::string response = "HTTP/1.1 403 Forbidden\r\nContent-Type: " +
                          std::string(json ? "application/json" : "text/html; charset=utf-8") +
@@ -633,7 +672,7 @@ bool Agent::check_request(const std::shared_ptr<InFlight>& req, bool own, const 
   std::shared_ptr<Connection> conn = req->conn.lock();
   bool started = false;
   if (conn) {
-    std::lock_guard<std::mutex> lock(conn->mu);
+    std::lock_guard<SpinLock> lock(conn->mu);
     started = conn->response_started;
   }
   std::string first_id;
@@ -652,7 +691,7 @@ bool Agent::check_request(const std::shared_ptr<InFlight>& req, bool own, const 
     req->blocked.store(true);
     counters_.blocked.fetch_add(1, std::memory_order_relaxed);
     if (conn) {
-      std::lock_guard<std::mutex> lock(conn->mu);
+      std::lock_guard<SpinLock> lock(conn->mu);
       send_block_response(*conn, *req, first_id);
     }
   }
@@ -798,7 +837,7 @@ SinkDecision Agent::check_connect(const sockaddr* addr, socklen_t len) noexcept 
             req->blocked.store(true);
             counters_.blocked.fetch_add(1, std::memory_order_relaxed);
             if (auto conn = req->conn.lock()) {
-              std::lock_guard<std::mutex> lock(conn->mu);
+              std::lock_guard<SpinLock> lock(conn->mu);
               send_block_response(*conn, *req, id);
             }
           }
@@ -816,27 +855,44 @@ bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
   std::shared_ptr<Connection> conn = connection(fd);
   if (!conn) return true;
   try {
-    std::unique_lock<std::mutex> lock(conn->mu);
+    std::unique_lock<SpinLock> lock(conn->mu);
     if (conn->tls && !plaintext) return !conn->absorbing;  // records of the TLS layer
     if (conn->absorbing) return false;
     if (!conn->current || conn->not_http) return true;
+    std::string_view completed_head;
+    std::string_view body = conn->response.feed(data, &completed_head);
+    InFlight* current = conn->current.get();
+    t_current = current;
+    t_current_serial = current->serial;
+    // Only what some check needs is looked at: the header block when an input holds a line
+    // break (header injection) or the response redirects, the body when it is HTML. A JSON
+    // answer, say, costs no copy and no second look.
+    bool check_head = !completed_head.empty() &&
+                      (current->line_break_input || conn->response.location);
+    bool check_html = conn->response.html && !body.empty();
+    if (!check_head && !check_html) {
+      conn->response_started = true;
+      if (conn->response.done) {
+        std::shared_ptr<InFlight> finished = std::move(conn->current);
+        lock.unlock();
+        finish(finished);
+        keep_spare(std::move(finished));
+      }
+      return true;
+    }
     std::shared_ptr<InFlight> req = conn->current;
-    bool head_completed = false;
-    std::string_view body = conn->response.feed(data, &head_completed);
     // Copies to check without the connection's lock, in buffers this thread keeps.
     std::string& head = t_response_head;
     std::string& html = t_response_html;
     head.clear();
     html.clear();
-    if (head_completed) head.assign(conn->response.head);
-    if (conn->response.html && !body.empty()) html.assign(conn->response.body);
+    if (check_head) head.assign(completed_head);
+    if (check_html) html.assign(conn->response.body);
     bool done = conn->response.done;
     lock.unlock();
     bool block = false;
-    t_current = req.get();
-    t_current_serial = req->serial;
     // The response belongs to the connection's request: only its inputs are looked for.
-    if (head_completed) {
+    if (check_head) {
       // The header block the program wrote: CR/LF injection, and where a redirect goes.
       if (req->line_break_input)
         block |= check_request_sink(req, Sink::of(SinkType::kHeader, head), "http.response.headers");
@@ -854,6 +910,7 @@ bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
     if (!html.empty() && !block)
       block |= check_request_sink(req, Sink::of(SinkType::kHtml, html), "http.response.body");
     if (html.capacity() > 64 * 1024) std::string().swap(html);  // not kept for every thread
+    if (head.capacity() > 64 * 1024) std::string().swap(head);
     lock.lock();
     if (block || conn->absorbing) return false;
     conn->response_started = true;
@@ -913,7 +970,7 @@ void Agent::after_fork_child() noexcept {
   // thread was serving. Their connections belong to the parent and are never touched here.
   pid_.store(getpid());
   new (&flight_mu_) std::mutex();
-  for (FdShard& s : fd_shards_) new (&s.mu) std::mutex();
+  for (FdShard& s : fd_shards_) new (&s.mu) SpinLock();
   for (auto& r : in_flight_) {
     r->inherited = true;
     new (&r->conn) std::weak_ptr<Connection>();  // the parent's: leaked on purpose

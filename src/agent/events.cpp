@@ -319,6 +319,18 @@ void reseed_in_child() {
   g_request_counter.store(0, std::memory_order_relaxed);
 }
 
+std::uint64_t request_salt() noexcept {
+  std::uint64_t salt = g_request_salt.load(std::memory_order_relaxed);
+  if (salt == 0) {
+    static const bool registered = [] { return pthread_atfork(nullptr, nullptr, &reseed_in_child) == 0; }();
+    (void)registered;
+    std::uint64_t expected = 0;
+    g_request_salt.compare_exchange_strong(expected, random_salt(), std::memory_order_relaxed);
+    salt = g_request_salt.load(std::memory_order_relaxed);
+  }
+  return salt;
+}
+
 }  // namespace
 
 std::string new_request_id() {
@@ -328,18 +340,13 @@ std::string new_request_id() {
 }
 
 void new_request_id(std::string* out) {
-  std::uint64_t salt = g_request_salt.load(std::memory_order_relaxed);
-  if (salt == 0) {
-    static const bool registered = [] { return pthread_atfork(nullptr, nullptr, &reseed_in_child) == 0; }();
-    (void)registered;
-    std::uint64_t expected = 0;
-    g_request_salt.compare_exchange_strong(expected, random_salt(), std::memory_order_relaxed);
-    salt = g_request_salt.load(std::memory_order_relaxed);
-  }
-  // A bijection of (salt + counter): distinct for every request of the process, random-looking,
-  // and without the getrandom system call per request that the event ids pay.
-  std::uint64_t x = salt + g_request_counter.fetch_add(1, std::memory_order_relaxed) *
-                               0x9E3779B97F4A7C15ull;
+  format_request_id(g_request_counter.fetch_add(1, std::memory_order_relaxed), out);
+}
+
+void format_request_id(std::uint64_t number, std::string* out) {
+  // A bijection of (salt + number): distinct for every number, random-looking, and without the
+  // getrandom system call per request that the event ids pay.
+  std::uint64_t x = request_salt() + number * 0x9E3779B97F4A7C15ull;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   x ^= x >> 31;

@@ -87,6 +87,10 @@ std::string new_event_id();
 std::string new_request_id();
 // The same, written into `*out` (its memory reused: 16 digits do not fit a short string).
 void new_request_id(std::string* out);
+// The id of the request numbered `number` by the caller (numbers unique within the process, of
+// a counter other than new_request_id's): the same 16 digits for the same number in one
+// process, others in each fork child. Lets the agent name a request only when it reports one.
+void format_request_id(std::uint64_t number, std::string* out);
 // Now, RFC 3339 with milliseconds, UTC.
 std::string now_rfc3339();
 // JSON text of one event (symbolising its frames).

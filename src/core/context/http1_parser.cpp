@@ -1,15 +1,36 @@
 #include "core/context/http1_parser.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/common/ascii.hpp"
 
 namespace vigil::context {
 namespace {
 
-bool is_tchar(char c) {
-  return common::is_alnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+constexpr std::size_t kNpos = std::string_view::npos;
+// Memory a request keeps for the next one parsed into it; a larger header block or body gets
+// memory of its own, freed with the next request (a connection may stay open, idle, for long).
+constexpr std::size_t kKeptHead = 8 * 1024;
+constexpr std::size_t kKeptBody = 16 * 1024;
+constexpr std::size_t kKeptBuffer = 64 * 1024;
+// Bytes after a header block's copy that may be read (never used): lets a line be searched 16
+// bytes at a time without a bounds check.
+constexpr std::size_t kHeadPadding = 16;
+
+constexpr std::array<bool, 256> kTchar = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = common::is_alnum(static_cast<char>(c));
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+bool is_tchar(char c) { return kTchar[static_cast<unsigned char>(c)]; }
 
 // Parses a non-negative decimal (Content-Length) or hex (chunk size) number; false on garbage
 // or overflow.
@@ -26,13 +47,109 @@ bool parse_number(std::string_view s, int base, std::uint64_t* out) {
   return true;
 }
 
+// True when `value` (a Transfer-Encoding) names chunked, in any case.
+bool names_chunked(std::string_view value) {
+  constexpr std::string_view kChunked = "chunked";
+  for (std::size_t i = 0; i + kChunked.size() <= value.size(); ++i)
+    if (common::iequals(value.substr(i, kChunked.size()), kChunked)) return true;
+  return false;
+}
+
+// Where a header block's lines end: the offsets of its line feeds, as found while looking for
+// its end, so that its lines are not searched for again.
+struct LineFeeds {
+  static constexpr std::size_t kMax = 64;
+  std::uint32_t at[kMax];
+  std::size_t count = 0;
+  bool complete = true;  // every line feed of the block is here (else: search them)
+};
+
+// Where the header block of `rest` ends: the first "\r\n\r\n" or "\n\n" starting at or after
+// `from`, whichever comes first, with its length in *sep; npos when there is none yet. One pass
+// over the line feeds (16 bytes at a time where the CPU can): each ends the block when an empty
+// line follows it, else it ends a line (noted in *lines).
+std::size_t find_head_end(std::string_view rest, std::size_t from, std::size_t* sep,
+                          LineFeeds* lines) {
+  const char* d = rest.data();
+  const std::size_t n = rest.size();
+  lines->count = 0;
+  lines->complete = from == 0;
+  // The block's end when the line feed at `p` is followed by an empty line, else npos.
+  auto at_line_feed = [&](std::size_t p) {
+    char after = p + 1 < n ? d[p + 1] : '\0';  // mostly a field name's first letter
+    if (after == '\n') {
+      *sep = 2;
+      return p;
+    }
+    if (after == '\r' && p > from && d[p - 1] == '\r' && p + 2 < n && d[p + 2] == '\n') {
+      *sep = 4;
+      return p - 1;
+    }
+    if (lines->count < LineFeeds::kMax) lines->at[lines->count++] = static_cast<std::uint32_t>(p);
+    else lines->complete = false;
+    return kNpos;
+  };
+  std::size_t p = from;
+#if defined(__SSE2__)
+  if (n >= 16 && p < n) {
+    const __m128i lf = _mm_set1_epi8('\n');
+    for (;;) {
+      // The last block is loaded overlapping the one before; bytes already seen are masked off.
+      std::size_t at = p + 16 <= n ? p : n - 16;
+      auto mask = static_cast<unsigned>(_mm_movemask_epi8(
+          _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + at)), lf)));
+      mask &= ~0u << (p - at);
+      while (mask != 0) {
+        std::size_t end = at_line_feed(at + static_cast<std::size_t>(__builtin_ctz(mask)));
+        if (end != kNpos) return end;
+        mask &= mask - 1;
+      }
+      p = at + 16;
+      if (p >= n) return kNpos;
+    }
+  }
+#endif
+  for (; p < n; ++p) {
+    const void* hit = std::memchr(d + p, '\n', n - p);
+    if (hit == nullptr) break;
+    p = static_cast<std::size_t>(static_cast<const char*>(hit) - d);
+    std::size_t end = at_line_feed(p);
+    if (end != kNpos) return end;
+  }
+  return kNpos;
+}
+
+// The first ':' of a line in a padded header block copy (kHeadPadding readable bytes after it).
+std::size_t find_colon(std::string_view line) {
+#if defined(__SSE2__)
+  auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(line.data())), _mm_set1_epi8(':'))));
+  if (line.size() < 16) mask &= (1u << line.size()) - 1;
+  if (mask != 0) return static_cast<std::size_t>(__builtin_ctz(mask));
+  if (line.size() <= 16) return kNpos;
+#endif
+  return line.find(':');
+}
+
 }  // namespace
 
-std::vector<Header> ParsedRequest::header_views() const {
-  std::vector<Header> out;
-  out.reserve(headers.size());
-  for (const auto& [n, v] : headers) out.push_back(Header{n, v});
-  return out;
+char* ParsedRequest::assign_head(std::string_view head) {
+  std::size_t need = head.size() + kHeadPadding;
+  if (need > head_capacity_ || (head_capacity_ > kKeptHead && need <= kKeptHead)) {
+    std::size_t capacity = std::max<std::size_t>(need, 256);
+    head_.reset(new char[capacity]);
+    head_capacity_ = capacity;
+  }
+  if (!head.empty()) std::memcpy(head_.get(), head.data(), head.size());
+  std::memset(head_.get() + head.size(), 0, kHeadPadding);
+  method = target = version = {};
+  headers.clear();
+  if (body.capacity() > kKeptBody) std::string().swap(body);
+  body.clear();
+  body_length = 0;
+  body_truncated = false;
+  expect_continue = false;
+  return head_.get();
 }
 
 Http1Parser::Http1Parser(Limits limits) : limits_(limits) {}
@@ -52,56 +169,71 @@ void Http1Parser::keep_body(std::string_view bytes) {
   request_.body.append(bytes.substr(0, room));
 }
 
-bool Http1Parser::parse_head(std::string_view head) {
-  request_ = ParsedRequest{};
+bool Http1Parser::parse_head(std::string_view block, const std::uint32_t* line_feeds,
+                             std::size_t count) {
+  // The views point into the request's own copy: the bytes parsed here may be the read's.
+  std::string_view head(request_.assign_head(block), block.size());
+  std::size_t next_feed = 0;
+  auto line_end = [&](std::size_t from) {
+    if (line_feeds == nullptr) return head.find('\n', from);
+    return next_feed < count ? static_cast<std::size_t>(line_feeds[next_feed++]) : kNpos;
+  };
   // Request line: METHOD SP target SP HTTP/1.x
-  std::size_t eol = head.find('\n');
+  std::size_t eol = line_end(0);
   std::string_view line = head.substr(0, eol);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   std::size_t sp1 = line.find(' ');
   std::size_t sp2 = line.rfind(' ');
-  if (sp1 == std::string_view::npos || sp2 == sp1) return false;
+  if (sp1 == kNpos || sp2 == sp1) return false;
   std::string_view method = line.substr(0, sp1);
   std::string_view version = line.substr(sp2 + 1);
   if (method.empty() || !std::all_of(method.begin(), method.end(), is_tchar)) return false;
   if (version.substr(0, 7) != "HTTP/1.") return false;
-  request_.method = std::string(method);
-  request_.target = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
-  request_.version = std::string(version);
+  request_.method = method;
+  request_.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  request_.version = version;
 
   bool chunked = false;
   bool have_length = false;
   std::uint64_t length = 0;
-  std::size_t pos = eol == std::string_view::npos ? head.size() : eol + 1;
+  std::size_t pos = eol == kNpos ? head.size() : eol + 1;
   while (pos < head.size()) {
-    std::size_t end = head.find('\n', pos);
-    std::string_view h = head.substr(pos, end == std::string_view::npos ? end : end - pos);
-    pos = end == std::string_view::npos ? head.size() : end + 1;
+    std::size_t end = line_end(pos);
+    std::string_view h = head.substr(pos, end == kNpos ? end : end - pos);
+    pos = end == kNpos ? head.size() : end + 1;
     if (!h.empty() && h.back() == '\r') h.remove_suffix(1);
     if (h.empty()) continue;
     if ((h.front() == ' ' || h.front() == '\t') && !request_.headers.empty()) {
-      // Obsolete line folding: part of the previous value.
-      request_.headers.back().second += ' ';
-      request_.headers.back().second += std::string(common::trim(h));
+      // Obsolete line folding: part of the previous value, joined by one space. Joined in
+      // place: the previous value ends before this line, which gives up at least its line
+      // feed and leading space, so the text only moves back.
+      Header& previous = request_.headers.back();
+      std::string_view more = common::trim(h);
+      std::size_t joined = previous.value.size() + 1 + more.size();
+      char* at = const_cast<char*>(previous.value.data()) + previous.value.size();
+      *at = ' ';
+      std::memmove(at + 1, more.data(), more.size());
+      previous.value = std::string_view(previous.value.data(), joined);
       continue;
     }
-    std::size_t colon = h.find(':');
-    if (colon == std::string_view::npos) continue;  // kept lenient: the app decides
+    std::size_t colon = find_colon(h);
+    if (colon == kNpos) continue;  // kept lenient: the app decides
     std::string_view name = h.substr(0, colon);
     std::string_view value = common::trim(h.substr(colon + 1));
-    if (common::iequals(name, "content-length")) {
+    // Only three fields matter here: their lengths rule out every other name at once.
+    if (name.size() == 14 && common::iequals(name, "content-length")) {
       std::uint64_t v;
       if (!parse_number(value, 10, &v)) return false;
       if (have_length && v != length) return false;  // conflicting lengths: smuggling shape
       have_length = true;
       length = v;
-    } else if (common::iequals(name, "transfer-encoding")) {
-      std::string lower = common::folded(value);
-      if (lower.find("chunked") != std::string::npos) chunked = true;
-    } else if (common::iequals(name, "expect") && common::iequals(value, "100-continue")) {
+    } else if (name.size() == 17 && common::iequals(name, "transfer-encoding")) {
+      if (names_chunked(value)) chunked = true;
+    } else if (name.size() == 6 && common::iequals(name, "expect") &&
+               common::iequals(value, "100-continue")) {
       request_.expect_continue = true;
     }
-    request_.headers.emplace_back(std::string(name), std::string(value));
+    request_.headers.push_back(Header{name, value});
   }
   if (chunked) {
     state_ = State::kChunkSize;
@@ -116,11 +248,27 @@ bool Http1Parser::parse_head(std::string_view head) {
 
 Http1Parser::Status Http1Parser::feed(std::string_view bytes) {
   if (state_ == State::kError) return Status::kError;
+  std::size_t consumed = 0;
+  if (buffer_.empty()) {
+    if (bytes.empty()) return Status::kNeedMore;  // next() after the last buffered request
+    // Parsed where the caller's bytes are; only what is left over is kept.
+    Status status = parse(bytes, &consumed);
+    if (status != Status::kError && consumed < bytes.size()) buffer_.assign(bytes.substr(consumed));
+    return status;
+  }
   buffer_.append(bytes);
+  Status status = parse(buffer_, &consumed);
+  if (status == Status::kError) return status;
+  buffer_.erase(0, consumed);
+  if (buffer_.empty() && buffer_.capacity() > kKeptBuffer) std::string().swap(buffer_);
+  return status;
+}
+
+Http1Parser::Status Http1Parser::parse(std::string_view data, std::size_t* consumed_out) {
   std::size_t consumed = 0;
   Status status = Status::kNeedMore;
   while (status == Status::kNeedMore) {
-    std::string_view rest = std::string_view(buffer_).substr(consumed);
+    std::string_view rest = data.substr(consumed);
     if (state_ == State::kHead) {
       // Tolerate CRLFs between pipelined requests (RFC 9112 2.2).
       std::size_t skip = 0;
@@ -131,25 +279,21 @@ Http1Parser::Status Http1Parser::feed(std::string_view bytes) {
       // Decide early that a connection does not speak HTTP/1 (TLS, HTTP/2 preface, binary):
       // a method is a token of at most a few dozen bytes followed by a space.
       if (!rest.empty() && !is_tchar(rest.front())) return fail("not an HTTP/1.x request");
-      std::size_t method_end = rest.find(' ');
-      if ((method_end == std::string_view::npos && rest.size() > 32) ||
-          (method_end != std::string_view::npos && method_end > 32))
+      if (rest.substr(0, 33).find(' ') == kNpos && rest.size() > 32)
         return fail("not an HTTP/1.x request");
-      std::size_t end = rest.find("\r\n\r\n", scan_from_);
-      std::size_t sep = 4;
-      std::size_t lf = rest.find("\n\n", scan_from_);
-      if (lf != std::string_view::npos && (end == std::string_view::npos || lf < end)) {
-        end = lf;
-        sep = 2;
-      }
-      if (end == std::string_view::npos) {
-        if (rest.size() > limits_.max_header_bytes) return fail("header block larger than the limit");
+      std::size_t sep = 0;
+      LineFeeds lines;
+      std::size_t end = find_head_end(rest, scan_from_, &sep, &lines);
+      if (end == kNpos) {
+        if (rest.size() > limits_.max_header_bytes)
+          return fail("header block larger than the limit");
         scan_from_ = rest.size() > 3 ? rest.size() - 3 : 0;
         break;
       }
       scan_from_ = 0;
       if (end > limits_.max_header_bytes) return fail("header block larger than the limit");
-      if (!parse_head(rest.substr(0, end))) return fail("not an HTTP/1.x request");
+      if (!parse_head(rest.substr(0, end), lines.complete ? lines.at : nullptr, lines.count))
+        return fail("not an HTTP/1.x request");
       consumed += end + sep;
       if (state_ == State::kHead) status = Status::kRequest;
     } else if (state_ == State::kBody) {
@@ -162,7 +306,7 @@ Http1Parser::Status Http1Parser::feed(std::string_view bytes) {
       status = Status::kRequest;
     } else if (state_ == State::kChunkSize) {
       std::size_t eol = rest.find('\n');
-      if (eol == std::string_view::npos) {
+      if (eol == kNpos) {
         if (rest.size() > 1024) return fail("chunk size line too long");
         break;
       }
@@ -180,7 +324,7 @@ Http1Parser::Status Http1Parser::feed(std::string_view bytes) {
       state_ = State::kChunkDataEnd;
     } else if (state_ == State::kChunkDataEnd) {
       std::size_t eol = rest.find('\n');
-      if (eol == std::string_view::npos) {
+      if (eol == kNpos) {
         if (rest.size() > 2) return fail("missing CRLF after chunk data");
         break;
       }
@@ -189,7 +333,7 @@ Http1Parser::Status Http1Parser::feed(std::string_view bytes) {
     } else if (state_ == State::kTrailers) {
       // Trailer fields end with an empty line.
       std::size_t eol = rest.find('\n');
-      if (eol == std::string_view::npos) {
+      if (eol == kNpos) {
         if (rest.size() > limits_.max_header_bytes) return fail("trailers larger than the limit");
         break;
       }
@@ -203,7 +347,7 @@ Http1Parser::Status Http1Parser::feed(std::string_view bytes) {
       return Status::kError;
     }
   }
-  buffer_.erase(0, consumed);
+  *consumed_out = consumed;
   return status;
 }
 

@@ -6,30 +6,56 @@
 // Bounded: a header block larger than max_header_bytes is a protocol error (the connection is
 // then ignored); body bytes beyond max_body_bytes are counted, not kept (the request says so).
 // Linear in the bytes fed. Thread-compatible (one parser per connection).
+//
+// Cheap per request: bytes are parsed where the read left them when they hold a whole header
+// block (only an incomplete remainder is copied and kept); the header block is copied once into
+// the request, whose method, target and headers are views into that copy; a request's memory
+// (header block, header slots, body) is reused by the next one parsed into it.
 #ifndef VIGIL_CORE_CONTEXT_HTTP1_PARSER_HPP_
 #define VIGIL_CORE_CONTEXT_HTTP1_PARSER_HPP_
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vigil/request.hpp"
 
 namespace vigil::context {
 
-// A complete request as the parser delivers it.
+// A complete request as the parser delivers it. Move-only: the views point into the request's
+// own copy of its header block, which lives on the heap, so they stay valid when the request
+// is moved or swapped (and until it is parsed into again).
 struct ParsedRequest {
-  std::string method, target, version;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;               // de-chunked, at most max_body_bytes
-  std::uint64_t body_length = 0;  // the whole body's length, kept or not
+  std::string_view method, target, version;  // views into the header block
+  std::vector<Header> headers;               // in order; views into the header block
+  std::string body;                          // de-chunked, at most max_body_bytes
+  std::uint64_t body_length = 0;             // the whole body's length, kept or not
   bool body_truncated = false;
   bool expect_continue = false;
 
-  // Views for RequestContext::parse (valid while *this lives and is unchanged).
-  std::vector<Header> header_views() const;
+  ParsedRequest() = default;
+  ParsedRequest(ParsedRequest&&) noexcept = default;
+  ParsedRequest& operator=(ParsedRequest&&) noexcept = default;
+  ParsedRequest(const ParsedRequest&) = delete;
+  ParsedRequest& operator=(const ParsedRequest&) = delete;
+
+  // Bytes of memory held (header block, header slots, body), for reuse decisions.
+  std::size_t memory_bytes() const noexcept {
+    return head_capacity_ + headers.capacity() * sizeof(Header) + body.capacity();
+  }
+
+ private:
+  friend class Http1Parser;
+  // Copies the header block into head_ (reusing its memory when it fits) and forgets the
+  // previous request. Returns the copy.
+  char* assign_head(std::string_view head);
+
+  std::unique_ptr<char[]> head_;
+  std::size_t head_capacity_ = 0;
 };
 
 class Http1Parser {
@@ -53,7 +79,9 @@ class Http1Parser {
   Status feed(std::string_view bytes);
   Status next() { return feed({}); }
 
-  // The completed request (valid after kRequest until the next feed/next).
+  // The completed request (valid after kRequest until the next feed/next). The caller may
+  // swap it with a ParsedRequest of its own (std::swap): the parser then parses the next
+  // request into the memory of the one handed in.
   ParsedRequest& request() { return request_; }
 
   // True while a request has started but is not complete (headers seen, body pending).
@@ -64,15 +92,21 @@ class Http1Parser {
   const std::string& error() const noexcept { return error_; }
 
  private:
-  enum class State : std::uint8_t { kHead, kBody, kChunkSize, kChunkData, kChunkDataEnd, kTrailers, kError };
+  enum class State : std::uint8_t {
+    kHead, kBody, kChunkSize, kChunkData, kChunkDataEnd, kTrailers, kError
+  };
 
   Status fail(std::string why);
-  bool parse_head(std::string_view head);
+  // Parses as many steps as `data` holds; `*consumed` is how many of its bytes were used.
+  Status parse(std::string_view data, std::size_t* consumed);
+  // `line_feeds` (ascending, `count` of them) are where the block's lines end, or null: then
+  // they are searched for.
+  bool parse_head(std::string_view head, const std::uint32_t* line_feeds, std::size_t count);
   void keep_body(std::string_view bytes);
 
   Limits limits_;
   State state_ = State::kHead;
-  std::string buffer_;      // unconsumed bytes
+  std::string buffer_;      // unconsumed bytes of earlier feeds
   std::size_t scan_from_ = 0;  // where to resume looking for the end of the header block
   std::uint64_t remaining_ = 0;  // body or chunk bytes still expected
   ParsedRequest request_;

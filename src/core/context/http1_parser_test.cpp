@@ -13,7 +13,7 @@ TEST(Http1Parser, SimpleGetInOnePiece) {
   EXPECT_EQ(p.request().method, "GET");
   EXPECT_EQ(p.request().target, "/a?b=1");
   ASSERT_EQ(p.request().headers.size(), 2u);
-  EXPECT_EQ(p.request().headers[1].second, "t");
+  EXPECT_EQ(p.request().headers[1].value, "t");
   EXPECT_EQ(p.next(), Status::kNeedMore);
 }
 
@@ -81,7 +81,73 @@ TEST(Http1Parser, BareLineFeedsAndFoldedHeaders) {
   Http1Parser p;
   ASSERT_EQ(p.feed("GET / HTTP/1.0\nX-A: one\n  two\n\n"), Status::kRequest);
   ASSERT_EQ(p.request().headers.size(), 1u);
-  EXPECT_EQ(p.request().headers[0].second, "one two");
+  EXPECT_EQ(p.request().headers[0].value, "one two");
+}
+
+TEST(Http1Parser, FoldedHeadersJoinInPlaceAndLaterHeadersStayIntact) {
+  Http1Parser p;
+  ASSERT_EQ(p.feed("GET / HTTP/1.1\r\nX-A: one  \r\n two\r\n\t three \r\nX-E:\r\n  e\r\nX-B: b\r\n\r\n"),
+            Status::kRequest);
+  const auto& h = p.request().headers;
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].name, "X-A");
+  EXPECT_EQ(h[0].value, "one two three");
+  EXPECT_EQ(h[1].value, " e");
+  EXPECT_EQ(h[2].name, "X-B");
+  EXPECT_EQ(h[2].value, "b");
+}
+
+// The request's views point into its own copy of the header block: the bytes fed may be gone,
+// and the request may be moved or swapped (the agent swaps it with a spare one to reuse memory).
+TEST(Http1Parser, RequestOwnsItsBytesAcrossFeedsMovesAndSwaps) {
+  Http1Parser p;
+  std::string bytes = "GET /first?q=1 HTTP/1.1\r\nHost: a\r\nUser-Agent: u\r\n\r\n";
+  ASSERT_EQ(p.feed(bytes), Status::kRequest);
+  bytes.assign(bytes.size(), 'x');  // the read's buffer is reused by the program
+  ParsedRequest kept;
+  std::swap(kept, p.request());
+  EXPECT_EQ(kept.method, "GET");
+  EXPECT_EQ(kept.target, "/first?q=1");
+  ASSERT_EQ(kept.headers.size(), 2u);
+  EXPECT_EQ(kept.headers[1].value, "u");
+  // The next request is parsed into the memory handed back; the swapped-out one is untouched.
+  ASSERT_EQ(p.feed("POST /second HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi"), Status::kRequest);
+  EXPECT_EQ(p.request().method, "POST");
+  EXPECT_EQ(p.request().body, "hi");
+  ASSERT_EQ(p.request().headers.size(), 1u);
+  EXPECT_EQ(kept.target, "/first?q=1");
+  ParsedRequest moved = std::move(kept);
+  EXPECT_EQ(moved.headers[0].value, "a");
+  EXPECT_EQ(moved.version, "HTTP/1.1");
+}
+
+TEST(Http1Parser, HeadSplitAcrossReadsAndRemainderKept) {
+  Http1Parser p;
+  ASSERT_EQ(p.feed("GET /a HTTP/1.1\r\nHost: x\r"), Status::kNeedMore);
+  ASSERT_EQ(p.feed("\n\r"), Status::kNeedMore);
+  ASSERT_EQ(p.feed("\nGET /b HTTP/1.1\r\n"), Status::kRequest);
+  EXPECT_EQ(p.request().target, "/a");
+  EXPECT_EQ(p.next(), Status::kNeedMore);  // the start of /b stays buffered
+  ASSERT_EQ(p.feed("\r\n"), Status::kRequest);
+  EXPECT_EQ(p.request().target, "/b");
+  // A bare "\n\n" ends a block too; "\n\r\n" (LF, then CRLF) does not.
+  Http1Parser q;
+  ASSERT_EQ(q.feed("GET /c HTTP/1.1\nX: 1\n\r\nY: 2\n\n"), Status::kRequest);
+  EXPECT_EQ(q.request().headers.size(), 2u);
+}
+
+TEST(Http1Parser, HeaderNamesMatchInAnyCase) {
+  Http1Parser p;
+  ASSERT_EQ(p.feed("POST / HTTP/1.1\r\ntransfer-ENCODING: gzip, Chunked\r\n"
+                   "eXpEcT: 100-CONTINUE\r\n\r\n"),
+            Status::kNeedMore);
+  EXPECT_TRUE(p.in_body());
+  ASSERT_EQ(p.feed("2\r\nok\r\n0\r\n\r\n"), Status::kRequest);
+  EXPECT_TRUE(p.request().expect_continue);
+  EXPECT_EQ(p.request().body, "ok");
+  Http1Parser q;
+  ASSERT_EQ(q.feed("POST / HTTP/1.1\r\nCONTENT-length: 3\r\n\r\nabc"), Status::kRequest);
+  EXPECT_EQ(q.request().body, "abc");
 }
 
 }  // namespace
