@@ -8,11 +8,45 @@
 #include "core/common/ascii.hpp"
 
 namespace vigil::common {
+// inet_pton(AF_INET)'s grammar (glibc's inet_pton4: four decimal octets of at most 255, no
+// leading zeros), read from the view itself: copying into a C string for inet_pton was most of
+// parsing a peer's address. That grammar admits one text per address, the one to_chars()
+// writes. Any other byte (':', '%', NUL, ...) fails, and parse() then takes the general path,
+// which gives such texts the meaning they always had.
+bool IpAddress::parse_canonical_v4(std::string_view text, IpAddress* out) noexcept {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  if (text.size() < 7 || text.size() > 15) return false;
+  std::uint8_t octet[4];
+  for (int k = 0; k < 4; ++k) {
+    if (k > 0 && (p == end || *p++ != '.')) return false;
+    if (p == end || !is_digit(*p)) return false;
+    unsigned value = static_cast<unsigned>(*p++ - '0');
+    if (p != end && is_digit(*p)) {
+      if (value == 0) return false;  // a leading zero
+      value = value * 10 + static_cast<unsigned>(*p++ - '0');
+      if (p != end && is_digit(*p)) {
+        value = value * 10 + static_cast<unsigned>(*p++ - '0');
+        if (value > 255) return false;
+      }
+    }
+    octet[k] = static_cast<std::uint8_t>(value);
+  }
+  if (p != end) return false;
+  IpAddress a;
+  a.bytes[10] = a.bytes[11] = 0xFF;
+  std::memcpy(a.bytes.data() + 12, octet, 4);
+  a.v4 = true;
+  *out = a;
+  return true;
+}
 
 bool IpAddress::parse(std::string_view text, IpAddress* out) noexcept {
   text = trim(text);
   if (!text.empty() && text.front() == '"' && text.size() >= 2 && text.back() == '"')
     text = text.substr(1, text.size() - 2);
+  if (parse_canonical_v4(text, out)) return true;  // the common case: no port, zone, brackets
+  IpAddress a;
   if (!text.empty() && text.front() == '[') {
     std::size_t close = text.find(']');
     if (close == std::string_view::npos) return false;
@@ -26,7 +60,6 @@ bool IpAddress::parse(std::string_view text, IpAddress* out) noexcept {
   if (text.empty() || text.size() >= sizeof buf) return false;
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
-  IpAddress a;
   if (inet_pton(AF_INET, buf, a.bytes.data() + 12) == 1) {
     a.bytes[10] = a.bytes[11] = 0xFF;
     a.v4 = true;
@@ -37,8 +70,7 @@ bool IpAddress::parse(std::string_view text, IpAddress* out) noexcept {
   return true;
 }
 
-std::string IpAddress::to_string() const {
-  char buf[INET6_ADDRSTRLEN];
+std::size_t IpAddress::to_chars(char* buf) const noexcept {
   if (v4) {
     // Every request's client address goes through here: inet_ntop's snprintf cost more than
     // the rest of resolving the client.
@@ -50,9 +82,15 @@ std::string IpAddress::to_string() const {
       if (b >= 10) buf[n++] = static_cast<char>('0' + b / 10 % 10);
       buf[n++] = static_cast<char>('0' + b % 10);
     }
-    return std::string(buf, n);
+    return n;
   }
-  return inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf) ? buf : "";
+  static_assert(kMaxText >= INET6_ADDRSTRLEN);
+  return inet_ntop(AF_INET6, bytes.data(), buf, INET6_ADDRSTRLEN) ? std::strlen(buf) : 0;
+}
+
+std::string IpAddress::to_string() const {
+  char buf[kMaxText];
+  return std::string(buf, to_chars(buf));
 }
 
 bool Cidr::parse(std::string_view text, Cidr* out) noexcept {

@@ -3,6 +3,7 @@
 #define VIGIL_CORE_COMMON_IP_HPP_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -19,7 +20,15 @@ struct IpAddress {
   // optionally in brackets and/or followed by ":port" (IPv4, bracketed IPv6). Strict:
   // no octal or short IPv4 forms (these are client addresses, not URLs).
   static bool parse(std::string_view text, IpAddress* out) noexcept;
+  // Parses text that is exactly an IPv4 address as to_chars() writes it (dotted quad, no
+  // leading zeros, nothing around it), such as the peer address a server's accept() gives.
+  // False for any other text, which parse() may still accept.
+  static bool parse_canonical_v4(std::string_view text, IpAddress* out) noexcept;
   std::string to_string() const;
+  // Writes the canonical text (what to_string() returns) into `buf`, which must hold
+  // kMaxText bytes; returns its length. No allocation, no NUL written.
+  static constexpr std::size_t kMaxText = 46;  // INET6_ADDRSTRLEN
+  std::size_t to_chars(char* buf) const noexcept;
   bool operator==(const IpAddress&) const = default;
 };
 

@@ -1,5 +1,8 @@
 #include "core/context/input_builder.hpp"
 
+#include <array>
+#include <cstdint>
+
 #include "core/common/ascii.hpp"
 #include "core/decode/decode.hpp"
 
@@ -14,22 +17,33 @@ void InputBuilder::reset(const RequestLimits& limits) {
   inputs_limit_reported_ = false;
 }
 
-bool InputBuilder::add(Source source, Ref name, Ref value) {
-  if (entries_.size() >= limits_.max_inputs) {
-    if (!inputs_limit_reported_) {
-      inputs_limit_reported_ = true;
-      flag(kAnomalyLimitHit);
-      diagnose("limit.inputs", "the request carries more than " +
-                                   std::to_string(limits_.max_inputs) +
-                                   " inputs; the rest were not analysed");
-    }
-    return false;
+bool InputBuilder::limit_reached() {
+  if (!inputs_limit_reported_) {
+    inputs_limit_reported_ = true;
+    flag(kAnomalyLimitHit);
+    diagnose("limit.inputs", "the request carries more than " +
+                                 std::to_string(limits_.max_inputs) +
+                                 " inputs; the rest were not analysed");
   }
-  entries_.push_back(Entry{source, name, value});
-  return true;
+  return false;
 }
 
+namespace {
+
+// '%' and '+' (URL decoding); most values have neither and are views into the request.
+enum UrlByte : std::uint8_t { kPercentByte = 1, kPlusByte = 2 };
+constexpr std::array<std::uint8_t, 256> kUrlBytes = [] {
+  std::array<std::uint8_t, 256> t{};
+  t['%'] = kPercentByte;
+  t['+'] = kPlusByte;
+  return t;
+}();
+
+}  // namespace
+
 Ref InputBuilder::decoded(std::string_view in, bool plus) {
+  const std::uint8_t bytes = common::or_over_bytes(kUrlBytes, in);
+  if (!(bytes & kPercentByte) && !(plus && (bytes & kPlusByte))) return Ref::of(in);
   // Malformed escapes are kept by decoders, as lenient application decoders keep them; they
   // are still worth a note for the suspicious-signal detectors.
   for (std::size_t i = in.find('%'); i != std::string_view::npos; i = in.find('%', i + 1)) {
@@ -52,6 +66,16 @@ Ref InputBuilder::copy(std::string_view in) {
   return r;
 }
 
+Ref InputBuilder::concat(std::string_view prefix, Ref r) {
+  const std::size_t begin = arena_.size();
+  arena_.append(prefix);
+  if (r.external != nullptr)
+    arena_.append(r.external, r.size);
+  else
+    arena_.append(arena_, r.offset, r.size);  // from itself: append(str, pos, n) allows that
+  return Ref{nullptr, begin, arena_.size() - begin};
+}
+
 void InputBuilder::diagnose(std::string code, std::string message) {
   // A hostile request could trigger the same diagnostic many times; one of each code is enough.
   for (const auto& d : diagnostics_)
@@ -60,9 +84,10 @@ void InputBuilder::diagnose(std::string code, std::string message) {
 }
 
 void InputBuilder::finish(std::vector<Input>* inputs) {
-  inputs->clear();
-  inputs->reserve(entries_.size());
-  for (const Entry& e : entries_) inputs->push_back(Input{e.source, view(e.name), view(e.value)});
+  // resize() keeps the vector's capacity from one request to the next.
+  inputs->resize(entries_.size());
+  Input* out = inputs->data();
+  for (const Entry& e : entries_) *out++ = Input{e.source, view(e.name), view(e.value)};
 }
 
 std::size_t InputBuilder::memory_bytes() const {
@@ -95,7 +120,7 @@ std::string_view header_parameter(std::string_view header, std::string_view name
 }
 
 void parse_urlencoded(std::string_view text, Source source, InputBuilder* b,
-                      std::string_view prefix) {
+                      std::string_view prefix, bool may_decode) {
   std::size_t start = 0;
   while (start <= text.size()) {
     std::size_t amp = text.find('&', start);
@@ -104,13 +129,9 @@ void parse_urlencoded(std::string_view text, Source source, InputBuilder* b,
       std::size_t eq = pair.find('=');
       std::string_view name = pair.substr(0, eq);
       std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-      Ref n = b->decoded(name, true);
-      if (!prefix.empty()) {
-        std::string full(prefix);
-        full += b->view(n);
-        n = b->copy(full);
-      }
-      Ref v = b->decoded(value, true);
+      Ref n = may_decode ? b->decoded(name, true) : Ref::of(name);
+      if (!prefix.empty()) n = b->concat(prefix, n);
+      Ref v = may_decode ? b->decoded(value, true) : Ref::of(value);
       if (!b->add(source, n, v)) return;
     }
     if (amp == std::string_view::npos) break;

@@ -27,7 +27,11 @@ class InputBuilder {
   void reset(const RequestLimits& limits);
 
   // Adds an input; returns false (once reporting the limit) when max_inputs is reached.
-  bool add(Source source, Ref name, Ref value);
+  bool add(Source source, Ref name, Ref value) {
+    if (entries_.size() >= limits_.max_inputs) return limit_reached();
+    entries_.push_back(Entry{source, name, value});
+    return true;
+  }
   bool add(Source source, std::string_view name, std::string_view value) {
     return add(source, Ref::of(name), Ref::of(value));
   }
@@ -36,6 +40,8 @@ class InputBuilder {
   Ref decoded(std::string_view in, bool plus);
   // Copies bytes into the arena.
   Ref copy(std::string_view in);
+  // `prefix` followed by the bytes of `r`, in the arena.
+  Ref concat(std::string_view prefix, Ref r);
   // Starts / extends / ends an arena string built piece by piece (key paths).
   std::size_t arena_size() const noexcept { return arena_.size(); }
   void append(std::string_view piece) { arena_.append(piece); }
@@ -52,6 +58,9 @@ class InputBuilder {
 
   // Turns the collected entries into Inputs (views valid until the next reset()).
   void finish(std::vector<Input>* inputs);
+  // False when every input value is a view into bytes the caller has already examined (the
+  // arena is empty): nothing was decoded, unescaped or built.
+  bool arena_used() const noexcept { return !arena_.empty(); }
 
   std::uint32_t anomalies() const { return anomalies_; }
   std::vector<RequestDiagnostic>& diagnostics() { return diagnostics_; }
@@ -63,6 +72,8 @@ class InputBuilder {
     Ref name;
     Ref value;
   };
+  bool limit_reached();
+
   RequestLimits limits_;
   std::string arena_;
   std::vector<Entry> entries_;
@@ -74,8 +85,10 @@ class InputBuilder {
 // Body and header parsers. Each adds inputs to the builder, reports what it could not parse,
 // and runs in time linear in its input.
 // `prefix` names inputs taken from inside another value ("referer?" + the parameter's name).
+// `may_decode` false: the caller knows `text` holds no '%' and no '+', so every name and value
+// is a view into it.
 void parse_urlencoded(std::string_view text, Source source, InputBuilder* b,
-                      std::string_view prefix = {});
+                      std::string_view prefix = {}, bool may_decode = true);
 void parse_cookies(std::string_view header, InputBuilder* b);
 void parse_json_body(std::string_view body, InputBuilder* b);
 void parse_multipart_body(std::string_view body, std::string_view content_type, InputBuilder* b);

@@ -1,5 +1,8 @@
 #include <array>
+#include <bit>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -13,52 +16,187 @@ namespace {
 
 using common::iequals;
 
-// Headers whose values are structured by the protocol and that applications do not pass to
-// sinks; every other header (User-Agent, Referer, X-Forwarded-For, custom ones) is an input.
-constexpr std::string_view kStructuralHeaders[] = {
-    "accept",          "accept-encoding", "accept-language", "accept-charset",
-    "cache-control",   "connection",      "content-length",  "content-type",
-    "cookie",          "host",            "if-modified-since", "if-none-match",
-    "keep-alive",      "pragma",          "te",              "transfer-encoding",
-    "upgrade-insecure-requests", "priority", "dnt",
+// What a header name means to the parser. Names are matched lower-cased (table below).
+enum class HeaderKind : std::uint8_t {
+  kInput,       // any header not listed: User-Agent, Referer, X-Forwarded-For, custom ones
+  kStructural,  // structured by the protocol; applications do not pass them to sinks
+  kBrowser,     // Sec-*: structural too, but only the prefix is known
+  kCookie,
+  kContentLength,
+  kTransferEncoding,
+  kContentType,
+  kReferer,
+  kUserAgent,
 };
 
-// Header names are compared lower-cased: one copy of the name into a small buffer, then plain
-// comparisons (a case-insensitive compare per known name was most of the header loop's time).
-constexpr std::size_t kNameBuffer = 32;
-std::string_view lower_name(std::string_view name, char (&buf)[kNameBuffer]) {
-  if (name.size() > kNameBuffer) return {};  // no known name is this long
-  for (std::size_t i = 0; i < name.size(); ++i) buf[i] = common::to_lower(name[i]);
-  return {buf, name.size()};
+// A header name known to the parser, as a template argument: its bytes become constants.
+template <std::size_t N>
+struct KnownName {
+  char text[N];
+  consteval KnownName(const char (&s)[N]) {
+    for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
+  }
+  static constexpr std::size_t size = N - 1;
+};
+
+// Bytes [at, at + len) of a known name as a little word (as memcpy loads them), and the mask
+// with 0x20 at each letter. `word | mask == known` holds exactly when every letter matches in
+// either case and every other byte matches itself: 'A' | 0x20 == 'a', and nothing else is.
+template <KnownName L, std::size_t At, std::size_t Len>
+bool word_matches(const char* p) {
+  constexpr std::uint64_t known = [] {
+    std::array<char, 8> b{};
+    for (std::size_t i = 0; i < Len; ++i) b[i] = L.text[At + i];
+    return std::bit_cast<std::uint64_t>(b);
+  }();
+  constexpr std::uint64_t mask = [] {
+    std::array<char, 8> b{};
+    for (std::size_t i = 0; i < Len; ++i) {
+      const char c = L.text[At + i];
+      b[i] = c >= 'a' && c <= 'z' ? 0x20 : 0;
+    }
+    return std::bit_cast<std::uint64_t>(b);
+  }();
+  std::uint64_t w = 0;
+  std::memcpy(&w, p + At, Len);
+  return (w | mask) == known;
 }
 
-bool is_structural(std::string_view lower, std::string_view name) {
-  if (common::istarts_with(name, "sec-")) return true;  // set by browsers, not by scripts
-  for (std::string_view h : kStructuralHeaders)
-    if (h == lower) return true;
-  return false;
+// Case-insensitive `name == L` for a name of L's size (the caller switched on the size): a
+// few word compares instead of lower-casing the name first.
+template <KnownName L>
+bool is(std::string_view name) {
+  constexpr std::size_t n = L.size;
+  static_assert(n >= 1 && n <= 32 && L.text[n] == '\0');
+  const char* p = name.data();
+  if constexpr (n <= 8) {
+    return word_matches<L, 0, n>(p);
+  } else if constexpr (n <= 16) {
+    return word_matches<L, 0, 8>(p) && word_matches<L, n - 8, 8>(p);
+  } else if constexpr (n <= 24) {
+    return word_matches<L, 0, 8>(p) && word_matches<L, 8, 8>(p) && word_matches<L, n - 8, 8>(p);
+  } else {
+    return word_matches<L, 0, 8>(p) && word_matches<L, 8, 8>(p) &&
+           word_matches<L, 16, 8>(p) && word_matches<L, n - 8, 8>(p);
+  }
 }
 
-// RFC 9110 tchar: letters, digits and !#$%&'*+-.^_`|~.
-constexpr std::array<bool, 256> kTokenChars = [] {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+// Headers whose values are structured by the protocol and that applications do not pass to
+// sinks; every other header is an input. One switch on the length, then at most three
+// compares of whole words (lower-casing each name and comparing it with every entry of a list
+// was most of the header loop's time).
+HeaderKind header_kind(std::string_view name) {
+  using K = HeaderKind;
+  if (name.size() >= 4 && is<"sec-">(name)) return K::kBrowser;  // set by browsers
+  switch (name.size()) {
+    case 2: return is<"te">(name) ? K::kStructural : K::kInput;
+    case 3: return is<"dnt">(name) ? K::kStructural : K::kInput;
+    case 4: return is<"host">(name) ? K::kStructural : K::kInput;
+    case 6:
+      if (is<"cookie">(name)) return K::kCookie;
+      return is<"accept">(name) || is<"pragma">(name) ? K::kStructural : K::kInput;
+    case 7: return is<"referer">(name) ? K::kReferer : K::kInput;
+    case 8: return is<"priority">(name) ? K::kStructural : K::kInput;
+    case 10:
+      if (is<"user-agent">(name)) return K::kUserAgent;
+      return is<"connection">(name) || is<"keep-alive">(name) ? K::kStructural : K::kInput;
+    case 12: return is<"content-type">(name) ? K::kContentType : K::kInput;
+    case 13:
+      return is<"cache-control">(name) || is<"if-none-match">(name) ? K::kStructural
+                                                                    : K::kInput;
+    case 14:
+      if (is<"content-length">(name)) return K::kContentLength;
+      return is<"accept-charset">(name) ? K::kStructural : K::kInput;
+    case 15:
+      return is<"accept-encoding">(name) || is<"accept-language">(name) ? K::kStructural
+                                                                        : K::kInput;
+    case 17:
+      if (is<"transfer-encoding">(name)) return K::kTransferEncoding;
+      return is<"if-modified-since">(name) ? K::kStructural : K::kInput;
+    case 25: return is<"upgrade-insecure-requests">(name) ? K::kStructural : K::kInput;
+    default: return K::kInput;
+  }
+}
+
+// Bytes that are not an RFC 9110 tchar (letters, digits and !#$%&'*+-.^_`|~).
+constexpr std::array<std::uint8_t, 256> kNotToken = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (auto& v : t) v = 1;
+  for (int c = '0'; c <= '9'; ++c) t[c] = 0;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = 0;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = 0;
   return t;
 }();
 
-// CR, LF or NUL: three vectorised searches beat one loop comparing every byte.
-bool has_line_break_or_nul(std::string_view s) {
-  return s.find('\n') != std::string_view::npos || s.find('\r') != std::string_view::npos ||
-         s.find('\0') != std::string_view::npos;
+bool is_token(std::string_view s) {
+  return !s.empty() && common::or_over_bytes(kNotToken, s) == 0;
 }
 
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (!kTokenChars[static_cast<unsigned char>(c)]) return false;
-  return true;
+// CR, LF or NUL in a header value. A word at a time: a word with no byte below 0x0E holds
+// none of them (a tab, also below, sends its word to the exact test); the last word overlaps
+// the one before instead of a byte loop for the tail.
+bool has_line_break_or_nul(std::string_view s) {
+  auto exact = [](const char* p, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k)
+      if (p[k] == '\n' || p[k] == '\r' || p[k] == '\0') return true;
+    return false;
+  };
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  if (n < 4) return exact(p, n);
+  if (n < 8) {
+    constexpr std::uint32_t kOnes = 0x01010101u, kHighs = 0x80808080u;
+    auto maybe = [&](const char* q) {
+      std::uint32_t w;
+      std::memcpy(&w, q, 4);
+      return ((w - kOnes * 0x0E) & ~w & kHighs) != 0 && exact(q, 4);
+    };
+    return maybe(p) || maybe(p + n - 4);
+  }
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+  auto maybe = [&](const char* q) {
+    std::uint64_t w;
+    std::memcpy(&w, q, 8);
+    return ((w - kOnes * 0x0E) & ~w & kHighs) != 0 && exact(q, 8);
+  };
+  for (std::size_t i = 0; i + 8 <= n; i += 8)
+    if (maybe(p + i)) return true;
+  return n % 8 != 0 && maybe(p + n - 8);
+}
+
+// What a request target holds, OR-ed over its bytes in one pass: which of the slower steps
+// (control-byte report, fragment cut, decoding) it needs at all.
+enum UriByte : std::uint8_t {
+  kUriControl = 1u << 0,  // C0 control, DEL or space: not allowed in a request target
+  kUriPercent = 1u << 1,
+  kUriPlus = 1u << 2,
+  kUriHash = 1u << 3,
+  kUriNul = 1u << 4,
+};
+constexpr std::array<std::uint8_t, 256> kUriBytes = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = kUriControl;
+  t[0x7F] = t[' '] = kUriControl;
+  t['%'] = kUriPercent;
+  t['+'] = kUriPlus;
+  t['#'] = kUriHash;
+  t[0] = kUriControl | kUriNul;
+  return t;
+}();
+
+// Names of path segments ("0", "1", ...) for the first kSegmentNames segments: views into
+// static storage instead of a copy into the arena per segment.
+constexpr std::size_t kSegmentNames = 100;
+constexpr std::array<char, 2 * kSegmentNames> kSegmentDigits = [] {
+  std::array<char, 2 * kSegmentNames> t{};
+  for (std::size_t i = 0; i < kSegmentNames; ++i) {
+    t[2 * i] = static_cast<char>(i < 10 ? '0' + i : '0' + i / 10);
+    t[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return t;
+}();
+std::string_view segment_name(std::size_t index) {
+  return {kSegmentDigits.data() + 2 * index, index < 10 ? 1u : 2u};
 }
 
 // The media type without parameters, lower-cased comparisons.
@@ -80,8 +218,20 @@ struct RequestContext::Impl {
   HttpRequest request;
   std::string_view raw_path, query;
   context::Ref path;
-  std::string path_storage;
-  std::string client_ip;
+  std::string_view client_ip;     // the peer's own text, or client_storage
+  std::string client_storage;     // the client's address when its text differs from the peer's
+  std::string_view user_agent;    // the first User-Agent header (when user_agent_seen)
+  bool user_agent_seen = false;
+  std::string_view content_type;  // the last Content-Type header
+  bool all_headers_seen = true;   // false when max_headers stopped the header loop
+  // False when no byte of the target or of a header value is NUL: inputs that are views into
+  // them hold none.
+  bool may_hold_nul = false;
+  // The last peer resolved, and what its text means: a connection's requests share one peer.
+  std::string peer_text;
+  bool peer_known = false, peer_valid = false, peer_canonical = false;
+  common::IpAddress peer_address;
+  std::string peer_normal;  // its canonical text when that differs from peer_text
   std::vector<common::Cidr> proxies;
   std::vector<std::string> proxy_source;  // to reuse parsed CIDRs when the list is the same
 
@@ -89,31 +239,51 @@ struct RequestContext::Impl {
   void parse_headers();
   void parse_body();
   void resolve_client(const TrustedProxies* trusted);
+  void set_client(const common::IpAddress& a);
 };
+
+void RequestContext::Impl::set_client(const common::IpAddress& a) {
+  char text[common::IpAddress::kMaxText];
+  const std::string_view canonical(text, a.to_chars(text));
+  if (canonical == request.peer) {
+    client_ip = request.peer;
+  } else {
+    client_storage.assign(canonical);
+    client_ip = client_storage;
+  }
+}
 
 void RequestContext::Impl::parse_uri() {
   std::string_view uri = request.uri;
-  for (char c : uri) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F || c == ' ') {
-      builder.flag(c == '\0' ? (kAnomalyBadUri | kAnomalyNulByte) : kAnomalyBadUri);
-      break;
+  const std::uint8_t bytes = common::or_over_bytes(kUriBytes, uri);
+  may_hold_nul = (bytes & kUriNul) != 0;
+  if (bytes & kUriControl) {
+    for (char c : uri) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F || c == ' ') {
+        builder.flag(c == '\0' ? (kAnomalyBadUri | kAnomalyNulByte) : kAnomalyBadUri);
+        break;
+      }
     }
   }
-  // absolute-form: drop scheme and authority.
-  if (std::size_t scheme = uri.find("://"); scheme != std::string_view::npos &&
-                                            scheme < common::find_any(uri, "/?")) {
+  if (!uri.empty() && uri.front() == '/') {
+    // origin-form, the usual one: no scheme to look for.
+  } else if (std::size_t scheme = uri.find("://"); scheme != std::string_view::npos &&
+                                                   scheme < common::find_any(uri, "/?")) {
+    // absolute-form: drop scheme and authority.
     std::size_t path_start = common::find_any(uri, "/?", scheme + 3);
     uri = path_start == std::string_view::npos ? std::string_view("/") : uri.substr(path_start);
-  } else if (uri.empty() || (uri.front() != '/' && uri != "*")) {
+  } else if (uri != "*") {
     // An empty target is not a request HTTP allows (RFC 9112 section 3.2).
     builder.flag(kAnomalyBadUri);
   }
-  uri = uri.substr(0, uri.find('#'));
+  if (bytes & kUriHash) uri = uri.substr(0, uri.find('#'));
   std::size_t q = uri.find('?');
   raw_path = uri.substr(0, q);
   query = q == std::string_view::npos ? std::string_view() : uri.substr(q + 1);
 
-  path = builder.decoded(raw_path, false);
+  // Without a '%' no part of the path decodes: its inputs are views into the target.
+  const bool percent = (bytes & kUriPercent) != 0;
+  path = percent ? builder.decoded(raw_path, false) : context::Ref::of(raw_path);
   // Each segment, decoded on its own (so "%2f" inside a segment stays inside it), is an input:
   // routes like /product/{id} hand segments to sinks.
   std::size_t index = 0, start = 0;
@@ -122,49 +292,87 @@ void RequestContext::Impl::parse_uri() {
     std::string_view segment =
         raw_path.substr(start, slash == std::string_view::npos ? slash : slash - start);
     if (!segment.empty()) {
-      char name[24];
-      const char* end = std::to_chars(name, name + sizeof name, index).ptr;
-      context::Ref name_ref = builder.copy(std::string_view(name, end - name));
-      if (!builder.add(Source::kPath, name_ref, builder.decoded(segment, false))) break;
+      context::Ref name;
+      if (index < kSegmentNames) {
+        name = context::Ref::of(segment_name(index));
+      } else {
+        char digits[24];
+        const char* end = std::to_chars(digits, digits + sizeof digits, index).ptr;
+        name = builder.copy(std::string_view(digits, end - digits));
+      }
+      const context::Ref value =
+          percent ? builder.decoded(segment, false) : context::Ref::of(segment);
+      if (!builder.add(Source::kPath, name, value)) break;
       ++index;
     }
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
-  if (!query.empty()) context::parse_urlencoded(query, Source::kQuery, &builder);
+  if (!query.empty())
+    context::parse_urlencoded(query, Source::kQuery, &builder, {},
+                              (bytes & (kUriPercent | kUriPlus)) != 0);
 }
 
 void RequestContext::Impl::parse_headers() {
   std::size_t count = 0;
   std::size_t content_lengths = 0;
   bool chunked = false;
+  user_agent = {};
+  user_agent_seen = false;
+  content_type = {};
+  all_headers_seen = true;
   for (const Header& h : request.headers) {
     if (++count > limits.max_headers) {
+      all_headers_seen = false;
       builder.flag(kAnomalyLimitHit);
       builder.diagnose("limit.headers", "more than " + std::to_string(limits.max_headers) +
                                             " headers; the rest were not analysed");
       break;
     }
-    if (!is_token(h.name)) builder.flag(kAnomalyBadHeader);
-    if (has_line_break_or_nul(h.value)) builder.flag(kAnomalyBadHeader);
-    char buf[kNameBuffer];
-    const std::string_view name = lower_name(h.name, buf);
-    if (name == "content-length") ++content_lengths;
-    if (name == "transfer-encoding") chunked = true;
-    if (name == "cookie") {
-      context::parse_cookies(h.value, &builder);
-    } else if (!is_structural(name, h.name)) {
-      builder.add(Source::kHeader, h.name, h.value);
-      // A Referer carries the query of the page before: its parameters are inputs of their
-      // own (an application that logs or replays "where the user came from" uses them).
-      if (name == "referer") {
-        std::size_t q = h.value.find('?');
-        if (q != std::string_view::npos) {
+    const HeaderKind kind = header_kind(h.name);
+    // A name matched in full is a token (letters and '-'); others are checked byte by byte.
+    if ((kind == HeaderKind::kInput || kind == HeaderKind::kBrowser) && !is_token(h.name))
+      builder.flag(kAnomalyBadHeader);
+    if (has_line_break_or_nul(h.value)) {
+      builder.flag(kAnomalyBadHeader);
+      may_hold_nul = true;
+    }
+    switch (kind) {
+      case HeaderKind::kStructural:
+      case HeaderKind::kBrowser:
+        break;
+      case HeaderKind::kContentLength:
+        ++content_lengths;
+        break;
+      case HeaderKind::kTransferEncoding:
+        chunked = true;
+        break;
+      case HeaderKind::kContentType:
+        content_type = h.value;
+        break;
+      case HeaderKind::kCookie:
+        context::parse_cookies(h.value, &builder);
+        break;
+      case HeaderKind::kUserAgent:
+        if (!user_agent_seen) {
+          user_agent = h.value;
+          user_agent_seen = true;
+        }
+        builder.add(Source::kHeader, h.name, h.value);
+        break;
+      case HeaderKind::kReferer:
+        builder.add(Source::kHeader, h.name, h.value);
+        // A Referer carries the query of the page before: its parameters are inputs of their
+        // own (an application that logs or replays "where the user came from" uses them).
+        if (std::size_t q = h.value.find('?'); q != std::string_view::npos) {
           std::string_view qs = h.value.substr(q + 1);
           qs = qs.substr(0, qs.find('#'));
           context::parse_urlencoded(qs, Source::kHeader, &builder, "referer?");
         }
-      }
+        break;
+      case HeaderKind::kInput:
+        builder.add(Source::kHeader, h.name, h.value);
+        break;
     }
   }
   // Request smuggling shapes: two lengths, or a length beside chunked framing.
@@ -182,9 +390,12 @@ void RequestContext::Impl::parse_body() {
                                        std::to_string(limits.max_body_bytes) + " were analysed");
     body = body.substr(0, limits.max_body_bytes);
   }
-  std::string_view type;
-  for (const Header& h : request.headers)
-    if (iequals(h.name, "content-type")) type = h.value;
+  // The last Content-Type, as the header loop saw it (all of them unless it hit its limit).
+  std::string_view type = content_type;
+  if (!all_headers_seen) {
+    for (const Header& h : request.headers)
+      if (iequals(h.name, "content-type")) type = h.value;
+  }
   if (media_is(type, "application/x-www-form-urlencoded")) {
     context::parse_urlencoded(body, Source::kBody, &builder);
   } else if (media_is(type, "application/json") || media_ends_with(type, "+json")) {
@@ -211,10 +422,23 @@ void RequestContext::Impl::parse_body() {
 }
 
 void RequestContext::Impl::resolve_client(const TrustedProxies* trusted) {
-  client_ip.assign(request.peer);
-  common::IpAddress peer;
-  if (!common::IpAddress::parse(request.peer, &peer)) return;
-  client_ip = peer.to_string();
+  if (!peer_known || request.peer != peer_text) {
+    // The usual peer (an IPv4 address as accept() gave it) is its own canonical text; any
+    // other is parsed generally, and its normalised text kept when it differs.
+    peer_text.assign(request.peer);
+    peer_known = true;
+    peer_canonical = common::IpAddress::parse_canonical_v4(peer_text, &peer_address);
+    peer_valid = peer_canonical || common::IpAddress::parse(peer_text, &peer_address);
+    if (peer_valid && !peer_canonical) {
+      char text[common::IpAddress::kMaxText];
+      peer_normal.assign(text, peer_address.to_chars(text));
+      peer_canonical = peer_normal == peer_text;
+    }
+  }
+  client_ip = request.peer;
+  if (!peer_valid) return;
+  if (!peer_canonical) client_ip = peer_normal;
+  const common::IpAddress& peer = peer_address;
   if (trusted == nullptr || trusted->cidrs.empty()) return;
   if (proxy_source != trusted->cidrs) {
     proxy_source = trusted->cidrs;
@@ -259,7 +483,7 @@ void RequestContext::Impl::resolve_client(const TrustedProxies* trusted) {
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     common::IpAddress a;
     if (!common::IpAddress::parse(*it, &a)) break;  // garbage: stop at what we could verify
-    client_ip = a.to_string();
+    set_client(a);
     if (!is_trusted(a)) break;
   }
 }
@@ -272,6 +496,7 @@ RequestContext::~RequestContext() = default;
 void RequestContext::parse(const HttpRequest& request, const TrustedProxies* proxies) {
   Impl& m = *impl_;
   m.builder.reset(m.limits);
+  m.may_hold_nul = false;
   m.request = request;
   if (!is_token(request.method)) m.builder.flag(kAnomalyBadMethod);
   m.parse_uri();
@@ -279,8 +504,10 @@ void RequestContext::parse(const HttpRequest& request, const TrustedProxies* pro
   m.parse_body();
   m.resolve_client(proxies);
   m.builder.finish(&m.inputs);
-  for (const Input& in : m.inputs) {
-    if (in.value.find('\0') != std::string_view::npos) m.builder.flag(kAnomalyNulByte);
+  if (m.may_hold_nul || m.builder.arena_used() || !request.body.empty()) {
+    for (const Input& in : m.inputs) {
+      if (in.value.find('\0') != std::string_view::npos) m.builder.flag(kAnomalyNulByte);
+    }
   }
 }
 
@@ -296,6 +523,8 @@ std::span<const RequestDiagnostic> RequestContext::diagnostics() const noexcept 
 }
 
 std::string_view RequestContext::header(std::string_view name) const noexcept {
+  // user_agent() asks on every request analysed: the header loop noted it already.
+  if (name == "user-agent" && impl_->all_headers_seen) return impl_->user_agent;
   for (const Header& h : impl_->request.headers)
     if (iequals(h.name, name)) return h.value;
   return {};
@@ -303,7 +532,7 @@ std::string_view RequestContext::header(std::string_view name) const noexcept {
 
 std::size_t RequestContext::memory_bytes() const noexcept {
   return sizeof(Impl) + impl_->builder.memory_bytes() + impl_->inputs.capacity() * sizeof(Input) +
-         impl_->client_ip.capacity();
+         impl_->client_storage.capacity();
 }
 
 }  // namespace vigil

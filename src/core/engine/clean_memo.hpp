@@ -36,7 +36,8 @@ class CleanMemo {
   static constexpr std::size_t kShards = 16;
   static constexpr std::size_t kSlotsPerShard = 64;
 
-  // The key of one candidate: what the detectors read besides the bytes' features.
+  // The key of one candidate: what the detectors read besides the bytes' features. It refers
+  // to the name and value it was built from (no copy): they must outlive its use.
   class Key {
    public:
     // False when the candidate is too short or too long to be remembered.
@@ -44,14 +45,23 @@ class CleanMemo {
     // The key of the request-level scanner check (a User-Agent and a path): tagged where an
     // input's key has its Source, so it never equals one. False when it does not fit.
     bool build_signals(std::string_view user_agent, std::string_view path) noexcept;
-    std::string_view bytes() const noexcept { return {bytes_, size_}; }
+    std::size_t size() const noexcept { return size_; }
     std::uint64_t hash() const noexcept { return hash_; }
 
    private:
-    // The key is head + a + b (the lengths in `head` keep the parts apart).
-    bool assemble(std::string_view head, std::string_view a, std::string_view b) noexcept;
-    char bytes_[kMaxKey];
-    std::size_t size_ = 0;
+    friend class CleanMemo;
+    // Defined (and used) in clean_memo.cpp only, inlined into its callers.
+    [[gnu::always_inline]] inline bool set(std::size_t head_size, std::string_view a,
+                                           std::string_view b) noexcept;
+    [[gnu::always_inline]] inline bool set_input(Source source, std::string_view name, Form form,
+                                                 std::string_view value) noexcept;
+    [[gnu::always_inline]] inline bool set_signals(std::string_view user_agent,
+                                                   std::string_view path) noexcept;
+    // The key's bytes are head, a, b (the lengths in head keep the parts apart). They are never
+    // assembled: hashed in place, compared with a slot part by part, copied only into a slot.
+    std::uint32_t head_ = 0;  // source, form and name length; or the signals tag and path length
+    std::string_view a_, b_;
+    std::size_t size_ = 0;    // a's and b's bytes
     std::uint64_t hash_ = 0;
   };
 
@@ -63,16 +73,27 @@ class CleanMemo {
   bool contains(const Key& key) const noexcept;
   void insert(const Key& key) noexcept;
 
+  // build() then contains(), in one call (the analyser's per-value path): true when the
+  // candidate is remembered clean. *rememberable tells whether the key was built, that is,
+  // whether insert(*key) may follow.
+  bool lookup(Key* key, Source source, std::string_view name, Form form, std::string_view value,
+              bool* rememberable) const noexcept;
+  bool lookup_signals(Key* key, std::string_view user_agent, std::string_view path,
+                      bool* rememberable) const noexcept;
+
  private:
   struct Slot {
     std::uint64_t hash = 0;
-    std::uint16_t size = 0;  // 0: empty
-    char bytes[kMaxKey];
+    std::uint32_t head = 0;
+    std::uint16_t size = 0;  // of bytes; 0: empty (no key is that short)
+    char bytes[kMaxKey];     // a, then b
   };
   struct Shard {
     mutable std::atomic<bool> busy{false};
     Slot slots[kSlotsPerShard];
   };
+  [[gnu::always_inline]] inline bool probe(const Key& key) const noexcept;
+
   std::unique_ptr<Shard[]> shards_;
 };
 

@@ -5,6 +5,7 @@
 
 #include "core/common/ascii.hpp"
 #include "core/decode/decode.hpp"
+#include "core/detect/input/input_detector.hpp"
 
 namespace vigil {
 namespace {
@@ -34,12 +35,28 @@ constexpr std::array<std::uint8_t, 256> kTraits = [] {
   return t;
 }();
 
-std::uint8_t traits_of(std::string_view v) { return common::or_over_bytes(kTraits, v); }
+// The traits above the input detectors' features (bits 32..39): one pass over a form reads
+// what its decoders need, whether it has upper case, and what analyze_request's prefilters test.
+constexpr std::array<std::uint64_t, 256> kBytes = [] {
+  constexpr std::array<std::uint32_t, 256> features = detect::input::feature_table();
+  std::array<std::uint64_t, 256> t{};
+  for (std::size_t b = 0; b < 256; ++b) t[b] = features[b] | std::uint64_t{kTraits[b]} << 32;
+  return t;
+}();
+constexpr std::uint8_t traits_in(std::uint64_t bytes) { return static_cast<std::uint8_t>(bytes >> 32); }
 
-bool has_upper(std::string_view s) { return (traits_of(s) & kUpper) != 0; }
+// Traits of a value that some form other than the raw one is derived from.
+constexpr std::uint8_t kDerivedForms = kPercentPlus | kAmpersand | kBackslash | kApostrophe | kNul;
+
+constexpr std::array<bool, 256> kSpace = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = common::is_space(static_cast<char>(c));
+  return t;
+}();
 
 bool edge_space(std::string_view v) {
-  return !v.empty() && (common::is_space(v.front()) || common::is_space(v.back()));
+  return !v.empty() && (kSpace[static_cast<unsigned char>(v.front())] ||
+                        kSpace[static_cast<unsigned char>(v.back())]);
 }
 
 }  // namespace
@@ -56,10 +73,33 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
   storage_used = 0;
   for (std::uint32_t index = 0; index < inputs.size(); ++index) {
     std::string_view value = inputs[index].value;
-    const std::uint8_t traits = traits_of(value);
-    std::size_t first_entry = entries.size();
+    if (value.empty()) continue;  // no form of it can occur anywhere
+    const std::uint64_t bytes = common::or_over_bytes(kBytes, value);
+    const std::uint8_t traits = traits_in(bytes);
+    const std::size_t first_entry = entries.size();
 
-    auto add = [&](Form form, std::string_view text, std::uint8_t mask, bool upper) {
+    // A form's entry, folded when it has upper case. `bytes` is or_over_bytes(kBytes, text).
+    auto push = [&](Form form, std::string_view text, std::uint8_t mask, std::uint64_t bytes) {
+      std::string_view fold = text;
+      if (traits_in(bytes) & kUpper) {
+        std::string* f = scratch();
+        f->resize(text.size());
+        common::fold_ascii(text.data(), text.size(), f->data());
+        fold = *f;
+      }
+      entries.push_back(Entry{index, form, mask, static_cast<std::uint32_t>(bytes), text, fold});
+    };
+    // The raw form is the first of its input's entries: there is no equal one to merge with.
+    if (traits & kUpper)
+      push(Form::kRaw, value, kAllSinks, bytes);
+    else
+      entries.push_back(
+          Entry{index, Form::kRaw, kAllSinks, static_cast<std::uint32_t>(bytes), value, value});
+    // Most values hold no byte that a decoder changes and no space at an edge: the raw form is
+    // all there is.
+    if (!(traits & kDerivedForms) && !edge_space(value)) continue;
+
+    auto add = [&](Form form, std::string_view text, std::uint8_t mask) {
       if (text.empty()) return;
       for (std::size_t k = first_entry; k < entries.size(); ++k) {
         if (entries[k].text == text) {
@@ -67,13 +107,7 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
           return;
         }
       }
-      std::string_view fold = text;
-      if (upper) {
-        std::string* f = scratch();
-        *f = common::folded(text);
-        fold = *f;
-      }
-      entries.push_back(Entry{index, form, text, fold, mask});
+      push(form, text, mask, common::or_over_bytes(kBytes, text));
     };
     // A decoder writes into a fresh scratch string; it stays allocated for the next request.
     auto decoded = [&](auto&& fn, std::string_view in) -> std::string_view {
@@ -82,34 +116,32 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
       --storage_used;
       return {};
     };
-    const bool upper = (traits & kUpper) != 0;
 
-    add(Form::kRaw, value, kAllSinks, upper);
     if (traits & kPercentPlus) {
       std::string_view url1 = decoded(
           [](std::string_view in, std::string* o) { return decode::url_decode(in, true, o); },
           value);
       if (!url1.empty()) {
-        add(Form::kUrlDecoded, url1, kAllSinks, has_upper(url1));
+        add(Form::kUrlDecoded, url1, kAllSinks);
         std::string_view url2 = decoded(
             [](std::string_view in, std::string* o) { return decode::url_decode(in, true, o); },
             url1);
-        if (!url2.empty()) add(Form::kUrlDecoded2, url2, kAllSinks, has_upper(url2));
+        if (!url2.empty()) add(Form::kUrlDecoded2, url2, kAllSinks);
       }
     }
     if (traits & kAmpersand) {
       std::string_view html = decoded(
           [](std::string_view in, std::string* o) { return decode::html_entity_decode(in, o); },
           value);
-      if (!html.empty()) add(Form::kHtmlDecoded, html, kAllSinks, has_upper(html));
+      if (!html.empty()) add(Form::kHtmlDecoded, html, kAllSinks);
     }
     if (traits & kBackslash) {
       std::string_view json = decoded(
           [](std::string_view in, std::string* o) { return decode::json_unescape(in, o); },
           value);
-      if (!json.empty()) add(Form::kJsonUnescaped, json, kAllSinks, has_upper(json));
+      if (!json.empty()) add(Form::kJsonUnescaped, json, kAllSinks);
     }
-    if (edge_space(value)) add(Form::kTrimmed, common::trim(value), kAllSinks, upper);
+    if (edge_space(value)) add(Form::kTrimmed, common::trim(value), kAllSinks);
     // An application that "escapes" by doubling quotes but keeps backslashes (a classic MySQL
     // mistake) puts this form in its SQL; a backslash before the doubled quote escapes one of
     // them and the input breaks out.
@@ -126,16 +158,14 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
         s->push_back('\'');
         at = quote + 1;
       }
-      add(Form::kQuoteDoubled, *s, sink_bit(SinkType::kSql), upper);
+      add(Form::kQuoteDoubled, *s, sink_bit(SinkType::kSql));
     }
     // C string APIs stop at the first NUL: what reaches the database or the shell is the part
     // before it (the rest is how payloads slip past filters that see the whole value).
     if (traits & kNul) {
       if (std::size_t nul = value.find('\0'); nul != std::string_view::npos && nul > 0) {
-        std::string_view head = value.substr(0, nul);
-        add(Form::kNulTruncated, head,
-            sink_bit(SinkType::kSql) | sink_bit(SinkType::kShell) | sink_bit(SinkType::kExec),
-            has_upper(head));
+        add(Form::kNulTruncated, value.substr(0, nul),
+            sink_bit(SinkType::kSql) | sink_bit(SinkType::kShell) | sink_bit(SinkType::kExec));
       }
     }
   }

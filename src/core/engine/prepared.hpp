@@ -16,9 +16,10 @@ struct PreparedInputs::Impl {
   struct Entry {
     std::uint32_t input;
     Form form;
+    std::uint8_t sink_mask;   // bit i set: searched in sinks of SinkType i
+    std::uint32_t features;   // detect::input::features_of(text), read in the same pass
     std::string_view text;    // the form's bytes
     std::string_view folded;  // ASCII-lower-cased text (== text when it has no upper case)
-    std::uint8_t sink_mask;   // bit i set: searched in sinks of SinkType i
   };
   std::vector<Entry> entries;
   // Decoded texts. A deque never moves its elements, so views into them stay valid.

@@ -1,4 +1,5 @@
 // Engine::analyze_request: input analysis of one request under one policy snapshot.
+#include <algorithm>
 #include <chrono>
 
 #include "core/detect/input/input_detector.hpp"
@@ -45,8 +46,9 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
   RequestVerdict verdict;
   try {
     std::shared_ptr<const Policy> policy = policy_.load();
-    const Clock::time_point start = Clock::now();
-    const Clock::time_point deadline = start + policy->budget();
+    // The budget runs from the first detector call: a request whose values the memo finds
+    // clean (most of them) never reads the clock for it.
+    Clock::time_point deadline{};
     std::string_view route = request.path();
     std::string_view client = request.client_ip();
     auto inputs = request.inputs();
@@ -83,21 +85,36 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
 
     // Input detectors over every decoded form of every input (and the names clients choose).
     const PreparedInputs::Impl* impl = prepared.impl();
-    std::vector<bool> convicted(inputs.size(), false);
+    // Inputs convicted so far, one bit each: on the stack for any request within the default
+    // input limit (a vector<bool> was the analysis' one allocation per request).
+    constexpr std::size_t kStackWords = 16;
+    const std::size_t words = (inputs.size() + 63) / 64;
+    std::uint64_t stack_bits[kStackWords];
+    std::vector<std::uint64_t> heap_bits;
+    std::uint64_t* convicted = stack_bits;
+    if (words > kStackWords) {
+      heap_bits.assign(words, 0);
+      convicted = heap_bits.data();
+    } else {
+      std::fill_n(stack_bits, words, 0);
+    }
+    auto is_convicted = [&](std::uint32_t i) { return (convicted[i / 64] >> (i % 64)) & 1; };
     unsigned calls = 0;
     bool over_budget = false;
     engine::CleanMemo::Key key;
-    auto run = [&](std::string_view value, Form form, std::uint32_t index, bool is_name) {
-      if (convicted[index] || value.empty()) return;
-      in::Candidate c{value, in::features_of(value), form, index, inputs[index].source,
-                      inputs[index].name};
+    auto run = [&](std::string_view value, std::uint32_t features, Form form,
+                   std::uint32_t index, bool is_name) {
+      if (is_convicted(index) || value.empty()) return;
+      in::Candidate c{value, features, form, index, inputs[index].source, inputs[index].name};
       if (is_name) c.name = std::string_view();
-      const bool memo = memo_ != nullptr && key.build(c.source, c.name, form, value);
-      if (memo && memo_->contains(key)) return;
+      bool memo = false;
+      if (memo_ != nullptr && memo_->lookup(&key, c.source, c.name, form, value, &memo)) return;
       bool fired = false;
       for (const in::InputDetectorInfo& d : in::input_detectors()) {
         if ((d.prefilter && !(c.features & d.prefilter)) || value.size() < d.min_length) continue;
-        if (++calls % kClockStride == 0 && Clock::now() > deadline) {
+        if (calls++ == 0) {
+          deadline = Clock::now() + policy->budget();
+        } else if (calls % kClockStride == 0 && Clock::now() > deadline) {
           over_budget = true;
           return;
         }
@@ -107,7 +124,7 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
         Mode mode;
         if (!keep(d.cls, static_cast<std::int32_t>(index), &mode)) continue;
         verdict.findings.push_back(make_finding(d.cls, hit, static_cast<std::int32_t>(index), form, mode));
-        convicted[index] = true;
+        convicted[index / 64] |= std::uint64_t{1} << (index % 64);
         return;
       }
       if (memo && !fired) memo_->insert(key);
@@ -116,12 +133,12 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
       for (const auto& entry : impl->entries) {
         if (over_budget) break;
         if (entry.form == Form::kQuoteDoubled || entry.input >= inputs.size()) continue;
-        run(entry.text, entry.form, entry.input, false);
+        run(entry.text, entry.features, entry.form, entry.input, false);
       }
     }
     for (std::uint32_t i = 0; i < inputs.size() && !over_budget; ++i) {
       if (name_is_input(inputs[i].source) && inputs[i].name.size() >= 3)
-        run(inputs[i].name, Form::kRaw, i, true);
+        run(inputs[i].name, in::features_of(inputs[i].name), Form::kRaw, i, true);
     }
 
     // Request-level signals.
@@ -131,9 +148,9 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
     Mode mode;
     // A client sends the same User-Agent with every request: a clean pair is remembered like a
     // clean input value.
-    const bool signals_memo =
-        memo_ != nullptr && key.build_signals(signals.user_agent, signals.path);
-    if (!(signals_memo && memo_->contains(key))) {
+    bool signals_memo = false;
+    if (!(memo_ != nullptr &&
+          memo_->lookup_signals(&key, signals.user_agent, signals.path, &signals_memo))) {
       if (in::detect_scanner(signals, &hit)) {
         if (keep(AttackClass::kScanner, -1, &mode))
           verdict.findings.push_back(make_finding(AttackClass::kScanner, hit, -1, Form::kRaw, mode));

@@ -11,6 +11,7 @@
 #ifndef VIGIL_CORE_DETECT_INPUT_INPUT_DETECTOR_HPP_
 #define VIGIL_CORE_DETECT_INPUT_INPUT_DETECTOR_HPP_
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -56,6 +57,26 @@ enum Feature : std::uint32_t {
   kPlus = 1u << 30,      // +
   kCaret = 1u << 31,     // ^
 };
+
+// The features of each byte value. Constexpr, so that a table of other byte classes can be
+// combined with it (PreparedInputs reads a value's features and its decoders' needs in one pass).
+constexpr std::array<std::uint32_t, 256> feature_table() {
+  std::array<std::uint32_t, 256> t{};
+  auto set = [&](char c, std::uint32_t f) { t[static_cast<unsigned char>(c)] |= f; };
+  set('\'', kSQuote); set('"', kDQuote); set('`', kBacktick); set('<', kLt); set('>', kGt);
+  set('(', kParen); set(')', kParen); set('{', kBrace); set('}', kBrace);
+  set('[', kBracket); set(']', kBracket); set(';', kSemicolon); set('|', kPipe);
+  set('&', kAmp); set('$', kDollar); set('#', kHash); set('-', kDash); set('/', kSlash);
+  set('\\', kBackslash); set('%', kPercent); set('=', kEquals); set(':', kColon);
+  set('*', kStar); set('@', kAt); set('~', kTilde); set('\r', kCrLf); set('\n', kCrLf);
+  set(' ', kSpace); set('\t', kSpace); set('.', kDot); set(',', kComma); set('?', kQuestion);
+  set('!', kExclam); set('+', kPlus); set('^', kCaret);
+  for (int c = 0; c < 0x20; ++c)
+    if (c != '\r' && c != '\n' && c != '\t') t[c] |= kControl;
+  t[0x7F] |= kControl;
+  for (int c = 0x80; c < 0x100; ++c) t[c] |= kHigh;
+  return t;
+}
 
 // OR of the features of every byte. Branch-free table lookups.
 std::uint32_t features_of(std::string_view value) noexcept;

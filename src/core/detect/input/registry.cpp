@@ -79,24 +79,7 @@ bool parse_mode(std::string_view name, Mode* out) noexcept {
 namespace detect::input {
 namespace {
 
-constexpr std::array<std::uint32_t, 256> make_feature_table() {
-  std::array<std::uint32_t, 256> t{};
-  auto set = [&](char c, std::uint32_t f) { t[static_cast<unsigned char>(c)] |= f; };
-  set('\'', kSQuote); set('"', kDQuote); set('`', kBacktick); set('<', kLt); set('>', kGt);
-  set('(', kParen); set(')', kParen); set('{', kBrace); set('}', kBrace);
-  set('[', kBracket); set(']', kBracket); set(';', kSemicolon); set('|', kPipe);
-  set('&', kAmp); set('$', kDollar); set('#', kHash); set('-', kDash); set('/', kSlash);
-  set('\\', kBackslash); set('%', kPercent); set('=', kEquals); set(':', kColon);
-  set('*', kStar); set('@', kAt); set('~', kTilde); set('\r', kCrLf); set('\n', kCrLf);
-  set(' ', kSpace); set('\t', kSpace); set('.', kDot); set(',', kComma); set('?', kQuestion);
-  set('!', kExclam); set('+', kPlus); set('^', kCaret);
-  for (int c = 0; c < 0x20; ++c)
-    if (c != '\r' && c != '\n' && c != '\t') t[c] |= kControl;
-  t[0x7F] |= kControl;
-  for (int c = 0x80; c < 0x100; ++c) t[c] |= kHigh;
-  return t;
-}
-constexpr std::array<std::uint32_t, 256> kFeatureTable = make_feature_table();
+constexpr std::array<std::uint32_t, 256> kFeatureTable = feature_table();
 
 constexpr std::uint32_t kQuotes = kSQuote | kDQuote | kBacktick;
 
