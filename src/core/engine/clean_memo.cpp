@@ -31,9 +31,14 @@ constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
 // Multiply-xorshift over 8-byte words, the last one overlapping the one before: a few cycles
 // per word. Collisions only cost a miss (keys are compared in full), so an attacker who aims
 // for one gains nothing.
+// `*word` gets short_word(p, n) for a part shorter than a word, for the compare with a slot.
 [[gnu::always_inline]] inline std::uint64_t hash_part(std::uint64_t h, const char* p,
-                                                      std::size_t n) noexcept {
-  if (n < 8) return mix(h, short_word(p, n));
+                                                      std::size_t n,
+                                                      std::uint64_t* word) noexcept {
+  if (n < 8) {
+    *word = short_word(p, n);
+    return mix(h, *word);
+  }
   std::uint64_t w;
   for (std::size_t i = 0; i + 8 <= n; i += 8) {
     std::memcpy(&w, p + i, 8);
@@ -46,9 +51,10 @@ constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
   return h;
 }
 
-[[gnu::always_inline]] inline bool part_equals(const char* stored,
-                                               std::string_view part) noexcept {
-  if (part.size() < 8) return short_word(stored, part.size()) == short_word(part.data(), part.size());
+// `word` is short_word(part) when the part is shorter than a word.
+[[gnu::always_inline]] inline bool part_equals(const char* stored, std::string_view part,
+                                               std::uint64_t word) noexcept {
+  if (part.size() < 8) return short_word(stored, part.size()) == word;
   return std::memcmp(stored, part.data(), part.size()) == 0;
 }
 
@@ -62,8 +68,8 @@ inline bool CleanMemo::Key::set(std::size_t head_size, std::string_view a,
   b_ = b;
   size_ = size;
   std::uint64_t h = mix(0x243F6A8885A308D3ull ^ (size * kMul), head_);
-  h = hash_part(h, a.data(), a.size());
-  h = hash_part(h, b.data(), b.size());
+  h = hash_part(h, a.data(), a.size(), &a_word_);
+  h = hash_part(h, b.data(), b.size(), &b_word_);
   hash_ = h ^ (h >> 32);
   return true;
 }
@@ -101,7 +107,8 @@ inline bool CleanMemo::probe(const Key& key) const noexcept {
   if (shard.busy.exchange(true, std::memory_order_acquire)) return false;
   const Slot& slot = shard.slots[(key.hash_ / kShards) % kSlotsPerShard];
   const bool hit = slot.hash == key.hash_ && slot.head == key.head_ && slot.size == key.size_ &&
-                   part_equals(slot.bytes, key.a_) && part_equals(slot.bytes + key.a_.size(), key.b_);
+                   part_equals(slot.bytes, key.a_, key.a_word_) &&
+                   part_equals(slot.bytes + key.a_.size(), key.b_, key.b_word_);
   shard.busy.store(false, std::memory_order_release);
   return hit;
 }

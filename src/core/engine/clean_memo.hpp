@@ -61,6 +61,7 @@ class CleanMemo {
     // assembled: hashed in place, compared with a slot part by part, copied only into a slot.
     std::uint32_t head_ = 0;  // source, form and name length; or the signals tag and path length
     std::string_view a_, b_;
+    std::uint64_t a_word_ = 0, b_word_ = 0;  // a part shorter than a word, as one (short_word)
     std::size_t size_ = 0;    // a's and b's bytes
     std::uint64_t hash_ = 0;
   };

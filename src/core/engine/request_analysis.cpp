@@ -33,10 +33,11 @@ Finding make_finding(AttackClass cls, const in::Hit& hit, std::int32_t input, Fo
 }
 
 // Names of these sources are chosen by the client and reach code (keys, field names).
-bool name_is_input(Source s) {
-  return s == Source::kQuery || s == Source::kBody || s == Source::kJson || s == Source::kCookie ||
-         s == Source::kMultipart;
-}
+constexpr std::uint32_t source_bit(Source s) { return 1u << static_cast<unsigned>(s); }
+constexpr std::uint32_t kNamedByClient = source_bit(Source::kQuery) | source_bit(Source::kBody) |
+                                         source_bit(Source::kJson) | source_bit(Source::kCookie) |
+                                         source_bit(Source::kMultipart);
+bool name_is_input(Source s) { return (kNamedByClient & source_bit(s)) != 0; }
 
 }  // namespace
 
@@ -102,13 +103,12 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
     unsigned calls = 0;
     bool over_budget = false;
     engine::CleanMemo::Key key;
-    auto run = [&](std::string_view value, std::uint32_t features, Form form,
-                   std::uint32_t index, bool is_name) {
-      if (is_convicted(index) || value.empty()) return;
-      in::Candidate c{value, features, form, index, inputs[index].source, inputs[index].name};
-      if (is_name) c.name = std::string_view();
-      bool memo = false;
-      if (memo_ != nullptr && memo_->lookup(&key, c.source, c.name, form, value, &memo)) return;
+    // The detectors over one candidate the memo does not know: out of line, so that the
+    // usual path (a memo hit) does not pay for its frame.
+    auto detect = [&](std::string_view value, std::uint32_t features, Form form,
+                      std::uint32_t index, Source source, std::string_view name,
+                      bool memo) __attribute__((noinline)) {
+      const in::Candidate c{value, features, form, index, source, name};
       bool fired = false;
       for (const in::InputDetectorInfo& d : in::input_detectors()) {
         if ((d.prefilter && !(c.features & d.prefilter)) || value.size() < d.min_length) continue;
@@ -129,6 +129,15 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
       }
       if (memo && !fired) memo_->insert(key);
     };
+    auto run = [&](std::string_view value, std::uint32_t features, Form form,
+                   std::uint32_t index, bool is_name) {
+      if (is_convicted(index) || value.empty()) return;
+      const Source source = inputs[index].source;
+      const std::string_view name = is_name ? std::string_view() : inputs[index].name;
+      bool memo = false;
+      if (memo_ != nullptr && memo_->lookup(&key, source, name, form, value, &memo)) return;
+      detect(value, features, form, index, source, name, memo);
+    };
     if (impl != nullptr) {
       for (const auto& entry : impl->entries) {
         if (over_budget) break;
@@ -144,13 +153,13 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
     // Request-level signals.
     in::RequestSignals signals{request.method(), request.path(), request.user_agent(),
                                request.anomalies()};
-    in::Hit hit;
     Mode mode;
     // A client sends the same User-Agent with every request: a clean pair is remembered like a
     // clean input value.
     bool signals_memo = false;
     if (!(memo_ != nullptr &&
           memo_->lookup_signals(&key, signals.user_agent, signals.path, &signals_memo))) {
+      in::Hit hit;
       if (in::detect_scanner(signals, &hit)) {
         if (keep(AttackClass::kScanner, -1, &mode))
           verdict.findings.push_back(make_finding(AttackClass::kScanner, hit, -1, Form::kRaw, mode));
@@ -158,9 +167,11 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
         memo_->insert(key);
       }
     }
-    hit = in::Hit{};
-    if (in::detect_protocol_anomaly(signals, &hit) && keep(AttackClass::kProtocol, -1, &mode))
-      verdict.findings.push_back(make_finding(AttackClass::kProtocol, hit, -1, Form::kRaw, mode));
+    if (signals.anomalies != 0) {  // a well-formed request has nothing to report here
+      in::Hit hit;
+      if (in::detect_protocol_anomaly(signals, &hit) && keep(AttackClass::kProtocol, -1, &mode))
+        verdict.findings.push_back(make_finding(AttackClass::kProtocol, hit, -1, Form::kRaw, mode));
+    }
 
     if (over_budget) {
       verdict.budget_exceeded = true;
