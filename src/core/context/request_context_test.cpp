@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 
 namespace vigil {
 namespace {
@@ -185,6 +186,131 @@ TEST(RequestContext, AnomaliesAndLimits) {
   EXPECT_TRUE(a & kAnomalyBadHeader);
   EXPECT_EQ(ctx.inputs().size(), 10u);
   EXPECT_TRUE(has_diag(ctx, "limit.inputs"));
+}
+
+// Header names are classified by whole-word compares in any case: only a name equal to a known
+// one, byte for byte but for the case of letters, takes its meaning.
+TEST(RequestContext, HeaderNamesMatchInAnyCaseAndOnlyWhole) {
+  Header headers[] = {{"uSER-aGENT", "first"},
+                      {"User-Agent", "second"},
+                      {"User\rAgent", "split"},
+                      {"SEC-FETCH-MODE", "navigate"},
+                      {"Accept-Encodinh", "gzip"},
+                      {"ACCEPT-ENCODING", "br"},
+                      {"COOKIE", "a=1"},
+                      {"X-A-Header-Name-Longer-Than-Thirty-Two-Bytes", "long"}};
+  HttpRequest req{"GET", "/", headers, {}, "192.0.2.1"};
+  RequestContext ctx;
+  ctx.parse(req);
+  Inputs in = collect(ctx);
+  EXPECT_EQ(ctx.user_agent(), "first");
+  EXPECT_EQ(ctx.header("User-Agent"), "first");
+  EXPECT_EQ(get(in, "header:User\rAgent"), "split");
+  EXPECT_EQ(in.count("header:SEC-FETCH-MODE"), 0u);
+  EXPECT_EQ(get(in, "header:Accept-Encodinh"), "gzip");
+  EXPECT_EQ(in.count("header:ACCEPT-ENCODING"), 0u);
+  EXPECT_EQ(get(in, "cookie:a"), "1");
+  EXPECT_EQ(get(in, "header:X-A-Header-Name-Longer-Than-Thirty-Two-Bytes"), "long");
+  EXPECT_TRUE(ctx.anomalies() & kAnomalyBadHeader);  // the CR in a name
+
+  Header clean[] = {{"Sec-Ch-Ua", "x"}, {"Host", "h"}};
+  ctx.parse(HttpRequest{"GET", "/", clean, {}, "192.0.2.1"});
+  EXPECT_EQ(ctx.anomalies(), 0u);
+  Header bad_browser[] = {{"Sec-Ch\x01", "x"}};
+  ctx.parse(HttpRequest{"GET", "/", bad_browser, {}, "192.0.2.1"});
+  EXPECT_TRUE(ctx.anomalies() & kAnomalyBadHeader);
+  EXPECT_TRUE(ctx.inputs().empty());
+}
+
+// Headers past max_headers are not analysed, but the body's type and user_agent() still read
+// every header, as they always did.
+TEST(RequestContext, HeadersPastTheLimitStillNameTheBodyType) {
+  Header headers[] = {{"X-A", "1"},
+                      {"X-B", "2"},
+                      {"Content-Type", "application/x-www-form-urlencoded"},
+                      {"User-Agent", "late"}};
+  RequestLimits limits;
+  limits.max_headers = 2;
+  RequestContext ctx(limits);
+  ctx.parse(HttpRequest{"POST", "/", headers, "a=1", "192.0.2.1"});
+  Inputs in = collect(ctx);
+  EXPECT_EQ(get(in, "body:a"), "1");
+  EXPECT_EQ(ctx.user_agent(), "late");
+  EXPECT_TRUE(has_diag(ctx, "limit.headers"));
+}
+
+// The client's text is the peer's own when canonical, its normalised form otherwise; a context
+// reused across peers (one per agent thread) never keeps a stale one.
+TEST(RequestContext, ClientAddressFollowsEachPeer) {
+  RequestContext ctx;
+  const std::pair<const char*, const char*> cases[] = {
+      {"1.2.3.4:80", "1.2.3.4"}, {"127.0.0.1", "127.0.0.1"}, {"[::1]:8080", "::1"},
+      {"garbage", "garbage"},    {"2001:DB8::1", "2001:db8::1"}, {"127.0.0.1", "127.0.0.1"},
+      {"1.2.3.4:80", "1.2.3.4"}, {" 10.0.0.1 ", "10.0.0.1"}};
+  for (const auto& [peer, client] : cases) {
+    const std::string peer_text = peer;  // the request's bytes, alive while the context is used
+    ctx.parse(HttpRequest{"GET", "/", {}, {}, peer_text});
+    EXPECT_EQ(ctx.client_ip(), client) << peer;
+  }
+}
+
+// Nothing is decoded that needs no decoding, and everything that does is.
+TEST(RequestContext, DecodesOnlyWhatAPercentOrPlusChanges) {
+  RequestContext ctx;
+  ctx.parse(HttpRequest{"GET", "/a%2Fb/c+d/e?x=1+2&y=%41&z=plain", {}, {}, "192.0.2.1"});
+  Inputs in = collect(ctx);
+  EXPECT_EQ(get(in, "path:0"), "a/b");
+  EXPECT_EQ(get(in, "path:1"), "c+d");  // '+' is a space only in a query
+  EXPECT_EQ(get(in, "query:x"), "1 2");
+  EXPECT_EQ(get(in, "query:y"), "A");
+  EXPECT_EQ(ctx.path(), "/a/b/c+d/e");
+  ctx.parse(HttpRequest{"GET", "/plain/path?q=a+b", {}, {}, "192.0.2.1"});
+  in = collect(ctx);
+  EXPECT_EQ(get(in, "query:q"), "a b");
+  EXPECT_EQ(ctx.path(), "/plain/path");
+  std::string many = "/";
+  for (int i = 0; i < 120; ++i) many += "s/";
+  ctx.parse(HttpRequest{"GET", many, {}, {}, "192.0.2.1"});
+  in = collect(ctx);
+  EXPECT_EQ(get(in, "path:9"), "s");
+  EXPECT_EQ(get(in, "path:99"), "s");
+  EXPECT_EQ(get(in, "path:119"), "s");
+  Header referer[] = {{"Referer", "https://x.example/p?a%20b=c"}};
+  ctx.parse(HttpRequest{"GET", "/", referer, {}, "192.0.2.1"});
+  EXPECT_EQ(get(collect(ctx), "header:referer?a b"), "c");
+}
+
+// A NUL is reported wherever an input carries it: raw in a header, decoded from the target,
+// unescaped from a body.
+TEST(RequestContext, NulBytesInInputsAreReported) {
+  RequestContext ctx;
+  const std::string nul_value("a\0b", 3);
+  Header raw[] = {{"X-A", nul_value}};
+  ctx.parse(HttpRequest{"GET", "/", raw, {}, "192.0.2.1"});
+  EXPECT_TRUE(ctx.anomalies() & kAnomalyNulByte);
+  ctx.parse(HttpRequest{"GET", "/?q=%00", {}, {}, "192.0.2.1"});
+  EXPECT_TRUE(ctx.anomalies() & kAnomalyNulByte);
+  Header json[] = {{"Content-Type", "application/json"}};
+  ctx.parse(HttpRequest{"POST", "/", json, R"({"a":"x\u0000y"})", "192.0.2.1"});
+  EXPECT_TRUE(ctx.anomalies() & kAnomalyNulByte);
+  ctx.parse(HttpRequest{"GET", "/?q=x", {}, {}, "192.0.2.1"});
+  EXPECT_EQ(ctx.anomalies(), 0u);
+}
+
+// The agent reuses one context per thread: parsing the same request again allocates nothing
+// new, and the inputs live where they lived.
+TEST(RequestContext, ReuseKeepsCapacity) {
+  Header headers[] = {{"User-Agent", "wrk"}, {"Cookie", "a=%27x"}};
+  HttpRequest req{"GET", "/search/x?q=lamp&r=%41", headers, {}, "[::1]:80"};
+  RequestContext ctx;
+  ctx.parse(req);
+  const std::size_t bytes = ctx.memory_bytes();
+  const Input* where = ctx.inputs().data();
+  for (int i = 0; i < 3; ++i) {
+    ctx.parse(req);
+    EXPECT_EQ(ctx.memory_bytes(), bytes);
+    EXPECT_EQ(ctx.inputs().data(), where);
+  }
 }
 
 }  // namespace

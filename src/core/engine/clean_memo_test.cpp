@@ -36,6 +36,47 @@ TEST(CleanMemo, RefusesKeysItCannotHold) {
   EXPECT_TRUE(k.build(Source::kQuery, "q", Form::kRaw, "abc"));
 }
 
+// Keys are hashed and compared part by part, never assembled: parts must still stay apart,
+// and every byte of a part must count (short parts are read as overlapping words).
+TEST(CleanMemo, EveryByteAndEveryPartBoundaryCounts) {
+  CleanMemo memo;
+  CleanMemo::Key k;
+  const std::string long_value = "0123456789abcdefghijX";
+  ASSERT_TRUE(k.build(Source::kQuery, "ab", Form::kRaw, "cdef"));
+  memo.insert(k);
+  ASSERT_TRUE(k.build(Source::kQuery, "s", Form::kRaw, "abc"));
+  memo.insert(k);
+  ASSERT_TRUE(k.build(Source::kHeader, "User-Agent-Long", Form::kRaw, long_value));
+  memo.insert(k);
+  CleanMemo signals;  // slots are direct-mapped: a key of its own, so that none evicts another
+  ASSERT_TRUE(k.build_signals("Mozilla/5.0", "/"));
+  signals.insert(k);
+
+  ASSERT_TRUE(k.build(Source::kQuery, "ab", Form::kRaw, "cdef"));
+  EXPECT_TRUE(memo.contains(k));
+  ASSERT_TRUE(k.build(Source::kQuery, "abc", Form::kRaw, "def"));
+  EXPECT_FALSE(memo.contains(k));
+  ASSERT_TRUE(k.build(Source::kQuery, "s", Form::kRaw, "abc"));
+  EXPECT_TRUE(memo.contains(k));
+  for (const char* other : {"xbc", "axc", "abx"}) {
+    ASSERT_TRUE(k.build(Source::kQuery, "s", Form::kRaw, other));
+    EXPECT_FALSE(memo.contains(k)) << other;
+  }
+  for (std::size_t i = 0; i < long_value.size(); ++i) {
+    std::string v = long_value;
+    v[i] ^= 1;
+    ASSERT_TRUE(k.build(Source::kHeader, "User-Agent-Long", Form::kRaw, v));
+    EXPECT_FALSE(memo.contains(k)) << i;
+  }
+  ASSERT_TRUE(k.build(Source::kHeader, "User-Agent-Lonh", Form::kRaw, long_value));
+  EXPECT_FALSE(memo.contains(k));
+  ASSERT_TRUE(k.build_signals("Mozilla/5.0", "/"));
+  EXPECT_TRUE(signals.contains(k));
+  EXPECT_FALSE(memo.contains(k));
+  ASSERT_TRUE(k.build_signals("Mozilla/5.1", "/"));
+  EXPECT_FALSE(signals.contains(k));
+}
+
 TEST(CleanMemo, ConcurrentUseIsSafe) {
   CleanMemo memo;
   std::vector<std::thread> threads;
