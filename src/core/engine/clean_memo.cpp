@@ -105,10 +105,13 @@ CleanMemo::~CleanMemo() = default;
 inline bool CleanMemo::probe(const Key& key) const noexcept {
   const Shard& shard = shards_[key.hash_ % kShards];
   if (shard.busy.exchange(true, std::memory_order_acquire)) return false;
-  const Slot& slot = shard.slots[(key.hash_ / kShards) % kSlotsPerShard];
-  const bool hit = slot.hash == key.hash_ && slot.head == key.head_ && slot.size == key.size_ &&
-                   part_equals(slot.bytes, key.a_, key.a_word_) &&
-                   part_equals(slot.bytes + key.a_.size(), key.b_, key.b_word_);
+  auto holds = [&](const Slot& slot) {
+    return slot.hash == key.hash_ && slot.head == key.head_ && slot.size == key.size_ &&
+           part_equals(slot.bytes, key.a_, key.a_word_) &&
+           part_equals(slot.bytes + key.a_.size(), key.b_, key.b_word_);
+  };
+  const bool hit = holds(shard.slots[first_slot(key.hash_)]) ||
+                   holds(shard.slots[second_slot(key.hash_)]);
   shard.busy.store(false, std::memory_order_release);
   return hit;
 }
@@ -130,12 +133,15 @@ bool CleanMemo::lookup_signals(Key* key, std::string_view user_agent, std::strin
 void CleanMemo::insert(const Key& key) noexcept {
   Shard& shard = shards_[key.hash_ % kShards];
   if (shard.busy.exchange(true, std::memory_order_acquire)) return;
-  Slot& slot = shard.slots[(key.hash_ / kShards) % kSlotsPerShard];
-  slot.hash = key.hash_;
-  slot.head = key.head_;
-  slot.size = static_cast<std::uint16_t>(key.size_);
-  std::memcpy(slot.bytes, key.a_.data(), key.a_.size());
-  std::memcpy(slot.bytes + key.a_.size(), key.b_.data(), key.b_.size());
+  // An empty place first; when both are taken, one of them by a bit of the hash.
+  Slot* slot = &shard.slots[first_slot(key.hash_)];
+  Slot* other = &shard.slots[second_slot(key.hash_)];
+  if (slot->size != 0 && (other->size == 0 || (key.hash_ >> 63) != 0)) slot = other;
+  slot->hash = key.hash_;
+  slot->head = key.head_;
+  slot->size = static_cast<std::uint16_t>(key.size_);
+  std::memcpy(slot->bytes, key.a_.data(), key.a_.size());
+  std::memcpy(slot->bytes + key.a_.size(), key.b_.data(), key.b_.size());
   shard.busy.store(false, std::memory_order_release);
 }
 

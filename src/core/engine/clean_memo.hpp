@@ -9,8 +9,11 @@
 // not part of what is remembered. Attacks are never remembered: they are analysed every time.
 //
 // Exact: a hit compares every byte of the key, so a hash collision costs a miss, never a wrong
-// verdict. Bounded: a fixed table of kSlots direct-mapped slots (about 256 KiB), keys of at most
-// kMaxKey bytes; values that do not fit are analysed as before.
+// verdict. Bounded: a fixed table of slots (about 264 KiB), keys of at most kMaxKey bytes;
+// values that do not fit are analysed as before. A key may sit in either of two slots of its
+// shard (chosen by its hash): with one place per key, two values of one request that shared it
+// evicted each other on every request (a typical form POST has ~40 keys in 1,024 slots: such a
+// pair was more likely than not), and both were analysed every time.
 //
 // Thread safety: any number of threads. Each shard has a flag that is only ever try-locked (one
 // atomic exchange, cheaper than a mutex's call): a contended shard (or one left locked in a
@@ -94,6 +97,14 @@ class CleanMemo {
     Slot slots[kSlotsPerShard];
   };
   [[gnu::always_inline]] inline bool probe(const Key& key) const noexcept;
+  // The key's two places in its shard (different from each other).
+  static std::size_t first_slot(std::uint64_t hash) noexcept {
+    return (hash / kShards) % kSlotsPerShard;
+  }
+  static std::size_t second_slot(std::uint64_t hash) noexcept {
+    const std::size_t s = (hash >> 40) % kSlotsPerShard;
+    return s != first_slot(hash) ? s : s ^ 1;
+  }
 
   std::unique_ptr<Shard[]> shards_;
 };
