@@ -131,10 +131,7 @@ void parse_urlencoded(std::string_view text, Source source, InputBuilder* b,
     std::size_t amp = text.find('&', start);
     std::string_view pair = text.substr(start, amp == std::string_view::npos ? amp : amp - start);
     if (!pair.empty()) {
-      // Pairs are short: a loop beats a memchr call.
-      std::size_t eq = 0;
-      while (eq < pair.size() && pair[eq] != '=') ++eq;
-      if (eq == pair.size()) eq = std::string_view::npos;
+      std::size_t eq = pair.find('=');
       std::string_view name = pair.substr(0, eq);
       std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
       Ref n = may_decode ? b->decoded(name, true) : Ref::of(name);
@@ -154,10 +151,7 @@ void parse_cookies(std::string_view header, InputBuilder* b) {
     std::string_view pair = common::trim(
         header.substr(start, semi == std::string_view::npos ? semi : semi - start));
     if (!pair.empty()) {
-      // Pairs are short: a loop beats a memchr call.
-      std::size_t eq = 0;
-      while (eq < pair.size() && pair[eq] != '=') ++eq;
-      if (eq == pair.size()) eq = std::string_view::npos;
+      std::size_t eq = pair.find('=');
       std::string_view name = common::trim(pair.substr(0, eq));
       std::string_view value =
           eq == std::string_view::npos ? std::string_view() : common::trim(pair.substr(eq + 1));
