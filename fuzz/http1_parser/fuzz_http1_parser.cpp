@@ -1,6 +1,7 @@
 // The agent's HTTP/1.1 request parser: arbitrary bytes fed in arbitrary pieces (the first byte
 // sets the piece size). Kept body never exceeds the limit; every completed request parses into
-// a RequestContext.
+// a RequestContext. As in the agent, each request is swapped out of the parser, which then
+// parses the next one into the memory of the one before.
 #include <cstdint>
 #include <string_view>
 
@@ -13,10 +14,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view bytes(reinterpret_cast<const char*>(data + 1), size - 1);
   vigil::context::Http1Parser parser(vigil::context::Http1Parser::Limits{4096, 256});
   vigil::RequestContext ctx;
+  vigil::context::ParsedRequest kept;
   for (std::size_t i = 0; i < bytes.size(); i += piece) {
     auto status = parser.feed(bytes.substr(i, piece));
     while (status == vigil::context::Http1Parser::Status::kRequest) {
-      auto& r = parser.request();
+      kept.swap(parser.request());
+      const auto& r = kept;
       if (r.body.size() > 256) __builtin_trap();
       ctx.parse(vigil::HttpRequest{r.method, r.target, r.headers, r.body, "127.0.0.1"});
       status = parser.next();

@@ -9,7 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <array>
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -22,6 +27,7 @@
 #include "core/common/ascii.hpp"
 #include "core/common/ip.hpp"
 #include "core/context/http1_parser.hpp"
+#include "core/detect/input/input_detector.hpp"
 #include "core/engine/prepared.hpp"
 #include "core/tokenize/url/host.hpp"
 #include "vigil/policy.hpp"
@@ -70,6 +76,57 @@ bool field_is(std::string_view line, std::string_view lower) noexcept {
     if (c != lower[i] && !(lower[i] >= 'a' && (c | 0x20) == lower[i])) return false;
   }
   return true;
+}
+
+// A field name and its colon, compared eight bytes at a time: `word` holds the bytes (lower
+// case) at `at`, `fold` 0x20 where they are letters. A byte OR 0x20 equals a lower-case letter
+// only when it is that letter in either case, so a CR never passes for a '-'.
+struct FieldName {
+  std::size_t size = 0;  // with the colon; at least 8
+  int words = 0;
+  std::size_t at[3] = {};
+  std::uint64_t word[3] = {}, fold[3] = {};
+};
+
+constexpr FieldName field_name(std::string_view lower_with_colon) {
+  FieldName f;
+  f.size = lower_with_colon.size();
+  for (std::size_t start = 0;; start += 8) {
+    std::size_t at = start + 8 <= f.size ? start : f.size - 8;  // the last word overlaps
+    f.at[f.words] = at;
+    for (std::size_t k = 0; k < 8; ++k) {
+      char c = lower_with_colon[at + k];
+      unsigned shift = std::endian::native == std::endian::little ? 8 * k : 8 * (7 - k);
+      f.word[f.words] |= std::uint64_t{static_cast<unsigned char>(c)} << shift;
+      if (c >= 'a' && c <= 'z') f.fold[f.words] |= std::uint64_t{0x20} << shift;
+    }
+    ++f.words;
+    if (at + 8 >= f.size) break;
+  }
+  return f;
+}
+
+constexpr FieldName kContentType = field_name("content-type:");
+constexpr FieldName kContentLength = field_name("content-length:");
+constexpr FieldName kTransferEncoding = field_name("transfer-encoding:");
+constexpr FieldName kLocation = field_name("location:");
+
+// field_is() for the names above (inlined: the compiler then knows the words).
+[[gnu::always_inline]] inline bool field_is(std::string_view line, const FieldName& f) noexcept {
+  if (line.size() < f.size) return false;
+  for (int i = 0; i < f.words; ++i) {
+    std::uint64_t w;
+    std::memcpy(&w, line.data() + f.at[i], 8);
+    if ((w | f.fold[i]) != f.word[i]) return false;
+  }
+  return true;
+}
+
+// `s` without its leading common::is_space() bytes.
+std::string_view skip_space(std::string_view s) noexcept {
+  std::size_t b = 0;
+  while (b < s.size() && common::is_space(s[b])) ++b;
+  return s.substr(b);
 }
 
 // Where the header line `name` (lower case) starts in a header block, or npos: a line after the
@@ -134,12 +191,14 @@ struct ResponseTracker {
       std::string_view block;
       std::size_t used = 0;
       if (head.empty()) {
-        std::size_t end = find_blank_line(data.substr(0, kMaxHead), 0);
+        // Mostly the whole block comes in one write: read where it is, in one pass.
+        std::size_t end = scan_head(data.substr(0, kMaxHead));
         if (end == std::string_view::npos) {
+          clear_fields();
           head.append(data.substr(0, kMaxHead));
           return {};
         }
-        used = end + 4;
+        used = end;
         block = data.substr(0, used);
       } else {
         std::size_t before = head.size();
@@ -149,9 +208,9 @@ struct ResponseTracker {
         head.resize(end + 4);
         used = end + 4 - before;
         block = head;
+        scan_head(block);
       }
       head_done = true;
-      parse_head(block);
       *completed_head = block;
       if (interim) {  // 1xx: the real response follows in the same stream
         std::string_view rest = data.substr(used);
@@ -174,23 +233,62 @@ struct ResponseTracker {
     return data;
   }
 
-  void parse_head(std::string_view block) {
-    interim = block.size() > 12 && block.compare(0, 5, "HTTP/") == 0 && block[9] == '1';
-    std::size_t pos = block.find("\r\n");  // the end of the status line
-    while (pos != std::string_view::npos) {
-      pos += 2;
-      std::size_t end = block.find("\r\n", pos);
-      if (end == std::string_view::npos) break;
-      std::string_view line = block.substr(pos, end - pos);
-      pos = end;
-      // Only Content-Type, Content-Length, Transfer-Encoding and Location matter.
-      char first = line.empty() ? '\0' : common::to_lower(line.front());
-      if (first == 'c' && field_is(line, "content-type")) {
-        html = common::istarts_with(common::trim(line.substr(13)), "text/html");
-      } else if (first == 't' && field_is(line, "transfer-encoding")) {
-        if (names_chunked(line.substr(18))) chunked = true;
-      } else if (first == 'c' && field_is(line, "content-length")) {
-        std::string_view value = common::trim(line.substr(15));
+  // Reads the fields of the header block at the start of `s`, line by line (a line ends with
+  // CRLF); returns the block's length through its blank line, or npos when `s` does not hold
+  // all of it (the fields read so far are then not to be trusted). The line feeds are found 16
+  // bytes at a time where the CPU can.
+  std::size_t scan_head(std::string_view s) {
+    interim = s.size() > 12 && s.compare(0, 5, "HTTP/") == 0 && s[9] == '1';
+    const char* d = s.data();
+    const std::size_t n = s.size();
+    std::size_t line = std::string_view::npos;  // where the current line starts (npos: status)
+    // Handles the line feed at `lf`: true when it ends the block.
+    auto at_line_feed = [&](std::size_t lf) __attribute__((always_inline)) {
+      if (lf == 0 || d[lf - 1] != '\r') return false;  // a bare LF does not end a line
+      if (line != std::string_view::npos) {
+        if (lf - 1 == line) return true;  // the blank line
+        read_field(std::string_view(d + line, lf - 1 - line));
+      }
+      line = lf + 1;
+      return false;
+    };
+    std::size_t p = 0;
+#if defined(__SSE2__)
+    if (n >= 16) {
+      const __m128i lf = _mm_set1_epi8('\n');
+      for (;;) {
+        // The last block is loaded overlapping the one before; bytes already seen are masked.
+        std::size_t at = p + 16 <= n ? p : n - 16;
+        auto mask = static_cast<unsigned>(_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + at)), lf)));
+        mask &= ~0u << (p - at);
+        for (; mask != 0; mask &= mask - 1) {
+          std::size_t pos = at + static_cast<std::size_t>(__builtin_ctz(mask));
+          if (at_line_feed(pos)) return pos + 1;
+        }
+        p = at + 16;
+        if (p >= n) return std::string_view::npos;
+      }
+    }
+#endif
+    for (; p < n; ++p) {
+      const void* hit = std::memchr(d + p, '\n', n - p);
+      if (hit == nullptr) break;
+      p = static_cast<std::size_t>(static_cast<const char*>(hit) - d);
+      if (at_line_feed(p)) return p + 1;
+    }
+    return std::string_view::npos;
+  }
+
+  // Only Content-Type, Content-Length, Transfer-Encoding and Location matter. (Their values are
+  // read from the first non-space byte; what trails them never changes what is read.)
+  [[gnu::always_inline]] void read_field(std::string_view line) {
+    char first = line.empty() ? '\0' : static_cast<char>(line.front() | 0x20);
+    if (first == 'c') {
+      if (field_is(line, kContentType)) {
+        html = common::istarts_with(skip_space(line.substr(13)), "text/html");
+      } else if (field_is(line, kContentLength)) {
+        std::string_view value = skip_space(line.substr(15));
         has_length = true;
         remaining = 0;
         for (char c : value) {
@@ -198,10 +296,17 @@ struct ResponseTracker {
           remaining = remaining * 10 + static_cast<std::uint64_t>(c - '0');
         }
         if (remaining == 0) done = true;
-      } else if (first == 'l' && field_is(line, "location")) {
-        location = true;
       }
+    } else if (first == 't') {
+      if (field_is(line, kTransferEncoding) && names_chunked(line.substr(18))) chunked = true;
+    } else if (first == 'l') {
+      if (field_is(line, kLocation)) location = true;
     }
+  }
+
+  void clear_fields() {
+    html = location = chunked = has_length = done = interim = false;
+    remaining = 0;
   }
 
   // Forgets the response, keeping the buffers' memory when it is small (a connection may stay
@@ -211,8 +316,8 @@ struct ResponseTracker {
     if (body.capacity() > kKeptBuffer) std::string().swap(body);
     head.clear();
     body.clear();
-    head_done = html = location = chunked = has_length = done = interim = false;
-    remaining = 0;
+    head_done = false;
+    clear_fields();
   }
   static constexpr std::size_t kKeptBuffer = 4096;
 };
@@ -369,26 +474,22 @@ Agent::~Agent() {
   for (int i = 0; i < (kMaxFd >> kBlockBits); ++i) delete blocks_[i].load();
 }
 
-bool Agent::is_tracked(int fd) const noexcept {
-  return fd >= 0 && fd < kMaxFd && tracked_[fd].load(std::memory_order_relaxed) != 0;
-}
-
 std::shared_ptr<Connection> Agent::connection(int fd) const noexcept {
   if (!is_tracked(fd)) return nullptr;
   std::lock_guard<SpinLock> lock(fd_mu(fd));
-  std::shared_ptr<Connection>* s = slot(fd, false);
+  std::shared_ptr<Connection>* s = existing_slot(fd);
   return s ? *s : nullptr;
 }
 
-std::shared_ptr<Connection>* Agent::slot(int fd, bool create) const {
+std::shared_ptr<Connection>* Agent::new_slot(int fd) const {
   std::atomic<ConnBlock*>& block = blocks_[fd >> kBlockBits];
   ConnBlock* b = block.load(std::memory_order_acquire);
-  if (b == nullptr && create) {
+  if (b == nullptr) {
     auto fresh = std::make_unique<ConnBlock>();
     if (block.compare_exchange_strong(b, fresh.get(), std::memory_order_acq_rel))
       b = fresh.release();
   }
-  return b ? &b->slots[fd & ((1 << kBlockBits) - 1)] : nullptr;
+  return &b->slots[fd & ((1 << kBlockBits) - 1)];
 }
 
 void Agent::on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept {
@@ -423,7 +524,7 @@ void Agent::on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept {
     }
     {
       std::lock_guard<SpinLock> lock(fd_mu(fd));
-      slot(fd, true)->swap(conn);  // a connection left there goes below, outside the lock
+      new_slot(fd)->swap(conn);  // a connection left there goes below, outside the lock
     }
     tracked_[fd].store(1, std::memory_order_relaxed);
     counters_.connections.fetch_add(1, std::memory_order_relaxed);
@@ -438,7 +539,7 @@ void Agent::on_close(int fd) noexcept {
   std::shared_ptr<Connection> conn;
   {
     std::lock_guard<SpinLock> lock(fd_mu(fd));
-    if (std::shared_ptr<Connection>* s = slot(fd, false)) {
+    if (std::shared_ptr<Connection>* s = existing_slot(fd)) {
       conn = std::move(*s);
       s->reset();
     }
@@ -458,7 +559,7 @@ void Agent::on_close(int fd) noexcept {
 }
 
 void Agent::finish(const std::shared_ptr<InFlight>& request) noexcept {
-  std::lock_guard<std::mutex> lock(flight_mu_);
+  std::lock_guard<SpinLock> lock(flight_mu_);
   for (std::size_t i = 0; i < in_flight_.size(); ++i) {
     if (in_flight_[i] == request) {
       in_flight_[i] = std::move(in_flight_.back());
@@ -492,7 +593,7 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
     while (status == context::Http1Parser::Status::kRequest) {
       std::shared_ptr<InFlight> req = take_spare();
       // The spare's old request goes to the parser, which parses the next one into its memory.
-      std::swap(req->raw, conn->parser.request());
+      req->raw.swap(conn->parser.request());
       req->peer = conn->peer;
       req->conn = conn;
       std::shared_ptr<InFlight> previous = std::move(conn->current);
@@ -539,15 +640,12 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
   req->prepared.reset(req->ctx.inputs());
   req->line_break_input = false;
   if (const PreparedInputs::Impl* impl = req->prepared.impl()) {
-    for (const auto& entry : impl->entries) {
-      if (common::find_any(entry.text, "\r\n") != std::string_view::npos) {
-        req->line_break_input = true;
-        break;
-      }
-    }
+    std::uint32_t features = 0;  // of every form's text, read as the inputs were prepared
+    for (const auto& entry : impl->entries) features |= entry.features;
+    req->line_break_input = (features & detect::input::kCrLf) != 0;
   }
   {
-    std::lock_guard<std::mutex> lock(flight_mu_);
+    std::lock_guard<SpinLock> lock(flight_mu_);
     in_flight_.push_back(req);
     in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
   }
@@ -713,7 +811,7 @@ bool Agent::check_request_sink(const std::shared_ptr<InFlight>& req, const Sink&
 bool Agent::candidates(std::shared_ptr<InFlight>* own,
                        std::vector<std::shared_ptr<InFlight>>* others) const {
   const std::uint64_t me = this_thread();
-  std::lock_guard<std::mutex> lock(flight_mu_);
+  std::lock_guard<SpinLock> lock(flight_mu_);
   bool mine_too = false;  // another request in flight that this thread read: an event loop
   for (const auto& r : in_flight_) {
     if (r.get() == t_current && r->serial == t_current_serial) *own = r;
@@ -969,7 +1067,7 @@ void Agent::after_fork_child() noexcept {
   // a fork-then-exec (libuv, Node.js child_process) runs a command on behalf of the request this
   // thread was serving. Their connections belong to the parent and are never touched here.
   pid_.store(getpid());
-  new (&flight_mu_) std::mutex();
+  new (&flight_mu_) SpinLock();
   for (FdShard& s : fd_shards_) new (&s.mu) SpinLock();
   for (auto& r : in_flight_) {
     r->inherited = true;
@@ -978,7 +1076,7 @@ void Agent::after_fork_child() noexcept {
   forked_child_.store(!in_flight_.empty());
   for (int fd = 0; fd < kMaxFd; ++fd) {
     if (!tracked_[fd].load(std::memory_order_relaxed)) continue;
-    std::shared_ptr<Connection>* s = slot(fd, false);
+    std::shared_ptr<Connection>* s = existing_slot(fd);
     if (s == nullptr) continue;
     std::string peer = *s ? (*s)->peer : std::string();
     new (s) std::shared_ptr<Connection>();  // leaked: its mutex may be held
@@ -992,7 +1090,7 @@ void Agent::after_fork_child() noexcept {
 }
 
 void Agent::become_own_server() noexcept {
-  std::lock_guard<std::mutex> lock(flight_mu_);
+  std::lock_guard<SpinLock> lock(flight_mu_);
   if (!forked_child_.exchange(false)) return;
   std::vector<std::shared_ptr<InFlight>> own;
   for (auto& r : in_flight_) {

@@ -157,7 +157,9 @@ class Agent {
 
   // --- connections (hooks_net.cpp) ---
   void on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept;
-  bool is_tracked(int fd) const noexcept;
+  bool is_tracked(int fd) const noexcept {
+    return fd >= 0 && fd < kMaxFd && tracked_[fd].load(std::memory_order_relaxed) != 0;
+  }
   // Bytes the program read from a tracked connection. Returns how many bytes the program
   // should be told it read (0 = end of stream: the request was blocked before it saw any).
   // `plaintext` is set for bytes decrypted by SSL_read; raw bytes of a TLS connection are
@@ -246,8 +248,13 @@ class Agent {
     std::shared_ptr<Connection> slots[1 << kBlockBits];  // guarded by fd_mu(fd)
   };
   std::unique_ptr<std::atomic<ConnBlock*>[]> blocks_;
-  // The slot of `fd`; null when its block does not exist and `create` is false. May throw.
-  std::shared_ptr<Connection>* slot(int fd, bool create) const;
+  // The slot of `fd`, its block created if need be. May throw.
+  std::shared_ptr<Connection>* new_slot(int fd) const;
+  // The slot of `fd`; null when its block does not exist.
+  std::shared_ptr<Connection>* existing_slot(int fd) const noexcept {
+    ConnBlock* b = blocks_[fd >> kBlockBits].load(std::memory_order_acquire);
+    return b ? &b->slots[fd & ((1 << kBlockBits) - 1)] : nullptr;
+  }
   // Locks of the fd table, by fd: threads serving different connections take different locks
   // (one lock for all was taken on every read and write of every connection).
   struct alignas(64) FdShard {
@@ -257,7 +264,9 @@ class Agent {
   mutable std::array<FdShard, kFdShards> fd_shards_;
   SpinLock& fd_mu(int fd) const noexcept { return fd_shards_[fd & (kFdShards - 1)].mu; }
 
-  mutable std::mutex flight_mu_;
+  // Requests in flight: added and removed once per request, read by sink checks. A short loop
+  // over the requests in flight is the longest thing done under it.
+  mutable SpinLock flight_mu_;
   std::vector<std::shared_ptr<InFlight>> in_flight_;
   std::atomic<std::size_t> in_flight_count_{0};
   std::atomic<bool> forked_child_{false};

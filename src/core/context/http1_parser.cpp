@@ -152,6 +152,19 @@ char* ParsedRequest::assign_head(std::string_view head) {
   return head_.get();
 }
 
+void ParsedRequest::swap(ParsedRequest& other) noexcept {
+  std::swap(method, other.method);
+  std::swap(target, other.target);
+  std::swap(version, other.version);
+  headers.swap(other.headers);
+  body.swap(other.body);
+  std::swap(body_length, other.body_length);
+  std::swap(body_truncated, other.body_truncated);
+  std::swap(expect_continue, other.expect_continue);
+  head_.swap(other.head_);
+  std::swap(head_capacity_, other.head_capacity_);
+}
+
 Http1Parser::Http1Parser(Limits limits) : limits_(limits) {}
 
 Http1Parser::Status Http1Parser::fail(std::string why) {
@@ -183,7 +196,11 @@ bool Http1Parser::parse_head(std::string_view block, const std::uint32_t* line_f
   std::string_view line = head.substr(0, eol);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   std::size_t sp1 = line.find(' ');
-  std::size_t sp2 = line.rfind(' ');
+  // The last space: mostly the one before "HTTP/1.x", found without a search.
+  std::size_t sp2 = line.size() >= 10 && line[line.size() - 9] == ' ' &&
+                            line.compare(line.size() - 8, 7, "HTTP/1.") == 0 && line.back() != ' '
+                        ? line.size() - 9
+                        : line.rfind(' ');
   if (sp1 == kNpos || sp2 == sp1) return false;
   std::string_view method = line.substr(0, sp1);
   std::string_view version = line.substr(sp2 + 1);

@@ -105,7 +105,7 @@ TEST(Http1Parser, RequestOwnsItsBytesAcrossFeedsMovesAndSwaps) {
   ASSERT_EQ(p.feed(bytes), Status::kRequest);
   bytes.assign(bytes.size(), 'x');  // the read's buffer is reused by the program
   ParsedRequest kept;
-  std::swap(kept, p.request());
+  kept.swap(p.request());
   EXPECT_EQ(kept.method, "GET");
   EXPECT_EQ(kept.target, "/first?q=1");
   ASSERT_EQ(kept.headers.size(), 2u);
@@ -119,6 +119,9 @@ TEST(Http1Parser, RequestOwnsItsBytesAcrossFeedsMovesAndSwaps) {
   ParsedRequest moved = std::move(kept);
   EXPECT_EQ(moved.headers[0].value, "a");
   EXPECT_EQ(moved.version, "HTTP/1.1");
+  std::swap(moved, p.request());  // the three moves of std::swap keep the views valid too
+  EXPECT_EQ(p.request().target, "/first?q=1");
+  EXPECT_EQ(moved.body, "hi");
 }
 
 TEST(Http1Parser, HeadSplitAcrossReadsAndRemainderKept) {
