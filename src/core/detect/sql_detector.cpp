@@ -1045,13 +1045,43 @@ std::string Judge::describe_tokens(std::uint32_t b, std::uint32_t e, std::uint32
   return reason;
 }
 
+// True when every occurrence lies inside the content of one string literal and holds neither
+// the literal's quote character nor, where escapes apply, a backslash: the common benign case
+// (a search term in a LIKE pattern). Judge::change finds nothing for such an occurrence (one
+// string token; escapes_change sees no escape pair, as escape_starts marks pairs only at a
+// quote or backslash byte; a blank one is not in a whitespace token), so these statements skip
+// the judge, and the lexer stops at the last such literal without classifying the words before
+// it. Any other occurrence sends the statement down the full path.
+bool only_plain_string_content(const SinkCheck& check, std::string_view text) {
+  tokenize::sql::Lexer lexer(text, check.sink->dialect);
+  Token t;
+  bool have = false;
+  for (const Occurrence& occ : check.occurrences) {  // sorted by begin
+    if (occ.end > text.size() || occ.begin >= occ.end || occ.input >= check.inputs.size())
+      continue;  // detect_sql skips these too
+    if (!have || t.end <= occ.begin) {
+      if (!lexer.seek(occ.begin, &t)) return false;
+      have = true;
+    }
+    if (t.kind != TokenKind::kString || t.unterminated() || occ.begin < t.inner_begin ||
+        occ.end > t.inner_end)
+      return false;
+    const char quote = text[t.inner_begin - 1];
+    const bool backslash = (t.flags & tokenize::sql::kBackslashEscapes) != 0;
+    for (std::uint32_t k = occ.begin; k < occ.end; ++k)
+      if (text[k] == quote || (backslash && text[k] == '\\')) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void detect_sql(const SinkCheck& check, std::vector<Detection>* out) {
   const std::string_view text = check.sink->value;
   if (text.size() >= UINT32_MAX) return;
-  thread_local std::vector<Token> tokens;
-  tokenize::sql::tokenize(text, check.sink->dialect, &tokens);
+  if (only_plain_string_content(check, text)) return;
+  thread_local tokenize::sql::TokenBuffer buffer;
+  const std::span<const Token> tokens = tokenize::sql::tokenize(text, check.sink->dialect, &buffer);
   if (tokens.empty()) return;
   Judge judge(text, check.sink->dialect, tokens);
 

@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/common/ascii.hpp"
 
@@ -47,8 +52,21 @@ static_assert(keywords_sorted(), "kKeywords must be sorted and unique");
 constexpr std::size_t kMaxKeyword = 20;
 constexpr std::size_t kKeywordCount = std::size(kKeywords);
 
+// The first (up to) eight bytes of a word, ASCII letters folded by OR-ing 0x20, as one
+// little-endian integer: a keyword's bucket entry is compared with one integer compare. OR 0x20
+// also maps '_' (0x5F) to 0x7F, which is equally what the keywords' '_' becomes; the only other
+// byte that folds to a keyword byte is DEL (0x7F), which is never part of a word, and no byte
+// that is not a letter folds to one.
+constexpr std::uint64_t fold_head(std::string_view w) {
+  std::uint64_t key = 0;
+  for (std::size_t i = 0; i < w.size() && i < 8; ++i)
+    key |= std::uint64_t(static_cast<unsigned char>(w[i]) | 0x20u) << (8 * i);
+  return key;
+}
+
 struct KeywordBuckets {
   std::uint8_t order[kKeywordCount];  // keyword indexes by (first letter, length)
+  std::uint64_t head[kKeywordCount];  // fold_head of kKeywords[order[b]]
   std::uint8_t start[26][kMaxKeyword + 1];
   std::uint8_t count[26][kMaxKeyword + 1];
 };
@@ -61,6 +79,7 @@ constexpr KeywordBuckets build_keyword_buckets() {
       b.start[letter][len] = static_cast<std::uint8_t>(next);
       for (std::size_t k = 0; k < kKeywordCount; ++k) {
         if (kKeywords[k].size() == len && kKeywords[k][0] == static_cast<char>('a' + letter)) {
+          b.head[next] = fold_head(kKeywords[k]);
           b.order[next++] = static_cast<std::uint8_t>(k);
           ++b.count[letter][len];
         }
@@ -79,10 +98,81 @@ constexpr bool keywords_fit() {
 }
 static_assert(keywords_fit(), "keywords must be 2-20 bytes, start with a letter, fit a byte index");
 
+// Keywords of up to eight bytes, by a multiplicative hash of their fold_head (which, its
+// unused bytes being zero, also encodes the length): a word is looked up with one multiply and
+// two compares.
+constexpr std::size_t kHashBits = 8;
+constexpr std::size_t kHashWays = 2;
+
+struct KeywordHash {
+  std::uint64_t multiplier = 0;
+  std::uint64_t slot[std::size_t(1) << kHashBits][kHashWays] = {};
+};
+
+constexpr std::size_t hash_bucket(std::uint64_t key, std::uint64_t multiplier) {
+  return static_cast<std::size_t>((key * multiplier) >> (64 - kHashBits));
+}
+
+// A multiplier for which no bucket overflows (found by trying random odd numbers; checked below:
+// adding a keyword may need a new one).
+constexpr std::uint64_t kKeywordMultiplier = 0x202ab6fac844b8fdu;
+
+constexpr KeywordHash build_keyword_hash() {
+  KeywordHash h{};
+  h.multiplier = kKeywordMultiplier;
+  for (std::string_view k : kKeywords) {
+    if (k.size() > 8) continue;
+    std::uint64_t* bucket = h.slot[hash_bucket(fold_head(k), h.multiplier)];
+    std::size_t way = 0;
+    while (way < kHashWays && bucket[way] != 0) ++way;
+    if (way == kHashWays) return KeywordHash{};  // multiplier 0: overflow
+    bucket[way] = fold_head(k);
+  }
+  return h;
+}
+constexpr KeywordHash kKeywordHash = build_keyword_hash();
+static_assert(kKeywordHash.multiplier != 0,
+              "a keyword hash bucket overflows: pick a new multiplier");
+
+// is_keyword() for a word the lexer scanned (`avail` bytes are readable from `p`): its bytes are
+// identifier bytes, '#' or '@', never DEL, so fold_head's folding is exact for it.
+inline __attribute__((always_inline)) bool word_is_keyword(const char* p, std::uint32_t len,
+                                                           std::uint32_t avail) noexcept {
+  if (len - 2 > kMaxKeyword - 2) return false;  // also len < 2
+  std::uint64_t key;
+  if (std::endian::native == std::endian::little && avail >= 8) {
+    std::memcpy(&key, p, 8);
+    const std::uint64_t mask = len >= 8 ? ~std::uint64_t(0) : (std::uint64_t(1) << (8 * len)) - 1;
+    key = (key | 0x2020202020202020u) & mask;
+  } else {
+    key = fold_head(std::string_view(p, len));
+  }
+  if (len <= 8) {
+    const std::uint64_t* b = kKeywordHash.slot[hash_bucket(key, kKeywordHash.multiplier)];
+    return (b[0] == key) | (b[1] == key);
+  }
+  const std::uint32_t letter = static_cast<std::uint32_t>(key & 0xff) - 'a';
+  if (letter >= 26) return false;
+  const std::size_t start = kKeywordBuckets.start[letter][len];
+  const std::size_t end = start + kKeywordBuckets.count[letter][len];
+  for (std::size_t b = start; b < end; ++b) {
+    if (kKeywordBuckets.head[b] != key) continue;
+    // Keywords of one bucket may share their first eight bytes (current_date, current_time).
+    std::string_view kw = kKeywords[kKeywordBuckets.order[b]];
+    std::uint32_t k = 8;
+    while (k < len && (static_cast<unsigned char>(p[k]) | 0x20u) ==
+                          (static_cast<unsigned char>(kw[k]) | 0x20u))
+      ++k;
+    if (k == len) return true;
+  }
+  return false;
+}
+
 // Byte classes, looked up once per byte on the hot path.
 constexpr std::uint8_t kSpaceClass = 1;
 constexpr std::uint8_t kIdentStartClass = 2;
 constexpr std::uint8_t kIdentClass = 4;
+constexpr std::uint8_t kPrefixEndClass = 8;  // may follow a literal's prefix word: ' " &
 
 struct ClassTable {
   std::uint8_t c[256];
@@ -95,6 +185,7 @@ constexpr ClassTable build_classes() {
     if (common::is_space(ch)) k |= kSpaceClass;
     if (common::is_alpha(ch) || ch == '_' || b >= 0x80) k |= kIdentStartClass | kIdentClass;
     if (common::is_digit(ch) || ch == '$') k |= kIdentClass;
+    if (ch == '\'' || ch == '"' || ch == '&') k |= kPrefixEndClass;
     t.c[b] = k;
   }
   return t;
@@ -104,10 +195,70 @@ constexpr ClassTable kClasses = build_classes();
 constexpr bool is_ident_start(unsigned char c) { return (kClasses.c[c] & kIdentStartClass) != 0; }
 constexpr bool is_ident_char(unsigned char c) { return (kClasses.c[c] & kIdentClass) != 0; }
 constexpr bool is_space_byte(unsigned char c) { return (kClasses.c[c] & kSpaceClass) != 0; }
+// The end of the run of identifier bytes (kIdentClass) that starts at i: 16 bytes per step
+// where they are available.
+inline std::uint32_t ident_run_end(const char* s, std::uint32_t i, std::uint32_t n) noexcept {
+#if defined(__SSE2__)
+  while (i + 16 <= n) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    // Signed compares after a shift that moves each range to the bottom of the int8 range.
+    const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    const __m128i letter = _mm_cmplt_epi8(_mm_add_epi8(lower, _mm_set1_epi8(0x80 - 'a')),
+                                          _mm_set1_epi8(static_cast<char>(0x80 + 26)));
+    const __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x80 - '0')),
+                                         _mm_set1_epi8(static_cast<char>(0x80 + 10)));
+    const __m128i other = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')), _mm_cmpeq_epi8(v, _mm_set1_epi8('$'))),
+        _mm_cmplt_epi8(v, _mm_setzero_si128()));  // bytes >= 0x80
+    const unsigned ident =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), other)));
+    if (ident != 0xFFFF) return i + static_cast<std::uint32_t>(__builtin_ctz(~ident));
+    i += 16;
+  }
+#endif
+  while (i < n && is_ident_char(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
+
+// The first ' (or, when `backslash`, \\) at or after i, or n.
+inline std::uint32_t find_quote_or_backslash(const char* s, std::uint32_t i, std::uint32_t n,
+                                             bool backslash) noexcept {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('\'');
+  const __m128i slash = backslash ? _mm_set1_epi8('\\') : quote;
+  while (i + 16 <= n) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    const unsigned hit = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash))));
+    if (hit != 0) return i + static_cast<std::uint32_t>(__builtin_ctz(hit));
+    i += 16;
+  }
+#endif
+  while (i < n && s[i] != '\'' && !(backslash && s[i] == '\\')) ++i;
+  return i;
+}
+
 // MySQL's "--" comment needs a following space or control character.
 constexpr bool is_space_or_control(unsigned char c) { return c <= 0x20 || c == 0x7f; }
 
 enum class HexStyle : std::uint8_t { kNone, kNumber, kBlob };
+
+// What a token that starts with a byte is, per dialect (Rules::start): the frequent kinds are
+// lexed without going through next_other's switch.
+enum StartClass : std::uint8_t {
+  kStartOther,     // next_other's switch decides
+  kStartSpace,     // white space
+  kStartWord,      // a word (or a literal with a word prefix)
+  kStartPunct,     // ( ) , ; ] { }
+  kStartNumber,    // a digit
+  kStartQuote,     // ' (a string in every dialect)
+  kStartOperator,  // a byte next_other's switch has no case for: lex_operator decides
+};
+
+// Rules::op_class bits.
+constexpr std::uint8_t kMultiOpStart = 1;   // the first byte of one of the multi-character ops
+constexpr std::uint8_t kSingleOp = 2;       // a single-character operator
+constexpr std::uint8_t kMultiOpSecond = 4;  // the second byte of one of the multi-character ops
 
 }  // namespace
 
@@ -145,11 +296,62 @@ struct Lexer::Rules {
   // operators.
   std::string_view multi_ops[20];
   std::string_view single_ops;
+
+  // Derived from the fields above by with_tables().
+  std::uint8_t start[256] = {};     // StartClass of each byte
+  std::uint8_t op_class[256] = {};  // kMultiOpStart | kSingleOp
+  char ops[20][3] = {};             // multi_ops, NUL-padded: compared without string_view calls
+  std::uint8_t op_count = 0;
+  bool word_extra = false;  // '#' (and '@' in SQL Server) continue a name
 };
 
 namespace {
 
 using Rules = Lexer::Rules;
+
+// Fills in the derived tables of `r` for a dialect.
+constexpr Rules with_tables(Rules r, bool oracle) {
+  for (int b = 0; b < 256; ++b) {
+    const char ch = static_cast<char>(b);
+    std::uint8_t s = kStartOther;
+    if (kClasses.c[b] & kSpaceClass)
+      s = kStartSpace;
+    else if ((kClasses.c[b] & kIdentStartClass) || (ch == '$' && r.dollar_ident_start) ||
+             (ch == '#' && r.hash_ident))
+      s = kStartWord;
+    else if (ch == '(' || ch == ')' || ch == ',' || ch == ';' || ch == ']' || ch == '{' ||
+             ch == '}')
+      s = kStartPunct;
+    else if (common::is_digit(ch))
+      s = kStartNumber;
+    else if (ch == '\'')
+      s = kStartQuote;
+    else if (std::string_view("[.\"`-#*/?:$@").find(ch) == std::string_view::npos)
+      s = kStartOperator;
+    r.start[b] = s;
+    r.op_class[b] = 0;
+    if (ch != '\0' && r.single_ops.find(ch) != std::string_view::npos) r.op_class[b] |= kSingleOp;
+  }
+  r.op_count = 0;
+  for (std::string_view op : r.multi_ops) {
+    if (op.empty()) break;
+    r.op_class[static_cast<unsigned char>(op[0])] |= kMultiOpStart;
+    r.op_class[static_cast<unsigned char>(op[1])] |= kMultiOpSecond;
+    for (std::size_t k = 0; k < 3; ++k) r.ops[r.op_count][k] = k < op.size() ? op[k] : '\0';
+    ++r.op_count;
+  }
+  r.word_extra = r.hash_ident || oracle;
+  return r;
+}
+
+// Multi-character operators are 2 or 3 bytes without NUL (match_multi_op relies on it).
+constexpr bool ops_fit(const Rules& r) {
+  for (std::string_view op : r.multi_ops) {
+    if (op.empty()) break;
+    if (op.size() < 2 || op.size() > 3 || op.find('\0') != std::string_view::npos) return false;
+  }
+  return true;
+}
 
 constexpr Rules kSqliteRules = {
     .dq_string = false,
@@ -353,22 +555,32 @@ constexpr Rules kGenericRules = {
     .single_ops = "=<>+-*/%&|~^!",
 };
 
+// The lexer's rules: the tables above with their derived tables filled in.
+constexpr Rules kSqlite = with_tables(kSqliteRules, false);
+constexpr Rules kMysql = with_tables(kMysqlRules, false);
+constexpr Rules kPostgres = with_tables(kPostgresRules, false);
+constexpr Rules kMssql = with_tables(kMssqlRules, false);
+constexpr Rules kOracle = with_tables(kOracleRules, true);
+constexpr Rules kGeneric = with_tables(kGenericRules, false);
+static_assert(ops_fit(kSqlite) && ops_fit(kMysql) && ops_fit(kPostgres) && ops_fit(kMssql) &&
+              ops_fit(kOracle) && ops_fit(kGeneric));
+
 const Rules* rules_for(Dialect d) {
   switch (d) {
     case Dialect::kSqlite:
-      return &kSqliteRules;
+      return &kSqlite;
     case Dialect::kMysql:
-      return &kMysqlRules;
+      return &kMysql;
     case Dialect::kPostgres:
-      return &kPostgresRules;
+      return &kPostgres;
     case Dialect::kMssql:
-      return &kMssqlRules;
+      return &kMssql;
     case Dialect::kOracle:
-      return &kOracleRules;
+      return &kOracle;
     case Dialect::kGeneric:
       break;
   }
-  return &kGenericRules;
+  return &kGeneric;
 }
 
 // PostgreSQL operator characters (scan.l: op_chars).
@@ -648,18 +860,18 @@ bool Lexer::lex_prefixed_literal(Token* t, std::uint32_t word_end) noexcept {
 
 bool Lexer::lex_word(Token* t) noexcept {
   const std::uint32_t n = static_cast<std::uint32_t>(text_.size());
-  std::uint32_t i = pos_ + 1;
-  while (i < n && is_ident_char(static_cast<unsigned char>(text_[i]))) ++i;
-  if (rules_->hash_ident || dialect_ == Dialect::kOracle) {
+  const char* s = text_.data();
+  auto ident = [&](std::uint32_t k) { return kClasses.c[static_cast<unsigned char>(s[k])]; };
+  std::uint32_t i = ident_run_end(s, pos_ + 1, n);
+  if (rules_->word_extra) {
     // SQL Server names may hold # and @, Oracle names #.
-    while (i < n && (is_ident_char(static_cast<unsigned char>(text_[i])) || text_[i] == '#' ||
-                     (rules_->hash_ident && text_[i] == '@')))
+    while (i < n &&
+           ((ident(i) & kIdentClass) || s[i] == '#' || (rules_->hash_ident && s[i] == '@')))
       ++i;
   }
-  if (i < n && (text_[i] == '\'' || text_[i] == '"' || text_[i] == '&') &&
-      lex_prefixed_literal(t, i))
-    return true;
-  t->kind = is_keyword(text_.substr(pos_, i - pos_)) ? TokenKind::kKeyword : TokenKind::kIdentifier;
+  if (i < n && (ident(i) & kPrefixEndClass) && lex_prefixed_literal(t, i)) return true;
+  t->kind =
+      word_is_keyword(s + pos_, i - pos_, n - pos_) ? TokenKind::kKeyword : TokenKind::kIdentifier;
   t->inner_begin = pos_;
   t->end = t->inner_end = pos_ = i;
   return true;
@@ -700,14 +912,17 @@ bool Lexer::lex_dollar(Token* t) noexcept {
 }
 
 bool Lexer::match_multi_op(Token* t, std::string_view rest) noexcept {
-  for (std::string_view op : rules_->multi_ops) {
-    if (op.empty()) break;
-    if (op[0] != rest[0] || op.size() > rest.size()) continue;
-    bool same = true;
-    for (std::size_t k = 1; k < op.size() && same; ++k) same = op[k] == rest[k];
-    if (!same) continue;
+  const Rules& r = *rules_;
+  if (!(r.op_class[static_cast<unsigned char>(rest[0])] & kMultiOpStart) || rest.size() < 2 ||
+      !(r.op_class[static_cast<unsigned char>(rest[1])] & kMultiOpSecond))
+    return false;
+  // Operators hold no NUL, so a missing third byte reads as one that matches none.
+  const char r1 = rest[1], r2 = rest.size() > 2 ? rest[2] : '\0';
+  for (std::uint32_t k = 0; k < r.op_count; ++k) {
+    const char* op = r.ops[k];
+    if (op[0] != rest[0] || op[1] != r1 || (op[2] != '\0' && op[2] != r2)) continue;
     t->kind = TokenKind::kOperator;
-    t->end = t->inner_end = pos_ += static_cast<std::uint32_t>(op.size());
+    t->end = t->inner_end = pos_ += op[2] != '\0' ? 3 : 2;
     return true;
   }
   return false;
@@ -740,7 +955,7 @@ void Lexer::lex_operator(Token* t) noexcept {
     }
   } else {
     if (match_multi_op(t, rest)) return;
-    if (rest[0] != '\0' && rules_->single_ops.find(rest[0]) != std::string_view::npos) {
+    if (rules_->op_class[static_cast<unsigned char>(rest[0])] & kSingleOp) {
       t->kind = TokenKind::kOperator;
       t->end = t->inner_end = ++pos_;
       return;
@@ -755,23 +970,92 @@ void Lexer::lex_operator(Token* t) noexcept {
   t->end = t->inner_end = pos_ = i;
 }
 
-bool Lexer::next(Token* t) noexcept {
+bool Lexer::next(Token* t) noexcept { return next_batch(t, 1) == 1; }
+
+std::size_t Lexer::next_batch(Token* out, std::size_t cap) noexcept {
+  return run<false>(out, cap, 0);
+}
+
+bool Lexer::seek(std::uint32_t pos, Token* token) noexcept { return run<true>(token, 1, pos) == 1; }
+
+// The frequent tokens (white space, words, numbers, punctuation, plain strings) are lexed here
+// with the cursor in locals (a store through `out` could alias the members, which would then be
+// re-read after each one); the rest by the member functions, out of line. kSeek: every token is
+// written to out[0], words are classified only at `target`, and the run stops after the token
+// that holds `target`.
+template <bool kSeek>
+std::size_t Lexer::run(Token* out, std::size_t cap, std::uint32_t target) noexcept {
+  const char* s = text_.data();
   const std::uint32_t n = static_cast<std::uint32_t>(text_.size());
-  if (pos_ >= n) return false;
-  const std::uint32_t start = pos_;
-  const unsigned char c = static_cast<unsigned char>(text_[start]);
-  t->flags = 0;
-  t->begin = t->inner_begin = start;
-  // The two most frequent tokens are handled here, the rest out of line: white space and words.
-  if (is_space_byte(c)) {
-    std::uint32_t i = start + 1;
-    while (i < n && is_space_byte(static_cast<unsigned char>(text_[i]))) ++i;
-    t->kind = TokenKind::kWhitespace;
-    t->end = t->inner_end = pos_ = i;
-    return true;
+  const Rules& r = *rules_;
+  std::uint32_t pos = pos_;
+  auto lex_one = [&](Token* t) __attribute__((always_inline)) {
+    const unsigned char c = static_cast<unsigned char>(s[pos]);
+    const std::uint8_t start = r.start[c];
+    if (start == kStartSpace) {
+      std::uint32_t i = pos + 1;
+      while (i < n && is_space_byte(static_cast<unsigned char>(s[i]))) ++i;
+      *t = Token{TokenKind::kWhitespace, 0, pos, i, pos, i};
+      pos = i;
+      return;
+    }
+    if (start == kStartWord) {
+      const std::uint32_t i = ident_run_end(s, pos + 1, n);
+      if (!r.word_extra &&
+          !(i < n && (kClasses.c[static_cast<unsigned char>(s[i])] & kPrefixEndClass))) {
+        const bool keyword = (!kSeek || i > target) && word_is_keyword(s + pos, i - pos, n - pos);
+        *t = Token{keyword ? TokenKind::kKeyword : TokenKind::kIdentifier, 0, pos, i, pos, i};
+        pos = i;
+        return;
+      }
+    } else if (start == kStartPunct) {
+      *t = Token{TokenKind::kPunctuation, 0, pos, pos + 1, pos, pos + 1};
+      ++pos;
+      return;
+    } else if (start == kStartNumber) {
+      // Digits followed by nothing that could continue a number (., e, x, _, a name byte).
+      std::uint32_t i = pos + 1;
+      while (i < n && common::is_digit(s[i])) ++i;
+      if (i == n ||
+          (s[i] != '.' && !(kClasses.c[static_cast<unsigned char>(s[i])] & kIdentClass))) {
+        *t = Token{TokenKind::kNumber, 0, pos, i, pos, i};
+        pos = i;
+        return;
+      }
+    } else if (start == kStartQuote) {
+      // A string whose first quote or backslash (where escapes apply) is its closing quote.
+      const std::uint32_t q = find_quote_or_backslash(s, pos + 1, n, r.sq_backslash);
+      if (q < n && s[q] == '\'' && !(q + 1 < n && s[q + 1] == '\'')) {
+        const std::uint8_t flags = r.sq_backslash ? kBackslashEscapes : 0;
+        *t = Token{TokenKind::kString, flags, pos, q + 1, pos + 1, q};
+        pos = q + 1;
+        return;
+      }
+    }
+    t->flags = 0;
+    t->begin = t->inner_begin = pos;
+    pos_ = pos;
+    if (start == kStartWord)
+      lex_word(t);
+    else if (start == kStartNumber)
+      lex_number(t);
+    else if (start == kStartOperator)
+      lex_operator(t);
+    else
+      next_other(t);
+    pos = pos_;
+  };
+  std::size_t count = 0;
+  for (; (kSeek || count < cap) && pos < n; ++count) {
+    Token* t = kSeek ? out : out + count;
+    lex_one(t);
+    if (kSeek && t->end > target) {
+      pos_ = pos;
+      return 1;
+    }
   }
-  if (is_ident_start(c)) return lex_word(t);
-  return next_other(t);
+  pos_ = pos;
+  return kSeek ? 0 : count;
 }
 
 bool Lexer::next_other(Token* t) noexcept {
@@ -779,7 +1063,6 @@ bool Lexer::next_other(Token* t) noexcept {
   const std::uint32_t start = pos_;
   const unsigned char c = static_cast<unsigned char>(text_[start]);
   const Rules& r = *rules_;
-  if ((c == '$' && r.dollar_ident_start) || (c == '#' && r.hash_ident)) return lex_word(t);
 
   const char c1 = start + 1 < n ? text_[start + 1] : '\0';
   auto finish = [&](TokenKind kind, std::uint32_t end) {
@@ -804,6 +1087,8 @@ bool Lexer::next_other(Token* t) noexcept {
     return true;
   };
 
+  // run() sends only kStartOther bytes here (with_tables lists the bytes of the cases below that
+  // need this switch; a new case must be added there); the other cases keep next_other whole.
   switch (c) {
     case '(':
     case ')':
@@ -939,18 +1224,30 @@ void tokenize(std::string_view text, Dialect dialect, std::vector<Token>* out) {
   std::size_t count = 0;
   out->resize(
       std::min<std::size_t>(std::max<std::size_t>(out->capacity(), 64), text.size() / 4 + 64));
-  Token* data = out->data();
-  std::size_t size = out->size();
   for (;;) {
-    if (count == size) {
-      out->resize(out->capacity() > size ? std::min(out->capacity(), 2 * size) : 2 * size);
-      data = out->data();
-      size = out->size();
-    }
-    if (!lexer.next(data + count)) break;
-    ++count;
+    const std::size_t room = out->size() - count;
+    const std::size_t got = lexer.next_batch(out->data() + count, room);
+    count += got;
+    if (got < room) break;
+    out->resize(out->capacity() > out->size() ? std::min(out->capacity(), 2 * out->size())
+                                              : 2 * out->size());
   }
   out->resize(count);
+}
+
+std::span<const Token> tokenize(std::string_view text, Dialect dialect, TokenBuffer* buffer) {
+  Lexer lexer(text, dialect);
+  std::vector<Token>& slots = buffer->slots;
+  if (slots.empty()) slots.resize(64);
+  std::size_t count = 0;
+  for (;;) {
+    const std::size_t room = slots.size() - count;
+    const std::size_t got = lexer.next_batch(slots.data() + count, room);
+    count += got;
+    if (got < room) break;
+    slots.resize(2 * slots.size());
+  }
+  return {slots.data(), count};
 }
 
 }  // namespace vigil::tokenize::sql

@@ -8,13 +8,14 @@
 // without gaps (whitespace and comments are tokens too), so every byte belongs to exactly one.
 //
 // Complexity: linear in the input on any bytes (NUL, invalid UTF-8, megabytes); no recursion,
-// no allocation (the Lexer is a cursor; tokenize() only grows the caller's vector).
+// no allocation (the Lexer is a cursor; tokenize() only grows the caller's vector or buffer).
 // Thread safety: a Lexer is a value owned by one thread; the free functions are reentrant.
 #ifndef VIGIL_CORE_TOKENIZE_SQL_SQL_TOKENIZER_HPP_
 #define VIGIL_CORE_TOKENIZE_SQL_SQL_TOKENIZER_HPP_
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -84,10 +85,21 @@ class Lexer {
   // Every call that returns true consumes at least one byte.
   bool next(Token* token) noexcept;
 
+  // Writes up to `cap` next tokens to `out` and returns how many: fewer than `cap` only at the
+  // end of the text. The same tokens as calls of next(), without a call per token.
+  std::size_t next_batch(Token* out, std::size_t cap) noexcept;
+
+  // Moves to the token that holds byte `pos` (at or after the current position) and writes it
+  // to *token, or returns false when the text ends first. The same token next() would return
+  // there; the tokens before it are passed over without being looked up in the keyword table.
+  bool seek(std::uint32_t pos, Token* token) noexcept;
+
   // The dialect's lexical rules (defined in the .cpp).
   struct Rules;
 
  private:
+  template <bool kSeek>
+  std::size_t run(Token* out, std::size_t cap, std::uint32_t target) noexcept;
   bool next_other(Token* t) noexcept;
   void lex_string(Token* t, std::uint32_t prefix, char quote, bool backslash,
                   bool doubled) noexcept;
@@ -108,6 +120,17 @@ class Lexer {
 
 // Clears *out and appends every token of `text`. Texts of 4 GiB or more are not tokenized.
 void tokenize(std::string_view text, Dialect dialect, std::vector<Token>* out);
+
+// Token storage a caller keeps across calls (the SQL detector's is thread-local): it grows to
+// the most tokens a statement had and is never shrunk, so a call writes tokens into memory that
+// is already there instead of growing (and value-initialising) a vector every time.
+struct TokenBuffer {
+  std::vector<Token> slots;
+};
+
+// The tokens of `text`, written into *buffer: the view is valid until *buffer's next use.
+// Texts of 4 GiB or more have no tokens. Allocates only when *buffer must grow.
+std::span<const Token> tokenize(std::string_view text, Dialect dialect, TokenBuffer* buffer);
 
 }  // namespace vigil::tokenize::sql
 
