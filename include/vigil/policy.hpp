@@ -70,6 +70,9 @@ class Policy {
   enum class IpDecision : std::uint8_t { kNone, kAllow, kDeny };
   // Allow-list entries win over deny-list entries; expired entries are ignored.
   IpDecision ip_decision(std::string_view client, PolicyClock::time_point now) const noexcept;
+  // False when the policy has no IP allow or deny list: ip_decision() is kNone for every client
+  // (a caller can skip reading the clock for it).
+  bool has_ip_lists() const noexcept;
 
   // Appends a finding (rule = patch id, mode = patch action) for each virtual patch the
   // request matches.

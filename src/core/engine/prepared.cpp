@@ -43,7 +43,9 @@ constexpr std::array<std::uint64_t, 256> kBytes = [] {
   for (std::size_t b = 0; b < 256; ++b) t[b] = features[b] | std::uint64_t{kTraits[b]} << 32;
   return t;
 }();
-constexpr std::uint8_t traits_in(std::uint64_t bytes) { return static_cast<std::uint8_t>(bytes >> 32); }
+constexpr std::uint8_t traits_in(std::uint64_t bytes) {
+  return static_cast<std::uint8_t>(bytes >> 32);
+}
 
 // Traits of a value that some form other than the raw one is derived from.
 constexpr std::uint8_t kDerivedForms = kPercentPlus | kAmpersand | kBackslash | kApostrophe | kNul;

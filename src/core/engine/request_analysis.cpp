@@ -54,8 +54,12 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
     std::string_view client = request.client_ip();
     auto inputs = request.inputs();
 
-    // Policy first: an allowed address is trusted, a denied one is stopped.
-    switch (policy->ip_decision(client, PolicyClock::now())) {
+    // Policy first: an allowed address is trusted, a denied one is stopped. Without IP lists
+    // there is nothing to decide, and no clock to read for their expiry.
+    const Policy::IpDecision ip = policy->has_ip_lists()
+                                      ? policy->ip_decision(client, PolicyClock::now())
+                                      : Policy::IpDecision::kNone;
+    switch (ip) {
       case Policy::IpDecision::kAllow:
         return verdict;
       case Policy::IpDecision::kDeny: {
@@ -71,7 +75,8 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
       case Policy::IpDecision::kNone:
         break;
     }
-    policy->match_virtual_patches(request, &verdict.findings);
+    if (policy->virtual_patch_count() != 0)
+      policy->match_virtual_patches(request, &verdict.findings);
 
     auto keep = [&](AttackClass cls, std::int32_t input, Mode* mode) {
       *mode = policy->mode_for(rule_name(cls));
@@ -161,8 +166,10 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
           memo_->lookup_signals(&key, signals.user_agent, signals.path, &signals_memo))) {
       in::Hit hit;
       if (in::detect_scanner(signals, &hit)) {
-        if (keep(AttackClass::kScanner, -1, &mode))
-          verdict.findings.push_back(make_finding(AttackClass::kScanner, hit, -1, Form::kRaw, mode));
+        if (keep(AttackClass::kScanner, -1, &mode)) {
+          verdict.findings.push_back(
+              make_finding(AttackClass::kScanner, hit, -1, Form::kRaw, mode));
+        }
       } else if (signals_memo) {
         memo_->insert(key);
       }

@@ -587,6 +587,10 @@ bool Policy::excluded(std::string_view rule, std::string_view route, Source sour
   return false;
 }
 
+bool Policy::has_ip_lists() const noexcept {
+  return !impl_->allow.empty() || !impl_->deny.empty();
+}
+
 Policy::IpDecision Policy::ip_decision(std::string_view client,
                                        PolicyClock::time_point now) const noexcept {
   if (impl_->allow.empty() && impl_->deny.empty()) return IpDecision::kNone;

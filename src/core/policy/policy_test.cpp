@@ -86,6 +86,13 @@ TEST(Policy, IpListsWithExpiryAllowWins) {
   EXPECT_EQ(p->ip_decision("not an ip", now), Policy::IpDecision::kNone);
 }
 
+TEST(Policy, HasIpListsOnlyWithAnAllowOrDenyList) {
+  EXPECT_FALSE(Policy::defaults()->has_ip_lists());
+  EXPECT_FALSE(compile("mode: block\n")->has_ip_lists());
+  EXPECT_TRUE(compile("ip_denylist: [10.0.0.0/8]\n")->has_ip_lists());
+  EXPECT_TRUE(compile("ip_allowlist: [192.0.2.7]\n")->has_ip_lists());
+}
+
 TEST(Policy, Exclusions) {
   auto p = compile(
       "exclusions:\n"
