@@ -141,11 +141,44 @@ bool record_block(const char* h, std::size_t size, const std::string_view* needl
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2"))) std::size_t batch_avx2(const char* h, std::size_t size,
-                                                       const std::string_view* needles,
-                                                       std::size_t count, std::size_t* i_io,
-                                                       Match* out, std::size_t cap,
-                                                       std::size_t* resume) {
+// The candidate masks of a block (positions outside `keep` dropped), the needles that have any
+// (bit k: needle k) and their total count.
+__attribute__((target("avx2,popcnt"), always_inline)) inline std::uint32_t block_masks_avx2(
+    __m256i b0, __m256i b1, const __m256i* first, const __m256i* second, std::size_t count,
+    std::uint32_t keep, std::uint32_t* masks, std::size_t* candidates) {
+  std::uint32_t which = 0;
+  std::size_t total = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    masks[k] = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_and_si256(
+                   _mm256_cmpeq_epi8(b0, first[k]), _mm256_cmpeq_epi8(b1, second[k])))) &
+               keep;
+    which |= std::uint32_t(masks[k] != 0) << k;
+    total += static_cast<std::size_t>(__builtin_popcount(masks[k]));
+  }
+  *candidates = total;
+  return which;
+}
+
+// record_block for the usual block: its candidates fit in `out`, so they are recorded needle by
+// needle, visiting only the needles that have any.
+inline void record_needles(const char* h, std::size_t size, const std::string_view* needles,
+                           std::size_t i, std::uint32_t which, const std::uint32_t* masks,
+                           Match* out, std::size_t* written) {
+  for (; which; which &= which - 1) {
+    const std::size_t k = static_cast<unsigned>(__builtin_ctz(which));
+    for (std::uint32_t m = masks[k]; m; m &= m - 1) {
+      const std::size_t pos = i + static_cast<unsigned>(__builtin_ctz(m));
+      if (rest_matches(h, size, pos, needles[k]))
+        out[(*written)++] = Match{static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(pos)};
+    }
+  }
+}
+
+__attribute__((target("avx2,popcnt"))) std::size_t batch_avx2(const char* h, std::size_t size,
+                                                              const std::string_view* needles,
+                                                              std::size_t count, std::size_t* i_io,
+                                                              Match* out, std::size_t cap,
+                                                              std::size_t* resume) {
   __m256i first[kMaxBatch], second[kMaxBatch];
   for (std::size_t k = 0; k < count; ++k) {
     first[k] = _mm256_set1_epi8(needles[k][0]);
@@ -161,9 +194,13 @@ __attribute__((target("avx2"))) std::size_t batch_avx2(const char* h, std::size_
                                                   _mm256_cmpeq_epi8(b1, second[k])));
     if (_mm256_testz_si256(acc, acc)) continue;
     std::uint32_t masks[kMaxBatch];
-    for (std::size_t k = 0; k < count; ++k)
-      masks[k] = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_and_si256(
-          _mm256_cmpeq_epi8(b0, first[k]), _mm256_cmpeq_epi8(b1, second[k]))));
+    std::size_t candidates;
+    const std::uint32_t which =
+        block_masks_avx2(b0, b1, first, second, count, ~0u, masks, &candidates);
+    if (written + candidates <= cap) {
+      record_needles(h, size, needles, i, which, masks, out, &written);
+      continue;
+    }
     if (!record_block(h, size, needles, count, i, masks, out, cap, &written, resume)) {
       *i_io = i;
       return written;
@@ -177,11 +214,12 @@ __attribute__((target("avx2"))) std::size_t batch_avx2(const char* h, std::size_
     const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + j + 1));
     const std::uint32_t done = (1u << (i - j)) - 1;  // i - j < 32
     std::uint32_t masks[kMaxBatch];
-    for (std::size_t k = 0; k < count; ++k)
-      masks[k] = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_and_si256(
-                     _mm256_cmpeq_epi8(b0, first[k]), _mm256_cmpeq_epi8(b1, second[k])))) &
-                 ~done;
-    if (!record_block(h, size, needles, count, j, masks, out, cap, &written, resume)) {
+    std::size_t candidates;
+    const std::uint32_t which =
+        block_masks_avx2(b0, b1, first, second, count, ~done, masks, &candidates);
+    if (written + candidates <= cap) {
+      record_needles(h, size, needles, j, which, masks, out, &written);
+    } else if (!record_block(h, size, needles, count, j, masks, out, cap, &written, resume)) {
       *i_io = *resume;
       return written;
     }
@@ -211,6 +249,7 @@ std::size_t find_batch(std::string_view haystack, const std::string_view* needle
       *next = resume;
       return written;
     }
+    if (i >= size) return written;
   }
 #endif
 #if defined(__SSE2__)

@@ -16,6 +16,8 @@ namespace {
 
 // Operations up to this size are case-folded on the stack; longer ones on the heap.
 constexpr std::size_t kStackFold = 4096;
+// Occurrences a thread keeps room for between sink calls.
+constexpr std::size_t kKeptOccurrences = 1024;
 
 class FoldBuffer {
  public:
@@ -152,7 +154,16 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
   try {
     const detect::DetectorInfo* detector = detect::detector_for(sink.type);
     const std::uint8_t bit = std::uint8_t(1u << static_cast<int>(sink.type));
-    std::vector<detect::Occurrence> occurrences;
+    // One vector per thread, reused by every call (nothing calls check_sink from inside it); an
+    // unusually large one is given back after its call.
+    thread_local std::vector<detect::Occurrence> occurrences;
+    occurrences.clear();
+    struct Release {
+      ~Release() {
+        if (occurrences.capacity() > kKeptOccurrences)
+          std::vector<detect::Occurrence>().swap(occurrences);
+      }
+    } release;
     bool complete = true;
     auto search = [&](std::string_view text, std::uint32_t element) {
       // Operations beyond 4 GiB cannot be addressed by 32-bit offsets; they are not analysed.
@@ -192,6 +203,7 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
     detect::SinkCheck check{&sink, inputs.inputs(), occurrences};
     std::vector<Detection> found;
     detector->fn(check, &found);
+    if (found.empty()) return verdict;
 
     // One detection per input: the first the detector made for it. The policy decides the
     // mode; excluded inputs (declared false positives) are dropped.
