@@ -16,7 +16,7 @@ namespace {
 
 using common::iequals;
 
-// What a header name means to the parser. Names are matched lower-cased (table below).
+// What a header name means to the parser (header_kind: names match in any case).
 enum class HeaderKind : std::uint8_t {
   kInput,       // any header not listed: User-Agent, Referer, X-Forwarded-For, custom ones
   kStructural,  // structured by the protocol; applications do not pass them to sinks
