@@ -53,6 +53,46 @@ TEST(SqlDetector, InputInsideOneLiteralIsData) {
   EXPECT_FALSE(attack(kLite, "SELECT 1 FROM t WHERE email = \"a -- b\"", "a -- b"));
 }
 
+// An input that lies inside one string literal's content, without the literal's quote or (where
+// escapes apply) a backslash, is data in every dialect and every kind of string literal; the
+// detector answers it without judging the statement (see only_plain_string_content).
+TEST(SqlDetector, InputInsidePlainStringContentIsData) {
+  for (Dialect d : {Dialect::kGeneric, kLite, kMy, kPg, Dialect::kMssql, Dialect::kOracle})
+    EXPECT_FALSE(attack(d,
+                        "SELECT name, price FROM products WHERE visible = 1 AND name LIKE "
+                        "'%lamp%' ORDER BY id",
+                        "lamp"));
+  EXPECT_FALSE(attack(kPg, "SELECT $$lamp$$", "lamp"));
+  EXPECT_FALSE(attack(kPg, "SELECT $t$a lamp$t$", "a lamp"));
+  EXPECT_FALSE(attack(Dialect::kOracle, "SELECT q'[lamp]' FROM dual", "lamp"));
+  EXPECT_FALSE(attack(kMy, "SELECT 1 WHERE a = \"lamp\"", "lamp"));
+  EXPECT_FALSE(attack(kLite, "SELECT 1 WHERE a = ' lamp '", " lamp "));
+  EXPECT_FALSE(attack(kLite, "SELECT 1 WHERE a = '   '", "   "));
+}
+
+// What that shortcut must leave to the judge: escapes the database interprets, a quote of the
+// literal, a backslash at the input's end, a second occurrence outside any string.
+TEST(SqlDetector, InputWithEscapesOrQuotesInsideALiteralIsJudged) {
+  Verdict v = check(kMy, "SELECT 1 FROM t WHERE a = 'it\\'s'", {"it\\'s"});
+  ASSERT_TRUE(v.attack());
+  EXPECT_NE(v.detections[0].reason.find("escape \\' was interpreted"), std::string::npos);
+  EXPECT_TRUE(attack(kPg, "SELECT 1 FROM t WHERE a = E'lamp\\200'", "lamp\\200"));
+  EXPECT_TRUE(attack(kLite, "SELECT 1 FROM t WHERE a LIKE '%lamp' OR 1=1 --%'", "lamp' OR 1=1 --"));
+  EXPECT_FALSE(attack(kLite, "SELECT 1 FROM t WHERE name = 'O''Brien'", "O'Brien"));
+  // x\ eats the closing quote in MySQL (not in SQLite): what follows the literal it extends is the
+  // second input's text, now code.
+  const std::string_view two = "SELECT 1 FROM t WHERE a = 'x\\' AND b = ' OR 1=1 -- '";
+  Verdict w = check(kMy, two, {"x\\", " OR 1=1 -- "});
+  ASSERT_TRUE(w.attack());
+  EXPECT_EQ(w.detections[0].input, 1u);
+  EXPECT_FALSE(check(kLite, two, {"x\\", " OR 1=1 -- "}).attack());
+  // Inside the literal and again as a name where the application placed one.
+  EXPECT_FALSE(attack(kLite, "SELECT name FROM p WHERE name LIKE '%lamp%' ORDER BY lamp", "lamp"));
+  // Inside the literal and again as a name where a value belongs.
+  EXPECT_TRUE(attack(kLite, "SELECT 1 FROM p WHERE a LIKE '%lamp%' AND b = lamp", "lamp"));
+  EXPECT_FALSE(attack(kLite, "SELECT 1 FROM t -- lamp", "lamp"));
+}
+
 TEST(SqlDetector, RawApostropheBreaksTheLiteral) {
   Verdict v = check(kLite, "SELECT 1 FROM t WHERE name = 'O'Brien' AND x = 1", {"O'Brien"});
   ASSERT_TRUE(v.attack());

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -311,6 +312,89 @@ TEST(SqlTokenizer, CoversEveryByteOnHostileInput) {
     expect_cover(std::string("a\0b'c\0", 6), d);
     expect_cover("SELECT * FROM t WHERE a = 'x'' OR 1=1 -- ' AND b = $1 /* c", d);
   }
+}
+
+// The table lookup the lexer uses for words must agree with is_keyword() (which compares the
+// folded bytes one by one) on every keyword in any case and on near misses: words of 8 bytes and
+// more share their first eight bytes with keywords (current_date / current_time / current_user).
+TEST(SqlTokenizer, WordsAreKeywordsExactlyWhenIsKeywordSaysSo) {
+  const char* words[] = {"SELECT",       "select",        "SeLeCt",       "selec",
+                         "selects",      "_select",       "select_",      "or",
+                         "OR",           "o",             "ORDER",        "orders",
+                         "DISTINCTROW",  "distinctro",    "current_date", "CURRENT_TIME",
+                         "current_user", "current_users", "current_",     "current_timestamp",
+                         "current_timestampx", "sql_calc_found_rows", "SQL_CALC_FOUND_ROWZ",
+                         "straight_join", "high_priority", "transaction", "x",
+                         "products",     "visible",       "$and",         "and$",
+                         "l\xc3\xa9",    "price1",        "union9"};
+  for (Dialect d : {Dialect::kGeneric, Dialect::kSqlite, Dialect::kMysql, Dialect::kPostgres,
+                    Dialect::kMssql, Dialect::kOracle}) {
+    for (const char* w : words) {
+      // Alone (the text ends within 8 bytes of the word) and followed by more text.
+      for (std::string text : {std::string(w), std::string(w) + " FROM t WHERE a = 1"}) {
+        std::vector<Token> tokens = raw(text, d);
+        ASSERT_FALSE(tokens.empty());
+        const Token& t = tokens[0];
+        if (t.kind != TokenKind::kKeyword && t.kind != TokenKind::kIdentifier) continue;
+        EXPECT_EQ(t.kind == TokenKind::kKeyword, is_keyword(t.text(text)))
+            << text << " dialect " << static_cast<int>(d);
+      }
+    }
+  }
+}
+
+// tokenize() into a reused TokenBuffer, next_batch() and next() give the same tokens as
+// tokenize() into a vector; seek() gives the token that holds a byte.
+TEST(SqlTokenizer, BufferBatchPullAndSeekAgree) {
+  const char* texts[] = {
+      "SELECT name, price FROM products WHERE visible = 1 AND name LIKE '%lamp%' ORDER BY id",
+      "SELECT * FROM t WHERE a = 'x'' OR 1=1 -- ' AND b = $1 /* c",
+      "INSERT INTO t VALUES (X'0a', N'x', E'\\'', 0x1F, 1.5e3, @v, :p, ?2, `q`, [b], \"d\")",
+      "a",
+      "",
+  };
+  TokenBuffer buffer;
+  for (Dialect d : {Dialect::kGeneric, Dialect::kSqlite, Dialect::kMysql, Dialect::kPostgres,
+                    Dialect::kMssql, Dialect::kOracle}) {
+    for (std::string_view text : texts) {
+      std::vector<Token> expected = raw(text, d);
+      std::span<const Token> got = tokenize(text, d, &buffer);
+      ASSERT_EQ(got.size(), expected.size()) << text;
+      auto same = [](const Token& t, const Token& e) {
+        return t.kind == e.kind && t.flags == e.flags && t.begin == e.begin && t.end == e.end &&
+               t.inner_begin == e.inner_begin && t.inner_end == e.inner_end;
+      };
+      std::vector<Token> batched;
+      Lexer batch(text, d);
+      Token two[2];
+      for (std::size_t n; (n = batch.next_batch(two, 2)) > 0;)
+        batched.insert(batched.end(), two, two + n);
+      ASSERT_EQ(batched.size(), expected.size()) << text;
+      Lexer pull(text, d);
+      for (std::size_t i = 0; i < expected.size(); ++i) {
+        const Token& e = expected[i];
+        EXPECT_TRUE(same(got[i], e)) << text << " token " << i;
+        EXPECT_TRUE(same(batched[i], e)) << text << " token " << i;
+        Token p;
+        ASSERT_TRUE(pull.next(&p));
+        EXPECT_TRUE(same(p, e)) << text << " token " << i;
+        Lexer seeker(text, d);
+        Token s;
+        ASSERT_TRUE(seeker.seek(e.end - 1, &s));
+        EXPECT_TRUE(same(s, e)) << text << " seek to token " << i;
+      }
+      Token p;
+      EXPECT_FALSE(pull.next(&p));
+      Lexer past(text, d);
+      Token s;
+      EXPECT_FALSE(past.seek(static_cast<std::uint32_t>(text.size()), &s));
+    }
+  }
+  // A buffer grown by a long statement serves shorter ones.
+  std::string many;
+  for (int i = 0; i < 500; ++i) many += "a,";
+  EXPECT_EQ(tokenize(many, Dialect::kSqlite, &buffer).size(), 1000u);
+  EXPECT_EQ(tokenize("a b", Dialect::kSqlite, &buffer).size(), 3u);
 }
 
 TEST(SqlTokenizer, LargeHostileInputIsLinear) {
