@@ -140,8 +140,9 @@ void CleanMemo::insert(const Key& key) noexcept {
   slot->hash = key.hash_;
   slot->head = key.head_;
   slot->size = static_cast<std::uint16_t>(key.size_);
-  std::memcpy(slot->bytes, key.a_.data(), key.a_.size());
-  std::memcpy(slot->bytes + key.a_.size(), key.b_.data(), key.b_.size());
+  // An empty part may have no bytes at all (a null data()): memcpy must not see it.
+  if (!key.a_.empty()) std::memcpy(slot->bytes, key.a_.data(), key.a_.size());
+  if (!key.b_.empty()) std::memcpy(slot->bytes + key.a_.size(), key.b_.data(), key.b_.size());
   shard.busy.store(false, std::memory_order_release);
 }
 
