@@ -213,19 +213,22 @@ bool Http1Parser::parse_head(std::string_view block, const std::uint32_t* line_f
   bool chunked = false;
   bool have_length = false;
   std::uint64_t length = 0;
+  const char* const base = head.data();
   std::size_t pos = eol == kNpos ? head.size() : eol + 1;
   while (pos < head.size()) {
     std::size_t end = line_end(pos);
-    std::string_view h = head.substr(pos, end == kNpos ? end : end - pos);
-    pos = end == kNpos ? head.size() : end + 1;
-    if (!h.empty() && h.back() == '\r') h.remove_suffix(1);
-    if (h.empty()) continue;
-    if ((h.front() == ' ' || h.front() == '\t') && !request_.headers.empty()) {
+    if (end == kNpos) end = head.size();
+    const char* b = base + pos;  // the line is [b, e)
+    const char* e = base + end;
+    pos = end + 1;
+    if (e > b && e[-1] == '\r') --e;
+    if (b == e) continue;
+    if ((*b == ' ' || *b == '\t') && !request_.headers.empty()) {
       // Obsolete line folding: part of the previous value, joined by one space. Joined in
       // place: the previous value ends before this line, which gives up at least its line
       // feed and leading space, so the text only moves back.
       Header& previous = request_.headers.back();
-      std::string_view more = common::trim(h);
+      std::string_view more = common::trim(std::string_view(b, static_cast<std::size_t>(e - b)));
       std::size_t joined = previous.value.size() + 1 + more.size();
       char* at = const_cast<char*>(previous.value.data()) + previous.value.size();
       *at = ' ';
@@ -233,17 +236,21 @@ bool Http1Parser::parse_head(std::string_view block, const std::uint32_t* line_f
       previous.value = std::string_view(previous.value.data(), joined);
       continue;
     }
-    std::size_t colon = find_colon(h);
+    std::size_t colon = find_colon(std::string_view(b, static_cast<std::size_t>(e - b)));
     if (colon == kNpos) continue;  // kept lenient: the app decides
-    std::string_view name = h.substr(0, colon);
-    std::string_view value = common::trim(h.substr(colon + 1));
+    std::string_view name(b, colon);
+    const char* v = b + colon + 1;  // the value, without the spaces around it
+    const char* ve = e;
+    while (v < ve && common::is_space(*v)) ++v;
+    while (ve > v && common::is_space(ve[-1])) --ve;
+    std::string_view value(v, static_cast<std::size_t>(ve - v));
     // Only three fields matter here: their lengths rule out every other name at once.
     if (name.size() == 14 && common::iequals(name, "content-length")) {
-      std::uint64_t v;
-      if (!parse_number(value, 10, &v)) return false;
-      if (have_length && v != length) return false;  // conflicting lengths: smuggling shape
+      std::uint64_t n;
+      if (!parse_number(value, 10, &n)) return false;
+      if (have_length && n != length) return false;  // conflicting lengths: smuggling shape
       have_length = true;
-      length = v;
+      length = n;
     } else if (name.size() == 17 && common::iequals(name, "transfer-encoding")) {
       if (names_chunked(value)) chunked = true;
     } else if (name.size() == 6 && common::iequals(name, "expect") &&
