@@ -44,7 +44,12 @@ bool search_text(std::string_view text, std::uint32_t element, bool fold_case,
                  std::size_t min_length, std::string_view single_bytes, std::size_t max_per_input,
                  std::vector<detect::Occurrence>* out) {
   bool complete = true;
-  std::string_view batch[detect::kMaxBatch];
+  // Filled as needles are batched: the union keeps the views from being zeroed on every call.
+  union Batch {
+    Batch() {}
+    std::string_view needles[detect::kMaxBatch];
+  } storage;
+  std::string_view* batch = storage.needles;
   const PreparedInputs::Impl::Entry* batch_entries[detect::kMaxBatch];
   std::size_t batched = 0;
   auto flush = [&] {

@@ -1031,6 +1031,15 @@ std::size_t Lexer::run(Token* out, std::size_t cap, std::uint32_t target) noexce
         pos = q + 1;
         return;
       }
+    } else if (start == kStartOperator && !r.pg_operators) {
+      // A one-byte operator that starts no multi-byte one here (lex_operator's first answer).
+      const unsigned char c1 = pos + 1 < n ? static_cast<unsigned char>(s[pos + 1]) : 0;
+      if ((r.op_class[c] & kSingleOp) &&
+          !((r.op_class[c] & kMultiOpStart) && (r.op_class[c1] & kMultiOpSecond))) {
+        *t = Token{TokenKind::kOperator, 0, pos, pos + 1, pos, pos + 1};
+        ++pos;
+        return;
+      }
     }
     t->flags = 0;
     t->begin = t->inner_begin = pos;
