@@ -173,6 +173,12 @@ constexpr std::uint8_t kSpaceClass = 1;
 constexpr std::uint8_t kIdentStartClass = 2;
 constexpr std::uint8_t kIdentClass = 4;
 constexpr std::uint8_t kPrefixEndClass = 8;  // may follow a literal's prefix word: ' " &
+// Plain: bytes whose tokens in every dialect are white space, names, keywords, numbers, ( ) , ;
+// or operators made of = < > . * only; none of them starts a token that can hold white space
+// (strings, quoted names, comments, parameters: ' " ` [ $ - # / @ : ? are not plain).
+constexpr std::uint8_t kPlainClass = 16;
+// Ends every token it is part of when the next byte is not plain: white space, ( ) , ;
+constexpr std::uint8_t kBoundaryClass = 32;
 
 struct ClassTable {
   std::uint8_t c[256];
@@ -186,6 +192,11 @@ constexpr ClassTable build_classes() {
     if (common::is_alpha(ch) || ch == '_' || b >= 0x80) k |= kIdentStartClass | kIdentClass;
     if (common::is_digit(ch) || ch == '$') k |= kIdentClass;
     if (ch == '\'' || ch == '"' || ch == '&') k |= kPrefixEndClass;
+    if (((k & kIdentClass) && ch != '$') || common::is_space(ch) ||
+        std::string_view("(),;=<>.*").find(ch) != std::string_view::npos)
+      k |= kPlainClass;
+    if (common::is_space(ch) || ch == '(' || ch == ')' || ch == ',' || ch == ';')
+      k |= kBoundaryClass;
     t.c[b] = k;
   }
   return t;
@@ -217,6 +228,35 @@ inline std::uint32_t ident_run_end(const char* s, std::uint32_t i, std::uint32_t
   }
 #endif
   while (i < n && is_ident_char(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
+
+// The first byte at or after i that is not kPlainClass, or n.
+inline std::uint32_t plain_run_end(const char* s, std::uint32_t i, std::uint32_t n) noexcept {
+#if defined(__SSE2__)
+  // Range tests as in ident_run_end.
+  auto in_range = [](__m128i v, char lo, int count) {
+    return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(0x80 - lo))),
+                          _mm_set1_epi8(static_cast<char>(0x80 + count)));
+  };
+  while (i + 16 <= n) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    const __m128i name = _mm_or_si128(
+        _mm_or_si128(in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26), in_range(v, '0', 10)),
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')),
+                     _mm_cmplt_epi8(v, _mm_setzero_si128())));  // bytes >= 0x80
+    const __m128i space =
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), in_range(v, '\t', 5));  // \t..\r
+    const __m128i punct = _mm_or_si128(
+        _mm_or_si128(in_range(v, '(', 3), in_range(v, ';', 4)),  // ( ) *  ; < = >
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8('.'))));
+    const unsigned plain =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(name, space), punct)));
+    if (plain != 0xFFFF) return i + static_cast<std::uint32_t>(__builtin_ctz(~plain));
+    i += 16;
+  }
+#endif
+  while (i < n && (kClasses.c[static_cast<unsigned char>(s[i])] & kPlainClass)) ++i;
   return i;
 }
 
@@ -1054,6 +1094,16 @@ std::size_t Lexer::run(Token* out, std::size_t cap, std::uint32_t target) noexce
       next_other(t);
     pos = pos_;
   };
+  if (kSeek && !in_versioned_) {
+    // Plain bytes make tokens that end where the plain run ends when a boundary byte precedes
+    // its end (see kPlainClass), and the lexer's state there is its state here: the tokens of
+    // the run are passed over unlexed. (A name or operator right before the end could run on
+    // into a prefixed literal or a longer operator; then the run is lexed as usual.)
+    const std::uint32_t q = plain_run_end(s, pos, n);
+    if (q > pos && q <= target &&
+        (kClasses.c[static_cast<unsigned char>(s[q - 1])] & kBoundaryClass))
+      pos = q;
+  }
   std::size_t count = 0;
   for (; (kSeek || count < cap) && pos < n; ++count) {
     Token* t = kSeek ? out : out + count;
