@@ -1,8 +1,10 @@
 // SQL lexer: never crashes; in every dialect the tokens cover the input in order without gaps,
 // every token is non-empty and its content span nests inside it; the pull lexer and tokenize()
-// agree. Also runs the SQLite LIMIT evaluator from every LIMIT keyword.
+// agree, and so do the reusable TokenBuffer and seek(). Also runs the SQLite LIMIT evaluator from
+// every LIMIT keyword.
 #include <cstdint>
 #include <cstdlib>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -35,6 +37,26 @@ void check(std::string_view src, Dialect dialect) {
     ++n;
   }
   if (n != tokens.size()) std::abort();
+  // The reusable buffer gives the same tokens; seek() from a fresh lexer gives the token that
+  // holds a byte (up to 16 tokens spread over the text), also after an earlier seek.
+  static TokenBuffer buffer;
+  std::span<const Token> again = tokenize(src, dialect, &buffer);
+  if (again.size() != tokens.size()) std::abort();
+  auto same = [](const Token& a, const Token& b) {
+    return a.kind == b.kind && a.flags == b.flags && a.begin == b.begin && a.end == b.end &&
+           a.inner_begin == b.inner_begin && a.inner_end == b.inner_end;
+  };
+  for (std::size_t i = 0; i < tokens.size(); ++i)
+    if (!same(again[i], tokens[i])) std::abort();
+  const std::size_t step = tokens.size() / 16 + 1;
+  Lexer chained(src, dialect);
+  for (std::size_t i = 0; i < tokens.size(); i += step) {
+    const std::uint32_t target = tokens[i].end - 1;
+    Lexer fresh(src, dialect);
+    Token a, b;
+    if (!fresh.seek(target, &a) || !same(a, tokens[i])) std::abort();
+    if (!chained.seek(target, &b) || !same(b, tokens[i])) std::abort();
+  }
   if (dialect == Dialect::kSqlite) {
     for (std::uint32_t i = 0; i < tokens.size(); ++i)
       if (tokens[i].kind == TokenKind::kKeyword && is_keyword(tokens[i].text(src)) &&
