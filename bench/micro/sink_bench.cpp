@@ -8,6 +8,7 @@
 
 #include "alloc_counter.hpp"
 #include "vigil/engine.hpp"
+#include "vigil/request.hpp"
 
 namespace {
 
@@ -85,6 +86,27 @@ void BM_SinkSqlInjection(benchmark::State& state) {
   report_allocations(state, before);
 }
 BENCHMARK(BM_SinkSqlInjection);
+
+// The demo shop's search (examples/shop, GET /search?q=lamp under bench/agent): its SQLite query
+// with the inputs of that request (the path segment, q, the User-Agent); one benign occurrence
+// inside a LIKE literal. The sink check of issue 4's per-request budget.
+void BM_SinkSqlShopSearch(benchmark::State& state) {
+  vigil::Engine engine;
+  const vigil::Header headers[] = {{"Host", "127.0.0.1:8080"}, {"User-Agent", "vigil-bench"}};
+  vigil::RequestContext request;
+  request.parse(vigil::HttpRequest{"GET", "/search?q=lamp", headers, "", "127.0.0.1"});
+  vigil::PreparedInputs prepared(request.inputs());
+  const std::string query =
+      "SELECT name, price FROM products WHERE visible = 1 AND name LIKE '%lamp%' ORDER BY id";
+  vigil::Sink sink = vigil::Sink::sql(vigil::Dialect::kSqlite, query);
+  std::size_t before = vigil::bench::g_allocations.load();
+  for (auto _ : state) {
+    vigil::Verdict v = engine.check_sink(sink, prepared, &request);
+    benchmark::DoNotOptimize(v);
+  }
+  report_allocations(state, before);
+}
+BENCHMARK(BM_SinkSqlShopSearch);
 
 // Preparing the inputs of a request (decoded forms), done once per request.
 void BM_PrepareTenInputs(benchmark::State& state) {
