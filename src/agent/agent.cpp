@@ -9,10 +9,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include <array>
 #include <bit>
 #include <cstdio>
@@ -26,6 +22,7 @@
 #include "agent/real.hpp"
 #include "core/common/ascii.hpp"
 #include "core/common/ip.hpp"
+#include "core/common/scan.hpp"
 #include "core/context/http1_parser.hpp"
 #include "core/detect/input/input_detector.hpp"
 #include "core/engine/prepared.hpp"
@@ -252,32 +249,9 @@ struct ResponseTracker {
       line = lf + 1;
       return false;
     };
-    std::size_t p = 0;
-#if defined(__SSE2__)
-    if (n >= 16) {
-      const __m128i lf = _mm_set1_epi8('\n');
-      for (;;) {
-        // The last block is loaded overlapping the one before; bytes already seen are masked.
-        std::size_t at = p + 16 <= n ? p : n - 16;
-        auto mask = static_cast<unsigned>(_mm_movemask_epi8(
-            _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + at)), lf)));
-        mask &= ~0u << (p - at);
-        for (; mask != 0; mask &= mask - 1) {
-          std::size_t pos = at + static_cast<std::size_t>(__builtin_ctz(mask));
-          if (at_line_feed(pos)) return pos + 1;
-        }
-        p = at + 16;
-        if (p >= n) return std::string_view::npos;
-      }
-    }
-#endif
-    for (; p < n; ++p) {
-      const void* hit = std::memchr(d + p, '\n', n - p);
-      if (hit == nullptr) break;
-      p = static_cast<std::size_t>(static_cast<const char*>(hit) - d);
-      if (at_line_feed(p)) return p + 1;
-    }
-    return std::string_view::npos;
+    return common::for_each_byte(d, 0, n, '\n', [&](std::size_t lf) {
+      return at_line_feed(lf) ? lf + 1 : std::string_view::npos;
+    });
   }
 
   // Only Content-Type, Content-Length, Transfer-Encoding and Location matter. (Their values are

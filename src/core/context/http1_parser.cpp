@@ -9,6 +9,7 @@
 #endif
 
 #include "core/common/ascii.hpp"
+#include "core/common/scan.hpp"
 
 namespace vigil::context {
 namespace {
@@ -89,34 +90,7 @@ std::size_t find_head_end(std::string_view rest, std::size_t from, std::size_t* 
     else lines->complete = false;
     return kNpos;
   };
-  std::size_t p = from;
-#if defined(__SSE2__)
-  if (n >= 16 && p < n) {
-    const __m128i lf = _mm_set1_epi8('\n');
-    for (;;) {
-      // The last block is loaded overlapping the one before; bytes already seen are masked off.
-      std::size_t at = p + 16 <= n ? p : n - 16;
-      auto mask = static_cast<unsigned>(_mm_movemask_epi8(
-          _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + at)), lf)));
-      mask &= ~0u << (p - at);
-      while (mask != 0) {
-        std::size_t end = at_line_feed(at + static_cast<std::size_t>(__builtin_ctz(mask)));
-        if (end != kNpos) return end;
-        mask &= mask - 1;
-      }
-      p = at + 16;
-      if (p >= n) return kNpos;
-    }
-  }
-#endif
-  for (; p < n; ++p) {
-    const void* hit = std::memchr(d + p, '\n', n - p);
-    if (hit == nullptr) break;
-    p = static_cast<std::size_t>(static_cast<const char*>(hit) - d);
-    std::size_t end = at_line_feed(p);
-    if (end != kNpos) return end;
-  }
-  return kNpos;
+  return common::for_each_byte(d, from, n, '\n', at_line_feed);
 }
 
 // The first ':' of a line in a padded header block copy (kHeadPadding readable bytes after it).
