@@ -26,7 +26,9 @@ std::size_t find_some(std::string_view haystack, std::string_view needle, std::s
 // instead of once per needle. Needles must be 2..kMaxBatchNeedle bytes; at most kMaxBatch.
 // Calls on_match(needle_index, position) for every occurrence (overlapping ones too), at most
 // `max` times per needle; counts[k] receives needle k's matches, max + 1 meaning "there were
-// more". Linear in haystack size times the number of needles.
+// more". Linear in haystack size times the number of needles. With `fold`, the haystack is
+// searched as if ASCII-lower-cased (common::fold_ascii) without copying it; the needles must
+// then be folded already.
 inline constexpr std::size_t kMaxBatch = 16;
 inline constexpr std::size_t kMaxBatchNeedle = 32;
 struct Match {
@@ -38,17 +40,18 @@ struct Match {
 // limits are the caller's (find_all_batch).
 std::size_t find_batch(std::string_view haystack, const std::string_view* needles,
                        std::size_t count, std::size_t from, Match* out, std::size_t cap,
-                       std::size_t* next) noexcept;
+                       std::size_t* next, bool fold = false) noexcept;
 
 template <typename F>
 void find_all_batch(std::string_view haystack, const std::string_view* needles,
-                    std::size_t count, std::size_t max, std::size_t* counts, F&& on_match) {
-  Match buf[64];
+                    std::size_t count, std::size_t max, std::size_t* counts, F&& on_match,
+                    bool fold = false) {
+  Match buf[kMaxBatch * 32];  // room for a whole block's candidates: the search's fast path
   for (std::size_t k = 0; k < count; ++k) counts[k] = 0;
   std::size_t from = 0;
   while (from < haystack.size()) {
     std::size_t next = haystack.size();
-    std::size_t n = find_batch(haystack, needles, count, from, buf, 64, &next);
+    std::size_t n = find_batch(haystack, needles, count, from, buf, kMaxBatch * 32, &next, fold);
     for (std::size_t i = 0; i < n; ++i) {
       std::size_t& c = counts[buf[i].needle];
       if (c > max) continue;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/common/ascii.hpp"
+
 namespace vigil::detect {
 namespace {
 
@@ -114,6 +116,61 @@ TEST(FindAllBatch, AgreesWithOneSearchPerNeedle) {
       EXPECT_EQ(got[k], want) << "round " << round << " needle " << needles[k];
       EXPECT_EQ(counts[k], total > max ? max + 1 : total);
     }
+  }
+}
+
+// With `fold`, the batch search finds in a mixed-case text what it finds in the text's
+// common::fold_ascii copy (bytes >= 0x80 and '@', '[', '`', '{' next to the letters included),
+// on every path, also when few candidates fit in the output buffer.
+TEST(FindAllBatch, FoldFindsWhatTheFoldedCopyHas) {
+  static const char kBytes[] = {'a', 'A', 'b', 'B', 'z', 'Z', '@', '[', '`', '{', '\xC1',
+                                '\xE1'};
+  std::uint32_t seed = 777;
+  auto rnd = [&seed] { return seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7FFF; };
+  for (int round = 0; round < 400; ++round) {
+    const std::size_t size = rnd() % 300;
+    std::string hay;
+    for (std::size_t i = 0; i < size; ++i) hay += kBytes[rnd() % (round % 2 ? 12 : 4)];
+    std::string folded = hay;
+    common::fold_ascii(hay.data(), hay.size(), folded.data());
+    std::vector<std::string> texts;
+    const std::size_t count = 1 + rnd() % kMaxBatch;
+    for (std::size_t k = 0; k < count; ++k) {
+      std::string n;
+      const std::size_t len = 2 + rnd() % 6;
+      for (std::size_t i = 0; i < len; ++i) n += kBytes[rnd() % (round % 2 ? 12 : 4)];
+      common::fold_ascii(n.data(), n.size(), n.data());
+      texts.push_back(n);
+    }
+    std::vector<std::string_view> needles(texts.begin(), texts.end());
+    const std::size_t max = 1 + rnd() % 50;
+    std::vector<std::vector<std::uint32_t>> got(count), want(count);
+    std::size_t counts[kMaxBatch], want_counts[kMaxBatch];
+    find_all_batch(
+        hay, needles.data(), count, max, counts,
+        [&](std::uint32_t k, std::uint32_t pos) { got[k].push_back(pos); }, true);
+    find_all_batch(folded, needles.data(), count, max, want_counts,
+                   [&](std::uint32_t k, std::uint32_t pos) { want[k].push_back(pos); });
+    for (std::size_t k = 0; k < count; ++k) {
+      EXPECT_EQ(got[k], want[k]) << "round " << round << " needle " << needles[k];
+      EXPECT_EQ(counts[k], want_counts[k]);
+      std::vector<std::uint32_t> direct = naive(folded, needles[k]);
+      if (direct.size() > max) direct.resize(max);
+      EXPECT_EQ(want[k], direct);
+    }
+    // The small-buffer paths (record_block), through find_batch with a buffer of `count`.
+    std::vector<Match> out(count);
+    std::vector<std::vector<std::uint32_t>> small(count);
+    for (std::size_t from = 0; from < hay.size();) {
+      std::size_t next = hay.size();
+      const std::size_t n =
+          find_batch(hay, needles.data(), count, from, out.data(), count, &next, true);
+      for (std::size_t m = 0; m < n; ++m) small[out[m].needle].push_back(out[m].position);
+      if (next >= hay.size()) break;
+      from = next;
+    }
+    for (std::size_t k = 0; k < count; ++k)
+      EXPECT_EQ(small[k], naive(folded, needles[k])) << "round " << round << " needle " << k;
   }
 }
 

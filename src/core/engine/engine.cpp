@@ -38,12 +38,15 @@ class FoldBuffer {
 
 // Searches every applicable input form in one operation text; appends occurrences.
 // Returns false when an occurrence limit was hit. Forms of 2..32 bytes (nearly all) are searched
-// in batches, one pass over the text per batch; the others one at a time.
+// in batches, one pass over the text per batch; the others one at a time. With `fold_case` the
+// batches fold the text as they read it; a folded copy is made only for the other forms.
 bool search_text(std::string_view text, std::uint32_t element, bool fold_case,
                  std::uint8_t sink_bit, const PreparedInputs::Impl& prepared,
                  std::size_t min_length, std::string_view single_bytes, std::size_t max_per_input,
                  std::vector<detect::Occurrence>* out) {
   bool complete = true;
+  FoldBuffer buffer;
+  std::string_view folded;  // the folded copy, once a form needs it
   // Filled as needles are batched: the union keeps the views from being zeroed on every call.
   union Batch {
     Batch() {}
@@ -60,7 +63,8 @@ bool search_text(std::string_view text, std::uint32_t element, bool fold_case,
                              out->push_back(detect::Occurrence{
                                  e.input, e.form, element, pos,
                                  pos + static_cast<std::uint32_t>(batch[k].size())});
-                           });
+                           },
+                           fold_case);
     for (std::size_t k = 0; k < batched; ++k)
       if (counts[k] > max_per_input) complete = false;
     batched = 0;
@@ -77,7 +81,9 @@ bool search_text(std::string_view text, std::uint32_t element, bool fold_case,
       if (++batched == detect::kMaxBatch) flush();
       continue;
     }
-    std::size_t found = detect::find_all(text, needle, max_per_input, [&](std::uint32_t pos) {
+    if (fold_case && folded.data() == nullptr) folded = buffer.fold(text);
+    const std::string_view haystack = fold_case ? folded : text;
+    std::size_t found = detect::find_all(haystack, needle, max_per_input, [&](std::uint32_t pos) {
       out->push_back(detect::Occurrence{entry.input, entry.form, element, pos,
                                         pos + static_cast<std::uint32_t>(needle.size())});
     });
@@ -176,16 +182,9 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
         complete = false;
         return;
       }
-      if (detector->case_insensitive) {
-        FoldBuffer buffer;
-        complete &= search_text(buffer.fold(text), element, true, bit, *prepared,
-                                options_.min_input_length, detector->single_bytes,
-                                options_.max_occurrences_per_input, &occurrences);
-      } else {
-        complete &= search_text(text, element, false, bit, *prepared, options_.min_input_length,
-                                detector->single_bytes, options_.max_occurrences_per_input,
-                                &occurrences);
-      }
+      complete &= search_text(text, element, detector->case_insensitive, bit, *prepared,
+                              options_.min_input_length, detector->single_bytes,
+                              options_.max_occurrences_per_input, &occurrences);
     };
     if (sink.type == SinkType::kExec) {
       for (std::uint32_t i = 0; i < sink.argv.size(); ++i) search(sink.argv[i], i);
