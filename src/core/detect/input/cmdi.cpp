@@ -1582,4 +1582,12 @@ bool detect_cmdi(const Candidate& c, Hit* hit) {
   return c.form == Form::kRaw && query_parameter_command(c.value, hit);
 }
 
+// A plain word reaches no reading in detect_value but the whole-value one, which needs
+// leading_command(); for such a word that is find_command() of the word (no blank or operator
+// ends it early, no quote, slash or backslash, and strip_exe() needs a dot). The URL reading of
+// query_parameter_command() needs "http://".
+bool cmdi_may_fire_on_word(std::string_view word) noexcept {
+  return find_command(word) != nullptr;
+}
+
 }  // namespace vigil::detect::input

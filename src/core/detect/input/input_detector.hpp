@@ -130,6 +130,14 @@ bool detect_ssi(const Candidate& c, Hit* hit);
 bool detect_crlf(const Candidate& c, Hit* hit);
 bool detect_open_redirect(const Candidate& c, Hit* hit);
 
+// True when no input detector can fire on `word`, a value made only of ASCII letters, digits
+// and '_' (features_of(word) == 0) in any form, source or name: the analyser skips such a value
+// without even a memo lookup. Exact, not a heuristic: only the detectors without a prefilter
+// read such a value (registry.cpp checks that at compile time) and each one's minimum is below.
+bool plain_word_is_clean(std::string_view word) noexcept;
+// detect_cmdi's part of it: whether the word names a command (cmdi.cpp).
+bool cmdi_may_fire_on_word(std::string_view word) noexcept;
+
 // Request-level signals (not tied to one input value).
 struct RequestSignals {
   std::string_view method, path, user_agent;

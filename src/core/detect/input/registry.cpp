@@ -114,7 +114,30 @@ constexpr std::array<InputDetectorInfo, 15> kInputDetectors = {{
      kSlash | kBackslash | kColon | kAt | kPercent | kHigh | kQuestion, 3, &detect_open_redirect},
 }};
 
+// plain_word_is_clean() reasons about the detectors without a prefilter only: any other one
+// needs a feature that a plain word does not have.
+constexpr bool only_known_detectors_without_prefilter() {
+  for (const InputDetectorInfo& d : kInputDetectors) {
+    if (d.prefilter == 0 && d.cls != AttackClass::kCmdi && d.cls != AttackClass::kCrlf &&
+        d.cls != AttackClass::kPathTraversal)
+      return false;
+  }
+  return true;
+}
+static_assert(only_known_detectors_without_prefilter(),
+              "a detector without a prefilter: plain_word_is_clean() must know its minimum");
+
 }  // namespace
+
+bool plain_word_is_clean(std::string_view word) noexcept {
+  // detect_path_traversal: a plain word is a path only as base64 (8 bytes or more) or with a
+  // "0x" hex escape. detect_crlf: a plain word is worth a look only with "0x0" in it.
+  if (word.size() >= 8) return false;
+  for (std::size_t i = 0; i + 1 < word.size(); ++i)
+    if (word[i] == '0' && (word[i + 1] == 'x' || word[i + 1] == 'X')) return false;
+  // detect_cmdi: a plain word is a command line only when it names a command.
+  return !cmdi_may_fire_on_word(word);
+}
 
 std::uint32_t features_of(std::string_view value) noexcept {
   return common::or_over_bytes(kFeatureTable, value);
