@@ -249,9 +249,11 @@ struct ResponseTracker {
       line = lf + 1;
       return false;
     };
-    return common::for_each_byte(d, 0, n, '\n', [&](std::size_t lf) {
+    // Inlined into the scan: a call per line feed was a fifth of the scan.
+    auto at = [&](std::size_t lf) __attribute__((always_inline)) {
       return at_line_feed(lf) ? lf + 1 : std::string_view::npos;
-    });
+    };
+    return common::for_each_byte(d, 0, n, '\n', at);
   }
 
   // Only Content-Type, Content-Length, Transfer-Encoding and Location matter. (Their values are
@@ -366,6 +368,26 @@ constexpr std::size_t kMaxIdleRequestBytes = 8 * 1024;
 std::shared_ptr<InFlight> take_spare() {
   if (t_spare) return std::move(t_spare);
   return std::make_shared<InFlight>();
+}
+
+// The request memory (header block copy, header slots) of the last connection this thread
+// closed, for the next connection it reads from: a server that closes connections after a few
+// requests (cpp-httplib's default keep-alive count is 5) allocated it anew for each.
+thread_local context::ParsedRequest t_spare_parsed __attribute__((tls_model("initial-exec")));
+
+// Gives a connection's parser, before its first request, the memory of a closed one.
+// REQUIRES: the connection's lock held.
+void adopt_spare_parsed(context::Http1Parser& parser) noexcept {
+  if (t_spare_parsed.memory_bytes() > parser.request().memory_bytes() && !parser.headers_complete())
+    t_spare_parsed.swap(parser.request());
+}
+
+// Keeps the memory of a closing connection's parser when it is between requests (nothing
+// refers to it then) and small. REQUIRES: the connection's lock held.
+void keep_spare_parsed(context::Http1Parser& parser) noexcept {
+  context::ParsedRequest& r = parser.request();
+  if (parser.headers_complete() || r.memory_bytes() > kMaxIdleRequestBytes) return;
+  if (r.memory_bytes() > t_spare_parsed.memory_bytes()) t_spare_parsed.swap(r);
 }
 
 // Keeps `req` for reuse when nothing else refers to it (it left the registry and its
@@ -535,6 +557,7 @@ void Agent::on_close(int fd) noexcept {
     {
       std::lock_guard<SpinLock> lock(conn->mu);
       req = std::move(conn->current);
+      if (!conn->not_http) keep_spare_parsed(conn->parser);
     }
     if (req) {
       finish(req);
@@ -569,9 +592,10 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
         return n;
       }
     }
-    conn->seen_bytes = true;
     if (conn->eof_to_program) return 0;
     if (conn->not_http) return n;
+    if (!conn->seen_bytes) adopt_spare_parsed(conn->parser);
+    conn->seen_bytes = true;
     auto status = conn->parser.feed(std::string_view(data, static_cast<std::size_t>(n)));
     bool blocked_here = false;
     bool had_earlier_bytes = conn->parser.in_body();
