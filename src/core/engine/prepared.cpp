@@ -80,16 +80,17 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
     const std::uint8_t traits = traits_in(bytes);
     const std::size_t first_entry = entries.size();
 
-    // A form's entry, folded when it has upper case. `bytes` is or_over_bytes(kBytes, text).
-    auto push = [&](Form form, std::string_view text, std::uint8_t mask, std::uint64_t bytes) {
+    // A form's entry, folded when it has upper case. `of_text` is or_over_bytes(kBytes, text).
+    auto push = [&](Form form, std::string_view text, std::uint8_t mask, std::uint64_t of_text) {
       std::string_view fold = text;
-      if (traits_in(bytes) & kUpper) {
+      if (traits_in(of_text) & kUpper) {
         std::string* f = scratch();
         f->resize(text.size());
         common::fold_ascii(text.data(), text.size(), f->data());
         fold = *f;
       }
-      entries.push_back(Entry{index, form, mask, static_cast<std::uint32_t>(bytes), text, fold});
+      entries.push_back(
+          Entry{index, form, mask, static_cast<std::uint32_t>(of_text), text, fold});
     };
     // The raw form is the first of its input's entries: there is no equal one to merge with.
     if (traits & kUpper)
