@@ -10,8 +10,15 @@ targets (<= 3% fewer requests/s, <= 50 us added p99, <= 10 MB added RSS).
 instructions per request of the shop without and with the agent over N requests sent on
 --connections keep-alive connections, and where the agent's share goes (its hooks, inclusive).
 
+--pin runs the shop's threads on the last CPU and wrk on the others, so that the two do not take
+turns on the same CPUs (the shop's CPU is then what bounds its throughput, as on a server whose
+clients are elsewhere).
+
+Besides the medians of each side, the median over rounds of each round's difference with the
+round just before it (the pair shares the machine's state of the moment) is printed.
+
 usage: bench/agent/run.py [--build build] [--rounds 3] [--seconds 5] [--connections 8]
-                          [--path /search?q=lamp] [--instructions N]
+                          [--path /search?q=lamp] [--pin] [--instructions N]
 """
 import argparse
 import http.client
@@ -66,6 +73,15 @@ def peak_rss_kib(pid):
     return 0
 
 
+def pin(pid, cpus):
+    """Moves every thread of `pid` to `cpus` (threads it starts later inherit it)."""
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except OSError:
+            pass  # a thread that just ended
+
+
 def one_round(args, wrk, agent, work, tag):
     port = shoplib.free_port()
     cmd = shoplib.shop_command("cpp", args.build, port, os.path.join(work, tag + "-data"))
@@ -75,11 +91,13 @@ def one_round(args, wrk, agent, work, tag):
                         log=os.path.join(work, tag + ".log"))
     try:
         shop.wait_ready()
+        if args.pin:
+            pin(shop.proc.pid, {os.cpu_count() - 1})
         url = "http://127.0.0.1:%d%s" % (port, args.path)
         # Warm up (thread pool, SQLite connections, the agent's first request).
-        subprocess.run([wrk, "-t1", "-c%d" % args.connections, "-d1s", url], capture_output=True, timeout=60)
+        subprocess.run(wrk + ["-t1", "-c%d" % args.connections, "-d1s", url], capture_output=True, timeout=60)
         cpu_before = cpu_us(shop.proc.pid)
-        out = subprocess.run([wrk, "-t1", "-c%d" % args.connections, "-d%ds" % args.seconds, "--latency", url],
+        out = subprocess.run(wrk + ["-t1", "-c%d" % args.connections, "-d%ds" % args.seconds, "--latency", url],
                              capture_output=True, text=True, timeout=args.seconds + 60).stdout
         cpu_after = cpu_us(shop.proc.pid)
         result = parse_wrk(out)
@@ -219,6 +237,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--path", default="/search?q=lamp")
+    ap.add_argument("--pin", action="store_true", help="the shop on the last CPU, wrk on the others")
     ap.add_argument("--instructions", type=int, default=0, metavar="N",
                     help="count instructions per request over N requests (callgrind) instead")
     args = ap.parse_args()
@@ -228,13 +247,20 @@ def main():
     if wrk is None:
         print("bench-agent: wrk is not installed (Debian package wrk; scripts/install-deps)")
         return 77
+    wrk = [wrk]
+    if args.pin:
+        if os.cpu_count() < 2:
+            print("bench-agent: --pin needs two CPUs or more")
+            return 1
+        wrk = ["taskset", "-c", "0-%d" % (os.cpu_count() - 2)] + wrk
     for f in ("bin/vigil", "bin/vigil-shop", "lib/libvigil_preload.so"):
         if not os.path.exists(os.path.join(args.build, f)):
             print("bench-agent: %s/%s is missing: build first" % (args.build, f))
             return 1
     work = tempfile.mkdtemp(prefix="vigil-bench-agent-")
-    print("wrk -t1 -c%d -d%ds --latency http://127.0.0.1:PORT%s, %d alternating rounds, %d CPUs, load %s"
+    print("wrk -t1 -c%d -d%ds --latency http://127.0.0.1:PORT%s, %d alternating rounds, %d CPUs%s, load %s"
           % (args.connections, args.seconds, args.path, args.rounds, os.cpu_count(),
+             " (shop pinned to CPU %d)" % (os.cpu_count() - 1) if args.pin else "",
              " ".join(open("/proc/loadavg").read().split()[:3])))
     rounds = {"without agent": [], "with agent": []}
     for r in range(args.rounds):
@@ -258,6 +284,13 @@ def main():
     rss = (b["rss"] - a["rss"]) / 1024
     cpu = b["cpu"] - a["cpu"]
     print("  %-18s %8.1f%%   %+9.0f  %+9.0f   %+9.1f      %+9.1f" % ("difference", -drop, p50, p99, cpu, rss))
+    pairs = list(zip(rounds["without agent"], rounds["with agent"]))
+    pair = {"rps": statistics.median((b_["rps"] - a_["rps"]) / a_["rps"] * 100 for a_, b_ in pairs),
+            "p50": statistics.median(b_["p50"] - a_["p50"] for a_, b_ in pairs),
+            "p99": statistics.median(b_["p99"] - a_["p99"] for a_, b_ in pairs),
+            "cpu": statistics.median(b_["cpu"] - a_["cpu"] for a_, b_ in pairs)}
+    print("  %-18s %8.1f%%   %+9.0f  %+9.0f   %+9.1f" % ("median of pairs", pair["rps"], pair["p50"],
+                                                         pair["p99"], pair["cpu"]))
     print("targets: <= 3%% fewer req/s (%s), <= 50 us added p99 (%s), <= 10 MB added RSS (%s)"
           % ("met" if drop <= 3 else "MISSED", "met" if p99 <= 50 else "MISSED", "met" if rss <= 10 else "MISSED"))
     spread = [x["rps"] for x in rounds["without agent"]]
