@@ -22,6 +22,7 @@
 #include "agent/real.hpp"
 #include "core/common/ascii.hpp"
 #include "core/common/ip.hpp"
+#include "core/common/known_name.hpp"
 #include "core/common/scan.hpp"
 #include "core/context/http1_parser.hpp"
 #include "core/detect/input/input_detector.hpp"
@@ -71,50 +72,6 @@ bool field_is(std::string_view line, std::string_view lower) noexcept {
     char c = line[i];
     // Only a letter matches its other case (c | 0x20): a CR must not pass for a '-'.
     if (c != lower[i] && !(lower[i] >= 'a' && (c | 0x20) == lower[i])) return false;
-  }
-  return true;
-}
-
-// A field name and its colon, compared eight bytes at a time: `word` holds the bytes (lower
-// case) at `at`, `fold` 0x20 where they are letters. A byte OR 0x20 equals a lower-case letter
-// only when it is that letter in either case, so a CR never passes for a '-'.
-struct FieldName {
-  std::size_t size = 0;  // with the colon; at least 8
-  int words = 0;
-  std::size_t at[3] = {};
-  std::uint64_t word[3] = {}, fold[3] = {};
-};
-
-constexpr FieldName field_name(std::string_view lower_with_colon) {
-  FieldName f;
-  f.size = lower_with_colon.size();
-  for (std::size_t start = 0;; start += 8) {
-    std::size_t at = start + 8 <= f.size ? start : f.size - 8;  // the last word overlaps
-    f.at[f.words] = at;
-    for (std::size_t k = 0; k < 8; ++k) {
-      char c = lower_with_colon[at + k];
-      unsigned shift = std::endian::native == std::endian::little ? 8 * k : 8 * (7 - k);
-      f.word[f.words] |= std::uint64_t{static_cast<unsigned char>(c)} << shift;
-      if (c >= 'a' && c <= 'z') f.fold[f.words] |= std::uint64_t{0x20} << shift;
-    }
-    ++f.words;
-    if (at + 8 >= f.size) break;
-  }
-  return f;
-}
-
-constexpr FieldName kContentType = field_name("content-type:");
-constexpr FieldName kContentLength = field_name("content-length:");
-constexpr FieldName kTransferEncoding = field_name("transfer-encoding:");
-constexpr FieldName kLocation = field_name("location:");
-
-// field_is() for the names above (inlined: the compiler then knows the words).
-[[gnu::always_inline]] inline bool field_is(std::string_view line, const FieldName& f) noexcept {
-  if (line.size() < f.size) return false;
-  for (int i = 0; i < f.words; ++i) {
-    std::uint64_t w;
-    std::memcpy(&w, line.data() + f.at[i], 8);
-    if ((w | f.fold[i]) != f.word[i]) return false;
   }
   return true;
 }
@@ -261,9 +218,9 @@ struct ResponseTracker {
   [[gnu::always_inline]] void read_field(std::string_view line) {
     char first = line.empty() ? '\0' : static_cast<char>(line.front() | 0x20);
     if (first == 'c') {
-      if (field_is(line, kContentType)) {
+      if (common::istarts_with_known<"content-type:">(line)) {
         html = common::istarts_with(skip_space(line.substr(13)), "text/html");
-      } else if (field_is(line, kContentLength)) {
+      } else if (common::istarts_with_known<"content-length:">(line)) {
         std::string_view value = skip_space(line.substr(15));
         has_length = true;
         remaining = 0;
@@ -274,9 +231,10 @@ struct ResponseTracker {
         if (remaining == 0) done = true;
       }
     } else if (first == 't') {
-      if (field_is(line, kTransferEncoding) && names_chunked(line.substr(18))) chunked = true;
+      if (common::istarts_with_known<"transfer-encoding:">(line) && names_chunked(line.substr(18)))
+        chunked = true;
     } else if (first == 'l') {
-      if (field_is(line, kLocation)) location = true;
+      if (common::istarts_with_known<"location:">(line)) location = true;
     }
   }
 

@@ -8,6 +8,7 @@
 
 #include "core/common/ascii.hpp"
 #include "core/common/ip.hpp"
+#include "core/common/known_name.hpp"
 #include "core/context/input_builder.hpp"
 #include "vigil/request.hpp"
 
@@ -29,56 +30,10 @@ enum class HeaderKind : std::uint8_t {
   kUserAgent,
 };
 
-// A header name known to the parser, as a template argument: its bytes become constants.
-template <std::size_t N>
-struct KnownName {
-  char text[N];
-  consteval KnownName(const char (&s)[N]) {
-    for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
-  }
-  static constexpr std::size_t size = N - 1;
-};
-
-// Bytes [at, at + len) of a known name as a little word (as memcpy loads them), and the mask
-// with 0x20 at each letter. `word | mask == known` holds exactly when every letter matches in
-// either case and every other byte matches itself: 'A' | 0x20 == 'a', and nothing else is.
-template <KnownName L, std::size_t At, std::size_t Len>
-bool word_matches(const char* p) {
-  constexpr std::uint64_t known = [] {
-    std::array<char, 8> b{};
-    for (std::size_t i = 0; i < Len; ++i) b[i] = L.text[At + i];
-    return std::bit_cast<std::uint64_t>(b);
-  }();
-  constexpr std::uint64_t mask = [] {
-    std::array<char, 8> b{};
-    for (std::size_t i = 0; i < Len; ++i) {
-      const char c = L.text[At + i];
-      b[i] = c >= 'a' && c <= 'z' ? 0x20 : 0;
-    }
-    return std::bit_cast<std::uint64_t>(b);
-  }();
-  std::uint64_t w = 0;
-  std::memcpy(&w, p + At, Len);
-  return (w | mask) == known;
-}
-
-// Case-insensitive `name == L` for a name of L's size (the caller switched on the size): a
-// few word compares instead of lower-casing the name first.
-template <KnownName L>
+// Case-insensitive `name == L` for a name of L's size (the caller switched on the size).
+template <common::KnownName L>
 bool is(std::string_view name) {
-  constexpr std::size_t n = L.size;
-  static_assert(n >= 1 && n <= 32 && L.text[n] == '\0');
-  const char* p = name.data();
-  if constexpr (n <= 8) {
-    return word_matches<L, 0, n>(p);
-  } else if constexpr (n <= 16) {
-    return word_matches<L, 0, 8>(p) && word_matches<L, n - 8, 8>(p);
-  } else if constexpr (n <= 24) {
-    return word_matches<L, 0, 8>(p) && word_matches<L, 8, 8>(p) && word_matches<L, n - 8, 8>(p);
-  } else {
-    return word_matches<L, 0, 8>(p) && word_matches<L, 8, 8>(p) &&
-           word_matches<L, 16, 8>(p) && word_matches<L, n - 8, 8>(p);
-  }
+  return common::iequals_known<L>(name.data());
 }
 
 // Headers whose values are structured by the protocol and that applications do not pass to
