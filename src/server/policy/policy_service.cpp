@@ -60,12 +60,15 @@ void PolicyService::run_watcher() {
 
 void PolicyService::refresh() {
   auto rows = db_->read([](Connection& c) { return c.query("SELECT app, version FROM policies"); });
+  if (options_.between_poll_read_and_apply) options_.between_poll_read_and_apply();
   bool changed = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& r : rows) {
+      // Versions only grow. A poll that read its rows before this process's put committed
+      // must not take the cached version back (put() raised it meanwhile).
       auto& v = versions_[r.text(0)];
-      if (v != r.integer(1)) {
+      if (r.integer(1) > v) {
         v = r.integer(1);
         changed = true;
       }

@@ -26,6 +26,9 @@ namespace vigil::server::policy {
 struct PolicyOptions {
   int poll_ms = 1000;
   int max_waiters = 16;  // long-polls held at once (each holds an HTTP worker thread)
+  // Tests only: runs on the watcher thread between reading the versions and applying them,
+  // the window in which a put of this process may commit.
+  std::function<void()> between_poll_read_and_apply;
 };
 
 struct PolicyDoc {

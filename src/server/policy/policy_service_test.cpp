@@ -1,5 +1,6 @@
 #include "server/policy/policy_service.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <future>
 
@@ -102,6 +103,36 @@ TEST_P(PolicyServiceTest, LongPollWakesOnChangeHereAndThroughAnotherProcess) {
   EXPECT_LT(took, std::chrono::seconds(2));
   other.stop();
   EXPECT_EQ(other.wait_for_change("shop", 2, 1000, &doc), PolicyService::Wait::kStopping);
+}
+
+// A poll that read the table just before a put of this process committed must not take the
+// cached version back below what that put returned (CI once saw 1 after a put returned 2).
+TEST_P(PolicyServiceTest, APollNeverTakesTheVersionBackBelowACommittedPut) {
+  Json out;
+  ASSERT_TRUE(service_->put("ann", "", "shop", {{"mode", "monitor"}}, "", -1, &out).ok());
+  std::atomic<bool> armed{false};
+  std::promise<std::int64_t> put_in_window;
+  PolicyService* busy = nullptr;
+  PolicyOptions o;
+  o.poll_ms = 20;
+  o.between_poll_read_and_apply = [&] {
+    if (!armed.exchange(false)) return;
+    Json put_out;
+    Status st = busy->put("ann", "", "shop", {{"mode", "block"}}, "", -1, &put_out);
+    put_in_window.set_value(st.ok() ? put_out["version"].get<std::int64_t>() : -1);
+  };
+  PolicyService service(t_.db.get(), o);
+  busy = &service;
+  service.start();
+  // Let a first poll see version 1, then commit version 2 inside the next poll's window.
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  EXPECT_EQ(service.current_version("shop"), 1);
+  auto committed = put_in_window.get_future();
+  armed = true;
+  ASSERT_EQ(committed.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  ASSERT_EQ(committed.get(), 2);
+  service.stop();  // joins the watcher: that poll has applied what it read
+  EXPECT_EQ(service.current_version("shop"), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dialects, PolicyServiceTest,
