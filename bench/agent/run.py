@@ -10,6 +10,13 @@ targets (<= 3% fewer requests/s, <= 50 us added p99, <= 10 MB added RSS).
 instructions per request of the shop without and with the agent over N requests sent on
 --connections keep-alive connections, and where the agent's share goes (its hooks, inclusive).
 
+--cache N simulates the caches and branch predictors instead (valgrind cachegrind, modelled on
+a 32 KB 8-way L1 per side and a 1 MB L2): per request, instructions, L1 instruction- and
+data-cache misses and mispredicted branches, without and with the agent, from runs of N and 3N
+requests (their difference leaves out start-up and warm-up). The agent's code runs a little at a
+time between the program's, so each line of it is mostly fetched anew: its cost follows the code
+it touches per request as much as the instructions it runs.
+
 --pin runs the shop's threads on the last CPU and wrk on the others, so that the two do not take
 turns on the same CPUs (the shop's CPU is then what bounds its throughput, as on a server whose
 clients are elsewhere).
@@ -18,7 +25,7 @@ Besides the medians of each side, the median over rounds of each round's differe
 round just before it (the pair shares the machine's state of the moment) is printed.
 
 usage: bench/agent/run.py [--build build] [--rounds 3] [--seconds 5] [--connections 8]
-                          [--path /search?q=lamp] [--pin] [--instructions N]
+                          [--path /search?q=lamp] [--pin] [--instructions N | --cache N]
 """
 import argparse
 import http.client
@@ -208,6 +215,72 @@ def count_instructions(args, agent, work):
     return total / sent, parts
 
 
+CACHE_EVENTS = ("Ir", "I1mr", "ILmr", "Dr", "D1mr", "DLmr", "Dw", "D1mw", "DLmw", "Bc", "Bcm", "Bi", "Bim")
+
+
+def cachegrind_totals(args, agent, work, count):
+    """Program totals of the cachegrind events over `count` requests (plus start-up and warm-up)."""
+    tag = "%s-%d" % ("agent" if agent else "bare", count)
+    port = shoplib.free_port()
+    out = os.path.join(work, "cachegrind-%s.out" % tag)
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    if agent:
+        env.update({"LD_PRELOAD": os.path.abspath(os.path.join(args.build, "lib", "libvigil_preload.so")),
+                    "VIGIL_MODE": "block", "VIGIL_APP": "shop-bench",
+                    "VIGIL_EVENTS": os.path.join(work, tag + "-events.jsonl")})
+    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=yes", "--branch-sim=yes",
+           "--I1=32768,8,64", "--D1=32768,8,64", "--LL=1048576,16,64", "--cachegrind-out-file=" + out] + \
+        shoplib.shop_command("cpp", args.build, port, os.path.join(work, tag + "-data"))
+    log = open(os.path.join(work, tag + "-valgrind.log"), "wb")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while shoplib.request(port, "GET", "/", timeout=10)[0] != 200:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the shop under valgrind did not answer")
+            time.sleep(0.5)
+        keep_alive_requests(port, args.path, 10 * args.connections, args.connections)
+        answered = keep_alive_requests(port, args.path, count, args.connections)
+    finally:
+        os.killpg(proc.pid, 2)  # SIGINT: the shop exits cleanly and cachegrind writes its file
+        proc.wait(60)
+        log.close()
+    if answered != count // args.connections * args.connections:
+        raise RuntimeError("%d of %d requests answered 200" % (answered, count))
+    text = subprocess.run(["cg_annotate", "--auto=no", out], capture_output=True, text=True, check=True).stdout
+    for line in text.splitlines():
+        if "PROGRAM TOTALS" in line:
+            values = [int(v.replace(",", "")) for v in re.findall(r"([\d,]+)(?: \(|\s)", line)]
+            return dict(zip(CACHE_EVENTS, values))
+    raise RuntimeError("no totals in " + out)
+
+
+def cache_main(args):
+    for tool in ("valgrind", "cg_annotate"):
+        if shutil.which(tool) is None:
+            print("bench-agent: %s is not installed (Debian package valgrind)" % tool)
+            return 77
+    work = tempfile.mkdtemp(prefix="vigil-bench-agent-")
+    n = args.cache // args.connections * args.connections
+    print("cachegrind (L1 32 KB 8-way per side, L2 1 MB): GET %s on %d keep-alive connections, "
+          "runs of %d and %d requests" % (args.path, args.connections, n, 3 * n))
+    rows = (("instructions", ("Ir",)), ("L1 instruction-cache misses", ("I1mr",)),
+            ("L1 data-cache misses", ("D1mr", "D1mw")), ("mispredicted branches", ("Bcm", "Bim")))
+    per = {}
+    for agent in (False, True):
+        low = cachegrind_totals(args, agent, work, n)
+        high = cachegrind_totals(args, agent, work, 3 * n)
+        per[agent] = {label: sum(high[e] - low[e] for e in events) / (2 * n) for label, events in rows}
+    print("  per request                       without    with agent      added")
+    for label, _ in rows:
+        a, b = per[False][label], per[True][label]
+        print("  %-30s %10.0f %12.0f %+10.0f (%+.1f%%)" % (label, a, b, b - a, (b - a) / a * 100 if a else 0))
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
 def instructions_main(args):
     for tool in ("valgrind", "callgrind_control", "callgrind_annotate"):
         if shutil.which(tool) is None:
@@ -240,9 +313,13 @@ def main():
     ap.add_argument("--pin", action="store_true", help="the shop on the last CPU, wrk on the others")
     ap.add_argument("--instructions", type=int, default=0, metavar="N",
                     help="count instructions per request over N requests (callgrind) instead")
+    ap.add_argument("--cache", type=int, default=0, metavar="N",
+                    help="simulate caches and branch prediction over N and 3N requests (cachegrind) instead")
     args = ap.parse_args()
     if args.instructions:
         return instructions_main(args)
+    if args.cache:
+        return cache_main(args)
     wrk = shutil.which("wrk")
     if wrk is None:
         print("bench-agent: wrk is not installed (Debian package wrk; scripts/install-deps)")
