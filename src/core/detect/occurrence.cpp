@@ -95,37 +95,56 @@ inline char fold_byte(char c) {
   return static_cast<char>(u | (static_cast<unsigned char>(u - 'A') < 26 ? 0x20 : 0));
 }
 
-// Whether needle k occurs at `pos` (its first two bytes are known to match).
+// Whether needle k occurs at `pos` (its first two bytes are known to match). `case_bit` is 0x20
+// to compare as if the text were folded (fold_byte), else 0: one loop for both.
 inline bool rest_matches(const char* h, std::size_t size, std::size_t pos, std::string_view nd,
-                         bool fold) {
+                         unsigned char case_bit) {
   if (pos + nd.size() > size) return false;
   // Needles are short: a byte loop beats a call to memcmp.
-  if (fold) {
-    for (std::size_t k = 2; k < nd.size(); ++k)
-      if (fold_byte(h[pos + k]) != nd[k]) return false;
-    return true;
+  for (std::size_t k = 2; k < nd.size(); ++k) {
+    const unsigned char u = static_cast<unsigned char>(h[pos + k]);
+    const unsigned char folded = u | (static_cast<unsigned char>(u - 'A') < 26 ? case_bit : 0);
+    if (folded != static_cast<unsigned char>(nd[k])) return false;
   }
-  for (std::size_t k = 2; k < nd.size(); ++k)
-    if (h[pos + k] != nd[k]) return false;
   return true;
 }
 
+// One find_batch call's text, needles and output, as the block recorder sees them.
+struct BatchOut {
+  const char* h;
+  std::size_t size;
+  const std::string_view* needles;
+  std::size_t count;
+  Match* out;
+  std::size_t cap;
+  std::size_t written;
+  std::size_t* resume;  // the first position not reported, when `out` fills up
+  unsigned char case_bit;  // 0x20 when folding
+};
+
 // Records the matches of the block at i given per-needle masks of candidate positions (bit b:
-// the needle's first two bytes are at i + b). Returns false when `out` is full (then *resume is
-// the first position not reported).
-bool record_block(const char* h, std::size_t size, const std::string_view* needles,
-                  std::size_t count, std::size_t i, const std::uint32_t* masks, Match* out,
-                  std::size_t cap, std::size_t* written, std::size_t* resume, bool fold) {
-  // When every candidate fits in the buffer (nearly always), needle by needle.
-  std::size_t candidates = 0;
-  for (std::size_t k = 0; k < count; ++k)  // few bits are set: cheaper than a popcount call
-    for (std::uint32_t m = masks[k]; m; m &= m - 1) ++candidates;
-  if (*written + candidates <= cap) {
+// the needle's first two bytes are at i + b). Returns false when the output is full (then
+// *resume is the first position not reported). Out of line: the batch loops call it only for a
+// block with candidates.
+__attribute__((noinline)) bool record_block(BatchOut* b, std::size_t i,
+                                            const std::uint32_t* masks) {
+  const char* h = b->h;
+  const std::size_t size = b->size, count = b->count;
+  // When every candidate fits in the buffer (nearly always), needle by needle; a block has at
+  // most 32 per needle, so that needs no count in the usual case.
+  std::size_t candidates = 32 * count;
+  if (b->written + candidates > b->cap) [[unlikely]] {
+    candidates = 0;
+    for (std::size_t k = 0; k < count; ++k)  // few bits are set: cheaper than a popcount call
+      for (std::uint32_t m = masks[k]; m; m &= m - 1) ++candidates;
+  }
+  if (b->written + candidates <= b->cap) [[likely]] {
     for (std::size_t k = 0; k < count; ++k) {
       for (std::uint32_t m = masks[k]; m; m &= m - 1) {
         const std::size_t pos = i + static_cast<unsigned>(__builtin_ctz(m));
-        if (rest_matches(h, size, pos, needles[k], fold))
-          out[(*written)++] = Match{static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(pos)};
+        if (rest_matches(h, size, pos, b->needles[k], b->case_bit))
+          b->out[b->written++] =
+              Match{static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(pos)};
       }
     }
     return true;
@@ -139,156 +158,81 @@ bool record_block(const char* h, std::size_t size, const std::string_view* needl
     const std::size_t pos = i + bit;
     std::size_t need = 0;
     for (std::size_t k = 0; k < count; ++k)
-      if ((masks[k] >> bit & 1u) && rest_matches(h, size, pos, needles[k], fold)) ++need;
-    if (*written + need > cap) {
-      *resume = pos;
+      if ((masks[k] >> bit & 1u) && rest_matches(h, size, pos, b->needles[k], b->case_bit))
+        ++need;
+    if (b->written + need > b->cap) {
+      *b->resume = pos;
       return false;
     }
     for (std::size_t k = 0; k < count; ++k)
-      if ((masks[k] >> bit & 1u) && rest_matches(h, size, pos, needles[k], fold))
-        out[(*written)++] = Match{static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(pos)};
+      if ((masks[k] >> bit & 1u) && rest_matches(h, size, pos, b->needles[k], b->case_bit))
+        b->out[b->written++] =
+            Match{static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(pos)};
     any &= any - 1;
   }
   return true;
 }
 
 #if defined(__x86_64__)
-// fold_byte of 32 bytes (when `fold`): signed compares, so bytes >= 0x80 stay as they are.
-__attribute__((target("avx2"), always_inline)) inline __m256i fold_avx2(__m256i b, bool fold) {
-  if (!fold) return b;
-  const __m256i upper = _mm256_and_si256(_mm256_cmpgt_epi8(b, _mm256_set1_epi8('A' - 1)),
-                                         _mm256_cmpgt_epi8(_mm256_set1_epi8('Z' + 1), b));
-  return _mm256_or_si256(b, _mm256_and_si256(upper, _mm256_set1_epi8(0x20)));
+// Read once at load time rather than behind a guard on every call.
+const bool kHaveAvx2 = [] {
+  __builtin_cpu_init();  // may run before libgcc's own constructor
+  return __builtin_cpu_supports("avx2") != 0;
+}();
+
+// 32 bytes at p, with fold_byte applied when case_bit is 0x20 (no branch): bytes 'A'..'Z'
+// moved to -128..-103 are the ones below -102.
+__attribute__((target("avx2"), always_inline)) inline __m256i load_avx2(const char* p,
+                                                                       __m256i case_bit) {
+  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i upper = _mm256_cmpgt_epi8(_mm256_set1_epi8(static_cast<char>(0x80 + 26)),
+                                          _mm256_add_epi8(b, _mm256_set1_epi8(0x80 - 'A')));
+  return _mm256_or_si256(b, _mm256_and_si256(upper, case_bit));
 }
 
-// The candidate masks of a block (positions outside `keep` dropped), the needles that have any
-// (bit k: needle k) and their total count.
-__attribute__((target("avx2,popcnt"), always_inline)) inline std::uint32_t block_masks_avx2(
-    __m256i b0, __m256i b1, const __m256i* first, const __m256i* second, std::size_t count,
-    std::uint32_t keep, std::uint32_t* masks, std::size_t* candidates) {
-  std::uint32_t which = 0;
-  std::size_t total = 0;
-  for (std::size_t k = 0; k < count; ++k) {
-    masks[k] = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_and_si256(
-                   _mm256_cmpeq_epi8(b0, first[k]), _mm256_cmpeq_epi8(b1, second[k])))) &
-               keep;
-    which |= std::uint32_t(masks[k] != 0) << k;
-    total += static_cast<std::size_t>(__builtin_popcount(masks[k]));
-  }
-  *candidates = total;
-  return which;
-}
-
-// record_block for the usual block: its candidates fit in `out`, so they are recorded needle by
-// needle, visiting only the needles that have any.
-inline void record_needles(const char* h, std::size_t size, const std::string_view* needles,
-                           std::size_t i, std::uint32_t which, const std::uint32_t* masks,
-                           Match* out, std::size_t* written, bool fold) {
-  for (; which; which &= which - 1) {
-    const std::size_t k = static_cast<unsigned>(__builtin_ctz(which));
-    for (std::uint32_t m = masks[k]; m; m &= m - 1) {
-      const std::size_t pos = i + static_cast<unsigned>(__builtin_ctz(m));
-      if (rest_matches(h, size, pos, needles[k], fold))
-        out[(*written)++] = Match{static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(pos)};
-    }
-  }
-}
-
-// record_needles for a block whose every candidate surely fits in `out` (32 per needle): each
-// needle's mask is recorded as it is made, without first counting the candidates.
-__attribute__((target("avx2"), always_inline)) inline void record_direct_avx2(
-    const char* h, std::size_t size, const std::string_view* needles, std::size_t i, __m256i b0,
-    __m256i b1, const __m256i* first, const __m256i* second, std::size_t count,
-    std::uint32_t keep, Match* out, std::size_t* written, bool fold) {
-  for (std::size_t k = 0; k < count; ++k) {
-    std::uint32_t m = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_and_si256(
-                          _mm256_cmpeq_epi8(b0, first[k]), _mm256_cmpeq_epi8(b1, second[k])))) &
-                      keep;
-    for (; m; m &= m - 1) {
-      const std::size_t pos = i + static_cast<unsigned>(__builtin_ctz(m));
-      if (rest_matches(h, size, pos, needles[k], fold))
-        out[(*written)++] = Match{static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(pos)};
-    }
-  }
-}
-
-// kCount > 0: exactly that many needles, for the usual few (one per input of a small request),
-// so that the loops over needles unroll and their byte vectors stay in registers; 0: any count.
-template <std::size_t kCount>
-__attribute__((target("avx2,popcnt"))) std::size_t batch_avx2(const char* h, std::size_t size,
-                                                              const std::string_view* needles,
-                                                              std::size_t any_count,
-                                                              std::size_t* i_io, Match* out,
-                                                              std::size_t cap, std::size_t* resume,
-                                                              bool fold) {
-  const std::size_t count = kCount > 0 ? kCount : any_count;
-  __m256i first[kCount > 0 ? kCount : kMaxBatch], second[kCount > 0 ? kCount : kMaxBatch];
+// find_batch for texts of 33 bytes or more: 32 positions per block from `from`, the last block
+// moved back to end at the text's end (the positions already done masked off). The loop is kept
+// small (a loop over the needles, a block's candidates recorded out of line by record_block):
+// its code is read from memory on nearly every call, as the application's code runs in between.
+__attribute__((target("avx2"))) std::size_t batch_avx2(const char* h, std::size_t size,
+                                                       const std::string_view* needles,
+                                                       std::size_t count, std::size_t from,
+                                                       Match* out, std::size_t cap,
+                                                       std::size_t* next, bool fold) {
+  *next = size;
+  __m256i first[kMaxBatch], second[kMaxBatch];
   for (std::size_t k = 0; k < count; ++k) {
     first[k] = _mm256_set1_epi8(needles[k][0]);
     second[k] = _mm256_set1_epi8(needles[k][1]);
   }
-  std::size_t written = 0, i = *i_io;
-  for (; i + 33 <= size; i += 32) {
-    const __m256i b0 = fold_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + i)), fold);
-    const __m256i b1 =
-        fold_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + i + 1)), fold);
-    __m256i acc = _mm256_setzero_si256();
-    for (std::size_t k = 0; k < count; ++k)
-      acc = _mm256_or_si256(acc, _mm256_and_si256(_mm256_cmpeq_epi8(b0, first[k]),
-                                                  _mm256_cmpeq_epi8(b1, second[k])));
-    if (_mm256_testz_si256(acc, acc)) continue;
-    if (written + 32 * count <= cap) {
-      record_direct_avx2(h, size, needles, i, b0, b1, first, second, count, ~0u, out, &written,
-                         fold);
-      continue;
+  const __m256i case_bit = _mm256_set1_epi8(fold ? 0x20 : 0);
+  const unsigned char fold_bit = fold ? 0x20 : 0;
+  BatchOut b{h, size, needles, count, out, cap, 0, next, fold_bit};
+  std::uint32_t keep = ~0u;
+  for (std::size_t i = from; i + 1 < size;) {
+    std::size_t j = i;
+    if (size - i < 33) {
+      j = size - 33;
+      keep = ~0u << (i - j);  // i - j < 32
     }
+    const __m256i b0 = load_avx2(h + j, case_bit), b1 = load_avx2(h + j + 1, case_bit);
     std::uint32_t masks[kMaxBatch];
-    std::size_t candidates;
-    const std::uint32_t which =
-        block_masks_avx2(b0, b1, first, second, count, ~0u, masks, &candidates);
-    if (written + candidates <= cap) {
-      record_needles(h, size, needles, i, which, masks, out, &written, fold);
-      continue;
+    std::uint32_t any = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+      masks[k] = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_and_si256(
+                     _mm256_cmpeq_epi8(b0, first[k]), _mm256_cmpeq_epi8(b1, second[k])))) &
+                 keep;
+      any |= masks[k];
     }
-    if (!record_block(h, size, needles, count, i, masks, out, cap, &written, resume, fold)) {
-      *i_io = i;
-      return written;
-    }
+    if (any != 0 && !record_block(&b, j, masks)) return b.written;
+    i = j + 32;
   }
-  // The last positions: one more block that ends at the text's end, without the positions the
-  // loop already did (a scalar tail would cost more than the whole loop on short texts).
-  if (size >= 33 && i + 1 < size) {
-    const std::size_t j = size - 33;
-    const __m256i b0 = fold_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + j)), fold);
-    const __m256i b1 =
-        fold_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + j + 1)), fold);
-    const std::uint32_t done = (1u << (i - j)) - 1;  // i - j < 32
-    if (written + 32 * count <= cap) {
-      record_direct_avx2(h, size, needles, j, b0, b1, first, second, count, ~done, out, &written,
-                         fold);
-    } else {
-      std::uint32_t masks[kMaxBatch];
-      std::size_t candidates;
-      const std::uint32_t which =
-          block_masks_avx2(b0, b1, first, second, count, ~done, masks, &candidates);
-      if (written + candidates <= cap) {
-        record_needles(h, size, needles, j, which, masks, out, &written, fold);
-      } else if (!record_block(h, size, needles, count, j, masks, out, cap, &written, resume,
-                               fold)) {
-        *i_io = *resume;
-        return written;
-      }
-    }
-    i = size;
-  }
-  *i_io = i;
-  *resume = size;
-  return written;
+  return b.written;
 }
 #endif
 
 #if defined(__SSE2__)
-// fold_byte of 16 bytes (when `fold`), as fold_avx2.
+// fold_byte of 16 bytes (when `fold`).
 inline __m128i fold_sse2(__m128i b, bool fold) {
   if (!fold) return b;
   const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(b, _mm_set1_epi8('A' - 1)),
@@ -297,33 +241,16 @@ inline __m128i fold_sse2(__m128i b, bool fold) {
 }
 #endif
 
-}  // namespace
-
-std::size_t find_batch(std::string_view haystack, const std::string_view* needles,
-                       std::size_t count, std::size_t from, Match* out, std::size_t cap,
-                       std::size_t* next, bool fold) noexcept {
-  const char* h = haystack.data();
-  const std::size_t size = haystack.size();
+// find_batch without AVX2 or for short texts: 16 positions per step, then one at a time.
+__attribute__((noinline)) std::size_t batch_sse2(const char* h, std::size_t size,
+                                                 const std::string_view* needles,
+                                                 std::size_t count, std::size_t from, Match* out,
+                                                 std::size_t cap, std::size_t* next, bool fold) {
   *next = size;
   if (count == 0 || count > kMaxBatch || cap < count || size < 2) return 0;
-  std::size_t written = 0, i = from, resume = size;
-#if defined(__x86_64__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) {
-    switch (count) {
-      case 1: written = batch_avx2<1>(h, size, needles, count, &i, out, cap, &resume, fold); break;
-      case 2: written = batch_avx2<2>(h, size, needles, count, &i, out, cap, &resume, fold); break;
-      case 3: written = batch_avx2<3>(h, size, needles, count, &i, out, cap, &resume, fold); break;
-      case 4: written = batch_avx2<4>(h, size, needles, count, &i, out, cap, &resume, fold); break;
-      default: written = batch_avx2<0>(h, size, needles, count, &i, out, cap, &resume, fold);
-    }
-    if (resume < size) {
-      *next = resume;
-      return written;
-    }
-    if (i >= size) return written;
-  }
-#endif
+  std::size_t i = from;
+  const unsigned char fold_bit = fold ? 0x20 : 0;
+  BatchOut b{h, size, needles, count, out, cap, 0, next, fold_bit};
 #if defined(__SSE2__)
   {
     __m128i first[kMaxBatch], second[kMaxBatch];
@@ -344,10 +271,7 @@ std::size_t find_batch(std::string_view haystack, const std::string_view* needle
       for (std::size_t k = 0; k < count; ++k)
         masks[k] = static_cast<std::uint32_t>(_mm_movemask_epi8(
             _mm_and_si128(_mm_cmpeq_epi8(b0, first[k]), _mm_cmpeq_epi8(b1, second[k]))));
-      if (!record_block(h, size, needles, count, i, masks, out, cap, &written, &resume, fold)) {
-        *next = resume;
-        return written;
-      }
+      if (!record_block(&b, i, masks)) return b.written;
     }
     if (size >= 17 && i + 1 < size) {  // the last positions, as in batch_avx2
       const std::size_t j = size - 17;
@@ -360,10 +284,7 @@ std::size_t find_batch(std::string_view haystack, const std::string_view* needle
         masks[k] = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_and_si128(
                        _mm_cmpeq_epi8(b0, first[k]), _mm_cmpeq_epi8(b1, second[k])))) &
                    ~done;
-      if (!record_block(h, size, needles, count, j, masks, out, cap, &written, &resume, fold)) {
-        *next = resume;
-        return written;
-      }
+      if (!record_block(&b, j, masks)) return b.written;
       i = size;
     }
   }
@@ -375,12 +296,21 @@ std::size_t find_batch(std::string_view haystack, const std::string_view* needle
     const char c1 = fold ? fold_byte(h[i + 1]) : h[i + 1];
     for (std::size_t k = 0; k < count; ++k)
       masks[k] = c0 == needles[k][0] && c1 == needles[k][1];
-    if (!record_block(h, size, needles, count, i, masks, out, cap, &written, &resume, fold)) {
-      *next = resume;
-      return written;
-    }
+    if (!record_block(&b, i, masks)) return b.written;
   }
-  return written;
+  return b.written;
+}
+
+}  // namespace
+
+std::size_t find_batch(std::string_view haystack, const std::string_view* needles,
+                       std::size_t count, std::size_t from, Match* out, std::size_t cap,
+                       std::size_t* next, bool fold) noexcept {
+#if defined(__x86_64__)
+  if (kHaveAvx2 && haystack.size() >= 33 && count - 1 < kMaxBatch && cap >= count) [[likely]]
+    return batch_avx2(haystack.data(), haystack.size(), needles, count, from, out, cap, next, fold);
+#endif
+  return batch_sse2(haystack.data(), haystack.size(), needles, count, from, out, cap, next, fold);
 }
 
 }  // namespace vigil::detect

@@ -1074,12 +1074,10 @@ bool only_plain_string_content(const SinkCheck& check, std::string_view text) {
   return true;
 }
 
-}  // namespace
-
-void detect_sql(const SinkCheck& check, std::vector<Detection>* out) {
-  const std::string_view text = check.sink->value;
-  if (text.size() >= UINT32_MAX) return;
-  if (only_plain_string_content(check, text)) return;
+// Tokenizes the statement and judges every occurrence: detect_sql's path when the shortcut does
+// not settle it. Out of line, so that the shortcut's path stays short.
+__attribute__((noinline)) void judge_statement(const SinkCheck& check, std::string_view text,
+                                               std::vector<Detection>* out) {
   thread_local tokenize::sql::TokenBuffer buffer;
   const std::span<const Token> tokens = tokenize::sql::tokenize(text, check.sink->dialect, &buffer);
   if (tokens.empty()) return;
@@ -1103,6 +1101,15 @@ void detect_sql(const SinkCheck& check, std::vector<Detection>* out) {
     judge.explain(occ.begin, occ.end, c, &d);
     out->push_back(std::move(d));
   }
+}
+
+}  // namespace
+
+void detect_sql(const SinkCheck& check, std::vector<Detection>* out) {
+  const std::string_view text = check.sink->value;
+  if (text.size() >= UINT32_MAX) return;
+  if (only_plain_string_content(check, text)) return;
+  judge_statement(check, text, out);
 }
 
 }  // namespace vigil::detect

@@ -1,5 +1,7 @@
 #include <algorithm>
+#include <iterator>
 #include <memory>
+#include <span>
 
 #include "core/common/ascii.hpp"
 #include "core/detect/detector.hpp"
@@ -16,6 +18,8 @@ namespace {
 
 // Operations up to this size are case-folded on the stack; longer ones on the heap.
 constexpr std::size_t kStackFold = 4096;
+// Occurrences a sink call keeps on the stack; more go to a thread's reused vector.
+constexpr std::size_t kInlineOccurrences = 64;
 // Occurrences a thread keeps room for between sink calls.
 constexpr std::size_t kKeptOccurrences = 1024;
 
@@ -36,17 +40,132 @@ class FoldBuffer {
   std::unique_ptr<char[]> heap_;
 };
 
+// The occurrences of one sink call: the usual few on the stack (no thread-local look-up, no
+// allocation); beyond kInlineOccurrences, a vector per thread, reused by every call (nothing
+// calls check_sink from inside it) and given back after a call that made it unusually large.
+class Occurrences {
+ public:
+  Occurrences() {}
+  Occurrences(const Occurrences&) = delete;
+  Occurrences& operator=(const Occurrences&) = delete;
+  ~Occurrences() {
+    if (spill_ != nullptr) [[unlikely]]
+      release();
+  }
+
+  void push(const detect::Occurrence& o) {
+    if (size_ < kInlineOccurrences) [[likely]] {
+      u_.inline_[size_++] = o;
+      return;
+    }
+    spill(o);
+  }
+  std::span<detect::Occurrence> all() noexcept {
+    if (spill_ != nullptr) [[unlikely]]
+      return {spill_->data(), spill_->size()};
+    return {u_.inline_, size_};
+  }
+
+ private:
+  static std::vector<detect::Occurrence>& spilled() noexcept {
+    thread_local std::vector<detect::Occurrence> v;
+    return v;
+  }
+  __attribute__((noinline, cold)) void spill(const detect::Occurrence& o) {
+    if (spill_ == nullptr) {
+      std::vector<detect::Occurrence>& v = spilled();
+      v.assign(u_.inline_, u_.inline_ + size_);
+      spill_ = &v;  // after assign: a bad_alloc leaves the call on the inline occurrences
+    }
+    spill_->push_back(o);
+  }
+  __attribute__((noinline, cold)) void release() noexcept {
+    spill_->clear();
+    if (spill_->capacity() > kKeptOccurrences) std::vector<detect::Occurrence>().swap(*spill_);
+  }
+
+  union Inline {
+    Inline() {}  // left uninitialised: only the first size_ are read
+    detect::Occurrence inline_[kInlineOccurrences];
+  } u_;
+  std::size_t size_ = 0;
+  std::vector<detect::Occurrence>* spill_ = nullptr;
+};
+
+// What search_text needs besides the text and the needles.
+struct SearchOptions {
+  bool fold_case;
+  std::uint8_t sink_bit;
+  std::size_t min_length;
+  std::string_view single_bytes;
+  std::size_t max_per_input;
+};
+
+// One form searched on its own (a single byte, or longer than a batch needle takes); out of
+// line, rare. With `fold_case`, in a folded copy of the text.
+__attribute__((noinline)) bool search_one(std::string_view text, std::uint32_t element,
+                                          const SearchOptions& o,
+                                          const PreparedInputs::Impl::Entry& entry,
+                                          Occurrences* out) {
+  FoldBuffer buffer;
+  const std::string_view needle = o.fold_case ? entry.folded : entry.text;
+  const std::string_view haystack = o.fold_case ? buffer.fold(text) : text;
+  std::size_t found = detect::find_all(haystack, needle, o.max_per_input, [&](std::uint32_t pos) {
+    out->push(detect::Occurrence{entry.input, entry.form, element, pos,
+                                 pos + static_cast<std::uint32_t>(needle.size())});
+  });
+  return found <= o.max_per_input;
+}
+
+// A batch whose matches did not fit one find_batch call, or exceed the limit for some needle:
+// searched again with a count per needle. Out of line, rare.
+__attribute__((noinline)) bool search_batch_counted(
+    std::string_view text, std::uint32_t element, const SearchOptions& o,
+    const std::string_view* needles, const PreparedInputs::Impl::Entry* const* entries,
+    std::size_t count, Occurrences* out) {
+  std::size_t counts[detect::kMaxBatch];
+  detect::find_all_batch(
+      text, needles, count, o.max_per_input, counts,
+      [&](std::uint32_t k, std::uint32_t pos) {
+        const auto& e = *entries[k];
+        out->push(detect::Occurrence{e.input, e.form, element, pos,
+                                     pos + static_cast<std::uint32_t>(needles[k].size())});
+      },
+      o.fold_case);
+  bool complete = true;
+  for (std::size_t k = 0; k < count; ++k)
+    if (counts[k] > o.max_per_input) complete = false;
+  return complete;
+}
+
+// The occurrences of a batch of 1..kMaxBatch needles (entries[k]'s form is needles[k]) in one
+// pass over the text. Returns false when an occurrence limit was hit.
+bool search_batch(std::string_view text, std::uint32_t element, const SearchOptions& o,
+                  const std::string_view* needles,
+                  const PreparedInputs::Impl::Entry* const* entries, std::size_t count,
+                  Occurrences* out) {
+  // Nearly always one call finds every match, within every needle's limit.
+  detect::Match matches[detect::kMaxBatch * 32];
+  std::size_t next = text.size();
+  const std::size_t n = detect::find_batch(text, needles, count, 0, matches, std::size(matches),
+                                           &next, o.fold_case);
+  if (next < text.size() || n > o.max_per_input) [[unlikely]]
+    return search_batch_counted(text, element, o, needles, entries, count, out);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t k = matches[i].needle, pos = matches[i].position;
+    out->push(detect::Occurrence{entries[k]->input, entries[k]->form, element, pos,
+                                 pos + static_cast<std::uint32_t>(needles[k].size())});
+  }
+  return true;
+}
+
 // Searches every applicable input form in one operation text; appends occurrences.
 // Returns false when an occurrence limit was hit. Forms of 2..32 bytes (nearly all) are searched
 // in batches, one pass over the text per batch; the others one at a time. With `fold_case` the
 // batches fold the text as they read it; a folded copy is made only for the other forms.
-bool search_text(std::string_view text, std::uint32_t element, bool fold_case,
-                 std::uint8_t sink_bit, const PreparedInputs::Impl& prepared,
-                 std::size_t min_length, std::string_view single_bytes, std::size_t max_per_input,
-                 std::vector<detect::Occurrence>* out) {
+bool search_text(std::string_view text, std::uint32_t element, const SearchOptions& o,
+                 const PreparedInputs::Impl& prepared, Occurrences* out) {
   bool complete = true;
-  FoldBuffer buffer;
-  std::string_view folded;  // the folded copy, once a form needs it
   // Filled as needles are batched: the union keeps the views from being zeroed on every call.
   union Batch {
     Batch() {}
@@ -55,42 +174,35 @@ bool search_text(std::string_view text, std::uint32_t element, bool fold_case,
   std::string_view* batch = storage.needles;
   const PreparedInputs::Impl::Entry* batch_entries[detect::kMaxBatch];
   std::size_t batched = 0;
-  auto flush = [&] {
-    std::size_t counts[detect::kMaxBatch];
-    detect::find_all_batch(text, batch, batched, max_per_input, counts,
-                           [&](std::uint32_t k, std::uint32_t pos) {
-                             const auto& e = *batch_entries[k];
-                             out->push_back(detect::Occurrence{
-                                 e.input, e.form, element, pos,
-                                 pos + static_cast<std::uint32_t>(batch[k].size())});
-                           },
-                           fold_case);
-    for (std::size_t k = 0; k < batched; ++k)
-      if (counts[k] > max_per_input) complete = false;
-    batched = 0;
-  };
   for (const auto& entry : prepared.entries) {
-    if (!(entry.sink_mask & sink_bit)) continue;
-    if (entry.text.size() < min_length &&
-        !(entry.text.size() == 1 && single_bytes.find(entry.text[0]) != std::string_view::npos))
-      continue;
-    std::string_view needle = fold_case ? entry.folded : entry.text;
-    if (needle.size() >= 2 && needle.size() <= detect::kMaxBatchNeedle) {
-      batch[batched] = needle;
+    if (!(entry.sink_mask & o.sink_bit)) continue;
+    const std::size_t size = entry.text.size();
+    if (size >= 2 && size <= detect::kMaxBatchNeedle && size >= o.min_length) [[likely]] {
+      batch[batched] = o.fold_case ? entry.folded : entry.text;
       batch_entries[batched] = &entry;
-      if (++batched == detect::kMaxBatch) flush();
+      if (++batched == detect::kMaxBatch) [[unlikely]] {
+        complete &= search_batch(text, element, o, batch, batch_entries, batched, out);
+        batched = 0;
+      }
       continue;
     }
-    if (fold_case && folded.data() == nullptr) folded = buffer.fold(text);
-    const std::string_view haystack = fold_case ? folded : text;
-    std::size_t found = detect::find_all(haystack, needle, max_per_input, [&](std::uint32_t pos) {
-      out->push_back(detect::Occurrence{entry.input, entry.form, element, pos,
-                                        pos + static_cast<std::uint32_t>(needle.size())});
-    });
-    if (found > max_per_input) complete = false;
+    // Too short (searched only when a single byte the sink cares about) or too long for a batch.
+    if (size < o.min_length &&
+        !(size == 1 && o.single_bytes.find(entry.text[0]) != std::string_view::npos))
+      continue;
+    complete &= search_one(text, element, o, entry, out);
   }
-  if (batched > 0) flush();
+  if (batched > 0) complete &= search_batch(text, element, o, batch, batch_entries, batched, out);
   return complete;
+}
+
+// Sorted as SinkCheck::occurrences says; out of line: nearly every call has at most one.
+__attribute__((noinline)) void sort_occurrences(std::span<detect::Occurrence> all) {
+  std::sort(all.begin(), all.end(), [](const detect::Occurrence& a, const detect::Occurrence& b) {
+    if (a.element != b.element) return a.element < b.element;
+    if (a.begin != b.begin) return a.begin < b.begin;
+    return a.end > b.end;
+  });
 }
 
 }  // namespace
@@ -164,17 +276,11 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
   if (prepared == nullptr || prepared->entries.empty()) return verdict;
   try {
     const detect::DetectorInfo* detector = detect::detector_for(sink.type);
-    const std::uint8_t bit = std::uint8_t(1u << static_cast<int>(sink.type));
-    // One vector per thread, reused by every call (nothing calls check_sink from inside it); an
-    // unusually large one is given back after its call.
-    thread_local std::vector<detect::Occurrence> occurrences;
-    occurrences.clear();
-    struct Release {
-      ~Release() {
-        if (occurrences.capacity() > kKeptOccurrences)
-          std::vector<detect::Occurrence>().swap(occurrences);
-      }
-    } release;
+    const SearchOptions options{detector->case_insensitive,
+                                std::uint8_t(1u << static_cast<int>(sink.type)),
+                                options_.min_input_length, detector->single_bytes,
+                                options_.max_occurrences_per_input};
+    Occurrences occurrences;
     bool complete = true;
     auto search = [&](std::string_view text, std::uint32_t element) {
       // Operations beyond 4 GiB cannot be addressed by 32-bit offsets; they are not analysed.
@@ -182,9 +288,7 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
         complete = false;
         return;
       }
-      complete &= search_text(text, element, detector->case_insensitive, bit, *prepared,
-                              options_.min_input_length, detector->single_bytes,
-                              options_.max_occurrences_per_input, &occurrences);
+      complete &= search_text(text, element, options, *prepared, &occurrences);
     };
     if (sink.type == SinkType::kExec) {
       for (std::uint32_t i = 0; i < sink.argv.size(); ++i) search(sink.argv[i], i);
@@ -196,15 +300,10 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
       verdict.failed_open = true;
       verdict.note = "occurrence limit reached; some occurrences were not analysed";
     }
-    if (occurrences.empty()) return verdict;
-
-    std::sort(occurrences.begin(), occurrences.end(),
-              [](const detect::Occurrence& a, const detect::Occurrence& b) {
-                if (a.element != b.element) return a.element < b.element;
-                if (a.begin != b.begin) return a.begin < b.begin;
-                return a.end > b.end;
-              });
-    detect::SinkCheck check{&sink, inputs.inputs(), occurrences};
+    const std::span<detect::Occurrence> all = occurrences.all();
+    if (all.empty()) return verdict;
+    if (all.size() > 1) sort_occurrences(all);
+    detect::SinkCheck check{&sink, inputs.inputs(), all};
     std::vector<Detection> found;
     detector->fn(check, &found);
     if (found.empty()) return verdict;

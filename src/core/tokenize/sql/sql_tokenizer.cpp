@@ -274,9 +274,16 @@ constexpr NibbleTables build_plain_nibbles() {
 constexpr NibbleTables kPlainNibbles = build_plain_nibbles();
 static_assert(kPlainNibbles.ok, "kPlainClass needs at most 8 row patterns");
 
-// plain_run_end's 32-byte steps: two shuffles and an AND classify 32 bytes (the SSE2 range
-// tests below take about 30 operations per 16). Returns where a non-plain byte is, or the
-// first position with fewer than 32 bytes left.
+// Read once at load time rather than behind a guard on every call.
+const bool kHaveAvx2 = [] {
+  __builtin_cpu_init();  // may run before libgcc's own constructor
+  return __builtin_cpu_supports("avx2") != 0;
+}();
+
+// plain_run_end on AVX2 machines for texts of 32 bytes or more: two shuffles and an AND classify
+// 32 bytes (the SSE2 range tests below take about 30 operations per 16); the last bytes are one
+// more block that ends at the text's end, without the bytes already passed. Returns where a
+// non-plain byte is, or n.
 __attribute__((target("avx2"))) std::uint32_t plain_run_end_avx2(const char* s, std::uint32_t i,
                                                                 std::uint32_t n) noexcept {
   const __m256i lo = _mm256_broadcastsi128_si256(
@@ -284,29 +291,31 @@ __attribute__((target("avx2"))) std::uint32_t plain_run_end_avx2(const char* s, 
   const __m256i hi = _mm256_broadcastsi128_si256(
       _mm_loadu_si128(reinterpret_cast<const __m128i*>(kPlainNibbles.hi)));
   const __m256i low4 = _mm256_set1_epi8(0x0F);
-  while (i + 32 <= n) {
-    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i));
+  std::uint32_t keep = ~0u;  // the positions of the block not passed yet
+  while (i < n) {
+    std::uint32_t j = i;
+    if (n - i < 32) {
+      j = n - 32;
+      keep = ~0u << (i - j);  // i - j < 32
+    }
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + j));
     const __m256i c = _mm256_and_si256(
         _mm256_shuffle_epi8(lo, _mm256_and_si256(v, low4)),
         _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), low4)));
     const unsigned other = static_cast<unsigned>(
-        _mm256_movemask_epi8(_mm256_cmpeq_epi8(c, _mm256_setzero_si256())));
-    if (other != 0) return i + static_cast<std::uint32_t>(__builtin_ctz(other));
-    i += 32;
+                               _mm256_movemask_epi8(_mm256_cmpeq_epi8(c, _mm256_setzero_si256()))) &
+                           keep;
+    if (other != 0) return j + static_cast<std::uint32_t>(__builtin_ctz(other));
+    i = j + 32;
   }
-  return i;
+  return n;
 }
 #endif
 
-// The first byte at or after i that is not kPlainClass, or n.
-inline std::uint32_t plain_run_end(const char* s, std::uint32_t i, std::uint32_t n) noexcept {
-#if defined(__x86_64__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2 && i + 32 <= n) {
-    i = plain_run_end_avx2(s, i, n);
-    if (i + 32 <= n) return i;  // a non-plain byte
-  }
-#endif
+// plain_run_end without AVX2 or for texts under 32 bytes; out of line, so that the AVX2 path
+// through seek() stays short.
+__attribute__((noinline)) std::uint32_t plain_run_end_sse2(const char* s, std::uint32_t i,
+                                                          std::uint32_t n) noexcept {
 #if defined(__SSE2__)
   // Range tests as in ident_run_end.
   auto in_range = [](__m128i v, char lo, int count) {
@@ -332,6 +341,15 @@ inline std::uint32_t plain_run_end(const char* s, std::uint32_t i, std::uint32_t
 #endif
   while (i < n && (kClasses.c[static_cast<unsigned char>(s[i])] & kPlainClass)) ++i;
   return i;
+}
+
+// The first byte at or after i that is not kPlainClass, or n.
+inline std::uint32_t plain_run_end(const char* s, std::uint32_t i, std::uint32_t n) noexcept {
+#if defined(__x86_64__)
+  if (kHaveAvx2 && n >= 32) [[likely]]
+    return plain_run_end_avx2(s, i, n);
+#endif
+  return plain_run_end_sse2(s, i, n);
 }
 
 // The first ' (or, when `backslash`, \\) at or after i, or n.
@@ -679,22 +697,19 @@ constexpr Rules kGeneric = with_tables(kGenericRules, false);
 static_assert(ops_fit(kSqlite) && ops_fit(kMysql) && ops_fit(kPostgres) && ops_fit(kMssql) &&
               ops_fit(kOracle) && ops_fit(kGeneric));
 
+// Indexed by Dialect.
+constexpr const Rules* kRulesOf[] = {&kGeneric, &kSqlite, &kMysql, &kPostgres, &kMssql, &kOracle};
+static_assert(kRulesOf[static_cast<int>(Dialect::kGeneric)] == &kGeneric &&
+              kRulesOf[static_cast<int>(Dialect::kSqlite)] == &kSqlite &&
+              kRulesOf[static_cast<int>(Dialect::kMysql)] == &kMysql &&
+              kRulesOf[static_cast<int>(Dialect::kPostgres)] == &kPostgres &&
+              kRulesOf[static_cast<int>(Dialect::kMssql)] == &kMssql &&
+              kRulesOf[static_cast<int>(Dialect::kOracle)] == &kOracle);
+
+// A table, not a switch: the Lexer is constructed on every SQL sink check.
 const Rules* rules_for(Dialect d) {
-  switch (d) {
-    case Dialect::kSqlite:
-      return &kSqlite;
-    case Dialect::kMysql:
-      return &kMysql;
-    case Dialect::kPostgres:
-      return &kPostgres;
-    case Dialect::kMssql:
-      return &kMssql;
-    case Dialect::kOracle:
-      return &kOracle;
-    case Dialect::kGeneric:
-      break;
-  }
-  return &kGeneric;
+  const auto i = static_cast<std::size_t>(d);
+  return i < std::size(kRulesOf) ? kRulesOf[i] : &kGeneric;
 }
 
 // PostgreSQL operator characters (scan.l: op_chars).
@@ -1090,7 +1105,6 @@ std::size_t Lexer::next_batch(Token* out, std::size_t cap) noexcept {
   return run<false>(out, cap, 0);
 }
 
-bool Lexer::seek(std::uint32_t pos, Token* token) noexcept { return run<true>(token, 1, pos) == 1; }
 
 // The frequent tokens (white space, words, numbers, punctuation, plain strings) are lexed here
 // with the cursor in locals (a store through `out` could alias the members, which would then be
@@ -1098,7 +1112,8 @@ bool Lexer::seek(std::uint32_t pos, Token* token) noexcept { return run<true>(to
 // written to out[0], words are classified only at `target`, and the run stops after the token
 // that holds `target`.
 template <bool kSeek>
-std::size_t Lexer::run(Token* out, std::size_t cap, std::uint32_t target) noexcept {
+__attribute__((noinline)) std::size_t Lexer::run(Token* out, std::size_t cap,
+                                                 std::uint32_t target) noexcept {
   const char* s = text_.data();
   const std::uint32_t n = static_cast<std::uint32_t>(text_.size());
   const Rules& r = *rules_;
@@ -1189,6 +1204,33 @@ std::size_t Lexer::run(Token* out, std::size_t cap, std::uint32_t target) noexce
   }
   pos_ = pos;
   return kSeek ? 0 : count;
+}
+
+// The usual seek (into a string literal that follows a run of plain bytes, as a search term in a
+// LIKE pattern) on a short path of its own: the same steps as run<true>'s first ones. Anything
+// else goes on through run<true>.
+bool Lexer::seek(std::uint32_t target, Token* token) noexcept {
+  const char* s = text_.data();
+  const std::uint32_t n = static_cast<std::uint32_t>(text_.size());
+  std::uint32_t pos = pos_;
+  if (!in_versioned_) {  // run<true>'s pass over plain bytes
+    const std::uint32_t q = plain_run_end(s, pos, n);
+    if (q > pos && q <= target &&
+        (kClasses.c[static_cast<unsigned char>(s[q - 1])] & kBoundaryClass))
+      pos = q;
+  }
+  if (pos < n && s[pos] == '\'') {  // lex_one's plain string (kStartQuote is exactly ')
+    const bool backslash = rules_->sq_backslash;
+    const std::uint32_t q = find_quote_or_backslash(s, pos + 1, n, backslash);
+    if (q < n && s[q] == '\'' && !(q + 1 < n && s[q + 1] == '\'') && q >= target) {
+      *token = Token{TokenKind::kString, backslash ? kBackslashEscapes : std::uint8_t{0}, pos,
+                     q + 1, pos + 1, q};
+      pos_ = q + 1;
+      return true;
+    }
+  }
+  pos_ = pos;
+  return run<true>(token, 1, target) == 1;
 }
 
 bool Lexer::next_other(Token* t) noexcept {
