@@ -224,6 +224,41 @@ TEST(SqlDetector, OneDetectionPerInputWithTheForm) {
   EXPECT_EQ(v.detections[0].form, Form::kRaw);
 }
 
+// More occurrences than a sink call keeps on the stack (64), and a batch whose matches overflow
+// one search's buffer (999 overlapping ones), are all analysed: the attack after them is still
+// found, and no limit is reported.
+TEST(SqlDetector, ManyOccurrencesAreAllAnalysed) {
+  std::string query = "SELECT 1 FROM t WHERE a IN (";
+  for (int i = 0; i < 100; ++i) query += "'zz', ";
+  query += "'x') AND b = 1 OR 1=1";
+  Verdict v = check(kLite, query, {"zz", "1 OR 1=1"});
+  EXPECT_FALSE(v.failed_open);
+  ASSERT_EQ(v.detections.size(), 1u);
+  EXPECT_EQ(v.detections[0].input, 1u);
+  EXPECT_EQ(v.detections[0].begin, query.size() - 8);
+
+  const std::string run =
+      "SELECT 1 FROM t WHERE a = '" + std::string(1000, 'a') + "' AND b = 1 OR 1=1";
+  v = check(kLite, run, {"aa", "1 OR 1=1"});
+  EXPECT_FALSE(v.failed_open);
+  ASSERT_EQ(v.detections.size(), 1u);
+  EXPECT_EQ(v.detections[0].input, 1u);
+  EXPECT_EQ(v.detections[0].begin, run.size() - 8);
+}
+
+TEST(SqlDetector, OccurrenceLimitFailsOpenWithANote) {
+  EngineOptions options;
+  options.max_occurrences_per_input = 3;
+  Engine engine(options);
+  const std::vector<Input> inputs{Input{Source::kQuery, "q", "zz"}};
+  Verdict v = engine.check_sink(Sink::sql(kLite, "SELECT 'zz', 'zz', 'zz', 'zz'"), inputs);
+  EXPECT_TRUE(v.failed_open);
+  EXPECT_EQ(v.note, "occurrence limit reached; some occurrences were not analysed");
+  v = engine.check_sink(Sink::sql(kLite, "SELECT 'zz', 'zz', 'zz'"), inputs);
+  EXPECT_FALSE(v.failed_open);
+  EXPECT_TRUE(v.note.empty());
+}
+
 TEST(SqlDetector, HostileSizesStayFast) {
   auto start = std::chrono::steady_clock::now();
   std::string quotes(1 << 20, '\'');
