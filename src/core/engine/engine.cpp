@@ -140,10 +140,10 @@ __attribute__((noinline)) bool search_batch_counted(
 
 // The occurrences of a batch of 1..kMaxBatch needles (entries[k]'s form is needles[k]) in one
 // pass over the text. Returns false when an occurrence limit was hit.
-bool search_batch(std::string_view text, std::uint32_t element, const SearchOptions& o,
-                  const std::string_view* needles,
-                  const PreparedInputs::Impl::Entry* const* entries, std::size_t count,
-                  Occurrences* out) {
+inline __attribute__((always_inline)) bool search_batch(
+    std::string_view text, std::uint32_t element, const SearchOptions& o,
+    const std::string_view* needles, const PreparedInputs::Impl::Entry* const* entries,
+    std::size_t count, Occurrences* out) {
   // Nearly always one call finds every match, within every needle's limit.
   detect::Match matches[detect::kMaxBatch * 32];
   std::size_t next = text.size();
@@ -160,11 +160,15 @@ bool search_batch(std::string_view text, std::uint32_t element, const SearchOpti
 }
 
 // Searches every applicable input form in one operation text; appends occurrences.
-// Returns false when an occurrence limit was hit. Forms of 2..32 bytes (nearly all) are searched
-// in batches, one pass over the text per batch; the others one at a time. With `fold_case` the
-// batches fold the text as they read it; a folded copy is made only for the other forms.
+// Returns false when an occurrence limit was hit (or the text is too long to analyse). Forms of
+// 2..32 bytes (nearly all) are searched in batches, one pass over the text per batch; the others
+// one at a time. With `fold_case` the batches fold the text as they read it; a folded copy is
+// made only for the other forms.
 bool search_text(std::string_view text, std::uint32_t element, const SearchOptions& o,
                  const PreparedInputs::Impl& prepared, Occurrences* out) {
+  // Operations beyond 4 GiB cannot be addressed by 32-bit offsets; they are not analysed.
+  if (text.size() >= UINT32_MAX) [[unlikely]]
+    return false;
   bool complete = true;
   // Filled as needles are batched: the union keeps the views from being zeroed on every call.
   union Batch {
@@ -173,27 +177,28 @@ bool search_text(std::string_view text, std::uint32_t element, const SearchOptio
   } storage;
   std::string_view* batch = storage.needles;
   const PreparedInputs::Impl::Entry* batch_entries[detect::kMaxBatch];
-  std::size_t batched = 0;
-  for (const auto& entry : prepared.entries) {
-    if (!(entry.sink_mask & o.sink_bit)) continue;
-    const std::size_t size = entry.text.size();
-    if (size >= 2 && size <= detect::kMaxBatchNeedle && size >= o.min_length) [[likely]] {
-      batch[batched] = o.fold_case ? entry.folded : entry.text;
-      batch_entries[batched] = &entry;
-      if (++batched == detect::kMaxBatch) [[unlikely]] {
-        complete &= search_batch(text, element, o, batch, batch_entries, batched, out);
-        batched = 0;
+  auto entry = prepared.entries.begin();
+  const auto end = prepared.entries.end();
+  for (;;) {
+    std::size_t batched = 0;
+    for (; entry != end && batched < detect::kMaxBatch; ++entry) {
+      if (!(entry->sink_mask & o.sink_bit)) continue;
+      const std::size_t size = entry->text.size();
+      if (size >= 2 && size <= detect::kMaxBatchNeedle && size >= o.min_length) [[likely]] {
+        batch[batched] = o.fold_case ? entry->folded : entry->text;
+        batch_entries[batched++] = &*entry;
+        continue;
       }
-      continue;
+      // Too short (searched only when a single byte the sink cares about) or too long for a
+      // batch.
+      if (size < o.min_length &&
+          !(size == 1 && o.single_bytes.find(entry->text[0]) != std::string_view::npos))
+        continue;
+      complete &= search_one(text, element, o, *entry, out);
     }
-    // Too short (searched only when a single byte the sink cares about) or too long for a batch.
-    if (size < o.min_length &&
-        !(size == 1 && o.single_bytes.find(entry.text[0]) != std::string_view::npos))
-      continue;
-    complete &= search_one(text, element, o, entry, out);
+    if (batched > 0) complete &= search_batch(text, element, o, batch, batch_entries, batched, out);
+    if (entry == end) return complete;
   }
-  if (batched > 0) complete &= search_batch(text, element, o, batch, batch_entries, batched, out);
-  return complete;
 }
 
 // Sorted as SinkCheck::occurrences says; out of line: nearly every call has at most one.
@@ -203,6 +208,32 @@ __attribute__((noinline)) void sort_occurrences(std::span<detect::Occurrence> al
     if (a.begin != b.begin) return a.begin < b.begin;
     return a.end > b.end;
   });
+}
+
+// One detection per input: the first the detector made for it. The policy decides the mode;
+// excluded inputs (declared false positives) are dropped. Out of line: nearly every sink call
+// has no detection.
+__attribute__((noinline)) void keep_detections(const Engine& engine,
+                                               const detect::DetectorInfo& detector,
+                                               const PreparedInputs& inputs,
+                                               const RequestContext* request,
+                                               std::vector<Detection>* found, Verdict* verdict) {
+  std::shared_ptr<const Policy> policy = engine.policy();
+  for (auto& d : *found) {
+    bool dup = std::any_of(verdict->detections.begin(), verdict->detections.end(),
+                           [&](const Detection& e) { return e.input == d.input; });
+    if (dup) continue;
+    if (d.rule.empty()) d.rule = std::string(detector.rule);
+    if (d.cwe.empty()) d.cwe = std::string(detector.cwe);
+    d.mode = policy->mode_for(d.rule);
+    if (d.mode == Mode::kOff) continue;
+    if (request != nullptr && d.input < inputs.inputs().size()) {
+      const Input& in = inputs.inputs()[d.input];
+      if (policy->excluded(d.rule, request->path(), in.source, in.name, request->client_ip()))
+        continue;
+    }
+    verdict->detections.push_back(std::move(d));
+  }
 }
 
 }  // namespace
@@ -281,21 +312,15 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
                                 options_.min_input_length, detector->single_bytes,
                                 options_.max_occurrences_per_input};
     Occurrences occurrences;
-    bool complete = true;
-    auto search = [&](std::string_view text, std::uint32_t element) {
-      // Operations beyond 4 GiB cannot be addressed by 32-bit offsets; they are not analysed.
-      if (text.size() >= UINT32_MAX) {
-        complete = false;
-        return;
-      }
-      complete &= search_text(text, element, options, *prepared, &occurrences);
-    };
-    if (sink.type == SinkType::kExec) {
-      for (std::uint32_t i = 0; i < sink.argv.size(); ++i) search(sink.argv[i], i);
+    bool complete;
+    if (sink.type != SinkType::kExec) [[likely]] {
+      complete = search_text(sink.value, 0, options, *prepared, &occurrences);
     } else {
-      search(sink.value, 0);
+      complete = true;
+      for (std::uint32_t i = 0; i < sink.argv.size(); ++i)
+        complete &= search_text(sink.argv[i], i, options, *prepared, &occurrences);
     }
-    if (!complete) {
+    if (!complete) [[unlikely]] {
       Counters::add(counters_->fail_opens);
       verdict.failed_open = true;
       verdict.note = "occurrence limit reached; some occurrences were not analysed";
@@ -303,30 +328,12 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
     const std::span<detect::Occurrence> all = occurrences.all();
     if (all.empty()) return verdict;
     if (all.size() > 1) sort_occurrences(all);
-    detect::SinkCheck check{&sink, inputs.inputs(), all};
     std::vector<Detection> found;
-    detector->fn(check, &found);
-    if (found.empty()) return verdict;
-
-    // One detection per input: the first the detector made for it. The policy decides the
-    // mode; excluded inputs (declared false positives) are dropped.
-    std::shared_ptr<const Policy> policy = policy_.load();
-    for (auto& d : found) {
-      bool dup = std::any_of(verdict.detections.begin(), verdict.detections.end(),
-                             [&](const Detection& e) { return e.input == d.input; });
-      if (dup) continue;
-      if (d.rule.empty()) d.rule = std::string(detector->rule);
-      if (d.cwe.empty()) d.cwe = std::string(detector->cwe);
-      d.mode = policy->mode_for(d.rule);
-      if (d.mode == Mode::kOff) continue;
-      if (request != nullptr && d.input < inputs.inputs().size()) {
-        const Input& in = inputs.inputs()[d.input];
-        if (policy->excluded(d.rule, request->path(), in.source, in.name, request->client_ip()))
-          continue;
-      }
-      verdict.detections.push_back(std::move(d));
+    detector->fn(detect::SinkCheck{&sink, inputs.inputs(), all}, &found);
+    if (!found.empty()) [[unlikely]] {
+      keep_detections(*this, *detector, inputs, request, &found, &verdict);
+      Counters::add(counters_->detections, verdict.detections.size());
     }
-    Counters::add(counters_->detections, verdict.detections.size());
   } catch (...) {
     verdict.detections.clear();
     verdict.failed_open = true;
