@@ -105,20 +105,69 @@ std::size_t find_colon(std::string_view line) {
   return line.find(':');
 }
 
+// True when one of the first 33 bytes of `d` is a space. REQUIRES: 33 bytes readable.
+bool space_in_33(const char* d) {
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(' ');
+  __m128i hits = _mm_or_si128(
+      _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d)), space),
+      _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 16)), space));
+  return _mm_movemask_epi8(hits) != 0 || d[32] == ' ';
+#else
+  return std::memchr(d, ' ', 33) != nullptr;
+#endif
+}
+
+// True when the request line `line` (10 bytes or more) ends with " HTTP/1.x", x not a space:
+// the usual case, read as one 8-byte word.
+bool ends_with_version(std::string_view line) {
+  constexpr char kWord[8] = {' ', 'H', 'T', 'T', 'P', '/', '1', '.'};
+  std::uint64_t word, wanted;
+  std::memcpy(&word, line.data() + line.size() - 9, 8);
+  std::memcpy(&wanted, kWord, 8);
+  return word == wanted && line.back() != ' ';
+}
+
+// The space before the version of a request line that does not end the usual way (see
+// ends_with_version): the last one; npos when the version that follows is not HTTP/1.x.
+[[gnu::cold, gnu::noinline]] std::size_t unusual_version_space(std::string_view line) {
+  std::size_t sp = line.rfind(' ');
+  if (sp == kNpos || line.substr(sp + 1, 7) != "HTTP/1.") return kNpos;
+  return sp;
+}
+
+// An obsolete folded line [b, e) of a header block: part of the previous value, joined by
+// one space. Joined in place: the previous value ends before this line, which gives up at
+// least its line feed and leading space, so the text only moves back.
+[[gnu::cold, gnu::noinline]] void fold_line(Header* previous, const char* b, const char* e) {
+  std::string_view more = common::trim(std::string_view(b, static_cast<std::size_t>(e - b)));
+  std::size_t joined = previous->value.size() + 1 + more.size();
+  char* at = const_cast<char*>(previous->value.data()) + previous->value.size();
+  *at = ' ';
+  std::memmove(at + 1, more.data(), more.size());
+  previous->value = std::string_view(previous->value.data(), joined);
+}
+
+constexpr const char* kNotHttp = "not an HTTP/1.x request";
+constexpr const char* kHeadTooLarge = "header block larger than the limit";
+
 }  // namespace
+
+void ParsedRequest::grow_head(std::size_t need) {
+  std::size_t capacity = std::max<std::size_t>(need, 256);
+  head_.reset(new char[capacity]);
+  head_capacity_ = capacity;
+}
 
 char* ParsedRequest::assign_head(std::string_view head) {
   std::size_t need = head.size() + kHeadPadding;
-  if (need > head_capacity_ || (head_capacity_ > kKeptHead && need <= kKeptHead)) {
-    std::size_t capacity = std::max<std::size_t>(need, 256);
-    head_.reset(new char[capacity]);
-    head_capacity_ = capacity;
-  }
+  if (need > head_capacity_ || (head_capacity_ > kKeptHead && need <= kKeptHead)) [[unlikely]]
+    grow_head(need);
   if (!head.empty()) std::memcpy(head_.get(), head.data(), head.size());
   std::memset(head_.get() + head.size(), 0, kHeadPadding);
   method = target = version = {};
   headers.clear();
-  if (body.capacity() > kKeptBody) std::string().swap(body);
+  if (body.capacity() > kKeptBody) [[unlikely]] std::string().swap(body);
   body.clear();
   body_length = 0;
   body_truncated = false;
@@ -141,9 +190,9 @@ void ParsedRequest::swap(ParsedRequest& other) noexcept {
 
 Http1Parser::Http1Parser(Limits limits) : limits_(limits) {}
 
-Http1Parser::Status Http1Parser::fail(std::string why) {
+Http1Parser::Status Http1Parser::fail(const char* why) {
   state_ = State::kError;
-  error_ = std::move(why);
+  error_ = why;
   buffer_.clear();
   return Status::kError;
 }
@@ -156,37 +205,49 @@ void Http1Parser::keep_body(std::string_view bytes) {
   request_.body.append(bytes.substr(0, room));
 }
 
+bool Http1Parser::framing_field(std::string_view name, std::string_view value, Framing* framing) {
+  if (name.size() == 14 && common::iequals(name, "content-length")) {
+    std::uint64_t n;
+    if (!parse_number(value, 10, &n)) return false;
+    // Conflicting lengths: the shape of request smuggling.
+    if (framing->have_length && n != framing->length) return false;
+    framing->have_length = true;
+    framing->length = n;
+  } else if (name.size() == 17 && common::iequals(name, "transfer-encoding")) {
+    if (names_chunked(value)) framing->chunked = true;
+  } else if (name.size() == 6 && common::iequals(name, "expect") &&
+             common::iequals(value, "100-continue")) {
+    request_.expect_continue = true;
+  }
+  return true;
+}
+
 bool Http1Parser::parse_head(std::string_view block, const std::uint32_t* line_feeds,
                              std::size_t count) {
   // The views point into the request's own copy: the bytes parsed here may be the read's.
   std::string_view head(request_.assign_head(block), block.size());
   std::size_t next_feed = 0;
   auto line_end = [&](std::size_t from) {
-    if (line_feeds == nullptr) return head.find('\n', from);
+    if (line_feeds == nullptr) [[unlikely]] return head.find('\n', from);
     return next_feed < count ? static_cast<std::size_t>(line_feeds[next_feed++]) : kNpos;
   };
   // Request line: METHOD SP target SP HTTP/1.x
   std::size_t eol = line_end(0);
-  std::string_view line = head.substr(0, eol);
+  std::string_view line(head.data(), std::min(eol, head.size()));
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  std::size_t sp1 = line.find(' ');
+  // The method: tokens up to the first space.
+  std::size_t sp1 = 0;
+  while (sp1 < line.size() && is_tchar(line[sp1])) ++sp1;
+  if (sp1 == 0 || sp1 == line.size() || line[sp1] != ' ') return false;
   // The last space: mostly the one before "HTTP/1.x", found without a search.
-  std::size_t sp2 = line.size() >= 10 && line[line.size() - 9] == ' ' &&
-                            line.compare(line.size() - 8, 7, "HTTP/1.") == 0 && line.back() != ' '
-                        ? line.size() - 9
-                        : line.rfind(' ');
-  if (sp1 == kNpos || sp2 == sp1) return false;
-  std::string_view method = line.substr(0, sp1);
-  std::string_view version = line.substr(sp2 + 1);
-  if (method.empty() || !std::all_of(method.begin(), method.end(), is_tchar)) return false;
-  if (version.substr(0, 7) != "HTTP/1.") return false;
-  request_.method = method;
+  std::size_t sp2 = line.size() >= 10 && ends_with_version(line) ? line.size() - 9
+                                                                 : unusual_version_space(line);
+  if (sp2 == kNpos || sp2 == sp1) return false;
+  request_.method = line.substr(0, sp1);
   request_.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  request_.version = version;
+  request_.version = line.substr(sp2 + 1);
 
-  bool chunked = false;
-  bool have_length = false;
-  std::uint64_t length = 0;
+  Framing framing;
   const char* const base = head.data();
   std::size_t pos = eol == kNpos ? head.size() : eol + 1;
   while (pos < head.size()) {
@@ -197,17 +258,8 @@ bool Http1Parser::parse_head(std::string_view block, const std::uint32_t* line_f
     pos = end + 1;
     if (e > b && e[-1] == '\r') --e;
     if (b == e) continue;
-    if ((*b == ' ' || *b == '\t') && !request_.headers.empty()) {
-      // Obsolete line folding: part of the previous value, joined by one space. Joined in
-      // place: the previous value ends before this line, which gives up at least its line
-      // feed and leading space, so the text only moves back.
-      Header& previous = request_.headers.back();
-      std::string_view more = common::trim(std::string_view(b, static_cast<std::size_t>(e - b)));
-      std::size_t joined = previous.value.size() + 1 + more.size();
-      char* at = const_cast<char*>(previous.value.data()) + previous.value.size();
-      *at = ' ';
-      std::memmove(at + 1, more.data(), more.size());
-      previous.value = std::string_view(previous.value.data(), joined);
+    if ((*b == ' ' || *b == '\t') && !request_.headers.empty()) [[unlikely]] {
+      fold_line(&request_.headers.back(), b, e);
       continue;
     }
     std::size_t colon = find_colon(std::string_view(b, static_cast<std::size_t>(e - b)));
@@ -218,26 +270,19 @@ bool Http1Parser::parse_head(std::string_view block, const std::uint32_t* line_f
     while (v < ve && common::is_space(*v)) ++v;
     while (ve > v && common::is_space(ve[-1])) --ve;
     std::string_view value(v, static_cast<std::size_t>(ve - v));
-    // Only three fields matter here: their lengths rule out every other name at once.
-    if (name.size() == 14 && common::iequals(name, "content-length")) {
-      std::uint64_t n;
-      if (!parse_number(value, 10, &n)) return false;
-      if (have_length && n != length) return false;  // conflicting lengths: smuggling shape
-      have_length = true;
-      length = n;
-    } else if (name.size() == 17 && common::iequals(name, "transfer-encoding")) {
-      if (names_chunked(value)) chunked = true;
-    } else if (name.size() == 6 && common::iequals(name, "expect") &&
-               common::iequals(value, "100-continue")) {
-      request_.expect_continue = true;
-    }
+    // Only three fields matter here: their lengths and first letters rule out the others.
+    char first = static_cast<char>(*b | 0x20);
+    if (((colon == 14 && first == 'c') || (colon == 17 && first == 't') ||
+         (colon == 6 && first == 'e')) &&
+        !framing_field(name, value, &framing))
+      return false;
     request_.headers.push_back(Header{name, value});
   }
-  if (chunked) {
+  if (framing.chunked) {
     state_ = State::kChunkSize;
-  } else if (have_length && length > 0) {
+  } else if (framing.have_length && framing.length > 0) {
     state_ = State::kBody;
-    remaining_ = length;
+    remaining_ = framing.length;
   } else {
     state_ = State::kHead;  // no body: complete
   }
@@ -246,14 +291,18 @@ bool Http1Parser::parse_head(std::string_view block, const std::uint32_t* line_f
 
 Http1Parser::Status Http1Parser::feed(std::string_view bytes) {
   if (state_ == State::kError) return Status::kError;
+  if (!buffer_.empty()) [[unlikely]] return feed_buffered(bytes);
+  if (bytes.empty()) return Status::kNeedMore;  // next() after the last buffered request
+  // Parsed where the caller's bytes are; only what is left over is kept.
   std::size_t consumed = 0;
-  if (buffer_.empty()) {
-    if (bytes.empty()) return Status::kNeedMore;  // next() after the last buffered request
-    // Parsed where the caller's bytes are; only what is left over is kept.
-    Status status = parse(bytes, &consumed);
-    if (status != Status::kError && consumed < bytes.size()) buffer_.assign(bytes.substr(consumed));
-    return status;
-  }
+  Status status = parse(bytes, &consumed);
+  if (status != Status::kError && consumed < bytes.size()) [[unlikely]]
+    buffer_.assign(bytes.substr(consumed));
+  return status;
+}
+
+Http1Parser::Status Http1Parser::feed_buffered(std::string_view bytes) {
+  std::size_t consumed = 0;
   buffer_.append(bytes);
   Status status = parse(buffer_, &consumed);
   if (status == Status::kError) return status;
@@ -266,87 +315,111 @@ Http1Parser::Status Http1Parser::parse(std::string_view data, std::size_t* consu
   std::size_t consumed = 0;
   Status status = Status::kNeedMore;
   while (status == Status::kNeedMore) {
-    std::string_view rest = data.substr(consumed);
-    if (state_ == State::kHead) {
-      // Tolerate CRLFs between pipelined requests (RFC 9112 2.2).
-      std::size_t skip = 0;
-      while (skip < rest.size() && (rest[skip] == '\r' || rest[skip] == '\n')) ++skip;
-      consumed += skip;
-      rest.remove_prefix(skip);
-      if (scan_from_ > skip) scan_from_ -= skip; else scan_from_ = 0;
-      // Decide early that a connection does not speak HTTP/1 (TLS, HTTP/2 preface, binary):
-      // a method is a token of at most a few dozen bytes followed by a space.
-      if (!rest.empty() && !is_tchar(rest.front())) return fail("not an HTTP/1.x request");
-      if (rest.substr(0, 33).find(' ') == kNpos && rest.size() > 32)
-        return fail("not an HTTP/1.x request");
-      std::size_t sep = 0;
-      LineFeeds lines;
-      std::size_t end = find_head_end(rest, scan_from_, &sep, &lines);
-      if (end == kNpos) {
-        if (rest.size() > limits_.max_header_bytes)
-          return fail("header block larger than the limit");
-        scan_from_ = rest.size() > 3 ? rest.size() - 3 : 0;
-        break;
-      }
-      scan_from_ = 0;
-      if (end > limits_.max_header_bytes) return fail("header block larger than the limit");
-      if (!parse_head(rest.substr(0, end), lines.complete ? lines.at : nullptr, lines.count))
-        return fail("not an HTTP/1.x request");
-      consumed += end + sep;
-      if (state_ == State::kHead) status = Status::kRequest;
-    } else if (state_ == State::kBody) {
-      std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
-      keep_body(rest.substr(0, take));
-      consumed += take;
-      remaining_ -= take;
-      if (remaining_ > 0) break;
-      state_ = State::kHead;
-      status = Status::kRequest;
-    } else if (state_ == State::kChunkSize) {
-      std::size_t eol = rest.find('\n');
-      if (eol == kNpos) {
-        if (rest.size() > 1024) return fail("chunk size line too long");
-        break;
-      }
-      std::string_view line = rest.substr(0, eol);
-      line = line.substr(0, line.find(';'));  // chunk extensions
-      if (!parse_number(line, 16, &remaining_)) return fail("bad chunk size");
-      consumed += eol + 1;
-      state_ = remaining_ == 0 ? State::kTrailers : State::kChunkData;
-    } else if (state_ == State::kChunkData) {
-      std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
-      keep_body(rest.substr(0, take));
-      consumed += take;
-      remaining_ -= take;
-      if (remaining_ > 0) break;
-      state_ = State::kChunkDataEnd;
-    } else if (state_ == State::kChunkDataEnd) {
-      std::size_t eol = rest.find('\n');
-      if (eol == kNpos) {
-        if (rest.size() > 2) return fail("missing CRLF after chunk data");
-        break;
-      }
-      consumed += eol + 1;
-      state_ = State::kChunkSize;
-    } else if (state_ == State::kTrailers) {
-      // Trailer fields end with an empty line.
-      std::size_t eol = rest.find('\n');
-      if (eol == kNpos) {
-        if (rest.size() > limits_.max_header_bytes) return fail("trailers larger than the limit");
-        break;
-      }
-      std::string_view line = rest.substr(0, eol);
-      consumed += eol + 1;
-      if (line.empty() || line == "\r") {
-        state_ = State::kHead;
-        status = Status::kRequest;
-      }
-    } else {
-      return Status::kError;
+    std::string_view rest(data.data() + consumed, data.size() - consumed);
+    if (state_ != State::kHead) [[unlikely]] {
+      bool stop = false;
+      status = parse_body(rest, &consumed, &stop);
+      if (status == Status::kError) return status;
+      if (stop) break;
+      continue;
     }
+    // Tolerate CRLFs between pipelined requests (RFC 9112 2.2).
+    std::size_t skip = 0;
+    while (skip < rest.size() && (rest[skip] == '\r' || rest[skip] == '\n')) ++skip;
+    consumed += skip;
+    rest.remove_prefix(skip);
+    scan_from_ = scan_from_ > skip ? scan_from_ - skip : 0;
+    // Decide early that a connection does not speak HTTP/1 (TLS, HTTP/2 preface, binary):
+    // a method is a token of at most a few dozen bytes followed by a space.
+    if (!rest.empty() && !is_tchar(rest.front())) return fail(kNotHttp);
+    if (rest.size() > 32 && !space_in_33(rest.data())) return fail(kNotHttp);
+    std::size_t sep = 0;
+    LineFeeds lines;
+    std::size_t end = find_head_end(rest, scan_from_, &sep, &lines);
+    if (end == kNpos) {
+      if (rest.size() > limits_.max_header_bytes) return fail(kHeadTooLarge);
+      scan_from_ = rest.size() > 3 ? rest.size() - 3 : 0;
+      break;
+    }
+    scan_from_ = 0;
+    if (end > limits_.max_header_bytes) return fail(kHeadTooLarge);
+    if (!parse_head(rest.substr(0, end), lines.complete ? lines.at : nullptr, lines.count))
+      return fail(kNotHttp);
+    consumed += end + sep;
+    if (state_ == State::kHead) status = Status::kRequest;
   }
   *consumed_out = consumed;
   return status;
+}
+
+Http1Parser::Status Http1Parser::parse_body(std::string_view rest, std::size_t* consumed,
+                                            bool* stop) {
+  if (state_ == State::kBody) {
+    std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
+    keep_body(rest.substr(0, take));
+    *consumed += take;
+    remaining_ -= take;
+    if (remaining_ > 0) {
+      *stop = true;
+      return Status::kNeedMore;
+    }
+    state_ = State::kHead;
+    return Status::kRequest;
+  }
+  if (state_ == State::kChunkSize) {
+    std::size_t eol = rest.find('\n');
+    if (eol == kNpos) {
+      if (rest.size() > 1024) return fail("chunk size line too long");
+      *stop = true;
+      return Status::kNeedMore;
+    }
+    std::string_view line = rest.substr(0, eol);
+    line = line.substr(0, line.find(';'));  // chunk extensions
+    if (!parse_number(line, 16, &remaining_)) return fail("bad chunk size");
+    *consumed += eol + 1;
+    state_ = remaining_ == 0 ? State::kTrailers : State::kChunkData;
+    return Status::kNeedMore;
+  }
+  if (state_ == State::kChunkData) {
+    std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
+    keep_body(rest.substr(0, take));
+    *consumed += take;
+    remaining_ -= take;
+    if (remaining_ > 0) {
+      *stop = true;
+      return Status::kNeedMore;
+    }
+    state_ = State::kChunkDataEnd;
+    return Status::kNeedMore;
+  }
+  if (state_ == State::kChunkDataEnd) {
+    std::size_t eol = rest.find('\n');
+    if (eol == kNpos) {
+      if (rest.size() > 2) return fail("missing CRLF after chunk data");
+      *stop = true;
+      return Status::kNeedMore;
+    }
+    *consumed += eol + 1;
+    state_ = State::kChunkSize;
+    return Status::kNeedMore;
+  }
+  if (state_ == State::kTrailers) {
+    // Trailer fields end with an empty line.
+    std::size_t eol = rest.find('\n');
+    if (eol == kNpos) {
+      if (rest.size() > limits_.max_header_bytes) return fail("trailers larger than the limit");
+      *stop = true;
+      return Status::kNeedMore;
+    }
+    std::string_view line = rest.substr(0, eol);
+    *consumed += eol + 1;
+    if (line.empty() || line == "\r") {
+      state_ = State::kHead;
+      return Status::kRequest;
+    }
+    return Status::kNeedMore;
+  }
+  return Status::kError;
 }
 
 }  // namespace vigil::context

@@ -57,6 +57,8 @@ struct ParsedRequest {
   // Copies the header block into head_ (reusing its memory when it fits) and forgets the
   // previous request. Returns the copy.
   char* assign_head(std::string_view head);
+  // New memory for a header block of `need` bytes (with its padding).
+  [[gnu::cold, gnu::noinline]] void grow_head(std::size_t need);
 
   std::unique_ptr<char[]> head_;
   std::size_t head_capacity_ = 0;
@@ -100,12 +102,32 @@ class Http1Parser {
     kHead, kBody, kChunkSize, kChunkData, kChunkDataEnd, kTrailers, kError
   };
 
-  Status fail(std::string why);
+  // Where the framing of a request's body is read (Content-Length, Transfer-Encoding).
+  struct Framing {
+    bool chunked = false;
+    bool have_length = false;
+    std::uint64_t length = 0;
+  };
+
+  // The rare paths are functions of their own, out of the way of the usual one (a request
+  // that arrives whole, without a body): code run once per request is mostly fetched anew
+  // from memory, so the fewer cache lines it spans, the cheaper.
+  [[gnu::cold, gnu::noinline]] Status fail(const char* why);
+  // feed() when bytes of an earlier feed are waiting (partial reads, pipelining).
+  [[gnu::noinline]] Status feed_buffered(std::string_view bytes);
   // Parses as many steps as `data` holds; `*consumed` is how many of its bytes were used.
   Status parse(std::string_view data, std::size_t* consumed);
+  // One step of a body (Content-Length or chunked) in `rest`: adds what it used to *consumed;
+  // returns kRequest when the request is complete, kNeedMore to go on with the next step, and
+  // kError after fail(); sets *stop when `rest` holds no more of the step.
+  [[gnu::noinline]] Status parse_body(std::string_view rest, std::size_t* consumed, bool* stop);
   // `line_feeds` (ascending, `count` of them) are where the block's lines end, or null: then
   // they are searched for.
   bool parse_head(std::string_view head, const std::uint32_t* line_feeds, std::size_t count);
+  // Content-Length, Transfer-Encoding or Expect (whose name `name` may be); false when the
+  // request must be refused (a bad or conflicting length).
+  [[gnu::noinline]] bool framing_field(std::string_view name, std::string_view value,
+                                       Framing* framing);
   void keep_body(std::string_view bytes);
 
   Limits limits_;
