@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -164,6 +165,42 @@ bool media_ends_with(std::string_view content_type, std::string_view suffix) {
   return media.size() >= suffix.size() && iequals(media.substr(media.size() - suffix.size()), suffix);
 }
 
+// A target that is not the usual origin-form "/path?query" without control bytes or fragment,
+// out of line: reports what is wrong with it and returns the part that holds path and query.
+[[gnu::cold, gnu::noinline]] std::string_view unusual_target(std::string_view uri,
+                                                             std::uint8_t bytes,
+                                                             context::InputBuilder* builder) {
+  if (bytes & kUriControl) {
+    for (char c : uri) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F || c == ' ') {
+        builder->flag(c == '\0' ? (kAnomalyBadUri | kAnomalyNulByte) : kAnomalyBadUri);
+        break;
+      }
+    }
+  }
+  if (!uri.empty() && uri.front() == '/') {
+    // origin-form, the usual one: no scheme to look for.
+  } else if (std::size_t scheme = uri.find("://"); scheme != std::string_view::npos &&
+                                                   scheme < common::find_any(uri, "/?")) {
+    // absolute-form: drop scheme and authority.
+    std::size_t path_start = common::find_any(uri, "/?", scheme + 3);
+    uri = path_start == std::string_view::npos ? std::string_view("/") : uri.substr(path_start);
+  } else if (uri != "*") {
+    // An empty target is not a request HTTP allows (RFC 9112 section 3.2).
+    builder->flag(kAnomalyBadUri);
+  }
+  if (bytes & kUriHash) uri = uri.substr(0, uri.find('#'));
+  return uri;
+}
+
+// The name of path segment `index` past the first kSegmentNames, in the arena.
+[[gnu::cold, gnu::noinline]] context::Ref numbered_segment(std::size_t index,
+                                                           context::InputBuilder* builder) {
+  char digits[24];
+  const char* end = std::to_chars(digits, digits + sizeof digits, index).ptr;
+  return builder->copy(std::string_view(digits, end - digits));
+}
+
 }  // namespace
 
 struct RequestContext::Impl {
@@ -192,8 +229,13 @@ struct RequestContext::Impl {
 
   void parse_uri();
   void parse_headers();
-  void parse_body();
+  [[gnu::noinline]] void add_referer(const Header& h);
+  [[gnu::cold, gnu::noinline]] void header_limit_hit();
+  [[gnu::noinline]] void parse_body();
   void resolve_client(const TrustedProxies* trusted);
+  [[gnu::noinline]] void resolve_peer();
+  [[gnu::noinline]] void resolve_proxies(const TrustedProxies& trusted);
+  [[gnu::cold, gnu::noinline]] void flag_nul_inputs();
   void set_client(const common::IpAddress& a);
 };
 
@@ -212,26 +254,8 @@ void RequestContext::Impl::parse_uri() {
   std::string_view uri = request.uri;
   const std::uint8_t bytes = common::or_over_bytes(kUriBytes, uri);
   may_hold_nul = (bytes & kUriNul) != 0;
-  if (bytes & kUriControl) {
-    for (char c : uri) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F || c == ' ') {
-        builder.flag(c == '\0' ? (kAnomalyBadUri | kAnomalyNulByte) : kAnomalyBadUri);
-        break;
-      }
-    }
-  }
-  if (!uri.empty() && uri.front() == '/') {
-    // origin-form, the usual one: no scheme to look for.
-  } else if (std::size_t scheme = uri.find("://"); scheme != std::string_view::npos &&
-                                                   scheme < common::find_any(uri, "/?")) {
-    // absolute-form: drop scheme and authority.
-    std::size_t path_start = common::find_any(uri, "/?", scheme + 3);
-    uri = path_start == std::string_view::npos ? std::string_view("/") : uri.substr(path_start);
-  } else if (uri != "*") {
-    // An empty target is not a request HTTP allows (RFC 9112 section 3.2).
-    builder.flag(kAnomalyBadUri);
-  }
-  if (bytes & kUriHash) uri = uri.substr(0, uri.find('#'));
+  if ((bytes & (kUriControl | kUriHash)) != 0 || uri.empty() || uri.front() != '/') [[unlikely]]
+    uri = unusual_target(uri, bytes, &builder);
   std::size_t q = uri.find('?');
   raw_path = uri.substr(0, q);
   query = q == std::string_view::npos ? std::string_view() : uri.substr(q + 1);
@@ -240,28 +264,23 @@ void RequestContext::Impl::parse_uri() {
   const bool percent = (bytes & kUriPercent) != 0;
   path = percent ? builder.decoded(raw_path, false) : context::Ref::of(raw_path);
   // Each segment, decoded on its own (so "%2f" inside a segment stays inside it), is an input:
-  // routes like /product/{id} hand segments to sinks.
+  // routes like /product/{id} hand segments to sinks. A byte loop: paths are short, and a
+  // memchr call per segment cost more than it saved.
+  const char* p = raw_path.data();
+  const std::size_t n = raw_path.size();
   std::size_t index = 0, start = 0;
-  while (start < raw_path.size()) {
-    std::size_t slash = raw_path.find('/', start);
-    std::string_view segment =
-        raw_path.substr(start, slash == std::string_view::npos ? slash : slash - start);
-    if (!segment.empty()) {
-      context::Ref name;
-      if (index < kSegmentNames) {
-        name = context::Ref::of(segment_name(index));
-      } else {
-        char digits[24];
-        const char* end = std::to_chars(digits, digits + sizeof digits, index).ptr;
-        name = builder.copy(std::string_view(digits, end - digits));
-      }
+  for (std::size_t i = 0; i <= n; ++i) {
+    if (i < n && p[i] != '/') continue;
+    if (i > start) {
+      const std::string_view segment(p + start, i - start);
+      const context::Ref name = index < kSegmentNames ? context::Ref::of(segment_name(index))
+                                                      : numbered_segment(index, &builder);
       const context::Ref value =
           percent ? builder.decoded(segment, false) : context::Ref::of(segment);
       if (!builder.add(Source::kPath, name, value)) break;
       ++index;
     }
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
+    start = i + 1;
   }
   if (!query.empty())
     context::parse_urlencoded(query, Source::kQuery, &builder, {},
@@ -269,26 +288,20 @@ void RequestContext::Impl::parse_uri() {
 }
 
 void RequestContext::Impl::parse_headers() {
-  std::size_t count = 0;
   std::size_t content_lengths = 0;
   bool chunked = false;
   user_agent = {};
   user_agent_seen = false;
   content_type = {};
-  all_headers_seen = true;
-  for (const Header& h : request.headers) {
-    if (++count > limits.max_headers) {
-      all_headers_seen = false;
-      builder.flag(kAnomalyLimitHit);
-      builder.diagnose("limit.headers", "more than " + std::to_string(limits.max_headers) +
-                                            " headers; the rest were not analysed");
-      break;
-    }
+  all_headers_seen = request.headers.size() <= limits.max_headers;
+  const std::span<const Header> headers =
+      all_headers_seen ? request.headers : request.headers.first(limits.max_headers);
+  for (const Header& h : headers) {
     const HeaderKind kind = header_kind(h.name);
     // A name matched in full is a token (letters and '-'); others are checked byte by byte.
     if ((kind == HeaderKind::kInput || kind == HeaderKind::kBrowser) && !is_token(h.name))
-      builder.flag(kAnomalyBadHeader);
-    if (has_line_break_or_nul(h.value)) {
+      [[unlikely]] builder.flag(kAnomalyBadHeader);
+    if (has_line_break_or_nul(h.value)) [[unlikely]] {
       builder.flag(kAnomalyBadHeader);
       may_hold_nul = true;
     }
@@ -316,23 +329,34 @@ void RequestContext::Impl::parse_headers() {
         builder.add(Source::kHeader, h.name, h.value);
         break;
       case HeaderKind::kReferer:
-        builder.add(Source::kHeader, h.name, h.value);
-        // A Referer carries the query of the page before: its parameters are inputs of their
-        // own (an application that logs or replays "where the user came from" uses them).
-        if (std::size_t q = h.value.find('?'); q != std::string_view::npos) {
-          std::string_view qs = h.value.substr(q + 1);
-          qs = qs.substr(0, qs.find('#'));
-          context::parse_urlencoded(qs, Source::kHeader, &builder, "referer?");
-        }
+        add_referer(h);
         break;
       case HeaderKind::kInput:
         builder.add(Source::kHeader, h.name, h.value);
         break;
     }
   }
+  if (!all_headers_seen) [[unlikely]] header_limit_hit();
   // Request smuggling shapes: two lengths, or a length beside chunked framing.
-  if (content_lengths > 1 || (content_lengths == 1 && chunked))
+  if (content_lengths > 1 || (content_lengths == 1 && chunked)) [[unlikely]]
     builder.flag(kAnomalyDuplicateLength);
+}
+
+void RequestContext::Impl::add_referer(const Header& h) {
+  builder.add(Source::kHeader, h.name, h.value);
+  // A Referer carries the query of the page before: its parameters are inputs of their own
+  // (an application that logs or replays "where the user came from" uses them).
+  if (std::size_t q = h.value.find('?'); q != std::string_view::npos) {
+    std::string_view qs = h.value.substr(q + 1);
+    qs = qs.substr(0, qs.find('#'));
+    context::parse_urlencoded(qs, Source::kHeader, &builder, "referer?");
+  }
+}
+
+void RequestContext::Impl::header_limit_hit() {
+  builder.flag(kAnomalyLimitHit);
+  builder.diagnose("limit.headers", "more than " + std::to_string(limits.max_headers) +
+                                        " headers; the rest were not analysed");
 }
 
 void RequestContext::Impl::parse_body() {
@@ -377,24 +401,33 @@ void RequestContext::Impl::parse_body() {
 }
 
 void RequestContext::Impl::resolve_client(const TrustedProxies* trusted) {
-  if (!peer_known || request.peer != peer_text) {
-    // The usual peer (an IPv4 address as accept() gave it) is its own canonical text; any
-    // other is parsed generally, and its normalised text kept when it differs.
-    peer_text.assign(request.peer);
-    peer_known = true;
-    peer_canonical = common::IpAddress::parse_canonical_v4(peer_text, &peer_address);
-    peer_valid = peer_canonical || common::IpAddress::parse(peer_text, &peer_address);
-    if (peer_valid && !peer_canonical) {
-      char text[common::IpAddress::kMaxText];
-      peer_normal.assign(text, peer_address.to_chars(text));
-      peer_canonical = peer_normal == peer_text;
-    }
-  }
+  // A connection's requests share one peer: its meaning is worked out once.
+  if (!peer_known || request.peer != peer_text) [[unlikely]]
+    resolve_peer();
   client_ip = request.peer;
   if (!peer_valid) return;
   if (!peer_canonical) client_ip = peer_normal;
+  if (trusted != nullptr && !trusted->cidrs.empty()) [[unlikely]]
+    resolve_proxies(*trusted);
+}
+
+void RequestContext::Impl::resolve_peer() {
+  // The usual peer (an IPv4 address as accept() gave it) is its own canonical text; any
+  // other is parsed generally, and its normalised text kept when it differs.
+  peer_text.assign(request.peer);
+  peer_known = true;
+  peer_canonical = common::IpAddress::parse_canonical_v4(peer_text, &peer_address);
+  peer_valid = peer_canonical || common::IpAddress::parse(peer_text, &peer_address);
+  if (peer_valid && !peer_canonical) {
+    char text[common::IpAddress::kMaxText];
+    peer_normal.assign(text, peer_address.to_chars(text));
+    peer_canonical = peer_normal == peer_text;
+  }
+}
+
+void RequestContext::Impl::resolve_proxies(const TrustedProxies& trusted_proxies) {
+  const TrustedProxies* trusted = &trusted_proxies;
   const common::IpAddress& peer = peer_address;
-  if (trusted == nullptr || trusted->cidrs.empty()) return;
   if (proxy_source != trusted->cidrs) {
     proxy_source = trusted->cidrs;
     proxies.clear();
@@ -456,13 +489,18 @@ void RequestContext::parse(const HttpRequest& request, const TrustedProxies* pro
   if (!is_token(request.method)) m.builder.flag(kAnomalyBadMethod);
   m.parse_uri();
   m.parse_headers();
-  m.parse_body();
+  if (!request.body.empty()) [[unlikely]]
+    m.parse_body();
   m.resolve_client(proxies);
   m.builder.finish(&m.inputs);
-  if (m.may_hold_nul || m.builder.arena_used() || !request.body.empty()) {
-    for (const Input& in : m.inputs) {
-      if (in.value.find('\0') != std::string_view::npos) m.builder.flag(kAnomalyNulByte);
-    }
+  if (m.may_hold_nul || m.builder.arena_used() || !request.body.empty()) [[unlikely]]
+    m.flag_nul_inputs();
+}
+
+// A NUL in a decoded or built value, or in a value taken from bytes that may hold one.
+void RequestContext::Impl::flag_nul_inputs() {
+  for (const Input& in : inputs) {
+    if (in.value.find('\0') != std::string_view::npos) builder.flag(kAnomalyNulByte);
   }
 }
 

@@ -18,6 +18,11 @@ CleanMemo::~CleanMemo() = default;
 
 bool CleanMemo::contains(const Key& key) const noexcept { return probe(key); }
 
+bool CleanMemo::hash_and_probe(Key* key) const noexcept {
+  key->rehash();
+  return probe(*key);
+}
+
 void CleanMemo::insert(const Key& key) noexcept {
   Shard& shard = shards_[key.hash_ % kShards];
   if (shard.busy.exchange(true, std::memory_order_acquire)) return;

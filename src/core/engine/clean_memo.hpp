@@ -54,12 +54,17 @@ class CleanMemo {
 
    private:
     friend class CleanMemo;
+    // set*<false> leaves the hash to rehash(): the lookups share one out-of-line copy of it.
+    template <bool kHash = true>
     [[gnu::always_inline]] inline bool set(std::size_t head_size, std::string_view a,
                                            std::string_view b) noexcept;
+    template <bool kHash = true>
     [[gnu::always_inline]] inline bool set_input(Source source, std::string_view name, Form form,
                                                  std::string_view value) noexcept;
+    template <bool kHash = true>
     [[gnu::always_inline]] inline bool set_signals(std::string_view user_agent,
                                                    std::string_view path) noexcept;
+    [[gnu::always_inline]] inline void rehash() noexcept;
     // The key's bytes are head, a, b (the lengths in head keep the parts apart). They are never
     // assembled: hashed in place, compared with a slot part by part, copied only into a slot.
     std::uint32_t head_ = 0;  // source, form and name length; or the signals tag and path length
@@ -97,6 +102,9 @@ class CleanMemo {
     Slot slots[kSlotsPerShard];
   };
   [[gnu::always_inline]] inline bool probe(const Key& key) const noexcept;
+  // rehash() then probe(): out of line, one copy of the code for both lookups (they run once
+  // per request each, and their code lines are the cost, more than the call).
+  [[gnu::noinline]] bool hash_and_probe(Key* key) const noexcept;
   // The key's two places in its shard (different from each other).
   static std::size_t first_slot(std::uint64_t hash) noexcept {
     return (hash / kShards) % kSlotsPerShard;
@@ -109,8 +117,9 @@ class CleanMemo {
   std::unique_ptr<Shard[]> shards_;
 };
 
-// Inline definitions: the analyser looks up every value of every request, and a call (eight
-// arguments, saved registers) cost about a quarter of a lookup.
+// Inline definitions: the analyser looks up every value of every request, and a call with the
+// key's parts (eight arguments, saved registers) cost about a quarter of a lookup. The parts are
+// stored inline; the hash and the probe are one out-of-line call of two (hash_and_probe).
 namespace clean_memo_detail {
 
 constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
@@ -168,6 +177,7 @@ constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
 
 }  // namespace clean_memo_detail
 
+template <bool kHash>
 inline bool CleanMemo::Key::set(std::size_t head_size, std::string_view a,
                                 std::string_view b) noexcept {
   const std::size_t size = a.size() + b.size();
@@ -175,28 +185,34 @@ inline bool CleanMemo::Key::set(std::size_t head_size, std::string_view a,
   a_ = a;
   b_ = b;
   size_ = size;
-  using clean_memo_detail::hash_part, clean_memo_detail::kMul, clean_memo_detail::mix;
-  std::uint64_t h = mix(0x243F6A8885A308D3ull ^ (size * kMul), head_);
-  h = hash_part(h, a.data(), a.size(), &a_word_);
-  h = hash_part(h, b.data(), b.size(), &b_word_);
-  hash_ = h ^ (h >> 32);
+  if constexpr (kHash) rehash();
   return true;
 }
 
+inline void CleanMemo::Key::rehash() noexcept {
+  using clean_memo_detail::hash_part, clean_memo_detail::kMul, clean_memo_detail::mix;
+  std::uint64_t h = mix(0x243F6A8885A308D3ull ^ (size_ * kMul), head_);
+  h = hash_part(h, a_.data(), a_.size(), &a_word_);
+  h = hash_part(h, b_.data(), b_.size(), &b_word_);
+  hash_ = h ^ (h >> 32);
+}
+
+template <bool kHash>
 inline bool CleanMemo::Key::set_input(Source source, std::string_view name, Form form,
                                       std::string_view value) noexcept {
   if (value.size() < kMinValue || name.size() > 255) return false;
   head_ = static_cast<std::uint32_t>(source) | static_cast<std::uint32_t>(form) << 8 |
           static_cast<std::uint32_t>(name.size()) << 16;
-  return set(3, name, value);
+  return set<kHash>(3, name, value);
 }
 
+template <bool kHash>
 inline bool CleanMemo::Key::set_signals(std::string_view user_agent,
                                         std::string_view path) noexcept {
   constexpr std::uint32_t kSignalsTag = 0xFF000000u;  // no input's head has this top byte
   if (path.size() > 255) return false;
   head_ = kSignalsTag | static_cast<std::uint32_t>(path.size());
-  return set(2, path, user_agent);
+  return set<kHash>(2, path, user_agent);
 }
 
 inline bool CleanMemo::probe(const Key& key) const noexcept {
@@ -218,16 +234,16 @@ inline bool CleanMemo::probe(const Key& key) const noexcept {
                                                    std::string_view name, Form form,
                                                    std::string_view value,
                                                    bool* rememberable) const noexcept {
-  *rememberable = key->set_input(source, name, form, value);
-  return *rememberable && probe(*key);
+  *rememberable = key->set_input<false>(source, name, form, value);
+  return *rememberable && hash_and_probe(key);
 }
 
 [[gnu::always_inline]] inline bool CleanMemo::lookup_signals(Key* key,
                                                            std::string_view user_agent,
                                                            std::string_view path,
                                                            bool* rememberable) const noexcept {
-  *rememberable = key->set_signals(user_agent, path);
-  return *rememberable && probe(*key);
+  *rememberable = key->set_signals<false>(user_agent, path);
+  return *rememberable && hash_and_probe(key);
 }
 
 }  // namespace vigil::engine

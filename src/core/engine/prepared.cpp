@@ -71,105 +71,124 @@ std::string* PreparedInputs::Impl::scratch() {
 }
 
 void PreparedInputs::Impl::build(std::span<const Input> inputs) {
-  entries.clear();
   storage_used = 0;
+  // Entries in use; the ones past it are the last request's, overwritten in place: a client's
+  // requests have the same shape, so the usual path never grows the vector (nor runs its code).
+  std::size_t used = 0;
   for (std::uint32_t index = 0; index < inputs.size(); ++index) {
     std::string_view value = inputs[index].value;
     if (value.empty()) continue;  // no form of it can occur anywhere
     const std::uint64_t bytes = common::or_over_bytes(kBytes, value);
-    const std::uint8_t traits = traits_in(bytes);
-    const std::size_t first_entry = entries.size();
-
-    // A form's entry, folded when it has upper case. `of_text` is or_over_bytes(kBytes, text).
-    auto push = [&](Form form, std::string_view text, std::uint8_t mask, std::uint64_t of_text) {
-      std::string_view fold = text;
-      if (traits_in(of_text) & kUpper) {
-        std::string* f = scratch();
-        f->resize(text.size());
-        common::fold_ascii(text.data(), text.size(), f->data());
-        fold = *f;
-      }
-      entries.push_back(
-          Entry{index, form, mask, static_cast<std::uint32_t>(of_text), text, fold});
-    };
-    // The raw form is the first of its input's entries: there is no equal one to merge with.
-    if (traits & kUpper)
-      push(Form::kRaw, value, kAllSinks, bytes);
+    // Most values hold no byte that a decoder changes, no upper case and no space at an edge:
+    // the raw form, as it is, is all there is. The other ones go out of line.
+    if ((traits_in(bytes) & (kDerivedForms | kUpper)) != 0 || edge_space(value)) {
+      entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(used), entries.end());
+      add_forms(index, value, bytes);
+      used = entries.size();
+      continue;
+    }
+    const Entry raw{index, Form::kRaw, kAllSinks, static_cast<std::uint32_t>(bytes), value, value};
+    if (used < entries.size()) [[likely]]
+      entries[used] = raw;
     else
-      entries.push_back(
-          Entry{index, Form::kRaw, kAllSinks, static_cast<std::uint32_t>(bytes), value, value});
-    // Most values hold no byte that a decoder changes and no space at an edge: the raw form is
-    // all there is.
-    if (!(traits & kDerivedForms) && !edge_space(value)) continue;
+      entries.push_back(raw);
+    ++used;
+  }
+  entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(used), entries.end());
+}
 
-    auto add = [&](Form form, std::string_view text, std::uint8_t mask) {
-      if (text.empty()) return;
-      for (std::size_t k = first_entry; k < entries.size(); ++k) {
-        if (entries[k].text == text) {
-          entries[k].sink_mask |= mask;
-          return;
-        }
+void PreparedInputs::Impl::add_forms(std::uint32_t index, std::string_view value,
+                                     std::uint64_t bytes) {
+  const std::uint8_t traits = traits_in(bytes);
+  const std::size_t first_entry = entries.size();
+
+  // A form's entry, folded when it has upper case. `of_text` is or_over_bytes(kBytes, text).
+  auto push = [&](Form form, std::string_view text, std::uint8_t mask, std::uint64_t of_text) {
+    std::string_view fold = text;
+    if (traits_in(of_text) & kUpper) {
+      std::string* f = scratch();
+      f->resize(text.size());
+      common::fold_ascii(text.data(), text.size(), f->data());
+      fold = *f;
+    }
+    entries.push_back(
+        Entry{index, form, mask, static_cast<std::uint32_t>(of_text), text, fold});
+  };
+  // The raw form is the first of its input's entries: there is no equal one to merge with.
+  if (traits & kUpper)
+    push(Form::kRaw, value, kAllSinks, bytes);
+  else
+    entries.push_back(
+        Entry{index, Form::kRaw, kAllSinks, static_cast<std::uint32_t>(bytes), value, value});
+  if (!(traits & kDerivedForms) && !edge_space(value)) return;
+
+  auto add = [&](Form form, std::string_view text, std::uint8_t mask) {
+    if (text.empty()) return;
+    for (std::size_t k = first_entry; k < entries.size(); ++k) {
+      if (entries[k].text == text) {
+        entries[k].sink_mask |= mask;
+        return;
       }
-      push(form, text, mask, common::or_over_bytes(kBytes, text));
-    };
-    // A decoder writes into a fresh scratch string; it stays allocated for the next request.
-    auto decoded = [&](auto&& fn, std::string_view in) -> std::string_view {
-      std::string* s = scratch();
-      if (fn(in, s)) return *s;
-      --storage_used;
-      return {};
-    };
+    }
+    push(form, text, mask, common::or_over_bytes(kBytes, text));
+  };
+  // A decoder writes into a fresh scratch string; it stays allocated for the next request.
+  auto decoded = [&](auto&& fn, std::string_view in) -> std::string_view {
+    std::string* s = scratch();
+    if (fn(in, s)) return *s;
+    --storage_used;
+    return {};
+  };
 
-    if (traits & kPercentPlus) {
-      std::string_view url1 = decoded(
+  if (traits & kPercentPlus) {
+    std::string_view url1 = decoded(
+        [](std::string_view in, std::string* o) { return decode::url_decode(in, true, o); },
+        value);
+    if (!url1.empty()) {
+      add(Form::kUrlDecoded, url1, kAllSinks);
+      std::string_view url2 = decoded(
           [](std::string_view in, std::string* o) { return decode::url_decode(in, true, o); },
-          value);
-      if (!url1.empty()) {
-        add(Form::kUrlDecoded, url1, kAllSinks);
-        std::string_view url2 = decoded(
-            [](std::string_view in, std::string* o) { return decode::url_decode(in, true, o); },
-            url1);
-        if (!url2.empty()) add(Form::kUrlDecoded2, url2, kAllSinks);
+          url1);
+      if (!url2.empty()) add(Form::kUrlDecoded2, url2, kAllSinks);
+    }
+  }
+  if (traits & kAmpersand) {
+    std::string_view html = decoded(
+        [](std::string_view in, std::string* o) { return decode::html_entity_decode(in, o); },
+        value);
+    if (!html.empty()) add(Form::kHtmlDecoded, html, kAllSinks);
+  }
+  if (traits & kBackslash) {
+    std::string_view json = decoded(
+        [](std::string_view in, std::string* o) { return decode::json_unescape(in, o); },
+        value);
+    if (!json.empty()) add(Form::kJsonUnescaped, json, kAllSinks);
+  }
+  if (edge_space(value)) add(Form::kTrimmed, common::trim(value), kAllSinks);
+  // An application that "escapes" by doubling quotes but keeps backslashes (a classic MySQL
+  // mistake) puts this form in its SQL; a backslash before the doubled quote escapes one of
+  // them and the input breaks out.
+  if (traits & kApostrophe) {
+    std::string* s = scratch();
+    s->reserve(value.size() + 8);
+    for (std::size_t at = 0;;) {
+      const std::size_t quote = value.find('\'', at);
+      if (quote == std::string_view::npos) {
+        s->append(value.substr(at));
+        break;
       }
+      s->append(value.substr(at, quote + 1 - at));
+      s->push_back('\'');
+      at = quote + 1;
     }
-    if (traits & kAmpersand) {
-      std::string_view html = decoded(
-          [](std::string_view in, std::string* o) { return decode::html_entity_decode(in, o); },
-          value);
-      if (!html.empty()) add(Form::kHtmlDecoded, html, kAllSinks);
-    }
-    if (traits & kBackslash) {
-      std::string_view json = decoded(
-          [](std::string_view in, std::string* o) { return decode::json_unescape(in, o); },
-          value);
-      if (!json.empty()) add(Form::kJsonUnescaped, json, kAllSinks);
-    }
-    if (edge_space(value)) add(Form::kTrimmed, common::trim(value), kAllSinks);
-    // An application that "escapes" by doubling quotes but keeps backslashes (a classic MySQL
-    // mistake) puts this form in its SQL; a backslash before the doubled quote escapes one of
-    // them and the input breaks out.
-    if (traits & kApostrophe) {
-      std::string* s = scratch();
-      s->reserve(value.size() + 8);
-      for (std::size_t at = 0;;) {
-        const std::size_t quote = value.find('\'', at);
-        if (quote == std::string_view::npos) {
-          s->append(value.substr(at));
-          break;
-        }
-        s->append(value.substr(at, quote + 1 - at));
-        s->push_back('\'');
-        at = quote + 1;
-      }
-      add(Form::kQuoteDoubled, *s, sink_bit(SinkType::kSql));
-    }
-    // C string APIs stop at the first NUL: what reaches the database or the shell is the part
-    // before it (the rest is how payloads slip past filters that see the whole value).
-    if (traits & kNul) {
-      if (std::size_t nul = value.find('\0'); nul != std::string_view::npos && nul > 0) {
-        add(Form::kNulTruncated, value.substr(0, nul),
-            sink_bit(SinkType::kSql) | sink_bit(SinkType::kShell) | sink_bit(SinkType::kExec));
-      }
+    add(Form::kQuoteDoubled, *s, sink_bit(SinkType::kSql));
+  }
+  // C string APIs stop at the first NUL: what reaches the database or the shell is the part
+  // before it (the rest is how payloads slip past filters that see the whole value).
+  if (traits & kNul) {
+    if (std::size_t nul = value.find('\0'); nul != std::string_view::npos && nul > 0) {
+      add(Form::kNulTruncated, value.substr(0, nul),
+          sink_bit(SinkType::kSql) | sink_bit(SinkType::kShell) | sink_bit(SinkType::kExec));
     }
   }
 }

@@ -27,6 +27,10 @@ struct PreparedInputs::Impl {
   std::size_t storage_used = 0;
 
   void build(std::span<const Input> inputs);
+  // The entries of a value with upper case, a space at an edge, or a byte some decoder acts
+  // on (`bytes` is its or_over_bytes(kBytes)): out of line, apart from the usual raw-only one.
+  [[gnu::noinline]] void add_forms(std::uint32_t index, std::string_view value,
+                                   std::uint64_t bytes);
   std::string* scratch();
 };
 

@@ -39,6 +39,171 @@ constexpr std::uint32_t kNamedByClient = source_bit(Source::kQuery) | source_bit
                                          source_bit(Source::kMultipart);
 bool name_is_input(Source s) { return (kNamedByClient & source_bit(s)) != 0; }
 
+// The policy's say on a finding of `cls` about input `input` (-1: the request): its mode, and
+// false when the mode is off or an exclusion covers it.
+bool keep(const Policy& policy, AttackClass cls, std::span<const Input> inputs, std::int32_t input,
+          std::string_view route, std::string_view client, Mode* mode) {
+  *mode = policy.mode_for(rule_name(cls));
+  bool weak = cls == AttackClass::kScanner || cls == AttackClass::kProtocol;
+  if (weak && *mode == Mode::kBlock && !policy.explicit_mode(rule_name(cls), mode))
+    *mode = Mode::kMonitor;
+  if (*mode == Mode::kOff) return false;
+  Source source = input >= 0 ? inputs[input].source : Source::kOther;
+  std::string_view name = input >= 0 ? inputs[input].name : std::string_view();
+  return !policy.excluded(rule_name(cls), route, source, name, client);
+}
+
+// The steps a usual request does not take are functions of their own, out of line and apart
+// from the usual path: a request's analysis then runs through few code lines (it runs once per
+// request, between the application's code, so every line it touches is an I-cache miss).
+
+// IP lists and virtual patches (most policies have neither). True when the address is on the
+// allow list: the request is trusted and not analysed.
+[[gnu::cold, gnu::noinline]] bool screen(const Policy& policy, const RequestContext& request,
+                                         std::string_view client, RequestVerdict* verdict) {
+  // Without IP lists there is nothing to decide, and no clock to read for their expiry.
+  const Policy::IpDecision ip = policy.has_ip_lists()
+                                    ? policy.ip_decision(client, PolicyClock::now())
+                                    : Policy::IpDecision::kNone;
+  switch (ip) {
+    case Policy::IpDecision::kAllow:
+      return true;
+    case Policy::IpDecision::kDeny: {
+      Finding f;
+      f.rule = "ip-denylist";
+      f.outcome = Outcome::kBlocked;
+      f.mode = Mode::kBlock;
+      f.reason = "the client address " + std::string(client) + " is on the IP deny list";
+      f.evidence = std::string(client);
+      verdict->findings.push_back(std::move(f));
+      break;
+    }
+    case Policy::IpDecision::kNone:
+      break;
+  }
+  if (policy.virtual_patch_count() != 0)
+    policy.match_virtual_patches(request, &verdict->findings);
+  return false;
+}
+
+// The scanner check of a (User-Agent, path) pair the memo does not know.
+[[gnu::noinline]] void check_scanner(const Policy& policy, const in::RequestSignals& signals,
+                                     std::span<const Input> inputs, std::string_view client,
+                                     engine::CleanMemo* memo, const engine::CleanMemo::Key& key,
+                                     bool signals_memo, RequestVerdict* verdict) {
+  in::Hit hit;
+  Mode mode;
+  if (in::detect_scanner(signals, &hit)) {
+    if (keep(policy, AttackClass::kScanner, inputs, -1, signals.path, client, &mode))
+      verdict->findings.push_back(make_finding(AttackClass::kScanner, hit, -1, Form::kRaw, mode));
+  } else if (signals_memo) {
+    memo->insert(key);
+  }
+}
+
+// A request with protocol anomalies.
+[[gnu::cold, gnu::noinline]] void check_protocol(const Policy& policy,
+                                                 const in::RequestSignals& signals,
+                                                 std::span<const Input> inputs,
+                                                 std::string_view client,
+                                                 RequestVerdict* verdict) {
+  in::Hit hit;
+  Mode mode;
+  if (in::detect_protocol_anomaly(signals, &hit) &&
+      keep(policy, AttackClass::kProtocol, inputs, -1, signals.path, client, &mode))
+    verdict->findings.push_back(make_finding(AttackClass::kProtocol, hit, -1, Form::kRaw, mode));
+}
+
+[[gnu::cold, gnu::noinline]] void add_budget_finding(const Policy& policy,
+                                                     RequestVerdict* verdict) {
+  verdict->budget_exceeded = true;
+  Finding f;
+  f.rule = "analysis-budget";
+  f.outcome = Outcome::kSuspicious;
+  f.mode = Mode::kMonitor;
+  f.reason = "input analysis stopped at the " + std::to_string(policy.budget().count()) +
+             " us budget; the request proceeded unchecked past that point (fail open)";
+  verdict->findings.push_back(std::move(f));
+}
+
+// The first finding in block mode blocks the request.
+[[gnu::noinline]] void settle(RequestVerdict* verdict) {
+  for (std::size_t i = 0; i < verdict->findings.size(); ++i) {
+    if (verdict->findings[i].mode == Mode::kBlock) {
+      verdict->block = true;
+      verdict->blocking_finding = static_cast<std::int32_t>(i);
+      break;
+    }
+  }
+}
+
+// What the input detectors' pass over one request shares. The steps below get it by one
+// pointer: a lambda capturing a dozen locals by reference had its closure built on every
+// request (four code lines of stores) for a detector call that a memo hit never makes.
+struct Pass {
+  const Policy& policy;
+  std::span<const Input> inputs;
+  std::string_view route, client;
+  engine::CleanMemo* memo;
+  RequestVerdict* verdict;
+  std::uint64_t* convicted;  // one bit per input convicted so far
+  unsigned calls = 0;
+  bool over_budget = false;
+  // The budget runs from the first detector call: a request whose values the memo finds
+  // clean (most of them) never reads the clock for it.
+  Clock::time_point deadline{};
+  engine::CleanMemo::Key key;
+};
+
+// The detectors over one candidate the memo does not know: out of line, so that the usual
+// path (a memo hit) does not pay for its frame.
+[[gnu::noinline]] void detect(Pass& p, std::string_view value, std::uint32_t features, Form form,
+                              std::uint32_t index, Source source, std::string_view name,
+                              bool memo) {
+  const in::Candidate c{value, features, form, index, source, name};
+  bool fired = false;
+  for (const in::InputDetectorInfo& d : in::input_detectors()) {
+    if ((d.prefilter && !(c.features & d.prefilter)) || value.size() < d.min_length) continue;
+    if (p.calls++ == 0) {
+      p.deadline = Clock::now() + p.policy.budget();
+    } else if (p.calls % kClockStride == 0 && Clock::now() > p.deadline) {
+      p.over_budget = true;
+      return;
+    }
+    in::Hit hit;
+    if (!d.fn(c, &hit)) continue;
+    fired = true;
+    Mode mode;
+    if (!keep(p.policy, d.cls, p.inputs, static_cast<std::int32_t>(index), p.route, p.client,
+              &mode))
+      continue;
+    p.verdict->findings.push_back(
+        make_finding(d.cls, hit, static_cast<std::int32_t>(index), form, mode));
+    p.convicted[index / 64] |= std::uint64_t{1} << (index % 64);
+    return;
+  }
+  if (memo && !fired) p.memo->insert(p.key);
+}
+
+// One candidate (a form of an input's value, or a name the client chose).
+[[gnu::always_inline]] inline void run(Pass& p, std::string_view value, std::uint32_t features,
+                                       Form form, std::uint32_t index, bool is_name) {
+  if (((p.convicted[index / 64] >> (index % 64)) & 1) || value.empty()) return;
+  // A short plain word ("lamp", "42", a User-Agent "wrk") is provably clean: cheaper to see
+  // than to look up.
+  if (features == 0 && in::plain_word_is_clean(value)) return;
+  const Source source = p.inputs[index].source;
+  const std::string_view name = is_name ? std::string_view() : p.inputs[index].name;
+  bool memo = false;
+  if (p.memo != nullptr && p.memo->lookup(&p.key, source, name, form, value, &memo)) return;
+  detect(p, value, features, form, index, source, name, memo);
+}
+
+// A name the client chose, as a candidate: out of line (the value loop has the inline copy).
+[[gnu::noinline]] void run_name(Pass& p, std::string_view name, std::uint32_t index) {
+  run(p, name, in::features_of(name), Form::kRaw, index, true);
+}
+
 }  // namespace
 
 RequestVerdict Engine::analyze_request(const RequestContext& request,
@@ -47,47 +212,14 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
   RequestVerdict verdict;
   try {
     std::shared_ptr<const Policy> policy = policy_.load();
-    // The budget runs from the first detector call: a request whose values the memo finds
-    // clean (most of them) never reads the clock for it.
-    Clock::time_point deadline{};
     std::string_view route = request.path();
     std::string_view client = request.client_ip();
     auto inputs = request.inputs();
 
-    // Policy first: an allowed address is trusted, a denied one is stopped. Without IP lists
-    // there is nothing to decide, and no clock to read for their expiry.
-    const Policy::IpDecision ip = policy->has_ip_lists()
-                                      ? policy->ip_decision(client, PolicyClock::now())
-                                      : Policy::IpDecision::kNone;
-    switch (ip) {
-      case Policy::IpDecision::kAllow:
-        return verdict;
-      case Policy::IpDecision::kDeny: {
-        Finding f;
-        f.rule = "ip-denylist";
-        f.outcome = Outcome::kBlocked;
-        f.mode = Mode::kBlock;
-        f.reason = "the client address " + std::string(client) + " is on the IP deny list";
-        f.evidence = std::string(client);
-        verdict.findings.push_back(std::move(f));
-        break;
-      }
-      case Policy::IpDecision::kNone:
-        break;
+    // Policy first: an allowed address is trusted, a denied one is stopped.
+    if (policy->has_ip_lists() || policy->virtual_patch_count() != 0) [[unlikely]] {
+      if (screen(*policy, request, client, &verdict)) return verdict;
     }
-    if (policy->virtual_patch_count() != 0)
-      policy->match_virtual_patches(request, &verdict.findings);
-
-    auto keep = [&](AttackClass cls, std::int32_t input, Mode* mode) {
-      *mode = policy->mode_for(rule_name(cls));
-      bool weak = cls == AttackClass::kScanner || cls == AttackClass::kProtocol;
-      if (weak && *mode == Mode::kBlock && !policy->explicit_mode(rule_name(cls), mode))
-        *mode = Mode::kMonitor;
-      if (*mode == Mode::kOff) return false;
-      Source source = input >= 0 ? inputs[input].source : Source::kOther;
-      std::string_view name = input >= 0 ? inputs[input].name : std::string_view();
-      return !policy->excluded(rule_name(cls), route, source, name, client);
-    };
 
     // Input detectors over every decoded form of every input (and the names clients choose).
     const PreparedInputs::Impl* impl = prepared.impl();
@@ -98,111 +230,48 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
     std::uint64_t stack_bits[kStackWords];
     std::vector<std::uint64_t> heap_bits;
     std::uint64_t* convicted = stack_bits;
-    if (words > kStackWords) {
+    if (words > kStackWords) [[unlikely]] {
       heap_bits.assign(words, 0);
       convicted = heap_bits.data();
     } else {
       std::fill_n(stack_bits, words, 0);
     }
-    auto is_convicted = [&](std::uint32_t i) { return (convicted[i / 64] >> (i % 64)) & 1; };
-    unsigned calls = 0;
-    bool over_budget = false;
-    engine::CleanMemo::Key key;
-    // The detectors over one candidate the memo does not know: out of line, so that the
-    // usual path (a memo hit) does not pay for its frame.
-    auto detect = [&](std::string_view value, std::uint32_t features, Form form,
-                      std::uint32_t index, Source source, std::string_view name,
-                      bool memo) __attribute__((noinline)) {
-      const in::Candidate c{value, features, form, index, source, name};
-      bool fired = false;
-      for (const in::InputDetectorInfo& d : in::input_detectors()) {
-        if ((d.prefilter && !(c.features & d.prefilter)) || value.size() < d.min_length) continue;
-        if (calls++ == 0) {
-          deadline = Clock::now() + policy->budget();
-        } else if (calls % kClockStride == 0 && Clock::now() > deadline) {
-          over_budget = true;
-          return;
-        }
-        in::Hit hit;
-        if (!d.fn(c, &hit)) continue;
-        fired = true;
-        Mode mode;
-        if (!keep(d.cls, static_cast<std::int32_t>(index), &mode)) continue;
-        verdict.findings.push_back(make_finding(d.cls, hit, static_cast<std::int32_t>(index), form, mode));
-        convicted[index / 64] |= std::uint64_t{1} << (index % 64);
-        return;
-      }
-      if (memo && !fired) memo_->insert(key);
-    };
-    auto run = [&](std::string_view value, std::uint32_t features, Form form,
-                   std::uint32_t index, bool is_name) {
-      if (is_convicted(index) || value.empty()) return;
-      // A short plain word ("lamp", "42", a User-Agent "wrk") is provably clean: cheaper to see
-      // than to look up.
-      if (features == 0 && in::plain_word_is_clean(value)) return;
-      const Source source = inputs[index].source;
-      const std::string_view name = is_name ? std::string_view() : inputs[index].name;
-      bool memo = false;
-      if (memo_ != nullptr && memo_->lookup(&key, source, name, form, value, &memo)) return;
-      detect(value, features, form, index, source, name, memo);
-    };
+    Pass pass{*policy, inputs, route, client, memo_.get(), &verdict, convicted, 0, false, {}, {}};
     if (impl != nullptr) {
       for (const auto& entry : impl->entries) {
-        if (over_budget) break;
+        if (pass.over_budget) break;
         if (entry.form == Form::kQuoteDoubled || entry.input >= inputs.size()) continue;
-        run(entry.text, entry.features, entry.form, entry.input, false);
+        run(pass, entry.text, entry.features, entry.form, entry.input, false);
       }
     }
-    for (std::uint32_t i = 0; i < inputs.size() && !over_budget; ++i) {
+    for (std::uint32_t i = 0; i < inputs.size() && !pass.over_budget; ++i) {
       if (name_is_input(inputs[i].source) && inputs[i].name.size() >= 3)
-        run(inputs[i].name, in::features_of(inputs[i].name), Form::kRaw, i, true);
+        run_name(pass, inputs[i].name, i);
     }
+    engine::CleanMemo::Key& key = pass.key;
+    const bool over_budget = pass.over_budget;
 
     // Request-level signals.
-    in::RequestSignals signals{request.method(), request.path(), request.user_agent(),
-                               request.anomalies()};
-    Mode mode;
+    const in::RequestSignals signals{request.method(), route, request.user_agent(),
+                                     request.anomalies()};
     // A client sends the same User-Agent with every request: a clean pair is remembered like a
     // clean input value.
     bool signals_memo = false;
     if (!(memo_ != nullptr &&
-          memo_->lookup_signals(&key, signals.user_agent, signals.path, &signals_memo))) {
-      in::Hit hit;
-      if (in::detect_scanner(signals, &hit)) {
-        if (keep(AttackClass::kScanner, -1, &mode)) {
-          verdict.findings.push_back(
-              make_finding(AttackClass::kScanner, hit, -1, Form::kRaw, mode));
-        }
-      } else if (signals_memo) {
-        memo_->insert(key);
-      }
-    }
-    if (signals.anomalies != 0) {  // a well-formed request has nothing to report here
-      in::Hit hit;
-      if (in::detect_protocol_anomaly(signals, &hit) && keep(AttackClass::kProtocol, -1, &mode))
-        verdict.findings.push_back(make_finding(AttackClass::kProtocol, hit, -1, Form::kRaw, mode));
-    }
+          memo_->lookup_signals(&key, signals.user_agent, signals.path, &signals_memo)))
+      check_scanner(*policy, signals, inputs, client, memo_.get(), key, signals_memo, &verdict);
+    // A well-formed request has nothing to report here.
+    if (signals.anomalies != 0) [[unlikely]]
+      check_protocol(*policy, signals, inputs, client, &verdict);
 
-    if (over_budget) {
-      verdict.budget_exceeded = true;
+    if (over_budget) [[unlikely]] {
+      add_budget_finding(*policy, &verdict);
       Counters::add(counters_->budget_overruns);
-      Finding f;
-      f.rule = "analysis-budget";
-      f.outcome = Outcome::kSuspicious;
-      f.mode = Mode::kMonitor;
-      f.reason = "input analysis stopped at the " +
-                 std::to_string(policy->budget().count()) +
-                 " us budget; the request proceeded unchecked past that point (fail open)";
-      verdict.findings.push_back(std::move(f));
     }
-    for (std::size_t i = 0; i < verdict.findings.size(); ++i) {
-      if (verdict.findings[i].mode == Mode::kBlock) {
-        verdict.block = true;
-        verdict.blocking_finding = static_cast<std::int32_t>(i);
-        break;
-      }
+    if (!verdict.findings.empty()) [[unlikely]] {
+      settle(&verdict);
+      Counters::add(counters_->findings, verdict.findings.size());
     }
-    Counters::add(counters_->findings, verdict.findings.size());
   } catch (...) {
     verdict = RequestVerdict{};
     verdict.failed_open = true;

@@ -198,13 +198,21 @@ static_assert(table_sorted(), "kCommands must be sorted by name");
 
 constexpr std::size_t kMaxNameLength = 15;  // longest table name ("lsb_release" + margin)
 
-// Per first letter: the range of table entries and a mask of their name lengths, so that most
-// words are rejected after two loads.
+// Per first letter: the range of table entries, a mask of their name lengths and a mask of
+// their second letters, so that most words are rejected after three loads (every plain word of
+// a request reaches find_command() through cmdi_may_fire_on_word()).
 struct LetterIndex {
   std::uint8_t begin[26] = {};
   std::uint8_t end[26] = {};
   std::uint16_t lengths[26] = {};
+  std::uint32_t seconds[26] = {};  // bit c - 'a' for a second letter c; bit 26 for any other byte
 };
+
+// The bit of a name's second byte in LetterIndex::seconds (case-folded).
+constexpr std::uint32_t second_bit(char c) {
+  c = to_lower(c);
+  return c >= 'a' && c <= 'z' ? 1u << (c - 'a') : 1u << 26;
+}
 
 constexpr LetterIndex make_letter_index() {
   LetterIndex x;
@@ -213,6 +221,7 @@ constexpr LetterIndex make_letter_index() {
     if (x.end[l] == 0) x.begin[l] = static_cast<std::uint8_t>(i);
     x.end[l] = static_cast<std::uint8_t>(i + 1);
     x.lengths[l] = static_cast<std::uint16_t>(x.lengths[l] | (1u << kCommands[i].name.size()));
+    x.seconds[l] |= second_bit(kCommands[i].name[1]);
   }
   return x;
 }
@@ -225,6 +234,7 @@ const Command* find_command(std::string_view name) {
   if (first < 'a' || first > 'z') return nullptr;
   int l = first - 'a';
   if (!(kLetterIndex.lengths[l] & (1u << name.size()))) return nullptr;
+  if (!(kLetterIndex.seconds[l] & second_bit(name[1]))) return nullptr;
   for (std::size_t i = kLetterIndex.begin[l]; i < kLetterIndex.end[l]; ++i) {
     std::string_view n = kCommands[i].name;
     if (n.size() != name.size()) continue;
