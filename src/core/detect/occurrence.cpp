@@ -126,8 +126,8 @@ struct BatchOut {
 // the needle's first two bytes are at i + b). Returns false when the output is full (then
 // *resume is the first position not reported). Out of line: the batch loops call it only for a
 // block with candidates.
-__attribute__((noinline)) bool record_block(BatchOut* b, std::size_t i,
-                                            const std::uint32_t* masks) {
+__attribute__((noinline, aligned(64))) bool record_block(BatchOut* b, std::size_t i,
+                                                        const std::uint32_t* masks) {
   const char* h = b->h;
   const std::size_t size = b->size, count = b->count;
   // When every candidate fits in the buffer (nearly always), needle by needle; a block has at
@@ -194,11 +194,9 @@ __attribute__((target("avx2"), always_inline)) inline __m256i load_avx2(const ch
 // moved back to end at the text's end (the positions already done masked off). The loop is kept
 // small (a loop over the needles, a block's candidates recorded out of line by record_block):
 // its code is read from memory on nearly every call, as the application's code runs in between.
-__attribute__((target("avx2"))) std::size_t batch_avx2(const char* h, std::size_t size,
-                                                       const std::string_view* needles,
-                                                       std::size_t count, std::size_t from,
-                                                       Match* out, std::size_t cap,
-                                                       std::size_t* next, bool fold) {
+__attribute__((target("avx2"), aligned(64))) std::size_t batch_avx2(
+    const char* h, std::size_t size, const std::string_view* needles, std::size_t count,
+    std::size_t from, Match* out, std::size_t cap, std::size_t* next, bool fold) {
   *next = size;
   __m256i first[kMaxBatch], second[kMaxBatch];
   for (std::size_t k = 0; k < count; ++k) {
@@ -303,6 +301,8 @@ __attribute__((noinline)) std::size_t batch_sse2(const char* h, std::size_t size
 
 }  // namespace
 
+// Starts a cache line, as batch_avx2 and record_block: see Engine::check_sink.
+__attribute__((aligned(64)))
 std::size_t find_batch(std::string_view haystack, const std::string_view* needles,
                        std::size_t count, std::size_t from, Match* out, std::size_t cap,
                        std::size_t* next, bool fold) noexcept {

@@ -1105,7 +1105,8 @@ __attribute__((noinline)) void judge_statement(const SinkCheck& check, std::stri
 
 }  // namespace
 
-void detect_sql(const SinkCheck& check, std::vector<Detection>* out) {
+// Starts a cache line: see Engine::check_sink.
+__attribute__((aligned(64))) void detect_sql(const SinkCheck& check, std::vector<Detection>* out) {
   const std::string_view text = check.sink->value;
   if (text.size() >= UINT32_MAX) return;
   if (only_plain_string_content(check, text)) return;

@@ -284,8 +284,8 @@ const bool kHaveAvx2 = [] {
 // 32 bytes (the SSE2 range tests below take about 30 operations per 16); the last bytes are one
 // more block that ends at the text's end, without the bytes already passed. Returns where a
 // non-plain byte is, or n.
-__attribute__((target("avx2"))) std::uint32_t plain_run_end_avx2(const char* s, std::uint32_t i,
-                                                                std::uint32_t n) noexcept {
+__attribute__((target("avx2"), aligned(64))) std::uint32_t plain_run_end_avx2(
+    const char* s, std::uint32_t i, std::uint32_t n) noexcept {
   const __m256i lo = _mm256_broadcastsi128_si256(
       _mm_loadu_si128(reinterpret_cast<const __m128i*>(kPlainNibbles.lo)));
   const __m256i hi = _mm256_broadcastsi128_si256(
@@ -697,20 +697,6 @@ constexpr Rules kGeneric = with_tables(kGenericRules, false);
 static_assert(ops_fit(kSqlite) && ops_fit(kMysql) && ops_fit(kPostgres) && ops_fit(kMssql) &&
               ops_fit(kOracle) && ops_fit(kGeneric));
 
-// Indexed by Dialect.
-constexpr const Rules* kRulesOf[] = {&kGeneric, &kSqlite, &kMysql, &kPostgres, &kMssql, &kOracle};
-static_assert(kRulesOf[static_cast<int>(Dialect::kGeneric)] == &kGeneric &&
-              kRulesOf[static_cast<int>(Dialect::kSqlite)] == &kSqlite &&
-              kRulesOf[static_cast<int>(Dialect::kMysql)] == &kMysql &&
-              kRulesOf[static_cast<int>(Dialect::kPostgres)] == &kPostgres &&
-              kRulesOf[static_cast<int>(Dialect::kMssql)] == &kMssql &&
-              kRulesOf[static_cast<int>(Dialect::kOracle)] == &kOracle);
-
-// A table, not a switch: the Lexer is constructed on every SQL sink check.
-const Rules* rules_for(Dialect d) {
-  const auto i = static_cast<std::size_t>(d);
-  return i < std::size(kRulesOf) ? kRulesOf[i] : &kGeneric;
-}
 
 // PostgreSQL operator characters (scan.l: op_chars).
 constexpr bool is_pg_op_char(char c) {
@@ -769,10 +755,12 @@ bool is_keyword(std::string_view word) noexcept {
   return false;
 }
 
-Lexer::Lexer(std::string_view text, Dialect dialect) noexcept
-    : text_(text.size() >= UINT32_MAX ? std::string_view() : text),
-      rules_(rules_for(dialect)),
-      dialect_(dialect) {}
+// In Dialect's order.
+const Lexer::Rules* const Lexer::kRulesOf[kDialects] = {&kGeneric,  &kSqlite, &kMysql,
+                                                        &kPostgres, &kMssql,  &kOracle};
+static_assert(static_cast<int>(Dialect::kGeneric) == 0 && static_cast<int>(Dialect::kSqlite) == 1 &&
+              static_cast<int>(Dialect::kMysql) == 2 && static_cast<int>(Dialect::kPostgres) == 3 &&
+              static_cast<int>(Dialect::kMssql) == 4 && static_cast<int>(Dialect::kOracle) == 5);
 
 void Lexer::lex_string(Token* t, std::uint32_t prefix, char quote, bool backslash,
                        bool doubled) noexcept {
@@ -1208,8 +1196,9 @@ __attribute__((noinline)) std::size_t Lexer::run(Token* out, std::size_t cap,
 
 // The usual seek (into a string literal that follows a run of plain bytes, as a search term in a
 // LIKE pattern) on a short path of its own: the same steps as run<true>'s first ones. Anything
-// else goes on through run<true>.
-bool Lexer::seek(std::uint32_t target, Token* token) noexcept {
+// else goes on through run<true>. Starts a cache line, as plain_run_end_avx2 (see
+// Engine::check_sink).
+__attribute__((aligned(64))) bool Lexer::seek(std::uint32_t target, Token* token) noexcept {
   const char* s = text_.data();
   const std::uint32_t n = static_cast<std::uint32_t>(text_.size());
   std::uint32_t pos = pos_;

@@ -79,7 +79,13 @@ bool is_keyword(std::string_view word) noexcept;
 //   while (lexer.next(&t)) { ... t.text(query) ... }
 class Lexer {
  public:
-  Lexer(std::string_view text, Dialect dialect) noexcept;
+  // Texts of 4 GiB or more are lexed as empty. Inline: the SQL sink check makes one per call.
+  Lexer(std::string_view text, Dialect dialect) noexcept
+      : text_(text.size() < UINT32_MAX ? text : std::string_view()),
+        rules_(kRulesOf[static_cast<std::size_t>(dialect) < kDialects
+                            ? static_cast<std::size_t>(dialect)
+                            : 0]),
+        dialect_(dialect) {}
 
   // Writes the next token and returns true, or returns false at the end of the text.
   // Every call that returns true consumes at least one byte.
@@ -96,6 +102,9 @@ class Lexer {
 
   // The dialect's lexical rules (defined in the .cpp).
   struct Rules;
+  // Each dialect's rules, indexed by Dialect (defined in the .cpp; kGeneric is 0).
+  static constexpr std::size_t kDialects = 6;
+  static const Rules* const kRulesOf[kDialects];
 
  private:
   template <bool kSeek>
