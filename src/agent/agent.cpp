@@ -142,49 +142,62 @@ struct ResponseTracker {
   std::string_view feed(std::string_view data, std::string_view* completed_head) {
     *completed_head = {};
     if (!head_done) {
-      std::string_view block;
-      std::size_t used = 0;
-      if (head.empty()) {
-        // Mostly the whole block comes in one write: read where it is, in one pass.
-        std::size_t end = scan_head(data.substr(0, kMaxHead));
-        if (end == std::string_view::npos) {
-          clear_fields();
-          head.append(data.substr(0, kMaxHead));
-          return {};
-        }
-        used = end;
-        block = data.substr(0, used);
-      } else {
-        std::size_t before = head.size();
-        head.append(data.substr(0, kMaxHead - std::min(head.size(), kMaxHead)));
-        std::size_t end = find_blank_line(head, before >= 3 ? before - 3 : 0);
-        if (end == std::string_view::npos) return {};
-        head.resize(end + 4);
-        used = end + 4 - before;
-        block = head;
-        scan_head(block);
-      }
+      // Mostly the whole block comes in one write: read where it is, in one pass.
+      std::size_t end = head.empty() ? scan_head(data.substr(0, kMaxHead)) : std::string_view::npos;
+      if (end == std::string_view::npos) [[unlikely]] return feed_head(data, completed_head);
       head_done = true;
-      *completed_head = block;
-      if (interim) {  // 1xx: the real response follows in the same stream
-        std::string_view rest = data.substr(used);
-        reset();
-        return feed(rest, completed_head);
-      }
-      data = data.substr(used);
+      *completed_head = std::string_view(data.data(), end);
+      if (interim) [[unlikely]] return after_interim(data.substr(end), completed_head);
+      data.remove_prefix(end);
     }
+    return body_part(data);
+  }
+
+  // The part of `data` that is body, once the header block is done.
+  std::string_view body_part(std::string_view data) {
     if (done) return {};
     if (has_length) {
       std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, data.size()));
       remaining -= take;
       if (remaining == 0) done = true;
-      data = data.substr(0, take);
+      data = std::string_view(data.data(), take);
     } else if (chunked && data.size() >= 5 && data.substr(data.size() - 5) == "0\r\n\r\n") {
       done = true;
     }
-    if (html && body.size() < kMaxResponseBody)
-      body.append(data.substr(0, kMaxResponseBody - body.size()));
+    if (html && body.size() < kMaxResponseBody) [[unlikely]] keep_html(data);
     return data;
+  }
+
+  [[gnu::cold, gnu::noinline]] void keep_html(std::string_view data) {
+    body.append(data.substr(0, kMaxResponseBody - body.size()));
+  }
+
+  // feed() when the header block is not whole in one write: gathered in `head` until it is.
+  [[gnu::cold, gnu::noinline]] std::string_view feed_head(std::string_view data,
+                                                          std::string_view* completed_head) {
+    if (head.empty()) {  // the block starts here and does not end (scan_head said so)
+      clear_fields();
+      head.append(data.substr(0, kMaxHead));
+      return {};
+    }
+    std::size_t before = head.size();
+    head.append(data.substr(0, kMaxHead - std::min(head.size(), kMaxHead)));
+    std::size_t end = find_blank_line(head, before >= 3 ? before - 3 : 0);
+    if (end == std::string_view::npos) return {};
+    head.resize(end + 4);
+    std::size_t used = end + 4 - before;
+    scan_head(head);
+    head_done = true;
+    *completed_head = head;
+    if (interim) return after_interim(data.substr(used), completed_head);
+    return body_part(data.substr(used));
+  }
+
+  // After a 1xx response's header block: the real response follows in the same stream.
+  [[gnu::cold, gnu::noinline]] std::string_view after_interim(std::string_view rest,
+                                                              std::string_view* completed_head) {
+    reset();
+    return feed(rest, completed_head);
   }
 
   // Reads the fields of the header block at the start of `s`, line by line (a line ends with
@@ -201,7 +214,10 @@ struct ResponseTracker {
       if (lf == 0 || d[lf - 1] != '\r') return false;  // a bare LF does not end a line
       if (line != std::string_view::npos) {
         if (lf - 1 == line) return true;  // the blank line
-        read_field(std::string_view(d + line, lf - 1 - line));
+        // Only fields whose name starts with c, t or l are read (a call each).
+        char first = static_cast<char>(d[line] | 0x20);
+        if (first == 'c' || first == 't' || first == 'l')
+          read_field(std::string_view(d + line, lf - 1 - line));
       }
       line = lf + 1;
       return false;
@@ -215,7 +231,7 @@ struct ResponseTracker {
 
   // Only Content-Type, Content-Length, Transfer-Encoding and Location matter. (Their values are
   // read from the first non-space byte; what trails them never changes what is read.)
-  [[gnu::always_inline]] void read_field(std::string_view line) {
+  [[gnu::noinline]] void read_field(std::string_view line) {
     char first = line.empty() ? '\0' : static_cast<char>(line.front() | 0x20);
     if (first == 'c') {
       if (common::istarts_with_known<"content-type:">(line)) {
@@ -246,12 +262,15 @@ struct ResponseTracker {
   // Forgets the response, keeping the buffers' memory when it is small (a connection may stay
   // open, idle, for long).
   void reset() {
-    if (head.capacity() > kKeptBuffer) std::string().swap(head);
-    if (body.capacity() > kKeptBuffer) std::string().swap(body);
+    if (head.capacity() > kKeptBuffer || body.capacity() > kKeptBuffer) [[unlikely]] release();
     head.clear();
     body.clear();
     head_done = false;
     clear_fields();
+  }
+  [[gnu::cold, gnu::noinline]] void release() {
+    if (head.capacity() > kKeptBuffer) std::string().swap(head);
+    if (body.capacity() > kKeptBuffer) std::string().swap(body);
   }
   static constexpr std::size_t kKeptBuffer = 4096;
 };
@@ -323,9 +342,13 @@ thread_local std::shared_ptr<InFlight> t_spare __attribute__((tls_model("initial
 constexpr std::size_t kMaxSpareBytes = 64 * 1024;
 constexpr std::size_t kMaxIdleRequestBytes = 8 * 1024;
 
-std::shared_ptr<InFlight> take_spare() {
-  if (t_spare) return std::move(t_spare);
+[[gnu::cold, gnu::noinline]] std::shared_ptr<InFlight> new_in_flight() {
   return std::make_shared<InFlight>();
+}
+
+std::shared_ptr<InFlight> take_spare() {
+  if (t_spare) [[likely]] return std::move(t_spare);
+  return new_in_flight();
 }
 
 // The request memory (header block copy, header slots) of the last connection this thread
@@ -335,7 +358,7 @@ thread_local context::ParsedRequest t_spare_parsed __attribute__((tls_model("ini
 
 // Gives a connection's parser, before its first request, the memory of a closed one.
 // REQUIRES: the connection's lock held.
-void adopt_spare_parsed(context::Http1Parser& parser) noexcept {
+[[gnu::noinline]] void adopt_spare_parsed(context::Http1Parser& parser) noexcept {
   if (t_spare_parsed.memory_bytes() > parser.request().memory_bytes() && !parser.headers_complete())
     t_spare_parsed.swap(parser.request());
 }
@@ -436,6 +459,16 @@ std::shared_ptr<Connection> Agent::connection(int fd) const noexcept {
   return s ? *s : nullptr;
 }
 
+Connection* Agent::locked_connection(int fd, std::unique_lock<SpinLock>* lock) const noexcept {
+  if (!is_tracked(fd)) return nullptr;
+  std::lock_guard<SpinLock> table(fd_mu(fd));
+  std::shared_ptr<Connection>* s = existing_slot(fd);
+  Connection* conn = s ? s->get() : nullptr;
+  // Taken while the table's lock still holds the connection in its slot.
+  if (conn) *lock = std::unique_lock<SpinLock>(conn->mu);
+  return conn;
+}
+
 std::shared_ptr<Connection>* Agent::new_slot(int fd) const {
   std::atomic<ConnBlock*>& block = blocks_[fd >> kBlockBits];
   ConnBlock* b = block.load(std::memory_order_acquire);
@@ -491,6 +524,9 @@ void Agent::on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept {
       std::lock_guard<SpinLock> lock(fd_mu(fd));
       new_slot(fd)->swap(conn);  // a connection left there goes below, outside the lock
     }
+    // A connection left there (its fd closed where no hook saw it): a thread that found it
+    // in the table may still hold its lock (locked_connection); let it finish first.
+    if (conn) std::lock_guard<SpinLock> displaced(conn->mu);
     tracked_[fd].store(1, std::memory_order_relaxed);
     counters_.connections.fetch_add(1, std::memory_order_relaxed);
     events_->start();  // a server: the writer keeps the status file fresh from now on
@@ -623,6 +659,12 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
   t_current_serial = req->serial;
   if (t_lookups) t_lookups->clear();  // destinations count for the request that caused them
   RequestVerdict v = engine_.analyze_request(req->ctx, req->prepared);
+  if (v.budget_exceeded || v.failed_open || !v.findings.empty() || v.block) [[unlikely]]
+    report_request(conn, req, v);
+}
+
+void Agent::report_request(const std::shared_ptr<Connection>& conn,
+                           const std::shared_ptr<InFlight>& req, const RequestVerdict& v) noexcept {
   if (v.budget_exceeded) counters_.budget_overruns.fetch_add(1, std::memory_order_relaxed);
   if (v.failed_open) counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
   std::string block_event;
@@ -731,7 +773,13 @@ bool Agent::check_request(const std::shared_ptr<InFlight>& req, bool own, const 
                           std::string_view function, SinkDecision* decision) noexcept {
   Verdict v = engine_.check_sink(sink, req->prepared, &req->ctx);
   if (v.failed_open) counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
-  if (!v.attack()) return false;
+  if (!v.attack()) [[likely]] return false;
+  return report_sink(req, own, sink, function, v, decision);
+}
+
+bool Agent::report_sink(const std::shared_ptr<InFlight>& req, bool own, const Sink& sink,
+                        std::string_view function, const Verdict& v,
+                        SinkDecision* decision) noexcept {
   // A background thread's constant SQL ("SET events = events + ?") shares words with whatever
   // path a request happens to have ("/api/v1/events").
   if (!own && !distinctive(v, req->ctx)) return false;
@@ -920,10 +968,11 @@ SinkDecision Agent::check_connect(const sockaddr* addr, socklen_t len) noexcept 
 }
 
 bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
-  std::shared_ptr<Connection> conn = connection(fd);
-  if (!conn) return true;
+  // No reference taken: the connection lives while its lock is held (locked_connection).
+  std::unique_lock<SpinLock> lock;
+  Connection* conn = locked_connection(fd, &lock);
+  if (conn == nullptr) return true;
   try {
-    std::unique_lock<SpinLock> lock(conn->mu);
     if (conn->tls && !plaintext) return !conn->absorbing;  // records of the TLS layer
     if (conn->absorbing) return false;
     if (!conn->current || conn->not_http) return true;
@@ -938,64 +987,72 @@ bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
     bool check_head = !completed_head.empty() &&
                       (current->line_break_input || conn->response.location);
     bool check_html = conn->response.html && !body.empty();
-    if (!check_head && !check_html) {
-      conn->response_started = true;
-      if (conn->response.done) {
-        std::shared_ptr<InFlight> finished = std::move(conn->current);
-        lock.unlock();
-        finish(finished);
-        keep_spare(std::move(finished));
-      }
-      return true;
-    }
-    std::shared_ptr<InFlight> req = conn->current;
-    // Copies to check without the connection's lock, in buffers this thread keeps.
-    std::string& head = t_response_head;
-    std::string& html = t_response_html;
-    head.clear();
-    html.clear();
-    if (check_head) head.assign(completed_head);
-    if (check_html) html.assign(conn->response.body);
-    bool done = conn->response.done;
-    lock.unlock();
-    bool block = false;
-    // The response belongs to the connection's request: only its inputs are looked for.
-    if (check_head) {
-      // The header block the program wrote: CR/LF injection, and where a redirect goes.
-      if (req->line_break_input)
-        block |= check_request_sink(req, Sink::of(SinkType::kHeader, head), "http.response.headers");
-      std::size_t loc = find_header_line(head, "location");
-      if (loc != std::string::npos) {
-        std::size_t start = loc + 9;  // "location:"
-        std::size_t end = head.find("\r\n", start);
-        std::string_view target = common::trim(std::string_view(head).substr(start, end - start));
-        std::string_view host = req->ctx.header("host");
-        std::string base = "http://" + std::string(host.empty() ? "localhost" : host) + "/";
-        block |= check_request_sink(req, Sink::of(SinkType::kRedirect, target, base),
-                                    "http.response.location");
-      }
-    }
-    if (!html.empty() && !block)
-      block |= check_request_sink(req, Sink::of(SinkType::kHtml, html), "http.response.body");
-    if (html.capacity() > 64 * 1024) std::string().swap(html);  // not kept for every thread
-    if (head.capacity() > 64 * 1024) std::string().swap(head);
-    lock.lock();
-    if (block || conn->absorbing) return false;
+    if (check_head || check_html) [[unlikely]]
+      return check_response(*conn, lock, completed_head, check_head, check_html);
     conn->response_started = true;
-    if (done) {
-      std::shared_ptr<InFlight> finished = conn->current == req ? std::move(conn->current) : nullptr;
+    if (conn->response.done) {
+      std::shared_ptr<InFlight> finished = std::move(conn->current);
       lock.unlock();
-      req.reset();
-      if (finished) {
-        finish(finished);
-        keep_spare(std::move(finished));
-      }
+      finish(finished);
+      keep_spare(std::move(finished));
     }
     return true;
   } catch (...) {
     counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
+}
+
+bool Agent::check_response(Connection& connection, std::unique_lock<SpinLock>& lock,
+                           std::string_view completed_head, bool check_head,
+                           bool check_html) {
+  // Kept alive while the lock is let go: the request's link to its connection.
+  std::shared_ptr<InFlight> req = connection.current;
+  std::shared_ptr<Connection> conn = req->conn.lock();
+  if (!conn) return true;
+  // Copies to check without the connection's lock, in buffers this thread keeps.
+  std::string& head = t_response_head;
+  std::string& html = t_response_html;
+  head.clear();
+  html.clear();
+  if (check_head) head.assign(completed_head);
+  if (check_html) html.assign(conn->response.body);
+  bool done = conn->response.done;
+  lock.unlock();
+  bool block = false;
+  // The response belongs to the connection's request: only its inputs are looked for.
+  if (check_head) {
+    // The header block the program wrote: CR/LF injection, and where a redirect goes.
+    if (req->line_break_input)
+      block |= check_request_sink(req, Sink::of(SinkType::kHeader, head), "http.response.headers");
+    std::size_t loc = find_header_line(head, "location");
+    if (loc != std::string::npos) {
+      std::size_t start = loc + 9;  // "location:"
+      std::size_t end = head.find("\r\n", start);
+      std::string_view target = common::trim(std::string_view(head).substr(start, end - start));
+      std::string_view host = req->ctx.header("host");
+      std::string base = "http://" + std::string(host.empty() ? "localhost" : host) + "/";
+      block |= check_request_sink(req, Sink::of(SinkType::kRedirect, target, base),
+                                  "http.response.location");
+    }
+  }
+  if (!html.empty() && !block)
+    block |= check_request_sink(req, Sink::of(SinkType::kHtml, html), "http.response.body");
+  if (html.capacity() > 64 * 1024) std::string().swap(html);  // not kept for every thread
+  if (head.capacity() > 64 * 1024) std::string().swap(head);
+  lock.lock();
+  if (block || conn->absorbing) return false;
+  conn->response_started = true;
+  if (done) {
+    std::shared_ptr<InFlight> finished = conn->current == req ? std::move(conn->current) : nullptr;
+    lock.unlock();
+    req.reset();
+    if (finished) {
+      finish(finished);
+      keep_spare(std::move(finished));
+    }
+  }
+  return true;
 }
 
 void Agent::write_status() noexcept {

@@ -221,6 +221,25 @@ class Agent {
                   std::vector<std::shared_ptr<InFlight>>* others) const;
   bool check_request(const std::shared_ptr<InFlight>& req, bool own, const Sink& sink,
                      std::string_view function, SinkDecision* decision) noexcept;
+  // The rare paths of the per-request ones, out of their way (code run once per request is
+  // mostly fetched anew from memory: the fewer cache lines it spans, the cheaper).
+  // check_request once the engine found an attack: reports it and blocks if a rule says so.
+  [[gnu::cold, gnu::noinline]] bool report_sink(const std::shared_ptr<InFlight>& req, bool own,
+                                                const Sink& sink, std::string_view function,
+                                                const Verdict& v, SinkDecision* decision) noexcept;
+  // start_request when the analysis found something or failed open.
+  [[gnu::cold, gnu::noinline]] void report_request(const std::shared_ptr<Connection>& conn,
+                                                   const std::shared_ptr<InFlight>& req,
+                                                   const RequestVerdict& v) noexcept;
+  // on_write when the response must be looked at (its header block, an HTML body): copies it,
+  // checks it without the connection's lock, which it takes back. Returns on_write's answer.
+  [[gnu::cold, gnu::noinline]] bool check_response(Connection& conn,
+                                                   std::unique_lock<SpinLock>& lock,
+                                                   std::string_view completed_head,
+                                                   bool check_head, bool check_html);
+  // The connection of `fd` with its lock taken (in `lock`), or null. The lock keeps it alive:
+  // whoever takes it out of the fd table takes its lock before letting it go.
+  Connection* locked_connection(int fd, std::unique_lock<SpinLock>* lock) const noexcept;
   // A sink of the response to `req` (its headers, redirect, body): checked against `req` only.
   // Returns true to block.
   bool check_request_sink(const std::shared_ptr<InFlight>& req, const Sink& sink,
