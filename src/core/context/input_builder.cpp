@@ -95,12 +95,6 @@ void InputBuilder::finish(std::vector<Input>* inputs) {
   for (const Entry& e : entries_) *out++ = Input{e.source, view(e.name), view(e.value)};
 }
 
-std::size_t InputBuilder::memory_bytes() const {
-  std::size_t n = arena_.capacity() + entries_.capacity() * sizeof(Entry);
-  for (const auto& d : diagnostics_) n += sizeof d + d.code.capacity() + d.message.capacity();
-  return n;
-}
-
 std::string_view header_parameter(std::string_view header, std::string_view name) {
   std::size_t pos = header.find(';');
   while (pos != std::string_view::npos) {

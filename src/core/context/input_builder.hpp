@@ -64,7 +64,12 @@ class InputBuilder {
 
   std::uint32_t anomalies() const { return anomalies_; }
   std::vector<RequestDiagnostic>& diagnostics() { return diagnostics_; }
-  std::size_t memory_bytes() const;
+  // Inline: the agent asks for every request it keeps a context of.
+  std::size_t memory_bytes() const {
+    std::size_t n = arena_.capacity() + entries_.capacity() * sizeof(Entry);
+    for (const auto& d : diagnostics_) n += sizeof d + d.code.capacity() + d.message.capacity();
+    return n;
+  }
 
  private:
   struct Entry {
