@@ -1041,18 +1041,21 @@ bool Agent::check_response(Connection& connection, std::unique_lock<SpinLock>& l
   if (html.capacity() > 64 * 1024) std::string().swap(html);  // not kept for every thread
   if (head.capacity() > 64 * 1024) std::string().swap(head);
   lock.lock();
-  if (block || conn->absorbing) return false;
-  conn->response_started = true;
-  if (done) {
-    std::shared_ptr<InFlight> finished = conn->current == req ? std::move(conn->current) : nullptr;
-    lock.unlock();
-    req.reset();
-    if (finished) {
-      finish(finished);
-      keep_spare(std::move(finished));
-    }
+  bool proceed = !block && !conn->absorbing;
+  std::shared_ptr<InFlight> finished;
+  if (proceed) {
+    conn->response_started = true;
+    if (done && conn->current == req) finished = std::move(conn->current);
   }
-  return true;
+  // Let go while `conn` holds the connection: it may be the last reference (closed meanwhile),
+  // and the caller's lock must not outlive it.
+  lock.unlock();
+  req.reset();
+  if (finished) {
+    finish(finished);
+    keep_spare(std::move(finished));
+  }
+  return proceed;
 }
 
 void Agent::write_status() noexcept {
