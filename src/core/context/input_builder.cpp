@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "core/common/ascii.hpp"
 #include "core/decode/decode.hpp"
@@ -11,7 +12,7 @@ namespace vigil::context {
 void InputBuilder::reset(const RequestLimits& limits) {
   limits_ = limits;
   arena_.clear();
-  entries_.clear();
+  used_ = 0;
   diagnostics_.clear();
   anomalies_ = 0;
   inputs_limit_reported_ = false;
@@ -26,6 +27,12 @@ bool InputBuilder::limit_reached() {
                                  " inputs; the rest were not analysed");
   }
   return false;
+}
+
+bool InputBuilder::append(const Entry& e) {
+  entries_.push_back(e);
+  ++used_;
+  return true;
 }
 
 namespace {
@@ -85,14 +92,15 @@ void InputBuilder::diagnose(std::string code, std::string message) {
 
 void InputBuilder::finish(std::vector<Input>* inputs) {
   // resize() keeps the vector's capacity from one request to the next.
-  inputs->resize(entries_.size());
+  inputs->resize(used_);
+  const std::span<const Entry> entries(entries_.data(), used_);
   Input* out = inputs->data();
   if (arena_.empty()) {  // nothing decoded or built: every entry is a view into the request
-    for (const Entry& e : entries_)
+    for (const Entry& e : entries)
       *out++ = Input{e.source, {e.name.external, e.name.size}, {e.value.external, e.value.size}};
     return;
   }
-  for (const Entry& e : entries_) *out++ = Input{e.source, view(e.name), view(e.value)};
+  for (const Entry& e : entries) *out++ = Input{e.source, view(e.name), view(e.value)};
 }
 
 std::string_view header_parameter(std::string_view header, std::string_view name) {

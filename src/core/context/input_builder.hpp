@@ -28,8 +28,12 @@ class InputBuilder {
 
   // Adds an input; returns false (once reporting the limit) when max_inputs is reached.
   bool add(Source source, Ref name, Ref value) {
-    if (entries_.size() >= limits_.max_inputs) return limit_reached();
-    entries_.push_back(Entry{source, name, value});
+    if (used_ >= limits_.max_inputs) [[unlikely]] return limit_reached();
+    // Entries past used_ are the last request's, overwritten in place: a client's requests have
+    // the same shape, so the vector rarely grows, and its growth code is not inlined at every
+    // call (one per kind of input in every parser).
+    if (used_ == entries_.size()) [[unlikely]] return append(Entry{source, name, value});
+    entries_[used_++] = Entry{source, name, value};
     return true;
   }
   bool add(Source source, std::string_view name, std::string_view value) {
@@ -78,10 +82,12 @@ class InputBuilder {
     Ref value;
   };
   bool limit_reached();
+  [[gnu::noinline]] bool append(const Entry& e);
 
   RequestLimits limits_;
   std::string arena_;
   std::vector<Entry> entries_;
+  std::size_t used_ = 0;  // entries_[0, used_) are this request's
   std::vector<RequestDiagnostic> diagnostics_;
   std::uint32_t anomalies_ = 0;
   bool inputs_limit_reported_ = false;
