@@ -90,7 +90,15 @@ class ShardedCounter {
 class SpinLock {
  public:
   void lock() noexcept {
-    while (held_.exchange(true, std::memory_order_acquire)) {
+    if (held_.exchange(true, std::memory_order_acquire)) [[unlikely]] wait();
+  }
+  void unlock() noexcept { held_.store(false, std::memory_order_release); }
+
+ private:
+  // The lock was held: spins, then yields, until it is taken. Out of line: the usual lock()
+  // is one exchange wherever it is inlined.
+  [[gnu::noinline]] void wait() noexcept {
+    do {
       for (int spins = 0; held_.load(std::memory_order_relaxed); ++spins) {
         if (spins < 64) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -100,11 +108,9 @@ class SpinLock {
           sched_yield();
         }
       }
-    }
+    } while (held_.exchange(true, std::memory_order_acquire));
   }
-  void unlock() noexcept { held_.store(false, std::memory_order_release); }
 
- private:
   std::atomic<bool> held_{false};
 };
 
