@@ -121,7 +121,7 @@ struct Counters {
 };
 
 // Per-thread nesting depth: > 0 while agent code runs on this thread.
-extern thread_local int t_depth __attribute__((tls_model("initial-exec")));
+extern thread_local constinit int t_depth __attribute__((tls_model("initial-exec")));
 
 class Guard {
  public:
