@@ -79,10 +79,23 @@ def main():
                 fail("%s: the shop died during the battery" % mode)
         finally:
             attacks = [e for e in entries if e.kind == "attack"]
-            events = shoplib.wait_events(
-                events_path,
-                lambda evs: all(any(v["request"].get("user_agent") == shoplib.agent_of(a) for v in evs)
-                                for a in attacks), timeout=10)
+
+            # Waits for the event each attack is judged by below, not just any event of it: an
+            # attack that reaches a sink may first give a `probed` event from input analysis,
+            # and its `exploited` one (from the sink or response check) may still be queued.
+            def settled(evs, mode=mode):
+                for a in attacks:
+                    mine = [v for v in evs if v["request"].get("user_agent") == shoplib.agent_of(a)]
+                    if mode == "block":
+                        done = any(v["outcome"] == "blocked" for v in mine)
+                    elif args.runtime in a.exploited or (args.runtime == "cpp-sdk" and "cpp" in a.exploited):
+                        done = any(v["outcome"] == "exploited" for v in mine)
+                    else:
+                        done = bool(mine)
+                    if not done:
+                        return False
+                return True
+            events = shoplib.wait_events(events_path, settled, timeout=10)
             rc = shop.stop()
         if rc not in (0, -15, 143):
             fail("%s: the shop exited with %s" % (mode, rc))
