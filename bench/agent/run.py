@@ -216,7 +216,11 @@ def count_instructions(args, agent, work):
     for name, value in costs.items():
         m = re.match(r"^\?\?\?:vigil::agent::Agent::(\w+)\(.*libvigil_preload\.so\]$", name)
         if m and m.group(1) in entries:
-            parts[entries[m.group(1)]] = value / sent
+            parts[entries[m.group(1)]] = max(parts.get(entries[m.group(1)], 0), value / sent)
+        # Agent::on_read may be inlined into the read hooks' common tail.
+        if re.match(r"^\?\?\?:\(anonymous namespace\)::after_read\(.*libvigil_preload\.so\]$", name):
+            label = entries["on_read"]
+            parts[label] = max(parts.get(label, 0), value / sent)
     return total / sent, parts
 
 
