@@ -170,28 +170,39 @@ def callgrind_costs(out_file):
     return costs
 
 
-def count_instructions(args, agent, work):
-    """Instructions per request of the shop (all its threads), and the agent's hooks' share."""
-    tag = "agent" if agent else "bare"
+def shop_under_valgrind(args, agent, work, tag, tool):
+    """Starts the shop (with the agent preloaded or not) under valgrind with the `tool` options;
+    returns (process, port, log file) once it answers."""
     port = shoplib.free_port()
-    out = os.path.join(work, "callgrind-%s.out" % tag)
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
     if agent:  # what `vigil run --mode block` sets; valgrind must see the preload itself
         env.update({"LD_PRELOAD": os.path.abspath(os.path.join(args.build, "lib", "libvigil_preload.so")),
                     "VIGIL_MODE": "block", "VIGIL_APP": "shop-bench",
                     "VIGIL_EVENTS": os.path.join(work, tag + "-events.jsonl")})
-    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + \
+    cmd = ["valgrind"] + tool + \
         shoplib.shop_command(args.runtime, args.build, port, os.path.join(work, tag + "-data"))
     log = open(os.path.join(work, tag + "-valgrind.log"), "wb")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
+    deadline = time.monotonic() + 120
+    while shoplib.request(port, "GET", "/", timeout=10)[0] != 200:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            os.killpg(proc.pid, 9)
+            proc.wait(60)
+            log.close()
+            raise RuntimeError("the shop under valgrind did not answer")
+        time.sleep(0.5)
+    return proc, port, log
+
+
+def count_instructions(args, agent, work):
+    """Instructions per request of the shop (all its threads), and the agent's hooks' share."""
+    tag = "agent" if agent else "bare"
+    out = os.path.join(work, "callgrind-%s.out" % tag)
+    proc, port, log = shop_under_valgrind(args, agent, work, tag,
+                                          ["--tool=callgrind", "--callgrind-out-file=" + out])
     try:
-        deadline = time.monotonic() + 120
-        while shoplib.request(port, "GET", "/", timeout=10)[0] != 200:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the shop under valgrind did not answer")
-            time.sleep(0.5)
         # Warm up: thread pool, SQLite connections, the agent's first request and buffers.
         keep_alive_requests(port, args.path, 10 * args.connections, args.connections)
         subprocess.run(["callgrind_control", "-z", str(proc.pid)], capture_output=True, check=True)
@@ -230,26 +241,11 @@ CACHE_EVENTS = ("Ir", "I1mr", "ILmr", "Dr", "D1mr", "DLmr", "Dw", "D1mw", "DLmw"
 def cachegrind_totals(args, agent, work, count):
     """Program totals of the cachegrind events over `count` requests (plus start-up and warm-up)."""
     tag = "%s-%d" % ("agent" if agent else "bare", count)
-    port = shoplib.free_port()
     out = os.path.join(work, "cachegrind-%s.out" % tag)
-    env = dict(os.environ)
-    env.pop("LD_PRELOAD", None)
-    if agent:
-        env.update({"LD_PRELOAD": os.path.abspath(os.path.join(args.build, "lib", "libvigil_preload.so")),
-                    "VIGIL_MODE": "block", "VIGIL_APP": "shop-bench",
-                    "VIGIL_EVENTS": os.path.join(work, tag + "-events.jsonl")})
-    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=yes", "--branch-sim=yes",
-           "--I1=32768,8,64", "--D1=32768,8,64", "--LL=1048576,16,64", "--cachegrind-out-file=" + out] + \
-        shoplib.shop_command(args.runtime, args.build, port, os.path.join(work, tag + "-data"))
-    log = open(os.path.join(work, tag + "-valgrind.log"), "wb")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc, port, log = shop_under_valgrind(args, agent, work, tag, [
+        "--tool=cachegrind", "--cache-sim=yes", "--branch-sim=yes", "--I1=32768,8,64", "--D1=32768,8,64",
+        "--LL=1048576,16,64", "--cachegrind-out-file=" + out])
     try:
-        deadline = time.monotonic() + 120
-        while shoplib.request(port, "GET", "/", timeout=10)[0] != 200:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the shop under valgrind did not answer")
-            time.sleep(0.5)
         keep_alive_requests(port, args.path, 10 * args.connections, args.connections)
         answered = keep_alive_requests(port, args.path, count, args.connections)
     finally:

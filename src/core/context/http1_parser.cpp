@@ -354,13 +354,17 @@ Http1Parser::Status Http1Parser::parse(std::string_view data, std::size_t* consu
 
 Http1Parser::Status Http1Parser::parse_body(std::string_view rest, std::size_t* consumed,
                                             bool* stop) {
-  if (state_ == State::kBody) {
+  if (state_ == State::kBody || state_ == State::kChunkData) {
     std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
     keep_body(rest.substr(0, take));
     *consumed += take;
     remaining_ -= take;
     if (remaining_ > 0) {
       *stop = true;
+      return Status::kNeedMore;
+    }
+    if (state_ == State::kChunkData) {
+      state_ = State::kChunkDataEnd;
       return Status::kNeedMore;
     }
     state_ = State::kHead;
@@ -378,18 +382,6 @@ Http1Parser::Status Http1Parser::parse_body(std::string_view rest, std::size_t* 
     if (!parse_number(line, 16, &remaining_)) return fail("bad chunk size");
     *consumed += eol + 1;
     state_ = remaining_ == 0 ? State::kTrailers : State::kChunkData;
-    return Status::kNeedMore;
-  }
-  if (state_ == State::kChunkData) {
-    std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
-    keep_body(rest.substr(0, take));
-    *consumed += take;
-    remaining_ -= take;
-    if (remaining_ > 0) {
-      *stop = true;
-      return Status::kNeedMore;
-    }
-    state_ = State::kChunkDataEnd;
     return Status::kNeedMore;
   }
   if (state_ == State::kChunkDataEnd) {

@@ -197,7 +197,8 @@ TEST(CmdiInput, LongValuesStayLinear) {
   std::string w(1 << 20, '`');
   fires(w);
   std::string x(1 << 20, '(');
-  fires(std::string("$") + x);
+  x.insert(0, 1, '$');  // "$((((...": in place (GCC 12 misreads a "$" + x under LTO as an overflow)
+  fires(x);
 }
 
 }  // namespace
