@@ -370,13 +370,21 @@ Http1Parser::Status Http1Parser::parse_body(std::string_view rest, std::size_t* 
     state_ = State::kHead;
     return Status::kRequest;
   }
+  if (state_ != State::kChunkSize && state_ != State::kChunkDataEnd && state_ != State::kTrailers)
+    return Status::kError;
+  // A step that is one line (chunk size, the CRLF after a chunk's data, a trailer field).
+  std::size_t eol = rest.find('\n');
+  if (eol == kNpos) {
+    // Not all there yet; each kind of line has its own bound on how long it may grow.
+    if (state_ == State::kChunkSize && rest.size() > 1024) return fail("chunk size line too long");
+    if (state_ == State::kChunkDataEnd && rest.size() > 2)
+      return fail("missing CRLF after chunk data");
+    if (state_ == State::kTrailers && rest.size() > limits_.max_header_bytes)
+      return fail("trailers larger than the limit");
+    *stop = true;
+    return Status::kNeedMore;
+  }
   if (state_ == State::kChunkSize) {
-    std::size_t eol = rest.find('\n');
-    if (eol == kNpos) {
-      if (rest.size() > 1024) return fail("chunk size line too long");
-      *stop = true;
-      return Status::kNeedMore;
-    }
     std::string_view line = rest.substr(0, eol);
     line = line.substr(0, line.find(';'));  // chunk extensions
     if (!parse_number(line, 16, &remaining_)) return fail("bad chunk size");
@@ -385,33 +393,18 @@ Http1Parser::Status Http1Parser::parse_body(std::string_view rest, std::size_t* 
     return Status::kNeedMore;
   }
   if (state_ == State::kChunkDataEnd) {
-    std::size_t eol = rest.find('\n');
-    if (eol == kNpos) {
-      if (rest.size() > 2) return fail("missing CRLF after chunk data");
-      *stop = true;
-      return Status::kNeedMore;
-    }
     *consumed += eol + 1;
     state_ = State::kChunkSize;
     return Status::kNeedMore;
   }
-  if (state_ == State::kTrailers) {
-    // Trailer fields end with an empty line.
-    std::size_t eol = rest.find('\n');
-    if (eol == kNpos) {
-      if (rest.size() > limits_.max_header_bytes) return fail("trailers larger than the limit");
-      *stop = true;
-      return Status::kNeedMore;
-    }
-    std::string_view line = rest.substr(0, eol);
-    *consumed += eol + 1;
-    if (line.empty() || line == "\r") {
-      state_ = State::kHead;
-      return Status::kRequest;
-    }
-    return Status::kNeedMore;
+  // A trailer field; they end with an empty line.
+  std::string_view line = rest.substr(0, eol);
+  *consumed += eol + 1;
+  if (line.empty() || line == "\r") {
+    state_ = State::kHead;
+    return Status::kRequest;
   }
-  return Status::kError;
+  return Status::kNeedMore;
 }
 
 }  // namespace vigil::context

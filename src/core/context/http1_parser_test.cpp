@@ -77,6 +77,32 @@ TEST(Http1Parser, NotHttpAndOversizedHeadersAreErrors) {
   EXPECT_EQ(d.feed("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), Status::kError);
 }
 
+// Each line of chunked framing waits for its line feed up to its own bound, then is an error.
+TEST(Http1Parser, ChunkedLinesWaitWithinTheirBounds) {
+  constexpr std::string_view kHead = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  Http1Parser size_ok;
+  EXPECT_EQ(size_ok.feed(std::string(kHead) + "0000"), Status::kNeedMore);
+  EXPECT_EQ(size_ok.feed("5\r\nhello\r\n0\r\n\r\n"), Status::kRequest);
+  EXPECT_EQ(size_ok.request().body, "hello");
+  Http1Parser size_long;
+  EXPECT_EQ(size_long.feed(std::string(kHead) + std::string(1025, '0')), Status::kError);
+  EXPECT_EQ(size_long.error(), "chunk size line too long");
+
+  Http1Parser crlf_wait;
+  EXPECT_EQ(crlf_wait.feed(std::string(kHead) + "2\r\nab\r"), Status::kNeedMore);
+  EXPECT_EQ(crlf_wait.feed("\n0\r\n\r\n"), Status::kRequest);
+  EXPECT_EQ(crlf_wait.request().body, "ab");
+  Http1Parser crlf_missing;
+  EXPECT_EQ(crlf_missing.feed(std::string(kHead) + "2\r\nabcde"), Status::kError);
+  EXPECT_EQ(crlf_missing.error(), "missing CRLF after chunk data");
+
+  Http1Parser trailers_long(Http1Parser::Limits{128, 1024});
+  EXPECT_EQ(trailers_long.feed(std::string(kHead) + "0\r\nX-T: " + std::string(60, 't')),
+            Status::kNeedMore);
+  EXPECT_EQ(trailers_long.feed(std::string(80, 't')), Status::kError);
+  EXPECT_EQ(trailers_long.error(), "trailers larger than the limit");
+}
+
 TEST(Http1Parser, BareLineFeedsAndFoldedHeaders) {
   Http1Parser p;
   ASSERT_EQ(p.feed("GET / HTTP/1.0\nX-A: one\n  two\n\n"), Status::kRequest);
