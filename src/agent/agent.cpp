@@ -837,7 +837,6 @@ bool Agent::candidates(std::shared_ptr<InFlight>* own,
   }
   // A thread serving the one request it read: the call is that request's.
   if (*own && (*own)->reader == me && !mine_too) [[likely]] return true;
-  if (others == nullptr) return false;
   others->reserve(in_flight_.size());
   for (const auto& r : in_flight_)
     if (r != *own) others->push_back(r);
@@ -852,22 +851,21 @@ SinkDecision Agent::check_sink(const Sink& sink, std::string_view function) noex
     // The request this thread is serving first; then the others (event-loop servers, threads
     // that serve requests another thread read). One request owns the call.
     std::shared_ptr<InFlight> own;
-    if (candidates(&own, nullptr)) [[likely]] {
+    std::vector<std::shared_ptr<InFlight>> others;  // filled only for the rare case
+    if (candidates(&own, &others)) [[likely]] {
       check_request(own, true, sink, function, &decision);
       return decision;
     }
-    own.reset();
-    check_all(sink, function, &decision);
+    check_all(own, others, sink, function, &decision);
   } catch (...) {
     counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
   }
   return decision;
 }
 
-void Agent::check_all(const Sink& sink, std::string_view function, SinkDecision* decision) {
-  std::shared_ptr<InFlight> own;
-  std::vector<std::shared_ptr<InFlight>> others;
-  candidates(&own, &others);
+void Agent::check_all(const std::shared_ptr<InFlight>& own,
+                      const std::vector<std::shared_ptr<InFlight>>& others, const Sink& sink,
+                      std::string_view function, SinkDecision* decision) {
   if (own && check_request(own, true, sink, function, decision)) return;
   for (const auto& req : others)
     if (check_request(req, false, sink, function, decision)) break;

@@ -222,13 +222,15 @@ class Agent {
   void start_request(const std::shared_ptr<Connection>& conn,
                      const std::shared_ptr<InFlight>& req) noexcept;
   // The requests a sink call on this thread may belong to: `own` (the request this thread
-  // serves, if any) and `others` (left empty when the call can only be own's; not filled when
-  // null). True when the call can only be own's. May throw.
+  // serves, if any) and `others` (left empty when the call can only be own's). True when the
+  // call can only be own's. May throw.
   bool candidates(std::shared_ptr<InFlight>* own,
                   std::vector<std::shared_ptr<InFlight>>* others) const;
   // check_sink when the call may be another request's (event loops, threads serving requests
-  // another thread read): own first, then the others. May throw.
-  [[gnu::noinline]] void check_all(const Sink& sink, std::string_view function,
+  // another thread read): own (if any) first, then the others. May throw.
+  [[gnu::noinline]] void check_all(const std::shared_ptr<InFlight>& own,
+                                   const std::vector<std::shared_ptr<InFlight>>& others,
+                                   const Sink& sink, std::string_view function,
                                    SinkDecision* decision);
   bool check_request(const std::shared_ptr<InFlight>& req, bool own, const Sink& sink,
                      std::string_view function, SinkDecision* decision) noexcept;
