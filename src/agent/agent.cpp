@@ -76,13 +76,6 @@ bool field_is(std::string_view line, std::string_view lower) noexcept {
   return true;
 }
 
-// `s` without its leading common::is_space() bytes.
-std::string_view skip_space(std::string_view s) noexcept {
-  std::size_t b = 0;
-  while (b < s.size() && common::is_space(s[b])) ++b;
-  return s.substr(b);
-}
-
 // Where the header line `name` (lower case) starts in a header block, or npos: a line after the
 // status line whose field name is `name`, in any case.
 std::size_t find_header_line(std::string_view head, std::string_view name) noexcept {
@@ -139,24 +132,29 @@ struct ResponseTracker {
 
   // Feeds written bytes; returns the part of them that is body. When the header block
   // completes in these bytes, `*completed_head` is it (valid until the next feed or reset).
-  std::string_view feed(std::string_view data, std::string_view* completed_head) {
-    *completed_head = {};
-    if (!head_done) {
-      // Mostly the whole block comes in one write: read where it is, in one pass.
-      std::size_t end = head.empty() ? scan_head(data.substr(0, kMaxHead)) : std::string_view::npos;
-      if (end == std::string_view::npos) [[unlikely]] return feed_head(data, completed_head);
-      head_done = true;
-      *completed_head = std::string_view(data.data(), end);
-      if (interim) [[unlikely]] return after_interim(data.substr(end), completed_head);
-      data.remove_prefix(end);
-    }
+  // Inlined into on_write: a response's second write (its body) runs only body_part.
+  [[gnu::always_inline]] std::string_view feed(std::string_view data,
+                                               std::string_view* completed_head) {
+    if (!head_done) [[unlikely]] return feed_first(data, completed_head);
     return body_part(data);
   }
 
+  // feed() before the header block is done. Mostly the whole block comes in one write: read
+  // where it is, in one pass.
+  [[gnu::noinline]] std::string_view feed_first(std::string_view data,
+                                                std::string_view* completed_head) {
+    std::size_t end = head.empty() ? scan_head(data.substr(0, kMaxHead)) : std::string_view::npos;
+    if (end == std::string_view::npos) [[unlikely]] return feed_head(data, completed_head);
+    head_done = true;
+    *completed_head = std::string_view(data.data(), end);
+    if (interim) [[unlikely]] return after_interim(data.substr(end), completed_head);
+    return body_part(data.substr(end));
+  }
+
   // The part of `data` that is body, once the header block is done.
-  std::string_view body_part(std::string_view data) {
+  [[gnu::always_inline]] std::string_view body_part(std::string_view data) {
     if (done) return {};
-    if (has_length) {
+    if (has_length) [[likely]] {
       std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, data.size()));
       remaining -= take;
       if (remaining == 0) done = true;
@@ -197,27 +195,46 @@ struct ResponseTracker {
   [[gnu::cold, gnu::noinline]] std::string_view after_interim(std::string_view rest,
                                                               std::string_view* completed_head) {
     reset();
+    *completed_head = {};
     return feed(rest, completed_head);
   }
 
   // Reads the fields of the header block at the start of `s`, line by line (a line ends with
   // CRLF); returns the block's length through its blank line, or npos when `s` does not hold
   // all of it (the fields read so far are then not to be trusted). The line feeds are found 16
-  // bytes at a time where the CPU can.
-  std::size_t scan_head(std::string_view s) {
-    interim = s.size() > 12 && s.compare(0, 5, "HTTP/") == 0 && s[9] == '1';
+  // bytes at a time where the CPU can. Only Content-Type, Content-Length, Transfer-Encoding
+  // and Location matter: a line is looked at by its first letter, in this one function (the
+  // field reading was a call per line, and a call per value for its leading spaces). Values
+  // are read from the first non-space byte; what trails them never changes what is read.
+  [[gnu::noinline]] std::size_t scan_head(std::string_view s) {
     const char* d = s.data();
     const std::size_t n = s.size();
+    interim = n > 12 && std::memcmp(d, "HTTP/", 5) == 0 && d[9] == '1';
     std::size_t line = std::string_view::npos;  // where the current line starts (npos: status)
     // Handles the line feed at `lf`: true when it ends the block.
     auto at_line_feed = [&](std::size_t lf) __attribute__((always_inline)) {
       if (lf == 0 || d[lf - 1] != '\r') return false;  // a bare LF does not end a line
       if (line != std::string_view::npos) {
         if (lf - 1 == line) return true;  // the blank line
-        // Only fields whose name starts with c, t or l are read (a call each).
-        char first = static_cast<char>(d[line] | 0x20);
-        if (first == 'c' || first == 't' || first == 'l')
-          read_field(std::string_view(d + line, lf - 1 - line));
+        std::string_view f(d + line, lf - 1 - line);
+        switch (d[line] | 0x20) {
+          case 'c':
+            if (common::istarts_with_known<"content-type:">(f)) {
+              html = common::istarts_with_known<"text/html">(value_of(f, 13));
+            } else if (common::istarts_with_known<"content-length:">(f)) {
+              read_length(value_of(f, 15));
+            }
+            break;
+          case 't':
+            if (common::istarts_with_known<"transfer-encoding:">(f) && names_chunked(f.substr(18)))
+              chunked = true;
+            break;
+          case 'l':
+            if (common::istarts_with_known<"location:">(f)) location = true;
+            break;
+          default:
+            break;
+        }
       }
       line = lf + 1;
       return false;
@@ -229,29 +246,24 @@ struct ResponseTracker {
     return common::for_each_byte(d, 0, n, '\n', at);
   }
 
-  // Only Content-Type, Content-Length, Transfer-Encoding and Location matter. (Their values are
-  // read from the first non-space byte; what trails them never changes what is read.)
-  [[gnu::noinline]] void read_field(std::string_view line) {
-    char first = line.empty() ? '\0' : static_cast<char>(line.front() | 0x20);
-    if (first == 'c') {
-      if (common::istarts_with_known<"content-type:">(line)) {
-        html = common::istarts_with(skip_space(line.substr(13)), "text/html");
-      } else if (common::istarts_with_known<"content-length:">(line)) {
-        std::string_view value = skip_space(line.substr(15));
-        has_length = true;
-        remaining = 0;
-        for (char c : value) {
-          if (!common::is_digit(c) || remaining > (UINT64_MAX - 9) / 10) break;
-          remaining = remaining * 10 + static_cast<std::uint64_t>(c - '0');
-        }
-        if (remaining == 0) done = true;
-      }
-    } else if (first == 't') {
-      if (common::istarts_with_known<"transfer-encoding:">(line) && names_chunked(line.substr(18)))
-        chunked = true;
-    } else if (first == 'l') {
-      if (common::istarts_with_known<"location:">(line)) location = true;
+  // A field's value: `line` from `from` on, without its leading common::is_space() bytes
+  // (a space, or \t to \r).
+  [[gnu::always_inline]] static std::string_view value_of(std::string_view line,
+                                                          std::size_t from) noexcept {
+    std::size_t b = from;
+    while (b < line.size() && (line[b] == ' ' || (line[b] >= '\t' && line[b] <= '\r'))) ++b;
+    return line.substr(b);
+  }
+
+  // A Content-Length value: its leading digits (bounded).
+  [[gnu::always_inline]] void read_length(std::string_view value) noexcept {
+    has_length = true;
+    remaining = 0;
+    for (char c : value) {
+      if (!common::is_digit(c) || remaining > (UINT64_MAX - 9) / 10) break;
+      remaining = remaining * 10 + static_cast<std::uint64_t>(c - '0');
     }
+    if (remaining == 0) done = true;
   }
 
   void clear_fields() {
@@ -459,13 +471,13 @@ std::shared_ptr<Connection> Agent::connection(int fd) const noexcept {
   return s ? *s : nullptr;
 }
 
-Connection* Agent::locked_connection(int fd, std::unique_lock<SpinLock>* lock) const noexcept {
+Connection* Agent::locked_connection(int fd, SpinHold* lock) const noexcept {
   if (!is_tracked(fd)) return nullptr;
   std::lock_guard<SpinLock> table(fd_mu(fd));
   std::shared_ptr<Connection>* s = existing_slot(fd);
   Connection* conn = s ? s->get() : nullptr;
   // Taken while the table's lock still holds the connection in its slot.
-  if (conn) *lock = std::unique_lock<SpinLock>(conn->mu);
+  if (conn) lock->take(conn->mu);
   return conn;
 }
 
@@ -553,31 +565,32 @@ void Agent::on_close(int fd) noexcept {
       req = std::move(conn->current);
       if (!conn->not_http) keep_spare_parsed(conn->parser);
     }
-    if (req) {
-      finish(req);
-      keep_spare(std::move(req));
-    }
+    if (req) retire(std::move(req));
   }
 }
 
-void Agent::finish(const std::shared_ptr<InFlight>& request) noexcept {
-  std::lock_guard<SpinLock> lock(flight_mu_);
-  for (std::size_t i = 0; i < in_flight_.size(); ++i) {
-    if (in_flight_[i] == request) {
-      in_flight_[i] = std::move(in_flight_.back());
-      in_flight_.pop_back();
-      break;
+void Agent::retire(std::shared_ptr<InFlight>&& request) noexcept {
+  {
+    std::lock_guard<SpinLock> lock(flight_mu_);
+    for (std::size_t i = 0; i < in_flight_.size(); ++i) {
+      if (in_flight_[i] == request) {
+        in_flight_[i] = std::move(in_flight_.back());
+        in_flight_.pop_back();
+        break;
+      }
     }
+    in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
   }
-  in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
   if (t_current == request.get()) t_current = nullptr;
+  keep_spare(std::move(request));
 }
 
 ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noexcept {
   std::shared_ptr<Connection> conn = connection(fd);
   if (!conn || n <= 0) return n;
   try {
-    std::unique_lock<SpinLock> lock(conn->mu);
+    SpinHold lock;
+    lock.take(conn->mu);
     if (!plaintext) {
       if (conn->tls) return n;
       if (!conn->seen_bytes && static_cast<unsigned char>(data[0]) == 0x16) {
@@ -607,10 +620,7 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
       conn->response.reset();
       conn->response_started = false;
       lock.unlock();
-      if (previous) {
-        finish(previous);
-        keep_spare(std::move(previous));
-      }
+      if (previous) retire(std::move(previous));
       start_request(conn, req);
       lock.lock();
       if (req->blocked.load()) blocked_here = true;
@@ -978,13 +988,15 @@ SinkDecision Agent::check_connect(const sockaddr* addr, socklen_t len) noexcept 
 
 bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
   // No reference taken: the connection lives while its lock is held (locked_connection).
-  std::unique_lock<SpinLock> lock;
+  SpinHold lock;
   Connection* conn = locked_connection(fd, &lock);
   if (conn == nullptr) return true;
+  // TLS records (the plaintext comes through SSL_write), writes after a block (absorbed), no
+  // request or not HTTP (let through): one test on the usual path.
+  if ((conn->tls && !plaintext) || conn->absorbing || !conn->current || conn->not_http)
+      [[unlikely]]
+    return !conn->absorbing;
   try {
-    if (conn->tls && !plaintext) return !conn->absorbing;  // records of the TLS layer
-    if (conn->absorbing) return false;
-    if (!conn->current || conn->not_http) return true;
     std::string_view completed_head;
     std::string_view body = conn->response.feed(data, &completed_head);
     InFlight* current = conn->current.get();
@@ -1002,8 +1014,7 @@ bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
     if (conn->response.done) {
       std::shared_ptr<InFlight> finished = std::move(conn->current);
       lock.unlock();
-      finish(finished);
-      keep_spare(std::move(finished));
+      retire(std::move(finished));
     }
     return true;
   } catch (...) {
@@ -1012,7 +1023,7 @@ bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
   }
 }
 
-bool Agent::check_response(Connection& connection, std::unique_lock<SpinLock>& lock,
+bool Agent::check_response(Connection& connection, SpinHold& lock,
                            std::string_view completed_head, bool check_head,
                            bool check_html) {
   // Kept alive while the lock is let go: the request's link to its connection.
@@ -1060,10 +1071,7 @@ bool Agent::check_response(Connection& connection, std::unique_lock<SpinLock>& l
   // and the caller's lock must not outlive it.
   lock.unlock();
   req.reset();
-  if (finished) {
-    finish(finished);
-    keep_spare(std::move(finished));
-  }
+  if (finished) retire(std::move(finished));
   return proceed;
 }
 
