@@ -779,10 +779,10 @@ bool distinctive(const Verdict& v, const RequestContext& ctx) noexcept {
 // Checks `sink` against one request's inputs. Returns true when the request owns the call
 // (`own`: the request this thread serves; another request owns it only through an input
 // distinctive enough not to be a coincidence), after reporting and, if a rule says so, blocking.
-bool Agent::check_request(const std::shared_ptr<InFlight>& req, bool own, const Sink& sink,
-                          std::string_view function, SinkDecision* decision) noexcept {
+inline bool Agent::check_request(const std::shared_ptr<InFlight>& req, bool own, const Sink& sink,
+                                 std::string_view function, SinkDecision* decision) noexcept {
   Verdict v = engine_.check_sink(sink, req->prepared, &req->ctx);
-  if (v.failed_open) counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  if (v.failed_open) [[unlikely]] counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
   if (!v.attack()) [[likely]] return false;
   return report_sink(req, own, sink, function, v, decision);
 }
@@ -836,8 +836,8 @@ bool Agent::check_request_sink(const std::shared_ptr<InFlight>& req, const Sink&
   return decision.block;
 }
 
-bool Agent::candidates(std::shared_ptr<InFlight>* own,
-                       std::vector<std::shared_ptr<InFlight>>* others) const {
+inline bool Agent::candidates(std::shared_ptr<InFlight>* own,
+                              std::vector<std::shared_ptr<InFlight>>* others) const {
   const std::uint64_t me = this_thread();
   std::lock_guard<SpinLock> lock(flight_mu_);
   bool mine_too = false;  // another request in flight that this thread read: an event loop

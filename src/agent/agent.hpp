@@ -260,7 +260,9 @@ class Agent {
   // The requests a sink call on this thread may belong to: `own` (the request this thread
   // serves, if any) and `others` (left empty when the call can only be own's). True when the
   // call can only be own's. May throw.
-  bool candidates(std::shared_ptr<InFlight>* own,
+  // Inlined into check_sink (and check_connect): a call of its own on every sink call was two
+  // more functions' prologues and epilogues.
+  [[gnu::always_inline]] bool candidates(std::shared_ptr<InFlight>* own,
                   std::vector<std::shared_ptr<InFlight>>* others) const;
   // check_sink when the call may be another request's (event loops, threads serving requests
   // another thread read): own (if any) first, then the others. May throw.
@@ -268,8 +270,11 @@ class Agent {
                                    const std::vector<std::shared_ptr<InFlight>>& others,
                                    const Sink& sink, std::string_view function,
                                    SinkDecision* decision);
-  bool check_request(const std::shared_ptr<InFlight>& req, bool own, const Sink& sink,
-                     std::string_view function, SinkDecision* decision) noexcept;
+  // Inlined into its callers (check_sink on every sink call): the usual answer, no attack,
+  // is a call to the engine and a test.
+  [[gnu::always_inline]] bool check_request(const std::shared_ptr<InFlight>& req, bool own,
+                                            const Sink& sink, std::string_view function,
+                                            SinkDecision* decision) noexcept;
   // The rare paths of the per-request ones, out of their way (code run once per request is
   // mostly fetched anew from memory: the fewer cache lines it spans, the cheaper).
   // check_request once the engine found an attack: reports it and blocks if a rule says so.
