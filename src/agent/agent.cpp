@@ -591,16 +591,18 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
   try {
     SpinHold lock;
     lock.take(conn->mu);
+    // The rare branches are marked so: their code goes out of the usual path's way (a request
+    // read runs once per request, its code lines fetched anew each time).
     if (!plaintext) {
-      if (conn->tls) return n;
-      if (!conn->seen_bytes && static_cast<unsigned char>(data[0]) == 0x16) {
+      if (conn->tls) [[unlikely]] return n;
+      if (!conn->seen_bytes && static_cast<unsigned char>(data[0]) == 0x16) [[unlikely]] {
         conn->tls = true;  // a TLS handshake: the plaintext comes through SSL_read
         conn->seen_bytes = true;
         return n;
       }
     }
-    if (conn->eof_to_program) return 0;
-    if (conn->not_http) return n;
+    if (conn->eof_to_program) [[unlikely]] return 0;
+    if (conn->not_http) [[unlikely]] return n;
     if (!conn->seen_bytes) adopt_spare_parsed(conn->parser);
     conn->seen_bytes = true;
     auto status = conn->parser.feed(std::string_view(data, static_cast<std::size_t>(n)));
@@ -611,7 +613,7 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
       // The spare's old request goes to the parser, which parses the next one into its memory.
       req->raw.swap(conn->parser.request());
       // What an idle connection keeps stays small (the spare may have held a large body).
-      if (conn->parser.request().memory_bytes() > kMaxIdleRequestBytes)
+      if (conn->parser.request().memory_bytes() > kMaxIdleRequestBytes) [[unlikely]]
         conn->parser.request() = context::ParsedRequest();
       req->peer = conn->peer;
       req->conn = conn;
@@ -620,14 +622,14 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
       conn->response.reset();
       conn->response_started = false;
       lock.unlock();
-      if (previous) retire(std::move(previous));
+      if (previous) [[unlikely]] retire(std::move(previous));  // its response did not end
       start_request(conn, req);
       lock.lock();
-      if (req->blocked.load()) blocked_here = true;
+      if (req->blocked.load()) [[unlikely]] blocked_here = true;
       status = conn->parser.next();
     }
-    if (status == context::Http1Parser::Status::kError) conn->not_http = true;
-    if (blocked_here) {
+    if (status == context::Http1Parser::Status::kError) [[unlikely]] conn->not_http = true;
+    if (blocked_here) [[unlikely]] {
       conn->eof_to_program = true;
       // The program never sees the blocked request when it arrived in this read; if part of it
       // was delivered earlier, the program sees the connection reset instead.
@@ -646,7 +648,7 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
 
 void Agent::start_request(const std::shared_ptr<Connection>& conn,
                           const std::shared_ptr<InFlight>& req) noexcept {
-  if (in_forked_child()) become_own_server();
+  if (in_forked_child()) [[unlikely]] become_own_server();
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
   req->reader = this_thread();
   req->serial = next_request_serial();
@@ -667,7 +669,8 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
   }
   t_current = req.get();
   t_current_serial = req->serial;
-  if (t_lookups) t_lookups->clear();  // destinations count for the request that caused them
+  // Destinations count for the request that caused them (a thread that resolved names).
+  if (t_lookups) [[unlikely]] t_lookups->clear();
   RequestVerdict v = engine_.analyze_request(req->ctx, req->prepared);
   if (v.budget_exceeded || v.failed_open || !v.findings.empty() || v.block) [[unlikely]]
     report_request(conn, req, v);
