@@ -75,8 +75,13 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
   // Entries in use; the ones past it are the last request's, overwritten in place: a client's
   // requests have the same shape, so the usual path never grows the vector (nor runs its code).
   std::size_t used = 0;
+  bool words = true;
   for (std::uint32_t index = 0; index < inputs.size(); ++index) {
-    std::string_view value = inputs[index].value;
+    const Input& in = inputs[index];
+    // A name that input analysis takes as a candidate (few are) must be a clean word too.
+    if (name_is_analysed(in.source, in.name.size())) [[unlikely]]
+      words = words && name_is_plain_word(in.name);
+    std::string_view value = in.value;
     if (value.empty()) continue;  // no form of it can occur anywhere
     const std::uint64_t bytes = common::or_over_bytes(kBytes, value);
     // Most values hold no byte that a decoder changes, no upper case and no space at an edge:
@@ -85,8 +90,12 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
       entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(used), entries.end());
       add_forms(index, value, bytes);
       used = entries.size();
+      words = false;
       continue;
     }
+    // The raw form is the only one: analysed as it is.
+    words = words && static_cast<std::uint32_t>(bytes) == 0 &&
+            detect::input::plain_word_is_clean(value);
     const Entry raw{index, Form::kRaw, kAllSinks, static_cast<std::uint32_t>(bytes), value, value};
     if (used < entries.size()) [[likely]]
       entries[used] = raw;
@@ -95,6 +104,11 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
     ++used;
   }
   entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(used), entries.end());
+  plain_words = words;
+}
+
+bool PreparedInputs::Impl::name_is_plain_word(std::string_view name) {
+  return detect::input::features_of(name) == 0 && detect::input::plain_word_is_clean(name);
 }
 
 void PreparedInputs::Impl::add_forms(std::uint32_t index, std::string_view value,

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +12,16 @@
 #include "vigil/engine.hpp"
 
 namespace vigil {
+
+// Whether input analysis takes an input's name as a candidate of its own: the sources whose names
+// the client chooses and that reach code (keys, field names), when long enough to say anything.
+constexpr bool name_is_analysed(Source source, std::size_t name_size) {
+  constexpr auto bit = [](Source s) { return 1u << static_cast<unsigned>(s); };
+  constexpr std::uint32_t kNamedByClient = bit(Source::kQuery) | bit(Source::kBody) |
+                                           bit(Source::kJson) | bit(Source::kCookie) |
+                                           bit(Source::kMultipart);
+  return (kNamedByClient & bit(source)) != 0 && name_size >= 3;
+}
 
 struct PreparedInputs::Impl {
   struct Entry {
@@ -22,6 +33,12 @@ struct PreparedInputs::Impl {
     std::string_view folded;  // ASCII-lower-cased text (== text when it has no upper case)
   };
   std::vector<Entry> entries;
+  // True when every candidate of input analysis (each entry's text, each name that
+  // name_is_analysed) is a plain word that no input detector fires on
+  // (detect::input::plain_word_is_clean): the usual request ("?q=lamp", a User-Agent "wrk"), which
+  // Engine::analyze_request then passes without a look at each candidate. Read while the inputs
+  // are prepared, from the features already taken of each value.
+  bool plain_words = false;
   // Decoded texts. A deque never moves its elements, so views into them stay valid.
   std::deque<std::string> storage;
   std::size_t storage_used = 0;
@@ -32,6 +49,8 @@ struct PreparedInputs::Impl {
   [[gnu::noinline]] void add_forms(std::uint32_t index, std::string_view value,
                                    std::uint64_t bytes);
   std::string* scratch();
+  // Whether a name is a candidate that no input detector fires on (for plain_words).
+  [[gnu::noinline]] static bool name_is_plain_word(std::string_view name);
 };
 
 }  // namespace vigil

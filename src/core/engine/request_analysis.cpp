@@ -32,13 +32,6 @@ Finding make_finding(AttackClass cls, const in::Hit& hit, std::int32_t input, Fo
   return f;
 }
 
-// Names of these sources are chosen by the client and reach code (keys, field names).
-constexpr std::uint32_t source_bit(Source s) { return 1u << static_cast<unsigned>(s); }
-constexpr std::uint32_t kNamedByClient = source_bit(Source::kQuery) | source_bit(Source::kBody) |
-                                         source_bit(Source::kJson) | source_bit(Source::kCookie) |
-                                         source_bit(Source::kMultipart);
-bool name_is_input(Source s) { return (kNamedByClient & source_bit(s)) != 0; }
-
 // The policy's say on a finding of `cls` about input `input` (-1: the request): its mode, and
 // false when the mode is off or an exclusion covers it.
 bool keep(const Policy& policy, AttackClass cls, std::span<const Input> inputs, std::int32_t input,
@@ -204,6 +197,40 @@ struct Pass {
   run(p, name, in::features_of(name), Form::kRaw, index, true);
 }
 
+// The input detectors over every candidate of a request; true when the budget ran out. Out of
+// line: the usual request, all plain words, does not run it.
+[[gnu::noinline]] bool analyze_inputs(const Policy& policy, std::span<const Input> inputs,
+                                      const PreparedInputs::Impl* impl, std::string_view route,
+                                      std::string_view client, engine::CleanMemo* memo,
+                                      RequestVerdict* verdict) {
+  // Inputs convicted so far, one bit each: on the stack for any request within the default
+  // input limit (a vector<bool> was the analysis' one allocation per request).
+  constexpr std::size_t kStackWords = 16;
+  const std::size_t words = (inputs.size() + 63) / 64;
+  std::uint64_t stack_bits[kStackWords];
+  std::vector<std::uint64_t> heap_bits;
+  std::uint64_t* convicted = stack_bits;
+  if (words > kStackWords) [[unlikely]] {
+    heap_bits.assign(words, 0);
+    convicted = heap_bits.data();
+  } else {
+    std::fill_n(stack_bits, words, 0);
+  }
+  Pass pass{policy, inputs, route, client, memo, verdict, convicted, 0, false, {}, {}};
+  if (impl != nullptr) {
+    for (const auto& entry : impl->entries) {
+      if (pass.over_budget) break;
+      if (entry.form == Form::kQuoteDoubled || entry.input >= inputs.size()) continue;
+      run(pass, entry.text, entry.features, entry.form, entry.input, false);
+    }
+  }
+  for (std::uint32_t i = 0; i < inputs.size() && !pass.over_budget; ++i) {
+    if (name_is_analysed(inputs[i].source, inputs[i].name.size()))
+      run_name(pass, inputs[i].name, i);
+  }
+  return pass.over_budget;
+}
+
 }  // namespace
 
 RequestVerdict Engine::analyze_request(const RequestContext& request,
@@ -221,35 +248,15 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
       if (screen(*policy, request, client, &verdict)) return verdict;
     }
 
-    // Input detectors over every decoded form of every input (and the names clients choose).
+    // Input detectors over every decoded form of every input (and the names clients choose),
+    // unless each of those is a plain word that none of them fires on.
     const PreparedInputs::Impl* impl = prepared.impl();
-    // Inputs convicted so far, one bit each: on the stack for any request within the default
-    // input limit (a vector<bool> was the analysis' one allocation per request).
-    constexpr std::size_t kStackWords = 16;
-    const std::size_t words = (inputs.size() + 63) / 64;
-    std::uint64_t stack_bits[kStackWords];
-    std::vector<std::uint64_t> heap_bits;
-    std::uint64_t* convicted = stack_bits;
-    if (words > kStackWords) [[unlikely]] {
-      heap_bits.assign(words, 0);
-      convicted = heap_bits.data();
-    } else {
-      std::fill_n(stack_bits, words, 0);
-    }
-    Pass pass{*policy, inputs, route, client, memo_.get(), &verdict, convicted, 0, false, {}, {}};
-    if (impl != nullptr) {
-      for (const auto& entry : impl->entries) {
-        if (pass.over_budget) break;
-        if (entry.form == Form::kQuoteDoubled || entry.input >= inputs.size()) continue;
-        run(pass, entry.text, entry.features, entry.form, entry.input, false);
-      }
-    }
-    for (std::uint32_t i = 0; i < inputs.size() && !pass.over_budget; ++i) {
-      if (name_is_input(inputs[i].source) && inputs[i].name.size() >= 3)
-        run_name(pass, inputs[i].name, i);
-    }
-    engine::CleanMemo::Key& key = pass.key;
-    const bool over_budget = pass.over_budget;
+    const bool plain_words = impl != nullptr && impl->plain_words &&
+                             prepared.inputs().data() == inputs.data() &&
+                             prepared.inputs().size() == inputs.size();
+    const bool over_budget =
+        !plain_words && analyze_inputs(*policy, inputs, impl, route, client, memo_.get(), &verdict);
+    engine::CleanMemo::Key key;
 
     // Request-level signals.
     const in::RequestSignals signals{request.method(), route, request.user_agent(),

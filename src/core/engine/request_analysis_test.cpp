@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
+#include "core/engine/prepared.hpp"
 #include "vigil/analysis.hpp"
 #include "vigil/engine.hpp"
 #include "vigil/policy.hpp"
@@ -50,6 +52,67 @@ TEST(AnalyzeRequest, IpListsAndVirtualPatchesApplyWhenThePolicyHasThem) {
   v = analyse(engine, other);
   EXPECT_TRUE(has_rule(v, "vp1"));
   EXPECT_TRUE(v.block);
+}
+
+}  // namespace
+}  // namespace vigil
+
+namespace vigil {
+namespace {
+
+// A request whose candidates are all plain words that no input detector fires on is passed
+// without a look at each (PreparedInputs::Impl::plain_words); the flag must be set exactly then,
+// and the verdicts must be those of the full analysis. The full analysis is what the engine runs
+// when the prepared inputs are not the context's own (a copy of them here).
+TEST(AnalyzeRequest, PlainWordRequestsGetTheFullAnalysisVerdict) {
+  struct Case {
+    const char* target;
+    std::vector<Header> headers;
+    bool plain;
+  };
+  const std::vector<Case> cases = {
+      {"/search?q=lamp", {{"User-Agent", "wrk"}}, true},
+      {"/search?q=lamp&page=2", {}, true},          // "page": a name that is analysed, clean
+      {"/a/b42/c_d?x=7", {{"User-Agent", "curl"}}, false},  // "curl" names a command
+      {"/search?q=whoami", {}, false},              // a command
+      {"/search?q=id", {}, false},
+      {"/search?q=Lamp", {}, false},                // upper case: more forms
+      {"/search?q=lamps4you", {}, false},           // 8 bytes or more
+      {"/search?q=0x2e", {}, false},                // a hex escape
+      {"/search?q=desk+lamp", {}, false},           // decodes
+      {"/search?q=lamp'", {}, false},               // punctuation
+      {"/search?whoami=1", {}, false},              // a name that is a command
+      {"/search?q=lamp", {{"User-Agent", "sqlmap"}}, true},  // the scanner check still runs
+      {"/.git/config?q=lamp", {}, false},           // "config" has no feature, ".git" has
+      {"/", {}, true},
+  };
+  Engine engine;
+  for (const Case& c : cases) {
+    const HttpRequest req{"GET", c.target, c.headers, {}, "192.0.2.1"};
+    RequestContext ctx;
+    ctx.parse(req);
+    PreparedInputs fast(ctx.inputs());
+    ASSERT_NE(fast.impl(), nullptr);
+    EXPECT_EQ(fast.impl()->plain_words, c.plain) << c.target;
+    const std::vector<Input> copy(ctx.inputs().begin(), ctx.inputs().end());
+    PreparedInputs full(copy);
+    const RequestVerdict a = engine.analyze_request(ctx, fast);
+    const RequestVerdict b = engine.analyze_request(ctx, full);
+    ASSERT_EQ(a.findings.size(), b.findings.size()) << c.target;
+    for (std::size_t i = 0; i < a.findings.size(); ++i) {
+      EXPECT_EQ(a.findings[i].rule, b.findings[i].rule) << c.target;
+      EXPECT_EQ(a.findings[i].input, b.findings[i].input) << c.target;
+      EXPECT_EQ(a.findings[i].form, b.findings[i].form) << c.target;
+      EXPECT_EQ(a.findings[i].reason, b.findings[i].reason) << c.target;
+    }
+    EXPECT_EQ(a.block, b.block) << c.target;
+  }
+  // The scanner check is not skipped with the inputs.
+  const Header tool[] = {{"User-Agent", "sqlmap/1.7"}};
+  RequestContext ctx;
+  ctx.parse(HttpRequest{"GET", "/search?q=lamp", tool, {}, "192.0.2.1"});
+  PreparedInputs prepared(ctx.inputs());
+  EXPECT_TRUE(has_rule(engine.analyze_request(ctx, prepared), "scanner"));
 }
 
 }  // namespace
