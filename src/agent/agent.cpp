@@ -11,6 +11,7 @@
 
 #include <array>
 #include <bit>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -386,7 +387,8 @@ void keep_spare_parsed(context::Http1Parser& parser) noexcept {
 void keep_spare(std::shared_ptr<InFlight>&& req) noexcept {
   if (!req || req.use_count() != 1 || req->inherited || t_spare) return;
   if (req->raw.memory_bytes() + req->ctx.memory_bytes() > kMaxSpareBytes) return;
-  req->conn.reset();
+  // req->conn stays: the next request this thread reads mostly comes on the same connection
+  // (keep-alive), and on_read then leaves the link as it is (no weak count down and up).
   req->blocked.store(false, std::memory_order_relaxed);
   t_spare = std::move(req);
 }
@@ -614,7 +616,7 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
       if (conn->parser.request().memory_bytes() > kMaxIdleRequestBytes) [[unlikely]]
         conn->parser.request() = context::ParsedRequest();
       req->peer = conn->peer;
-      req->conn = conn;
+      if (req->conn.owner_before(conn) || conn.owner_before(req->conn)) req->conn = conn;
       std::shared_ptr<InFlight> previous = std::move(conn->current);
       conn->current = req;
       conn->response.reset();
@@ -855,6 +857,18 @@ inline bool Agent::candidates(std::shared_ptr<InFlight>* own,
 }
 
 SinkDecision Agent::check_sink(const Sink& sink, std::string_view function) noexcept {
+  return check_sink_here(sink, function);
+}
+
+SinkDecision Agent::check_sink_guarded(const Sink& sink, std::string_view function) noexcept {
+  Guard g;
+  const int saved = errno;  // the program sees the real call's errno
+  SinkDecision decision = check_sink_here(sink, function);
+  errno = saved;
+  return decision;
+}
+
+inline SinkDecision Agent::check_sink_here(const Sink& sink, std::string_view function) noexcept {
   SinkDecision decision;
   if (!has_requests_in_flight()) return decision;
   try {

@@ -211,6 +211,9 @@ class Agent {
 
   // --- sinks (hooks_exec/fs/db/net.cpp) ---
   SinkDecision check_sink(const Sink& sink, std::string_view function) noexcept;
+  // check_sink for a hook outside agent code (the SQL hooks): takes the Guard and keeps errno
+  // itself, so that a statement costs one call into the agent, not a wrapper's and this one's.
+  SinkDecision check_sink_guarded(const Sink& sink, std::string_view function) noexcept;
   // Outbound destinations: a name the program resolved, then the address it connects to.
   // An internal address reached through a name (or address) that came from a request input
   // is SSRF; the check is on the address actually connected to, which defeats DNS tricks.
@@ -266,6 +269,9 @@ class Agent {
                   std::vector<std::shared_ptr<InFlight>>* others) const;
   // check_sink when the call may be another request's (event loops, threads serving requests
   // another thread read): own (if any) first, then the others. May throw.
+  // check_sink's body, inlined into check_sink and check_sink_guarded.
+  [[gnu::always_inline]] SinkDecision check_sink_here(const Sink& sink,
+                                                      std::string_view function) noexcept;
   [[gnu::noinline]] void check_all(const std::shared_ptr<InFlight>& own,
                                    const std::vector<std::shared_ptr<InFlight>>& others,
                                    const Sink& sink, std::string_view function,
