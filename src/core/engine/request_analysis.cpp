@@ -80,14 +80,15 @@ bool keep(const Policy& policy, AttackClass cls, std::span<const Input> inputs, 
 }
 
 // The scanner check of a (User-Agent, path) pair the memo does not know.
+// The client's address is read only here, for the policy's exclusions.
 [[gnu::noinline]] void check_scanner(const Policy& policy, const in::RequestSignals& signals,
-                                     std::span<const Input> inputs, std::string_view client,
+                                     std::span<const Input> inputs, const RequestContext& request,
                                      engine::CleanMemo* memo, const engine::CleanMemo::Key& key,
                                      bool signals_memo, RequestVerdict* verdict) {
   in::Hit hit;
   Mode mode;
   if (in::detect_scanner(signals, &hit)) {
-    if (keep(policy, AttackClass::kScanner, inputs, -1, signals.path, client, &mode))
+    if (keep(policy, AttackClass::kScanner, inputs, -1, signals.path, request.client_ip(), &mode))
       verdict->findings.push_back(make_finding(AttackClass::kScanner, hit, -1, Form::kRaw, mode));
   } else if (signals_memo) {
     memo->insert(key);
@@ -240,12 +241,13 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
   try {
     std::shared_ptr<const Policy> policy = policy_.load();
     std::string_view route = request.path();
-    std::string_view client = request.client_ip();
     auto inputs = request.inputs();
+    // The client's address (request.client_ip()) is read only on the paths that need it: the
+    // usual request takes none of them.
 
     // Policy first: an allowed address is trusted, a denied one is stopped.
     if (policy->has_ip_lists() || policy->virtual_patch_count() != 0) [[unlikely]] {
-      if (screen(*policy, request, client, &verdict)) return verdict;
+      if (screen(*policy, request, request.client_ip(), &verdict)) return verdict;
     }
 
     // Input detectors over every decoded form of every input (and the names clients choose),
@@ -255,7 +257,8 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
                              prepared.inputs().data() == inputs.data() &&
                              prepared.inputs().size() == inputs.size();
     const bool over_budget =
-        !plain_words && analyze_inputs(*policy, inputs, impl, route, client, memo_.get(), &verdict);
+        !plain_words &&
+        analyze_inputs(*policy, inputs, impl, route, request.client_ip(), memo_.get(), &verdict);
     engine::CleanMemo::Key key;
 
     // Request-level signals.
@@ -266,10 +269,10 @@ RequestVerdict Engine::analyze_request(const RequestContext& request,
     bool signals_memo = false;
     if (!(memo_ != nullptr &&
           memo_->lookup_signals(&key, signals.user_agent, signals.path, &signals_memo)))
-      check_scanner(*policy, signals, inputs, client, memo_.get(), key, signals_memo, &verdict);
+      check_scanner(*policy, signals, inputs, request, memo_.get(), key, signals_memo, &verdict);
     // A well-formed request has nothing to report here.
     if (signals.anomalies != 0) [[unlikely]]
-      check_protocol(*policy, signals, inputs, client, &verdict);
+      check_protocol(*policy, signals, inputs, request.client_ip(), &verdict);
 
     if (over_budget) [[unlikely]] {
       add_budget_finding(*policy, &verdict);
