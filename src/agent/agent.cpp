@@ -56,7 +56,10 @@ std::uint64_t this_thread() noexcept {
 
 // A request serial unique in the process without a shared counter: thread serial and the
 // thread's own count.
-std::uint64_t next_request_serial() noexcept { return (this_thread() << 32) | ++t_requests_read; }
+// `thread`: this_thread().
+std::uint64_t next_request_serial(std::uint64_t thread) noexcept {
+  return (thread << 32) | ++t_requests_read;
+}
 
 constexpr std::size_t kMaxResponseBody = 256 * 1024;  // HTML kept for reflected-XSS checks
 
@@ -615,8 +618,13 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
       // What an idle connection keeps stays small (the spare may have held a large body).
       if (conn->parser.request().memory_bytes() > kMaxIdleRequestBytes) [[unlikely]]
         conn->parser.request() = context::ParsedRequest();
-      req->peer = conn->peer;
-      if (req->conn.owner_before(conn) || conn.owner_before(req->conn)) req->conn = conn;
+      // A spare that served this connection already has its link and its peer (a connection's
+      // peer never changes; the spare's weak link keeps the connection's control block, so no
+      // other connection can have its address): only another connection's are copied.
+      if (req->conn.owner_before(conn) || conn.owner_before(req->conn)) [[unlikely]] {
+        req->peer = conn->peer;
+        req->conn = conn;
+      }
       std::shared_ptr<InFlight> previous = std::move(conn->current);
       conn->current = req;
       conn->response.reset();
@@ -650,8 +658,9 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
                           const std::shared_ptr<InFlight>& req) noexcept {
   if (in_forked_child()) [[unlikely]] become_own_server();
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
-  req->reader = this_thread();
-  req->serial = next_request_serial();
+  const std::uint64_t me = this_thread();
+  req->reader = me;
+  req->serial = next_request_serial(me);
   req->inherited = false;
   const context::ParsedRequest& raw = req->raw;
   req->ctx.parse(HttpRequest{raw.method, raw.target, raw.headers, raw.body, req->peer});
