@@ -1,5 +1,6 @@
 #include "core/detect/occurrence.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -227,6 +228,84 @@ __attribute__((target("avx2"), aligned(64))) std::size_t batch_avx2(
   }
   return b.written;
 }
+
+// find_batch from the text's start for up to four needles in a text of up to 1 KiB (nearly every
+// sink call: one to three inputs in a statement or a path), needle by needle: each one's first
+// and last bytes filter 32 positions per step, in a loop of a few code lines that reads no
+// arrays of needles or masks. That is less code to run and to read from memory than batch_avx2
+// and record_block (the application's code runs between sink calls and evicts it). It writes
+// exactly what batch_avx2 writes, in the same order (order_like_blocks); kCannot when it cannot
+// (a needle too long for the text; more matches than batch_avx2 writes in needle order): then
+// batch_avx2 takes the call.
+constexpr std::size_t kFewNeedles = 4;
+constexpr std::size_t kFewMaxText = 1024;
+constexpr std::size_t kCannot = ~std::size_t{0};
+
+// Puts the matches of several needles, written needle by needle, in batch_avx2's order: by its
+// 32-byte block (the last one, moved back to end at the text's end, holds every position from
+// where the blocks before it stop), then by needle, then by position. Out of line: nearly
+// always one needle at most has matches.
+__attribute__((noinline, cold)) void order_like_blocks(Match* out, std::size_t n,
+                                                      std::size_t size) {
+  const std::uint32_t last = static_cast<std::uint32_t>((size - 33) / 32 + 1);
+  std::sort(out, out + n, [last](const Match& a, const Match& b) {
+    const std::uint32_t ba = std::min(a.position / 32, last), bb = std::min(b.position / 32, last);
+    if (ba != bb) return ba < bb;
+    if (a.needle != b.needle) return a.needle < b.needle;
+    return a.position < b.position;
+  });
+}
+
+__attribute__((target("avx2"), aligned(64))) std::size_t few_avx2(
+    const char* h, std::size_t size, const std::string_view* needles, std::size_t count,
+    Match* out, std::size_t cap, bool fold) {
+  // batch_avx2 writes a block's matches needle by needle while room for 32 per needle is left:
+  // within that room, the order below is its order.
+  if (cap < 32 * count) return kCannot;
+  const std::size_t room = cap - 32 * count;
+  const __m256i case_bit = _mm256_set1_epi8(fold ? 0x20 : 0);
+  const unsigned char fold_bit = fold ? 0x20 : 0;
+  std::size_t written = 0;
+  std::size_t matched = 0;  // needles with matches
+  for (std::size_t k = 0; k < count; ++k) {
+    const char* nd = needles[k].data();
+    const std::size_t n = needles[k].size();
+    // Positions 0 .. end - 1 in blocks of 32; the last block ends at the last position.
+    const std::size_t end = size - n + 1;
+    if (end < 32) return kCannot;
+    const __m256i first = _mm256_set1_epi8(nd[0]), last = _mm256_set1_epi8(nd[n - 1]);
+    const std::size_t before = written;
+    std::uint32_t keep = ~0u;
+    for (std::size_t i = 0; i < end;) {
+      std::size_t j = i;
+      if (end - i < 32) {
+        j = end - 32;
+        keep = ~0u << (i - j);  // i - j < 32
+      }
+      std::uint32_t m = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_and_si256(
+                            _mm256_cmpeq_epi8(load_avx2(h + j, case_bit), first),
+                            _mm256_cmpeq_epi8(load_avx2(h + j + n - 1, case_bit), last)))) &
+                        keep;
+      for (; m != 0; m &= m - 1) {
+        const std::size_t pos = j + static_cast<unsigned>(__builtin_ctz(m));
+        std::size_t b = 1;  // the bytes between the first and the last
+        for (; b + 1 < n; ++b) {
+          const unsigned char u = static_cast<unsigned char>(h[pos + b]);
+          if ((u | (static_cast<unsigned char>(u - 'A') < 26 ? fold_bit : 0)) !=
+              static_cast<unsigned char>(nd[b]))
+            break;
+        }
+        if (b + 1 < n) continue;
+        if (written == room) return kCannot;
+        out[written++] = Match{static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(pos)};
+      }
+      i = j + 32;
+    }
+    matched += written != before;
+  }
+  if (matched > 1) order_like_blocks(out, written, size);
+  return written;
+}
 #endif
 
 #if defined(__SSE2__)
@@ -307,7 +386,26 @@ std::size_t find_batch(std::string_view haystack, const std::string_view* needle
                        std::size_t count, std::size_t from, Match* out, std::size_t cap,
                        std::size_t* next, bool fold) noexcept {
 #if defined(__x86_64__)
-  if (kHaveAvx2 && haystack.size() >= 33 && count - 1 < kMaxBatch && cap >= count) [[likely]]
+  if (kHaveAvx2 && haystack.size() >= 33 && count - 1 < kMaxBatch && cap >= count) [[likely]] {
+    if (from == 0 && count <= kFewNeedles && haystack.size() <= kFewMaxText) [[likely]] {
+      const std::size_t n =
+          few_avx2(haystack.data(), haystack.size(), needles, count, out, cap, fold);
+      if (n != kCannot) [[likely]] {
+        *next = haystack.size();
+        return n;
+      }
+    }
+    return batch_avx2(haystack.data(), haystack.size(), needles, count, from, out, cap, next, fold);
+  }
+#endif
+  return batch_sse2(haystack.data(), haystack.size(), needles, count, from, out, cap, next, fold);
+}
+
+std::size_t find_batch_by_blocks(std::string_view haystack, const std::string_view* needles,
+                                 std::size_t count, std::size_t from, Match* out, std::size_t cap,
+                                 std::size_t* next, bool fold) noexcept {
+#if defined(__x86_64__)
+  if (kHaveAvx2 && haystack.size() >= 33 && count - 1 < kMaxBatch && cap >= count)
     return batch_avx2(haystack.data(), haystack.size(), needles, count, from, out, cap, next, fold);
 #endif
   return batch_sse2(haystack.data(), haystack.size(), needles, count, from, out, cap, next, fold);

@@ -176,3 +176,72 @@ TEST(FindAllBatch, FoldFindsWhatTheFoldedCopyHas) {
 
 }  // namespace
 }  // namespace vigil::detect
+
+namespace vigil::detect {
+namespace {
+
+// find_batch's path for a few needles writes exactly what the general block search writes, in
+// the same order (the engine's occurrence order, and so its verdicts, depend on it), and resumes
+// at the same place when its output buffer fills: every needle count, repeated needles, needles
+// as long as the text allows, folding, and buffers from the smallest allowed up.
+TEST(FindBatch, FewNeedlesWriteWhatTheBlockSearchWrites) {
+  static const char kBytes[] = {'a', 'A', 'b', 'B', 'c', '@', '\xC1'};
+  std::uint32_t seed = 4242;
+  auto rnd = [&seed] { return seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7FFF; };
+  std::size_t multi = 0, resumed = 0;
+  for (int round = 0; round < 4000; ++round) {
+    const std::size_t size = 33 + rnd() % (round % 5 == 0 ? 1100 : 120);
+    const std::size_t alphabet = round % 3 == 0 ? 7 : 3;
+    std::string hay;
+    for (std::size_t i = 0; i < size; ++i) hay += kBytes[rnd() % alphabet];
+    const bool fold = round % 2 == 1;
+    const std::size_t count = 1 + rnd() % 5;
+    std::vector<std::string> texts;
+    for (std::size_t k = 0; k < count; ++k) {
+      std::string n;
+      if (k > 0 && rnd() % 5 == 0) {
+        n = texts[rnd() % k];  // the same needle twice
+      } else {
+        const std::size_t len = 2 + (rnd() % 4 == 0 ? rnd() % 31 : rnd() % 4);
+        for (std::size_t i = 0; i < len; ++i) n += kBytes[rnd() % alphabet];
+      }
+      if (fold) common::fold_ascii(n.data(), n.size(), n.data());
+      texts.push_back(n);
+    }
+    std::vector<std::string_view> needles(texts.begin(), texts.end());
+    const std::size_t cap = rnd() % 2 == 0 ? count + rnd() % 200 : kMaxBatch * 32;
+    const std::size_t start = round % 4 == 0 ? rnd() % 8 : 0;
+    std::uint32_t seen = 0;  // needles found
+    std::size_t calls = 0;
+    auto run = [&](auto&& find) {
+      std::vector<std::uint32_t> seq;  // needle, position, ... and each call's resume point
+      calls = 0;
+      for (std::size_t from = start; from < hay.size();) {
+        std::vector<Match> out(cap);
+        std::size_t next = 0;
+        const std::size_t n =
+            find(std::string_view(hay), needles.data(), count, from, out.data(), cap, &next, fold);
+        ++calls;
+        for (std::size_t i = 0; i < n; ++i) {
+          seen |= 1u << out[i].needle;
+          seq.push_back(out[i].needle);
+          seq.push_back(out[i].position);
+        }
+        seq.push_back(static_cast<std::uint32_t>(next));
+        if (next >= hay.size()) break;
+        from = next;
+      }
+      return seq;
+    };
+    const std::vector<std::uint32_t> got = run(find_batch);
+    const std::vector<std::uint32_t> want = run(find_batch_by_blocks);
+    ASSERT_EQ(got, want) << "round " << round << " count " << count << " cap " << cap;
+    if (__builtin_popcount(seen) > 1) ++multi;
+    if (calls > 1) ++resumed;
+  }
+  EXPECT_GT(multi, 300u);    // several needles' matches interleave
+  EXPECT_GT(resumed, 100u);  // and full buffers resume
+}
+
+}  // namespace
+}  // namespace vigil::detect
