@@ -11,6 +11,7 @@
 
 #include <array>
 #include <bit>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -23,7 +24,6 @@
 #include "core/common/ascii.hpp"
 #include "core/common/ip.hpp"
 #include "core/common/known_name.hpp"
-#include "core/common/scan.hpp"
 #include "core/context/http1_parser.hpp"
 #include "core/detect/input/input_detector.hpp"
 #include "core/engine/prepared.hpp"
@@ -56,7 +56,10 @@ std::uint64_t this_thread() noexcept {
 
 // A request serial unique in the process without a shared counter: thread serial and the
 // thread's own count.
-std::uint64_t next_request_serial() noexcept { return (this_thread() << 32) | ++t_requests_read; }
+// `thread`: this_thread().
+std::uint64_t next_request_serial(std::uint64_t thread) noexcept {
+  return (thread << 32) | ++t_requests_read;
+}
 
 constexpr std::size_t kMaxResponseBody = 256 * 1024;  // HTML kept for reflected-XSS checks
 
@@ -74,13 +77,6 @@ bool field_is(std::string_view line, std::string_view lower) noexcept {
     if (c != lower[i] && !(lower[i] >= 'a' && (c | 0x20) == lower[i])) return false;
   }
   return true;
-}
-
-// `s` without its leading common::is_space() bytes.
-std::string_view skip_space(std::string_view s) noexcept {
-  std::size_t b = 0;
-  while (b < s.size() && common::is_space(s[b])) ++b;
-  return s.substr(b);
 }
 
 // Where the header line `name` (lower case) starts in a header block, or npos: a line after the
@@ -139,24 +135,29 @@ struct ResponseTracker {
 
   // Feeds written bytes; returns the part of them that is body. When the header block
   // completes in these bytes, `*completed_head` is it (valid until the next feed or reset).
-  std::string_view feed(std::string_view data, std::string_view* completed_head) {
-    *completed_head = {};
-    if (!head_done) {
-      // Mostly the whole block comes in one write: read where it is, in one pass.
-      std::size_t end = head.empty() ? scan_head(data.substr(0, kMaxHead)) : std::string_view::npos;
-      if (end == std::string_view::npos) [[unlikely]] return feed_head(data, completed_head);
-      head_done = true;
-      *completed_head = std::string_view(data.data(), end);
-      if (interim) [[unlikely]] return after_interim(data.substr(end), completed_head);
-      data.remove_prefix(end);
-    }
+  // Inlined into on_write: a response's second write (its body) runs only body_part.
+  [[gnu::always_inline]] std::string_view feed(std::string_view data,
+                                               std::string_view* completed_head) {
+    if (!head_done) [[unlikely]] return feed_first(data, completed_head);
     return body_part(data);
   }
 
+  // feed() before the header block is done. Mostly the whole block comes in one write: read
+  // where it is, in one pass.
+  [[gnu::noinline]] std::string_view feed_first(std::string_view data,
+                                                std::string_view* completed_head) {
+    std::size_t end = head.empty() ? scan_head(data.substr(0, kMaxHead)) : std::string_view::npos;
+    if (end == std::string_view::npos) [[unlikely]] return feed_head(data, completed_head);
+    head_done = true;
+    *completed_head = std::string_view(data.data(), end);
+    if (interim) [[unlikely]] return after_interim(data.substr(end), completed_head);
+    return body_part(data.substr(end));
+  }
+
   // The part of `data` that is body, once the header block is done.
-  std::string_view body_part(std::string_view data) {
+  [[gnu::always_inline]] std::string_view body_part(std::string_view data) {
     if (done) return {};
-    if (has_length) {
+    if (has_length) [[likely]] {
       std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, data.size()));
       remaining -= take;
       if (remaining == 0) done = true;
@@ -197,61 +198,74 @@ struct ResponseTracker {
   [[gnu::cold, gnu::noinline]] std::string_view after_interim(std::string_view rest,
                                                               std::string_view* completed_head) {
     reset();
+    *completed_head = {};
     return feed(rest, completed_head);
   }
 
   // Reads the fields of the header block at the start of `s`, line by line (a line ends with
   // CRLF); returns the block's length through its blank line, or npos when `s` does not hold
-  // all of it (the fields read so far are then not to be trusted). The line feeds are found 16
-  // bytes at a time where the CPU can.
-  std::size_t scan_head(std::string_view s) {
-    interim = s.size() > 12 && s.compare(0, 5, "HTTP/") == 0 && s[9] == '1';
+  // all of it (the fields read so far are then not to be trusted). Only Content-Type,
+  // Content-Length, Transfer-Encoding and Location matter: a line is looked at by its first
+  // letter, in this one function (the field reading was a call per line, and a call per value
+  // for its leading spaces). A memchr per line: a header block has a handful of lines, and one
+  // copy of the field code (a 16-byte scan inlined it twice, 2 KB) keeps the function short.
+  // Values are read from the first non-space byte; what trails them never changes what is read.
+  [[gnu::noinline]] std::size_t scan_head(std::string_view s) {
     const char* d = s.data();
     const std::size_t n = s.size();
+    interim = n > 12 && std::memcmp(d, "HTTP/", 5) == 0 && d[9] == '1';
     std::size_t line = std::string_view::npos;  // where the current line starts (npos: status)
-    // Handles the line feed at `lf`: true when it ends the block.
-    auto at_line_feed = [&](std::size_t lf) __attribute__((always_inline)) {
-      if (lf == 0 || d[lf - 1] != '\r') return false;  // a bare LF does not end a line
+    for (std::size_t p = 0; p < n;) {
+      const void* hit = std::memchr(d + p, '\n', n - p);
+      if (hit == nullptr) break;
+      const std::size_t lf = static_cast<std::size_t>(static_cast<const char*>(hit) - d);
+      p = lf + 1;
+      if (lf == 0 || d[lf - 1] != '\r') [[unlikely]] continue;  // a bare LF does not end a line
       if (line != std::string_view::npos) {
-        if (lf - 1 == line) return true;  // the blank line
-        // Only fields whose name starts with c, t or l are read (a call each).
-        char first = static_cast<char>(d[line] | 0x20);
-        if (first == 'c' || first == 't' || first == 'l')
-          read_field(std::string_view(d + line, lf - 1 - line));
+        if (lf - 1 == line) return lf + 1;  // the blank line
+        std::string_view f(d + line, lf - 1 - line);
+        switch (d[line] | 0x20) {
+          case 'c':
+            if (common::istarts_with_known<"content-type:">(f)) {
+              html = common::istarts_with_known<"text/html">(value_of(f, 13));
+            } else if (common::istarts_with_known<"content-length:">(f)) {
+              read_length(value_of(f, 15));
+            }
+            break;
+          case 't':
+            if (common::istarts_with_known<"transfer-encoding:">(f) && names_chunked(f.substr(18)))
+              chunked = true;
+            break;
+          case 'l':
+            if (common::istarts_with_known<"location:">(f)) location = true;
+            break;
+          default:
+            break;
+        }
       }
       line = lf + 1;
-      return false;
-    };
-    // Inlined into the scan: a call per line feed was a fifth of the scan.
-    auto at = [&](std::size_t lf) __attribute__((always_inline)) {
-      return at_line_feed(lf) ? lf + 1 : std::string_view::npos;
-    };
-    return common::for_each_byte(d, 0, n, '\n', at);
+    }
+    return std::string_view::npos;
   }
 
-  // Only Content-Type, Content-Length, Transfer-Encoding and Location matter. (Their values are
-  // read from the first non-space byte; what trails them never changes what is read.)
-  [[gnu::noinline]] void read_field(std::string_view line) {
-    char first = line.empty() ? '\0' : static_cast<char>(line.front() | 0x20);
-    if (first == 'c') {
-      if (common::istarts_with_known<"content-type:">(line)) {
-        html = common::istarts_with(skip_space(line.substr(13)), "text/html");
-      } else if (common::istarts_with_known<"content-length:">(line)) {
-        std::string_view value = skip_space(line.substr(15));
-        has_length = true;
-        remaining = 0;
-        for (char c : value) {
-          if (!common::is_digit(c) || remaining > (UINT64_MAX - 9) / 10) break;
-          remaining = remaining * 10 + static_cast<std::uint64_t>(c - '0');
-        }
-        if (remaining == 0) done = true;
-      }
-    } else if (first == 't') {
-      if (common::istarts_with_known<"transfer-encoding:">(line) && names_chunked(line.substr(18)))
-        chunked = true;
-    } else if (first == 'l') {
-      if (common::istarts_with_known<"location:">(line)) location = true;
+  // A field's value: `line` from `from` on, without its leading common::is_space() bytes
+  // (a space, or \t to \r).
+  [[gnu::always_inline]] static std::string_view value_of(std::string_view line,
+                                                          std::size_t from) noexcept {
+    std::size_t b = from;
+    while (b < line.size() && (line[b] == ' ' || (line[b] >= '\t' && line[b] <= '\r'))) ++b;
+    return line.substr(b);
+  }
+
+  // A Content-Length value: its leading digits (bounded).
+  [[gnu::always_inline]] void read_length(std::string_view value) noexcept {
+    has_length = true;
+    remaining = 0;
+    for (char c : value) {
+      if (!common::is_digit(c) || remaining > (UINT64_MAX - 9) / 10) break;
+      remaining = remaining * 10 + static_cast<std::uint64_t>(c - '0');
     }
+    if (remaining == 0) done = true;
   }
 
   void clear_fields() {
@@ -376,7 +390,8 @@ void keep_spare_parsed(context::Http1Parser& parser) noexcept {
 void keep_spare(std::shared_ptr<InFlight>&& req) noexcept {
   if (!req || req.use_count() != 1 || req->inherited || t_spare) return;
   if (req->raw.memory_bytes() + req->ctx.memory_bytes() > kMaxSpareBytes) return;
-  req->conn.reset();
+  // req->conn stays: the next request this thread reads mostly comes on the same connection
+  // (keep-alive), and on_read then leaves the link as it is (no weak count down and up).
   req->blocked.store(false, std::memory_order_relaxed);
   t_spare = std::move(req);
 }
@@ -459,13 +474,13 @@ std::shared_ptr<Connection> Agent::connection(int fd) const noexcept {
   return s ? *s : nullptr;
 }
 
-Connection* Agent::locked_connection(int fd, std::unique_lock<SpinLock>* lock) const noexcept {
+Connection* Agent::locked_connection(int fd, SpinHold* lock) const noexcept {
   if (!is_tracked(fd)) return nullptr;
   std::lock_guard<SpinLock> table(fd_mu(fd));
   std::shared_ptr<Connection>* s = existing_slot(fd);
   Connection* conn = s ? s->get() : nullptr;
   // Taken while the table's lock still holds the connection in its slot.
-  if (conn) *lock = std::unique_lock<SpinLock>(conn->mu);
+  if (conn) lock->take(conn->mu);
   return conn;
 }
 
@@ -553,41 +568,44 @@ void Agent::on_close(int fd) noexcept {
       req = std::move(conn->current);
       if (!conn->not_http) keep_spare_parsed(conn->parser);
     }
-    if (req) {
-      finish(req);
-      keep_spare(std::move(req));
-    }
+    if (req) retire(std::move(req));
   }
 }
 
-void Agent::finish(const std::shared_ptr<InFlight>& request) noexcept {
-  std::lock_guard<SpinLock> lock(flight_mu_);
-  for (std::size_t i = 0; i < in_flight_.size(); ++i) {
-    if (in_flight_[i] == request) {
-      in_flight_[i] = std::move(in_flight_.back());
-      in_flight_.pop_back();
-      break;
+void Agent::retire(std::shared_ptr<InFlight>&& request) noexcept {
+  {
+    std::lock_guard<SpinLock> lock(flight_mu_);
+    for (std::size_t i = 0; i < in_flight_.size(); ++i) {
+      if (in_flight_[i] == request) {
+        in_flight_[i] = std::move(in_flight_.back());
+        in_flight_.pop_back();
+        break;
+      }
     }
+    in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
   }
-  in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
   if (t_current == request.get()) t_current = nullptr;
+  keep_spare(std::move(request));
 }
 
 ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noexcept {
   std::shared_ptr<Connection> conn = connection(fd);
   if (!conn || n <= 0) return n;
   try {
-    std::unique_lock<SpinLock> lock(conn->mu);
+    SpinHold lock;
+    lock.take(conn->mu);
+    // The rare branches are marked so: their code goes out of the usual path's way (a request
+    // read runs once per request, its code lines fetched anew each time).
     if (!plaintext) {
-      if (conn->tls) return n;
-      if (!conn->seen_bytes && static_cast<unsigned char>(data[0]) == 0x16) {
+      if (conn->tls) [[unlikely]] return n;
+      if (!conn->seen_bytes && static_cast<unsigned char>(data[0]) == 0x16) [[unlikely]] {
         conn->tls = true;  // a TLS handshake: the plaintext comes through SSL_read
         conn->seen_bytes = true;
         return n;
       }
     }
-    if (conn->eof_to_program) return 0;
-    if (conn->not_http) return n;
+    if (conn->eof_to_program) [[unlikely]] return 0;
+    if (conn->not_http) [[unlikely]] return n;
     if (!conn->seen_bytes) adopt_spare_parsed(conn->parser);
     conn->seen_bytes = true;
     auto status = conn->parser.feed(std::string_view(data, static_cast<std::size_t>(n)));
@@ -598,26 +616,28 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
       // The spare's old request goes to the parser, which parses the next one into its memory.
       req->raw.swap(conn->parser.request());
       // What an idle connection keeps stays small (the spare may have held a large body).
-      if (conn->parser.request().memory_bytes() > kMaxIdleRequestBytes)
+      if (conn->parser.request().memory_bytes() > kMaxIdleRequestBytes) [[unlikely]]
         conn->parser.request() = context::ParsedRequest();
-      req->peer = conn->peer;
-      req->conn = conn;
+      // A spare that served this connection already has its link and its peer (a connection's
+      // peer never changes; the spare's weak link keeps the connection's control block, so no
+      // other connection can have its address): only another connection's are copied.
+      if (req->conn.owner_before(conn) || conn.owner_before(req->conn)) [[unlikely]] {
+        req->peer = conn->peer;
+        req->conn = conn;
+      }
       std::shared_ptr<InFlight> previous = std::move(conn->current);
       conn->current = req;
       conn->response.reset();
       conn->response_started = false;
       lock.unlock();
-      if (previous) {
-        finish(previous);
-        keep_spare(std::move(previous));
-      }
+      if (previous) [[unlikely]] retire(std::move(previous));  // its response did not end
       start_request(conn, req);
       lock.lock();
-      if (req->blocked.load()) blocked_here = true;
+      if (req->blocked.load()) [[unlikely]] blocked_here = true;
       status = conn->parser.next();
     }
-    if (status == context::Http1Parser::Status::kError) conn->not_http = true;
-    if (blocked_here) {
+    if (status == context::Http1Parser::Status::kError) [[unlikely]] conn->not_http = true;
+    if (blocked_here) [[unlikely]] {
       conn->eof_to_program = true;
       // The program never sees the blocked request when it arrived in this read; if part of it
       // was delivered earlier, the program sees the connection reset instead.
@@ -636,10 +656,11 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
 
 void Agent::start_request(const std::shared_ptr<Connection>& conn,
                           const std::shared_ptr<InFlight>& req) noexcept {
-  if (in_forked_child()) become_own_server();
+  if (in_forked_child()) [[unlikely]] become_own_server();
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
-  req->reader = this_thread();
-  req->serial = next_request_serial();
+  const std::uint64_t me = this_thread();
+  req->reader = me;
+  req->serial = next_request_serial(me);
   req->inherited = false;
   const context::ParsedRequest& raw = req->raw;
   req->ctx.parse(HttpRequest{raw.method, raw.target, raw.headers, raw.body, req->peer});
@@ -657,7 +678,8 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
   }
   t_current = req.get();
   t_current_serial = req->serial;
-  if (t_lookups) t_lookups->clear();  // destinations count for the request that caused them
+  // Destinations count for the request that caused them (a thread that resolved names).
+  if (t_lookups) [[unlikely]] t_lookups->clear();
   RequestVerdict v = engine_.analyze_request(req->ctx, req->prepared);
   if (v.budget_exceeded || v.failed_open || !v.findings.empty() || v.block) [[unlikely]]
     report_request(conn, req, v);
@@ -769,10 +791,10 @@ bool distinctive(const Verdict& v, const RequestContext& ctx) noexcept {
 // Checks `sink` against one request's inputs. Returns true when the request owns the call
 // (`own`: the request this thread serves; another request owns it only through an input
 // distinctive enough not to be a coincidence), after reporting and, if a rule says so, blocking.
-bool Agent::check_request(const std::shared_ptr<InFlight>& req, bool own, const Sink& sink,
-                          std::string_view function, SinkDecision* decision) noexcept {
+inline bool Agent::check_request(const std::shared_ptr<InFlight>& req, bool own, const Sink& sink,
+                                 std::string_view function, SinkDecision* decision) noexcept {
   Verdict v = engine_.check_sink(sink, req->prepared, &req->ctx);
-  if (v.failed_open) counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  if (v.failed_open) [[unlikely]] counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
   if (!v.attack()) [[likely]] return false;
   return report_sink(req, own, sink, function, v, decision);
 }
@@ -826,8 +848,8 @@ bool Agent::check_request_sink(const std::shared_ptr<InFlight>& req, const Sink&
   return decision.block;
 }
 
-bool Agent::candidates(std::shared_ptr<InFlight>* own,
-                       std::vector<std::shared_ptr<InFlight>>* others) const {
+inline bool Agent::candidates(std::shared_ptr<InFlight>* own,
+                              std::vector<std::shared_ptr<InFlight>>* others) const {
   const std::uint64_t me = this_thread();
   std::lock_guard<SpinLock> lock(flight_mu_);
   bool mine_too = false;  // another request in flight that this thread read: an event loop
@@ -844,6 +866,18 @@ bool Agent::candidates(std::shared_ptr<InFlight>* own,
 }
 
 SinkDecision Agent::check_sink(const Sink& sink, std::string_view function) noexcept {
+  return check_sink_here(sink, function);
+}
+
+SinkDecision Agent::check_sink_guarded(const Sink& sink, std::string_view function) noexcept {
+  Guard g;
+  const int saved = errno;  // the program sees the real call's errno
+  SinkDecision decision = check_sink_here(sink, function);
+  errno = saved;
+  return decision;
+}
+
+inline SinkDecision Agent::check_sink_here(const Sink& sink, std::string_view function) noexcept {
   SinkDecision decision;
   if (!has_requests_in_flight()) return decision;
   try {
@@ -978,13 +1012,15 @@ SinkDecision Agent::check_connect(const sockaddr* addr, socklen_t len) noexcept 
 
 bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
   // No reference taken: the connection lives while its lock is held (locked_connection).
-  std::unique_lock<SpinLock> lock;
+  SpinHold lock;
   Connection* conn = locked_connection(fd, &lock);
   if (conn == nullptr) return true;
+  // TLS records (the plaintext comes through SSL_write), writes after a block (absorbed), no
+  // request or not HTTP (let through): one test on the usual path.
+  if ((conn->tls && !plaintext) || conn->absorbing || !conn->current || conn->not_http)
+      [[unlikely]]
+    return !conn->absorbing;
   try {
-    if (conn->tls && !plaintext) return !conn->absorbing;  // records of the TLS layer
-    if (conn->absorbing) return false;
-    if (!conn->current || conn->not_http) return true;
     std::string_view completed_head;
     std::string_view body = conn->response.feed(data, &completed_head);
     InFlight* current = conn->current.get();
@@ -1002,8 +1038,7 @@ bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
     if (conn->response.done) {
       std::shared_ptr<InFlight> finished = std::move(conn->current);
       lock.unlock();
-      finish(finished);
-      keep_spare(std::move(finished));
+      retire(std::move(finished));
     }
     return true;
   } catch (...) {
@@ -1012,7 +1047,7 @@ bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
   }
 }
 
-bool Agent::check_response(Connection& connection, std::unique_lock<SpinLock>& lock,
+bool Agent::check_response(Connection& connection, SpinHold& lock,
                            std::string_view completed_head, bool check_head,
                            bool check_html) {
   // Kept alive while the lock is let go: the request's link to its connection.
@@ -1060,10 +1095,7 @@ bool Agent::check_response(Connection& connection, std::unique_lock<SpinLock>& l
   // and the caller's lock must not outlive it.
   lock.unlock();
   req.reset();
-  if (finished) {
-    finish(finished);
-    keep_spare(std::move(finished));
-  }
+  if (finished) retire(std::move(finished));
   return proceed;
 }
 

@@ -114,6 +114,39 @@ class SpinLock {
   std::atomic<bool> held_{false};
 };
 
+// Holds a SpinLock while it owns it: std::unique_lock without the checks it throws from (no
+// mutex, a lock taken twice), which cannot fail on the agent's paths; the per-request
+// functions that take a connection's lock stay shorter.
+class SpinHold {
+ public:
+  SpinHold() noexcept = default;
+  SpinHold(const SpinHold&) = delete;
+  SpinHold& operator=(const SpinHold&) = delete;
+  ~SpinHold() {
+    if (owns_) mu_->unlock();
+  }
+  // Takes `mu`. REQUIRES: none held.
+  void take(SpinLock& mu) noexcept {
+    mu_ = &mu;
+    mu.lock();
+    owns_ = true;
+  }
+  // Takes the last lock back. REQUIRES: it was taken, and let go.
+  void lock() noexcept {
+    mu_->lock();
+    owns_ = true;
+  }
+  // REQUIRES: held.
+  void unlock() noexcept {
+    mu_->unlock();
+    owns_ = false;
+  }
+
+ private:
+  SpinLock* mu_ = nullptr;
+  bool owns_ = false;
+};
+
 // Agent counters, exported in the status file (the sensor-health row).
 struct Counters {
   ShardedCounter connections, requests, sinks, detections, blocked, events, drops, write_errors,
@@ -178,6 +211,9 @@ class Agent {
 
   // --- sinks (hooks_exec/fs/db/net.cpp) ---
   SinkDecision check_sink(const Sink& sink, std::string_view function) noexcept;
+  // check_sink for a hook outside agent code (the SQL hooks): takes the Guard and keeps errno
+  // itself, so that a statement costs one call into the agent, not a wrapper's and this one's.
+  SinkDecision check_sink_guarded(const Sink& sink, std::string_view function) noexcept;
   // Outbound destinations: a name the program resolved, then the address it connects to.
   // An internal address reached through a name (or address) that came from a request input
   // is SSRF; the check is on the address actually connected to, which defeats DNS tricks.
@@ -218,22 +254,33 @@ class Agent {
 
   friend struct Connection;
   std::shared_ptr<Connection> connection(int fd) const noexcept;
-  void finish(const std::shared_ptr<InFlight>& request) noexcept;
+  // A request whose response is complete (or whose connection closed): out of the registry,
+  // then kept as this thread's spare when nothing else refers to it. Out of line: one copy of
+  // the registry's and the spare's code for every caller.
+  [[gnu::noinline]] void retire(std::shared_ptr<InFlight>&& request) noexcept;
   void start_request(const std::shared_ptr<Connection>& conn,
                      const std::shared_ptr<InFlight>& req) noexcept;
   // The requests a sink call on this thread may belong to: `own` (the request this thread
   // serves, if any) and `others` (left empty when the call can only be own's). True when the
   // call can only be own's. May throw.
-  bool candidates(std::shared_ptr<InFlight>* own,
+  // Inlined into check_sink (and check_connect): a call of its own on every sink call was two
+  // more functions' prologues and epilogues.
+  [[gnu::always_inline]] bool candidates(std::shared_ptr<InFlight>* own,
                   std::vector<std::shared_ptr<InFlight>>* others) const;
   // check_sink when the call may be another request's (event loops, threads serving requests
   // another thread read): own (if any) first, then the others. May throw.
+  // check_sink's body, inlined into check_sink and check_sink_guarded.
+  [[gnu::always_inline]] SinkDecision check_sink_here(const Sink& sink,
+                                                      std::string_view function) noexcept;
   [[gnu::noinline]] void check_all(const std::shared_ptr<InFlight>& own,
                                    const std::vector<std::shared_ptr<InFlight>>& others,
                                    const Sink& sink, std::string_view function,
                                    SinkDecision* decision);
-  bool check_request(const std::shared_ptr<InFlight>& req, bool own, const Sink& sink,
-                     std::string_view function, SinkDecision* decision) noexcept;
+  // Inlined into its callers (check_sink on every sink call): the usual answer, no attack,
+  // is a call to the engine and a test.
+  [[gnu::always_inline]] bool check_request(const std::shared_ptr<InFlight>& req, bool own,
+                                            const Sink& sink, std::string_view function,
+                                            SinkDecision* decision) noexcept;
   // The rare paths of the per-request ones, out of their way (code run once per request is
   // mostly fetched anew from memory: the fewer cache lines it spans, the cheaper).
   // check_request once the engine found an attack: reports it and blocks if a rule says so.
@@ -247,12 +294,12 @@ class Agent {
   // on_write when the response must be looked at (its header block, an HTML body): copies it,
   // checks it without the connection's lock, which it takes back. Returns on_write's answer.
   [[gnu::cold, gnu::noinline]] bool check_response(Connection& conn,
-                                                   std::unique_lock<SpinLock>& lock,
+                                                   SpinHold& lock,
                                                    std::string_view completed_head,
                                                    bool check_head, bool check_html);
   // The connection of `fd` with its lock taken (in `lock`), or null. The lock keeps it alive:
   // whoever takes it out of the fd table takes its lock before letting it go.
-  Connection* locked_connection(int fd, std::unique_lock<SpinLock>* lock) const noexcept;
+  Connection* locked_connection(int fd, SpinHold* lock) const noexcept;
   // A sink of the response to `req` (its headers, redirect, body): checked against `req` only.
   // Returns true to block.
   bool check_request_sink(const std::shared_ptr<InFlight>& req, const Sink& sink,

@@ -8,8 +8,6 @@
 
 using vigil::agent::active;
 using vigil::agent::Agent;
-using vigil::agent::ErrnoSaver;
-using vigil::agent::Guard;
 namespace real = vigil::agent::real;
 
 namespace {
@@ -24,12 +22,13 @@ std::string_view sqlite_text(const char* sql, long n) {
   return all.substr(0, all.find('\0'));
 }
 
-bool blocks_sql(vigil::Dialect dialect, std::string_view sql, const char* function) {
+// Inlined into each hook: the gate, then one call into the agent (which takes the Guard and
+// keeps errno), instead of a function of its own between the hook and the agent.
+[[gnu::always_inline]] inline bool blocks_sql(vigil::Dialect dialect, std::string_view sql,
+                                              const char* function) {
   Agent* a = active();
   if (!a || sql.empty() || !a->has_requests_in_flight()) return false;
-  Guard g;
-  ErrnoSaver saver;
-  return a->check_sink(vigil::Sink::sql(dialect, sql), function).block;
+  return a->check_sink_guarded(vigil::Sink::sql(dialect, sql), function).block;
 }
 
 }  // namespace
