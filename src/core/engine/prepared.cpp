@@ -47,6 +47,11 @@ constexpr std::uint8_t traits_in(std::uint64_t bytes) {
   return static_cast<std::uint8_t>(bytes >> 32);
 }
 
+// Entry::clean_word of a form whose or_over_bytes(kBytes, ...) is `bytes`.
+bool clean_word(std::string_view text, std::uint64_t bytes) {
+  return static_cast<std::uint32_t>(bytes) == 0 && detect::input::plain_word_is_clean(text);
+}
+
 // Traits of a value that some form other than the raw one is derived from.
 constexpr std::uint8_t kDerivedForms = kPercentPlus | kAmpersand | kBackslash | kApostrophe | kNul;
 
@@ -93,10 +98,11 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
       words = false;
       continue;
     }
-    // The raw form is the only one: analysed as it is.
-    words = words && static_cast<std::uint32_t>(bytes) == 0 &&
-            detect::input::plain_word_is_clean(value);
-    const Entry raw{index, Form::kRaw, kAllSinks, static_cast<std::uint32_t>(bytes), value, value};
+    // The raw form is the only one.
+    const bool clean = clean_word(value, bytes);
+    words = words && clean;
+    const Entry raw{index,        Form::kRaw, kAllSinks, static_cast<std::uint32_t>(bytes),
+                    value,        value,      clean};
     if (used < entries.size()) [[likely]]
       entries[used] = raw;
     else
@@ -126,14 +132,16 @@ void PreparedInputs::Impl::add_forms(std::uint32_t index, std::string_view value
       fold = *f;
     }
     entries.push_back(
-        Entry{index, form, mask, static_cast<std::uint32_t>(of_text), text, fold});
+        Entry{index, form, mask, static_cast<std::uint32_t>(of_text), text, fold,
+              clean_word(text, of_text)});
   };
   // The raw form is the first of its input's entries: there is no equal one to merge with.
   if (traits & kUpper)
     push(Form::kRaw, value, kAllSinks, bytes);
   else
     entries.push_back(
-        Entry{index, Form::kRaw, kAllSinks, static_cast<std::uint32_t>(bytes), value, value});
+        Entry{index, Form::kRaw, kAllSinks, static_cast<std::uint32_t>(bytes), value, value,
+              clean_word(value, bytes)});
   if (!(traits & kDerivedForms) && !edge_space(value)) return;
 
   auto add = [&](Form form, std::string_view text, std::uint8_t mask) {

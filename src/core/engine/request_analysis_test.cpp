@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "core/detect/input/input_detector.hpp"
 #include "core/engine/prepared.hpp"
 #include "vigil/analysis.hpp"
 #include "vigil/engine.hpp"
@@ -85,6 +86,8 @@ TEST(AnalyzeRequest, PlainWordRequestsGetTheFullAnalysisVerdict) {
       {"/search?q=lamp", {{"User-Agent", "sqlmap"}}, true},  // the scanner check still runs
       {"/.git/config?q=lamp", {}, false},           // "config" has no feature, ".git" has
       {"/", {}, true},
+      {"/search?q=lam%2570", {}, false},            // "lam%70", decoded again "lamp"
+      {"/search?q=lamp", {{"User-Agent", "vigil-bench"}}, false},  // one value is not a word
   };
   Engine engine;
   for (const Case& c : cases) {
@@ -94,6 +97,9 @@ TEST(AnalyzeRequest, PlainWordRequestsGetTheFullAnalysisVerdict) {
     PreparedInputs fast(ctx.inputs());
     ASSERT_NE(fast.impl(), nullptr);
     EXPECT_EQ(fast.impl()->plain_words, c.plain) << c.target;
+    for (const auto& e : fast.impl()->entries)  // what the analysis of the other requests reads
+      EXPECT_EQ(e.clean_word, e.features == 0 && detect::input::plain_word_is_clean(e.text))
+          << c.target << " " << e.text;
     const std::vector<Input> copy(ctx.inputs().begin(), ctx.inputs().end());
     PreparedInputs full(copy);
     const RequestVerdict a = engine.analyze_request(ctx, fast);
