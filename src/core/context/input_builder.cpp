@@ -158,27 +158,7 @@ void parse_urlencoded(std::string_view text, Source source, InputBuilder* b,
     parse_urlencoded_general(text, source, b, prefix, may_decode);
     return;
   }
-  // Every name and value is a view into `text` (the usual query: no '%', no '+'). One byte
-  // loop finds the '&' and the first '=' of each pair: queries are short, and two memchr
-  // calls per pair cost more.
-  const char* p = text.data();
-  const std::size_t n = text.size();
-  constexpr std::size_t kNone = std::string_view::npos;
-  std::size_t start = 0, eq = kNone;
-  for (std::size_t i = 0; i <= n; ++i) {
-    if (i < n) {
-      if (p[i] == '=' && eq == kNone) eq = i;
-      if (p[i] != '&') continue;
-    }
-    if (i > start) {
-      const std::string_view name(p + start, (eq == kNone ? i : eq) - start);
-      const std::string_view value =
-          eq == kNone ? std::string_view() : std::string_view(p + eq + 1, i - eq - 1);
-      if (!b->add(source, name, value)) return;
-    }
-    start = i + 1;
-    eq = kNone;
-  }
+  add_plain_pairs(text, source, b);
 }
 
 void parse_cookies(std::string_view header, InputBuilder* b) {

@@ -228,6 +228,8 @@ struct RequestContext::Impl {
   std::vector<std::string> proxy_source;  // to reuse parsed CIDRs when the list is the same
 
   void parse_uri();
+  // parse_uri() for a target with a '%' or a '+' (after unusual_target()).
+  [[gnu::noinline]] void parse_encoded_target(std::string_view uri, std::uint8_t bytes);
   void parse_headers();
   [[gnu::noinline]] void add_referer(const Header& h);
   [[gnu::cold, gnu::noinline]] void header_limit_hit();
@@ -256,6 +258,37 @@ void RequestContext::Impl::parse_uri() {
   may_hold_nul = (bytes & kUriNul) != 0;
   if ((bytes & (kUriControl | kUriHash)) != 0 || uri.empty() || uri.front() != '/') [[unlikely]]
     uri = unusual_target(uri, bytes, &builder);
+  if ((bytes & (kUriPercent | kUriPlus)) != 0) [[unlikely]] {
+    parse_encoded_target(uri, bytes);
+    return;
+  }
+  // Nothing decodes: path, segments and parameters are views into the target. One pass finds
+  // the segments and the '?' that ends the path (the end of the target stands for one). Each
+  // segment is an input: routes like /product/{id} hand segments to sinks.
+  const char* p = uri.data();
+  const std::size_t n = uri.size();
+  std::size_t i = 0, start = 0, index = 0;
+  bool room = true;
+  for (;; ++i) {
+    const char c = i < n ? p[i] : '?';
+    if (c != '/' && c != '?') continue;
+    if (i > start && room) {
+      const context::Ref name = index < kSegmentNames ? context::Ref::of(segment_name(index))
+                                                      : numbered_segment(index, &builder);
+      const std::string_view segment(p + start, i - start);
+      room = builder.add(Source::kPath, name, context::Ref::of(segment));
+      ++index;
+    }
+    if (c == '?') break;
+    start = i + 1;
+  }
+  raw_path = uri.substr(0, i);
+  path = context::Ref::of(raw_path);
+  query = i < n ? uri.substr(i + 1) : std::string_view();
+  if (!query.empty()) context::add_plain_pairs(query, Source::kQuery, &builder);
+}
+
+void RequestContext::Impl::parse_encoded_target(std::string_view uri, std::uint8_t bytes) {
   std::size_t q = uri.find('?');
   raw_path = uri.substr(0, q);
   query = q == std::string_view::npos ? std::string_view() : uri.substr(q + 1);
@@ -263,9 +296,7 @@ void RequestContext::Impl::parse_uri() {
   // Without a '%' no part of the path decodes: its inputs are views into the target.
   const bool percent = (bytes & kUriPercent) != 0;
   path = percent ? builder.decoded(raw_path, false) : context::Ref::of(raw_path);
-  // Each segment, decoded on its own (so "%2f" inside a segment stays inside it), is an input:
-  // routes like /product/{id} hand segments to sinks. A byte loop: paths are short, and a
-  // memchr call per segment cost more than it saved.
+  // Each segment, decoded on its own (so "%2f" inside a segment stays inside it), is an input.
   const char* p = raw_path.data();
   const std::size_t n = raw_path.size();
   std::size_t index = 0, start = 0;

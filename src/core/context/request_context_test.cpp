@@ -313,5 +313,52 @@ TEST(RequestContext, ReuseKeepsCapacity) {
   }
 }
 
+// A target without '%' or '+' takes the one-pass path (views only); these pin what it yields:
+// empty segments and pairs skipped, the first '?' ends the path, the first '=' splits a pair,
+// and the inputs limit stops segments and parameters alike.
+TEST(RequestContext, PlainTargetSegmentsAndQuery) {
+  auto inputs_of = [](const RequestContext& ctx) {
+    std::string out;
+    for (const Input& in : ctx.inputs())
+      out += std::string(source_name(in.source)) + ":" + std::string(in.name) + "=" +
+             std::string(in.value) + ";";
+    return out;
+  };
+  RequestContext ctx;
+  ctx.parse(HttpRequest{"GET", "/a//b/?x=1&&y&=z&k=v=w?", {}, {}, "192.0.2.1"});
+  EXPECT_EQ(inputs_of(ctx), "path:0=a;path:1=b;query:x=1;query:y=;query:=z;query:k=v=w?;");
+  EXPECT_EQ(ctx.raw_path(), "/a//b/");
+  EXPECT_EQ(ctx.path(), "/a//b/");
+  EXPECT_EQ(ctx.query(), "x=1&&y&=z&k=v=w?");
+  EXPECT_EQ(ctx.anomalies(), 0u);
+
+  ctx.parse(HttpRequest{"GET", "/", {}, {}, "192.0.2.1"});
+  EXPECT_EQ(inputs_of(ctx), "");
+  EXPECT_EQ(ctx.raw_path(), "/");
+  EXPECT_EQ(ctx.query(), "");
+
+  ctx.parse(HttpRequest{"GET", "/p?", {}, {}, "192.0.2.1"});
+  EXPECT_EQ(inputs_of(ctx), "path:0=p;");
+  EXPECT_EQ(ctx.raw_path(), "/p");
+  EXPECT_EQ(ctx.query(), "");
+
+  ctx.parse(HttpRequest{"OPTIONS", "*", {}, {}, "192.0.2.1"});
+  EXPECT_EQ(inputs_of(ctx), "path:0=*;");
+  EXPECT_EQ(ctx.anomalies(), 0u);
+
+  ctx.parse(HttpRequest{"GET", "http://h.example/x/y?q=1", {}, {}, "192.0.2.1"});
+  EXPECT_EQ(inputs_of(ctx), "path:0=x;path:1=y;query:q=1;");
+  EXPECT_EQ(ctx.raw_path(), "/x/y");
+
+  RequestLimits limits;
+  limits.max_inputs = 2;
+  RequestContext small(limits);
+  small.parse(HttpRequest{"GET", "/a/b/c?x=1", {}, {}, "192.0.2.1"});
+  EXPECT_EQ(inputs_of(small), "path:0=a;path:1=b;");
+  EXPECT_EQ(small.raw_path(), "/a/b/c");
+  EXPECT_EQ(small.query(), "x=1");
+  EXPECT_NE(small.anomalies() & kAnomalyLimitHit, 0u);
+}
+
 }  // namespace
 }  // namespace vigil
