@@ -547,7 +547,10 @@ Change Judge::escapes_change(std::uint32_t i, const Occurrence& occ, std::uint32
   const bool pg = dialect_ == Dialect::kPostgres;
   const std::uint8_t* starts = escape_starts(i);
   bool real = false, dropped = false, invalid = false;
-  for (std::uint32_t k = lo; k + 1 < hi; ++k) {
+  // A pair that starts at the input's last byte counts too: in MySQL, an input ending in a
+  // backslash escapes the application's closing quote (`'x\' AND b = '…`), and the literal then
+  // swallows the application's own text.
+  for (std::uint32_t k = lo; k < hi && k + 1 < t.inner_end; ++k) {
     if (!starts[k - t.inner_begin]) continue;
     const char n = text_[k + 1];
     if (text_[k] != '\\') {

@@ -79,13 +79,23 @@ TEST(SqlDetector, InputWithEscapesOrQuotesInsideALiteralIsJudged) {
   EXPECT_TRUE(attack(kPg, "SELECT 1 FROM t WHERE a = E'lamp\\200'", "lamp\\200"));
   EXPECT_TRUE(attack(kLite, "SELECT 1 FROM t WHERE a LIKE '%lamp' OR 1=1 --%'", "lamp' OR 1=1 --"));
   EXPECT_FALSE(attack(kLite, "SELECT 1 FROM t WHERE name = 'O''Brien'", "O'Brien"));
-  // x\ eats the closing quote in MySQL (not in SQLite): what follows the literal it extends is the
-  // second input's text, now code.
+  // x\ eats the closing quote in MySQL (not in SQLite): the literal swallows the application's
+  // text up to the next quote, and what follows is the second input's text, now code. Both
+  // inputs changed the statement.
   const std::string_view two = "SELECT 1 FROM t WHERE a = 'x\\' AND b = ' OR 1=1 -- '";
   Verdict w = check(kMy, two, {"x\\", " OR 1=1 -- "});
   ASSERT_TRUE(w.attack());
-  EXPECT_EQ(w.detections[0].input, 1u);
+  bool first = false, second = false;
+  for (const Detection& d : w.detections) (d.input == 0 ? first : second) = true;
+  EXPECT_TRUE(first);
+  EXPECT_TRUE(second);
   EXPECT_FALSE(check(kLite, two, {"x\\", " OR 1=1 -- "}).attack());
+  // Alone, the trailing backslash still moves the literal's end (the statement now fails).
+  EXPECT_TRUE(attack(kMy, "SELECT 1 FROM t WHERE a = 'x\\' AND b = 'y'", "x\\"));
+  // An application that escapes the backslash, or a LIKE pattern's \%, leaves the literal whole.
+  EXPECT_FALSE(attack(kMy, "SELECT 1 FROM t WHERE a = 'x\\\\' AND b = 'y'", "x\\"));
+  EXPECT_FALSE(attack(kMy, "SELECT 1 FROM t WHERE a LIKE '%50\\%' AND b = 'y'", "50\\"));
+  EXPECT_FALSE(attack(kLite, "SELECT 1 FROM t WHERE a = 'x\\' AND b = 'y'", "x\\"));
   // Inside the literal and again as a name where the application placed one.
   EXPECT_FALSE(attack(kLite, "SELECT name FROM p WHERE name LIKE '%lamp%' ORDER BY lamp", "lamp"));
   // Inside the literal and again as a name where a value belongs.
