@@ -24,6 +24,7 @@
 #include "core/common/ascii.hpp"
 #include "core/common/ip.hpp"
 #include "core/common/known_name.hpp"
+#include "core/common/scan.hpp"
 #include "core/context/http1_parser.hpp"
 #include "core/detect/input/input_detector.hpp"
 #include "core/engine/prepared.hpp"
@@ -204,25 +205,21 @@ struct ResponseTracker {
 
   // Reads the fields of the header block at the start of `s`, line by line (a line ends with
   // CRLF); returns the block's length through its blank line, or npos when `s` does not hold
-  // all of it (the fields read so far are then not to be trusted). Only Content-Type,
-  // Content-Length, Transfer-Encoding and Location matter: a line is looked at by its first
-  // letter, in this one function (the field reading was a call per line, and a call per value
-  // for its leading spaces). A memchr per line: a header block has a handful of lines, and one
-  // copy of the field code (a 16-byte scan inlined it twice, 2 KB) keeps the function short.
-  // Values are read from the first non-space byte; what trails them never changes what is read.
+  // all of it (the fields read so far are then not to be trusted). The line feeds are found 16
+  // bytes at a time where the CPU can. Only Content-Type, Content-Length, Transfer-Encoding
+  // and Location matter: a line is looked at by its first letter, in this one function (the
+  // field reading was a call per line, and a call per value for its leading spaces). Values
+  // are read from the first non-space byte; what trails them never changes what is read.
   [[gnu::noinline]] std::size_t scan_head(std::string_view s) {
     const char* d = s.data();
     const std::size_t n = s.size();
     interim = n > 12 && std::memcmp(d, "HTTP/", 5) == 0 && d[9] == '1';
     std::size_t line = std::string_view::npos;  // where the current line starts (npos: status)
-    for (std::size_t p = 0; p < n;) {
-      const void* hit = std::memchr(d + p, '\n', n - p);
-      if (hit == nullptr) break;
-      const std::size_t lf = static_cast<std::size_t>(static_cast<const char*>(hit) - d);
-      p = lf + 1;
-      if (lf == 0 || d[lf - 1] != '\r') [[unlikely]] continue;  // a bare LF does not end a line
+    // Handles the line feed at `lf`: true when it ends the block.
+    auto at_line_feed = [&](std::size_t lf) __attribute__((always_inline)) {
+      if (lf == 0 || d[lf - 1] != '\r') return false;  // a bare LF does not end a line
       if (line != std::string_view::npos) {
-        if (lf - 1 == line) return lf + 1;  // the blank line
+        if (lf - 1 == line) return true;  // the blank line
         std::string_view f(d + line, lf - 1 - line);
         switch (d[line] | 0x20) {
           case 'c':
@@ -244,8 +241,13 @@ struct ResponseTracker {
         }
       }
       line = lf + 1;
-    }
-    return std::string_view::npos;
+      return false;
+    };
+    // Inlined into the scan: a call per line feed was a fifth of the scan.
+    auto at = [&](std::size_t lf) __attribute__((always_inline)) {
+      return at_line_feed(lf) ? lf + 1 : std::string_view::npos;
+    };
+    return common::for_each_byte(d, 0, n, '\n', at);
   }
 
   // A field's value: `line` from `from` on, without its leading common::is_space() bytes
