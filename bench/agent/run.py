@@ -220,7 +220,9 @@ def count_instructions(args, agent, work):
     total = max(v for k, v in costs.items() if k == "PROGRAM TOTALS" or "start_thread" in k)
     # The agent's entry points from its hooks (without the hooked call itself).
     entries = {"on_accept": "accepting connections", "on_read": "request capture, parse, input analysis",
-               "check_sink": "sink checks (SQL, shell, paths...)", "on_write": "response tracking and checks",
+               "check_sink": "sink checks (SQL, shell, paths...)",
+               "check_sink_guarded": "sink checks (SQL, shell, paths...)",  # the SQL hooks' entry
+               "on_write": "response tracking and checks",
                "on_close": "closing connections", "check_connect": "outbound connections",
                "note_lookup": "name lookups"}
     parts = {}
