@@ -15,10 +15,14 @@
 
 #include "agent/agent.hpp"
 #include "shipper/shipper.hpp"
+#include "shipper/spool.hpp"
 #include "shipper/transport.hpp"
 
 namespace vigil::agent {
 namespace {
+
+// A key or cached policy file is read whole; a policy is at most 4 MiB.
+constexpr std::size_t kMaxFileBytes = 8u << 20;
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -79,26 +83,6 @@ bool make_dirs(const std::string& path, std::string* error) {
     return false;
   }
   return true;
-}
-
-bool read_file(const std::string& path, std::string* out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  out->clear();
-  char buf[16384];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return n == 0;
-    }
-    out->append(buf, static_cast<std::size_t>(n));
-    if (out->size() > (8u << 20)) {  // a policy is at most 4 MiB
-      ::close(fd);
-      return false;
-    }
-  }
 }
 
 // Written under a name of this process, then renamed: readers see the old or the new file.
@@ -241,7 +225,7 @@ bool server_options_from_environment(ServerOptions* o, std::string* error) {
   if (o->key.empty()) {
     if (std::string file = env("VIGIL_KEY_FILE"); !file.empty()) {
       std::string text;
-      if (!read_file(file, &text)) {
+      if (!shipper::read_file(file, &text, kMaxFileBytes)) {
         *error = "cannot read the agent key file " + file;
         return false;
       }
@@ -597,7 +581,7 @@ void ServerLink::refresh_cached_policy() noexcept {
       return;
     cache_stat_ = st;
     std::string text;
-    if (!read_file(file, &text)) return;
+    if (!shipper::read_file(file, &text, kMaxFileBytes)) return;
     std::string_view v = json_top_level(text, "version");
     if (v.empty()) return;
     std::int64_t version = std::strtoll(std::string(v).c_str(), nullptr, 10);

@@ -25,22 +25,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-bool read_file(const std::string& path, std::string* out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  out->clear();
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return n == 0;
-    }
-    out->append(buf, static_cast<std::size_t>(n));
-  }
-}
-
 bool write_all(int fd, const std::string& data) {
   const char* p = data.data();
   std::size_t left = data.size();
@@ -63,6 +47,27 @@ std::size_t events_of(const std::string& name) {
 }
 
 }  // namespace
+
+bool read_file(const std::string& path, std::string* out, std::size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out->clear();
+  // Small enough for any thread's stack: the agent reads its key file on the host's thread.
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return n == 0;
+    }
+    out->append(buf, static_cast<std::size_t>(n));
+    if (out->size() > max_bytes) {
+      ::close(fd);
+      return false;
+    }
+  }
+}
 
 Spool::Spool(std::string dir, std::uint64_t max_bytes) : dir_(std::move(dir)), max_bytes_(max_bytes) {
   if (dir_.empty()) return;

@@ -16,6 +16,11 @@
 
 namespace vigil::shipper {
 
+// Reads the whole file at `path` into `out`. False when it cannot be opened or read, or when it
+// holds more than `max_bytes` (what was read is then left in `out`). Retries EINTR.
+bool read_file(const std::string& path, std::string* out,
+               std::size_t max_bytes = static_cast<std::size_t>(-1));
+
 class Spool {
  public:
   // `dir` is created if missing. An empty dir disables the spool (every call fails softly).

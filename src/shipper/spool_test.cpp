@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -71,6 +73,24 @@ TEST_F(SpoolTest, DisabledSpoolRefusesQuietly) {
   EXPECT_FALSE(s.enabled());
   EXPECT_FALSE(s.put("[1]", 1));
   EXPECT_FALSE(s.claim());
+}
+
+TEST_F(SpoolTest, ReadFileReadsWholeFilesWithinTheirBound) {
+  std::string path = dir_ + "/f";
+  std::string big(40000, 'x');  // more than one read's buffer
+  big += "end";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fwrite(big.data(), 1, big.size(), f);
+    std::fclose(f);
+  }
+  std::string out = "stale";
+  ASSERT_TRUE(read_file(path, &out));
+  EXPECT_EQ(out, big);
+  EXPECT_TRUE(read_file(path, &out, big.size()));
+  EXPECT_FALSE(read_file(path, &out, big.size() - 1));
+  EXPECT_FALSE(read_file(dir_ + "/missing", &out));
 }
 
 }  // namespace
