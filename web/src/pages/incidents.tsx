@@ -48,9 +48,19 @@ export function Incidents({ query }: { query: URLSearchParams }) {
   const sel = found >= 0 ? found : 0;
   const tbody = useRef<HTMLTableSectionElement>(null);
   useEffect(() => setSelId(null), [search]);
+  // The key handler reads the rows and selection of the latest render: a handler that closed
+  // over them would be replaced only after the next paint, and a key pressed in between (j, then
+  // Enter at once) would act on the previous selection.
+  const current = useRef({ rows, sel });
+  current.current = { rows, sel };
   useEffect(() => {
-    const move = (to: number) => { if (rows[to]) setSelId(rows[to].id); };
     const onKey = (e: KeyboardEvent) => {
+      const { rows, sel } = current.current;
+      const move = (to: number) => {
+        if (!rows[to]) return;
+        current.current = { rows, sel: to };  // a second key before the re-render moves on from here
+        setSelId(rows[to].id);
+      };
       const t = e.target as HTMLElement;
       if (e.altKey || e.ctrlKey || e.metaKey || /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(t.tagName)) return;
       if (e.key === "j") move(Math.min(sel + 1, rows.length - 1));
@@ -65,7 +75,7 @@ export function Incidents({ query }: { query: URLSearchParams }) {
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, [rows, sel]);
+  }, []);
   useEffect(() => {
     tbody.current?.querySelector<HTMLElement>("tr.selected")?.scrollIntoView({ block: "nearest" });
   }, [sel]);
