@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "agent/events.hpp"
+#include "agent/hook_util.hpp"
 #include "agent/real.hpp"
 #include "core/common/ascii.hpp"
 #include "core/common/ip.hpp"
@@ -873,10 +874,8 @@ SinkDecision Agent::check_sink(const Sink& sink, std::string_view function) noex
 
 SinkDecision Agent::check_sink_guarded(const Sink& sink, std::string_view function) noexcept {
   Guard g;
-  const int saved = errno;  // the program sees the real call's errno
-  SinkDecision decision = check_sink_here(sink, function);
-  errno = saved;
-  return decision;
+  ErrnoSaver saver;  // the program sees the real call's errno
+  return check_sink_here(sink, function);
 }
 
 inline SinkDecision Agent::check_sink_here(const Sink& sink, std::string_view function) noexcept {

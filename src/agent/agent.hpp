@@ -267,11 +267,11 @@ class Agent {
   // more functions' prologues and epilogues.
   [[gnu::always_inline]] bool candidates(std::shared_ptr<InFlight>* own,
                   std::vector<std::shared_ptr<InFlight>>* others) const;
-  // check_sink when the call may be another request's (event loops, threads serving requests
-  // another thread read): own (if any) first, then the others. May throw.
   // check_sink's body, inlined into check_sink and check_sink_guarded.
   [[gnu::always_inline]] SinkDecision check_sink_here(const Sink& sink,
                                                       std::string_view function) noexcept;
+  // check_sink when the call may be another request's (event loops, threads serving requests
+  // another thread read): own (if any) first, then the others. May throw.
   [[gnu::noinline]] void check_all(const std::shared_ptr<InFlight>& own,
                                    const std::vector<std::shared_ptr<InFlight>>& others,
                                    const Sink& sink, std::string_view function,

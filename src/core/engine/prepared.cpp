@@ -49,7 +49,7 @@ constexpr std::uint8_t traits_in(std::uint64_t bytes) {
 
 // Entry::clean_word of a form whose or_over_bytes(kBytes, ...) is `bytes`.
 bool clean_word(std::string_view text, std::uint64_t bytes) {
-  return static_cast<std::uint32_t>(bytes) == 0 && detect::input::plain_word_is_clean(text);
+  return detect::input::is_clean_word(text, static_cast<std::uint32_t>(bytes));
 }
 
 // Traits of a value that some form other than the raw one is derived from.
@@ -114,7 +114,7 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
 }
 
 bool PreparedInputs::Impl::name_is_plain_word(std::string_view name) {
-  return detect::input::features_of(name) == 0 && detect::input::plain_word_is_clean(name);
+  return detect::input::is_clean_word(name, detect::input::features_of(name));
 }
 
 void PreparedInputs::Impl::add_forms(std::uint32_t index, std::string_view value,

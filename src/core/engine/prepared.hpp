@@ -31,7 +31,7 @@ struct PreparedInputs::Impl {
     std::uint32_t features;   // detect::input::features_of(text), read in the same pass
     std::string_view text;    // the form's bytes
     std::string_view folded;  // ASCII-lower-cased text (== text when it has no upper case)
-    // features == 0 and detect::input::plain_word_is_clean(text): no input detector fires on
+    // detect::input::is_clean_word(text, features): no input detector fires on
     // this form. Read once here, for plain_words and for the analysis of the other requests.
     bool clean_word = false;
   };

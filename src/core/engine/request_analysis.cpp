@@ -180,7 +180,7 @@ struct Pass {
 }
 
 // One candidate (a form of an input's value, or a name the client chose).
-// `clean`: features == 0 && in::plain_word_is_clean(value), as the inputs' entries have it.
+// `clean`: in::is_clean_word(value, features), as the inputs' entries have it.
 [[gnu::always_inline]] inline void run(Pass& p, std::string_view value, std::uint32_t features,
                                        bool clean, Form form, std::uint32_t index, bool is_name) {
   if (((p.convicted[index / 64] >> (index % 64)) & 1) || value.empty()) return;
@@ -197,7 +197,7 @@ struct Pass {
 // A name the client chose, as a candidate: out of line (the value loop has the inline copy).
 [[gnu::noinline]] void run_name(Pass& p, std::string_view name, std::uint32_t index) {
   const std::uint32_t features = in::features_of(name);
-  run(p, name, features, features == 0 && in::plain_word_is_clean(name), Form::kRaw, index, true);
+  run(p, name, features, in::is_clean_word(name, features), Form::kRaw, index, true);
 }
 
 // The input detectors over every candidate of a request; true when the budget ran out. Inline:

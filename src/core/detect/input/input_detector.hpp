@@ -135,6 +135,10 @@ bool detect_open_redirect(const Candidate& c, Hit* hit);
 // without even a memo lookup. Exact, not a heuristic: only the detectors without a prefilter
 // read such a value (registry.cpp checks that at compile time) and each one's minimum is below.
 bool plain_word_is_clean(std::string_view word) noexcept;
+// The same for any value whose features_of() is `features`: false unless it is a plain word.
+inline bool is_clean_word(std::string_view value, std::uint32_t features) noexcept {
+  return features == 0 && plain_word_is_clean(value);
+}
 // detect_cmdi's part of it: whether the word names a command (cmdi.cpp).
 bool cmdi_may_fire_on_word(std::string_view word) noexcept;
 
