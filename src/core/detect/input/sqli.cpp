@@ -236,6 +236,9 @@ struct Findings {
   std::uint8_t closers = 0;
   std::uint8_t semicolons = 0;
   bool boolean_comparison = false;  // a boolean operator whose operand holds a comparison
+  bool plain_boolean = false;       // a boolean operator whose left operand holds no comparison:
+                                    // it joins a condition to the application's ("1 AND …")
+  bool identity = false;            // a constant or name compared with itself ("1=1", x=x)
   bool sql_only_call = false;       // a call to an attack function no other language has
   bool complete = false;            // read to the end without an error
   bool error = false;
@@ -260,6 +263,7 @@ struct Level {
   bool subquery = false;  // a SELECT inside
   bool between = false;   // a BETWEEN waits for its AND
   bool boolean = false;   // a boolean operator was read at this level
+  bool compared = false;  // a comparison was read at this level since its last boolean operator
   std::uint32_t pending = 0;  // a Sign noted once this level's select list shows SQL
 };
 
@@ -338,6 +342,8 @@ class Recognizer {
       bool left_literal = l.kind != TokenKind::kIdentifier && l.kind != TokenKind::kKeyword;
       bool right_literal = t.kind != TokenKind::kIdentifier && t.kind != TokenKind::kKeyword;
       bool same_name = !left_literal && !right_literal && common::iequals(cur_.text(l), cur_.text(t));
+      if (left_literal == right_literal && common::iequals(cur_.text(l), cur_.text(t)))
+        f_.identity = true;
       if ((left_literal && right_literal) || same_name ||
           (l.kind == TokenKind::kKeyword && t.kind == TokenKind::kKeyword))
         note(kTautology);
@@ -648,6 +654,7 @@ class Recognizer {
     compared_ = last_simple_;
     compared_left_ = last_operand_;
     note(kComparison);
+    top().compared = true;
     if (f_.comparisons < 255) ++f_.comparisons;
     for (std::size_t d = 0; d <= depth_; ++d)
       if (levels_[d].boolean) f_.boolean_comparison = true;
@@ -657,7 +664,9 @@ class Recognizer {
     note(kBoolean);
     if (f_.boolean_word.empty()) f_.boolean_word = cur_.text(t);
     if (f_.booleans < 255) ++f_.booleans;
+    if (!top().compared) f_.plain_boolean = true;
     top().boolean = true;
+    top().compared = false;
   }
 
   void punctuation() noexcept {
@@ -672,6 +681,8 @@ class Recognizer {
       }
       Level closed = levels_[depth_--];
       if (closed.frame == Frame::kCall && f_.calls < 255) ++f_.calls;
+      // "(5 < 6) AND …": the group is a condition of the value's own, like a comparison.
+      if (closed.compared || closed.boolean) top().compared = true;
       if (closed.frame == Frame::kCase) {
         fail(t);
         return;
@@ -1551,6 +1562,14 @@ Verdict judge(std::string_view v, const Place& p) {
   const Findings& f = verdict.findings;
   verdict.score = score(f, p, v);
   bool strong = (f.signs & kStrongSigns) != 0;
+  // Unquoted, a condition is an attempt when it joins the application's operand ("1 AND 2>1",
+  // " OR 1=1", "x) OR (1=1") or compares a thing with itself ("1=1"). Comparisons of the
+  // value's own joined by AND/OR ("5 < 6 and 7 > 3", "(a<b) or (c>d)") are arithmetic or prose
+  // written as such: they need another sign (a comment, a call, a parenthesis closed, ...).
+  constexpr std::uint32_t kConditionSigns = kBoolean | kComparison | kTautology | kArithmetic;
+  if (!is_quoted(p.kind) && p.kind != PlaceKind::kStatement && !f.plain_boolean &&
+      !f.identity && (f.signs & ~kConditionSigns) == 0)
+    return verdict;
   // Without a break-out or a leading number, the value is read from its first word: prose
   // and code have conditions too ("x = 1 or y = 2", "and FOO=1", "(a<b) and (b<c)"). There
   // a verdict needs a strong sign, a subquery, or a boolean operator with a comparison of

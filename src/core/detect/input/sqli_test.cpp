@@ -219,6 +219,30 @@ TEST(SqliInput, ConstantsMakeTheDifference) {
   EXPECT_TRUE(fires("IF(1=1) SELECT 1 ELSE DROP FUNCTION x--"));
 }
 
+TEST(SqliInput, ComparisonsOfTheValuesOwn) {
+  // Arithmetic and prose: the value compares on its own, then joins another comparison. The
+  // leading number is no operand of the application's here (fp2 of the false-positive review).
+  EXPECT_FALSE(fires("5 < 6 and 7 > 3"));
+  EXPECT_FALSE(fires("a < b or c > d"));
+  EXPECT_FALSE(fires("x < 5 and 7 > 3"));
+  EXPECT_FALSE(fires("10 > 5 and 5 > 1"));
+  EXPECT_FALSE(fires("(5<6) and (7>3)"));
+  EXPECT_FALSE(fires("1 < 2 or 3 >= 2 or 0.5 <= 1"));
+  EXPECT_FALSE(fires("price > 5 and price < 10"));
+  // A boolean operator right after the application's operand, an identity, or another sign
+  // still convicts.
+  EXPECT_TRUE(fires("-1 and 1>1"));
+  EXPECT_TRUE(fires("1 and 5 < 6"));
+  EXPECT_TRUE(fires(" or 2 > 1"));
+  EXPECT_TRUE(fires("1) and (5 < 6"));
+  EXPECT_TRUE(fires("1=1 or 2=2"));
+  EXPECT_TRUE(fires("2 > 1 or 1=1"));
+  EXPECT_TRUE(fires("5 < 6 and 7 > 3 --"));  // a comment cuts the rest off
+  EXPECT_TRUE(fires("5 < 6 and 7 > 3) and sleep(5)"));
+  EXPECT_TRUE(fires("(1 AND 1) OR 2>1--"));
+  EXPECT_TRUE(fires("' or 5 < 6 and 7 > 3--"));
+}
+
 TEST(SqliInput, Reasons) {
   EXPECT_EQ(reason_of("' or 1=1--"),
             "closes a single-quoted string, then adds an OR condition with a comparison; a "

@@ -17,8 +17,10 @@
 //    ("127.0.0.1.nip.io", "10-0-0-1.sslip.io"), a loopback alias (ip6-localhost, localtest.me);
 //  - it asks for a cloud metadata API (/latest/meta-data/, /computeMetadata/v1/ ...) or names a
 //    metadata address in its path (through a proxy or a redirector);
-//  - a parameter named for an address to fetch ("host", "webhook", "url") holds an internal host
-//    written without a scheme.
+//  - a parameter named for an address to fetch ("host", "webhook", "url") holds a host written
+//    without a scheme that is the metadata service, or an internal host with a sign of intent:
+//    an odd notation, credentials before it, a port of an unauthenticated internal service.
+//    An internal host alone ("host=127.0.0.1" for a ping tool) is what such parameters take.
 //
 // ftp: URLs are fetched by many clients and are judged by their host, like http:. A Referer's
 // own URL is the page the browser came from: only a forged one (a dangerous scheme, a metadata
@@ -255,6 +257,37 @@ bool bare_host(std::string_view h) noexcept {
   return name || hex || labels == 4;
 }
 
+bool ascii_only(std::string_view s) noexcept {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
+}
+
+// Services on internal hosts that a request from the server drives without credentials, the
+// usual targets of an SSRF to a host and port: their ports, and their names for a reason.
+struct ServicePort {
+  int port;
+  std::string_view name;
+};
+constexpr ServicePort kInternalServicePorts[] = {
+    {2375, "Docker API"},   {2376, "Docker API"},  {2379, "etcd"},
+    {4243, "Docker API"},   {5984, "CouchDB"},     {6379, "Redis"},
+    {8500, "Consul"},       {8983, "Solr"},        {9200, "Elasticsearch"},
+    {10250, "kubelet"},     {10255, "kubelet"},    {11211, "memcached"},
+};
+
+bool internal_service_port(int port) noexcept {
+  for (const ServicePort& s : kInternalServicePorts)
+    if (s.port == port) return true;
+  return false;
+}
+
+std::string_view internal_service_name(int port) noexcept {
+  for (const ServicePort& s : kInternalServicePorts)
+    if (s.port == port) return s.name;
+  return {};
+}
+
 // The authority as naive splitters read it: up to the first '/' ('?', '#' and '\\' do not end
 // it for them).
 std::string_view naive_authority(std::string_view head, std::size_t from) noexcept {
@@ -347,6 +380,60 @@ bool judge_host(Ctx* x, const UrlUnit& u, const url::Url& parsed, std::string_vi
   return false;
 }
 
+// A host written without a scheme in a parameter named for an address ("host=10.0.0.5",
+// "server=localhost"). Network tools, admin pages and APIs take internal hosts that way every
+// day, so an internal host alone is not an attempt: it needs a sign that the value was built to
+// reach what it should not. The cloud metadata service (nothing else is asked for at that
+// address); an internal address in a notation no one types to mean it (decimal, octal, hex,
+// short, IPv6-mapped, look-alike digits: anything the parser does not serialize back as
+// written); credentials before it (a split between what a filter and a client read); a port of
+// a service that a smuggled HTTP request drives without authentication; a name whose DNS
+// answer is an internal address it encodes.
+bool judge_bare_host(Ctx* x, const UrlUnit& u, std::string_view authority) {
+  url::Url parsed;
+  if (!url::parse_url(url::Text("http://", u.text, ""), nullptr, &parsed)) return false;
+  const url::HostInfo info = url::classify(parsed.host);
+  const std::string_view written = urlv::written_host(authority);
+  // Strings are built for a conviction only: a clean host allocates nothing.
+  auto names = [&](const std::string& what) {
+    return convict(x, u, "names the host " + urlv::host_text(parsed.host) + what +
+                             ", in a parameter meant for an address to fetch");
+  };
+  if (info.cls == url::HostClass::kMetadata) return names(", a " + describe(info) + " host");
+  if (url::is_internal(info.cls)) {
+    const bool domain = parsed.host.kind == url::HostKind::kDomain;
+    const std::string_view shown = written.substr(0, 80);
+    // IP literals: anything but the address as the parser writes it back. A name that differs
+    // in letter case alone is the same name; one in other characters is not.
+    if ((!domain && !common::iequals(written, urlv::host_text(parsed.host))) ||
+        (domain && !ascii_only(written)))
+      return names(", a " + describe(info) + " host, written " + std::string(shown) +
+                   ", a notation that hides the address");
+    if (authority.find('@') != std::string_view::npos)
+      return names(", a " + describe(info) + " host, after credentials (" +
+                   std::string(authority.substr(0, 80)) +
+                   "), where filters and clients disagree on the host");
+    if (internal_service_port(parsed.port))
+      return names(", a " + describe(info) + " host, with port " + std::to_string(parsed.port) +
+                   " (" + std::string(internal_service_name(parsed.port)) +
+                   "), a service that an HTTP request drives unauthenticated");
+    return false;
+  }
+  if (parsed.host.kind == url::HostKind::kDomain) {
+    std::string_view name = parsed.host.name();
+    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+    std::uint32_t v4 = 0;
+    if (embedded_internal_v4(name, &v4))
+      return names(", a wildcard-DNS name for " + v4_text(v4) + ", a " +
+                   describe(classify_v4(v4)) + " address");
+    const std::string_view service = rebinding_service(name);
+    if (!service.empty())
+      return names(", a name under " + std::string(service) +
+                   ", a DNS-rebinding or redirect service");
+  }
+  return false;
+}
+
 bool judge(const UrlUnit& u, void* ctx) {
   Ctx* x = static_cast<Ctx*>(ctx);
   if (u.text.size() < 4) return false;
@@ -362,8 +449,10 @@ bool judge(const UrlUnit& u, void* ctx) {
     case urlv::Start::kSlash:
       break;
     case urlv::Start::kOther:
-      if (urlv::has_space(u.text) || !common::is_alnum(urlv::first_byte(u.text)) ||
-          !urlv::is_fetch_name(u.name))
+      // A bare host: a name or a number, in ASCII or not ("①②⑦.0.0.1"), or an IPv6 literal.
+      if (urlv::has_space(u.text) || !urlv::is_fetch_name(u.name)) return false;
+      if (const char b = urlv::first_byte(u.text);
+          !common::is_alnum(b) && b != '[' && static_cast<unsigned char>(b) < 0x80)
         return false;
       break;
   }
@@ -432,14 +521,9 @@ bool judge(const UrlUnit& u, void* ctx) {
   }
 
   // A bare host in a parameter named for an address to fetch.
-  if (urlv::is_fetch_name(u.name) && bare_host(urlv::written_host(urlv::authority_at(head, 0)))) {
-    url::Url parsed;
-    if (!url::parse_url(url::Text("http://", u.text, ""), nullptr, &parsed)) return false;
-    const url::HostInfo info = url::classify(parsed.host);
-    if (url::is_internal(info.cls))
-      return convict(x, u, "names the host " + urlv::host_text(parsed.host) + ", a " +
-                               describe(info) + " host, in a parameter meant for an address "
-                               "to fetch");
+  if (urlv::is_fetch_name(u.name)) {
+    const std::string_view authority = urlv::authority_at(head, 0);
+    if (bare_host(urlv::written_host(authority))) return judge_bare_host(x, u, authority);
   }
   return false;
 }

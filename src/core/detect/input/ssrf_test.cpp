@@ -110,9 +110,45 @@ TEST(SsrfInput, UrlsInsideTheValue) {
 }
 
 TEST(SsrfInput, BareHostsInFetchParameters) {
-  EXPECT_TRUE(fires("169.254.169.254", nullptr, "host"));
-  EXPECT_TRUE(fires("localhost:6379", nullptr, "webhook_url"));
-  EXPECT_TRUE(fires("0x7f000001", nullptr, "url"));
+  Hit hit;
+  EXPECT_TRUE(fires("169.254.169.254", &hit, "host"));  // only an attacker asks for metadata
+  EXPECT_NE(hit.reason.find("metadata"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("metadata.google.internal", nullptr, "host"));
+  // An internal host written to hide it.
+  EXPECT_TRUE(fires("0x7f000001", &hit, "url"));
+  EXPECT_NE(hit.reason.find("written 0x7f000001"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("0177.0.0.1", nullptr, "host"));
+  EXPECT_TRUE(fires("0x7f.0.0.1", nullptr, "host"));
+  EXPECT_TRUE(fires("127.000.000.001", nullptr, "host"));
+  EXPECT_TRUE(fires("0xa9fea9fe", nullptr, "host"));
+  EXPECT_TRUE(fires("[::ffff:127.0.0.1]", &hit, "host"));
+  EXPECT_NE(hit.reason.find("written [::ffff:127.0.0.1]"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("[0:0:0:0:0:0:0:1]", nullptr, "host"));
+  EXPECT_TRUE(fires("①②⑦.0.0.1", nullptr, "host"));  // look-alike digits
+  // Credentials before it, a port of an unauthenticated service, a name that resolves inside.
+  EXPECT_TRUE(fires("allowed.example@10.0.0.1", nullptr, "host"));
+  EXPECT_TRUE(fires("localhost:6379", &hit, "webhook_url"));
+  EXPECT_NE(hit.reason.find("Redis"), std::string::npos) << hit.reason;
+  EXPECT_TRUE(fires("10.0.0.5:2375", nullptr, "server"));
+  EXPECT_TRUE(fires("127.0.0.1.nip.io", nullptr, "host"));
+  EXPECT_TRUE(fires("7f000001.c0a80001.rbndr.us", nullptr, "host"));
+  // What network tools, admin pages and APIs take every day (fp1 and fp3 of the
+  // false-positive review: the demo shop's ping page links host=127.0.0.1).
+  EXPECT_FALSE(fires("127.0.0.1", nullptr, "host"));
+  EXPECT_FALSE(fires("10.0.0.1", nullptr, "host"));
+  EXPECT_FALSE(fires("192.168.1.20", nullptr, "ip"));
+  EXPECT_FALSE(fires("localhost", nullptr, "host"));
+  EXPECT_FALSE(fires("LOCALHOST", nullptr, "server"));
+  EXPECT_FALSE(fires("[::1]", nullptr, "host"));
+  EXPECT_FALSE(fires("10.0.0.5:8080", nullptr, "server"));
+  EXPECT_FALSE(fires("db.internal:5432", nullptr, "host"));
+  EXPECT_FALSE(fires("0.0.0.0", nullptr, "host"));
+  EXPECT_FALSE(fires("bücher.example", nullptr, "host"));
+  EXPECT_FALSE(fires("[1,2,3]", nullptr, "url"));
+  EXPECT_FALSE(fires("/tools?host=127.0.0.1"));
+  // With a scheme the value is a URL the server would fetch: judged as before.
+  EXPECT_TRUE(fires("http://127.0.0.1/", nullptr, "host"));
+  EXPECT_TRUE(fires("http://10.0.0.1:8080/", nullptr, "url"));
   EXPECT_FALSE(fires("169.254.169.254", nullptr, "comment"));
   // Numbers and versions are not hosts.
   EXPECT_FALSE(fires("40184", nullptr, "url"));
