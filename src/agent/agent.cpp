@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/body_decoder.hpp"
 #include "agent/events.hpp"
 #include "agent/hook_util.hpp"
 #include "agent/real.hpp"
@@ -131,9 +132,16 @@ struct ResponseTracker {
   bool chunked = false;
   bool has_length = false;
   std::uint64_t remaining = 0;
-  std::string body;       // kept HTML (bounded)
+  std::string body;       // kept HTML (bounded), decoded when it is compressed
   bool done = false;
   bool interim = false;   // a 1xx response (100 Continue) precedes the real one
+  bool encoded = false;   // a Content-Encoding other than identity: `codings`
+  bool decoding = false;  // `decoder` was started for this response
+  bool decode_fault = false;  // an HTML body could not be (fully) decoded: a fail-open to count
+  Codings codings;
+  // Created for a connection's first compressed HTML response, kept for its next ones; the
+  // streams' memory is freed as soon as a body ends.
+  std::unique_ptr<BodyDecoder> decoder;
 
   // Feeds written bytes; returns the part of them that is body. When the header block
   // completes in these bytes, `*completed_head` is it (valid until the next feed or reset).
@@ -172,7 +180,37 @@ struct ResponseTracker {
   }
 
   [[gnu::cold, gnu::noinline]] void keep_html(std::string_view data) {
+    if (encoded) return keep_decoded(data);
     body.append(data.substr(0, kMaxResponseBody - body.size()));
+  }
+
+  // A compressed HTML body: decoded as it comes (chunked framing first), so that the XSS check
+  // sees what a browser renders. Output and work are bounded (BodyDecoder::Limits); what could
+  // be decoded before a fault is kept and checked, and the fault is counted (decode_fault).
+  [[gnu::cold, gnu::noinline]] void keep_decoded(std::string_view data) {
+    if (!decoding) {
+      decoding = true;
+      if (!decoder) decoder.reset(new (std::nothrow) BodyDecoder());
+      BodyDecoder::Limits limits;
+      limits.max_output = kMaxResponseBody;
+      if (!decoder || decoder->start(codings, chunked, limits) != BodyDecoder::Status::kOk) {
+        decode_fault = true;
+        return;
+      }
+    }
+    if (!decoder || decoder->status() != BodyDecoder::Status::kOk) return;
+    BodyDecoder::Status st = decoder->feed(data, &body);
+    if (done && st == BodyDecoder::Status::kOk) st = decoder->finish();
+    if (st != BodyDecoder::Status::kOk && st != BodyDecoder::Status::kEnd &&
+        st != BodyDecoder::Status::kFull)
+      decode_fault = true;
+  }
+
+  // A Content-Encoding field (there may be several: they add up).
+  [[gnu::cold, gnu::noinline]] void add_encoding(std::string_view value) noexcept {
+    if (!encoded) codings = Codings();
+    codings.add(value);
+    encoded = codings.any();
   }
 
   // feed() when the header block is not whole in one write: gathered in `head` until it is.
@@ -207,8 +245,8 @@ struct ResponseTracker {
   // Reads the fields of the header block at the start of `s`, line by line (a line ends with
   // CRLF); returns the block's length through its blank line, or npos when `s` does not hold
   // all of it (the fields read so far are then not to be trusted). The line feeds are found 16
-  // bytes at a time where the CPU can. Only Content-Type, Content-Length, Transfer-Encoding
-  // and Location matter: a line is looked at by its first letter, in this one function (the
+  // bytes at a time where the CPU can. Only Content-Type, Content-Length, Content-Encoding,
+  // Transfer-Encoding and Location matter: a line is looked at by its first letter, in this one function (the
   // field reading was a call per line, and a call per value for its leading spaces). Values
   // are read from the first non-space byte; what trails them never changes what is read.
   [[gnu::noinline]] std::size_t scan_head(std::string_view s) {
@@ -228,6 +266,8 @@ struct ResponseTracker {
               html = common::istarts_with_known<"text/html">(value_of(f, 13));
             } else if (common::istarts_with_known<"content-length:">(f)) {
               read_length(value_of(f, 15));
+            } else if (common::istarts_with_known<"content-encoding:">(f)) [[unlikely]] {
+              add_encoding(value_of(f, 17));
             }
             break;
           case 't':
@@ -272,7 +312,7 @@ struct ResponseTracker {
   }
 
   void clear_fields() {
-    html = location = chunked = has_length = done = interim = false;
+    html = location = chunked = has_length = done = interim = encoded = decoding = false;
     remaining = 0;
   }
 
@@ -1063,7 +1103,11 @@ bool Agent::check_response(Connection& connection, SpinHold& lock,
   if (check_head) head.assign(completed_head);
   if (check_html) html.assign(conn->response.body);
   bool done = conn->response.done;
+  bool decode_fault = conn->response.decode_fault;  // checked on what could be decoded
+  conn->response.decode_fault = false;
   lock.unlock();
+  if (decode_fault) [[unlikely]]
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
   bool block = false;
   // The response belongs to the connection's request: only its inputs are looked for.
   if (check_head) {
