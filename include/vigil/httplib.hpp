@@ -21,8 +21,10 @@
 //  - Call protect() once, before listen(); it sets the server's pre- and post-routing handlers
 //    (a program that needs its own must call protect() from them: see the two functions below).
 //  - `agent` must outlive the server's listening.
-//  - Content-provider (streamed) bodies and bodies httplib compresses (Accept-Encoding: gzip
-//    or br) are not checked for XSS: check such HTML with agent.check_html() before sending.
+//  - Bodies httplib compresses (Accept-Encoding: gzip or br; it does so before post-routing)
+//    are decoded for the XSS check (Agent::check_encoded_html: the first 256 KiB).
+//    Content-provider (streamed) bodies are not checked: check such HTML with
+//    agent.check_html() before sending.
 //  - Header-only; requires <httplib.h> (Debian: libcpp-httplib-dev, pkg-config cpp-httplib).
 #ifndef VIGIL_HTTPLIB_HPP_
 #define VIGIL_HTTPLIB_HPP_
@@ -103,9 +105,14 @@ inline void end_request(Agent& agent, const httplib::Request& req, httplib::Resp
                                     "httplib.response.location").block;
     }
     std::string type = res.get_header_value("Content-Type");
-    if (!block && !res.body.empty() && !res.has_header("Content-Encoding") &&
-        type.rfind("text/html", 0) == 0)
-      block |= agent.check_html(res.body, "httplib.response.body").block;
+    if (!block && !res.body.empty() && type.rfind("text/html", 0) == 0) {
+      // httplib compresses the body (when the client accepts it) before this handler runs.
+      if (res.has_header("Content-Encoding"))
+        block |= agent.check_encoded_html(res.body, res.get_header_value("Content-Encoding"),
+                                          "httplib.response.body").block;
+      else
+        block |= agent.check_html(res.body, "httplib.response.body").block;
+    }
   }
   if (block) httplib_detail::answer_blocked(req, res, *scope, true);
 }

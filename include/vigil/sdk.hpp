@@ -107,6 +107,13 @@ class Agent {
                         std::string_view function = "open");
   SinkResult check_url(std::string_view url, std::string_view function = "http.get");
   SinkResult check_html(std::string_view html, std::string_view function = "response.body");
+  // An HTML body as it is sent, compressed with `content_encoding` (a Content-Encoding value:
+  // gzip, x-gzip, deflate, br, zstd, or a list of them, undone right to left): its first 256 KiB
+  // decoded are checked as check_html() checks. A body that cannot be decoded whole (an unknown
+  // coding, a corrupt or truncated stream) is checked as far as it could be, and a fail-open is
+  // counted.
+  SinkResult check_encoded_html(std::string_view body, std::string_view content_encoding,
+                                std::string_view function = "response.body");
   SinkResult check_header(std::string_view header_lines, std::string_view function = "response.header");
   SinkResult check_redirect(std::string_view target, std::string_view base,
                             std::string_view function = "response.redirect");

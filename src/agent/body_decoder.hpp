@@ -9,8 +9,10 @@
 //  - the decoded output is bounded (Limits::max_output): a decompression bomb stops there;
 //  - the work is bounded: each stage reads at most Limits::max_input bytes (a stream of empty
 //    blocks or metadata that produces nothing cannot keep the decoder busy);
-//  - memory is bounded: Brotli's and zstd's windows are capped (Limits::max_window); a stream
-//    that needs more is refused (Status::kCorrupt) rather than allocated for;
+//  - memory is bounded (Limits::max_window): Brotli's allocations are counted against it (its
+//    ring buffer grows with the output, so it stays small unless a meta-block declares more),
+//    zstd's window is capped at the largest power of two within it; a stream that needs more
+//    is refused (Status::kCorrupt) rather than allocated for;
 //  - a corrupt or truncated stream keeps what was decoded before the fault (fail open: the
 //    caller checks what there is and counts the fault).
 #ifndef VIGIL_AGENT_BODY_DECODER_HPP_

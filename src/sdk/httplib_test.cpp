@@ -60,6 +60,11 @@ class ProtectedServer {
     client.set_read_timeout(5, 0);
     return client.Get(path.c_str());
   }
+  httplib::Result get(const std::string& path, const httplib::Headers& headers) {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_read_timeout(5, 0);
+    return client.Get(path.c_str(), headers);
+  }
   httplib::Result post(const std::string& path, const std::string& form) {
     httplib::Client client("127.0.0.1", port_);
     client.set_read_timeout(5, 0);
@@ -148,6 +153,44 @@ TEST(SdkHttplib, MonitorModeReportsExploitsAndAnswersAsUsual) {
   EXPECT_NE(events.find("\"function\":\"httplib.response.body\""), std::string::npos) << events;
   EXPECT_NE(events.find("\"outcome\":\"exploited\",\"rule\":\"sql-injection\""), std::string::npos) << events;
   EXPECT_NE(events.find("\"function\":\"sqlite3_prepare_v2\""), std::string::npos) << events;
+}
+
+TEST(SdkHttplib, CompressedHtmlIsDecodedBeforeTheCheck) {
+  // httplib compresses the body before post-routing when the client accepts it: the check must
+  // decode it (a browser always sends Accept-Encoding).
+  ProtectedServer s(Mode::kMonitor);
+  int exploited = 0;
+  for (const char* accept : {"gzip", "br", "gzip, deflate, br, zstd"}) {
+    auto r = s.get("/hello?name=%3Cb%20onclick%3Dalert(1)%3Ex%3C/b%3E", {{"Accept-Encoding", accept}});
+    ASSERT_TRUE(r) << accept;
+    EXPECT_EQ(r->status, 200) << accept;
+    // The client decodes; the header says the server compressed.
+    EXPECT_EQ(r->get_header_value("Content-Encoding"), std::string(accept) == "gzip" ? "gzip" : "br");
+    EXPECT_EQ(r->body, "<p>Hello, <b onclick=alert(1)>x</b>!</p>") << accept;
+    std::string events = s.events();
+    std::size_t n = 0;
+    for (std::size_t at = 0; (at = events.find("\"function\":\"httplib.response.body\"", at)) !=
+                             std::string::npos;
+         ++at)
+      ++n;
+    EXPECT_EQ(n, static_cast<std::size_t>(++exploited)) << accept << ": " << events;
+  }
+  EXPECT_EQ(s.agent().counters().fail_opens, 0u);
+  // A benign page, compressed: no detection.
+  std::uint64_t before = s.agent().counters().detections;
+  auto ok = s.get("/hello?name=Ada", {{"Accept-Encoding", "br"}});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->get_header_value("Content-Encoding"), "br");
+  EXPECT_EQ(ok->body, "<p>Hello, Ada!</p>");
+  EXPECT_EQ(s.agent().counters().detections, before);
+}
+
+TEST(SdkHttplib, CheckEncodedHtmlCountsWhatItCannotDecode) {
+  ProtectedServer s(Mode::kMonitor);
+  // Outside a request scope nothing is reported, but a body that cannot be decoded is counted.
+  EXPECT_FALSE(s.agent().check_encoded_html("not gzip", "gzip").attack);
+  EXPECT_FALSE(s.agent().check_encoded_html("x", "compress").attack);
+  EXPECT_EQ(s.agent().counters().fail_opens, 2u);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agent/agent.hpp"
+#include "agent/body_decoder.hpp"
 #include "agent/events.hpp"
 #include "agent/server_link.hpp"
 #include "vigil/policy.hpp"
@@ -216,6 +217,18 @@ SinkResult Agent::check_url(std::string_view url, std::string_view function) {
 }
 SinkResult Agent::check_html(std::string_view html, std::string_view function) {
   return check(Sink::of(SinkType::kHtml, html), function);
+}
+SinkResult Agent::check_encoded_html(std::string_view body, std::string_view content_encoding,
+                                     std::string_view function) {
+  // The agent keeps as much of an HTML response (libvigil_preload.so's kMaxResponseBody).
+  agent::BodyDecoder::Limits limits;
+  limits.max_output = 256 * 1024;
+  std::string html;
+  auto st = agent::BodyDecoder::decode(content_encoding, body, &html, limits);
+  if (st != agent::BodyDecoder::Status::kEnd && st != agent::BodyDecoder::Status::kFull)
+    impl_->counters.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  if (html.empty()) return SinkResult{};
+  return check_html(html, function);
 }
 SinkResult Agent::check_header(std::string_view header_lines, std::string_view function) {
   return check(Sink::of(SinkType::kHeader, header_lines), function);
