@@ -180,19 +180,21 @@ struct ResponseTracker {
   }
 
   [[gnu::cold, gnu::noinline]] void keep_html(std::string_view data) {
-    if (encoded) return keep_decoded(data);
+    if (encoded || chunked) return keep_decoded(data);
     body.append(data.substr(0, kMaxResponseBody - body.size()));
   }
 
-  // A compressed HTML body: decoded as it comes (chunked framing first), so that the XSS check
-  // sees what a browser renders. Output and work are bounded (BodyDecoder::Limits); what could
-  // be decoded before a fault is kept and checked, and the fault is counted (decode_fault).
+  // A compressed or chunked HTML body: decoded as it comes (chunked framing first), so that the
+  // XSS check sees what a browser renders (a chunk's size line must not split the markup).
+  // Output and work are bounded (BodyDecoder::Limits); what could be decoded before a fault is
+  // kept and checked, and the fault is counted (decode_fault).
   [[gnu::cold, gnu::noinline]] void keep_decoded(std::string_view data) {
     if (!decoding) {
       decoding = true;
       if (!decoder) decoder.reset(new (std::nothrow) BodyDecoder());
       BodyDecoder::Limits limits;
       limits.max_output = kMaxResponseBody;
+      if (!encoded) codings = Codings();  // chunked alone: only the framing is removed
       if (!decoder || decoder->start(codings, chunked, limits) != BodyDecoder::Status::kOk) {
         decode_fault = true;
         return;
@@ -246,9 +248,10 @@ struct ResponseTracker {
   // CRLF); returns the block's length through its blank line, or npos when `s` does not hold
   // all of it (the fields read so far are then not to be trusted). The line feeds are found 16
   // bytes at a time where the CPU can. Only Content-Type, Content-Length, Content-Encoding,
-  // Transfer-Encoding and Location matter: a line is looked at by its first letter, in this one function (the
-  // field reading was a call per line, and a call per value for its leading spaces). Values
-  // are read from the first non-space byte; what trails them never changes what is read.
+  // Transfer-Encoding and Location matter: a line is looked at by its first letter, in this one
+  // function (the field reading was a call per line, and a call per value for its leading
+  // spaces). Values are read from the first non-space byte; what trails them never changes what
+  // is read.
   [[gnu::noinline]] std::size_t scan_head(std::string_view s) {
     const char* d = s.data();
     const std::size_t n = s.size();

@@ -161,18 +161,18 @@ TEST(SdkHttplib, CompressedHtmlIsDecodedBeforeTheCheck) {
   ProtectedServer s(Mode::kMonitor);
   int exploited = 0;
   for (const char* accept : {"gzip", "br", "gzip, deflate, br, zstd"}) {
-    auto r = s.get("/hello?name=%3Cb%20onclick%3Dalert(1)%3Ex%3C/b%3E", {{"Accept-Encoding", accept}});
+    auto r = s.get("/hello?name=%3Cb%20onclick%3Dalert(1)%3Ex%3C/b%3E",
+                   {{"Accept-Encoding", accept}});
     ASSERT_TRUE(r) << accept;
     EXPECT_EQ(r->status, 200) << accept;
     // The client decodes; the header says the server compressed.
-    EXPECT_EQ(r->get_header_value("Content-Encoding"), std::string(accept) == "gzip" ? "gzip" : "br");
+    EXPECT_EQ(r->get_header_value("Content-Encoding"),
+              std::string(accept) == "gzip" ? "gzip" : "br");
     EXPECT_EQ(r->body, "<p>Hello, <b onclick=alert(1)>x</b>!</p>") << accept;
     std::string events = s.events();
     std::size_t n = 0;
-    for (std::size_t at = 0; (at = events.find("\"function\":\"httplib.response.body\"", at)) !=
-                             std::string::npos;
-         ++at)
-      ++n;
+    const std::string needle = "\"function\":\"httplib.response.body\"";
+    for (std::size_t at = 0; (at = events.find(needle, at)) != std::string::npos; ++at) ++n;
     EXPECT_EQ(n, static_cast<std::size_t>(++exploited)) << accept << ": " << events;
   }
   EXPECT_EQ(s.agent().counters().fail_opens, 0u);

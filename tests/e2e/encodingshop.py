@@ -5,6 +5,7 @@ real server may, or a broken one: the agent's compressed-response path under `vi
 
   /page?how=HOW&name=...   HOW: gzip (Content-Length), deflate (zlib-wrapped), rawdeflate,
                            chunked (gzip in chunked transfer coding, one write per chunk),
+                           plainchunked (not compressed, the payload split over two chunks),
                            truncated (the gzip stream's last third missing), unknown
                            (Content-Encoding: compress), bomb (the page, then 64 MiB of zeros,
                            in about 64 KiB of gzip)
@@ -49,6 +50,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         name = q.get("name", [""])[0]
         page = ("<!doctype html><html><body><h1>Hello " + name + "</h1>" +
                 "<p>lamp</p>\n" * 2000 + "</body></html>").encode()
+        if how == "plainchunked":
+            # Not compressed; the payload split over two chunks: the agent must check the HTML
+            # without the chunk framing between them.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            cut = page.find(b"onclick=") + 10
+            for piece in (page[:cut], page[cut:]):
+                self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+            return
         coding = "gzip"
         if how == "deflate":
             coding, body = "deflate", deflate(page, 15)
