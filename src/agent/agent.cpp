@@ -172,7 +172,10 @@ struct ResponseTracker {
       remaining -= take;
       if (remaining == 0) done = true;
       data = std::string_view(data.data(), take);
-    } else if (chunked && data.size() >= 5 && data.substr(data.size() - 5) == "0\r\n\r\n") {
+    } else if (chunked && data.size() >= 5 &&
+               std::memcmp(data.data() + data.size() - 5, "0\r\n\r\n", 5) == 0) {
+      // (memcmp, not substr: an out-of-line substr takes `data`'s address, and the stack
+      // protector then guards every response's feed_first.)
       done = true;
     }
     if (html && body.size() < kMaxResponseBody) [[unlikely]] keep_html(data);
