@@ -108,7 +108,9 @@ constexpr std::array<InputDetectorInfo, 15> kInputDetectors = {{
     {AttackClass::kPathTraversal, 1, 0, 3,
      &detect_path_traversal},
     {AttackClass::kRfi, 2, kColon | kSlash, 8, &detect_rfi},
-    {AttackClass::kSsrf, 2, kColon | kSlash | kBackslash | kDot, 4, &detect_ssrf},
+    // No prefilter: one number ("2130706433", "0x7f000001") is a host in a parameter named for
+    // an address; the detector's first test keeps the prefilter's bytes for any other value.
+    {AttackClass::kSsrf, 3, 0, 4, &detect_ssrf},
     // kQuestion: "?next=evil.example" writes a redirect parameter with no slash.
     {AttackClass::kOpenRedirect, 2,
      kSlash | kBackslash | kColon | kAt | kPercent | kHigh | kQuestion, 3, &detect_open_redirect},
@@ -119,7 +121,7 @@ constexpr std::array<InputDetectorInfo, 15> kInputDetectors = {{
 constexpr bool only_known_detectors_without_prefilter() {
   for (const InputDetectorInfo& d : kInputDetectors) {
     if (d.prefilter == 0 && d.cls != AttackClass::kCmdi && d.cls != AttackClass::kCrlf &&
-        d.cls != AttackClass::kPathTraversal)
+        d.cls != AttackClass::kPathTraversal && d.cls != AttackClass::kSsrf)
       return false;
   }
   return true;
@@ -132,6 +134,8 @@ static_assert(only_known_detectors_without_prefilter(),
 bool plain_word_is_clean(std::string_view word) noexcept {
   // detect_path_traversal: a plain word is a path only as base64 (8 bytes or more) or with a
   // "0x" hex escape. detect_crlf: a plain word is worth a look only with "0x0" in it.
+  // detect_ssrf: a plain word is a host only as a number, which under 8 digits is below 2^24
+  // (0.0.0.0/8, never convicted in decimal or octal), or in "0x" hex.
   if (word.size() >= 8) return false;
   for (std::size_t i = 0; i + 1 < word.size(); ++i)
     if (word[i] == '0' && (word[i + 1] == 'x' || word[i + 1] == 'X')) return false;

@@ -232,29 +232,67 @@ bool metadata_marker(std::string_view text, std::string_view* marker) noexcept {
   return false;
 }
 
-// Whether a parameter's whole text reads as a host of its own, not a number or a version:
-// an IPv6 literal, four dotted numbers, a number in hex, or a name with a label of letters.
+// Whether a parameter's whole text reads as a host of its own: an IPv6 literal, or a name or
+// number that host_like() accepts. Numbers and versions written in decimal ("42", "2.0.1",
+// "3232235521") are hosts too; number_names_address() decides which of them name an address.
 bool bare_host(std::string_view h) noexcept {
   if (h.empty()) return false;
   if (h[0] == '[') return h.back() == ']';
-  if (!urlv::host_like(h)) return false;
-  int labels = 0;
-  bool name = false, hex = false;
-  for (std::size_t i = 0; i <= h.size();) {
-    std::size_t e = std::min(h.find('.', i), h.size());
-    std::string_view label = h.substr(i, e - i);
-    ++labels;
-    bool digits = !label.empty(), is_hex = label.size() > 2 && label[0] == '0' &&
-                                           (label[1] == 'x' || label[1] == 'X');
-    for (std::size_t k = 0; k < label.size(); ++k) {
-      digits = digits && common::is_digit(label[k]);
-      is_hex = is_hex && (k < 2 || common::is_xdigit(label[k]));
-    }
-    name = name || (!digits && !is_hex);
-    hex = hex || is_hex;
-    i = e + 1;
+  return urlv::host_like(h);
+}
+
+// Whether a host written in one to three decimal or octal parts ("2130706433", "017700000001",
+// "127.1", "192.168.1") names the internal address `info` on purpose rather than by accident:
+// such text is first a count, an id, a zip code, a price or a version. What those land on is
+// left out: 0.0.0.0/8 (every number below 2^24, so "0", "42" and "02345" are never an address:
+// the corpus's benign lists hold "0"), a first part written as a decimal below 100 ("10.15.7",
+// "10.5" read as 10.0.0.x are versions and decimals first) and the IETF block that a price reads
+// as ("192.50" is 192.0.0.50). What remains is the loopback, private, link-local, metadata and
+// shared-address space reached by a number of nine digits or more, by octal, or by a short form
+// starting 100 or above; "127.0" and "127.0.1", which are also versions of a browser, convict
+// in a parameter named for an address.
+bool number_names_address(std::string_view written, const url::HostInfo& info) noexcept {
+  switch (info.cls) {
+    case url::HostClass::kLoopback:
+    case url::HostClass::kPrivate:
+    case url::HostClass::kLinkLocal:
+    case url::HostClass::kMetadata:
+    case url::HostClass::kSharedAddress:
+      break;
+    default:
+      return false;
   }
-  return name || hex || labels == 4;
+  const std::size_t first = std::min(written.find('.'), written.size());
+  const bool short_decimal = first <= 2 && (first == 1 || written[0] != '0');
+  return first == written.size() || !short_decimal;
+}
+
+// Whether a written host is one to three parts of digits: a number, a short form or a version.
+bool decimal_parts(std::string_view h) noexcept {
+  int dots = 0;
+  for (char ch : h) {
+    if (ch == '.') ++dots;
+    else if (!common::is_digit(ch)) return false;
+  }
+  return !h.empty() && dots < 3;
+}
+
+// Whether a value of letters, digits and '_' is one number that an IPv4 parser takes: decimal
+// of at most 10 digits ("2130706433"), octal after a 0 ("017700000001") or 0x-hex
+// ("0x7f000001"). The only such value a bare-host check can convict; card numbers, ids and
+// words stop here, most at the first or the length test.
+bool one_number(std::string_view v) noexcept {
+  if (v.empty() || !common::is_digit(v[0])) return false;
+  if (v[0] != '0') {
+    if (v.size() > 10) return false;  // above 4294967295
+    for (char ch : v)
+      if (!common::is_digit(ch)) return false;
+    return true;
+  }
+  const bool hex = v.size() > 2 && (v[1] == 'x' || v[1] == 'X');
+  for (std::size_t k = hex ? 2 : 1; k < v.size(); ++k)
+    if (hex ? !common::is_xdigit(v[k]) : (v[k] < '0' || v[k] > '7')) return false;
+  return true;
 }
 
 bool ascii_only(std::string_view s) noexcept {
@@ -402,6 +440,12 @@ bool judge_bare_host(Ctx* x, const UrlUnit& u, std::string_view authority) {
   if (info.cls == url::HostClass::kMetadata) return names(", a " + describe(info) + " host");
   if (url::is_internal(info.cls)) {
     const bool domain = parsed.host.kind == url::HostKind::kDomain;
+    // Numbers and versions: only the ones that name an address on purpose, whatever follows.
+    if (!domain && decimal_parts(written) && !number_names_address(written, info)) return false;
+    // A hex number below 2^24 is an id or a colour first ("0x00ff"); 0.0.0.0 alone is a host.
+    if (!domain && info.cls == url::HostClass::kUnspecified && parsed.host.ipv4 != 0 &&
+        one_number(written))
+      return false;
     const std::string_view shown = written.substr(0, 80);
     // IP literals: anything but the address as the parser writes it back. A name that differs
     // in letter case alone is the same name; one in other characters is not.
@@ -531,11 +575,18 @@ bool judge(const UrlUnit& u, void* ctx) {
 }  // namespace
 
 bool detect_ssrf(const Candidate& c, Hit* hit) {
-  // Without ':', '/' or '\\' (or their escapes) the value holds no URL: only a bare host in a
-  // parameter named for an address can still be one.
-  if (!(c.features & (kColon | kSlash | kBackslash | kPercent)) &&
-      (!urlv::is_fetch_name(c.name) || (c.features & kSpace)))
+  // The registry calls this for every value (no prefilter): a value of letters, digits and '_'
+  // alone ("2130706433", "0x7f000001") can be a host in a parameter named for one. Any other
+  // value needs one of the bytes the prefilter had: ':', '/', '\\' or '.'. The tests are in the
+  // order of their cost: the name is read only for a number an IPv4 parser would take.
+  if (!(c.features & (kColon | kSlash | kBackslash | kDot))) {
+    if (c.features != 0 || !one_number(c.value) || !urlv::is_fetch_name(c.name)) return false;
+  } else if (!(c.features & (kColon | kSlash | kBackslash | kPercent)) &&
+             (!urlv::is_fetch_name(c.name) || (c.features & kSpace))) {
+    // Without ':', '/' or '\\' (or their escapes) the value holds no URL: only a bare host in a
+    // parameter named for an address can still be one.
     return false;
+  }
   Ctx ctx{&c, hit};
   return urlv::walk_units(c, &judge, &ctx);
 }

@@ -156,6 +156,76 @@ TEST(SsrfInput, BareHostsInFetchParameters) {
   EXPECT_FALSE(fires("1.0.2", nullptr, "host"));
 }
 
+// As the analyser calls the detectors: only where the registry's prefilter and minimum admit
+// the value. The rule that fires, or nullptr.
+const InputDetectorInfo* analysed(std::string_view value, std::string_view name) {
+  const Candidate c{value, features_of(value), Form::kRaw, 0, Source::kQuery, name};
+  for (const InputDetectorInfo& d : input_detectors()) {
+    if ((d.prefilter && !(c.features & d.prefilter)) || value.size() < d.min_length) continue;
+    Hit hit;
+    if (d.fn(c, &hit)) return &d;
+  }
+  return nullptr;
+}
+
+bool ssrf_in(std::string_view value, std::string_view name) {
+  const InputDetectorInfo* d = analysed(value, name);
+  return d != nullptr && d->cls == AttackClass::kSsrf;
+}
+
+TEST(SsrfInput, NumericNotationsInAddressParameters) {
+  Hit hit;
+  // One number, decimal, octal or hex, read as inet_aton() and the WHATWG parser read it; and
+  // the short forms. Through the registry: a value of digits alone has no feature byte.
+  EXPECT_TRUE(ssrf_in("2130706433", "host"));      // 127.0.0.1
+  EXPECT_TRUE(ssrf_in("3232235521", "host"));      // 192.168.0.1
+  EXPECT_TRUE(ssrf_in("167772161", "server"));     // 10.0.0.1
+  EXPECT_TRUE(ssrf_in("2852039166", "url"));       // 169.254.169.254
+  EXPECT_TRUE(ssrf_in("017700000001", "host"));    // octal 127.0.0.1
+  EXPECT_TRUE(ssrf_in("0x7f000001", "host"));
+  EXPECT_TRUE(ssrf_in("0X0A000001", "ip"));        // 10.0.0.1
+  EXPECT_TRUE(ssrf_in("0x00000000", "host"));      // 0.0.0.0: the local host on Linux
+  EXPECT_TRUE(ssrf_in("127.1", "host"));
+  EXPECT_TRUE(ssrf_in("127.0.1", "host"));
+  EXPECT_TRUE(ssrf_in("0177.1", "host"));          // octal short form
+  EXPECT_TRUE(ssrf_in("012.1", "host"));           // octal 10.0.0.1
+  EXPECT_TRUE(ssrf_in("192.168.1", "host"));       // 192.168.0.1
+  EXPECT_TRUE(ssrf_in("169.254.43518", "host"));   // 169.254.169.254
+  EXPECT_TRUE(ssrf_in("192.11010049", "host"));    // 192.168.0.1
+  EXPECT_TRUE(ssrf_in("127.1:6379", "host"));
+  EXPECT_TRUE(ssrf_in("2130706433:80", "host"));
+  EXPECT_TRUE(ssrf_in("allowed.example@2130706433", "host"));
+  EXPECT_TRUE(fires("2130706433", &hit, "host"));
+  EXPECT_NE(hit.reason.find("127.0.0.1"), std::string::npos) << hit.reason;
+  EXPECT_NE(hit.reason.find("written 2130706433"), std::string::npos) << hit.reason;
+  // With a scheme they were URLs to fetch already.
+  EXPECT_TRUE(ssrf_in("http://2130706433/", "q"));
+  EXPECT_TRUE(ssrf_in("http://127.1/", "q"));
+  EXPECT_TRUE(ssrf_in("http://017700000001/", "q"));
+
+  // Counts, ids, zip codes, card numbers, prices and versions in the same parameters. Every
+  // number below 2^24 is in 0.0.0.0/8: "0" (a benign corpus line) and "1" are no address.
+  for (std::string_view v :
+       {"0", "1", "42", "8080", "02345", "40184", "00000000", "12345678", "16777215",
+        "4111111111111111", "0029687955884916", "0671271356251463",
+        "123456789012345678901234567890123456789", "1732600000", "3.14", "2.0.1", "1.0.2",
+        "10.1", "10.15.7", "10.0.19045", "0.5", "0.9.1", "192.50", "172.16", "169.254",
+        "100.64", "99.1", "0x1234", "0x00ff", "0xdeadbeef", "10.1:6379"}) {
+    EXPECT_FALSE(ssrf_in(v, "host")) << v;
+    EXPECT_FALSE(ssrf_in(v, "server")) << v;
+  }
+  // Not named for an address: a number is a number.
+  for (std::string_view name : {"q", "id", "page", "ts", "phone", ""}) {
+    EXPECT_FALSE(ssrf_in("2130706433", name)) << name;
+    EXPECT_FALSE(ssrf_in("0x7f000001", name)) << name;
+    EXPECT_FALSE(ssrf_in("127.1", name)) << name;
+  }
+  // Words of letters and digits are no numbers.
+  EXPECT_FALSE(ssrf_in("localhost", "host"));
+  EXPECT_FALSE(ssrf_in("12345abc", "host"));
+  EXPECT_FALSE(ssrf_in("0x7f00000g", "host"));
+}
+
 TEST(SsrfInput, PublicAndProseStayClean) {
   EXPECT_FALSE(fires("https://github.com/libuv/libuv"));
   EXPECT_FALSE(fires("http://www.gnu.org/licenses/gpl.html"));
