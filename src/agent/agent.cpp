@@ -303,7 +303,9 @@ struct ResponseTracker {
                                                           std::size_t from) noexcept {
     std::size_t b = from;
     while (b < line.size() && (line[b] == ' ' || (line[b] >= '\t' && line[b] <= '\r'))) ++b;
-    return line.substr(b);
+    // Not substr: `from` may pass the end of a short line (b stays there), and the checked,
+    // out-of-line substr was two calls per response.
+    return b < line.size() ? std::string_view(line.data() + b, line.size() - b) : std::string_view();
   }
 
   // A Content-Length value: its leading digits (bounded).

@@ -180,7 +180,11 @@ void ParsedRequest::swap(ParsedRequest& other) noexcept {
   std::swap(target, other.target);
   std::swap(version, other.version);
   headers.swap(other.headers);
-  body.swap(other.body);
+  // Mostly two empty bodies in equal buffers (requests without one): nothing to exchange, and
+  // std::string::swap is a library call.
+  if (!body.empty() || !other.body.empty() || body.capacity() != other.body.capacity())
+    [[unlikely]]
+    body.swap(other.body);
   std::swap(body_length, other.body_length);
   std::swap(body_truncated, other.body_truncated);
   std::swap(expect_continue, other.expect_continue);
@@ -243,9 +247,11 @@ bool Http1Parser::parse_head(std::string_view block, const std::uint32_t* line_f
   std::size_t sp2 = line.size() >= 10 && ends_with_version(line) ? line.size() - 9
                                                                  : unusual_version_space(line);
   if (sp2 == kNpos || sp2 == sp1) return false;
-  request_.method = line.substr(0, sp1);
-  request_.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  request_.version = line.substr(sp2 + 1);
+  // In range by construction (sp1 < sp2 < line.size()): no checked, out-of-line substr.
+  const char* l = line.data();
+  request_.method = std::string_view(l, sp1);
+  request_.target = std::string_view(l + sp1 + 1, sp2 - sp1 - 1);
+  request_.version = std::string_view(l + sp2 + 1, line.size() - sp2 - 1);
 
   Framing framing;
   const char* const base = head.data();
