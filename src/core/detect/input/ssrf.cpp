@@ -442,6 +442,10 @@ bool judge_bare_host(Ctx* x, const UrlUnit& u, std::string_view authority) {
     const bool domain = parsed.host.kind == url::HostKind::kDomain;
     // Numbers and versions: only the ones that name an address on purpose, whatever follows.
     if (!domain && decimal_parts(written) && !number_names_address(written, info)) return false;
+    // An address stored as an integer (INET_ATON, ip2long) is how logs and admin pages pass an
+    // "ip": one decimal number there is data, not a notation.
+    if (!domain && written[0] != '0' && one_number(written) && common::iequals(u.name, "ip"))
+      return false;
     // A hex number below 2^24 is an id or a colour first ("0x00ff"); 0.0.0.0 alone is a host.
     if (!domain && info.cls == url::HostClass::kUnspecified && parsed.host.ipv4 != 0 &&
         one_number(written))

@@ -214,6 +214,11 @@ TEST(SsrfInput, NumericNotationsInAddressParameters) {
     EXPECT_FALSE(ssrf_in(v, "host")) << v;
     EXPECT_FALSE(ssrf_in(v, "server")) << v;
   }
+  // An "ip" stored as an integer (INET_ATON, ip2long) is data; other notations there are not.
+  EXPECT_FALSE(ssrf_in("3232235777", "ip"));
+  EXPECT_TRUE(ssrf_in("3232235777", "host"));
+  EXPECT_TRUE(ssrf_in("0xc0a80101", "ip"));
+  EXPECT_TRUE(ssrf_in("127.1", "ip"));
   // Not named for an address: a number is a number.
   for (std::string_view name : {"q", "id", "page", "ts", "phone", ""}) {
     EXPECT_FALSE(ssrf_in("2130706433", name)) << name;
