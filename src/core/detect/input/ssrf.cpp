@@ -26,6 +26,7 @@
 // own URL is the page the browser came from: only a forged one (a dangerous scheme, a metadata
 // host, a numeric host no browser would serialize) counts.
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "core/common/ascii.hpp"
@@ -197,8 +198,11 @@ std::string v4_text(std::uint32_t a) {
          std::to_string((a >> 8) & 0xFF) + "." + std::to_string(a & 0xFF);
 }
 
+// The host's class with its article, as the reasons read: "a loopback", "an unspecified".
 std::string describe(const url::HostInfo& info) {
-  std::string s(url::host_class_name(info.cls));
+  std::string_view cls = url::host_class_name(info.cls);
+  std::string s = !cls.empty() && std::strchr("aeiouAEIOU", cls.front()) != nullptr ? "an " : "a ";
+  s += cls;
   if (info.embedding != url::Embedding::kNone) {
     s += " (";
     s += url::embedding_name(info.embedding);
@@ -361,7 +365,7 @@ bool judge_host(Ctx* x, const UrlUnit& u, const url::Url& parsed, std::string_vi
     const std::string host = urlv::host_text(parsed.host);
     const std::string shown = written == host ? host : host + " (written " + written + ")";
     if (url::is_internal(info.cls))
-      return convict(x, u, std::string(what) + " " + shown + ", a " + describe(info) + " host");
+      return convict(x, u, std::string(what) + " " + shown + ", " + describe(info) + " host");
     if (parsed.host.kind == url::HostKind::kDomain) {
       std::string_view name = parsed.host.name();
       if (!name.empty() && name.back() == '.') name.remove_suffix(1);
@@ -376,7 +380,7 @@ bool judge_host(Ctx* x, const UrlUnit& u, const url::Url& parsed, std::string_vi
                                  ", an unqualified name resolved inside the server's network");
       if (embedded_internal_v4(name, &v4))
         return convict(x, u, std::string(what) + " " + shown + ", a wildcard-DNS name for " +
-                                 v4_text(v4) + ", a " + describe(classify_v4(v4)) + " address");
+                                 v4_text(v4) + ", " + describe(classify_v4(v4)) + " address");
       const std::string_view service = rebinding_service(name);
       if (!service.empty())
         return convict(x, u, std::string(what) + " " + shown + ", a name under " +
@@ -402,7 +406,7 @@ bool judge_host(Ctx* x, const UrlUnit& u, const url::Url& parsed, std::string_vi
         return convict(x, u, std::string(what) + " whose authority " +
                                  std::string(naive.substr(0, 80)) +
                                  " other parsers read as host " + urlv::host_text(other.host) +
-                                 ", a " + describe(info) + " host");
+                                 ", " + describe(info) + " host");
     }
   }
   // A numeric host that overflows, as lenient resolvers wrap it.
@@ -413,7 +417,7 @@ bool judge_host(Ctx* x, const UrlUnit& u, const url::Url& parsed, std::string_vi
     if (url::is_internal(info.cls))
       return convict(x, u, std::string(what) + " " + std::string(host_written.substr(0, 80)) +
                                ", an out-of-range number that lenient resolvers wrap to " +
-                               v4_text(v4) + ", a " + describe(info) + " address");
+                               v4_text(v4) + ", " + describe(info) + " address");
   }
   return false;
 }
@@ -437,7 +441,7 @@ bool judge_bare_host(Ctx* x, const UrlUnit& u, std::string_view authority) {
     return convict(x, u, "names the host " + urlv::host_text(parsed.host) + what +
                              ", in a parameter meant for an address to fetch");
   };
-  if (info.cls == url::HostClass::kMetadata) return names(", a " + describe(info) + " host");
+  if (info.cls == url::HostClass::kMetadata) return names(", " + describe(info) + " host");
   if (url::is_internal(info.cls)) {
     const bool domain = parsed.host.kind == url::HostKind::kDomain;
     // Numbers and versions: only the ones that name an address on purpose, whatever follows.
@@ -455,14 +459,14 @@ bool judge_bare_host(Ctx* x, const UrlUnit& u, std::string_view authority) {
     // in letter case alone is the same name; one in other characters is not.
     if ((!domain && !common::iequals(written, urlv::host_text(parsed.host))) ||
         (domain && !ascii_only(written)))
-      return names(", a " + describe(info) + " host, written " + std::string(shown) +
+      return names(", " + describe(info) + " host, written " + std::string(shown) +
                    ", a notation that hides the address");
     if (authority.find('@') != std::string_view::npos)
-      return names(", a " + describe(info) + " host, after credentials (" +
+      return names(", " + describe(info) + " host, after credentials (" +
                    std::string(authority.substr(0, 80)) +
                    "), where filters and clients disagree on the host");
     if (internal_service_port(parsed.port))
-      return names(", a " + describe(info) + " host, with port " + std::to_string(parsed.port) +
+      return names(", " + describe(info) + " host, with port " + std::to_string(parsed.port) +
                    " (" + std::string(internal_service_name(parsed.port)) +
                    "), a service that an HTTP request drives unauthenticated");
     return false;
@@ -472,7 +476,7 @@ bool judge_bare_host(Ctx* x, const UrlUnit& u, std::string_view authority) {
     if (!name.empty() && name.back() == '.') name.remove_suffix(1);
     std::uint32_t v4 = 0;
     if (embedded_internal_v4(name, &v4))
-      return names(", a wildcard-DNS name for " + v4_text(v4) + ", a " +
+      return names(", a wildcard-DNS name for " + v4_text(v4) + ", " +
                    describe(classify_v4(v4)) + " address");
     const std::string_view service = rebinding_service(name);
     if (!service.empty())
@@ -535,7 +539,7 @@ bool judge(const UrlUnit& u, void* ctx) {
                               urlv::written_host(authority) != urlv::host_text(parsed.host);
       if (info.cls == url::HostClass::kMetadata ||
           (odd_number && url::is_internal(info.cls)))
-        return convict(x, u, "is a URL to " + urlv::host_text(parsed.host) + ", a " +
+        return convict(x, u, "is a URL to " + urlv::host_text(parsed.host) + ", " +
                                  describe(info) + " host no browser page comes from");
       return false;
     }
