@@ -64,7 +64,7 @@ std::uint64_t next_request_serial(std::uint64_t thread) noexcept {
   return (thread << 32) | ++t_requests_read;
 }
 
-constexpr std::size_t kMaxResponseBody = 256 * 1024;  // HTML kept for reflected-XSS checks
+constexpr std::size_t kMaxResponseBody = kMaxCheckedHtml;  // HTML kept for reflected-XSS checks
 
 std::string env(const char* name, const char* fallback = "") {
   const char* v = std::getenv(name);
@@ -305,7 +305,8 @@ struct ResponseTracker {
     while (b < line.size() && (line[b] == ' ' || (line[b] >= '\t' && line[b] <= '\r'))) ++b;
     // Not substr: `from` may pass the end of a short line (b stays there), and the checked,
     // out-of-line substr was two calls per response.
-    return b < line.size() ? std::string_view(line.data() + b, line.size() - b) : std::string_view();
+    return b < line.size() ? std::string_view(line.data() + b, line.size() - b)
+                           : std::string_view();
   }
 
   // A Content-Length value: its leading digits (bounded).

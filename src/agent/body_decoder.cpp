@@ -9,6 +9,8 @@
 #include <cstring>
 #include <new>
 
+#include "core/common/ascii.hpp"
+
 namespace vigil::agent {
 
 namespace {
@@ -16,15 +18,9 @@ namespace {
 // Output is produced in pieces of this size on the stack, one per stage (at most four).
 constexpr std::size_t kPiece = 4096;
 
-char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+using common::iequals;
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != b[i]) return false;
-  return true;
-}
-
+// Optional white space around a list member (RFC 9110: space and tab).
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 
 // True when the two bytes start a zlib stream (RFC 1950): deflate with a window of at most
@@ -158,10 +154,7 @@ struct BodyDecoder::Chunked {
       char c = in->front();
       switch (state) {
         case State::kSize: {
-          int v = c >= '0' && c <= '9'   ? c - '0'
-                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                         : -1;
+          int v = common::hex_value(c);
           if (v >= 0) {
             if (size >> 56) return Step::kBad;
             size = size * 16 + static_cast<std::uint64_t>(v);

@@ -27,6 +27,10 @@
 
 namespace vigil::agent {
 
+// The decoded HTML of a response that is kept for the reflected-XSS check, by the preload
+// agent and the SDK alike.
+inline constexpr std::size_t kMaxCheckedHtml = 256 * 1024;
+
 // One content coding.
 enum class Coding : std::uint8_t { kGzip, kDeflate, kBrotli, kZstd };
 
@@ -60,7 +64,7 @@ class BodyDecoder {
   };
 
   struct Limits {
-    std::size_t max_output = 256 * 1024;       // decoded bytes kept, in total
+    std::size_t max_output = kMaxCheckedHtml;  // decoded bytes kept, in total
     std::size_t max_input = 1024 * 1024;       // bytes each stage may read
     std::size_t max_window = 9 * 1024 * 1024;  // memory for a Brotli or zstd stream
   };

@@ -220,11 +220,10 @@ SinkResult Agent::check_html(std::string_view html, std::string_view function) {
 }
 SinkResult Agent::check_encoded_html(std::string_view body, std::string_view content_encoding,
                                      std::string_view function) {
-  // The agent keeps as much of an HTML response (libvigil_preload.so's kMaxResponseBody).
-  agent::BodyDecoder::Limits limits;
-  limits.max_output = 256 * 1024;
+  // As much of it as the preload agent keeps (the limits' default, agent::kMaxCheckedHtml).
   std::string html;
-  auto st = agent::BodyDecoder::decode(content_encoding, body, &html, limits);
+  auto st =
+      agent::BodyDecoder::decode(content_encoding, body, &html, agent::BodyDecoder::Limits{});
   if (st != agent::BodyDecoder::Status::kEnd && st != agent::BodyDecoder::Status::kFull)
     impl_->counters.fail_opens.fetch_add(1, std::memory_order_relaxed);
   if (html.empty()) return SinkResult{};

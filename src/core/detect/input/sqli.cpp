@@ -341,9 +341,9 @@ class Recognizer {
       const Tok& l = compared_left_;
       bool left_literal = l.kind != TokenKind::kIdentifier && l.kind != TokenKind::kKeyword;
       bool right_literal = t.kind != TokenKind::kIdentifier && t.kind != TokenKind::kKeyword;
-      bool same_name = !left_literal && !right_literal && common::iequals(cur_.text(l), cur_.text(t));
-      if (left_literal == right_literal && common::iequals(cur_.text(l), cur_.text(t)))
-        f_.identity = true;
+      bool same_text = common::iequals(cur_.text(l), cur_.text(t));
+      bool same_name = !left_literal && !right_literal && same_text;
+      if (left_literal == right_literal && same_text) f_.identity = true;
       if ((left_literal && right_literal) || same_name ||
           (l.kind == TokenKind::kKeyword && t.kind == TokenKind::kKeyword))
         note(kTautology);

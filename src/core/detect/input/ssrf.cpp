@@ -318,12 +318,7 @@ constexpr ServicePort kInternalServicePorts[] = {
     {10250, "kubelet"},     {10255, "kubelet"},    {11211, "memcached"},
 };
 
-bool internal_service_port(int port) noexcept {
-  for (const ServicePort& s : kInternalServicePorts)
-    if (s.port == port) return true;
-  return false;
-}
-
+// The service's name, or empty when the port is not one of theirs.
 std::string_view internal_service_name(int port) noexcept {
   for (const ServicePort& s : kInternalServicePorts)
     if (s.port == port) return s.name;
@@ -356,6 +351,22 @@ bool convict(Ctx* x, const UrlUnit& u, std::string reason) {
   return true;
 }
 
+// Why a domain name (without its final dot) sends the server to an internal address it
+// encodes: a wildcard-DNS name ("127.0.0.1.nip.io") or a name under a DNS-rebinding or redirect
+// service; empty when it does neither. Part of a reason, after the name.
+std::string encoded_address_name(std::string_view name) {
+  std::uint32_t v4 = 0;
+  if (embedded_internal_v4(name, &v4))
+    return ", a wildcard-DNS name for " + v4_text(v4) + ", " + describe(classify_v4(v4)) +
+           " address";
+  const std::string_view service = rebinding_service(name);
+  if (!service.empty())
+    return ", a name under " + std::string(service) +
+           ", a DNS-rebinding or redirect service that sends the server to an address the name "
+           "encodes";
+  return {};
+}
+
 // Judges the host of a parsed URL (and the other readings of its authority).
 bool judge_host(Ctx* x, const UrlUnit& u, const url::Url& parsed, std::string_view authority,
                 std::string_view naive_authority, std::string_view what, bool scheme_given) {
@@ -369,7 +380,6 @@ bool judge_host(Ctx* x, const UrlUnit& u, const url::Url& parsed, std::string_vi
     if (parsed.host.kind == url::HostKind::kDomain) {
       std::string_view name = parsed.host.name();
       if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-      std::uint32_t v4 = 0;
       if (loopback_alias(name))
         return convict(x, u, std::string(what) + " " + shown + ", a name that resolves to the "
                                                               "loopback address");
@@ -378,14 +388,8 @@ bool judge_host(Ctx* x, const UrlUnit& u, const url::Url& parsed, std::string_vi
           !parsed.host.name_truncated())
         return convict(x, u, std::string(what) + " " + shown +
                                  ", an unqualified name resolved inside the server's network");
-      if (embedded_internal_v4(name, &v4))
-        return convict(x, u, std::string(what) + " " + shown + ", a wildcard-DNS name for " +
-                                 v4_text(v4) + ", " + describe(classify_v4(v4)) + " address");
-      const std::string_view service = rebinding_service(name);
-      if (!service.empty())
-        return convict(x, u, std::string(what) + " " + shown + ", a name under " +
-                                 std::string(service) + ", a DNS-rebinding or redirect service "
-                                 "that sends the server to an address the name encodes");
+      if (const std::string why = encoded_address_name(name); !why.empty())
+        return convict(x, u, std::string(what) + " " + shown + why);
     }
   }
   // The host after the last '@' before the first '/', as naive splitters read it: they do not
@@ -465,23 +469,16 @@ bool judge_bare_host(Ctx* x, const UrlUnit& u, std::string_view authority) {
       return names(", " + describe(info) + " host, after credentials (" +
                    std::string(authority.substr(0, 80)) +
                    "), where filters and clients disagree on the host");
-    if (internal_service_port(parsed.port))
+    if (const std::string_view service = internal_service_name(parsed.port); !service.empty())
       return names(", " + describe(info) + " host, with port " + std::to_string(parsed.port) +
-                   " (" + std::string(internal_service_name(parsed.port)) +
+                   " (" + std::string(service) +
                    "), a service that an HTTP request drives unauthenticated");
     return false;
   }
   if (parsed.host.kind == url::HostKind::kDomain) {
     std::string_view name = parsed.host.name();
     if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-    std::uint32_t v4 = 0;
-    if (embedded_internal_v4(name, &v4))
-      return names(", a wildcard-DNS name for " + v4_text(v4) + ", " +
-                   describe(classify_v4(v4)) + " address");
-    const std::string_view service = rebinding_service(name);
-    if (!service.empty())
-      return names(", a name under " + std::string(service) +
-                   ", a DNS-rebinding or redirect service");
+    if (const std::string why = encoded_address_name(name); !why.empty()) return names(why);
   }
   return false;
 }
