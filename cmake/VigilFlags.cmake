@@ -24,6 +24,8 @@ endif()
 if(VIGIL_FUZZ)
   # Every project object is instrumented for coverage; only fuzz targets link libFuzzer's main.
   target_compile_options(vigil_flags INTERFACE -fsanitize=fuzzer-no-link,address,undefined
-    -fno-omit-frame-pointer -g)
+    -fno-omit-frame-pointer -g
+    # A dependency's known, harmless report (the file says which and why).
+    -fsanitize-ignorelist=${PROJECT_SOURCE_DIR}/fuzz/ubsan-ignorelist.txt)
   target_link_options(vigil_flags INTERFACE -fsanitize=address,undefined)
 endif()

@@ -23,14 +23,20 @@
 //  - `agent` must outlive the server's listening.
 //  - Bodies httplib compresses (Accept-Encoding: gzip or br; it does so before post-routing)
 //    are decoded for the XSS check (Agent::check_encoded_html: the first 256 KiB).
-//    Content-provider (streamed) bodies are not checked: check such HTML with
-//    agent.check_html() before sending.
+//  - Streamed HTML (set_content_provider, set_chunked_content_provider) is checked as it is
+//    produced, before it is sent: the first write at once, later data held back until it
+//    doubles what was checked (or the provider is done), so that the checks cost linear time
+//    in all. The first 256 KiB are checked; what follows is sent as it comes. A blocked stream
+//    is cut before the offending bytes (the status line is already out: the client sees the
+//    connection close); in monitor mode the first detection is reported and the rest passes.
+//    A range request's part is sent unchecked (it is not the page).
 //  - Header-only; requires <httplib.h> (Debian: libcpp-httplib-dev, pkg-config cpp-httplib).
 #ifndef VIGIL_HTTPLIB_HPP_
 #define VIGIL_HTTPLIB_HPP_
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +70,107 @@ inline void answer_blocked(const httplib::Request& req, httplib::Response& res,
     res.headers.emplace("Content-Length", std::to_string(res.body.size()));
     res.headers.emplace("Connection", "close");
   }
+}
+
+// A streamed HTML response between the program's content provider and httplib's sink: it keeps
+// the request's scope alive until the response is written (sink checks need it current).
+struct StreamedHtml {
+  Agent* agent = nullptr;
+  std::unique_ptr<RequestScope> scope;
+  httplib::ContentProvider inner;
+  std::string html;             // the first kStreamedHtmlChecked bytes produced
+  std::string held;             // produced and not yet passed on
+  std::size_t produced = 0;     // bytes the program's provider wrote
+  std::size_t forwarded = 0;    // bytes passed to httplib (its offset)
+  std::size_t checked = 0;      // bytes of `html` the last check covered
+  std::size_t total = 0;        // a provider with a length: offset + length of the first call
+  bool started = false, passthrough = false, stop_checking = false, blocked = false;
+
+  static constexpr std::size_t kStreamedHtmlChecked = 256 * 1024;
+
+  // Checks `html` when it grew enough (or `final`); false when the stream must stop. Before the
+  // end, up to its last line feed only: a page cut anywhere else can leave a script's string
+  // open around a reflected input, which reads as the input breaking out of it. The first
+  // kStreamedHtmlChecked bytes are checked whole once they are all there.
+  bool check(bool final) {
+    if (stop_checking) return true;
+    std::size_t end = html.size();
+    if (!final && end < kStreamedHtmlChecked) {
+      std::size_t lf = html.rfind('\n');
+      end = lf == std::string::npos ? 0 : lf + 1;
+      if (checked != 0 && end < 2 * checked) return true;  // geometric: linear time in all
+    }
+    if (end <= checked) return true;
+    SinkResult r = agent->check_html(std::string_view(html).substr(0, end), "httplib.response.body");
+    checked = end;
+    if (r.block) {
+      blocked = true;
+      return false;
+    }
+    if (r.attack) stop_checking = true;  // reported once; the rest passes
+    return true;
+  }
+  // Passes on what no check still has to see (all of it with `all`).
+  bool forward(httplib::DataSink& sink, bool all) {
+    std::size_t safe = produced;
+    if (!all && !stop_checking && checked < kStreamedHtmlChecked) safe = checked;
+    if (safe <= forwarded) return true;
+    std::size_t n = safe - forwarded;
+    bool ok = sink.write(held.data(), n);
+    held.erase(0, n);
+    forwarded = safe;
+    return ok;
+  }
+  bool write(httplib::DataSink& sink, const char* d, std::size_t n) {
+    if (blocked) return false;
+    if (html.size() < kStreamedHtmlChecked)
+      html.append(d, std::min(n, kStreamedHtmlChecked - html.size()));
+    held.append(d, n);
+    produced += n;
+    if (!check(false)) return false;
+    return forward(sink, false);
+  }
+  // The provider produced everything: the last check, then the rest.
+  bool finish(httplib::DataSink& sink) {
+    if (blocked || !check(true)) return false;
+    return forward(sink, true);
+  }
+
+  bool provide(std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+    if (!started) {
+      started = true;
+      passthrough = offset != 0;  // a range of the page, not the page
+      total = offset + length;
+    }
+    if (passthrough) return inner(offset, length, sink);
+    if (blocked) return false;
+    httplib::DataSink proxy;
+    proxy.write = [this, &sink](const char* d, std::size_t n) { return write(sink, d, n); };
+    proxy.is_writable = [this, &sink] { return !blocked && sink.is_writable(); };
+    proxy.done = [this, &sink] {
+      if (finish(sink) && sink.done) sink.done();
+    };
+    // The program's provider goes on from what it produced; httplib's offset counts only what
+    // was passed on.
+    std::size_t left = total > produced ? total - produced : 0;
+    if (!inner(produced, length == 0 ? 0 : left, proxy)) return false;
+    if (blocked) return false;
+    if (length != 0 && produced >= total) return finish(sink);
+    return true;
+  }
+};
+
+// Wraps a streamed HTML response's provider in a StreamedHtml that owns `scope`.
+inline void check_streamed_html(Agent& agent, httplib::Response& res,
+                                std::unique_ptr<RequestScope> scope) {
+  auto state = std::make_shared<StreamedHtml>();
+  state->agent = &agent;
+  state->scope = std::move(scope);
+  state->inner = std::move(res.content_provider_);
+  res.content_provider_ = [state](std::size_t offset, std::size_t length,
+                                  httplib::DataSink& sink) {
+    return state->provide(offset, length, sink);
+  };
 }
 
 }  // namespace httplib_detail
@@ -105,6 +212,10 @@ inline void end_request(Agent& agent, const httplib::Request& req, httplib::Resp
                                     "httplib.response.location").block;
     }
     std::string type = res.get_header_value("Content-Type");
+    if (!block && res.content_provider_ && type.rfind("text/html", 0) == 0) {
+      httplib_detail::check_streamed_html(agent, res, std::move(scope));
+      return;
+    }
     if (!block && !res.body.empty() && type.rfind("text/html", 0) == 0) {
       // httplib compresses the body (when the client accepts it) before this handler runs.
       if (res.has_header("Content-Encoding"))
