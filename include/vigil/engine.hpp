@@ -94,6 +94,10 @@ struct Sink {
   // kPath: the directory the application meant to stay in (optional).
   // kRedirect: the URL of the page the target is resolved against (optional).
   std::string_view base;
+  // kHtml: `value` is the start of a page still being written. What is left open at its end (a
+  // <script> block not closed yet) is not judged: a string or comment cut there is not one the
+  // input broke. Check the whole page again, not partial, once it is written.
+  bool partial = false;
 
   static Sink sql(Dialect d, std::string_view query) noexcept {
     Sink s;
@@ -262,6 +266,11 @@ class Engine {
 
   // Convenience for one-off checks (prepares the inputs each call).
   Verdict check_sink(const Sink& sink, std::span<const Input> inputs) const noexcept;
+  // True when an input (a form check_sink would look for) occurs in sink.value ending after
+  // byte `from`: whether text appended since a check at `from` needs another. Linear in the
+  // text after `from` (and the longest input before it); true on any internal error.
+  bool input_occurs_after(const Sink& sink, std::size_t from,
+                          const PreparedInputs& inputs) const noexcept;
 
   const EngineOptions& options() const noexcept { return options_; }
 

@@ -26,7 +26,7 @@
 //  - Streamed HTML (set_content_provider, set_chunked_content_provider) is checked as it is
 //    produced, before it is sent: the first write at once, later data held back until it
 //    doubles what was checked (or the provider is done), so that the checks cost linear time
-//    in all. The first 256 KiB are checked; what follows is sent as it comes. A blocked stream
+//    in all (a script block a write cut is judged once it is whole: Sink::partial). The first 256 KiB are checked; what follows is sent as it comes. A blocked stream
 //    is cut before the offending bytes (the status line is already out: the client sees the
 //    connection close); in monitor mode the first detection is reported and the rest passes.
 //    A range request's part is sent unchecked (it is not the page).
@@ -84,25 +84,25 @@ struct StreamedHtml {
   std::size_t forwarded = 0;    // bytes passed to httplib (its offset)
   std::size_t checked = 0;      // bytes of `html` the last check covered
   std::size_t total = 0;        // a provider with a length: offset + length of the first call
+  bool checked_partial = false;  // the last check saw the page still being written
   bool started = false, passthrough = false, stop_checking = false, blocked = false;
 
   static constexpr std::size_t kStreamedHtmlChecked = 256 * 1024;
 
   // Checks `html` when it grew enough (or `final`); false when the stream must stop. Before the
-  // end, up to its last line feed only: a page cut anywhere else can leave a script's string
-  // open around a reflected input, which reads as the input breaking out of it. The first
-  // kStreamedHtmlChecked bytes are checked whole once they are all there.
+  // end, as a page still being written (Sink::partial): a script block the provider's last
+  // write cut is not judged until it is whole.
   bool check(bool final) {
     if (stop_checking) return true;
-    std::size_t end = html.size();
-    if (!final && end < kStreamedHtmlChecked) {
-      std::size_t lf = html.rfind('\n');
-      end = lf == std::string::npos ? 0 : lf + 1;
-      if (checked != 0 && end < 2 * checked) return true;  // geometric: linear time in all
-    }
-    if (end <= checked) return true;
-    SinkResult r = agent->check_html(std::string_view(html).substr(0, end), "httplib.response.body");
+    const std::size_t end = html.size();
+    if (end == checked && !(final && checked_partial)) return true;
+    if (!final && checked != 0 && end < 2 * checked && end < kStreamedHtmlChecked)
+      return true;  // geometric: linear time in all
+    Sink page = Sink::of(SinkType::kHtml, html);
+    page.partial = !final;
+    SinkResult r = agent->check(page, "httplib.response.body");
     checked = end;
+    checked_partial = !final;
     if (r.block) {
       blocked = true;
       return false;

@@ -138,6 +138,13 @@ struct ResponseTracker {
   bool encoded = false;   // a Content-Encoding other than identity: `codings`
   bool decoding = false;  // `decoder` was started for this response
   bool decode_fault = false;  // an HTML body could not be (fully) decoded: a fail-open to count
+  // The HTML checks so far (html_check_due): `body` bytes the last one saw, whether the
+  // response was still being written then, how far `body` was searched for the request's
+  // inputs since, and the checks an input in new bytes asked for before their doubling point.
+  std::size_t html_checked = 0;
+  bool html_checked_partial = false;
+  std::size_t html_searched = 0;
+  unsigned early_checks = 0;
   Codings codings;
   // Created for a connection's first compressed HTML response, kept for its next ones; the
   // streams' memory is freed as soon as a body ends.
@@ -323,6 +330,9 @@ struct ResponseTracker {
   void clear_fields() {
     html = location = chunked = has_length = done = interim = encoded = decoding = false;
     remaining = 0;
+    html_checked = html_searched = 0;
+    html_checked_partial = false;
+    early_checks = 0;
   }
 
   // Forgets the response, keeping the buffers' memory when it is small (a connection may stay
@@ -340,6 +350,29 @@ struct ResponseTracker {
   }
   static constexpr std::size_t kKeptBuffer = 4096;
 };
+
+// Checks of a page's HTML before its doubling point, asked for by an input in the new bytes.
+constexpr unsigned kMaxEarlyHtmlChecks = 8;
+
+// Whether the HTML written so far needs a check before this write goes out. Checking the whole
+// page at every write cost time quadratic in its length for a program that writes it in small
+// pieces. Checked instead: the first piece, each doubling, the end of the response, and in
+// between a piece that holds one of the request's inputs (up to kMaxEarlyHtmlChecks times: a
+// page that reflects the input in every piece waits for the doublings), so that markup an
+// input wrote is still seen before it is sent. Linear in the page in all.
+[[gnu::cold, gnu::noinline]] bool html_check_due(const Engine& engine, ResponseTracker& r,
+                                                 const PreparedInputs& inputs) noexcept {
+  const std::size_t size = r.body.size();
+  // Nothing new (or past what is kept): only the end of a page checked while being written.
+  if (size == r.html_checked) return r.done && r.html_checked_partial;
+  if (r.done || r.html_checked == 0 || size >= 2 * r.html_checked) return true;
+  if (r.early_checks >= kMaxEarlyHtmlChecks) return false;
+  const std::size_t from = std::max(r.html_checked, r.html_searched);
+  r.html_searched = size;
+  if (!engine.input_occurs_after(Sink::of(SinkType::kHtml, r.body), from, inputs)) return false;
+  ++r.early_checks;
+  return true;
+}
 
 // Names the program resolved lately on this thread, with the addresses they gave.
 struct Lookup {
@@ -1081,7 +1114,14 @@ bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
     // answer, say, costs no copy and no second look.
     bool check_head = !completed_head.empty() &&
                       (current->line_break_input || conn->response.location);
-    bool check_html = conn->response.html && !body.empty();
+    // A body that could not be decoded (whole) is checked on what was decoded, and counted
+    // once, whether or not this write asks for a check.
+    if (conn->response.decode_fault) [[unlikely]] {
+      conn->response.decode_fault = false;
+      counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    }
+    bool check_html = conn->response.html && !body.empty() &&
+                      html_check_due(engine_, conn->response, current->prepared);
     if (check_head || check_html) [[unlikely]]
       return check_response(*conn, lock, completed_head, check_head, check_html);
     conn->response_started = true;
@@ -1110,13 +1150,13 @@ bool Agent::check_response(Connection& connection, SpinHold& lock,
   head.clear();
   html.clear();
   if (check_head) head.assign(completed_head);
-  if (check_html) html.assign(conn->response.body);
   bool done = conn->response.done;
-  bool decode_fault = conn->response.decode_fault;  // checked on what could be decoded
-  conn->response.decode_fault = false;
+  if (check_html) {
+    html.assign(conn->response.body);
+    conn->response.html_checked = html.size();
+    conn->response.html_checked_partial = !done;
+  }
   lock.unlock();
-  if (decode_fault) [[unlikely]]
-    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
   bool block = false;
   // The response belongs to the connection's request: only its inputs are looked for.
   if (check_head) {
@@ -1134,8 +1174,11 @@ bool Agent::check_response(Connection& connection, SpinHold& lock,
                                   "http.response.location");
     }
   }
-  if (!html.empty() && !block)
-    block |= check_request_sink(req, Sink::of(SinkType::kHtml, html), "http.response.body");
+  if (!html.empty() && !block) {
+    Sink page = Sink::of(SinkType::kHtml, html);
+    page.partial = !done;  // more of the page may follow: what is open at its end is not judged
+    block |= check_request_sink(req, page, "http.response.body");
+  }
   if (html.capacity() > 64 * 1024) std::string().swap(html);  // not kept for every thread
   if (head.capacity() > 64 * 1024) std::string().swap(head);
   lock.lock();

@@ -9,6 +9,10 @@ real server may, or a broken one: the agent's compressed-response path under `vi
                            truncated (the gzip stream's last third missing), unknown
                            (Content-Encoding: compress), bomb (the page, then 64 MiB of zeros,
                            in about 64 KiB of gzip)
+  /pieces?name=...&rows=N[&script=0]
+                           not compressed, Content-Length, written 100 bytes at a time: the name
+                           in a script string (a write ends inside it) near the top (not with
+                           script=0), and in the text after N rows of filler
 
 usage: encodingshop.py PORT
 """
@@ -46,6 +50,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(url.query)
+        if url.path == "/pieces":
+            return self.pieces(q.get("name", [""])[0], int(q.get("rows", ["100"])[0]),
+                               q.get("script", ["1"])[0] == "1")
         how = q.get("how", ["gzip"])[0]
         name = q.get("name", [""])[0]
         page = ("<!doctype html><html><body><h1>Hello " + name + "</h1>" +
@@ -91,6 +98,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+    def pieces(self, name, rows, script):
+        # The script string is placed so that a write ends right after the name in it.
+        head = "<!doctype html><html><body><script>var who = \"" + name
+        pad = 100 - len(head.encode()) % 100
+        head = head[:-len(name)] + " " * pad + name if pad != 100 else head
+        head = head + "\";\n</script>\n" if script else "<!doctype html><html><body>\n"
+        page = (head + "<p>Row of the catalogue, nothing to see.</p>\n" * rows +
+                "<h1>Hello " + name + "</h1>\n</body></html>\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.flush()
+        for at in range(0, len(page), 100):
+            self.wfile.write(page[at:at + 100])
+            self.wfile.flush()
 
 
 if __name__ == "__main__":

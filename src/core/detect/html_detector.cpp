@@ -1174,6 +1174,9 @@ void Analyzer::value_checks(const Occurrence& o, const Context& ctx, Findings* f
       content.raw != html::RawKind::kScript)
     return;
   if (content.end < o.end) return;  // cut short by the input: reported by desync()
+  // A page still being written whose script block is not closed yet: its end is where the
+  // writing stopped, and a literal or comment open there says nothing about the input.
+  if (check_->sink->partial && content.end >= text_.size()) return;
   // The <script> start tag just before decides the language.
   if (tb > 0 && toks[tb - 1].kind == html::TokenKind::kStartTag) {
     for (const html::Attribute& a : s_.raw.attributes_of(toks[tb - 1])) {

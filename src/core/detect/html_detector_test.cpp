@@ -211,3 +211,40 @@ TEST(HtmlDetector, LargePagesStayFast) {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+namespace {
+
+// A page checked while it is still being written (Sink::partial): a <script> block cut by the
+// end of what was written leaves its string, template literal or comment open around the
+// input. That is where the writing stopped, not the input breaking out.
+Verdict check_start(std::string_view page, std::string_view input, bool partial) {
+  Input in[] = {{Source::kQuery, "q", input}};
+  Engine engine;
+  Sink sink = Sink::of(SinkType::kHtml, page);
+  sink.partial = partial;
+  return engine.check_sink(sink, in);
+}
+
+TEST(HtmlDetectorPartial, AScriptCutByTheEndOfWhatWasWrittenIsNotJudged) {
+  for (std::string_view start : {"<html><body><script>var q = \"lamp", "<html><body><script>var s = `lamp\n",
+                                 "<html><body><script>/* lamp\n"}) {
+    EXPECT_FALSE(check_start(start, "lamp", true).attack()) << start;
+    // The same text as a whole page: the block is broken, and says so.
+    EXPECT_TRUE(check_start(start, "lamp", false).attack()) << start;
+  }
+}
+
+TEST(HtmlDetectorPartial, WhatTheInputWroteIsStillJudged) {
+  // Markup, a closed script the input broke out of, a handler: all visible before the end.
+  EXPECT_TRUE(check_start("<p>Hello, <script>alert(1)</script>", "<script>alert(1)</script>", true)
+                  .attack());
+  EXPECT_TRUE(check_start("<script>var q = \"\";alert(1);//\";</script>\n<p>", "\";alert(1);//", true)
+                  .attack());
+  EXPECT_TRUE(check_start("<p>Hello, <b title=x>hi</b>", "<b title=x>hi</b>", true).attack());
+  EXPECT_FALSE(check_start("<p>Hello, lamp</p>\n<script>var q = \"lamp\";</script>", "lamp", true)
+                   .attack());
+}
+
+}  // namespace
+}  // namespace vigil

@@ -349,4 +349,28 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
   return verdict;
 }
 
+bool Engine::input_occurs_after(const Sink& sink, std::size_t from,
+                                const PreparedInputs& inputs) const noexcept {
+  const PreparedInputs::Impl* prepared = inputs.impl();
+  if (prepared == nullptr || prepared->entries.empty() || from >= sink.value.size()) return false;
+  try {
+    const detect::DetectorInfo* detector = detect::detector_for(sink.type);
+    const std::uint8_t sink_bit = std::uint8_t(1u << static_cast<int>(sink.type));
+    // An occurrence that ends after `from` begins at most the longest form before it.
+    std::size_t longest = 0;
+    for (const auto& e : prepared->entries)
+      if (e.sink_mask & sink_bit) longest = std::max(longest, e.text.size());
+    const std::size_t start = from > longest ? from - longest : 0;
+    const SearchOptions options{detector->case_insensitive, sink_bit, options_.min_input_length,
+                                detector->single_bytes, options_.max_occurrences_per_input};
+    Occurrences occurrences;
+    if (!search_text(sink.value.substr(start), 0, options, *prepared, &occurrences)) return true;
+    for (const detect::Occurrence& o : occurrences.all())
+      if (start + o.end > from) return true;
+    return false;
+  } catch (...) {
+    return true;  // the caller then checks: failing toward a check, never toward a miss
+  }
+}
+
 }  // namespace vigil

@@ -7,6 +7,7 @@
 
 #include "core/common/ascii.hpp"
 #include "core/detect/input/input_detector.hpp"
+#include "vigil/engine.hpp"
 
 namespace vigil {
 namespace {
@@ -43,6 +44,36 @@ TEST(PreparedInputs, EntriesCarryTheirFeaturesAndFolding) {
   const std::size_t count = impl->entries.size();
   prepared.reset(inputs);
   EXPECT_EQ(prepared.impl()->entries.size(), count);
+}
+
+}  // namespace
+}  // namespace vigil
+
+namespace vigil {
+namespace {
+
+// Whether text appended to a page since a check holds an input: the occurrences that end after
+// the check's end, including one that straddles it, in the forms and case the HTML check
+// searches.
+TEST(InputOccursAfter, FindsOnlyOccurrencesEndingInTheNewText) {
+  std::vector<Input> inputs = {{Source::kQuery, "q", "<b>Lamp</b>"}, {Source::kQuery, "n", "Ada"}};
+  PreparedInputs prepared(inputs);
+  Engine engine;
+  const std::string page = "<p>Hello, Ada!</p>\n<p>Results for <b>Lamp</b></p>\n";
+  const Sink sink = Sink::of(SinkType::kHtml, page);
+  const std::size_t results = page.find("Results");
+  // "Ada" ends before `results`; "<b>Lamp</b>" ends after it.
+  EXPECT_TRUE(engine.input_occurs_after(sink, results, prepared));
+  EXPECT_FALSE(engine.input_occurs_after(sink, page.find("</p>\n", results), prepared));
+  EXPECT_FALSE(engine.input_occurs_after(sink, page.size(), prepared));
+  // Straddling: the check ended inside "<b>Lamp</b>".
+  EXPECT_TRUE(engine.input_occurs_after(sink, page.find("Lamp") + 1, prepared));
+  // The HTML check matches in any case; so does this.
+  const std::string upper = "<p>Hello</p>\n<B>LAMP</B>";
+  EXPECT_TRUE(engine.input_occurs_after(Sink::of(SinkType::kHtml, upper), 5, prepared));
+  // Nothing prepared, nothing found.
+  PreparedInputs none;
+  EXPECT_FALSE(engine.input_occurs_after(sink, 0, none));
 }
 
 }  // namespace
