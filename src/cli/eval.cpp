@@ -53,7 +53,37 @@ std::string evaluate_request(const Engine& engine, const json& j, const std::str
   return out + "}";
 }
 
-std::string evaluate_line(const Engine& engine, const std::string& line, bool explain) {
+// With --html-in-pieces: the first attack among the starts of an HTML page that end in or just
+// after an input, checked as the agent checks a page still being written (Sink::partial). A
+// program may write its page in pieces that end anywhere; the starts near an input are where
+// a cut could mislead the check.
+// Bounded (kMaxStarts per case, the first kMaxOccurrences of each input), so that a case full
+// of occurrences costs a fixed number of checks.
+Verdict first_partial_attack(const Engine& engine, const SinkCase& c) {
+  constexpr int kMaxOccurrences = 8, kMaxStarts = 64;
+  const std::string_view page = c.sink.value;
+  int starts = 0;
+  for (const Input& in : c.inputs) {
+    if (in.value.empty()) continue;
+    int seen = 0;
+    for (std::size_t at = page.find(in.value); at != std::string_view::npos && seen < kMaxOccurrences;
+         at = page.find(in.value, at + 1), ++seen) {
+      const std::size_t end = at + in.value.size();
+      for (std::size_t cut : {at + in.value.size() / 2, end, end + 1, end + 2, end + 8, end + 32}) {
+        if (cut <= at || cut >= page.size()) continue;
+        if (++starts > kMaxStarts) return Verdict{};
+        Sink start = Sink::of(SinkType::kHtml, page.substr(0, cut));
+        start.partial = true;
+        Verdict v = engine.check_sink(start, c.inputs);
+        if (v.attack()) return v;
+      }
+    }
+  }
+  return Verdict{};
+}
+
+std::string evaluate_line(const Engine& engine, const std::string& line, bool explain,
+                          bool html_in_pieces) {
   json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return R"({"id":null,"error":"malformed JSON line"})";
   std::string id = id_json(j);
@@ -68,6 +98,8 @@ std::string evaluate_line(const Engine& engine, const std::string& line, bool ex
     std::string error = parse_sink_case(j, &c);
     if (!error.empty()) return "{\"id\":" + id + ",\"error\":" + json_string(error) + "}";
     Verdict v = engine.check_sink(c.sink, c.inputs);
+    if (!v.attack() && html_in_pieces && c.sink.type == SinkType::kHtml)
+      v = first_partial_attack(engine, c);
     if (!v.attack()) return "{\"id\":" + id + ",\"verdict\":\"clean\"}";
     const Detection& d = v.detections.front();
     std::string out = "{\"id\":" + id + ",\"verdict\":\"attack\",\"rule\":" + json_string(d.rule) +
@@ -88,13 +120,18 @@ Command add_eval(CLI::App& app) {
   auto* sub = app.add_subcommand("eval", "Read vigil eval cases (JSON Lines) on stdin, write verdicts");
   auto explain = std::make_shared<bool>(false);
   sub->add_flag("--explain", *explain, "Add cwe, reason and input name to attack verdicts");
+  auto html_in_pieces = std::make_shared<bool>(false);
+  sub->add_flag("--html-in-pieces", *html_in_pieces,
+                "Also check each html case's starts that end in or just after an input, as a page "
+                "still being written (what the agent checks when a program writes a page in "
+                "pieces); attack when any of them is");
   // Eval measures what the detectors decide, so its verdicts must not depend on how busy the
   // machine is: the default budget here is 1 s rather than the product's 1 ms.
   auto budget_us = std::make_shared<int>(1000000);
   sub->add_option("--budget-us", *budget_us, "Per-request analysis budget in microseconds")
       ->check(CLI::Range(10, 1000000))
       ->capture_default_str();
-  return {sub, [explain, budget_us]() {
+  return {sub, [explain, budget_us, html_in_pieces]() {
             std::ios::sync_with_stdio(false);
             Engine engine;
             std::vector<PolicyDiagnostic> diagnostics;
@@ -104,7 +141,7 @@ Command add_eval(CLI::App& app) {
             std::string out;
             while (std::getline(std::cin, line)) {
               if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-              out += evaluate_line(engine, line, *explain);
+              out += evaluate_line(engine, line, *explain, *html_in_pieces);
               out += '\n';
               if (out.size() > (1 << 16)) {
                 std::fwrite(out.data(), 1, out.size(), stdout);

@@ -235,6 +235,21 @@ TEST(HtmlDetectorPartial, AScriptCutByTheEndOfWhatWasWrittenIsNotJudged) {
   }
 }
 
+TEST(HtmlDetectorPartial, AReadingThatTheRestOfThePageDecidesWaitsForIt) {
+  // The input spells the page's own start tag; the page's "</div>" tells the two apart.
+  const std::string top = "<!DOCTYPE html><html><body><nav><a href=\"/\">Home</a></nav>";
+  const std::string input = "<div id=\"content\">";
+  const std::string start = top + input;
+  EXPECT_FALSE(check_start(start, input, true).attack());
+  EXPECT_TRUE(check_start(start, input, false).attack());  // as a whole page it would read so
+  EXPECT_FALSE(
+      check_start(start + "<p>&lt;div id=&quot;content&quot;&gt;</p></div></body></html>", input, false)
+          .attack());
+  // An element the input wrote whole is judged at once: nothing after it can change that.
+  const std::string img = "<img src=x onerror=alert(1)>";
+  EXPECT_TRUE(check_start(top + "<p>Hello, " + img, img, true).attack());
+}
+
 TEST(HtmlDetectorPartial, WhatTheInputWroteIsStillJudged) {
   // Markup, a closed script the input broke out of, a handler: all visible before the end.
   EXPECT_TRUE(check_start("<p>Hello, <script>alert(1)</script>", "<script>alert(1)</script>", true)
