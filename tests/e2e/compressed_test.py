@@ -111,14 +111,7 @@ CRAFTED = [
 
 def run_crafted(args, work):
     print("== crafted (encodingshop.py under vigil run)")
-    port = shoplib.free_port()
-    events = os.path.join(work, "crafted-events.jsonl")
-    status = os.path.join(work, "crafted-status.json")
-    here = os.path.dirname(os.path.abspath(__file__))
-    cmd = [sys.executable, os.path.join(here, "encodingshop.py"), str(port)]
-    shop = shoplib.Shop(cmd, port, vigil=os.path.join(args.build, "bin", "vigil"),
-                        agent_mode="monitor", app="crafted", events=events,
-                        env={"VIGIL_STATUS": status}, log=os.path.join(work, "crafted.log"))
+    shop, port, events, status = shoplib.crafted_shop(args.build, work, "monitor", "crafted")
     agents = {}
     try:
         shop.wait_ready()

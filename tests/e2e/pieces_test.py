@@ -44,14 +44,7 @@ def main():
     if not os.path.exists(os.path.join(args.build, "lib", "libvigil_preload.so")):
         shoplib.skip("libvigil_preload.so not built")
     work = tempfile.mkdtemp(prefix="vigil-e2e-pieces-")
-    port = shoplib.free_port()
-    events = os.path.join(work, "events.jsonl")
-    status = os.path.join(work, "status.json")
-    here = os.path.dirname(os.path.abspath(__file__))
-    cmd = [sys.executable, os.path.join(here, "encodingshop.py"), str(port)]
-    shop = shoplib.Shop(cmd, port, vigil=os.path.join(args.build, "bin", "vigil"),
-                        agent_mode="block", app="pieces", events=events,
-                        env={"VIGIL_STATUS": status}, log=os.path.join(work, "shop.log"))
+    shop, port, events, status = shoplib.crafted_shop(args.build, work, "block", "pieces")
     try:
         shop.wait_ready()
         for rows in (100, 5000):

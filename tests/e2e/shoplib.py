@@ -136,6 +136,19 @@ class Shop:
         self.stop()
 
 
+def crafted_shop(build, work, mode, app):
+    """The crafted server (encodingshop.py) under `vigil run --mode MODE`, not started yet.
+    Returns (shop, port, events file, status file); the files are in `work`, named after `app`."""
+    port = free_port()
+    events = os.path.join(work, app + "-events.jsonl")
+    status = os.path.join(work, app + "-status.json")
+    cmd = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "encodingshop.py"),
+           str(port)]
+    shop = Shop(cmd, port, vigil=os.path.join(build, "bin", "vigil"), agent_mode=mode, app=app,
+                events=events, env={"VIGIL_STATUS": status}, log=os.path.join(work, app + ".log"))
+    return shop, port, events, status
+
+
 def read_events(path):
     events = []
     if not os.path.exists(path):
