@@ -121,11 +121,23 @@ struct StreamedHtml {
     forwarded = safe;
     return ok;
   }
+  bool pass(httplib::DataSink& sink, const char* d, std::size_t n) {
+    produced += n;
+    forwarded += n;
+    return sink.write(d, n);
+  }
   bool write(httplib::DataSink& sink, const char* d, std::size_t n) {
     if (blocked) return false;
-    if (html.size() < kStreamedHtmlChecked)
-      html.append(d, std::min(n, kStreamedHtmlChecked - html.size()));
-    held.append(d, n);
+    // Past the checks (reported, or the checked bytes all sent): straight through.
+    if ((stop_checking || checked >= kStreamedHtmlChecked) && held.empty()) return pass(sink, d, n);
+    try {
+      if (html.size() < kStreamedHtmlChecked)
+        html.append(d, std::min(n, kStreamedHtmlChecked - html.size()));
+      held.append(d, n);
+    } catch (...) {  // no memory to hold it: what is held, then this, unchecked (fail open)
+      stop_checking = true;
+      return forward(sink, true) && pass(sink, d, n);
+    }
     produced += n;
     if (!check(false)) return false;
     return forward(sink, false);
