@@ -26,10 +26,11 @@
 //  - Streamed HTML (set_content_provider, set_chunked_content_provider) is checked as it is
 //    produced, before it is sent: the first write at once, later data held back until it
 //    doubles what was checked (or the provider is done), so that the checks cost linear time
-//    in all (a script block a write cut is judged once it is whole: Sink::partial). The first 256 KiB are checked; what follows is sent as it comes. A blocked stream
-//    is cut before the offending bytes (the status line is already out: the client sees the
-//    connection close); in monitor mode the first detection is reported and the rest passes.
-//    A range request's part is sent unchecked (it is not the page).
+//    in all; a script block a write cut is judged once it is whole (Sink::partial). The first
+//    256 KiB are checked; what follows is sent as it comes. A blocked stream is cut before
+//    the offending bytes (the status line is already out: the client sees the connection
+//    close); in monitor mode the first detection is reported and the rest passes. A range
+//    request's part is sent unchecked (it is not the page).
 //  - Header-only; requires <httplib.h> (Debian: libcpp-httplib-dev, pkg-config cpp-httplib).
 #ifndef VIGIL_HTTPLIB_HPP_
 #define VIGIL_HTTPLIB_HPP_
