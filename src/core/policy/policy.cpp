@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <ctime>
 
 #include <re2/re2.h>
@@ -232,7 +233,17 @@ class Compiler {
       error(n, where, "policy.bad_time", "\"" + s + "\" is not an RFC 3339 UTC time (2026-12-01T00:00:00Z)");
       return false;
     }
-    *out = PolicyClock::from_time_t(timegm(&tm));
+    // The clock counts nanoseconds in 64 bits (1678 to 2262): a later time ("9999-12-31", a
+    // common "never") is the clock's end, not an overflow that wraps into the past.
+    const std::int64_t seconds = timegm(&tm);
+    using Seconds = std::chrono::duration<std::int64_t>;
+    constexpr std::int64_t kMax =
+        std::chrono::duration_cast<Seconds>(PolicyClock::time_point::max().time_since_epoch()).count();
+    constexpr std::int64_t kMin =
+        std::chrono::duration_cast<Seconds>(PolicyClock::time_point::min().time_since_epoch()).count();
+    if (seconds >= kMax) *out = PolicyClock::time_point::max();
+    else if (seconds <= kMin) *out = PolicyClock::time_point::min();
+    else *out = PolicyClock::from_time_t(static_cast<std::time_t>(seconds));
     return true;
   }
 

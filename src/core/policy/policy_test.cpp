@@ -36,6 +36,23 @@ TEST(Policy, JsonDocumentsWorkToo) {
   EXPECT_EQ(p->ip_decision("10.2.3.4", PolicyClock::now()), Policy::IpDecision::kDeny);
 }
 
+TEST(Policy, FarFutureAndFarPastExpiriesDoNotWrap) {
+  // The clock ends in 2262: a later expiry is "never" (it used to overflow into the past, and
+  // the entry expired at once); an expiry before the clock's start is long past.
+  std::vector<PolicyDiagnostic> d;
+  auto p = compile(
+      "ip_denylist:\n"
+      "  - {cidr: 10.1.0.0/16, expires: \"9999-12-31T23:59:59Z\"}\n"
+      "  - {cidr: 10.2.0.0/16, expires: \"4960-01-01\"}\n"
+      "  - {cidr: 10.3.0.0/16, expires: \"1000-01-01\"}\n",
+      &d);
+  EXPECT_TRUE(d.empty());
+  const auto now = PolicyClock::now();
+  EXPECT_EQ(p->ip_decision("10.1.2.3", now), Policy::IpDecision::kDeny);
+  EXPECT_EQ(p->ip_decision("10.2.2.3", now), Policy::IpDecision::kDeny);
+  EXPECT_EQ(p->ip_decision("10.3.2.3", now), Policy::IpDecision::kNone);
+}
+
 TEST(Policy, BadEntriesAreDiagnosedWithLocationsAndSkipped) {
   std::vector<PolicyDiagnostic> d;
   auto p = compile(

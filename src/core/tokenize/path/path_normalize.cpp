@@ -51,7 +51,8 @@ Normalized normalize(std::string_view path, Style style, std::vector<Segment>* k
   SegmentReader reader(path, style);
   Normalized result;
   result.root = reader.root();
-  if (const void* nul = std::memchr(path.data(), '\0', path.size())) {
+  // (An empty view may have no data: memchr must not be given a null pointer.)
+  if (const void* nul = path.empty() ? nullptr : std::memchr(path.data(), '\0', path.size())) {
     result.has_nul = true;
     result.first_nul = static_cast<std::uint32_t>(static_cast<const char*>(nul) - path.data());
   }
@@ -168,7 +169,8 @@ Step Confinement::step(std::string_view path, const Segment& segment) noexcept {
 Resolution resolve(std::string_view path, const Base& base, Style style) noexcept {
   path = clamp(path);
   Resolution r;
-  if (const void* nul = std::memchr(path.data(), '\0', path.size())) {
+  // (An empty view may have no data: memchr must not be given a null pointer.)
+  if (const void* nul = path.empty() ? nullptr : std::memchr(path.data(), '\0', path.size())) {
     r.has_nul = true;
     r.first_nul = static_cast<std::uint32_t>(static_cast<const char*>(nul) - path.data());
   }
