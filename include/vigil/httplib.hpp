@@ -79,7 +79,7 @@ struct StreamedHtml {
   Agent* agent = nullptr;
   std::unique_ptr<RequestScope> scope;
   httplib::ContentProvider inner;
-  std::string html;             // the first kStreamedHtmlChecked bytes produced
+  std::string html;             // the first kCheckedHtmlBytes produced
   std::string held;             // produced and not yet passed on
   std::size_t produced = 0;     // bytes the program's provider wrote
   std::size_t forwarded = 0;    // bytes passed to httplib (its offset)
@@ -88,8 +88,6 @@ struct StreamedHtml {
   bool checked_partial = false;  // the last check saw the page still being written
   bool started = false, passthrough = false, stop_checking = false, blocked = false;
 
-  static constexpr std::size_t kStreamedHtmlChecked = 256 * 1024;
-
   // Checks `html` when it grew enough (or `final`); false when the stream must stop. Before the
   // end, as a page still being written (Sink::partial): a script block the provider's last
   // write cut is not judged until it is whole.
@@ -97,7 +95,7 @@ struct StreamedHtml {
     if (stop_checking) return true;
     const std::size_t end = html.size();
     if (end == checked && !(final && checked_partial)) return true;
-    if (!final && checked != 0 && end < 2 * checked && end < kStreamedHtmlChecked)
+    if (!final && checked != 0 && end < 2 * checked && end < kCheckedHtmlBytes)
       return true;  // geometric: linear time in all
     Sink page = Sink::of(SinkType::kHtml, html);
     page.partial = !final;
@@ -114,7 +112,7 @@ struct StreamedHtml {
   // Passes on what no check still has to see (all of it with `all`).
   bool forward(httplib::DataSink& sink, bool all) {
     std::size_t safe = produced;
-    if (!all && !stop_checking && checked < kStreamedHtmlChecked) safe = checked;
+    if (!all && !stop_checking && checked < kCheckedHtmlBytes) safe = checked;
     if (safe <= forwarded) return true;
     std::size_t n = safe - forwarded;
     bool ok = sink.write(held.data(), n);
@@ -130,10 +128,10 @@ struct StreamedHtml {
   bool write(httplib::DataSink& sink, const char* d, std::size_t n) {
     if (blocked) return false;
     // Past the checks (reported, or the checked bytes all sent): straight through.
-    if ((stop_checking || checked >= kStreamedHtmlChecked) && held.empty()) return pass(sink, d, n);
+    if ((stop_checking || checked >= kCheckedHtmlBytes) && held.empty()) return pass(sink, d, n);
     try {
-      if (html.size() < kStreamedHtmlChecked)
-        html.append(d, std::min(n, kStreamedHtmlChecked - html.size()));
+      if (html.size() < kCheckedHtmlBytes)
+        html.append(d, std::min(n, kCheckedHtmlBytes - html.size()));
       held.append(d, n);
     } catch (...) {  // no memory to hold it: what is held, then this, unchecked (fail open)
       stop_checking = true;
@@ -224,12 +222,12 @@ inline void end_request(Agent& agent, const httplib::Request& req, httplib::Resp
       block |= agent.check_redirect(res.get_header_value("Location"), base,
                                     "httplib.response.location").block;
     }
-    std::string type = res.get_header_value("Content-Type");
-    if (!block && res.content_provider_ && type.rfind("text/html", 0) == 0) {
+    const bool html = res.get_header_value("Content-Type").rfind("text/html", 0) == 0;
+    if (!block && html && res.content_provider_) {
       httplib_detail::check_streamed_html(agent, res, std::move(scope));
       return;
     }
-    if (!block && !res.body.empty() && type.rfind("text/html", 0) == 0) {
+    if (!block && html && !res.body.empty()) {
       // httplib compresses the body (when the client accepts it) before this handler runs.
       if (res.has_header("Content-Encoding"))
         block |= agent.check_encoded_html(res.body, res.get_header_value("Content-Encoding"),

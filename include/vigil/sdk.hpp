@@ -19,6 +19,7 @@
 #ifndef VIGIL_SDK_HPP_
 #define VIGIL_SDK_HPP_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -77,6 +78,10 @@ struct AgentCounters {
   // With a server: the version of the server policy in force (0: none).
   std::int64_t policy_version = 0;
 };
+
+// How much of an HTML response is checked for reflected XSS: its first 256 KiB (decoded when it
+// is compressed), as the preload agent does (check_encoded_html, the cpp-httplib integration).
+inline constexpr std::size_t kCheckedHtmlBytes = 256 * 1024;
 
 class RequestScope;
 

@@ -218,6 +218,9 @@ SinkResult Agent::check_url(std::string_view url, std::string_view function) {
 SinkResult Agent::check_html(std::string_view html, std::string_view function) {
   return check(Sink::of(SinkType::kHtml, html), function);
 }
+static_assert(kCheckedHtmlBytes == agent::kMaxCheckedHtml,
+              "the SDK checks as much HTML as the preload agent");
+
 SinkResult Agent::check_encoded_html(std::string_view body, std::string_view content_encoding,
                                      std::string_view function) {
   // As much of it as the preload agent keeps (the limits' default, agent::kMaxCheckedHtml).

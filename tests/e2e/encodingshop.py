@@ -103,7 +103,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # The script string is placed so that a write ends right after the name in it.
         head = "<!doctype html><html><body><script>var who = \"" + name
         pad = 100 - len(head.encode()) % 100
-        head = head[:-len(name)] + " " * pad + name if pad != 100 else head
+        if pad != 100:
+            head = head[:len(head) - len(name)] + " " * pad + name
         head = head + "\";\n</script>\n" if script else "<!doctype html><html><body>\n"
         page = (head + "<p>Row of the catalogue, nothing to see.</p>\n" * rows +
                 "<h1>Hello " + name + "</h1>\n</body></html>\n").encode()

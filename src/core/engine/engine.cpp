@@ -101,6 +101,14 @@ struct SearchOptions {
   std::size_t max_per_input;
 };
 
+// What search_text looks for in a sink of `type`: the forms its detector reads, in its case.
+SearchOptions search_options(const detect::DetectorInfo& detector, SinkType type,
+                             const EngineOptions& engine) noexcept {
+  return SearchOptions{detector.case_insensitive, std::uint8_t(1u << static_cast<int>(type)),
+                       engine.min_input_length, detector.single_bytes,
+                       engine.max_occurrences_per_input};
+}
+
 // One form searched on its own (a single byte, or longer than a batch needle takes); out of
 // line, rare. With `fold_case`, in a folded copy of the text.
 __attribute__((noinline)) bool search_one(std::string_view text, std::uint32_t element,
@@ -313,10 +321,7 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
   if (prepared == nullptr || prepared->entries.empty()) return verdict;
   try {
     const detect::DetectorInfo* detector = detect::detector_for(sink.type);
-    const SearchOptions options{detector->case_insensitive,
-                                std::uint8_t(1u << static_cast<int>(sink.type)),
-                                options_.min_input_length, detector->single_bytes,
-                                options_.max_occurrences_per_input};
+    const SearchOptions options = search_options(*detector, sink.type, options_);
     Occurrences occurrences;
     bool complete;
     if (sink.type != SinkType::kExec) [[likely]] {
@@ -354,15 +359,13 @@ bool Engine::input_occurs_after(const Sink& sink, std::size_t from,
   const PreparedInputs::Impl* prepared = inputs.impl();
   if (prepared == nullptr || prepared->entries.empty() || from >= sink.value.size()) return false;
   try {
-    const detect::DetectorInfo* detector = detect::detector_for(sink.type);
-    const std::uint8_t sink_bit = std::uint8_t(1u << static_cast<int>(sink.type));
+    const SearchOptions options =
+        search_options(*detect::detector_for(sink.type), sink.type, options_);
     // An occurrence that ends after `from` begins at most the longest form before it.
     std::size_t longest = 0;
     for (const auto& e : prepared->entries)
-      if (e.sink_mask & sink_bit) longest = std::max(longest, e.text.size());
+      if (e.sink_mask & options.sink_bit) longest = std::max(longest, e.text.size());
     const std::size_t start = from > longest ? from - longest : 0;
-    const SearchOptions options{detector->case_insensitive, sink_bit, options_.min_input_length,
-                                detector->single_bytes, options_.max_occurrences_per_input};
     Occurrences occurrences;
     if (!search_text(sink.value.substr(start), 0, options, *prepared, &occurrences)) return true;
     for (const detect::Occurrence& o : occurrences.all())

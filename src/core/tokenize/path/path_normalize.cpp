@@ -16,6 +16,15 @@ SegmentKind kind_of(std::string_view text) noexcept {
   return SegmentKind::kName;
 }
 
+// Where the first NUL byte of `path` is, if it has one (an empty view may have no data, and
+// memchr must not be given a null pointer).
+bool find_nul(std::string_view path, std::uint32_t* at) noexcept {
+  const void* nul = path.empty() ? nullptr : std::memchr(path.data(), '\0', path.size());
+  if (nul == nullptr) return false;
+  *at = static_cast<std::uint32_t>(static_cast<const char*>(nul) - path.data());
+  return true;
+}
+
 std::string_view text_of(std::string_view path, const Segment& s) noexcept {
   return path.substr(s.begin, s.end - s.begin);
 }
@@ -51,11 +60,7 @@ Normalized normalize(std::string_view path, Style style, std::vector<Segment>* k
   SegmentReader reader(path, style);
   Normalized result;
   result.root = reader.root();
-  // (An empty view may have no data: memchr must not be given a null pointer.)
-  if (const void* nul = path.empty() ? nullptr : std::memchr(path.data(), '\0', path.size())) {
-    result.has_nul = true;
-    result.first_nul = static_cast<std::uint32_t>(static_cast<const char*>(nul) - path.data());
-  }
+  result.has_nul = find_nul(path, &result.first_nul);
   Segment s;
   while (reader.next(&s)) {
     switch (s.kind) {
@@ -169,11 +174,7 @@ Step Confinement::step(std::string_view path, const Segment& segment) noexcept {
 Resolution resolve(std::string_view path, const Base& base, Style style) noexcept {
   path = clamp(path);
   Resolution r;
-  // (An empty view may have no data: memchr must not be given a null pointer.)
-  if (const void* nul = path.empty() ? nullptr : std::memchr(path.data(), '\0', path.size())) {
-    r.has_nul = true;
-    r.first_nul = static_cast<std::uint32_t>(static_cast<const char*>(nul) - path.data());
-  }
+  r.has_nul = find_nul(path, &r.first_nul);
   SegmentReader reader(path, style);
   Confinement walk(base, reader.root());
   Segment s;
