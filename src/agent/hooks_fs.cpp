@@ -91,7 +91,8 @@ int openat64(int dirfd, const char* path, int flags, ...) {
   return real::openat64_ptr()(dirfd, path, flags, mode);
 }
 
-// _FORTIFY_SOURCE builds call these instead of open/openat.
+// _FORTIFY_SOURCE builds call these instead of open/openat (the 64 ones when also built with
+// -D_FILE_OFFSET_BITS=64).
 int __open_2(const char* path, int flags) {
   if (blocks_path(path, "open")) {
     errno = EACCES;
@@ -106,6 +107,22 @@ int __openat_2(int dirfd, const char* path, int flags) {
     return -1;
   }
   return real::__openat_2_ptr()(dirfd, path, flags);
+}
+
+int __open64_2(const char* path, int flags) {
+  if (blocks_path(path, "open64")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::__open64_2_ptr()(path, flags);
+}
+
+int __openat64_2(int dirfd, const char* path, int flags) {
+  if (blocks_path(path, "openat64")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::__openat64_2_ptr()(dirfd, path, flags);
 }
 
 FILE* fopen(const char* path, const char* mode) {

@@ -137,6 +137,28 @@ ssize_t readv(int fd, const struct iovec* iov, int cnt) {
   return after_read(a, fd, bytes.data(), r);
 }
 
+// _FORTIFY_SOURCE builds call these instead of read, recv and recvfrom (real::__read_chk fails
+// the program, as it expects, when n exceeds buflen; it reads through the C library's internal
+// read, which is not hooked: the bytes are seen once).
+ssize_t __read_chk(int fd, void* buf, size_t n, size_t buflen) {
+  ssize_t r = real::__read_chk_ptr()(fd, buf, n, buflen);
+  if (Agent* a = active()) return after_read(a, fd, buf, r);
+  return r;
+}
+
+ssize_t __recv_chk(int fd, void* buf, size_t n, size_t buflen, int flags) {
+  ssize_t r = real::__recv_chk_ptr()(fd, buf, n, buflen, flags);
+  if (Agent* a = active(); a && !(flags & MSG_PEEK)) return after_read(a, fd, buf, r);
+  return r;
+}
+
+ssize_t __recvfrom_chk(int fd, void* buf, size_t n, size_t buflen, int flags,
+                       struct sockaddr* from, socklen_t* len) {
+  ssize_t r = real::__recvfrom_chk_ptr()(fd, buf, n, buflen, flags, from, len);
+  if (Agent* a = active(); a && !(flags & MSG_PEEK)) return after_read(a, fd, buf, r);
+  return r;
+}
+
 ssize_t write(int fd, const void* buf, size_t n) {
   if (Agent* a = active(); a && a->is_tracked(fd)) {
     if (!before_write(a, fd, std::string_view(static_cast<const char*>(buf), n))) return static_cast<ssize_t>(n);

@@ -7,11 +7,16 @@
     (where the runtime's shop reaches the sink) or at least a `probed` one.
 The shop must stay up throughout and stop cleanly.
 
-usage: battery_test.py --build BUILD_DIR --runtime cpp|cpp-sdk|py|node [--work DIR]
+The C shop (runtime c) is built with -D_FORTIFY_SOURCE=2: the test first checks that it imports
+the C library's checked entry points (__recv_chk, __read_chk, __open64_2), so that the battery
+proves the agent sees a program that reads and opens through them.
+
+usage: battery_test.py --build BUILD_DIR --runtime cpp|cpp-sdk|py|node|c [--work DIR]
 """
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -49,6 +54,15 @@ def main():
     args = ap.parse_args()
     if args.runtime == "py" and shutil.which("ping") is None:
         print("note: ping is not installed; the ping routes answer with the shell's error")
+    if args.runtime == "c":
+        binary = shoplib.shop_command("c", args.build, 0, "")[0]
+        imports = subprocess.run(["nm", "-D", "--undefined-only", binary], capture_output=True,
+                                 text=True, check=True).stdout
+        missing = [s for s in ("__recv_chk", "__read_chk", "__open64_2") if s not in imports]
+        if missing:
+            print("FAIL: the C shop does not call %s: it no longer tests the fortified entry points"
+                  % ", ".join(missing))
+            return 1
     work = args.work or tempfile.mkdtemp(prefix="vigil-e2e-%s-" % args.runtime)
     os.makedirs(work, exist_ok=True)
     failures = []

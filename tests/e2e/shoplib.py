@@ -210,6 +210,8 @@ def shop_command(runtime, build, port, data):
         return [os.path.join(build, "bin", "vigil-shop"), "--port", str(port), "--data", data]
     if runtime == "cpp-sdk":
         return [os.path.join(build, "bin", "vigil-shop-sdk"), "--port", str(port), "--data", data]
+    if runtime == "c":
+        return [os.path.join(build, "bin", "vigil-e2e-cshop"), str(port), data]
     if runtime == "py":
         return [sys.executable, os.path.join(ROOT, "tests", "agent", "pyshop.py"), str(port), data]
     if runtime == "node":
