@@ -11,6 +11,7 @@
 
 #include <array>
 #include <bit>
+#include <climits>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -491,6 +492,7 @@ struct Connection {
   context::Http1Parser parser;
   bool not_http = false;
   bool tls = false;
+  void* tls_session = nullptr;     // the SSL* the program reads this connection's plaintext with
   bool seen_bytes = false;
   bool absorbing = false;          // after a block: the program's writes go nowhere
   bool eof_to_program = false;     // after a block: the program reads end of stream
@@ -673,7 +675,7 @@ void Agent::retire(std::shared_ptr<InFlight>&& request) noexcept {
   keep_spare(std::move(request));
 }
 
-ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noexcept {
+ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept {
   std::shared_ptr<Connection> conn = connection(fd);
   if (!conn || n <= 0) return n;
   try {
@@ -681,13 +683,16 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, bool plaintext) noex
     lock.take(conn->mu);
     // The rare branches are marked so: their code goes out of the usual path's way (a request
     // read runs once per request, its code lines fetched anew each time).
-    if (!plaintext) {
+    if (tls == nullptr) {
       if (conn->tls) [[unlikely]] return n;
       if (!conn->seen_bytes && static_cast<unsigned char>(data[0]) == 0x16) [[unlikely]] {
         conn->tls = true;  // a TLS handshake: the plaintext comes through SSL_read
         conn->seen_bytes = true;
         return n;
       }
+    } else [[unlikely]] {
+      conn->tls = true;
+      conn->tls_session = tls;
     }
     if (conn->eof_to_program) [[unlikely]] return 0;
     if (conn->not_http) [[unlikely]] return n;
@@ -830,8 +835,15 @@ void Agent::send_block_response(Connection& conn, InFlight& req, const std::stri
   if (conn.absorbing) return;
   conn.absorbing = true;
   conn.eof_to_program = true;
-  if (conn.response_started) {
-    // Too late for a clean 403: end the response so the client does not get the rest.
+  // A TLS connection's 403 must be a TLS record, written through the program's session, and
+  // only by the thread that read the request (an SSL object is not for two threads at once; the
+  // program's own thread is between its SSL_read and its next call on it).
+  auto tls_write = conn.tls ? real::SSL_write_ptr() : nullptr;
+  const bool tls_ok = tls_write != nullptr && conn.tls_session != nullptr &&
+                      req.reader == this_thread();
+  if (conn.response_started || (conn.tls && !tls_ok)) {
+    // Too late for a clean 403 (or no way to write one): end the response so the client does
+    // not get the rest.
     ::shutdown(conn.fd, SHUT_RDWR);
     return;
   }
@@ -847,8 +859,10 @@ void Agent::send_block_response(Connection& conn, InFlight& req, const std::stri
   const char* p = response.data();
   std::size_t left = response.size();
   while (left > 0) {
-    ssize_t w = real::send_ptr()(conn.fd, p, left, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
+    ssize_t w = tls_ok ? tls_write(static_cast<SSL*>(conn.tls_session), p,
+                                   static_cast<int>(std::min<std::size_t>(left, INT_MAX)))
+                       : real::send_ptr()(conn.fd, p, left, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR && !tls_ok) continue;
     if (w <= 0) break;
     p += w;
     left -= static_cast<std::size_t>(w);
@@ -1093,14 +1107,14 @@ SinkDecision Agent::check_connect(const sockaddr* addr, socklen_t len) noexcept 
   return decision;
 }
 
-bool Agent::on_write(int fd, std::string_view data, bool plaintext) noexcept {
+bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
   // No reference taken: the connection lives while its lock is held (locked_connection).
   SpinHold lock;
   Connection* conn = locked_connection(fd, &lock);
   if (conn == nullptr) return true;
   // TLS records (the plaintext comes through SSL_write), writes after a block (absorbed), no
   // request or not HTTP (let through): one test on the usual path.
-  if ((conn->tls && !plaintext) || conn->absorbing || !conn->current || conn->not_http)
+  if ((conn->tls && tls == nullptr) || conn->absorbing || !conn->current || conn->not_http)
       [[unlikely]]
     return !conn->absorbing;
   try {

@@ -201,12 +201,14 @@ class Agent {
   }
   // Bytes the program read from a tracked connection. Returns how many bytes the program
   // should be told it read (0 = end of stream: the request was blocked before it saw any).
-  // `plaintext` is set for bytes decrypted by SSL_read; raw bytes of a TLS connection are
-  // recognised (a handshake record first) and left alone.
-  ssize_t on_read(int fd, const char* data, ssize_t n, bool plaintext = false) noexcept;
-  // Bytes the program is about to write to a tracked connection. Returns true to let the
-  // write happen; false to absorb it (the caller reports it as fully written).
-  bool on_write(int fd, std::string_view data, bool plaintext = false) noexcept;
+  // `tls` is the OpenSSL session (SSL*) of bytes SSL_read decrypted, null for bytes read from
+  // the socket; a TLS connection's raw bytes are recognised (a handshake record first) and left
+  // alone. The session is kept: a block's 403 goes out through it, encrypted.
+  ssize_t on_read(int fd, const char* data, ssize_t n, void* tls = nullptr) noexcept;
+  // Bytes the program is about to write to a tracked connection (`tls`: as for on_read, for
+  // SSL_write's plaintext). Returns true to let the write happen; false to absorb it (the
+  // caller reports it as fully written).
+  bool on_write(int fd, std::string_view data, void* tls = nullptr) noexcept;
   void on_close(int fd) noexcept;
 
   // --- sinks (hooks_exec/fs/db/net.cpp) ---

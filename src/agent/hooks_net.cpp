@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstring>
 #include <string>
 
@@ -21,11 +22,12 @@ namespace real = vigil::agent::real;
 namespace {
 
 // Hands bytes the program received to the agent; returns what the program should see.
-ssize_t after_read(Agent* a, int fd, const void* buf, ssize_t r, bool plaintext = false) {
+// `tls`: the SSL* of decrypted bytes (null for a socket's bytes).
+ssize_t after_read(Agent* a, int fd, const void* buf, ssize_t r, SSL* tls = nullptr) {
   if (r <= 0 || !a->is_tracked(fd)) return r;
   Guard g;
   ErrnoSaver saver;
-  ssize_t shown = a->on_read(fd, static_cast<const char*>(buf), r, plaintext);
+  ssize_t shown = a->on_read(fd, static_cast<const char*>(buf), r, tls);
   if (shown < 0) saver.set(errno);
   return shown;
 }
@@ -52,10 +54,17 @@ std::size_t total(const struct iovec* iov, int cnt) {
 }
 
 // Lets the agent see bytes about to be written; false means "absorb them".
-bool before_write(Agent* a, int fd, std::string_view data, bool plaintext = false) {
+bool before_write(Agent* a, int fd, std::string_view data, SSL* tls = nullptr) {
   Guard g;
   ErrnoSaver saver;
-  return a->on_write(fd, data, plaintext);
+  return a->on_write(fd, data, tls);
+}
+
+// The accepted connection an SSL object reads and writes, or -1.
+int tls_fd(Agent* a, SSL* ssl) {
+  auto get_fd = real::ssl_get_fd_ptr();
+  int fd = get_fd && ssl ? get_fd(ssl) : -1;
+  return fd >= 0 && a->is_tracked(fd) ? fd : -1;
 }
 
 // The first accepted connection creates the agent (Agent::arm).
@@ -241,23 +250,48 @@ int SSL_read(SSL* ssl, void* buf, int n) {
   int r = real::SSL_read_ptr()(ssl, buf, n);
   Agent* a = active();
   if (!a || r <= 0) return r;
-  auto get_fd = real::ssl_get_fd_ptr();
-  int fd = get_fd ? get_fd(ssl) : -1;
-  if (fd < 0 || !a->is_tracked(fd)) return r;
-  ssize_t shown = after_read(a, fd, buf, r, /*plaintext=*/true);
+  int fd = tls_fd(a, ssl);
+  if (fd < 0) return r;
+  ssize_t shown = after_read(a, fd, buf, r, ssl);
   return shown < 0 ? -1 : static_cast<int>(shown);
+}
+
+// Returns 1 with *got > 0 on success, 0 otherwise (a blocked request: the program reads an
+// end of stream, as SSL_read's 0).
+int SSL_read_ex(SSL* ssl, void* buf, size_t n, size_t* got) {
+  int ok = real::SSL_read_ex_ptr()(ssl, buf, n, got);
+  Agent* a = active();
+  if (!a || ok != 1 || got == nullptr || *got == 0 || *got > SSIZE_MAX) return ok;
+  int fd = tls_fd(a, ssl);
+  if (fd < 0) return ok;
+  ssize_t shown = after_read(a, fd, buf, static_cast<ssize_t>(*got), ssl);
+  if (shown <= 0) {
+    *got = 0;
+    return 0;
+  }
+  *got = static_cast<size_t>(shown);
+  return 1;
 }
 
 int SSL_write(SSL* ssl, const void* buf, int n) {
   if (Agent* a = active(); a && n > 0) {
-    auto get_fd = real::ssl_get_fd_ptr();
-    int fd = get_fd ? get_fd(ssl) : -1;
-    if (fd >= 0 && a->is_tracked(fd) &&
-        !before_write(a, fd, std::string_view(static_cast<const char*>(buf), static_cast<std::size_t>(n)),
-                      /*plaintext=*/true))
+    int fd = tls_fd(a, ssl);
+    if (fd >= 0 &&
+        !before_write(a, fd, std::string_view(static_cast<const char*>(buf), static_cast<std::size_t>(n)), ssl))
       return n;
   }
   return real::SSL_write_ptr()(ssl, buf, n);
+}
+
+int SSL_write_ex(SSL* ssl, const void* buf, size_t n, size_t* written) {
+  if (Agent* a = active(); a && n > 0) {
+    int fd = tls_fd(a, ssl);
+    if (fd >= 0 && !before_write(a, fd, std::string_view(static_cast<const char*>(buf), n), ssl)) {
+      if (written != nullptr) *written = n;  // absorbed after a block: reported as written
+      return 1;
+    }
+  }
+  return real::SSL_write_ex_ptr()(ssl, buf, n, written);
 }
 
 }  // extern "C"

@@ -4,7 +4,9 @@ open, urllib): the "any runtime" proof for the agent. Same routes and answers as
 (examples/shop/shop.cpp). Every handler builds its operation by string concatenation. Listens on
 127.0.0.1 only; its fetcher refuses every destination that is not loopback.
 
-usage: pyshop.py PORT DATA_DIR
+With CERT and KEY it serves HTTPS (Python's ssl module: OpenSSL's SSL_read_ex/SSL_write_ex).
+
+usage: pyshop.py PORT DATA_DIR [CERT KEY]
 """
 import http.server
 import ipaddress
@@ -167,5 +169,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 if __name__ == "__main__":
     init_db()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
-    print("pyshop: listening on http://127.0.0.1:%d/" % PORT, flush=True)
+    if len(sys.argv) > 4:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[3], sys.argv[4])
+        # The handshake happens in the request's thread, on its first read.
+        server.socket = context.wrap_socket(server.socket, server_side=True,
+                                            do_handshake_on_connect=False)
+    print("pyshop: listening on %s://127.0.0.1:%d/" % ("https" if len(sys.argv) > 4 else "http", PORT),
+          flush=True)
     server.serve_forever()

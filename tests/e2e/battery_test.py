@@ -11,7 +11,10 @@ The C shop (runtime c) is built with -D_FORTIFY_SOURCE=2: the test first checks 
 the C library's checked entry points (__recv_chk, __read_chk, __open64_2), so that the battery
 proves the agent sees a program that reads and opens through them.
 
-usage: battery_test.py --build BUILD_DIR --runtime cpp|cpp-sdk|py|node|c [--work DIR]
+The py-tls runtime is the Python shop over HTTPS (Python's ssl module reads and writes through
+OpenSSL's SSL_read_ex and SSL_write_ex): a block's 403 must arrive as a TLS record.
+
+usage: battery_test.py --build BUILD_DIR --runtime cpp|cpp-sdk|py|py-tls|node|c [--work DIR]
 """
 import argparse
 import os
@@ -52,7 +55,10 @@ def main():
     ap.add_argument("--runtime", required=True)
     ap.add_argument("--work")
     args = ap.parse_args()
-    if args.runtime == "py" and shutil.which("ping") is None:
+    base = shoplib.base_runtime(args.runtime)
+    if args.runtime == "py-tls":
+        shoplib.TLS = shoplib.client_tls()
+    if base == "py" and shutil.which("ping") is None:
         print("note: ping is not installed; the ping routes answer with the shell's error")
     if args.runtime == "c":
         binary = shoplib.shop_command("c", args.build, 0, "")[0]
@@ -102,7 +108,7 @@ def main():
                     mine = [v for v in evs if v["request"].get("user_agent") == shoplib.agent_of(a)]
                     if mode == "block":
                         done = any(v["outcome"] == "blocked" for v in mine)
-                    elif args.runtime in a.exploited or (args.runtime == "cpp-sdk" and "cpp" in a.exploited):
+                    elif base in a.exploited:
                         done = any(v["outcome"] == "exploited" for v in mine)
                     else:
                         done = bool(mine)
@@ -149,7 +155,7 @@ def main():
             else:
                 exploited = [v for v in evs if v["outcome"] == "exploited"]
                 probed = [v for v in evs if v["outcome"] == "probed"]
-                if args.runtime in e.exploited or (args.runtime == "cpp-sdk" and "cpp" in e.exploited):
+                if base in e.exploited:
                     good = [v for v in exploited if v["rule"] in e.rules or v["rule"] == "header-injection"]
                     if not good:
                         fail("monitor %s: no exploited event (events: %s)"

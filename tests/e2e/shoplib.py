@@ -13,6 +13,8 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BATTERY = os.path.join(ROOT, "examples", "shop", "battery.tsv")
 SKIP = 77  # CTest SKIP_RETURN_CODE
+# A client TLS context (client_tls()) makes request() speak HTTPS: the py-tls runtime.
+TLS = None
 
 
 def skip(message):
@@ -37,8 +39,36 @@ class Entry:
         self.exploited = set(exploited.split(",")) if exploited != "-" else set()
 
 
+def base_runtime(runtime):
+    """The runtime whose battery entries a variant shares: the same program with the SDK, or
+    over TLS."""
+    return {"cpp-sdk": "cpp", "py-tls": "py"}.get(runtime, runtime)
+
+
+def tls_pair(directory):
+    """A self-signed certificate and key for 127.0.0.1 in `directory` (made once)."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    if not os.path.exists(cert):
+        if tool("openssl") is None:
+            skip("openssl (Debian openssl) is not installed: no certificate for the TLS shop")
+        os.makedirs(directory, exist_ok=True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"],
+                       check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def client_tls():
+    """A client context for the test's own self-signed loopback certificate."""
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 def battery(runtime, port, path=BATTERY):
-    runtime = {"cpp-sdk": "cpp"}.get(runtime, runtime)  # the same program, with the SDK
+    runtime = base_runtime(runtime)
     out = []
     with open(path) as f:
         for index, line in enumerate(f):
@@ -61,7 +91,10 @@ def agent_of(entry):
 def request(port, method, target, body=None, agent="vigil-e2e", timeout=15, headers=None):
     """One request on its own connection. Returns (status, headers dict lower-cased, body bytes);
     status 0 when the connection failed."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    if TLS is not None:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=TLS)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     h = {"User-Agent": agent, "Connection": "close"}
     if body is not None:
         h["Content-Type"] = "application/x-www-form-urlencoded"
@@ -214,6 +247,9 @@ def shop_command(runtime, build, port, data):
         return [os.path.join(build, "bin", "vigil-e2e-cshop"), str(port), data]
     if runtime == "py":
         return [sys.executable, os.path.join(ROOT, "tests", "agent", "pyshop.py"), str(port), data]
+    if runtime == "py-tls":
+        cert, key = tls_pair(os.path.join(os.path.dirname(os.path.abspath(data)), "tls"))
+        return [sys.executable, os.path.join(ROOT, "tests", "agent", "pyshop.py"), str(port), data, cert, key]
     if runtime == "node":
         node = tool("node") or tool("nodejs")
         if node is None:
