@@ -11,10 +11,11 @@ The C shop (runtime c) is built with -D_FORTIFY_SOURCE=2: the test first checks 
 the C library's checked entry points (__recv_chk, __read_chk, __open64_2), so that the battery
 proves the agent sees a program that reads and opens through them.
 
-The py-tls runtime is the Python shop over HTTPS (Python's ssl module reads and writes through
-OpenSSL's SSL_read_ex and SSL_write_ex): a block's 403 must arrive as a TLS record.
+The -tls runtimes serve HTTPS (a self-signed loopback certificate): py-tls through Python's ssl
+module (OpenSSL's SSL_read_ex and SSL_write_ex), c-tls through SSL_read and SSL_write. A block's
+403 must arrive as a TLS record.
 
-usage: battery_test.py --build BUILD_DIR --runtime cpp|cpp-sdk|py|py-tls|node|c [--work DIR]
+usage: battery_test.py --build BUILD_DIR --runtime cpp|cpp-sdk|py|py-tls|node|c|c-tls [--work DIR]
 """
 import argparse
 import os
@@ -56,11 +57,11 @@ def main():
     ap.add_argument("--work")
     args = ap.parse_args()
     base = shoplib.base_runtime(args.runtime)
-    if args.runtime == "py-tls":
+    if args.runtime.endswith("-tls"):
         shoplib.TLS = shoplib.client_tls()
     if base == "py" and shutil.which("ping") is None:
         print("note: ping is not installed; the ping routes answer with the shell's error")
-    if args.runtime == "c":
+    if base == "c":
         binary = shoplib.shop_command("c", args.build, 0, "")[0]
         imports = subprocess.run(["nm", "-D", "--undefined-only", binary], capture_output=True,
                                  text=True, check=True).stdout

@@ -5,9 +5,9 @@
  * read, recv and open. Same routes and answers as the Python shop (tests/agent/pyshop.py); every
  * handler builds its operation by string concatenation. One connection at a time, each closed
  * after its answer. Listens on 127.0.0.1 only; its fetcher refuses every destination that is not
- * loopback.
+ * loopback. With CERT and KEY it serves HTTPS through OpenSSL's SSL_read and SSL_write.
  *
- * usage: vigil-e2e-cshop PORT DATA_DIR
+ * usage: vigil-e2e-cshop PORT DATA_DIR [CERT KEY]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -38,6 +39,7 @@ enum { kChunk = 4096 };
 static size_t g_read_size = kChunk;
 static int g_open_flags = O_RDONLY;
 static volatile sig_atomic_t g_stop = 0;
+static SSL* g_tls = NULL; /* the connection's TLS session, when serving HTTPS */
 
 static void on_term(int sig) {
   (void)sig;
@@ -79,7 +81,9 @@ static void reply_with(int fd, int code, const char* type, const char* extra, co
        code, reason, type, n);
   if (extra != NULL) adds(head, extra); /* no CR/LF check: header injection on purpose */
   adds(head, "\r\n");
-  if (send(fd, head->bytes, head->size, MSG_NOSIGNAL) >= 0 && n > 0) {
+  if (g_tls != NULL) {
+    if (SSL_write(g_tls, head->bytes, (int)head->size) > 0 && n > 0) SSL_write(g_tls, body, (int)n);
+  } else if (send(fd, head->bytes, head->size, MSG_NOSIGNAL) >= 0 && n > 0) {
     ssize_t w = write(fd, body, n);
     (void)w;
   }
@@ -362,7 +366,7 @@ static void serve(int fd) {
   size_t used = 0;
   char* end = NULL;
   while (end == NULL && used < sizeof head - 1) {
-    ssize_t r = recv(fd, chunk, g_read_size, 0);
+    ssize_t r = g_tls ? SSL_read(g_tls, chunk, (int)g_read_size) : recv(fd, chunk, g_read_size, 0);
     if (r <= 0) return;
     if ((size_t)r > sizeof head - 1 - used) return reply(fd, 400, "request head too large\n");
     memcpy(head + used, chunk, (size_t)r);
@@ -381,7 +385,7 @@ static void serve(int fd) {
   if (cl != NULL && cl < end) want = strtoul(cl + 17, NULL, 10);
   if (want > kBody) return reply(fd, 400, "body too large\n");
   while (body_size < want) {
-    ssize_t r = read(fd, chunk, g_read_size);
+    ssize_t r = g_tls ? SSL_read(g_tls, chunk, (int)g_read_size) : read(fd, chunk, g_read_size);
     if (r <= 0) return;
     if ((size_t)r > want - body_size) return reply(fd, 400, "body longer than its length\n");
     memcpy(body + body_size, chunk, (size_t)r);
@@ -425,9 +429,18 @@ static int init(const char* data) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s PORT DATA_DIR\n", argv[0]);
+  if (argc != 3 && argc != 5) {
+    fprintf(stderr, "usage: %s PORT DATA_DIR [CERT KEY]\n", argv[0]);
     return 2;
+  }
+  SSL_CTX* tls = NULL;
+  if (argc == 5) {
+    tls = SSL_CTX_new(TLS_server_method());
+    if (tls == NULL || SSL_CTX_use_certificate_chain_file(tls, argv[3]) != 1 ||
+        SSL_CTX_use_PrivateKey_file(tls, argv[4], SSL_FILETYPE_PEM) != 1) {
+      fprintf(stderr, "cshop: cannot load %s and %s\n", argv[3], argv[4]);
+      return 1;
+    }
   }
   if (!init(argv[2])) {
     fprintf(stderr, "cshop: cannot set up %s\n", argv[2]);
@@ -454,16 +467,27 @@ int main(int argc, char** argv) {
     perror("cshop: listen");
     return 1;
   }
-  printf("cshop: listening on http://127.0.0.1:%s/\n", argv[1]);
+  printf("cshop: listening on %s://127.0.0.1:%s/\n", tls ? "https" : "http", argv[1]);
   fflush(stdout);
   while (!g_stop) {
     int c = accept(s, NULL, NULL);
     if (c < 0) continue;
     struct timeval tv = {5, 0}; /* a client that stalls does not stall the shop */
     setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    serve(c);
+    if (tls != NULL) {
+      g_tls = SSL_new(tls);
+      if (g_tls != NULL && SSL_set_fd(g_tls, c) == 1 && SSL_accept(g_tls) == 1) {
+        serve(c);
+        SSL_shutdown(g_tls);
+      }
+      SSL_free(g_tls);
+      g_tls = NULL;
+    } else {
+      serve(c);
+    }
     close(c);
   }
   close(s);
+  SSL_CTX_free(tls);
   return 0;
 }

@@ -42,7 +42,7 @@ class Entry:
 def base_runtime(runtime):
     """The runtime whose battery entries a variant shares: the same program with the SDK, or
     over TLS."""
-    return {"cpp-sdk": "cpp", "py-tls": "py"}.get(runtime, runtime)
+    return {"cpp-sdk": "cpp", "py-tls": "py", "c-tls": "c"}.get(runtime, runtime)
 
 
 def tls_pair(directory):
@@ -245,6 +245,9 @@ def shop_command(runtime, build, port, data):
         return [os.path.join(build, "bin", "vigil-shop-sdk"), "--port", str(port), "--data", data]
     if runtime == "c":
         return [os.path.join(build, "bin", "vigil-e2e-cshop"), str(port), data]
+    if runtime == "c-tls":
+        cert, key = tls_pair(os.path.join(os.path.dirname(os.path.abspath(data)), "tls"))
+        return [os.path.join(build, "bin", "vigil-e2e-cshop"), str(port), data, cert, key]
     if runtime == "py":
         return [sys.executable, os.path.join(ROOT, "tests", "agent", "pyshop.py"), str(port), data]
     if runtime == "py-tls":
