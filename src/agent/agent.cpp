@@ -493,6 +493,7 @@ struct Connection {
   bool not_http = false;
   bool tls = false;
   void* tls_session = nullptr;     // the SSL* the program reads this connection's plaintext with
+  bool tls_records = false;        // raw TLS records past the first read (encrypted data)
   bool seen_bytes = false;
   bool absorbing = false;          // after a block: the program's writes go nowhere
   bool eof_to_program = false;     // after a block: the program reads end of stream
@@ -654,6 +655,9 @@ void Agent::on_close(int fd) noexcept {
       std::lock_guard<SpinLock> lock(conn->mu);
       req = std::move(conn->current);
       if (!conn->not_http) keep_spare_parsed(conn->parser);
+      // Encrypted bytes came and went, and no plaintext of them: TLS the agent cannot see.
+      if (conn->tls_records && conn->tls_session == nullptr) [[unlikely]]
+        counters_.tls_unseen.fetch_add(1, std::memory_order_relaxed);
     }
     if (req) retire(std::move(req));
   }
@@ -684,7 +688,10 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
     // The rare branches are marked so: their code goes out of the usual path's way (a request
     // read runs once per request, its code lines fetched anew each time).
     if (tls == nullptr) {
-      if (conn->tls) [[unlikely]] return n;
+      if (conn->tls) [[unlikely]] {
+        conn->tls_records = true;
+        return n;
+      }
       if (!conn->seen_bytes && static_cast<unsigned char>(data[0]) == 0x16) [[unlikely]] {
         conn->tls = true;  // a TLS handshake: the plaintext comes through SSL_read
         conn->seen_bytes = true;
@@ -726,7 +733,10 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
       if (req->blocked.load()) [[unlikely]] blocked_here = true;
       status = conn->parser.next();
     }
-    if (status == context::Http1Parser::Status::kError) [[unlikely]] conn->not_http = true;
+    if (status == context::Http1Parser::Status::kError) [[unlikely]] {
+      conn->not_http = true;
+      counters_.not_http.fetch_add(1, std::memory_order_relaxed);
+    }
     if (blocked_here) [[unlikely]] {
       conn->eof_to_program = true;
       // The program never sees the blocked request when it arrived in this read; if part of it

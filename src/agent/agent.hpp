@@ -151,6 +151,11 @@ class SpinHold {
 struct Counters {
   ShardedCounter connections, requests, sinks, detections, blocked, events, drops, write_errors,
       fail_opens, budget_overruns;
+  // Connections the agent could not read, whose requests were not checked (blind spots for the
+  // sensor-health view): bytes that are not HTTP/1.1 (HTTP/2, FastCGI, another protocol), and
+  // TLS whose plaintext never came through the system's OpenSSL (a statically linked or another
+  // TLS library, or OpenSSL calling itself).
+  ShardedCounter not_http, tls_unseen;
 };
 
 // Per-thread nesting depth: > 0 while agent code runs on this thread.

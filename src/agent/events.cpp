@@ -697,6 +697,8 @@ void append_counters(std::string* out, const Counters& c, bool& first) {
   number(out, "write_errors", get(c.write_errors), first);
   number(out, "fail_opens", get(c.fail_opens), first);
   number(out, "budget_overruns", get(c.budget_overruns), first);
+  number(out, "not_http", get(c.not_http), first);
+  number(out, "tls_unseen", get(c.tls_unseen), first);
 }
 
 }  // namespace

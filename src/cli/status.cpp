@@ -66,7 +66,10 @@ Command add_status(CLI::App& app) {
                           << ", events written " << j.value("events", 0) << ", dropped "
                           << j.value("drops", 0) << ", write errors " << j.value("write_errors", 0)
                           << ", fail-opens " << j.value("fail_opens", 0) << ", budget overruns "
-                          << j.value("budget_overruns", 0) << "\n";
+                          << j.value("budget_overruns", 0) << "\n  connections "
+                          << j.value("connections", 0) << ", not read: not HTTP/1.1 "
+                          << j.value("not_http", 0) << ", TLS not decrypted through OpenSSL "
+                          << j.value("tls_unseen", 0) << "\n";
               }
               ++shown;
             }

@@ -158,12 +158,16 @@ export function AppHealth({ apps, agents }: { apps: any[]; agents: any[] }) {
           // Events lost by the sensor's queue and by its shipper to vigild (heartbeat counters).
           const drops = mine.reduce((n, g) => n + counter(g, "drops") + counter(g, "ship_drops"), 0);
           const failOpens = mine.reduce((n, g) => n + counter(g, "fail_opens"), 0);
+          // Connections the sensors could not read (not HTTP/1.1, TLS outside the system's
+          // OpenSSL): their requests went unchecked.
+          const unread = mine.reduce((n, g) => n + counter(g, "not_http") + counter(g, "tls_unseen"), 0);
           return (
             <tr key={name}>
               <td><Link href={"/apps/" + encodeURIComponent(name)}>{name}</Link></td>
               <td>
                 {mine.length === 0 ? <span class="muted">none</span>
                   : <span class={quiet ? "health-bad" : "health-ok"}>{mine.length - quiet} ok{quiet ? `, ${quiet} quiet (sensor blind)` : ""}</span>}
+                {unread > 0 && <span class="health-bad" title="connections whose bytes were not HTTP/1.1 or whose TLS was not decrypted through the system's OpenSSL: their requests were not checked">{`, ${num(unread)} connections not read`}</span>}
               </td>
               <td>{Number.isFinite(last) ? ago(last) : <span class="muted">never</span>}</td>
               <td>{modes || <span class="muted">—</span>}</td>

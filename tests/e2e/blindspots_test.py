@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Connections the agent cannot read are counted, so that the sensor-health view shows them:
+  not_http    the C shop under the agent gets one HTTP/1.1 request, an HTTP/2 connection
+              (prior knowledge: the connection preface and a SETTINGS frame) and a FastCGI
+              record: 1 request, 2 connections not HTTP/1.1, no TLS unseen
+  tls_unseen  `openssl s_server -www` under the agent answers a request over TLS; it reads its
+              plaintext inside OpenSSL (a BIO), where no hook sees it: 0 requests, 1 TLS
+              connection unseen
+Loopback only; every process started here is stopped here.
+
+usage: blindspots_test.py --build BUILD_DIR
+"""
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shoplib  # noqa: E402
+
+FAILURES = []
+
+
+def check(cond, msg):
+    print(("  ok   " if cond else "FAIL: ") + msg, flush=True)
+    if not cond:
+        FAILURES.append(msg)
+
+
+def status_when(path, done, timeout=15):
+    """The agent's status file once `done(status)` holds (or the last one read at the timeout)."""
+    deadline = time.monotonic() + timeout
+    status = {}
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                status = json.load(f)
+        except (OSError, ValueError):
+            status = {}
+        if status and done(status):
+            break
+        time.sleep(0.2)
+    return status
+
+
+def send_raw(port, data):
+    """Sends bytes on a connection of their own and closes it (no answer awaited)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(data)
+
+
+def under_agent(args, work, tag, command, port):
+    status = os.path.join(work, tag + "-status.json")
+    shop = shoplib.Shop(command, port, vigil=os.path.join(args.build, "bin", "vigil"),
+                        agent_mode="monitor", events=os.path.join(work, tag + "-events.jsonl"),
+                        app=tag, env={"VIGIL_STATUS": status}, log=os.path.join(work, tag + ".log"))
+    shop.wait_ready()
+    return shop, status
+
+
+def not_http(args, work):
+    print("== not HTTP/1.1 (the C shop)")
+    port = shoplib.free_port()
+    shop, status = under_agent(args, work, "c", shoplib.shop_command("c", args.build, port,
+                                                                    os.path.join(work, "c-data")), port)
+    try:
+        code, _, _ = shoplib.request(port, "GET", "/search?q=lamp")
+        check(code == 200, "an HTTP/1.1 request is answered (%s)" % code)
+        # HTTP/2 with prior knowledge: the connection preface, then an empty SETTINGS frame.
+        send_raw(port, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        # FastCGI: a BEGIN_REQUEST record (version 1, type 1, request id 1, 8 bytes of body).
+        send_raw(port, b"\x01\x01\x00\x01\x00\x08\x00\x00" + b"\x00\x01\x00\x00\x00\x00\x00\x00")
+        st = status_when(status, lambda s: s.get("not_http", 0) >= 2)
+        check(st.get("not_http") == 2, "2 connections counted not HTTP/1.1 (%s)" % st.get("not_http"))
+        check(st.get("requests") == 1, "1 request read (%s)" % st.get("requests"))
+        check(st.get("tls_unseen") == 0, "no TLS unseen (%s)" % st.get("tls_unseen"))
+    finally:
+        shop.stop()
+
+
+def tls_unseen(args, work):
+    print("== TLS the agent cannot decrypt (openssl s_server -www)")
+    openssl = shoplib.tool("openssl")
+    if openssl is None:
+        print("  skip: openssl is not installed")
+        return
+    cert, key = shoplib.tls_pair(os.path.join(work, "tls"))
+    port = shoplib.free_port()
+    shop, status = under_agent(args, work, "s_server", [
+        openssl, "s_server", "-accept", "127.0.0.1:%d" % port, "-cert", cert, "-key", key, "-www",
+        "-quiet"], port)
+    try:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=shoplib.client_tls())
+        try:
+            conn.request("GET", "/")
+            answer = conn.getresponse()
+            answer.read()
+            check(answer.status == 200, "s_server answers over TLS (%s)" % answer.status)
+        finally:
+            conn.close()
+        # wait_ready's probe connected without a handshake: only the real client sent records.
+        st = status_when(status, lambda s: s.get("tls_unseen", 0) >= 1)
+        check(st.get("tls_unseen") == 1, "1 TLS connection unseen (%s)" % st.get("tls_unseen"))
+        check(st.get("requests") == 0, "no request read (%s)" % st.get("requests"))
+    finally:
+        shop.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="vigil-e2e-blindspots-")
+    not_http(args, work)
+    tls_unseen(args, work)
+    print("%d failed" % len(FAILURES))
+    if FAILURES:
+        print("work files kept in " + work)
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
