@@ -1012,6 +1012,89 @@ void Agent::check_all(const std::shared_ptr<InFlight>& own,
     if (check_request(req, false, sink, function, decision)) break;
 }
 
+namespace {
+
+// Agent::outbound_ values.
+enum OutboundState : std::uint8_t {
+  kOutNone = 0,
+  kOutFromStart = 1,  // connected while the agent ran: its first bytes will be seen
+  kOutJoined = 2,     // connected before the agent started: joined at its next write
+  kOutFollowed = 3,   // a PostgreSQL stream, followed
+  kOutOther = 4,      // not one: no longer looked at
+  kOutBlocked = 5,    // a statement on it was blocked: its writes fail
+};
+
+}  // namespace
+
+std::atomic<std::uint8_t> Agent::outbound_[Agent::kMaxFd] = {};
+
+void Agent::note_connected(int fd) noexcept {
+  if (fd < 0 || fd >= kMaxFd) return;
+  outbound_[fd].store(get() != nullptr ? kOutFromStart : kOutJoined, std::memory_order_relaxed);
+}
+
+void Agent::on_outbound_close(int fd) noexcept {
+  if (fd < 0 || fd >= kMaxFd) return;
+  outbound_[fd].store(kOutNone, std::memory_order_relaxed);
+  Agent* a = get();
+  if (a == nullptr) return;
+  std::lock_guard<SpinLock> lock(a->wire_mu_);
+  a->wire_.erase(fd);
+}
+
+void Agent::not_followed(int fd) noexcept {
+  if (fd < 0 || fd >= kMaxFd) return;
+  if (outbound_[fd].load(std::memory_order_relaxed) != kOutNone)
+    outbound_[fd].store(kOutOther, std::memory_order_relaxed);
+}
+
+bool Agent::on_outbound_write(int fd, std::string_view data, const char* function) noexcept {
+  if (fd < 0 || fd >= kMaxFd || data.empty()) return true;
+  std::atomic<std::uint8_t>& state = outbound_[fd];
+  const std::uint8_t now = state.load(std::memory_order_relaxed);
+  if (now == kOutBlocked) return false;
+  if (now == kOutNone || now == kOutOther) return true;
+  Guard g;
+  ErrnoSaver saver;
+  // The statements of this write, in a buffer this thread keeps.
+  thread_local std::vector<PgWire::Statement> t_found;
+  std::vector<PgWire::Statement>& found = t_found;
+  found.clear();
+  try {
+    std::lock_guard<SpinLock> lock(wire_mu_);
+    auto it = wire_.find(fd);
+    if (it == wire_.end()) {
+      it = wire_.emplace(fd, PgWire(now == kOutFromStart)).first;
+    } else if (now != kOutFollowed) {  // an earlier connection's, its close unseen: a new stream
+      it->second = PgWire(now == kOutFromStart);
+    }
+    if (!it->second.feed(data, &found)) {
+      wire_.erase(it);
+      state.store(kOutOther, std::memory_order_relaxed);
+      return true;
+    }
+    state.store(kOutFollowed, std::memory_order_relaxed);
+  } catch (...) {  // no memory for a stream: stop following it
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    state.store(kOutOther, std::memory_order_relaxed);
+    return true;
+  }
+  if (found.empty() || !has_requests_in_flight()) return true;
+  for (const PgWire::Statement& st : found) {
+    // A statement longer than the kept part is checked on its start: what follows is not.
+    if (st.cut) counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    char label[64];
+    std::snprintf(label, sizeof label, "%s (PostgreSQL %s)", function,
+                  st.type == 'Q' ? "Query" : "Parse");
+    if (check_sink_guarded(Sink::sql(Dialect::kPostgres, st.sql), label).block) {
+      state.store(kOutBlocked, std::memory_order_relaxed);
+      ::shutdown(fd, SHUT_RDWR);
+      return false;
+    }
+  }
+  return true;
+}
+
 void Agent::note_lookup(const char* node, const addrinfo* results) noexcept {
   if (node == nullptr || results == nullptr || !has_requests_in_flight()) return;
   try {

@@ -27,7 +27,10 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
+
+#include "agent/pg_wire.hpp"
 
 #include "agent/server_link.hpp"
 #include "vigil/analysis.hpp"
@@ -227,6 +230,23 @@ class Agent {
   void note_lookup(const char* node, const struct addrinfo* results) noexcept;
   SinkDecision check_connect(const sockaddr* addr, socklen_t len) noexcept;
 
+  // Sockets the program connected: their writes may be a database protocol that a driver
+  // speaks itself (PostgreSQL's: node-postgres, pg8000, JDBC), whose SQL is checked as the SQL
+  // handed to libpq is. Static, so that a connection opened before the agent started (a pool
+  // opened at startup) is known too; it is then followed from its first whole messages.
+  static void note_connected(int fd) noexcept;
+  static bool is_outbound(int fd) noexcept {
+    return fd >= 0 && fd < kMaxFd && outbound_[fd].load(std::memory_order_relaxed) != 0;
+  }
+  // Bytes about to be written on such a socket (`function`: the hooked call). False: fail the
+  // write, with ECONNRESET (a statement was blocked; the connection is cut, and its later
+  // writes fail too).
+  bool on_outbound_write(int fd, std::string_view data, const char* function) noexcept;
+  // close() of such a socket (the agent may not exist).
+  static void on_outbound_close(int fd) noexcept;
+  // A socket whose statements are checked at a client library's API (libpq's): not followed.
+  static void not_followed(int fd) noexcept;
+
   // False in a child of vfork() (or a clone without fork handlers), which runs on the memory
   // of the process the agent belongs to.
   bool own_process() const noexcept { return pid_.load(std::memory_order_relaxed) == getpid(); }
@@ -327,6 +347,11 @@ class Agent {
   // of every file the program touches.
   static constexpr int kMaxFd = 1 << 16;
   std::unique_ptr<std::atomic<std::uint8_t>[]> tracked_;
+  // Connected sockets by fd (note_connected): 0 not one; else an OutboundState.
+  static std::atomic<std::uint8_t> outbound_[kMaxFd];
+  // The PostgreSQL streams followed, by fd.
+  SpinLock wire_mu_;
+  std::unordered_map<int, PgWire> wire_;
   // Connections in blocks of 256 fds, allocated when a connection first lands in one (a table
   // for every possible fd was 1 MiB of memory). A block is never freed while the agent lives.
   static constexpr int kBlockBits = 8;

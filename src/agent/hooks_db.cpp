@@ -31,6 +31,22 @@ std::string_view sqlite_text(const char* sql, long n) {
   return a->check_sink_guarded(vigil::Sink::sql(dialect, sql), function).block;
 }
 
+// The library's own work runs with the hooks passed through: what it calls inside is not checked
+// again (PQexec calls PQsendQuery, mysql_query calls mysql_real_query, and both write the
+// statement on their socket, which the agent would otherwise read as a protocol stream).
+template <class Fn, class... Args>
+[[gnu::always_inline]] inline auto in_library(Fn fn, Args... args) {
+  vigil::agent::Guard g;
+  return fn(args...);
+}
+
+// A libpq connection's socket: its statements are checked at the API, its bytes not followed.
+[[gnu::always_inline]] inline PGconn* pq_checked(PGconn* conn) {
+  if (auto pq_socket = real::pq_socket_ptr(); pq_socket != nullptr && conn != nullptr)
+    Agent::not_followed(pq_socket(conn));
+  return conn;
+}
+
 }  // namespace
 
 extern "C" {
@@ -40,7 +56,7 @@ int sqlite3_prepare(sqlite3* db, const char* sql, int n, sqlite3_stmt** stmt, co
     if (stmt) *stmt = nullptr;
     return kSqliteAuth;
   }
-  return real::sqlite3_prepare_ptr()(db, sql, n, stmt, tail);
+  return in_library(real::sqlite3_prepare_ptr(), db, sql, n, stmt, tail);
 }
 
 int sqlite3_prepare_v2(sqlite3* db, const char* sql, int n, sqlite3_stmt** stmt, const char** tail) {
@@ -48,7 +64,7 @@ int sqlite3_prepare_v2(sqlite3* db, const char* sql, int n, sqlite3_stmt** stmt,
     if (stmt) *stmt = nullptr;
     return kSqliteAuth;
   }
-  return real::sqlite3_prepare_v2_ptr()(db, sql, n, stmt, tail);
+  return in_library(real::sqlite3_prepare_v2_ptr(), db, sql, n, stmt, tail);
 }
 
 int sqlite3_prepare_v3(sqlite3* db, const char* sql, int n, unsigned int flags, sqlite3_stmt** stmt,
@@ -57,7 +73,7 @@ int sqlite3_prepare_v3(sqlite3* db, const char* sql, int n, unsigned int flags, 
     if (stmt) *stmt = nullptr;
     return kSqliteAuth;
   }
-  return real::sqlite3_prepare_v3_ptr()(db, sql, n, flags, stmt, tail);
+  return in_library(real::sqlite3_prepare_v3_ptr(), db, sql, n, flags, stmt, tail);
 }
 
 int sqlite3_exec(sqlite3* db, const char* sql, int (*cb)(void*, int, char**, char**), void* arg, char** err) {
@@ -66,62 +82,64 @@ int sqlite3_exec(sqlite3* db, const char* sql, int (*cb)(void*, int, char**, cha
     if (err) *err = nullptr;
     return kSqliteAuth;
   }
-  return real::sqlite3_exec_ptr()(db, sql, cb, arg, err);
+  return in_library(real::sqlite3_exec_ptr(), db, sql, cb, arg, err);
 }
 
 PGresult* PQexec(PGconn* conn, const char* query) {
   if (blocks_sql(vigil::Dialect::kPostgres, vigil::agent::cstr(query), "PQexec")) return nullptr;
-  return real::PQexec_ptr()(conn, query);
+  return in_library(real::PQexec_ptr(), pq_checked(conn), query);
 }
 
 PGresult* PQexecParams(PGconn* conn, const char* command, int n, const Oid* types, const char* const* values,
                        const int* lengths, const int* formats, int result_format) {
   if (blocks_sql(vigil::Dialect::kPostgres, vigil::agent::cstr(command), "PQexecParams")) return nullptr;
-  return real::PQexecParams_ptr()(conn, command, n, types, values, lengths, formats, result_format);
+  return in_library(real::PQexecParams_ptr(), pq_checked(conn), command, n, types, values, lengths,
+                    formats, result_format);
 }
 
 PGresult* PQprepare(PGconn* conn, const char* name, const char* query, int n, const Oid* types) {
   if (blocks_sql(vigil::Dialect::kPostgres, vigil::agent::cstr(query), "PQprepare")) return nullptr;
-  return real::PQprepare_ptr()(conn, name, query, n, types);
+  return in_library(real::PQprepare_ptr(), pq_checked(conn), name, query, n, types);
 }
 
 int PQsendQuery(PGconn* conn, const char* query) {
   if (blocks_sql(vigil::Dialect::kPostgres, vigil::agent::cstr(query), "PQsendQuery")) return 0;
-  return real::PQsendQuery_ptr()(conn, query);
+  return in_library(real::PQsendQuery_ptr(), pq_checked(conn), query);
 }
 
 int PQsendQueryParams(PGconn* conn, const char* command, int n, const Oid* types, const char* const* values,
                       const int* lengths, const int* formats, int result_format) {
   if (blocks_sql(vigil::Dialect::kPostgres, vigil::agent::cstr(command), "PQsendQueryParams")) return 0;
-  return real::PQsendQueryParams_ptr()(conn, command, n, types, values, lengths, formats, result_format);
+  return in_library(real::PQsendQueryParams_ptr(), pq_checked(conn), command, n, types, values,
+                    lengths, formats, result_format);
 }
 
 int PQsendPrepare(PGconn* conn, const char* name, const char* query, int n, const Oid* types) {
   if (blocks_sql(vigil::Dialect::kPostgres, vigil::agent::cstr(query), "PQsendPrepare")) return 0;
-  return real::PQsendPrepare_ptr()(conn, name, query, n, types);
+  return in_library(real::PQsendPrepare_ptr(), pq_checked(conn), name, query, n, types);
 }
 
 int mysql_query(MYSQL* mysql, const char* q) {
   if (blocks_sql(vigil::Dialect::kMysql, vigil::agent::cstr(q), "mysql_query")) return 1;
-  return real::mysql_query_ptr()(mysql, q);
+  return in_library(real::mysql_query_ptr(), mysql, q);
 }
 
 int mysql_real_query(MYSQL* mysql, const char* q, unsigned long n) {
   if (blocks_sql(vigil::Dialect::kMysql, q ? std::string_view(q, n) : std::string_view(), "mysql_real_query"))
     return 1;
-  return real::mysql_real_query_ptr()(mysql, q, n);
+  return in_library(real::mysql_real_query_ptr(), mysql, q, n);
 }
 
 int mysql_send_query(MYSQL* mysql, const char* q, unsigned long n) {
   if (blocks_sql(vigil::Dialect::kMysql, q ? std::string_view(q, n) : std::string_view(), "mysql_send_query"))
     return 1;
-  return real::mysql_send_query_ptr()(mysql, q, n);
+  return in_library(real::mysql_send_query_ptr(), mysql, q, n);
 }
 
 int mysql_stmt_prepare(MYSQL_STMT* stmt, const char* q, unsigned long n) {
   if (blocks_sql(vigil::Dialect::kMysql, q ? std::string_view(q, n) : std::string_view(), "mysql_stmt_prepare"))
     return 1;
-  return real::mysql_stmt_prepare_ptr()(stmt, q, n);
+  return in_library(real::mysql_stmt_prepare_ptr(), stmt, q, n);
 }
 
 }  // extern "C"

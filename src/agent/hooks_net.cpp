@@ -168,43 +168,75 @@ ssize_t __recvfrom_chk(int fd, void* buf, size_t n, size_t buflen, int flags,
   return r;
 }
 
+// A write on a socket the program connected (Agent::on_outbound_write): false when it must
+// fail (a database statement in it was blocked).
+[[gnu::cold, gnu::noinline]] bool outbound_write(Agent* a, int fd, std::string_view data,
+                                                 const char* function) {
+  if (a->on_outbound_write(fd, data, function)) return true;
+  errno = ECONNRESET;
+  return false;
+}
+
 ssize_t write(int fd, const void* buf, size_t n) {
-  if (Agent* a = active(); a && a->is_tracked(fd)) {
-    if (!before_write(a, fd, std::string_view(static_cast<const char*>(buf), n))) return static_cast<ssize_t>(n);
+  if (Agent* a = active()) {
+    if (a->is_tracked(fd)) {
+      if (!before_write(a, fd, std::string_view(static_cast<const char*>(buf), n))) return static_cast<ssize_t>(n);
+    } else if (Agent::is_outbound(fd) &&
+               !outbound_write(a, fd, std::string_view(static_cast<const char*>(buf), n), "write")) [[unlikely]] {
+      return -1;
+    }
   }
   return real::write_ptr()(fd, buf, n);
 }
 
 ssize_t send(int fd, const void* buf, size_t n, int flags) {
-  if (Agent* a = active(); a && a->is_tracked(fd)) {
-    if (!before_write(a, fd, std::string_view(static_cast<const char*>(buf), n))) return static_cast<ssize_t>(n);
+  if (Agent* a = active()) {
+    if (a->is_tracked(fd)) {
+      if (!before_write(a, fd, std::string_view(static_cast<const char*>(buf), n))) return static_cast<ssize_t>(n);
+    } else if (Agent::is_outbound(fd) &&
+               !outbound_write(a, fd, std::string_view(static_cast<const char*>(buf), n), "send")) [[unlikely]] {
+      return -1;
+    }
   }
   return real::send_ptr()(fd, buf, n, flags);
 }
 
 ssize_t sendto(int fd, const void* buf, size_t n, int flags, const struct sockaddr* to, socklen_t len) {
-  if (Agent* a = active(); a && a->is_tracked(fd)) {
-    if (!before_write(a, fd, std::string_view(static_cast<const char*>(buf), n))) return static_cast<ssize_t>(n);
+  if (Agent* a = active()) {
+    if (a->is_tracked(fd)) {
+      if (!before_write(a, fd, std::string_view(static_cast<const char*>(buf), n))) return static_cast<ssize_t>(n);
+    } else if (Agent::is_outbound(fd) &&
+               !outbound_write(a, fd, std::string_view(static_cast<const char*>(buf), n), "sendto")) [[unlikely]] {
+      return -1;
+    }
   }
   return real::sendto_ptr()(fd, buf, n, flags, to, len);
 }
 
 ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
-  if (Agent* a = active(); a && a->is_tracked(fd) && msg) {
+  if (Agent* a = active(); a && msg && (a->is_tracked(fd) || Agent::is_outbound(fd))) {
     Guard g;
     std::size_t n = total(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
     std::string_view bytes = gather(msg->msg_iov, static_cast<int>(msg->msg_iovlen), n);
-    if (!before_write(a, fd, bytes)) return static_cast<ssize_t>(n);
+    if (a->is_tracked(fd)) {
+      if (!before_write(a, fd, bytes)) return static_cast<ssize_t>(n);
+    } else if (!outbound_write(a, fd, bytes, "sendmsg")) {
+      return -1;
+    }
   }
   return real::sendmsg_ptr()(fd, msg, flags);
 }
 
 ssize_t writev(int fd, const struct iovec* iov, int cnt) {
-  if (Agent* a = active(); a && a->is_tracked(fd)) {
+  if (Agent* a = active(); a && (a->is_tracked(fd) || Agent::is_outbound(fd))) {
     Guard g;
     std::size_t n = total(iov, cnt);
     std::string_view bytes = gather(iov, cnt, n);
-    if (!before_write(a, fd, bytes)) return static_cast<ssize_t>(n);
+    if (a->is_tracked(fd)) {
+      if (!before_write(a, fd, bytes)) return static_cast<ssize_t>(n);
+    } else if (!outbound_write(a, fd, bytes, "writev")) {
+      return -1;
+    }
   }
   return real::writev_ptr()(fd, iov, cnt);
 }
@@ -214,6 +246,9 @@ int close(int fd) {
     Guard g;
     ErrnoSaver saver;
     a->on_close(fd);
+  } else if (Agent::is_outbound(fd) && !Guard::nested()) [[unlikely]] {
+    Guard g;
+    Agent::on_outbound_close(fd);
   }
   return real::close_ptr()(fd);
 }
@@ -242,7 +277,13 @@ int connect(int fd, const struct sockaddr* addr, socklen_t len) {
       return -1;
     }
   }
-  return real::connect_ptr()(fd, addr, len);
+  int r = real::connect_ptr()(fd, addr, len);
+  // A connection of the program's own (not the agent's), perhaps to a database whose driver
+  // speaks its protocol itself: its writes are followed (Agent::on_outbound_write).
+  if ((r == 0 || errno == EINPROGRESS) && addr != nullptr && !Guard::nested() &&
+      (addr->sa_family == AF_INET || addr->sa_family == AF_INET6 || addr->sa_family == AF_UNIX))
+    Agent::note_connected(fd);
+  return r;
 }
 
 // TLS: the decrypted bytes of a connection the program accepted. SSL_get_fd ties them to it.

@@ -82,5 +82,9 @@ ssl_get_fd_fn ssl_get_fd_ptr() noexcept {
   static std::atomic<ssl_get_fd_fn> f{nullptr};
   return lazy(f, "SSL_get_fd", /*next=*/false);
 }
+pq_socket_fn pq_socket_ptr() noexcept {
+  static std::atomic<pq_socket_fn> f{nullptr};
+  return lazy(f, "PQsocket", /*next=*/false);
+}
 
 }  // namespace vigil::agent::real

@@ -56,6 +56,8 @@ openat_fn openat_ptr() noexcept;
 openat_fn openat64_ptr() noexcept;
 using ssl_get_fd_fn = int (*)(const SSL*);
 ssl_get_fd_fn ssl_get_fd_ptr() noexcept;
+using pq_socket_fn = int (*)(const PGconn*);
+pq_socket_fn pq_socket_ptr() noexcept;
 
 }  // namespace vigil::agent::real
 
