@@ -1327,9 +1327,11 @@ void Agent::before_fork() noexcept {
   events_->prepare_fork();
   for (FdShard& s : fd_shards_) s.mu.lock();
   flight_mu_.lock();
+  wire_mu_.lock();  // the database streams' table is whole in the child
 }
 
 void Agent::after_fork_parent() noexcept {
+  wire_mu_.unlock();
   flight_mu_.unlock();
   for (FdShard& s : fd_shards_) s.mu.unlock();
   events_->parent_after_fork();
@@ -1343,6 +1345,7 @@ void Agent::after_fork_child() noexcept {
   // thread was serving. Their connections belong to the parent and are never touched here.
   pid_.store(getpid());
   new (&flight_mu_) SpinLock();
+  new (&wire_mu_) SpinLock();
   for (FdShard& s : fd_shards_) new (&s.mu) SpinLock();
   for (auto& r : in_flight_) {
     r->inherited = true;
