@@ -1048,6 +1048,45 @@ void Agent::not_followed(int fd) noexcept {
     outbound_[fd].store(kOutOther, std::memory_order_relaxed);
 }
 
+namespace {
+
+// A statement read from a database protocol.
+struct WireStatement {
+  Dialect dialect;
+  const char* message;  // the protocol's name for it
+  std::string sql;
+  bool cut;
+};
+
+// Feeds one write to a stream's protocols (those still possible); false when none reads it.
+// Statements found are appended to *found.
+bool feed_stream(Agent::DbStream* s, std::string_view data, std::vector<WireStatement>* found,
+                 std::size_t* unread) {
+  thread_local std::vector<PgWire::Statement> t_pg;
+  thread_local std::vector<MyWire::Statement> t_my;
+  t_pg.clear();
+  t_my.clear();
+  if (s->pg_alive) s->pg_alive = s->pg.feed(data, &t_pg);
+  if (s->my_alive) s->my_alive = s->my.feed(data, &t_my);
+  // Once one protocol has read the stream's bytes, the other is dropped.
+  if (s->pg_alive && s->pg.confirmed()) s->my_alive = false;
+  else if (s->my_alive && s->my.confirmed()) s->pg_alive = false;
+  if (s->pg_alive && s->pg.confirmed()) {
+    for (auto& st : t_pg)
+      found->push_back({Dialect::kPostgres, st.type == 'Q' ? "PostgreSQL Query" : "PostgreSQL Parse",
+                        std::move(st.sql), st.cut});
+  } else if (s->my_alive && s->my.confirmed()) {
+    for (auto& st : t_my)
+      found->push_back({Dialect::kMysql, st.type == 'Q' ? "MySQL COM_QUERY" : "MySQL COM_STMT_PREPARE",
+                        std::move(st.sql), st.cut});
+    *unread = s->my.unread() - s->my_unread;
+    s->my_unread = s->my.unread();
+  }
+  return s->pg_alive || s->my_alive;
+}
+
+}  // namespace
+
 bool Agent::on_outbound_write(int fd, std::string_view data, const char* function) noexcept {
   if (fd < 0 || fd >= kMaxFd || data.empty()) return true;
   std::atomic<std::uint8_t>& state = outbound_[fd];
@@ -1057,18 +1096,19 @@ bool Agent::on_outbound_write(int fd, std::string_view data, const char* functio
   Guard g;
   ErrnoSaver saver;
   // The statements of this write, in a buffer this thread keeps.
-  thread_local std::vector<PgWire::Statement> t_found;
-  std::vector<PgWire::Statement>& found = t_found;
+  thread_local std::vector<WireStatement> t_found;
+  std::vector<WireStatement>& found = t_found;
   found.clear();
+  std::size_t unread = 0;
   try {
     std::lock_guard<SpinLock> lock(wire_mu_);
     auto it = wire_.find(fd);
     if (it == wire_.end()) {
-      it = wire_.emplace(fd, PgWire(now == kOutFromStart)).first;
+      it = wire_.emplace(fd, DbStream(now == kOutFromStart)).first;
     } else if (now != kOutFollowed) {  // an earlier connection's, its close unseen: a new stream
-      it->second = PgWire(now == kOutFromStart);
+      it->second = DbStream(now == kOutFromStart);
     }
-    if (!it->second.feed(data, &found)) {
+    if (!feed_stream(&it->second, data, &found, &unread)) {
       wire_.erase(it);
       state.store(kOutOther, std::memory_order_relaxed);
       return true;
@@ -1079,14 +1119,15 @@ bool Agent::on_outbound_write(int fd, std::string_view data, const char* functio
     state.store(kOutOther, std::memory_order_relaxed);
     return true;
   }
+  // Commands whose SQL could not be read are checked by input analysis only.
+  if (unread != 0) counters_.fail_opens.fetch_add(unread, std::memory_order_relaxed);
   if (found.empty() || !has_requests_in_flight()) return true;
-  for (const PgWire::Statement& st : found) {
+  for (const WireStatement& st : found) {
     // A statement longer than the kept part is checked on its start: what follows is not.
     if (st.cut) counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
     char label[64];
-    std::snprintf(label, sizeof label, "%s (PostgreSQL %s)", function,
-                  st.type == 'Q' ? "Query" : "Parse");
-    if (check_sink_guarded(Sink::sql(Dialect::kPostgres, st.sql), label).block) {
+    std::snprintf(label, sizeof label, "%s (%s)", function, st.message);
+    if (check_sink_guarded(Sink::sql(st.dialect, st.sql), label).block) {
       state.store(kOutBlocked, std::memory_order_relaxed);
       ::shutdown(fd, SHUT_RDWR);
       return false;

@@ -30,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "agent/my_wire.hpp"
 #include "agent/pg_wire.hpp"
 
 #include "agent/server_link.hpp"
@@ -231,10 +232,18 @@ class Agent {
   SinkDecision check_connect(const sockaddr* addr, socklen_t len) noexcept;
 
   // Sockets the program connected: their writes may be a database protocol that a driver
-  // speaks itself (PostgreSQL's: node-postgres, pg8000, JDBC), whose SQL is checked as the SQL
-  // handed to libpq is. Static, so that a connection opened before the agent started (a pool
+  // speaks itself (PostgreSQL's: node-postgres, pg8000, JDBC; MySQL's: mysqlnd, mysql2,
+  // PyMySQL), whose SQL is checked as the SQL handed to libpq or libmysqlclient is. Static, so that a connection opened before the agent started (a pool
   // opened at startup) is known too; it is then followed from its first whole messages.
   static void note_connected(int fd) noexcept;
+  // One such socket's stream: both protocols are tried until one reads its bytes.
+  struct DbStream {
+    explicit DbStream(bool from_start) : pg(from_start), my(from_start) {}
+    PgWire pg;
+    MyWire my;
+    bool pg_alive = true, my_alive = true;
+    std::size_t my_unread = 0;  // MyWire::unread() counted so far
+  };
   static bool is_outbound(int fd) noexcept {
     return fd >= 0 && fd < kMaxFd && outbound_[fd].load(std::memory_order_relaxed) != 0;
   }
@@ -349,9 +358,9 @@ class Agent {
   std::unique_ptr<std::atomic<std::uint8_t>[]> tracked_;
   // Connected sockets by fd (note_connected): 0 not one; else an OutboundState.
   static std::atomic<std::uint8_t> outbound_[kMaxFd];
-  // The PostgreSQL streams followed, by fd.
+  // The database streams followed, by fd (DbStream).
   SpinLock wire_mu_;
-  std::unordered_map<int, PgWire> wire_;
+  std::unordered_map<int, DbStream> wire_;
   // Connections in blocks of 256 fds, allocated when a connection first lands in one (a table
   // for every possible fd was 1 MiB of memory). A block is never freed while the agent lives.
   static constexpr int kBlockBits = 8;
