@@ -1,45 +1,9 @@
-// MyWire (src/agent/my_wire.hpp) on arbitrary client streams, fed in pieces. The first byte
-// chooses: bit 0 whether the stream is followed from its start, bits 1-3 the piece size. The
-// same stream fed whole (joined late: one write) or in pieces never crashes; the statements handed
-// out stay within kMaxSql; a stream followed from its start gives the same statements whatever
-// the piece size (packets may span writes).
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <vector>
+// MyWire (src/agent/my_wire.hpp), the MySQL stream follower, on arbitrary client streams fed
+// in pieces (fuzz/wire_harness.hpp says how and what must hold).
+#include "../wire_harness.hpp"
 
 #include "agent/my_wire.hpp"
 
-namespace {
-
-std::vector<vigil::agent::MyWire::Statement> run(std::string_view stream, bool from_start,
-                                                 std::size_t piece, bool* alive) {
-  vigil::agent::MyWire wire(from_start);
-  std::vector<vigil::agent::MyWire::Statement> out;
-  *alive = true;
-  for (std::size_t at = 0; at < stream.size() && *alive; at += piece)
-    *alive = wire.feed(stream.substr(at, piece), &out);
-  for (const auto& s : out)
-    if (s.sql.empty() || s.sql.size() > vigil::agent::MyWire::kMaxSql ||
-        (s.type != 'Q' && s.type != 'P'))
-      __builtin_trap();
-  return out;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size == 0) return 0;
-  const bool from_start = data[0] & 1;
-  const std::size_t piece = std::size_t{1} << (((data[0] >> 1) & 7) * 2);  // 1 byte to 16 KiB
-  std::string_view stream(reinterpret_cast<const char*>(data) + 1, size - 1);
-  bool alive_pieces = false, alive_whole = false;
-  auto in_pieces = run(stream, from_start, piece, &alive_pieces);
-  auto whole = run(stream, from_start, stream.size() + 1, &alive_whole);
-  if (from_start && alive_pieces && alive_whole) {
-    if (in_pieces.size() != whole.size()) __builtin_trap();
-    for (std::size_t i = 0; i < whole.size(); ++i)
-      if (in_pieces[i].sql != whole[i].sql || in_pieces[i].cut != whole[i].cut) __builtin_trap();
-  }
-  return 0;
+  return vigil::fuzz::wire_one_input<vigil::agent::MyWire>(data, size);
 }

@@ -12,41 +12,16 @@ usage: blindspots_test.py --build BUILD_DIR
 """
 import argparse
 import http.client
-import json
 import os
-import shutil
 import socket
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shoplib  # noqa: E402
 
-FAILURES = []
-
-
-def check(cond, msg):
-    print(("  ok   " if cond else "FAIL: ") + msg, flush=True)
-    if not cond:
-        FAILURES.append(msg)
-
-
-def status_when(path, done, timeout=15):
-    """The agent's status file once `done(status)` holds (or the last one read at the timeout)."""
-    deadline = time.monotonic() + timeout
-    status = {}
-    while time.monotonic() < deadline:
-        try:
-            with open(path) as f:
-                status = json.load(f)
-        except (OSError, ValueError):
-            status = {}
-        if status and done(status):
-            break
-        time.sleep(0.2)
-    return status
+check = shoplib.Checks()
+status_when = shoplib.status_when
 
 
 def send_raw(port, data):
@@ -119,12 +94,7 @@ def main():
     work = tempfile.mkdtemp(prefix="vigil-e2e-blindspots-")
     not_http(args, work)
     tls_unseen(args, work)
-    print("%d failed" % len(FAILURES))
-    if FAILURES:
-        print("work files kept in " + work)
-        return 1
-    shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return check.finish(work)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 import shoplib  # noqa: E402
 
-FAILURES = []
+check = shoplib.Checks()
 BENIGN = [("search", "/search?q=lamp"), ("search-none", "/search?q=sofa"), ("product", "/product?id=2"),
           ("product-missing", "/product?id=42"), ("legacy", "/legacy?name=chair")]
 ATTACKS = {
@@ -52,12 +52,6 @@ SCHEMA = [
     "(3, 'lamp shade', 9.50, true), (4, 'secret prototype', 999.00, false)",
     "INSERT INTO users VALUES (1, 'alice', 'wonderland'), (2, 'bob', 'builder')",
 ]
-
-
-def check(cond, msg):
-    print(("  ok   " if cond else "FAIL: ") + msg, flush=True)
-    if not cond:
-        FAILURES.append(msg)
 
 
 def agent_of(name):
@@ -207,12 +201,7 @@ def main():
         ran.append(with_mariadb(args, work))
     if not any(ran):
         shoplib.skip("no database to test against")
-    print("%d failed" % len(FAILURES))
-    if FAILURES:
-        print("work files kept in " + work)
-        return 1
-    shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return check.finish(work)
 
 
 if __name__ == "__main__":

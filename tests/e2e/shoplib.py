@@ -4,6 +4,7 @@ stays on 127.0.0.1, every wait is bounded, every process started here is stopped
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +21,45 @@ TLS = None
 def skip(message):
     print("SKIP: " + message, flush=True)
     sys.exit(SKIP)
+
+
+class Checks:
+    """A test's checks, each printed as it is made: check(cond, msg). finish(work) reports them,
+    removes the work directory when all passed (keeps it, saying so, otherwise) and returns the
+    exit status."""
+
+    def __init__(self):
+        self.failures = []
+
+    def __call__(self, cond, msg):
+        print(("  ok   " if cond else "FAIL: ") + msg, flush=True)
+        if not cond:
+            self.failures.append(msg)
+
+    def finish(self, work):
+        print("%d failed" % len(self.failures))
+        if self.failures:
+            print("work files kept in " + work)
+            return 1
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
+
+
+def status_when(path, done, timeout=15):
+    """The agent's status file (JSON) once done(status) holds, or the last one read at the
+    timeout ({} when none could be)."""
+    deadline = time.monotonic() + timeout
+    status = {}
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                status = json.load(f)
+        except (OSError, ValueError):
+            status = {}
+        if status and done(status):
+            break
+        time.sleep(0.2)
+    return status
 
 
 def free_port():
