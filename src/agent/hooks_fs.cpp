@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "agent/hook_util.hpp"
@@ -155,6 +156,124 @@ int creat64(const char* path, mode_t mode) {
     return -1;
   }
   return real::creat64_ptr()(path, mode);
+}
+
+// Paths the program deletes, renames, links, creates as directories, truncates or lists: a
+// traversal there deletes or exposes files outside the folder meant (an "remove my upload"
+// route handed "../../config.php"). Each blocked call fails with EACCES as a permission error
+// would (opendir: NULL).
+int unlink(const char* path) {
+  if (blocks_path(path, "unlink")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::unlink_ptr()(path);
+}
+
+// stdio's remove() unlinks through the C library's internal call, which the unlink hook does
+// not see.
+int remove(const char* path) {
+  if (blocks_path(path, "remove")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::remove_ptr()(path);
+}
+
+int unlinkat(int dirfd, const char* path, int flags) {
+  if (blocks_path(path, "unlinkat")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::unlinkat_ptr()(dirfd, path, flags);
+}
+
+int rmdir(const char* path) {
+  if (blocks_path(path, "rmdir")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::rmdir_ptr()(path);
+}
+
+int mkdir(const char* path, mode_t mode) {
+  if (blocks_path(path, "mkdir")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::mkdir_ptr()(path, mode);
+}
+
+int mkdirat(int dirfd, const char* path, mode_t mode) {
+  if (blocks_path(path, "mkdirat")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::mkdirat_ptr()(dirfd, path, mode);
+}
+
+int rename(const char* from, const char* to) {
+  if (blocks_path(from, "rename") || blocks_path(to, "rename")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::rename_ptr()(from, to);
+}
+
+int renameat(int fromfd, const char* from, int tofd, const char* to) {
+  if (blocks_path(from, "renameat") || blocks_path(to, "renameat")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::renameat_ptr()(fromfd, from, tofd, to);
+}
+
+int renameat2(int fromfd, const char* from, int tofd, const char* to, unsigned int flags) {
+  if (blocks_path(from, "renameat2") || blocks_path(to, "renameat2")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::renameat2_ptr()(fromfd, from, tofd, to, flags);
+}
+
+int link(const char* from, const char* to) {
+  if (blocks_path(from, "link") || blocks_path(to, "link")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::link_ptr()(from, to);
+}
+
+int symlink(const char* target, const char* path) {
+  if (blocks_path(target, "symlink") || blocks_path(path, "symlink")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::symlink_ptr()(target, path);
+}
+
+int truncate(const char* path, off_t length) {
+  if (blocks_path(path, "truncate")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::truncate_ptr()(path, length);
+}
+
+int truncate64(const char* path, off64_t length) {
+  if (blocks_path(path, "truncate64")) {
+    errno = EACCES;
+    return -1;
+  }
+  return real::truncate64_ptr()(path, length);
+}
+
+DIR* opendir(const char* path) {
+  if (blocks_path(path, "opendir")) {
+    errno = EACCES;
+    return nullptr;
+  }
+  return real::opendir_ptr()(path);
 }
 
 }  // extern "C"

@@ -5,6 +5,7 @@
 #ifndef VIGIL_AGENT_REAL_HPP_
 #define VIGIL_AGENT_REAL_HPP_
 
+#include <dirent.h>
 #include <netdb.h>
 #include <spawn.h>
 #include <stdio.h>

@@ -144,6 +144,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         self.reply(200, r.read(65536))
                 except Exception as e:
                     self.reply(502, "cannot fetch: " + type(e).__name__ + "\n")
+            elif url.path == "/delete":
+                try:
+                    os.remove(os.path.join(DATA, "files") + "/" + q.get("file", ""))
+                    self.reply(200, "deleted\n")
+                except OSError as e:
+                    self.reply(404, "cannot delete: " + (e.strerror or "error") + "\n")
+            elif url.path == "/list":
+                try:
+                    names = sorted(os.listdir(os.path.join(DATA, "files") + "/" + q.get("dir", ".")))
+                    self.reply(200, "".join(n + "\n" for n in names))
+                except OSError as e:
+                    self.reply(404, "cannot list: " + (e.strerror or "error") + "\n")
             elif url.path == "/hello":
                 self.reply(200, "<!DOCTYPE html><html><body><p>Hello, " + q.get("name", "guest")
                            + "!</p></body></html>\n", "text/html; charset=utf-8")

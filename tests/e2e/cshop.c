@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -299,6 +300,37 @@ static void fetch(int fd, const char* query) {
   free(out);
 }
 
+static int by_name(const void* x, const void* y) {
+  return strcmp(*(const char* const*)x, *(const char* const*)y);
+}
+
+/* The names in a folder, sorted, one per line (opendir). */
+static void list(int fd, const char* dir) {
+  DIR* d = opendir(dir);
+  if (d == NULL) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "cannot list: %s\n", strerror(errno));
+    return reply(fd, 404, msg);
+  }
+  char* names[512];
+  size_t n = 0;
+  for (struct dirent* e; n < 512 && (e = readdir(d)) != NULL;)
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names[n++] = strdup(e->d_name);
+  closedir(d);
+  qsort(names, n, sizeof names[0], by_name);
+  struct text* out = malloc(sizeof *out);
+  if (out != NULL) {
+    out->size = 0;
+    for (size_t i = 0; i < n; ++i) {
+      adds(out, names[i]);
+      adds(out, "\n");
+    }
+    reply_with(fd, 200, "text/plain; charset=utf-8", NULL, out->bytes, out->size);
+    free(out);
+  }
+  for (size_t i = 0; i < n; ++i) free(names[i]);
+}
+
 static void route_get(int fd, const char* path, const char* query) {
   char a[2048], b[2048], text[4600];
   if (strcmp(path, "/search") == 0) {
@@ -317,6 +349,14 @@ static void route_get(int fd, const char* path, const char* query) {
     send_file(fd, text, 404, "cannot open file: ");
   } else if (strcmp(path, "/fetch") == 0) {
     fetch(fd, query);
+  } else if (strcmp(path, "/delete") == 0) {
+    snprintf(text, sizeof text, "%s/files/%s", g_data, param(query, "file", "", a, sizeof a));
+    if (unlink(text) == 0) return reply(fd, 200, "deleted\n");
+    snprintf(b, sizeof b, "cannot delete: %s\n", strerror(errno));
+    reply(fd, 404, b);
+  } else if (strcmp(path, "/list") == 0) {
+    snprintf(text, sizeof text, "%s/files/%s", g_data, param(query, "dir", ".", a, sizeof a));
+    list(fd, text);
   } else if (strcmp(path, "/hello") == 0) {
     snprintf(text, sizeof text, "<!DOCTYPE html><html><body><p>Hello, %s!</p></body></html>\n",
              param(query, "name", "guest", a, sizeof a));
