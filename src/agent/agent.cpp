@@ -22,7 +22,9 @@
 
 #include "agent/body_decoder.hpp"
 #include "agent/events.hpp"
+#include "agent/fastcgi.hpp"
 #include "agent/hook_util.hpp"
+#include "agent/interpose.hpp"
 #include "agent/real.hpp"
 #include "core/common/ascii.hpp"
 #include "core/common/ip.hpp"
@@ -500,6 +502,13 @@ struct Connection {
   std::shared_ptr<InFlight> current;
   ResponseTracker response;
   bool response_started = false;   // bytes of the current response already went out
+  // A FastCGI connection (PHP-FPM behind nginx): its records are read as the HTTP they carry.
+  struct FastCgi {
+    FcgiRequestReader in;
+    FcgiResponseWriter out;
+    std::string in_http, out_http;  // the HTTP text of the last read and write
+  };
+  std::unique_ptr<FastCgi> fcgi;
 
   explicit Connection(std::size_t max_body) : parser(context::Http1Parser::Limits{64 * 1024, max_body}) {}
 };
@@ -585,6 +594,8 @@ std::shared_ptr<Connection>* Agent::new_slot(int fd) const {
 
 void Agent::on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept {
   if (fd < 0) return;
+  // Libraries loaded since the last connection that bypass LD_PRELOAD (PHP's extensions).
+  interpose_loaded_objects();
   if (in_forked_child()) become_own_server();
   if (fd >= kMaxFd) {
     counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
@@ -703,9 +714,25 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
     }
     if (conn->eof_to_program) [[unlikely]] return 0;
     if (conn->not_http) [[unlikely]] return n;
+    std::string_view bytes(data, static_cast<std::size_t>(n));
+    if (!conn->seen_bytes && looks_like_fastcgi(bytes)) [[unlikely]]
+      conn->fcgi = std::make_unique<Connection::FastCgi>();
+    if (conn->fcgi) [[unlikely]] {
+      // The request records, as the HTTP/1.1 text they carry; the client is the web server's.
+      std::string& http = conn->fcgi->in_http;
+      http.clear();
+      if (!conn->fcgi->in.feed(bytes, &http)) {
+        conn->not_http = true;
+        counters_.not_http.fetch_add(1, std::memory_order_relaxed);
+        return n;
+      }
+      if (!conn->fcgi->in.remote_addr().empty()) conn->peer = conn->fcgi->in.remote_addr();
+      bytes = http;
+    }
     if (!conn->seen_bytes) adopt_spare_parsed(conn->parser);
     conn->seen_bytes = true;
-    auto status = conn->parser.feed(std::string_view(data, static_cast<std::size_t>(n)));
+    if (bytes.empty()) [[unlikely]] return n;
+    auto status = conn->parser.feed(bytes);
     bool blocked_here = false;
     bool had_earlier_bytes = conn->parser.in_body();
     while (status == context::Http1Parser::Status::kRequest) {
@@ -722,6 +749,7 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
         req->peer = conn->peer;
         req->conn = conn;
       }
+      if (conn->fcgi) [[unlikely]] req->peer = conn->peer;  // each request's own client
       std::shared_ptr<InFlight> previous = std::move(conn->current);
       conn->current = req;
       conn->response.reset();
@@ -862,10 +890,15 @@ void Agent::send_block_response(Connection& conn, InFlight& req, const std::stri
               accept.find("text/html") == std::string_view::npos;
   std::string id = event_id.empty() ? request_id(req) : event_id;
   std::string body = block_body(id, json);
-  std::string response = "HTTP/1.1 403 Forbidden\r\nContent-Type: " +
-                         std::string(json ? "application/json" : "text/html; charset=utf-8") +
-                         "\r\nContent-Length: " + std::to_string(body.size()) +
-                         "\r\nConnection: close\r\nX-Vigil-Event: " + id + "\r\n\r\n" + body;
+  const std::string type = json ? "application/json" : "text/html; charset=utf-8";
+  std::string response =
+      conn.fcgi ? FcgiResponseWriter::response(  // the web server relays a CGI answer
+                      conn.fcgi->in.request_id(),
+                      "Status: 403 Forbidden\r\nContent-Type: " + type + "\r\nX-Vigil-Event: " + id +
+                          "\r\n\r\n" + body)
+                : "HTTP/1.1 403 Forbidden\r\nContent-Type: " + type + "\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\nConnection: close\r\nX-Vigil-Event: " + id +
+                      "\r\n\r\n" + body;
   const char* p = response.data();
   std::size_t left = response.size();
   while (left > 0) {
@@ -1246,6 +1279,24 @@ bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
   SpinHold lock;
   Connection* conn = locked_connection(fd, &lock);
   if (conn == nullptr) return true;
+  if (conn->fcgi && !conn->absorbing && !conn->not_http) [[unlikely]] {
+    // The response records, as the HTTP/1.1 text they carry (every write is read, to keep the
+    // records' framing).
+    std::string& http = conn->fcgi->out_http;
+    http.clear();
+    try {
+      if (!conn->fcgi->out.feed(data, &http)) {
+        conn->not_http = true;
+        return true;
+      }
+    } catch (...) {
+      counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+      conn->not_http = true;
+      return true;
+    }
+    if (http.empty()) return true;
+    data = http;
+  }
   // TLS records (the plaintext comes through SSL_write), writes after a block (absorbed), no
   // request or not HTTP (let through): one test on the usual path.
   if ((conn->tls && tls == nullptr) || conn->absorbing || !conn->current || conn->not_http)

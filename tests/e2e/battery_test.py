@@ -46,7 +46,12 @@ def start(args, runtime, mode, work, tag):
         mode_for_run = mode
     shop = shoplib.Shop(cmd, port, vigil=vigil, agent_mode=mode_for_run, events=events,
                         app="shop-" + runtime, env=env, log=os.path.join(work, tag + ".log"))
-    shop.wait_ready()
+    try:
+        shop.wait_ready()
+    except RuntimeError:
+        if shop.proc.returncode == shoplib.SKIP:  # the runtime's programs are not installed
+            shoplib.skip("the %s shop cannot run here (see %s)" % (runtime, os.path.join(work, tag + ".log")))
+        raise
     return shop, port, events
 
 

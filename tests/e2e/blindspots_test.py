@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Connections the agent cannot read are counted, so that the sensor-health view shows them:
   not_http    the C shop under the agent gets one HTTP/1.1 request, an HTTP/2 connection
-              (prior knowledge: the connection preface and a SETTINGS frame) and a FastCGI
-              record: 1 request, 2 connections not HTTP/1.1, no TLS unseen
+              (prior knowledge: the connection preface and a SETTINGS frame) and a PostgreSQL
+              client's SSL request: 1 request, 2 connections not HTTP/1.1, no TLS unseen (FastCGI is read:
+              e2e.battery.php)
   tls_unseen  `openssl s_server -www` under the agent answers a request over TLS; it reads its
               plaintext inside OpenSSL (a BIO), where no hook sees it: 0 requests, 1 TLS
               connection unseen
@@ -49,8 +50,8 @@ def not_http(args, work):
         check(code == 200, "an HTTP/1.1 request is answered (%s)" % code)
         # HTTP/2 with prior knowledge: the connection preface, then an empty SETTINGS frame.
         send_raw(port, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
-        # FastCGI: a BEGIN_REQUEST record (version 1, type 1, request id 1, 8 bytes of body).
-        send_raw(port, b"\x01\x01\x00\x01\x00\x08\x00\x00" + b"\x00\x01\x00\x00\x00\x00\x00\x00")
+        # A PostgreSQL client's SSL request, sent to the wrong port.
+        send_raw(port, b"\x00\x00\x00\x08\x04\xd2\x16\x2f")
         st = status_when(status, lambda s: s.get("not_http", 0) >= 2)
         check(st.get("not_http") == 2, "2 connections counted not HTTP/1.1 (%s)" % st.get("not_http"))
         check(st.get("requests") == 1, "1 request read (%s)" % st.get("requests"))

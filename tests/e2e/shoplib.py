@@ -288,6 +288,8 @@ def shop_command(runtime, build, port, data):
     if runtime == "c-tls":
         cert, key = tls_pair(os.path.join(os.path.dirname(os.path.abspath(data)), "tls"))
         return [os.path.join(build, "bin", "vigil-e2e-cshop"), str(port), data, cert, key]
+    if runtime == "php":
+        return [sys.executable, os.path.join(ROOT, "tests", "e2e", "phpshop", "run.py"), str(port), data]
     if runtime == "py":
         return [sys.executable, os.path.join(ROOT, "tests", "agent", "pyshop.py"), str(port), data]
     if runtime == "py-tls":
