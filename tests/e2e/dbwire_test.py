@@ -2,7 +2,8 @@
 """SQL that a driver writes on a database's protocol itself (no client library) is checked like
 SQL handed to the client library: tests/e2e/dbshop.py against the tests' throwaway PostgreSQL
 (pg8000; psycopg2 for libpq) and a throwaway MariaDB started here (PyMySQL; MySQLdb for
-libmariadb). For each:
+libmariadb), and the PHP shop (tests/e2e/phpshop: PHP-FPM behind nginx) through mysqli and PDO
+on mysqlnd (which speaks MySQL's protocol itself) and PDO on libpq. For each:
   - bare: the reference answers of the benign requests;
   - monitor: benign answers unchanged, no exploited event; each attack gives exactly one
     `exploited` sql-injection event at the protocol message (on a connection opened before the
@@ -14,7 +15,7 @@ libmariadb). For each:
     connection; the shop replaces it).
 A database whose server or drivers are missing is skipped; all missing: exit 77.
 
-usage: dbwire_test.py --build BUILD_DIR [--only pg|mysql]
+usage: dbwire_test.py --build BUILD_DIR [--only pg|mysql] [--client py|php]
 """
 import argparse
 import os
@@ -76,7 +77,8 @@ def with_postgres(args, work):
         database = pg.create_database().rsplit("/", 1)[1]
         subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "vigil", "-d", database,
                         "-v", "ON_ERROR_STOP=1", "-c", ";\n".join(SCHEMA)], check=True, stdout=subprocess.DEVNULL)
-        run_modes(args, "pg", pg.port, database, work)
+        for client in clients(args):
+            run_modes(args, client, "pg", pg.port, database, work)
     finally:
         pg.close()
     return True
@@ -122,7 +124,8 @@ def with_mariadb(args, work):
             cur.execute(statement)
         con.commit()
         con.close()
-        run_modes(args, "mysql", port, "shop", work)
+        for client in clients(args):
+            run_modes(args, client, "mysql", port, "shop", work)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -134,32 +137,54 @@ def with_mariadb(args, work):
     return True
 
 
-def run_modes(args, kind, db_port, database, work):
+def clients(args):
+    """The shops to run: the Python one, and the PHP one where PHP-FPM and nginx are installed."""
+    out = [args.client] if args.client else ["py", "php"]
+    if "php" in out and not (shutil.which("php-fpm8.2") or os.path.exists("/usr/sbin/php-fpm8.2")):
+        print("skip php: PHP-FPM is not installed (Debian php8.2-fpm, php8.2-mysql, php8.2-pgsql, nginx-light)")
+        out.remove("php")
+    return out
+
+
+# What the PHP shop's database routes go through: mysqlnd (the protocol) for MySQL, libpq for
+# PostgreSQL (PDO prepares the statement: PQprepare).
+PHP_SINKS = {"mysql": "MySQL COM_QUERY", "pg": "PQ"}
+
+
+def run_modes(args, client, kind, db_port, database, work):
     reference = {}
+    prefix = "/db" if client == "php" else ""
+    attacks = [(name, prefix + target, PHP_SINKS[kind] if client == "php" else where)
+               for name, target, where in ATTACKS[kind]]
+    benign = [(name, prefix + target) for name, target in BENIGN]
     for mode in (None, "monitor", "block"):
-        tag = "%s-%s" % (kind, mode or "bare")
+        tag = "%s-%s-%s" % (client, kind, mode or "bare")
         print("== %s" % tag)
         port = shoplib.free_port()
         events_path = os.path.join(work, tag + "-events.jsonl")
-        shop = shoplib.Shop(["/usr/bin/python3", os.path.join(HERE, "dbshop.py"), str(port), kind, str(db_port),
-                             database], port, vigil=os.path.join(args.build, "bin", "vigil"), agent_mode=mode,
+        if client == "php":
+            command = [sys.executable, os.path.join(HERE, "phpshop", "run.py"), str(port), os.path.join(work, tag + "-data"),
+                       "--db", kind, str(db_port), database]
+        else:
+            command = ["/usr/bin/python3", os.path.join(HERE, "dbshop.py"), str(port), kind, str(db_port), database]
+        shop = shoplib.Shop(command, port, vigil=os.path.join(args.build, "bin", "vigil"), agent_mode=mode,
                             events=events_path, app="dbshop", log=os.path.join(work, tag + ".log"))
         try:
             shop.wait_ready()
             answers = {}
-            order = BENIGN + [(name, target) for name, target, _ in ATTACKS[kind]] + \
-                [(name + "-after", target) for name, target in BENIGN]
+            order = benign + [(name, target) for name, target, _ in attacks] + \
+                [(name + "-after", target) for name, target in benign]
             for name, target in order:
                 answers[name] = shoplib.request(port, "GET", target, agent=agent_of(name))
             check(shop.alive(), "%s: the shop is up after the requests" % tag)
-            attacks = [a[0] for a in ATTACKS[kind]]
+            names = [a[0] for a in attacks]
             events = [] if mode is None else shoplib.wait_events(
                 events_path, lambda evs: all(any(v["request"].get("user_agent") == agent_of(a) and
                                                  v["outcome"] in ("exploited", "blocked") for v in evs)
-                                             for a in attacks), timeout=10)
+                                             for a in names), timeout=10)
         finally:
             shop.stop()
-        for name, _ in BENIGN:
+        for name, _ in benign:
             for key in (name, name + "-after"):
                 status, _, body = answers[key]
                 if mode is None:
@@ -170,9 +195,9 @@ def run_modes(args, kind, db_port, database, work):
         if mode is None:
             continue
         check(not [v for v in events if v["outcome"] in ("exploited", "blocked") and
-                   any(v["request"].get("user_agent") == agent_of(n) for n, _ in BENIGN)],
+                   any(v["request"].get("user_agent") == agent_of(n) for n, _ in benign)],
               "%s: no benign request gave an exploited or blocked event" % tag)
-        for name, _, where in ATTACKS[kind]:
+        for name, _, where in attacks:
             mine = [v for v in events if v["request"].get("user_agent") == agent_of(name)]
             status, headers, _ = answers[name]
             if mode == "monitor":
@@ -192,6 +217,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--only", choices=("pg", "mysql"))
+    ap.add_argument("--client", choices=("py", "php"))
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="vigil-e2e-dbwire-")
     ran = []

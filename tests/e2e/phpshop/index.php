@@ -115,6 +115,41 @@ try {
       $names = array_values(array_filter($names, fn($n) => $n !== '.' && $n !== '..'));
       reply(200, implode('', array_map(fn($n) => $n . "\n", $names)));
       break;
+    // The database routes of tests/e2e/dbwire_test.py (nginx passes SHOP_DB, SHOP_DB_PORT and
+    // SHOP_DB_NAME): MySQL through mysqli and PDO, both on mysqlnd, which speaks the protocol
+    // itself; PostgreSQL through PDO, on libpq.
+    case '/db/search':
+    case '/db/product':
+    case '/db/legacy':
+      $kind = $_SERVER['SHOP_DB'] ?? '';
+      $port = (int) ($_SERVER['SHOP_DB_PORT'] ?? 0);
+      $name = $_SERVER['SHOP_DB_NAME'] ?? '';
+      $price = $kind === 'pg' ? 'price::text' : 'CAST(price AS CHAR)';
+      $sql = match ($path) {
+        '/db/search' => "SELECT name, $price FROM products WHERE visible AND " .
+                        ($kind === 'pg' ? "strpos(name, '" . ($q['q'] ?? '') . "') > 0" : "LOCATE('" . ($q['q'] ?? '') . "', name) > 0") .
+                        ' ORDER BY id',
+        '/db/product' => "SELECT name, $price FROM products WHERE visible AND id = " . ($q['id'] ?? '0'),
+        default => "SELECT name FROM products WHERE visible AND name = '" . ($q['name'] ?? '') . "'",
+      };
+      try {
+        if ($kind === 'mysql' && $path !== '/db/legacy') {
+          $db = new mysqli('127.0.0.1', 'root', '', $name, $port);
+          $r = $db->query($sql)->fetch_all(MYSQLI_NUM);
+        } else {
+          $dsn = $kind === 'pg' ? "pgsql:host=127.0.0.1;port=$port;dbname=$name;sslmode=disable"
+                                : "mysql:host=127.0.0.1;port=$port;dbname=$name";
+          $db = new PDO($dsn, $kind === 'pg' ? 'vigil' : 'root', '');
+          $db->setAttribute(PDO::ATTR_ERRMODE, PDO::ERRMODE_EXCEPTION);
+          $r = $db->query($sql)->fetchAll(PDO::FETCH_NUM);
+        }
+      } catch (Throwable $e) {
+        reply(500, 'error: ' . get_class($e) . "\n");
+        break;
+      }
+      $r = array_map(fn($row) => array_map('strval', $row), $r);
+      reply($path === '/db/product' && !$r ? 404 : 200, json_encode($r) . "\n", 'application/json');
+      break;
     default:
       reply(404, "not found\n");
   }

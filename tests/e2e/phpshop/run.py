@@ -5,7 +5,9 @@ nginx is started without it (it is the web server in front, not the application)
 SIGTERM or SIGINT, then stops both. Needs Debian's php8.2-fpm (php-fpm8.2, with pdo_sqlite) and
 nginx-light.
 
-usage: run.py PORT DATA_DIR
+With --db KIND PORT NAME, the /db/ routes use that database (mysql or pg; tests/e2e/dbwire_test.py).
+
+usage: run.py PORT DATA_DIR [--db mysql|pg PORT NAME]
 """
 import os
 import shutil
@@ -48,6 +50,7 @@ def init_data(data):
 
 def main():
     port, data = int(sys.argv[1]), os.path.abspath(sys.argv[2])
+    db = sys.argv[4:7] if len(sys.argv) >= 7 and sys.argv[3] == "--db" else ["", "0", ""]
     fpm, nginx = fpm_binary(), shutil.which("nginx") or "/usr/sbin/nginx"
     if fpm is None or not os.access(nginx, os.X_OK):
         print("phpshop: php-fpm8.2 and nginx are needed (Debian php8.2-fpm, nginx-light)", flush=True)
@@ -68,8 +71,9 @@ def main():
                 "http {\n access_log off;\n %s server {\n  listen 127.0.0.1:%d;\n  location / {\n"
                 "   include /etc/nginx/fastcgi_params;\n   fastcgi_param SCRIPT_FILENAME %s/index.php;\n"
                 "   fastcgi_param SCRIPT_NAME /index.php;\n   fastcgi_param SHOP_DATA %s;\n"
+                "   fastcgi_param SHOP_DB '%s';\n   fastcgi_param SHOP_DB_PORT %s;\n   fastcgi_param SHOP_DB_NAME '%s';\n"
                 "   fastcgi_pass unix:%s;\n  }\n }\n}\n"
-                % ("user root;\n" if root else "", run, run, temp, port, HERE, data, sock))
+                % ("user root;\n" if root else "", run, run, temp, port, HERE, data, db[0], int(db[1]), db[2], sock))
     # PHP-FPM is the application: it keeps the agent `vigil run` preloaded into this launcher.
     procs = [subprocess.Popen([fpm, "-F", "-y", os.path.join(run, "fpm.conf")] + (["-R"] if root else []),
                               stdin=subprocess.DEVNULL)]
