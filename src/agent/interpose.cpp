@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <limits>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -78,6 +80,9 @@ const HookTable& table() {
 }
 
 std::atomic<unsigned long long> g_seen_adds{0};
+std::atomic<std::chrono::steady_clock::rep> g_last_scan{std::numeric_limits<std::chrono::steady_clock::rep>::min() / 2};
+constexpr auto kScanInterval =
+    std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(1)).count();
 std::atomic<bool> g_busy{false};
 std::atomic<std::uint64_t> g_patched{0}, g_failed{0};
 
@@ -199,7 +204,12 @@ void interpose_loaded_objects() noexcept {
   unsigned long long adds = 0;
   dl_iterate_phdr(first_adds, &adds);
   if (adds == g_seen_adds.load(std::memory_order_acquire)) return;
+  // A program that loads and unloads libraries all the time (plugins per request) is scanned
+  // once a second at most: a scan opens a handle to every loaded object.
+  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  if (now - g_last_scan.load(std::memory_order_relaxed) < kScanInterval) return;
   if (g_busy.exchange(true, std::memory_order_acquire)) return;  // another thread is at it
+  g_last_scan.store(now, std::memory_order_relaxed);
   Guard g;
   ErrnoSaver saver;
   try {
