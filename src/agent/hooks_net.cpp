@@ -73,6 +73,35 @@ Agent* serving_agent() {
   return Agent::arm();
 }
 
+// A write on a socket the program connected (Agent::on_outbound_write): false when it must
+// fail (a database statement in it was blocked).
+[[gnu::cold, gnu::noinline]] bool outbound_write(Agent* a, int fd, std::string_view data,
+                                                 const char* function) {
+  if (a->on_outbound_write(fd, data, function)) return true;
+  errno = ECONNRESET;
+  return false;
+}
+
+// What write, send and sendto do before the real call: false when it must not be made, with
+// *result what the hook returns instead (n after a block: absorbed; -1 when a database
+// statement in it was blocked).
+[[gnu::always_inline]] inline bool let_write(int fd, const void* buf, size_t n, const char* function,
+                                             ssize_t* result) {
+  Agent* a = active();
+  if (a == nullptr) return true;
+  const std::string_view data(static_cast<const char*>(buf), n);
+  if (a->is_tracked(fd)) {
+    if (before_write(a, fd, data)) return true;
+    *result = static_cast<ssize_t>(n);
+    return false;
+  }
+  if (Agent::is_outbound(fd) && !outbound_write(a, fd, data, function)) [[unlikely]] {
+    *result = -1;
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 extern "C" {
@@ -168,48 +197,22 @@ ssize_t __recvfrom_chk(int fd, void* buf, size_t n, size_t buflen, int flags,
   return r;
 }
 
-// A write on a socket the program connected (Agent::on_outbound_write): false when it must
-// fail (a database statement in it was blocked).
-[[gnu::cold, gnu::noinline]] bool outbound_write(Agent* a, int fd, std::string_view data,
-                                                 const char* function) {
-  if (a->on_outbound_write(fd, data, function)) return true;
-  errno = ECONNRESET;
-  return false;
-}
-
 ssize_t write(int fd, const void* buf, size_t n) {
-  if (Agent* a = active()) {
-    if (a->is_tracked(fd)) {
-      if (!before_write(a, fd, std::string_view(static_cast<const char*>(buf), n))) return static_cast<ssize_t>(n);
-    } else if (Agent::is_outbound(fd) &&
-               !outbound_write(a, fd, std::string_view(static_cast<const char*>(buf), n), "write")) [[unlikely]] {
-      return -1;
-    }
-  }
+  ssize_t result;
+  if (!let_write(fd, buf, n, "write", &result)) return result;
   return real::write_ptr()(fd, buf, n);
 }
 
 ssize_t send(int fd, const void* buf, size_t n, int flags) {
-  if (Agent* a = active()) {
-    if (a->is_tracked(fd)) {
-      if (!before_write(a, fd, std::string_view(static_cast<const char*>(buf), n))) return static_cast<ssize_t>(n);
-    } else if (Agent::is_outbound(fd) &&
-               !outbound_write(a, fd, std::string_view(static_cast<const char*>(buf), n), "send")) [[unlikely]] {
-      return -1;
-    }
-  }
+  ssize_t result;
+  if (!let_write(fd, buf, n, "send", &result)) return result;
   return real::send_ptr()(fd, buf, n, flags);
 }
 
-ssize_t sendto(int fd, const void* buf, size_t n, int flags, const struct sockaddr* to, socklen_t len) {
-  if (Agent* a = active()) {
-    if (a->is_tracked(fd)) {
-      if (!before_write(a, fd, std::string_view(static_cast<const char*>(buf), n))) return static_cast<ssize_t>(n);
-    } else if (Agent::is_outbound(fd) &&
-               !outbound_write(a, fd, std::string_view(static_cast<const char*>(buf), n), "sendto")) [[unlikely]] {
-      return -1;
-    }
-  }
+ssize_t sendto(int fd, const void* buf, size_t n, int flags, const struct sockaddr* to,
+               socklen_t len) {
+  ssize_t result;
+  if (!let_write(fd, buf, n, "sendto", &result)) return result;
   return real::sendto_ptr()(fd, buf, n, flags, to, len);
 }
 

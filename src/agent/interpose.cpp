@@ -80,9 +80,11 @@ const HookTable& table() {
 }
 
 std::atomic<unsigned long long> g_seen_adds{0};
-std::atomic<std::chrono::steady_clock::rep> g_last_scan{std::numeric_limits<std::chrono::steady_clock::rep>::min() / 2};
-constexpr auto kScanInterval =
-    std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(1)).count();
+using Ticks = std::chrono::steady_clock::rep;
+std::atomic<Ticks> g_last_scan{std::numeric_limits<Ticks>::min() / 2};
+constexpr Ticks kScanInterval =
+    std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(1))
+        .count();
 std::atomic<bool> g_busy{false};
 std::atomic<std::uint64_t> g_patched{0}, g_failed{0};
 
