@@ -20,14 +20,17 @@ import sys
 import urllib.parse
 import urllib.request
 
-PORT = int(sys.argv[1])
-DATA = sys.argv[2]
+# (Set only when run: tests/e2e/phpshop/run.py imports init_db for the PHP shop's data.)
+PORT = int(sys.argv[1]) if __name__ == "__main__" else 0
+DATA = sys.argv[2] if __name__ == "__main__" else ""
 DB = os.path.join(DATA, "shop.db")
 
 
-def init_db():
-    os.makedirs(os.path.join(DATA, "files"), exist_ok=True)
-    db = sqlite3.connect(DB)
+def init_db(data=None):
+    """The shop's database and files in `data` (default: DATA)."""
+    data = data or DATA
+    os.makedirs(os.path.join(data, "files"), exist_ok=True)
+    db = sqlite3.connect(os.path.join(data, "shop.db"))
     db.executescript("""
         DROP TABLE IF EXISTS products; DROP TABLE IF EXISTS users;
         CREATE TABLE products(id INTEGER PRIMARY KEY, name TEXT, price REAL, visible INTEGER);
@@ -38,9 +41,9 @@ def init_db():
     """)
     db.commit()
     db.close()
-    with open(os.path.join(DATA, "files", "manual.txt"), "w") as f:
+    with open(os.path.join(data, "files", "manual.txt"), "w") as f:
         f.write("How to assemble the desk lamp: screw the shade on.\n")
-    with open(os.path.join(DATA, "files", "terms.txt"), "w") as f:
+    with open(os.path.join(data, "files", "terms.txt"), "w") as f:
         f.write("Terms: be nice.\n")
 
 

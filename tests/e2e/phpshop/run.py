@@ -12,12 +12,13 @@ usage: run.py PORT DATA_DIR [--db mysql|pg PORT NAME]
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "agent"))
+import pyshop  # noqa: E402  (the same data as the Python shop's)
 AGENT_ENV = ("LD_PRELOAD", "VIGIL_")  # what `vigil run` sets for the program it starts
 
 
@@ -29,25 +30,6 @@ def fpm_binary():
     return shutil.which("php-fpm8.2") or shutil.which("php-fpm")
 
 
-def init_data(data):
-    os.makedirs(os.path.join(data, "files"), exist_ok=True)
-    db = sqlite3.connect(os.path.join(data, "shop.db"))
-    db.executescript("""
-        DROP TABLE IF EXISTS products; DROP TABLE IF EXISTS users;
-        CREATE TABLE products(id INTEGER PRIMARY KEY, name TEXT, price REAL, visible INTEGER);
-        CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT, password TEXT);
-        INSERT INTO products(name, price, visible) VALUES ('desk lamp', 29.9, 1), ('chair', 79.0, 1),
-          ('lamp shade', 9.5, 1), ('secret prototype', 999.0, 0);
-        INSERT INTO users(name, password) VALUES ('alice', 'wonderland'), ('bob', 'builder');
-    """)
-    db.commit()
-    db.close()
-    with open(os.path.join(data, "files", "manual.txt"), "w") as f:
-        f.write("How to assemble the desk lamp: screw the shade on.\n")
-    with open(os.path.join(data, "files", "terms.txt"), "w") as f:
-        f.write("Terms: be nice.\n")
-
-
 def main():
     port, data = int(sys.argv[1]), os.path.abspath(sys.argv[2])
     db = sys.argv[4:7] if len(sys.argv) >= 7 and sys.argv[3] == "--db" else ["", "0", ""]
@@ -55,7 +37,7 @@ def main():
     if fpm is None or not os.access(nginx, os.X_OK):
         print("phpshop: php-fpm8.2 and nginx are needed (Debian php8.2-fpm, nginx-light)", flush=True)
         return 77
-    init_data(data)
+    pyshop.init_db(data)
     run = os.path.join(data, "run")
     os.makedirs(run, exist_ok=True)
     sock = os.path.join(run, "fpm.sock")
