@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Real attack tools against the C++ shop under `vigil run` (loopback only).
+"""Real attack tools against the C++ shop (or, with --runtime php, the PHP shop: PHP-FPM behind
+nginx) under `vigil run` (loopback only).
 
   sqlmap   monitor mode: sqlmap finds the injection, and every payload it reports for a technique
            appears as an `exploited` sql-injection event with that input value; block mode:
@@ -12,7 +13,7 @@
 
 Every tool runs with its traffic pinned to loopback: the target is 127.0.0.1, and proxies point
 at a closed loopback port for anything else (wapiti tries to download data at start).
-usage: scanners_test.py --build BUILD_DIR sqlmap|wapiti [--full]
+usage: scanners_test.py --build BUILD_DIR sqlmap|wapiti [--full] [--runtime cpp|php]
 """
 import argparse
 import json
@@ -45,10 +46,15 @@ def check(cond, msg):
 def start_shop(args, work, mode):
     port = shoplib.free_port()
     events = os.path.join(work, "%s-%s-events.jsonl" % (args.tool, mode))
-    shop = shoplib.Shop(shoplib.shop_command("cpp", args.build, port, os.path.join(work, mode + "-data")),
+    shop = shoplib.Shop(shoplib.shop_command(args.runtime, args.build, port, os.path.join(work, mode + "-data")),
                         port, vigil=os.path.join(args.build, "bin", "vigil"), agent_mode=mode,
                         events=events, log=os.path.join(work, mode + "-shop.log"))
-    shop.wait_ready()
+    try:
+        shop.wait_ready()
+    except RuntimeError:
+        if shop.proc.returncode == shoplib.SKIP:  # the runtime's programs are not installed
+            shoplib.skip("the %s shop cannot run here" % args.runtime)
+        raise
     return shop, port, events
 
 
@@ -223,10 +229,17 @@ def test_wapiti(args, work):
           % {k: len(v) for k, v in found.items()})
     events = shoplib.read_events(events_path)
     exploited = {e["rule"] for e in events if e["outcome"] == "exploited"}
+    probed = {e["rule"] for e in events if e["outcome"] == "probed"}
     for category in found:
         rules = WAPITI_RULES.get(category)
         if rules is None:
             print("  note: no rule mapped for wapiti's %r" % category)
+            continue
+        if args.runtime == "php" and category == "Path Traversal":
+            # PHP resolves ".." before it opens a file: the path open() gets no longer holds the
+            # input, and input analysis reports the traversal (docs/agent.md, known limits).
+            check(bool(rules & probed), "%s: probed %s events (PHP resolves the path first)"
+                  % (category, "|".join(sorted(rules))))
             continue
         check(bool(rules & exploited), "%s: exploited %s events" % (category, "|".join(sorted(rules))))
 
@@ -236,6 +249,8 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("tool", choices=["sqlmap", "wapiti"])
     ap.add_argument("--full", action="store_true")
+    ap.add_argument("--runtime", default="cpp", choices=["cpp", "php"],
+                    help="the shop: the C++ one, or the PHP one (PHP-FPM behind nginx)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="vigil-%s-" % args.tool)
     {"sqlmap": test_sqlmap, "wapiti": test_wapiti}[args.tool](args, work)
