@@ -594,8 +594,10 @@ std::shared_ptr<Connection>* Agent::new_slot(int fd) const {
 
 void Agent::on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept {
   if (fd < 0) return;
-  // Libraries loaded since the last connection that bypass LD_PRELOAD (PHP's extensions).
-  interpose_loaded_objects();
+  // Libraries loaded since the last connection that bypass LD_PRELOAD (PHP's extensions); a
+  // slot that could not be pointed at its hook leaves that call unchecked.
+  if (std::uint64_t failed = interpose_loaded_objects(); failed != 0) [[unlikely]]
+    counters_.fail_opens.fetch_add(failed, std::memory_order_relaxed);
   if (in_forked_child()) become_own_server();
   if (fd >= kMaxFd) {
     counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
@@ -1052,7 +1054,7 @@ enum OutboundState : std::uint8_t {
   kOutNone = 0,
   kOutFromStart = 1,  // connected while the agent ran: its first bytes will be seen
   kOutJoined = 2,     // connected before the agent started: joined at its next write
-  kOutFollowed = 3,   // a PostgreSQL stream, followed
+  kOutFollowed = 3,   // a database stream (PostgreSQL or MySQL), followed
   kOutOther = 4,      // not one: no longer looked at
   kOutBlocked = 5,    // a statement on it was blocked: its writes fail
 };

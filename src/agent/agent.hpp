@@ -156,7 +156,7 @@ struct Counters {
   ShardedCounter connections, requests, sinks, detections, blocked, events, drops, write_errors,
       fail_opens, budget_overruns;
   // Connections the agent could not read, whose requests were not checked (blind spots for the
-  // sensor-health view): bytes that are not HTTP/1.1 (HTTP/2, FastCGI, another protocol), and
+  // sensor-health view): bytes that are neither HTTP/1.1 nor FastCGI (HTTP/2, another protocol), and
   // TLS whose plaintext never came through the system's OpenSSL (a statically linked or another
   // TLS library, or OpenSSL calling itself).
   ShardedCounter not_http, tls_unseen;
@@ -233,8 +233,9 @@ class Agent {
 
   // Sockets the program connected: their writes may be a database protocol that a driver
   // speaks itself (PostgreSQL's: node-postgres, pg8000, JDBC; MySQL's: mysqlnd, mysql2,
-  // PyMySQL), whose SQL is checked as the SQL handed to libpq or libmysqlclient is. Static, so that a connection opened before the agent started (a pool
-  // opened at startup) is known too; it is then followed from its first whole messages.
+  // PyMySQL), whose SQL is checked as the SQL handed to libpq or libmysqlclient is. Static, so
+  // that a connection opened before the agent started (a pool opened at startup) is known too;
+  // it is then followed from its first whole messages.
   static void note_connected(int fd) noexcept;
   // One such socket's stream: both protocols are tried until one reads its bytes.
   struct DbStream {

@@ -82,14 +82,11 @@ Agent* serving_agent() {
   return false;
 }
 
-// What write, send and sendto do before the real call: false when it must not be made, with
-// *result what the hook returns instead (n after a block: absorbed; -1 when a database
-// statement in it was blocked).
-[[gnu::always_inline]] inline bool let_write(int fd, const void* buf, size_t n, const char* function,
-                                             ssize_t* result) {
-  Agent* a = active();
-  if (a == nullptr) return true;
-  const std::string_view data(static_cast<const char*>(buf), n);
+// What the write hooks do before the real call, for the `data` of a write of `n` bytes: false
+// when the call must not be made, with *result what the hook returns instead (n after a block:
+// absorbed; -1 when a database statement in it was blocked).
+[[gnu::always_inline]] inline bool let_bytes(Agent* a, int fd, std::string_view data, size_t n,
+                                             const char* function, ssize_t* result) {
   if (a->is_tracked(fd)) {
     if (before_write(a, fd, data)) return true;
     *result = static_cast<ssize_t>(n);
@@ -100,6 +97,14 @@ Agent* serving_agent() {
     return false;
   }
   return true;
+}
+
+// let_bytes for write, send and sendto, whose bytes are one buffer.
+[[gnu::always_inline]] inline bool let_write(int fd, const void* buf, size_t n, const char* function,
+                                             ssize_t* result) {
+  Agent* a = active();
+  return a == nullptr ||
+         let_bytes(a, fd, std::string_view(static_cast<const char*>(buf), n), n, function, result);
 }
 
 }  // namespace
@@ -221,11 +226,7 @@ ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
     Guard g;
     std::size_t n = total(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
     std::string_view bytes = gather(msg->msg_iov, static_cast<int>(msg->msg_iovlen), n);
-    if (a->is_tracked(fd)) {
-      if (!before_write(a, fd, bytes)) return static_cast<ssize_t>(n);
-    } else if (!outbound_write(a, fd, bytes, "sendmsg")) {
-      return -1;
-    }
+    if (ssize_t result; !let_bytes(a, fd, bytes, n, "sendmsg", &result)) return result;
   }
   return real::sendmsg_ptr()(fd, msg, flags);
 }
@@ -235,11 +236,7 @@ ssize_t writev(int fd, const struct iovec* iov, int cnt) {
     Guard g;
     std::size_t n = total(iov, cnt);
     std::string_view bytes = gather(iov, cnt, n);
-    if (a->is_tracked(fd)) {
-      if (!before_write(a, fd, bytes)) return static_cast<ssize_t>(n);
-    } else if (!outbound_write(a, fd, bytes, "writev")) {
-      return -1;
-    }
+    if (ssize_t result; !let_bytes(a, fd, bytes, n, "writev", &result)) return result;
   }
   return real::writev_ptr()(fd, iov, cnt);
 }

@@ -86,7 +86,6 @@ constexpr Ticks kScanInterval =
     std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(1))
         .count();
 std::atomic<bool> g_busy{false};
-std::atomic<std::uint64_t> g_patched{0}, g_failed{0};
 
 int first_adds(struct dl_phdr_info* info, size_t, void* data) {
   *static_cast<unsigned long long*>(data) = info->dlpi_adds;
@@ -106,23 +105,21 @@ bool skipped(const struct dl_phdr_info* info, const HookTable& t) {
 }
 
 #if defined(__x86_64__)
-// Points one GOT slot at `target`, writable for the moment if it lies in the RELRO range.
-void set_slot(void** slot, void* target, std::uintptr_t relro_begin, std::uintptr_t relro_end) {
-  if (*slot == target) return;
+// Points one GOT slot at `target`, writable for the moment if it lies in the RELRO range
+// (pages of `page` bytes). False when it could not be made writable.
+bool set_slot(void** slot, void* target, std::uintptr_t relro_begin, std::uintptr_t relro_end,
+              std::uintptr_t page) {
+  if (*slot == target) return true;
   const auto at = reinterpret_cast<std::uintptr_t>(slot);
-  if (at >= relro_begin && at < relro_end) {
-    const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
-    void* start = reinterpret_cast<void*>(at & ~(page - 1));
-    if (mprotect(start, page, PROT_READ | PROT_WRITE) != 0) {
-      g_failed.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
+  if (at < relro_begin || at >= relro_end) {
     __atomic_store_n(slot, target, __ATOMIC_RELAXED);
-    mprotect(start, page, PROT_READ);
-  } else {
-    __atomic_store_n(slot, target, __ATOMIC_RELAXED);
+    return true;
   }
-  g_patched.fetch_add(1, std::memory_order_relaxed);
+  void* start = reinterpret_cast<void*>(at & ~(page - 1));
+  if (mprotect(start, page, PROT_READ | PROT_WRITE) != 0) return false;
+  __atomic_store_n(slot, target, __ATOMIC_RELAXED);
+  mprotect(start, page, PROT_READ);
+  return true;
 }
 
 // One loaded object, as dl_iterate_phdr lists it.
@@ -140,10 +137,12 @@ int collect(struct dl_phdr_info* info, size_t, void* data) {
   return 0;
 }
 
-// Points the object's GOT slots of hooked functions at the hooks. REQUIRES: the object is
-// loaded and relocated (a handle to it is held), so that the loader writes none of it anymore.
-void patch_object(const Object& o) {
+// Points the object's GOT slots of hooked functions at the hooks; returns how many could not
+// be. REQUIRES: the object is loaded and relocated (a handle to it is held), so that the loader
+// writes none of it anymore.
+std::uint64_t patch_object(const Object& o, std::uintptr_t page) {
   const HookTable& t = table();
+  std::uint64_t failed = 0;
   const ElfW(Dyn)* dyn = nullptr;
   std::uintptr_t relro_begin = 0, relro_end = 0;
   for (int i = 0; i < o.phnum; ++i) {
@@ -152,12 +151,11 @@ void patch_object(const Object& o) {
     if (ph.p_type == PT_GNU_RELRO) {
       // The loader makes read-only the whole pages of this range only (its end rounded down):
       // the page where it ends stays writable, and must not be made read-only here.
-      const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
       relro_begin = (o.base + ph.p_vaddr) & ~(page - 1);
       relro_end = (o.base + ph.p_vaddr + ph.p_memsz) & ~(page - 1);
     }
   }
-  if (dyn == nullptr) return;
+  if (dyn == nullptr) return 0;
   std::uintptr_t symtab = 0, strtab = 0, jmprel = 0, rela = 0;
   std::size_t strsz = 0, pltrelsz = 0, relasz = 0;
   for (const ElfW(Dyn)* d = dyn; d->d_tag != DT_NULL; ++d) {
@@ -178,7 +176,7 @@ void patch_object(const Object& o) {
   strtab = absolute(strtab);
   jmprel = absolute(jmprel);
   rela = absolute(rela);
-  if (symtab == 0 || strtab == 0) return;
+  if (symtab == 0 || strtab == 0) return 0;
   const auto* syms = reinterpret_cast<const ElfW(Sym)*>(symtab);
   const auto* strings = reinterpret_cast<const char*>(strtab);
   auto walk = [&](std::uintptr_t table_at, std::size_t bytes) {
@@ -191,26 +189,30 @@ void patch_object(const Object& o) {
       if (s.st_shndx != SHN_UNDEF || s.st_name >= strsz) continue;  // not a call out
       void* hook = t.find(strings + s.st_name);
       if (hook == nullptr) continue;
-      set_slot(reinterpret_cast<void**>(o.base + r[i].r_offset), hook, relro_begin, relro_end);
+      if (!set_slot(reinterpret_cast<void**>(o.base + r[i].r_offset), hook, relro_begin, relro_end,
+                    page))
+        ++failed;
     }
   };
   walk(jmprel, pltrelsz);
   walk(rela, relasz);
+  return failed;
 }
 #endif
 
 }  // namespace
 
-void interpose_loaded_objects() noexcept {
+std::uint64_t interpose_loaded_objects() noexcept {
+  std::uint64_t failed = 0;
 #if defined(__x86_64__)
   unsigned long long adds = 0;
   dl_iterate_phdr(first_adds, &adds);
-  if (adds == g_seen_adds.load(std::memory_order_acquire)) return;
+  if (adds == g_seen_adds.load(std::memory_order_acquire)) return 0;
   // A program that loads and unloads libraries all the time (plugins per request) is scanned
   // once a second at most: a scan opens a handle to every loaded object.
   const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-  if (now - g_last_scan.load(std::memory_order_relaxed) < kScanInterval) return;
-  if (g_busy.exchange(true, std::memory_order_acquire)) return;  // another thread is at it
+  if (now - g_last_scan.load(std::memory_order_relaxed) < kScanInterval) return 0;
+  if (g_busy.exchange(true, std::memory_order_acquire)) return 0;  // another thread is at it
   g_last_scan.store(now, std::memory_order_relaxed);
   Guard g;
   ErrnoSaver saver;
@@ -218,13 +220,14 @@ void interpose_loaded_objects() noexcept {
     table();  // built here: its dlopen must not run inside dl_iterate_phdr (the loader's locks)
     std::vector<Object> objects;
     dl_iterate_phdr(collect, &objects);
+    const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
     for (const Object& o : objects) {
       // A handle, taken under the loader's lock, waits for a load in progress in another thread
       // to finish (an object is listed before it is relocated, and then the loader still writes
       // into it) and keeps the object loaded while it is patched.
       void* handle = dlopen(o.name.empty() ? nullptr : o.name.c_str(), RTLD_LAZY | RTLD_NOLOAD);
       if (handle == nullptr) continue;
-      patch_object(o);
+      failed += patch_object(o, page);
       dlclose(handle);
     }
     g_seen_adds.store(adds, std::memory_order_release);
@@ -232,9 +235,7 @@ void interpose_loaded_objects() noexcept {
   }
   g_busy.store(false, std::memory_order_release);
 #endif
+  return failed;
 }
-
-std::uint64_t interposed_slots() noexcept { return g_patched.load(std::memory_order_relaxed); }
-std::uint64_t interpose_failures() noexcept { return g_failed.load(std::memory_order_relaxed); }
 
 }  // namespace vigil::agent

@@ -10,12 +10,8 @@ namespace vigil::agent {
 // Points the GOT slots of the hooked functions in every loaded object (but the C library, the
 // loader and the agent) at the hooks. Cheap when no object was loaded since the last call (one
 // dl_iterate_phdr step); a scan runs once a second at most; safe to call from any thread (one
-// does the work).
-void interpose_loaded_objects() noexcept;
-
-// Slots pointed at the hooks so far, and slots that could not be (mprotect refused).
-std::uint64_t interposed_slots() noexcept;
-std::uint64_t interpose_failures() noexcept;
+// does the work). Returns how many slots could not be (mprotect refused): fail-opens.
+std::uint64_t interpose_loaded_objects() noexcept;
 
 }  // namespace vigil::agent
 

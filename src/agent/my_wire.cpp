@@ -17,6 +17,11 @@ constexpr std::size_t kKeptCapacity = 64 * 1024;
 constexpr unsigned char kComQuery = 0x03;
 constexpr unsigned char kComStmtPrepare = 0x16;
 
+// A packet header's payload length (3 bytes, little-endian).
+std::uint32_t le24(const unsigned char* p) noexcept {
+  return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16);
+}
+
 std::uint32_t le32(const unsigned char* p) noexcept {
   return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) |
          (std::uint32_t{p[3]} << 24);
@@ -44,7 +49,7 @@ bool lenenc(std::string_view s, std::uint64_t* value, std::size_t* size) noexcep
 }  // namespace
 
 bool MyWire::header(const unsigned char* h) {
-  length_ = std::uint32_t{h[0]} | (std::uint32_t{h[1]} << 8) | (std::uint32_t{h[2]} << 16);
+  length_ = le24(h);
   seq_ = h[3];
   left_ = length_;
   handshake_ = false;
@@ -150,7 +155,7 @@ bool MyWire::feed(std::string_view data, std::vector<Statement>* out) {
     while (i < data.size()) {
       if (data.size() - i < 5) break;
       const auto* h = reinterpret_cast<const unsigned char*>(data.data() + i);
-      const std::uint32_t len = std::uint32_t{h[0]} | (std::uint32_t{h[1]} << 8) | (std::uint32_t{h[2]} << 16);
+      const std::uint32_t len = le24(h);
       if (h[3] != 0 || len == 0 || len >= kMaxPacket || data.size() - i - 4 < len ||
           !command_byte(h[4]))
         break;
