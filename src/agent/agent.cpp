@@ -23,6 +23,7 @@
 #include "agent/body_decoder.hpp"
 #include "agent/events.hpp"
 #include "agent/fastcgi.hpp"
+#include "agent/http2.hpp"
 #include "agent/hook_util.hpp"
 #include "agent/interpose.hpp"
 #include "agent/real.hpp"
@@ -426,6 +427,7 @@ struct InFlight {
   // Some form of some input holds a CR or LF. Without one no input can inject a header line
   // (src/core/detect/header_detector.cpp): the response's header block is not searched.
   bool line_break_input = false;
+  std::uint32_t h2_stream = 0;  // the HTTP/2 stream that carried it (0: HTTP/1)
 };
 
 namespace {
@@ -481,6 +483,7 @@ void keep_spare(std::shared_ptr<InFlight>&& req) noexcept {
   // req->conn stays: the next request this thread reads mostly comes on the same connection
   // (keep-alive), and on_read then leaves the link as it is (no weak count down and up).
   req->blocked.store(false, std::memory_order_relaxed);
+  req->h2_stream = 0;
   t_spare = std::move(req);
 }
 
@@ -509,9 +512,85 @@ struct Connection {
     std::string in_http, out_http;  // the HTTP text of the last read and write
   };
   std::unique_ptr<FastCgi> fcgi;
+  // An HTTP/2 connection: its streams are read as HTTP/1.1 requests. Several are in flight at
+  // once, each until the program ends its response (`current` is not used).
+  struct Http2 {
+    explicit Http2(std::size_t max_body) : in(max_body) {}
+    H2RequestReader in;
+    H2ResponseReader out;
+    H2RequestReader::Output read;       // of the last read
+    std::size_t next_stream = 0;        // read.streams[next_stream]: the next request parsed
+    std::vector<std::shared_ptr<InFlight>> open;
+    std::vector<std::shared_ptr<InFlight>> cancelled;  // by the client, to retire
+    std::vector<H2ResponseReader::Piece> written;      // of the last write
+    // A response being written: read as an HTTP/1.1 one.
+    struct Response {
+      std::uint32_t stream = 0;
+      ResponseTracker tracker;
+      bool head_out = false;  // its head went out on the socket
+    };
+    std::vector<std::unique_ptr<Response>> responses;
+    // What went out on the socket (the program's writes let through, not the one being
+    // checked): between two frames, the program's SETTINGS.
+    bool socket_at_boundary = true;
+    bool socket_wrote = false;
+    bool heads_lost_counted = false;
+  };
+  std::unique_ptr<Http2> h2;
+  std::size_t max_body;  // a request's body kept
 
-  explicit Connection(std::size_t max_body) : parser(context::Http1Parser::Limits{64 * 1024, max_body}) {}
+  explicit Connection(std::size_t body_limit)
+      : parser(context::Http1Parser::Limits{64 * 1024, body_limit}), max_body(body_limit) {}
 };
+
+// Up to this many requests of one HTTP/2 connection are in flight at once; past it the oldest
+// stops being (its response never ended, or the client reset it unseen).
+constexpr std::size_t kMaxOpenStreams = 128;
+
+// Takes `req`, the next request parsed off an HTTP/2 connection's text, in flight: names its
+// stream. Returns the request it pushed out, if any, to retire. REQUIRES: the lock held.
+[[gnu::cold, gnu::noinline]] std::shared_ptr<InFlight> admit_h2(
+    Connection::Http2& h, const std::shared_ptr<InFlight>& req) {
+  req->h2_stream = h.next_stream < h.read.streams.size() ? h.read.streams[h.next_stream++] : 0;
+  std::shared_ptr<InFlight> out;
+  if (h.open.size() >= kMaxOpenStreams) {
+    out = std::move(h.open.front());
+    h.open.erase(h.open.begin());
+  }
+  h.open.push_back(req);
+  return out;
+}
+
+// Moves the requests of `streams` out of h.open onto *to.
+void take_streams(Connection::Http2& h, const std::vector<std::uint32_t>& streams,
+                  std::vector<std::shared_ptr<InFlight>>* to) {
+  for (std::uint32_t id : streams) {
+    for (std::size_t i = 0; i < h.open.size(); ++i) {
+      if (h.open[i]->h2_stream != id) continue;
+      to->push_back(std::move(h.open[i]));
+      h.open.erase(h.open.begin() + static_cast<std::ptrdiff_t>(i));
+      break;
+    }
+  }
+}
+
+// The response being written on `stream`, or null.
+Connection::Http2::Response* h2_response(Connection::Http2& h, std::uint32_t stream) {
+  for (auto& r : h.responses)
+    if (r->stream == stream) return r.get();
+  return nullptr;
+}
+
+bool h2_head_out(Connection::Http2& h, std::uint32_t stream) {
+  const Connection::Http2::Response* r = h2_response(h, stream);
+  return r != nullptr && r->head_out;
+}
+
+std::shared_ptr<InFlight> h2_request(const Connection::Http2& h, std::uint32_t stream) {
+  for (const auto& r : h.open)
+    if (r->h2_stream == stream) return r;
+  return nullptr;
+}
 
 Config config_from_environment() {
   Config c;
@@ -664,15 +743,18 @@ void Agent::on_close(int fd) noexcept {
   }
   if (conn) {
     std::shared_ptr<InFlight> req;
+    std::vector<std::shared_ptr<InFlight>> streams;
     {
       std::lock_guard<SpinLock> lock(conn->mu);
       req = std::move(conn->current);
+      if (conn->h2) [[unlikely]] streams.swap(conn->h2->open);
       if (!conn->not_http) keep_spare_parsed(conn->parser);
       // Encrypted bytes came and went, and no plaintext of them: TLS the agent cannot see.
       if (conn->tls_records && conn->tls_session == nullptr) [[unlikely]]
         counters_.tls_unseen.fetch_add(1, std::memory_order_relaxed);
     }
     if (req) retire(std::move(req));
+    for (auto& r : streams) retire(std::move(r));
   }
 }
 
@@ -719,6 +801,15 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
     std::string_view bytes(data, static_cast<std::size_t>(n));
     if (!conn->seen_bytes && looks_like_fastcgi(bytes)) [[unlikely]]
       conn->fcgi = std::make_unique<Connection::FastCgi>();
+    else if (!conn->seen_bytes && looks_like_h2(bytes)) [[unlikely]]
+      conn->h2 = std::make_unique<Connection::Http2>(conn->max_body);
+    if (conn->h2) [[unlikely]] {
+      if (!read_h2(*conn, bytes)) {  // the requests before what broke are still read below
+        conn->not_http = true;
+        counters_.not_http.fetch_add(1, std::memory_order_relaxed);
+      }
+      bytes = conn->h2->read.http;
+    }
     if (conn->fcgi) [[unlikely]] {
       // The request records, as the HTTP/1.1 text they carry; the client is the web server's.
       std::string& http = conn->fcgi->in_http;
@@ -752,16 +843,28 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
         req->conn = conn;
       }
       if (conn->fcgi) [[unlikely]] req->peer = conn->peer;  // each request's own client
-      std::shared_ptr<InFlight> previous = std::move(conn->current);
-      conn->current = req;
-      conn->response.reset();
-      conn->response_started = false;
+      std::shared_ptr<InFlight> previous;
+      if (conn->h2) [[unlikely]] {
+        previous = admit_h2(*conn->h2, req);
+      } else {
+        previous = std::move(conn->current);
+        conn->current = req;
+        conn->response.reset();
+        conn->response_started = false;
+      }
       lock.unlock();
       if (previous) [[unlikely]] retire(std::move(previous));  // its response did not end
       start_request(conn, req);
       lock.lock();
       if (req->blocked.load()) [[unlikely]] blocked_here = true;
       status = conn->parser.next();
+    }
+    if (conn->h2 && !conn->h2->cancelled.empty()) [[unlikely]] {
+      std::vector<std::shared_ptr<InFlight>> gone;
+      gone.swap(conn->h2->cancelled);
+      lock.unlock();
+      for (auto& r : gone) retire(std::move(r));
+      lock.lock();
     }
     if (status == context::Http1Parser::Status::kError) [[unlikely]] {
       conn->not_http = true;
@@ -881,7 +984,11 @@ void Agent::send_block_response(Connection& conn, InFlight& req, const std::stri
   auto tls_write = conn.tls ? real::SSL_write_ptr() : nullptr;
   const bool tls_ok = tls_write != nullptr && conn.tls_session != nullptr &&
                       req.reader == this_thread();
-  if (conn.response_started || (conn.tls && !tls_ok)) {
+  // On HTTP/2 the agent's frames go in only between the program's, and only from the thread
+  // that read the request (the program's thread that would write is then in the agent).
+  const bool too_late = conn.h2 ? req.reader != this_thread() || !conn.h2->socket_at_boundary
+                                : conn.response_started;
+  if (too_late || (conn.tls && !tls_ok)) {
     // Too late for a clean 403 (or no way to write one): end the response so the client does
     // not get the rest.
     ::shutdown(conn.fd, SHUT_RDWR);
@@ -894,7 +1001,10 @@ void Agent::send_block_response(Connection& conn, InFlight& req, const std::stri
   std::string body = block_body(id, json);
   const std::string type = json ? "application/json" : "text/html; charset=utf-8";
   std::string response =
-      conn.fcgi ? FcgiResponseWriter::response(  // the web server relays a CGI answer
+      conn.h2     ? h2_block_frames(!conn.h2->socket_wrote, req.h2_stream,
+                                    h2_head_out(*conn.h2, req.h2_stream), conn.h2->in.last_stream(),
+                                    type, id, body)
+      : conn.fcgi ? FcgiResponseWriter::response(  // the web server relays a CGI answer
                       conn.fcgi->in.request_id(),
                       "Status: 403 Forbidden\r\nContent-Type: " + type + "\r\nX-Vigil-Event: " + id +
                           "\r\n\r\n" + body)
@@ -1299,6 +1409,9 @@ bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
     if (http.empty()) return true;
     data = http;
   }
+  if (conn->h2 && !conn->absorbing && !conn->not_http && !(conn->tls && tls == nullptr))
+      [[unlikely]]
+    return watch_h2_write(conn, lock, data);
   // TLS records (the plaintext comes through SSL_write), writes after a block (absorbed), no
   // request or not HTTP (let through): one test on the usual path.
   if ((conn->tls && tls == nullptr) || conn->absorbing || !conn->current || conn->not_http)
@@ -1338,6 +1451,133 @@ bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
   }
 }
 
+bool Agent::read_h2(Connection& conn, std::string_view bytes) noexcept {
+  Connection::Http2& h = *conn.h2;
+  H2RequestReader::Output& read = h.read;
+  read.http.clear();
+  read.streams.clear();
+  read.reset.clear();
+  read.unread = 0;
+  h.next_stream = 0;
+  bool alive = false;
+  try {
+    alive = h.in.feed(bytes, &read);
+    take_streams(h, read.reset, &h.cancelled);
+  } catch (...) {  // memory: nothing of this read is trusted
+    read.http.clear();
+    read.streams.clear();
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Requests the agent could not read whole: each is a request not protected, counted.
+  if (read.unread > 0) counters_.fail_opens.fetch_add(read.unread, std::memory_order_relaxed);
+  return alive;
+}
+
+// A check of a response to run without the connection's lock: its header block, or the HTML of
+// its body so far (`done`: all of it).
+struct Agent::H2Check {
+  std::shared_ptr<InFlight> req;
+  std::string head, html;
+  bool done = false;
+};
+
+bool Agent::watch_h2_write(Connection* conn, SpinHold& lock, std::string_view data) noexcept {
+  Connection::Http2& h = *conn->h2;
+  std::vector<std::shared_ptr<InFlight>> ended;
+  std::vector<H2Check> checks;
+  try {
+    h.out.feed(data, &h.written);
+    if (h.out.heads_lost() && !h.heads_lost_counted) [[unlikely]] {
+      h.heads_lost_counted = true;  // the responses from here on are not checked
+      counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    }
+    for (const H2ResponseReader::Piece& p : h.written) {
+      std::shared_ptr<InFlight> req = h2_request(h, p.stream);
+      Connection::Http2::Response* r = h2_response(h, p.stream);
+      if (p.kind == H2ResponseReader::Piece::kHead) {
+        if (!req || r != nullptr) continue;  // no request read, or a second head
+        h.responses.push_back(std::make_unique<Connection::Http2::Response>());
+        r = h.responses.back().get();
+        r->stream = p.stream;
+        std::string_view completed;
+        r->tracker.feed(p.bytes, &completed);
+        if (!completed.empty() && (req->line_break_input || r->tracker.location))
+          checks.push_back(H2Check{req, std::string(completed), {}, false});
+        continue;
+      }
+      if (req && r) {
+        std::string_view ignored;
+        std::string_view body = p.kind == H2ResponseReader::Piece::kData
+                                    ? r->tracker.feed(p.bytes, &ignored)
+                                    : std::string_view();
+        if (p.kind == H2ResponseReader::Piece::kEnd) r->tracker.done = true;
+        if (r->tracker.html && (!body.empty() || r->tracker.done) &&
+            html_check_due(engine_, r->tracker, req->prepared)) {
+          r->tracker.html_checked = r->tracker.body.size();
+          r->tracker.html_checked_partial = !r->tracker.done;
+          checks.push_back(H2Check{req, {}, r->tracker.body, r->tracker.done});
+        }
+      }
+      if (p.kind == H2ResponseReader::Piece::kEnd) {
+        if (r != nullptr)
+          h.responses.erase(std::find_if(h.responses.begin(), h.responses.end(),
+                                         [&](const auto& x) { return x.get() == r; }));
+        take_streams(h, {p.stream}, &ended);
+      }
+    }
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  }
+  bool proceed = true;
+  if (!checks.empty()) [[unlikely]] {
+    // Kept alive while the lock is let go.
+    std::shared_ptr<Connection> keep = checks.front().req->conn.lock();
+    lock.unlock();
+    bool block = false;
+    for (const H2Check& c : checks) {
+      if (block) break;
+      if (!c.head.empty()) {
+        block = check_response_head(c.req, c.head);
+      } else {
+        Sink page = Sink::of(SinkType::kHtml, c.html);
+        page.partial = !c.done;
+        block = check_request_sink(c.req, page, "http.response.body");
+      }
+    }
+    if (!keep) return true;
+    lock.lock();
+    proceed = !block && !conn->absorbing;
+  }
+  if (proceed) {  // the write goes out: what the socket saw
+    h.socket_at_boundary = h.out.at_frame_boundary();
+    h.socket_wrote = h.out.wrote_any();
+    for (const H2ResponseReader::Piece& p : h.written)
+      if (p.kind == H2ResponseReader::Piece::kHead)
+        if (Connection::Http2::Response* r = h2_response(h, p.stream)) r->head_out = true;
+  }
+  lock.unlock();
+  for (auto& r : ended) retire(std::move(r));
+  return proceed;
+}
+
+bool Agent::check_response_head(const std::shared_ptr<InFlight>& req, std::string_view head) {
+  bool block = false;
+  // The header block the program wrote: CR/LF injection, and where a redirect goes.
+  if (req->line_break_input)
+    block |= check_request_sink(req, Sink::of(SinkType::kHeader, head), "http.response.headers");
+  std::size_t loc = find_header_line(head, "location");
+  if (loc != std::string::npos) {
+    std::size_t start = loc + 9;  // "location:"
+    std::size_t end = head.find("\r\n", start);
+    std::string_view target = common::trim(head.substr(start, end - start));
+    std::string_view host = req->ctx.header("host");
+    std::string base = "http://" + std::string(host.empty() ? "localhost" : host) + "/";
+    block |= check_request_sink(req, Sink::of(SinkType::kRedirect, target, base),
+                                "http.response.location");
+  }
+  return block;
+}
+
 bool Agent::check_response(Connection& connection, SpinHold& lock,
                            std::string_view completed_head, bool check_head,
                            bool check_html) {
@@ -1360,21 +1600,7 @@ bool Agent::check_response(Connection& connection, SpinHold& lock,
   lock.unlock();
   bool block = false;
   // The response belongs to the connection's request: only its inputs are looked for.
-  if (check_head) {
-    // The header block the program wrote: CR/LF injection, and where a redirect goes.
-    if (req->line_break_input)
-      block |= check_request_sink(req, Sink::of(SinkType::kHeader, head), "http.response.headers");
-    std::size_t loc = find_header_line(head, "location");
-    if (loc != std::string::npos) {
-      std::size_t start = loc + 9;  // "location:"
-      std::size_t end = head.find("\r\n", start);
-      std::string_view target = common::trim(std::string_view(head).substr(start, end - start));
-      std::string_view host = req->ctx.header("host");
-      std::string base = "http://" + std::string(host.empty() ? "localhost" : host) + "/";
-      block |= check_request_sink(req, Sink::of(SinkType::kRedirect, target, base),
-                                  "http.response.location");
-    }
-  }
+  if (check_head) block = check_response_head(req, head);
   if (!html.empty() && !block) {
     Sink page = Sink::of(SinkType::kHtml, html);
     page.partial = !done;  // more of the page may follow: what is open at its end is not judged

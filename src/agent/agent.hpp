@@ -345,6 +345,17 @@ class Agent {
   std::string emit_detection(const InFlight& req, const Sink& sink, std::string_view function,
                              const Detection& d, Outcome outcome, std::string note) noexcept;
   void send_block_response(Connection& conn, InFlight& req, const std::string& event_id) noexcept;
+  // An HTTP/2 connection's read: its streams' requests as HTTP/1.1 text in conn.h2->read.http.
+  // False when the bytes are not HTTP/2 (read no more).
+  [[gnu::cold, gnu::noinline]] bool read_h2(Connection& conn, std::string_view bytes) noexcept;
+  // An HTTP/2 connection's write: each stream's response is checked as an HTTP/1.1 one, and
+  // the requests whose responses it ends stop being in flight. Lets go of `lock` (and of
+  // `conn`). Returns on_write's answer.
+  struct H2Check;
+  [[gnu::cold, gnu::noinline]] bool watch_h2_write(Connection* conn, SpinHold& lock,
+                                                   std::string_view data) noexcept;
+  // The checks of a response's header block (header injection, redirect). True to block.
+  bool check_response_head(const std::shared_ptr<InFlight>& req, std::string_view head);
 
   Config config_;
   Engine engine_;

@@ -15,7 +15,12 @@ The -tls runtimes serve HTTPS (a self-signed loopback certificate): py-tls throu
 module (OpenSSL's SSL_read_ex and SSL_write_ex), c-tls through SSL_read and SSL_write. A block's
 403 must arrive as a TLS record.
 
-usage: battery_test.py --build BUILD_DIR --runtime cpp|cpp-sdk|py|py-tls|node|c|c-tls [--work DIR]
+The node-h2 runtime is the Node.js shop serving HTTP/2 without TLS (http2's compatibility API),
+asked with curl --http2-prior-knowledge: a block's 403 must arrive as HTTP/2 frames on the
+request's stream, and the response checks (XSS, redirects) read the program's HPACK.
+
+usage: battery_test.py --build BUILD_DIR --runtime cpp|cpp-sdk|py|py-tls|node|node-h2|c|c-tls|php
+                       [--work DIR]
 """
 import argparse
 import os
@@ -59,6 +64,7 @@ def main():
     base = shoplib.base_runtime(args.runtime)
     if args.runtime.endswith("-tls"):
         shoplib.TLS = shoplib.client_tls()
+    shoplib.H2 = args.runtime.endswith("-h2")
     if base == "py" and shutil.which("ping") is None:
         print("note: ping is not installed; the ping routes answer with the shell's error")
     if base == "c":

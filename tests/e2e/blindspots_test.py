@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Connections the agent cannot read are counted, so that the sensor-health view shows them:
   not_http    the C shop under the agent gets one HTTP/1.1 request, an HTTP/2 connection
-              (prior knowledge: the connection preface and a SETTINGS frame) and a PostgreSQL
-              client's SSL request: 1 request, 2 connections not HTTP/1.1, no TLS unseen (FastCGI is read:
+              (prior knowledge: the connection preface, a SETTINGS frame and one request, read:
+              e2e.battery.node-h2, e2e.h2), an SMTP greeting and a PostgreSQL client's SSL
+              request: 2 requests, 2 connections not HTTP, no TLS unseen (FastCGI is read too:
               e2e.battery.php)
   tls_unseen  `openssl s_server -www` under the agent answers a request over TLS; it reads its
               plaintext inside OpenSSL (a BIO), where no hook sees it: 0 requests, 1 TLS
@@ -48,13 +49,20 @@ def not_http(args, work):
     try:
         code, _, _ = shoplib.request(port, "GET", "/search?q=lamp")
         check(code == 200, "an HTTP/1.1 request is answered (%s)" % code)
-        # HTTP/2 with prior knowledge: the connection preface, then an empty SETTINGS frame.
-        send_raw(port, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
-        # A PostgreSQL client's SSL request, sent to the wrong port.
+        # HTTP/2 with prior knowledge: the connection preface, an empty SETTINGS frame, and a
+        # request (HEADERS ending the stream; HPACK literals): read, not a blind spot.
+        def literal(name, value):
+            return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+        block = (literal(b":method", b"GET") + literal(b":scheme", b"http") +
+                 literal(b":path", b"/search?q=lamp") + literal(b":authority", b"127.0.0.1"))
+        headers = len(block).to_bytes(3, "big") + b"\x01\x05" + (1).to_bytes(4, "big") + block
+        send_raw(port, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00" + headers)
+        # Another text protocol (SMTP), and a PostgreSQL client's SSL request, at the wrong port.
+        send_raw(port, b"EHLO client.example\r\n\r\n")
         send_raw(port, b"\x00\x00\x00\x08\x04\xd2\x16\x2f")
-        st = status_when(status, lambda s: s.get("not_http", 0) >= 2)
-        check(st.get("not_http") == 2, "2 connections counted not HTTP/1.1 (%s)" % st.get("not_http"))
-        check(st.get("requests") == 1, "1 request read (%s)" % st.get("requests"))
+        st = status_when(status, lambda s: s.get("not_http", 0) >= 2 and s.get("requests", 0) >= 2)
+        check(st.get("not_http") == 2, "2 connections counted not HTTP (%s)" % st.get("not_http"))
+        check(st.get("requests") == 2, "2 requests read, one of them HTTP/2 (%s)" % st.get("requests"))
         check(st.get("tls_unseen") == 0, "no TLS unseen (%s)" % st.get("tls_unseen"))
     finally:
         shop.stop()

@@ -5,9 +5,13 @@
 // by string concatenation. Listens on 127.0.0.1 only; its fetcher refuses every destination
 // that is not loopback.
 //
-// usage: nodeshop.js PORT DATA_DIR
+// With --h2c it serves HTTP/2 without TLS (prior knowledge), through http2's compatibility API:
+// the same handler, the same answers.
+//
+// usage: nodeshop.js PORT DATA_DIR [--h2c]
 'use strict';
 const http = require('http');
+const http2 = require('http2');
 const fs = require('fs');
 const path = require('path');
 const dns = require('dns');
@@ -55,7 +59,8 @@ function fetch(res, target) {
   });
 }
 
-const server = http.createServer((req, res) => {
+const H2C = process.argv[4] === '--h2c';
+const server = (H2C ? http2.createServer : http.createServer)((req, res) => {
   const u = new URL(req.url, 'http://127.0.0.1');
   const q = (name, dflt) => (u.searchParams.has(name) ? u.searchParams.get(name) : dflt);
   try {
@@ -105,6 +110,7 @@ const server = http.createServer((req, res) => {
     if (!res.headersSent) reply(res, 500, 'error: ' + (e.code || e.name) + '\n');
   }
 });
-server.keepAliveTimeout = 5000;
-server.listen(PORT, '127.0.0.1', () => console.log('nodeshop: listening on http://127.0.0.1:' + PORT + '/'));
+if (!H2C) server.keepAliveTimeout = 5000;
+server.listen(PORT, '127.0.0.1', () => console.log('nodeshop: listening on http://127.0.0.1:' + PORT + '/' +
+                                                   (H2C ? ' (h2c)' : '')));
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0));

@@ -16,6 +16,8 @@ BATTERY = os.path.join(ROOT, "examples", "shop", "battery.tsv")
 SKIP = 77  # CTest SKIP_RETURN_CODE
 # A client TLS context (client_tls()) makes request() speak HTTPS: the py-tls runtime.
 TLS = None
+# True makes request() speak HTTP/2 with prior knowledge (h2c), through curl: the node-h2 runtime.
+H2 = False
 
 
 def skip(message):
@@ -82,7 +84,7 @@ class Entry:
 def base_runtime(runtime):
     """The runtime whose battery entries a variant shares: the same program with the SDK, or
     over TLS."""
-    return {"cpp-sdk": "cpp", "py-tls": "py", "c-tls": "c"}.get(runtime, runtime)
+    return {"cpp-sdk": "cpp", "py-tls": "py", "c-tls": "c", "node-h2": "node"}.get(runtime, runtime)
 
 
 def tls_pair(directory):
@@ -131,6 +133,8 @@ def agent_of(entry):
 def request(port, method, target, body=None, agent="vigil-e2e", timeout=15, headers=None):
     """One request on its own connection. Returns (status, headers dict lower-cased, body bytes);
     status 0 when the connection failed."""
+    if H2:
+        return request_h2(port, method, target, body, agent, timeout, headers)
     if TLS is not None:
         conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=TLS)
     else:
@@ -148,6 +152,41 @@ def request(port, method, target, body=None, agent="vigil-e2e", timeout=15, head
         return 0, {}, repr(e).encode()
     finally:
         conn.close()
+
+
+def request_h2(port, method, target, body=None, agent="vigil-e2e", timeout=15, headers=None):
+    """request() over HTTP/2 without TLS (prior knowledge), with curl (built with nghttp2 in
+    Debian). The target is sent as it is (--path-as-is, --globoff); status 0 when the exchange
+    failed or was not HTTP/2."""
+    import tempfile
+    curl = tool("curl")
+    if curl is None:
+        skip("curl (Debian curl) is not installed: no HTTP/2 client")
+    with tempfile.TemporaryDirectory(prefix="vigil-h2-") as d:
+        head_file, body_file = os.path.join(d, "head"), os.path.join(d, "body")
+        cmd = [curl, "-sS", "--http2-prior-knowledge", "--path-as-is", "--globoff", "-X", method,
+               "-A", agent, "-D", head_file, "-o", body_file, "-w", "%{http_version}",
+               "--max-time", str(timeout)]
+        for k, v in (headers or {}).items():
+            cmd += ["-H", "%s: %s" % (k, v)]
+        data = b""
+        if body is not None:
+            cmd += ["-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary", "@-"]
+            data = body.encode() if isinstance(body, str) else body
+        cmd.append("http://127.0.0.1:%d%s" % (port, target))
+        p = subprocess.run(cmd, input=data, capture_output=True, timeout=timeout + 5)
+        if p.returncode != 0 or p.stdout.strip() != b"2":
+            return 0, {}, p.stderr
+        status, fields = 0, {}
+        with open(head_file, "rb") as f:
+            for line in f.read().decode("latin-1").split("\r\n"):
+                if line.startswith("HTTP/"):
+                    status, fields = int(line.split()[1]), {}  # the last response (after a 1xx)
+                elif ":" in line:
+                    k, v = line.split(":", 1)
+                    fields[k.strip().lower()] = v.strip()
+        with open(body_file, "rb") as f:
+            return status, fields, f.read()
 
 
 class Shop:
@@ -304,4 +343,6 @@ def shop_command(runtime, build, port, data):
         if node is None:
             skip("node (Debian nodejs) is not installed: the Node.js shop cannot run")
         return [node, os.path.join(ROOT, "tests", "e2e", "nodeshop.js"), str(port), data]
+    if runtime == "node-h2":
+        return shop_command("node", build, port, data) + ["--h2c"]
     raise ValueError(runtime)
