@@ -788,8 +788,9 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
         return n;
       }
       if (!conn->seen_bytes && static_cast<unsigned char>(data[0]) == 0x16) [[unlikely]] {
-        conn->tls = true;  // a TLS handshake: the plaintext comes through SSL_read
-        conn->seen_bytes = true;
+        // A TLS handshake: the plaintext comes through SSL_read, and its first bytes are the
+        // ones that say what it is (HTTP/1.1, or HTTP/2 negotiated by ALPN).
+        conn->tls = true;
         return n;
       }
     } else [[unlikely]] {

@@ -527,9 +527,14 @@ void H2RequestReader::finish(Stream* s, Output* out) {
 
 bool H2DataCursor::next(std::string_view piece, std::string_view* data) {
   std::size_t k = 0;
+  *data = {};
+  if (bad) return false;
   if (padded && at == 0 && !piece.empty()) {
     pad = static_cast<unsigned char>(piece[0]);
-    if (pad + 1 > length) return false;
+    if (pad + 1 > length) {
+      bad = true;
+      return false;
+    }
     at = k = 1;
   }
   const std::uint32_t end = length - pad;

@@ -68,12 +68,15 @@ bool hpack_huffman_decode(std::string_view in, std::string* out);
 struct H2DataCursor {
   std::uint32_t length = 0, at = 0, pad = 0;
   bool padded = false;
+  bool bad = false;  // its padding length passes its end: no data in it
   void start(std::uint32_t frame_length, bool frame_padded) {
     length = frame_length;
     padded = frame_padded;
     at = pad = 0;
+    bad = false;
   }
-  // The data among the payload's next bytes `piece`; false on a padding length past the frame.
+  // The data among the payload's next bytes `piece`; false on (and after) a padding length past
+  // the frame's end.
   bool next(std::string_view piece, std::string_view* data);
 };
 

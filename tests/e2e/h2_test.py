@@ -12,7 +12,11 @@ client is python3-h2, which encodes fields with HPACK's Huffman code and dynamic
     sent in three DATA frames is blocked the same way; a benign stream on the same connection
     before the attack is answered normally;
   - a stream the specification calls malformed (an upper-case field name) is refused by Node
-    (a stream reset) and counted by the agent as a fail-open; no connection counted not_http.
+    (a stream reset) and counted by the agent as a fail-open; no connection counted not_http;
+  - h2 over TLS (ALPN), the program's own TLS through the system's OpenSSL (tests/e2e/
+    h2tlsshop.py: python3-h2 and the ssl module): in monitor mode a reflected XSS and a traversal
+    give exploited events (the response read through SSL_write_ex), in block mode the 403 and
+    GOAWAY arrive as TLS records.
 Loopback only; every process started here is stopped here.
 
 usage: h2_test.py --build BUILD_DIR
@@ -40,8 +44,12 @@ check = shoplib.Checks()
 class Client:
     """One HTTP/2 connection (prior knowledge) with blocking reads."""
 
-    def __init__(self, port, validate=True):
+    def __init__(self, port, validate=True, tls=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname="localhost")
+            if self.sock.selected_alpn_protocol() != "h2":
+                raise RuntimeError("the TLS server did not choose h2")
         config = h2.config.H2Configuration(client_side=True, header_encoding="utf-8",
                                            validate_outbound_headers=validate,
                                            normalize_outbound_headers=validate)
@@ -123,14 +131,18 @@ class Client:
             pass
 
 
-def start(args, work, mode):
+def start(args, work, mode, command=None, tag=None):
     port = shoplib.free_port()
-    status = os.path.join(work, mode + "-status.json")
-    events = os.path.join(work, mode + "-events.jsonl")
-    shop = shoplib.Shop(shoplib.shop_command("node-h2", args.build, port, os.path.join(work, "data")),
-                        port, vigil=os.path.join(args.build, "bin", "vigil"), agent_mode=mode,
-                        events=events, app="h2-" + mode, env={"VIGIL_STATUS": status},
-                        log=os.path.join(work, mode + ".log"))
+    tag = tag or mode
+    status = os.path.join(work, tag + "-status.json")
+    events = os.path.join(work, tag + "-events.jsonl")
+    if command is None:
+        command = shoplib.shop_command("node-h2", args.build, port, os.path.join(work, "data"))
+    else:
+        command = [str(port) if a == "{port}" else a for a in command]
+    shop = shoplib.Shop(command, port, vigil=os.path.join(args.build, "bin", "vigil"), agent_mode=mode,
+                        events=events, app="h2-" + tag, env={"VIGIL_STATUS": status},
+                        log=os.path.join(work, tag + ".log"))
     # wait_ready's probe is an HTTP/1.1 request the h2c server refuses: poll the port instead.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -266,6 +278,60 @@ def block(args, work):
         shop.stop()
 
 
+def tls(args, work):
+    print("== h2 over TLS (ALPN), the program's TLS through the system's OpenSSL")
+    cert, key = shoplib.tls_pair(os.path.join(work, "tls"))
+    context = shoplib.client_tls()
+    context.set_alpn_protocols(["h2"])
+    command = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "h2tlsshop.py"),
+               "{port}", os.path.join(work, "tls-data"), cert, key]
+    xss = "/hello?name=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+    traversal = "/download?file=..%2F..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd"
+    for mode in ("monitor", "block"):
+        shop, port, status, events_path = start(args, work, mode, command, "tls-" + mode)
+        try:
+            c = Client(port, tls=context)
+            ok = c.request("GET", "/hello?name=bob", "h2tls-ok")
+            c.flush()
+            c.wait([ok])
+            check(c.responses[ok]["status"] == 200 and b"Hello, bob!" in c.responses[ok]["body"],
+                  "%s: a benign request over h2 and TLS is answered (%s)" % (mode, c.responses[ok]["status"]))
+            if mode == "monitor":
+                s1 = c.request("GET", xss, "h2tls-xss")
+                s2 = c.request("GET", traversal, "h2tls-traversal")
+                c.flush()
+                c.wait([s1, s2])
+                c.close()
+                check(c.responses[s1]["status"] == 200 and c.responses[s2]["status"] == 200,
+                      "monitor: the attacks are answered (%s, %s)"
+                      % (c.responses[s1]["status"], c.responses[s2]["status"]))
+                want = {"h2tls-xss": "xss", "h2tls-traversal": "path-traversal"}
+                events = shoplib.wait_events(events_path, lambda evs: all(
+                    any(e["outcome"] == "exploited" and e["rule"] == r for e in by_agent(evs).get(a, []))
+                    for a, r in want.items()), timeout=10)
+                got = by_agent(events)
+                for a, r in want.items():
+                    hit = [e for e in got.get(a, []) if e["outcome"] == "exploited" and e["rule"] == r]
+                    check(bool(hit), "monitor: %s gives an exploited %s event (at %s)"
+                          % (a, r, hit[0]["sink"]["function"] if hit else None))
+                check(not got.get("h2tls-ok"), "monitor: no event for the benign request")
+            else:
+                s1 = c.request("GET", xss, "h2tls-xss")
+                c.flush()
+                c.wait([s1])
+                r = c.responses[s1]
+                check(r["status"] == 403 and r["headers"].get("x-vigil-event"),
+                      "block: the XSS gets a 403 over TLS (%s)" % r["status"])
+                check(c.goaway == s1 and c.wait_closed(), "block: GOAWAY names the stream, then the end")
+                c.close()
+            st = shoplib.status_when(status, lambda s: s.get("requests", 0) >= 2)
+            check(st.get("tls_unseen") == 0 and st.get("not_http") == 0,
+                  "%s: the TLS is seen and read as HTTP/2 (tls_unseen %s, not_http %s)"
+                  % (mode, st.get("tls_unseen"), st.get("not_http")))
+        finally:
+            shop.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -275,6 +341,7 @@ def main():
     work = tempfile.mkdtemp(prefix="vigil-e2e-h2-")
     monitor(args, work)
     block(args, work)
+    tls(args, work)
     return check.finish(work)
 
 
