@@ -2,9 +2,9 @@
 """Connections the agent cannot read are counted, so that the sensor-health view shows them:
   not_http    the C shop under the agent gets one HTTP/1.1 request, an HTTP/2 connection
               (prior knowledge: the connection preface, a SETTINGS frame and one request, read:
-              e2e.battery.node-h2, e2e.h2), an SMTP greeting and a PostgreSQL client's SSL
-              request: 2 requests, 2 connections not HTTP, no TLS unseen (FastCGI is read too:
-              e2e.battery.php)
+              e2e.battery.node-h2, e2e.h2), an SMTP greeting, a Redis inline command (one line,
+              no blank line after it) and a PostgreSQL client's SSL request: 2 requests, 3
+              connections not HTTP, no TLS unseen (FastCGI is read too: e2e.battery.php)
   tls_unseen  `openssl s_server -www` under the agent answers a request over TLS; it reads its
               plaintext inside OpenSSL (a BIO), where no hook sees it: 0 requests, 1 TLS
               connection unseen
@@ -57,11 +57,13 @@ def not_http(args, work):
                  literal(b":path", b"/search?q=lamp") + literal(b":authority", b"127.0.0.1"))
         headers = len(block).to_bytes(3, "big") + b"\x01\x05" + (1).to_bytes(4, "big") + block
         send_raw(port, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00" + headers)
-        # Another text protocol (SMTP), and a PostgreSQL client's SSL request, at the wrong port.
+        # Other text protocols (SMTP; Redis, whose command is one line with no blank line after
+        # it), and a PostgreSQL client's SSL request, at the wrong port.
         send_raw(port, b"EHLO client.example\r\n\r\n")
+        send_raw(port, b"PING\r\n")
         send_raw(port, b"\x00\x00\x00\x08\x04\xd2\x16\x2f")
-        st = status_when(status, lambda s: s.get("not_http", 0) >= 2 and s.get("requests", 0) >= 2)
-        check(st.get("not_http") == 2, "2 connections counted not HTTP (%s)" % st.get("not_http"))
+        st = status_when(status, lambda s: s.get("not_http", 0) >= 3 and s.get("requests", 0) >= 2)
+        check(st.get("not_http") == 3, "3 connections counted not HTTP (%s)" % st.get("not_http"))
         check(st.get("requests") == 2, "2 requests read, one of them HTTP/2 (%s)" % st.get("requests"))
         check(st.get("tls_unseen") == 0, "no TLS unseen (%s)" % st.get("tls_unseen"))
     finally:

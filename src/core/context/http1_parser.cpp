@@ -148,6 +148,13 @@ bool ends_with_version(std::string_view line) {
   previous->value = std::string_view(previous->value.data(), joined);
 }
 
+// True when `line` (without its line feed) has a request line's shape: a version HTTP/1.x after
+// its last space.
+[[gnu::cold, gnu::noinline]] bool request_line_shape(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return (line.size() >= 10 && ends_with_version(line)) || unusual_version_space(line) != kNpos;
+}
+
 constexpr const char* kNotHttp = "not an HTTP/1.x request";
 constexpr const char* kHeadTooLarge = "header block larger than the limit";
 
@@ -344,10 +351,19 @@ Http1Parser::Status Http1Parser::parse(std::string_view data, std::size_t* consu
     std::size_t end = find_head_end(rest, scan_from_, &sep, &lines);
     if (end == kNpos) {
       if (rest.size() > limits_.max_header_bytes) return fail(kHeadTooLarge);
+      // A whole first line that is no request line (another text protocol: SMTP, Redis's inline
+      // commands) is not HTTP/1, without waiting for a blank line that may never come. The
+      // first scan to meet a line feed meets the first line's end (the scans resume where the
+      // last one stopped).
+      if (!first_line_checked_ && lines.count > 0) [[unlikely]] {
+        if (!request_line_shape(rest.substr(0, lines.at[0]))) return fail(kNotHttp);
+        first_line_checked_ = true;
+      }
       scan_from_ = rest.size() > 3 ? rest.size() - 3 : 0;
       break;
     }
     scan_from_ = 0;
+    first_line_checked_ = false;
     if (end > limits_.max_header_bytes) return fail(kHeadTooLarge);
     if (!parse_head(rest.substr(0, end), lines.complete ? lines.at : nullptr, lines.count))
       return fail(kNotHttp);

@@ -134,6 +134,7 @@ class Http1Parser {
   State state_ = State::kHead;
   std::string buffer_;      // unconsumed bytes of earlier feeds
   std::size_t scan_from_ = 0;  // where to resume looking for the end of the header block
+  bool first_line_checked_ = false;  // the unfinished header block's first line was looked at
   std::uint64_t remaining_ = 0;  // body or chunk bytes still expected
   ParsedRequest request_;
   std::string error_;

@@ -77,6 +77,33 @@ TEST(Http1Parser, NotHttpAndOversizedHeadersAreErrors) {
   EXPECT_EQ(d.feed("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), Status::kError);
 }
 
+// Another text protocol is told as soon as its first line is whole, not at a blank line that
+// may never come: a Redis inline command, an SMTP greeting, whole or a byte at a time. A request
+// whose header block is still coming is not.
+TEST(Http1Parser, AFirstLineThatIsNoRequestLineIsAnError) {
+  for (std::string other : {"PING\r\n", "EHLO client.example\r\n", "SET key value\n"}) {
+    Http1Parser whole;
+    EXPECT_EQ(whole.feed(other), Status::kError) << other;
+    Http1Parser pieces;
+    Status last = Status::kNeedMore;
+    for (char c : other) last = pieces.feed(std::string(1, c));
+    EXPECT_EQ(last, Status::kError) << other;
+  }
+  const std::string raw = "GET /a HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(300, 'v') +
+                          "\r\n\r\nGET /b HTTP/1.0\r\n\r\n";
+  for (std::size_t piece : {1u, 3u, 17u}) {
+    Http1Parser p;
+    int requests = 0;
+    for (std::size_t at = 0; at < raw.size(); at += piece) {
+      for (Status st = p.feed(raw.substr(at, piece)); st != Status::kNeedMore; st = p.next()) {
+        ASSERT_EQ(st, Status::kRequest) << piece << " at " << at;
+        ++requests;
+      }
+    }
+    EXPECT_EQ(requests, 2) << piece;
+  }
+}
+
 // Each line of chunked framing waits for its line feed up to its own bound, then is an error.
 TEST(Http1Parser, ChunkedLinesWaitWithinTheirBounds) {
   constexpr std::string_view kHead = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
