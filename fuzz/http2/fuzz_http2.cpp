@@ -1,9 +1,10 @@
 // The HTTP/2 readers (src/agent/http2.hpp) on arbitrary byte streams fed in pieces: the first
 // byte chooses the direction (bit 0: the client's frames, or the program's) and the piece size
 // (bits 1-3). Whatever the bytes, nothing crashes; the requests made of a stream, and the
-// response heads, data and ends read of one, do not depend on how it was cut; and the HTTP/1.1 text they make is read back by the agent's HTTP/1.1 parser
-// as exactly those requests, none more (a stream's fields cannot smuggle a second request into
-// the agent's view), each within the reader's bounds.
+// response heads, data and ends read of one, do not depend on how it was cut; and the HTTP/1.1 text
+// they make is read back by the agent's HTTP/1.1 parser as exactly those requests, none more (a
+// stream's fields cannot smuggle a second request into the agent's view), each within the reader's
+// bounds.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -60,7 +61,8 @@ std::string response_text(std::string_view stream, std::size_t piece, bool* lost
           (p.bytes.size() > vigil::agent::HpackDecoder::kMaxFieldBytes + 64 * 1024 ||
            p.bytes.substr(0, 9) != "HTTP/1.1 "))
         __builtin_trap();
-      if (p.kind == vigil::agent::H2ResponseReader::Piece::kData && last == 'D' && last_stream == p.stream) {
+      if (p.kind == vigil::agent::H2ResponseReader::Piece::kData && last == 'D' &&
+          last_stream == p.stream) {
         out.append(p.bytes);
         continue;
       }

@@ -117,8 +117,8 @@ void put_literal(std::string* out, std::uint32_t name_index, std::string_view na
   out->append(value);
 }
 
-void put_frame_header(std::string* out, std::uint32_t length, std::uint8_t type,
-                      std::uint8_t flags, std::uint32_t stream) {
+void put_frame_header(std::string* out, std::uint32_t length, std::uint8_t type, std::uint8_t flags,
+                      std::uint32_t stream) {
   const unsigned char h[9] = {static_cast<unsigned char>(length >> 16),
                               static_cast<unsigned char>(length >> 8),
                               static_cast<unsigned char>(length),
@@ -220,8 +220,7 @@ bool HpackDecoder::add(std::string name, std::string value) {
   return true;
 }
 
-bool HpackDecoder::decode(std::string_view block, std::vector<Field>* fields,
-                          bool* over_budget) {
+bool HpackDecoder::decode(std::string_view block, std::vector<Field>* fields, bool* over_budget) {
   fields->clear();
   *over_budget = false;
   std::size_t kept = 0;
@@ -299,12 +298,8 @@ bool H2RequestReader::feed(std::string_view data, Output* out) {
       i += take;
       continue;
     }
-    if (header_size_ < 9) {
-      const std::size_t take = std::min<std::size_t>(9 - header_size_, data.size() - i);
-      std::memcpy(header_ + header_size_, data.data() + i, take);
-      header_size_ += take;
-      i += take;
-      if (header_size_ < 9) break;
+    if (head_.size < 9) {
+      if (!head_.gather(data, &i)) break;
       if (!frame_start()) {
         dead_ = true;
         return false;
@@ -321,7 +316,7 @@ bool H2RequestReader::feed(std::string_view data, Output* out) {
       }
       if (left_ > 0) break;
     }
-    header_size_ = 0;
+    head_.clear();
     if (!frame_end(out)) {
       dead_ = true;
       return false;
@@ -331,41 +326,37 @@ bool H2RequestReader::feed(std::string_view data, Output* out) {
 }
 
 bool H2RequestReader::frame_start() {
-  length_ = (std::uint32_t{header_[0]} << 16) | (std::uint32_t{header_[1]} << 8) | header_[2];
-  type_ = header_[3];
-  flags_ = header_[4];
-  stream_ = ((std::uint32_t{header_[5]} & 0x7F) << 24) | (std::uint32_t{header_[6]} << 16) |
-            (std::uint32_t{header_[7]} << 8) | header_[8];
-  left_ = length_;
+  left_ = head_.length;
   frame_.clear();
-  data_.start(length_, (flags_ & kPadded) != 0);
+  data_.start(head_.length, (head_.flags & kPadded) != 0);
   // Section 6.10: a header block's frames follow one another on its stream.
-  if (block_stream_ != 0 && (type_ != kContinuation || stream_ != block_stream_)) return false;
-  if (block_stream_ == 0 && type_ == kContinuation) return false;
-  switch (type_) {
+  if (block_stream_ != 0 && (head_.type != kContinuation || head_.stream != block_stream_))
+    return false;
+  if (block_stream_ == 0 && head_.type == kContinuation) return false;
+  switch (head_.type) {
     case kHeaders:
     case kContinuation:
-      if (stream_ == 0 || length_ > kMaxHeaderBlock) return false;  // gathered whole
+      if (head_.stream == 0 || head_.length > kMaxHeaderBlock) return false;  // gathered whole
       return true;
     case kData:
-      return stream_ != 0;
+      return head_.stream != 0;
     case kPushPromise:
       return false;  // only servers push
     default:
-      return true;   // SETTINGS, PING, PRIORITY, WINDOW_UPDATE, GOAWAY, RST_STREAM, unknown
+      return true;  // SETTINGS, PING, PRIORITY, WINDOW_UPDATE, GOAWAY, RST_STREAM, unknown
   }
 }
 
 bool H2RequestReader::payload(std::string_view bytes, Output* out) {
   (void)out;
-  if (type_ == kHeaders || type_ == kContinuation) {
+  if (head_.type == kHeaders || head_.type == kContinuation) {
     frame_.append(bytes);
     return true;
   }
-  if (type_ != kData) return true;  // skipped
+  if (head_.type != kData) return true;  // skipped
   std::string_view data;
   if (!data_.next(bytes, &data)) return false;
-  Stream* s = find(stream_);
+  Stream* s = find(head_.stream);
   if (data.empty() || s == nullptr || !s->produce) return true;
   const std::size_t room = std::min(max_body_ - std::min(max_body_, s->body.size()),
                                     kMaxBodyBytes - std::min(kMaxBodyBytes, body_bytes_));
@@ -377,42 +368,42 @@ bool H2RequestReader::payload(std::string_view bytes, Output* out) {
 }
 
 bool H2RequestReader::frame_end(Output* out) {
-  switch (type_) {
+  switch (head_.type) {
     case kHeaders: {
       std::string_view p = frame_;
       std::size_t pad = 0;
-      if (flags_ & kPadded) {
+      if (head_.flags & kPadded) {
         if (p.empty()) return false;
         pad = static_cast<unsigned char>(p[0]);
         p.remove_prefix(1);
       }
-      if (flags_ & kPriorityFlag) {
+      if (head_.flags & kPriorityFlag) {
         if (p.size() < 5) return false;
         p.remove_prefix(5);
       }
       if (pad > p.size()) return false;
       p.remove_suffix(pad);
       block_.assign(p);
-      block_stream_ = stream_;
-      block_end_stream_ = (flags_ & kEndStream) != 0;
-      last_stream_ = std::max(last_stream_, stream_);
-      if (flags_ & kEndHeaders) return header_block_end(out);
+      block_stream_ = head_.stream;
+      block_end_stream_ = (head_.flags & kEndStream) != 0;
+      last_stream_ = std::max(last_stream_, head_.stream);
+      if (head_.flags & kEndHeaders) return header_block_end(out);
       return true;
     }
     case kContinuation:
       if (block_.size() + frame_.size() > kMaxHeaderBlock) return false;
       block_.append(frame_);
-      if (flags_ & kEndHeaders) return header_block_end(out);
+      if (head_.flags & kEndHeaders) return header_block_end(out);
       return true;
     case kData:
-      if (flags_ & kEndStream) {
-        if (Stream* s = find(stream_)) finish(s, out);
+      if (head_.flags & kEndStream) {
+        if (Stream* s = find(head_.stream)) finish(s, out);
       }
       return true;
     case kRstStream:
-      if (find(stream_) != nullptr) {
-        erase(stream_);
-        out->reset.push_back(stream_);
+      if (find(head_.stream) != nullptr) {
+        erase(head_.stream);
+        out->reset.push_back(head_.stream);
       }
       return true;
     default:
@@ -436,8 +427,10 @@ bool H2RequestReader::header_block_end(Output* out) {
     streams_.push_back(Stream{});
     s = &streams_.back();
     s->id = id;
-    if (over_budget) s->produce = false;
-    else request_head(s, fields_);
+    if (over_budget)
+      s->produce = false;
+    else
+      request_head(s, fields_);
     s->headers_done = true;
     if (!s->produce) ++out->unread;
   }
@@ -455,10 +448,14 @@ void H2RequestReader::request_head(Stream* s, const std::vector<HpackDecoder::Fi
     if (has_cr_lf_nul(f.name) || has_cr_lf_nul(f.value)) return malformed();
     if (!f.name.empty() && f.name[0] == ':') {
       if (regular) return malformed();  // pseudo-fields come first (section 8.3)
-      if (f.name == ":method") method = f.value;
-      else if (f.name == ":path") path = f.value;
-      else if (f.name == ":authority") authority = f.value;
-      else if (f.name != ":scheme" && f.name != ":protocol") return malformed();
+      if (f.name == ":method")
+        method = f.value;
+      else if (f.name == ":path")
+        path = f.value;
+      else if (f.name == ":authority")
+        authority = f.value;
+      else if (f.name != ":scheme" && f.name != ":protocol")
+        return malformed();
       continue;
     }
     regular = true;
@@ -523,6 +520,22 @@ void H2RequestReader::finish(Stream* s, Output* out) {
   erase(s->id);
 }
 
+// ---- H2FrameHeader ------------------------------------------------------------------------
+
+bool H2FrameHeader::gather(std::string_view data, std::size_t* at) {
+  const std::size_t take = std::min<std::size_t>(9 - size, data.size() - *at);
+  std::memcpy(bytes + size, data.data() + *at, take);
+  size += take;
+  *at += take;
+  if (size < 9) return false;
+  length = (std::uint32_t{bytes[0]} << 16) | (std::uint32_t{bytes[1]} << 8) | bytes[2];
+  type = bytes[3];
+  flags = bytes[4];
+  stream = ((std::uint32_t{bytes[5]} & 0x7F) << 24) | (std::uint32_t{bytes[6]} << 16) |
+           (std::uint32_t{bytes[7]} << 8) | bytes[8];
+  return true;
+}
+
 // ---- H2DataCursor ------------------------------------------------------------------------
 
 bool H2DataCursor::next(std::string_view piece, std::string_view* data) {
@@ -551,67 +564,65 @@ void H2ResponseReader::feed(std::string_view data, std::vector<Piece>* pieces) {
   heads_.clear();
   std::size_t i = 0;
   while (i < data.size()) {
-    if (header_size_ < 9) {
-      const std::size_t take = std::min<std::size_t>(9 - header_size_, data.size() - i);
-      std::memcpy(header_ + header_size_, data.data() + i, take);
-      header_size_ += take;
-      i += take;
-      if (header_size_ < 9) break;
+    if (head_.size < 9) {
+      if (!head_.gather(data, &i)) break;
       wrote_ = true;
-      length_ = left_ = (std::uint32_t{header_[0]} << 16) | (std::uint32_t{header_[1]} << 8) | header_[2];
-      type_ = header_[3];
-      flags_ = header_[4];
-      stream_ = ((std::uint32_t{header_[5]} & 0x7F) << 24) | (std::uint32_t{header_[6]} << 16) |
-                (std::uint32_t{header_[7]} << 8) | header_[8];
+      left_ = head_.length;
       frame_.clear();
-      data_.start(length_, (flags_ & kPadded) != 0);
+      data_.start(head_.length, (head_.flags & kPadded) != 0);
       if (left_ > 0) continue;
     } else {
       const std::size_t take = std::min<std::size_t>(left_, data.size() - i);
       const std::string_view piece = data.substr(i, take);
       left_ -= static_cast<std::uint32_t>(take);
       i += take;
-      if (type_ == kData && stream_ != 0) {
+      if (head_.type == kData && head_.stream != 0) {
         std::string_view bytes;
         if (data_.next(piece, &bytes) && !bytes.empty())
-          pieces->push_back(Piece{Piece::kData, stream_, bytes});
-      } else if ((type_ == kHeaders || type_ == kContinuation) && !hpack_dead_) {
-        if (frame_.size() + piece.size() > kMaxHeaderBlock) hpack_dead_ = true;
-        else frame_.append(piece);
+          pieces->push_back(Piece{Piece::kData, head_.stream, bytes});
+      } else if ((head_.type == kHeaders || head_.type == kContinuation) && !hpack_dead_) {
+        if (frame_.size() + piece.size() > kMaxHeaderBlock)
+          hpack_dead_ = true;
+        else
+          frame_.append(piece);
       }
       if (left_ > 0) break;
     }
-    header_size_ = 0;
+    head_.clear();
     frame_end(pieces);
   }
 }
 
 void H2ResponseReader::frame_end(std::vector<Piece>* pieces) {
-  if (stream_ == 0) return;
-  const bool end_stream = (flags_ & kEndStream) != 0;
-  if (type_ == kRstStream || (type_ == kData && end_stream)) {
-    pieces->push_back(Piece{Piece::kEnd, stream_, {}});
+  if (head_.stream == 0) return;
+  const bool end_stream = (head_.flags & kEndStream) != 0;
+  if (head_.type == kRstStream || (head_.type == kData && end_stream)) {
+    pieces->push_back(Piece{Piece::kEnd, head_.stream, {}});
     return;
   }
-  if (type_ != kHeaders && type_ != kContinuation) return;
-  if (type_ == kHeaders) {
+  if (head_.type != kHeaders && head_.type != kContinuation) return;
+  if (head_.type == kHeaders) {
     block_end_stream_ = end_stream;
-    block_stream_ = stream_;
+    block_stream_ = head_.stream;
     block_.clear();
     std::string_view p = frame_;
     std::size_t pad = 0;
-    if ((flags_ & kPadded) && !p.empty()) {
+    if ((head_.flags & kPadded) && !p.empty()) {
       pad = static_cast<unsigned char>(p[0]);
       p.remove_prefix(1);
     }
-    if (flags_ & kPriorityFlag) p.remove_prefix(std::min<std::size_t>(5, p.size()));
-    if (pad > p.size()) hpack_dead_ = true;
-    else if (!hpack_dead_) block_.assign(p.substr(0, p.size() - pad));
+    if (head_.flags & kPriorityFlag) p.remove_prefix(std::min<std::size_t>(5, p.size()));
+    if (pad > p.size())
+      hpack_dead_ = true;
+    else if (!hpack_dead_)
+      block_.assign(p.substr(0, p.size() - pad));
   } else if (!hpack_dead_) {
-    if (block_.size() + frame_.size() > kMaxHeaderBlock) hpack_dead_ = true;
-    else block_.append(frame_);
+    if (block_.size() + frame_.size() > kMaxHeaderBlock)
+      hpack_dead_ = true;
+    else
+      block_.append(frame_);
   }
-  if (!(flags_ & kEndHeaders)) return;
+  if (!(head_.flags & kEndHeaders)) return;
   bool over_budget = false;
   if (!hpack_dead_ && !hpack_.decode(block_, &fields_, &over_budget)) hpack_dead_ = true;
   if (!hpack_dead_ && !over_budget && !fields_.empty() && fields_[0].name == ":status" &&
@@ -639,8 +650,8 @@ std::string h2_block_frames(bool settings_first, std::uint32_t stream, bool stre
     put_u32(&out, 0x8);  // CANCEL
   } else {
     std::string block;
-    put_literal(&block, 8, {}, "403");            // :status (static 8's name)
-    put_literal(&block, 31, {}, content_type);    // content-type
+    put_literal(&block, 8, {}, "403");                         // :status (static 8's name)
+    put_literal(&block, 31, {}, content_type);                 // content-type
     put_literal(&block, 28, {}, std::to_string(body.size()));  // content-length
     put_literal(&block, 0, "x-vigil-event", event_id);
     put_frame_header(&out, static_cast<std::uint32_t>(block.size()), kHeaders, kEndHeaders, stream);

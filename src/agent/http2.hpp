@@ -64,6 +64,19 @@ class HpackDecoder {
 // padding longer than 7 bits or not all ones).
 bool hpack_huffman_decode(std::string_view in, std::string* out);
 
+// A frame's 9-byte header (RFC 9113 section 4.1), gathered over feeds.
+struct H2FrameHeader {
+  std::uint32_t length = 0, stream = 0;
+  std::uint8_t type = 0, flags = 0;
+  // Takes bytes of `data` from *at on until the header is whole: true once it is, with the
+  // fields set (clear() before the next frame's).
+  bool gather(std::string_view data, std::size_t* at);
+  bool empty() const noexcept { return size == 0; }
+  void clear() noexcept { size = 0; }
+  unsigned char bytes[9] = {};
+  std::size_t size = 0;
+};
+
 // Where the data of one DATA frame is in its payload, read piece by piece (padding removed).
 struct H2DataCursor {
   std::uint32_t length = 0, at = 0, pad = 0;
@@ -110,9 +123,9 @@ class H2RequestReader {
  private:
   struct Stream {
     std::uint32_t id = 0;
-    bool produce = true;       // false: malformed or beyond a bound, followed only to its end
+    bool produce = true;  // false: malformed or beyond a bound, followed only to its end
     bool headers_done = false;
-    std::string head;          // the HTTP/1.1 head without Content-Length and the blank line
+    std::string head;  // the HTTP/1.1 head without Content-Length and the blank line
     std::string body;
     bool body_cut = false;
   };
@@ -127,14 +140,10 @@ class H2RequestReader {
 
   std::size_t max_body_;
   std::size_t preface_seen_ = 0;
-  unsigned char header_[9] = {};
-  std::size_t header_size_ = 0;
-  // The frame being read.
-  std::uint32_t length_ = 0, stream_ = 0;
-  std::uint8_t type_ = 0, flags_ = 0;
-  std::uint32_t left_ = 0;       // payload bytes still to come
-  std::string frame_;            // a gathered payload (HEADERS, CONTINUATION)
-  H2DataCursor data_;  // DATA, read as it comes
+  H2FrameHeader head_;      // of the frame being read
+  std::uint32_t left_ = 0;  // payload bytes still to come
+  std::string frame_;       // a gathered payload (HEADERS, CONTINUATION)
+  H2DataCursor data_;       // DATA, read as it comes
   // A header block waiting for CONTINUATION frames.
   std::uint32_t block_stream_ = 0;
   bool block_end_stream_ = false;
@@ -164,17 +173,15 @@ class H2ResponseReader {
   // being read when one could not be decoded (heads_lost()).
   void feed(std::string_view data, std::vector<Piece>* pieces);
   // Between two frames: bytes of the agent's own go in without cutting one of the program's.
-  bool at_frame_boundary() const noexcept { return header_size_ == 0 && left_ == 0; }
+  bool at_frame_boundary() const noexcept { return head_.empty() && left_ == 0; }
   // The program wrote a frame (its SETTINGS, which must be the first the client gets).
   bool wrote_any() const noexcept { return wrote_; }
   bool heads_lost() const noexcept { return hpack_dead_; }
 
  private:
   void frame_end(std::vector<Piece>* pieces);
-  unsigned char header_[9] = {};
-  std::size_t header_size_ = 0;
-  std::uint32_t length_ = 0, left_ = 0, stream_ = 0;
-  std::uint8_t type_ = 0, flags_ = 0;
+  H2FrameHeader head_;
+  std::uint32_t left_ = 0;
   bool wrote_ = false;
   H2DataCursor data_;
   std::string frame_, block_;

@@ -24,18 +24,26 @@ Fields decode(HpackDecoder* d, const std::string& block, bool* ok = nullptr) {
   std::vector<HpackDecoder::Field> fields;
   bool over = false;
   bool good = d->decode(block, &fields, &over);
-  if (ok) *ok = good;
-  else EXPECT_TRUE(good);
+  if (ok)
+    *ok = good;
+  else
+    EXPECT_TRUE(good);
   Fields out;
   for (auto& f : fields) out.emplace_back(f.name, f.value);
   return out;
 }
 
-std::string frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream, const std::string& payload) {
-  std::string f{static_cast<char>(payload.size() >> 16), static_cast<char>(payload.size() >> 8),
-                static_cast<char>(payload.size()), static_cast<char>(type), static_cast<char>(flags),
-                static_cast<char>(stream >> 24), static_cast<char>(stream >> 16),
-                static_cast<char>(stream >> 8), static_cast<char>(stream)};
+std::string frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream,
+                  const std::string& payload) {
+  std::string f{static_cast<char>(payload.size() >> 16),
+                static_cast<char>(payload.size() >> 8),
+                static_cast<char>(payload.size()),
+                static_cast<char>(type),
+                static_cast<char>(flags),
+                static_cast<char>(stream >> 24),
+                static_cast<char>(stream >> 16),
+                static_cast<char>(stream >> 8),
+                static_cast<char>(stream)};
   return f + payload;
 }
 constexpr std::uint8_t kData = 0, kHeaders = 1, kRst = 3, kSettings = 4, kGoAway = 7, kCont = 9;
@@ -83,15 +91,20 @@ H2RequestReader::Output read_all_ways(const std::string& stream) {
 TEST(Hpack, Rfc7541RequestsWithoutHuffman) {  // RFC 7541 Appendix C.3
   HpackDecoder d;
   EXPECT_EQ(decode(&d, unhex("828684410f7777772e6578616d706c652e636f6d")),
-            (Fields{{":method", "GET"}, {":scheme", "http"}, {":path", "/"},
+            (Fields{{":method", "GET"},
+                    {":scheme", "http"},
+                    {":path", "/"},
                     {":authority", "www.example.com"}}));
   EXPECT_EQ(d.table_size(), 57u);
   EXPECT_EQ(decode(&d, unhex("828684be58086e6f2d6361636865")).back(),
             (std::pair<std::string, std::string>{"cache-control", "no-cache"}));
   EXPECT_EQ(d.table_size(), 110u);
   Fields third = decode(&d, unhex("828785bf400a637573746f6d2d6b65790c637573746f6d2d76616c7565"));
-  EXPECT_EQ(third, (Fields{{":method", "GET"}, {":scheme", "https"}, {":path", "/index.html"},
-                           {":authority", "www.example.com"}, {"custom-key", "custom-value"}}));
+  EXPECT_EQ(third, (Fields{{":method", "GET"},
+                           {":scheme", "https"},
+                           {":path", "/index.html"},
+                           {":authority", "www.example.com"},
+                           {"custom-key", "custom-value"}}));
   EXPECT_EQ(d.table_size(), 164u);
 }
 
@@ -106,7 +119,8 @@ TEST(Hpack, Rfc7541RequestsWithHuffman) {  // Appendix C.4
 
 TEST(Hpack, Rfc7541ResponsesWithEviction) {  // Appendix C.6, a 256-byte table (size update)
   HpackDecoder d;
-  Fields first = decode(&d, unhex("3fe101488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29ad171863c78f0b97c8e9ae82ae43d3"));
+  Fields first = decode(&d, unhex("3fe101488264025885aec3771a4b6196d07abe941054d444a8200595040b8166"
+                                  "e082a62d1bff6e919d29ad171863c78f0b97c8e9ae82ae43d3"));
   EXPECT_EQ(first[0].second, "302");
   EXPECT_EQ(first[3].second, "https://www.example.com");
   EXPECT_EQ(d.table_size(), 222u);
@@ -114,7 +128,9 @@ TEST(Hpack, Rfc7541ResponsesWithEviction) {  // Appendix C.6, a 256-byte table (
   EXPECT_EQ(second[0].second, "307");
   EXPECT_EQ(second[2].second, "Mon, 21 Oct 2013 20:13:21 GMT");
   EXPECT_EQ(d.table_size(), 222u);
-  Fields third = decode(&d, unhex("88c16196d07abe941054d444a8200595040b8166e084a62d1bffc05a839bd9ab77ad94e7821dd7f2e6c7b335dfdfcd5b3960d5af27087f3672c1ab270fb5291f9587316065c003ed4ee5b1063d5007"));
+  Fields third = decode(
+      &d, unhex("88c16196d07abe941054d444a8200595040b8166e084a62d1bffc05a839bd9ab77ad94e7821dd7f2e6"
+                "c7b335dfdfcd5b3960d5af27087f3672c1ab270fb5291f9587316065c003ed4ee5b1063d5007"));
   EXPECT_EQ(third[5].second, "foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1");
   EXPECT_EQ(d.table_size(), 215u);
 }
@@ -133,7 +149,7 @@ TEST(Hpack, InvalidBlocksAreRefused) {
   }
   std::string s;
   EXPECT_FALSE(hpack_huffman_decode(unhex("ffffffff"), &s));  // EOS (30 ones) inside a string
-  EXPECT_FALSE(hpack_huffman_decode(unhex("00"), &s));  // padding of zeros
+  EXPECT_FALSE(hpack_huffman_decode(unhex("00"), &s));        // padding of zeros
   EXPECT_TRUE(hpack_huffman_decode(unhex("f1e3c2e5f23a6ba0ab90f4ff"), &s.assign("")));
   EXPECT_EQ(s, "www.example.com");
 }
@@ -165,8 +181,9 @@ TEST(H2Reader, ARequestBecomesHttp1) {
 }
 
 TEST(H2Reader, BodiesPaddingContinuationAndInterleavedStreams) {
-  std::string block = request_block("POST", "/login", {{"content-type", "application/x-www-form-urlencoded"},
-                                                       {"content-length", "99"}});
+  std::string block = request_block(
+      "POST", "/login",
+      {{"content-type", "application/x-www-form-urlencoded"}, {"content-length", "99"}});
   std::string s = kPreface + frame(kSettings, 0, 0, std::string(6, '\0')) +
                   // stream 1: HEADERS (padded, with priority) + CONTINUATION, then two DATA
                   frame(kHeaders, kPadded | kPriority, 1,
@@ -187,13 +204,12 @@ TEST(H2Reader, BodiesPaddingContinuationAndInterleavedStreams) {
 }
 
 TEST(H2Reader, MalformedRequestsAreCountedNotProduced) {
-  const Fields bad[] = {{{"x-a", "1\r\nx-b: 2"}},
-                        {{"X-Upper", "1"}},
-                        {{"connection", "close"}},
-                        {{"te", "gzip"}}};
+  const Fields bad[] = {
+      {{"x-a", "1\r\nx-b: 2"}}, {{"X-Upper", "1"}}, {{"connection", "close"}}, {{"te", "gzip"}}};
   for (const auto& fields : bad) {
-    std::string s = kPreface + frame(kHeaders, kEndStream | kEndHeaders, 1, request_block("GET", "/", fields)) +
-                    frame(kHeaders, kEndStream | kEndHeaders, 3, request_block("GET", "/ok"));
+    std::string s =
+        kPreface + frame(kHeaders, kEndStream | kEndHeaders, 1, request_block("GET", "/", fields)) +
+        frame(kHeaders, kEndStream | kEndHeaders, 3, request_block("GET", "/ok"));
     auto out = read_all_ways(s);
     EXPECT_EQ(out.unread, 1u) << fields[0].first;
     EXPECT_EQ(out.streams, std::vector<std::uint32_t>{3});
@@ -202,27 +218,30 @@ TEST(H2Reader, MalformedRequestsAreCountedNotProduced) {
   auto out = read_all_ways(kPreface + frame(kHeaders, kEndStream | kEndHeaders, 1,
                                             lit(":method", "GET") + lit(":authority", "a")));
   EXPECT_EQ(out.unread, 1u);
-  out = read_all_ways(kPreface + frame(kHeaders, kEndStream | kEndHeaders, 1,
-                                       request_block("GET", "/", {{"a", "1"}}) + lit(":path", "/x")));
+  out =
+      read_all_ways(kPreface + frame(kHeaders, kEndStream | kEndHeaders, 1,
+                                     request_block("GET", "/", {{"a", "1"}}) + lit(":path", "/x")));
   EXPECT_EQ(out.unread, 1u);
   EXPECT_TRUE(out.http.empty());
 }
 
 TEST(H2Reader, ResetStreamsAndBrokenConnections) {
-  auto out = read_all_ways(kPreface + frame(kHeaders, kEndHeaders, 5, request_block("POST", "/up")) +
-                           frame(kRst, 0, 5, std::string("\0\0\0\x08", 4)) +
-                           frame(kData, kEndStream, 5, "late"));
+  auto out = read_all_ways(
+      kPreface + frame(kHeaders, kEndHeaders, 5, request_block("POST", "/up")) +
+      frame(kRst, 0, 5, std::string("\0\0\0\x08", 4)) + frame(kData, kEndStream, 5, "late"));
   EXPECT_TRUE(out.http.empty());
   EXPECT_EQ(out.reset, std::vector<std::uint32_t>{5});
 
   const std::string broken[] = {
-      "GET / HTTP/1.1\r\n\r\n",                                              // not the preface
-      kPreface + frame(kCont, kEndHeaders, 1, request_block("GET", "/")),    // no block open
-      kPreface + frame(kHeaders, 0, 1, request_block("GET", "/")) +          // a frame inside a block
+      "GET / HTTP/1.1\r\n\r\n",                                            // not the preface
+      kPreface + frame(kCont, kEndHeaders, 1, request_block("GET", "/")),  // no block open
+      kPreface + frame(kHeaders, 0, 1, request_block("GET", "/")) +        // a frame inside a block
           frame(kData, 0, 1, "x"),
-      kPreface + frame(kHeaders, kEndHeaders, 1, "\x80"),                    // HPACK index 0
-      kPreface + frame(5, kEndHeaders, 1, "\0\0\0\2"),                       // PUSH_PROMISE
-      kPreface + frame(kHeaders, kEndHeaders | kPadded, 1, "\x09" "abc"),    // padding past the end
+      kPreface + frame(kHeaders, kEndHeaders, 1, "\x80"),  // HPACK index 0
+      kPreface + frame(5, kEndHeaders, 1, "\0\0\0\2"),     // PUSH_PROMISE
+      kPreface + frame(kHeaders, kEndHeaders | kPadded, 1,
+                       "\x09"
+                       "abc"),  // padding past the end
   };
   for (const auto& s : broken) EXPECT_FALSE(read(s, s.size()).first) << s.size();
 }
@@ -239,7 +258,8 @@ TEST(H2Reader, BoundsAreKept) {
   H2RequestReader r(8);
   H2RequestReader::Output o;
   ASSERT_TRUE(r.feed(kPreface + frame(kHeaders, kEndHeaders, 1, request_block("POST", "/")) +
-                         frame(kData, kEndStream, 1, "0123456789abcdef"), &o));
+                         frame(kData, kEndStream, 1, "0123456789abcdef"),
+                     &o));
   EXPECT_NE(o.http.find("content-length: 8\r\n\r\n01234567"), std::string::npos);
   EXPECT_EQ(o.unread, 1u);
   EXPECT_EQ(r.last_stream(), 1u);
@@ -276,9 +296,10 @@ std::string response_pieces(const std::string& s, std::size_t piece, H2ResponseR
 TEST(H2Responses, HeadsDataAndEnds) {
   std::string head = "\x88" + lit("content-type", "text/html").substr(0) + lit("location", "/x");
   std::string s = frame(kSettings, 0, 0, std::string(6, '\0')) +
-                  frame(kHeaders, kEndHeaders, 3, lit(":status", "100")) +           // 1xx: skipped
-                  frame(kHeaders, 0, 1, head.substr(0, 5)) + frame(kCont, kEndHeaders, 1, head.substr(5)) +
-                  frame(kHeaders, kEndHeaders | kEndStream, 3, "\x8d") +              // 404, no body
+                  frame(kHeaders, kEndHeaders, 3, lit(":status", "100")) +  // 1xx: skipped
+                  frame(kHeaders, 0, 1, head.substr(0, 5)) +
+                  frame(kCont, kEndHeaders, 1, head.substr(5)) +
+                  frame(kHeaders, kEndHeaders | kEndStream, 3, "\x8d") +  // 404, no body
                   frame(kData, kPadded, 1, std::string(1, '\4') + "<p>hel" + "pppp") +
                   frame(kData, 0, 1, "lo</p>") +
                   frame(kHeaders, kEndHeaders | kEndStream, 1, lit("x-trailer", "t")) +  // trailers
@@ -300,22 +321,26 @@ TEST(H2Responses, HeadsDataAndEnds) {
   EXPECT_FALSE(r.at_frame_boundary());
   // A head that cannot be decoded: heads are no longer read, ends still are.
   H2ResponseReader lost;
-  EXPECT_EQ(response_pieces(frame(kHeaders, kEndHeaders, 1, "\x80") + frame(kHeaders, kEndHeaders | kEndStream, 3, "\x88"),
+  EXPECT_EQ(response_pieces(frame(kHeaders, kEndHeaders, 1, "\x80") +
+                                frame(kHeaders, kEndHeaders | kEndStream, 3, "\x88"),
                             1000, &lost),
             "|E3:");
   EXPECT_TRUE(lost.heads_lost());
 }
 
 TEST(H2Block, TheAnswerIsA403ThatLeavesTheClientTableAlone) {
-  std::string f = h2_block_frames(true, 7, false, 9, "text/html; charset=utf-8", "ev-1", "<p>blocked</p>");
+  std::string f =
+      h2_block_frames(true, 7, false, 9, "text/html; charset=utf-8", "ev-1", "<p>blocked</p>");
   // SETTINGS, HEADERS, DATA (END_STREAM), GOAWAY.
   std::vector<std::tuple<int, int, std::uint32_t, std::string>> frames;
   for (std::size_t at = 0; at + 9 <= f.size();) {
-    std::size_t len = (std::size_t(std::uint8_t(f[at])) << 16) | (std::size_t(std::uint8_t(f[at + 1])) << 8) |
-                      std::uint8_t(f[at + 2]);
-    std::uint32_t stream = (std::uint32_t(std::uint8_t(f[at + 5])) << 24) | (std::uint32_t(std::uint8_t(f[at + 6])) << 16) |
+    std::size_t len = (std::size_t(std::uint8_t(f[at])) << 16) |
+                      (std::size_t(std::uint8_t(f[at + 1])) << 8) | std::uint8_t(f[at + 2]);
+    std::uint32_t stream = (std::uint32_t(std::uint8_t(f[at + 5])) << 24) |
+                           (std::uint32_t(std::uint8_t(f[at + 6])) << 16) |
                            (std::uint32_t(std::uint8_t(f[at + 7])) << 8) | std::uint8_t(f[at + 8]);
-    frames.emplace_back(std::uint8_t(f[at + 3]), std::uint8_t(f[at + 4]), stream, f.substr(at + 9, len));
+    frames.emplace_back(std::uint8_t(f[at + 3]), std::uint8_t(f[at + 4]), stream,
+                        f.substr(at + 9, len));
     at += 9 + len;
   }
   ASSERT_EQ(frames.size(), 4u);
@@ -324,8 +349,10 @@ TEST(H2Block, TheAnswerIsA403ThatLeavesTheClientTableAlone) {
   EXPECT_EQ(std::get<2>(frames[1]), 7u);
   HpackDecoder client;
   Fields fields = decode(&client, std::get<3>(frames[1]));
-  EXPECT_EQ(fields, (Fields{{":status", "403"}, {"content-type", "text/html; charset=utf-8"},
-                            {"content-length", "14"}, {"x-vigil-event", "ev-1"}}));
+  EXPECT_EQ(fields, (Fields{{":status", "403"},
+                            {"content-type", "text/html; charset=utf-8"},
+                            {"content-length", "14"},
+                            {"x-vigil-event", "ev-1"}}));
   EXPECT_EQ(client.table_size(), 0u);
   EXPECT_EQ(std::get<0>(frames[2]), kData);
   EXPECT_EQ(std::get<1>(frames[2]), kEndStream);

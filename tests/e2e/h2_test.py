@@ -80,48 +80,47 @@ class Client:
         self.responses[sid] = {"status": None, "headers": {}, "body": b"", "ended": False, "reset": None}
         return sid
 
+    def receive(self):
+        """One read; False when nothing more will come (the end, or the timeout)."""
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            return False
+        if not data:
+            self.closed = True
+            return False
+        for ev in self.conn.receive_data(data):
+            r = self.responses.get(getattr(ev, "stream_id", None))
+            if isinstance(ev, h2.events.ResponseReceived) and r is not None:
+                r["headers"] = dict(ev.headers)
+                r["status"] = int(r["headers"].get(":status", 0))
+            elif isinstance(ev, h2.events.DataReceived):
+                if r is not None:
+                    r["body"] += ev.data
+                self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+            elif isinstance(ev, h2.events.StreamEnded) and r is not None:
+                r["ended"] = True
+            elif isinstance(ev, h2.events.StreamReset) and r is not None:
+                r["reset"] = ev.error_code
+            elif isinstance(ev, h2.events.ConnectionTerminated):
+                self.goaway = ev.last_stream_id
+        self.flush()
+        return True
+
     def wait(self, streams, timeout=15):
         """Reads until every stream in `streams` ended or was reset, or the connection ended."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.closed:
+        while time.monotonic() < deadline:
             if all(self.responses[s]["ended"] or self.responses[s]["reset"] is not None for s in streams):
                 return
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                break
-            if not data:
-                self.closed = True
-                break
-            for ev in self.conn.receive_data(data):
-                r = self.responses.get(getattr(ev, "stream_id", None))
-                if isinstance(ev, h2.events.ResponseReceived) and r is not None:
-                    r["headers"] = dict(ev.headers)
-                    r["status"] = int(r["headers"].get(":status", 0))
-                elif isinstance(ev, h2.events.DataReceived):
-                    if r is not None:
-                        r["body"] += ev.data
-                    self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
-                elif isinstance(ev, h2.events.StreamEnded) and r is not None:
-                    r["ended"] = True
-                elif isinstance(ev, h2.events.StreamReset) and r is not None:
-                    r["reset"] = ev.error_code
-                elif isinstance(ev, h2.events.ConnectionTerminated):
-                    self.goaway = ev.last_stream_id
-            self.flush()
+            if not self.receive():
+                return
 
     def wait_closed(self, timeout=5):
-        """Reads (and drops) until the server ends the connection; True when it did."""
+        """Reads until the server ends the connection; True when it did."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.closed:
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                break
-            if not data:
-                self.closed = True
-            else:
-                self.conn.receive_data(data)
+        while time.monotonic() < deadline and self.receive():
+            pass
         return self.closed
 
     def close(self):
