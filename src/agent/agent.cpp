@@ -139,6 +139,7 @@ struct ResponseTracker {
   std::string body;       // kept HTML (bounded), decoded when it is compressed
   bool done = false;
   bool interim = false;   // a 1xx response (100 Continue) precedes the real one
+  bool switched = false;  // a 101: the bytes after its header block are another protocol
   bool encoded = false;   // a Content-Encoding other than identity: `codings`
   bool decoding = false;  // `decoder` was started for this response
   bool decode_fault = false;  // an HTML body could not be (fully) decoded: a fail-open to count
@@ -253,6 +254,11 @@ struct ResponseTracker {
   // After a 1xx response's header block: the real response follows in the same stream.
   [[gnu::cold, gnu::noinline]] std::string_view after_interim(std::string_view rest,
                                                               std::string_view* completed_head) {
+    if (completed_head->size() > 12 && completed_head->substr(9, 3) == "101") {
+      switched = done = true;  // what follows is the new protocol's, handed back as it is
+      *completed_head = {};
+      return rest;
+    }
     reset();
     *completed_head = {};
     return feed(rest, completed_head);
@@ -332,7 +338,7 @@ struct ResponseTracker {
   }
 
   void clear_fields() {
-    html = location = chunked = has_length = done = interim = encoded = decoding = false;
+    html = location = chunked = has_length = done = interim = encoded = decoding = switched = false;
     remaining = 0;
     html_checked = html_searched = 0;
     html_checked_partial = false;
@@ -1421,6 +1427,7 @@ bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
   try {
     std::string_view completed_head;
     std::string_view body = conn->response.feed(data, &completed_head);
+    if (conn->response.switched) [[unlikely]] return switch_protocols(conn, lock, body);
     InFlight* current = conn->current.get();
     t_current = current;
     t_current_serial = current->serial;
@@ -1450,6 +1457,39 @@ bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
     counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
+}
+
+bool Agent::switch_protocols(Connection* conn, SpinHold& lock, std::string_view rest) noexcept {
+  std::shared_ptr<InFlight> upgraded = std::move(conn->current);
+  const std::string_view asked = upgraded ? upgraded->ctx.header("upgrade") : std::string_view();
+  bool h2c = false;
+  for (std::size_t at = 0; !h2c && at + 3 <= asked.size(); ++at)
+    h2c = common::iequals(asked.substr(at, 3), "h2c") &&
+          (at + 3 == asked.size() || asked[at + 3] == ',' || asked[at + 3] == ' ');
+  if (!h2c || conn->fcgi || conn->h2) {
+    // WebSocket and the like: nothing more of this connection is HTTP.
+    conn->not_http = true;
+    counters_.not_http.fetch_add(1, std::memory_order_relaxed);
+    lock.unlock();
+    if (upgraded) retire(std::move(upgraded));
+    return true;
+  }
+  // HTTP/2 from here on (RFC 7540 section 3.2): the client's preface comes next, and the upgrade
+  // request is stream 1, whose response the program writes as HTTP/2 frames.
+  try {
+    conn->h2 = std::make_unique<Connection::Http2>(conn->max_body);
+    upgraded->h2_stream = 1;
+    conn->h2->open.push_back(std::move(upgraded));
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    conn->not_http = true;
+    lock.unlock();
+    if (upgraded) retire(std::move(upgraded));
+    return true;
+  }
+  // The 101 and any frames after it go out in this write: the frames are read as a write of
+  // their own (the socket is at a frame boundary after the 101).
+  return watch_h2_write(conn, lock, rest);
 }
 
 bool Agent::read_h2(Connection& conn, std::string_view bytes) noexcept {

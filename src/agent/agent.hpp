@@ -345,6 +345,12 @@ class Agent {
   std::string emit_detection(const InFlight& req, const Sink& sink, std::string_view function,
                              const Detection& d, Outcome outcome, std::string note) noexcept;
   void send_block_response(Connection& conn, InFlight& req, const std::string& event_id) noexcept;
+  // on_write after a 101 response: an upgrade to h2c (the connection is HTTP/2 from here on,
+  // the upgrade request its stream 1) or to another protocol (the connection is no longer
+  // read, counted in not_http). `rest` is what the write holds after the 101's header block.
+  // Lets go of `lock`. Returns on_write's answer.
+  [[gnu::cold, gnu::noinline]] bool switch_protocols(Connection* conn, SpinHold& lock,
+                                                     std::string_view rest) noexcept;
   // An HTTP/2 connection's read: its streams' requests as HTTP/1.1 text in conn.h2->read.http.
   // False when the bytes are not HTTP/2 (read no more).
   [[gnu::cold, gnu::noinline]] bool read_h2(Connection& conn, std::string_view bytes) noexcept;

@@ -13,10 +13,14 @@ client is python3-h2, which encodes fields with HPACK's Huffman code and dynamic
     before the attack is answered normally;
   - a stream the specification calls malformed (an upper-case field name) is refused by Node
     (a stream reset) and counted by the agent as a fail-open; no connection counted not_http;
-  - h2 over TLS (ALPN), the program's own TLS through the system's OpenSSL (tests/e2e/
-    h2tlsshop.py: python3-h2 and the ssl module): in monitor mode a reflected XSS and a traversal
-    give exploited events (the response read through SSL_write_ex), in block mode the 403 and
-    GOAWAY arrive as TLS records.
+  - h2 over TLS (ALPN), the program's own TLS through the system's OpenSSL (tests/e2e/h2shop.py
+    --tls: python3-h2 and the ssl module): in monitor mode a reflected XSS and a traversal give
+    exploited events (the response read through SSL_write_ex), in block mode the 403 and GOAWAY
+    arrive as TLS records;
+  - h2c reached by "Upgrade: h2c" (h2shop.py --upgrade, curl --http2 with two URLs on one
+    connection: the first upgrades, the second is stream 3): the second request's XSS is an
+    exploited event in monitor mode and a 403 in block mode, the upgrade request's own answer
+    (stream 1, written with the 101) is the bare server's; no connection counted not_http.
 Loopback only; every process started here is stopped here.
 
 usage: h2_test.py --build BUILD_DIR
@@ -24,6 +28,7 @@ usage: h2_test.py --build BUILD_DIR
 import argparse
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -282,8 +287,8 @@ def tls(args, work):
     cert, key = shoplib.tls_pair(os.path.join(work, "tls"))
     context = shoplib.client_tls()
     context.set_alpn_protocols(["h2"])
-    command = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "h2tlsshop.py"),
-               "{port}", os.path.join(work, "tls-data"), cert, key]
+    command = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "h2shop.py"),
+               "{port}", os.path.join(work, "tls-data"), "--tls", cert, key]
     xss = "/hello?name=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
     traversal = "/download?file=..%2F..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd"
     for mode in ("monitor", "block"):
@@ -331,6 +336,42 @@ def tls(args, work):
             shop.stop()
 
 
+def upgrade(args, work):
+    print("== h2c by Upgrade (curl --http2)")
+    curl = shoplib.tool("curl")
+    if curl is None:
+        print("  skip: curl is not installed")
+        return
+    command = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "h2shop.py"),
+               "{port}", os.path.join(work, "upgrade-data"), "--upgrade"]
+    xss = "/hello?name=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+    for mode in ("monitor", "block"):
+        shop, port, status, events_path = start(args, work, mode, command, "upgrade-" + mode)
+        try:
+            base = "http://127.0.0.1:%d" % port
+            out = subprocess.run([curl, "-sS", "--http2", "-A", "h2up-" + mode, "-w", "|%{http_code} %{http_version}\n",
+                                  base + "/hello?name=bob", base + xss], capture_output=True, text=True, timeout=30)
+            answers = [line.rsplit("|", 1)[1].split() for line in out.stdout.splitlines() if "|" in line]
+            check(len(answers) == 2 and answers[0] == ["200", "2"] and "Hello, bob!" in out.stdout,
+                  "%s: the upgrade request is answered over the new protocol (%s)" % (mode, answers))
+            want = "403" if mode == "block" else "200"
+            check(len(answers) == 2 and answers[1] == [want, "2"],
+                  "%s: the XSS on stream 3 is answered %s over HTTP/2 (%s)" % (mode, want, answers[1:]))
+            outcome = "blocked" if mode == "block" else "exploited"
+            events = shoplib.wait_events(events_path, lambda evs: any(
+                e["outcome"] == outcome and e["rule"] == "xss" for e in evs), timeout=10)
+            hit = [e for e in events if e["outcome"] == outcome and e["rule"] == "xss"]
+            check(bool(hit) and hit[0]["request"]["path"] == "/hello",
+                  "%s: a %s xss event for the request after the upgrade (%s)"
+                  % (mode, outcome, [(e["outcome"], e["rule"]) for e in events]))
+            st = shoplib.status_when(status, lambda s: s.get("requests", 0) >= 2)
+            check(st.get("requests") == 2 and st.get("not_http") == 0,
+                  "%s: both requests read, no connection counted not_http (requests %s, not_http %s)"
+                  % (mode, st.get("requests"), st.get("not_http")))
+        finally:
+            shop.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -341,6 +382,7 @@ def main():
     monitor(args, work)
     block(args, work)
     tls(args, work)
+    upgrade(args, work)
     return check.finish(work)
 
 
