@@ -5,6 +5,9 @@
               e2e.battery.node-h2, e2e.h2), an SMTP greeting, a Redis inline command (one line,
               no blank line after it) and a PostgreSQL client's SSL request: 2 requests, 3
               connections not HTTP, no TLS unseen (FastCGI is read too: e2e.battery.php)
+  websocket   a server that answers an "Upgrade: websocket" request with a 101, then echoes:
+              the request is read, the connection counted in not_http at the 101, and the echo
+              still works (its frames pass through untouched)
   tls_unseen  `openssl s_server -www` under the agent answers a request over TLS; it reads its
               plaintext inside OpenSSL (a BIO), where no hook sees it: 0 requests, 1 TLS
               connection unseen
@@ -70,6 +73,57 @@ def not_http(args, work):
         shop.stop()
 
 
+# A WebSocket server in a few lines: a 101 to the upgrade request, then every byte echoed.
+ECHO_SERVER = r"""
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4)
+while True:
+    c, _ = s.accept()
+    data = b""
+    while b"\r\n\r\n" not in data:
+        more = c.recv(4096)
+        if not more: break
+        data += more
+    if b"upgrade: websocket" not in data.lower():
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"); c.close(); continue
+    c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+    while True:
+        more = c.recv(4096)
+        if not more: break
+        c.sendall(more)
+    c.close()
+"""
+
+
+def websocket(args, work):
+    print("== WebSocket after a 101")
+    port = shoplib.free_port()
+    shop, status = under_agent(args, work, "ws", [sys.executable, "-c", ECHO_SERVER, str(port)], port)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+            c.sendall(b"GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += c.recv(4096)
+            check(head.startswith(b"HTTP/1.1 101"), "the upgrade is answered 101 (%r)" % head[:20])
+            frame = b"\x81\x85\x00\x00\x00\x00hello"  # a masked text frame (mask 0)
+            c.sendall(frame)
+            echoed = b""
+            while len(echoed) < len(frame):
+                more = c.recv(4096)
+                if not more:
+                    break
+                echoed += more
+            check(echoed == frame, "the frames after the 101 pass untouched (%r)" % echoed)
+        st = status_when(status, lambda s: s.get("not_http", 0) >= 1)
+        check(st.get("not_http") == 1, "the upgraded connection is counted not read (%s)" % st.get("not_http"))
+        check(st.get("requests") == 1, "the upgrade request was read (%s)" % st.get("requests"))
+    finally:
+        shop.stop()
+
+
 def tls_unseen(args, work):
     print("== TLS the agent cannot decrypt (openssl s_server -www)")
     openssl = shoplib.tool("openssl")
@@ -104,6 +158,7 @@ def main():
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="vigil-e2e-blindspots-")
     not_http(args, work)
+    websocket(args, work)
     tls_unseen(args, work)
     return check.finish(work)
 
