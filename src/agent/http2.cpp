@@ -580,7 +580,9 @@ void H2ResponseReader::feed(std::string_view data, std::vector<Piece>* pieces) {
         std::string_view bytes;
         if (data_.next(piece, &bytes) && !bytes.empty())
           pieces->push_back(Piece{Piece::kData, head_.stream, bytes});
-      } else if ((head_.type == kHeaders || head_.type == kContinuation) && !hpack_dead_) {
+      } else if ((head_.type == kHeaders || head_.type == kContinuation ||
+                  head_.type == kPushPromise) &&
+                 !hpack_dead_) {
         if (frame_.size() + piece.size() > kMaxHeaderBlock)
           hpack_dead_ = true;
         else
@@ -600,9 +602,12 @@ void H2ResponseReader::frame_end(std::vector<Piece>* pieces) {
     pieces->push_back(Piece{Piece::kEnd, head_.stream, {}});
     return;
   }
-  if (head_.type != kHeaders && head_.type != kContinuation) return;
-  if (head_.type == kHeaders) {
-    block_end_stream_ = end_stream;
+  if (head_.type != kHeaders && head_.type != kContinuation && head_.type != kPushPromise) return;
+  if (head_.type != kContinuation) {
+    // A PUSH_PROMISE's block (the request of a pushed response) changes the table too: decoded,
+    // not handed out.
+    block_push_ = head_.type == kPushPromise;
+    block_end_stream_ = end_stream && !block_push_;
     block_stream_ = head_.stream;
     block_.clear();
     std::string_view p = frame_;
@@ -611,7 +616,9 @@ void H2ResponseReader::frame_end(std::vector<Piece>* pieces) {
       pad = static_cast<unsigned char>(p[0]);
       p.remove_prefix(1);
     }
-    if (head_.flags & kPriorityFlag) p.remove_prefix(std::min<std::size_t>(5, p.size()));
+    if (head_.flags & kPriorityFlag && !block_push_)
+      p.remove_prefix(std::min<std::size_t>(5, p.size()));
+    if (block_push_) p.remove_prefix(std::min<std::size_t>(4, p.size()));  // the promised stream
     if (pad > p.size())
       hpack_dead_ = true;
     else if (!hpack_dead_)
@@ -625,8 +632,9 @@ void H2ResponseReader::frame_end(std::vector<Piece>* pieces) {
   if (!(head_.flags & kEndHeaders)) return;
   bool over_budget = false;
   if (!hpack_dead_ && !hpack_.decode(block_, &fields_, &over_budget)) hpack_dead_ = true;
-  if (!hpack_dead_ && !over_budget && !fields_.empty() && fields_[0].name == ":status" &&
-      fields_[0].value.size() == 3 && fields_[0].value[0] != '1') {  // not a 1xx, not trailers
+  if (!hpack_dead_ && !over_budget && !block_push_ && !fields_.empty() &&
+      fields_[0].name == ":status" && fields_[0].value.size() == 3 &&
+      fields_[0].value[0] != '1') {  // not a 1xx, not trailers
     std::string& head = heads_.emplace_back("HTTP/1.1 " + fields_[0].value + " \r\n");
     for (std::size_t k = 1; k < fields_.size(); ++k)
       if (fields_[k].name.empty() || fields_[k].name[0] != ':')

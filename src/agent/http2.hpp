@@ -187,6 +187,7 @@ class H2ResponseReader {
   std::string frame_, block_;
   std::uint32_t block_stream_ = 0;
   bool block_end_stream_ = false;
+  bool block_push_ = false;  // the block is a PUSH_PROMISE's
   bool hpack_dead_ = false;
   HpackDecoder hpack_;
   std::vector<HpackDecoder::Field> fields_;

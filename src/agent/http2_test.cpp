@@ -315,6 +315,15 @@ TEST(H2Responses, HeadsDataAndEnds) {
     EXPECT_TRUE(r.wrote_any());
     EXPECT_FALSE(r.heads_lost());
   }
+  // A PUSH_PROMISE's block adds to the table (a literal with incremental indexing), and a
+  // later head refers to the entry (index 62): the table follows the program's.
+  std::string push = std::string("\0\0\0\2", 4) + "\x82\x84\x40\x06" "x-push" "\x01" "y";
+  std::string pushed = frame(5, kEndHeaders, 1, push) + frame(kHeaders, kEndHeaders, 1, "\x88\xbe");
+  for (std::size_t piece : {1u, 1000u}) {
+    H2ResponseReader r;
+    EXPECT_EQ(response_pieces(pushed, piece, &r), "|H1:HTTP/1.1 200 \r\nx-push: y\r\n\r\n")
+        << piece;
+  }
   H2ResponseReader r;
   std::vector<H2ResponseReader::Piece> pieces;
   r.feed(frame(kData, 0, 1, "hello").substr(0, 11), &pieces);
