@@ -17,6 +17,12 @@ requests (their difference leaves out start-up and warm-up). The agent's code ru
 time between the program's, so each line of it is mostly fetched anew: its cost follows the code
 it touches per request as much as the instructions it runs.
 
+--latency-rounds N adds N pairs of rounds with one connection (wrk -c1): the latency one request
+gets from the shop when none waits behind another. At full load (the rounds above, eight
+connections against one CPU) a request mostly waits for the ones before it, so any CPU the agent
+adds per request comes back at p99 multiplied by the queue: with the shop's p99 at 3.3 ms, +50 us
+there is 1.5% of CPU. With one connection the added latency is the agent's own.
+
 --pin runs the shop's threads on the last CPU and wrk on the others, so that the two do not take
 turns on the same CPUs (the shop's CPU is then what bounds its throughput, as on a server whose
 clients are elsewhere).
@@ -30,9 +36,11 @@ interval is beyond it, and "not decided" otherwise: more rounds narrow the inter
 
 usage: bench/agent/run.py [--build build] [--rounds 3] [--seconds 5] [--connections 8]
                           [--path /search?q=lamp] [--runtime cpp|py|node] [--pin]
+                          [--latency-rounds N]
                           [--instructions N | --cache N]
 """
 import argparse
+import copy
 import http.client
 import os
 import random
@@ -337,6 +345,32 @@ def instructions_main(args):
     return 0
 
 
+def latency_phase(args, wrk, work):
+    """Pairs of one-connection rounds (ABBA): p50 and p99 without and with the agent."""
+    one = copy.copy(args)
+    one.connections = 1
+    print("\nwrk -t1 -c1 -d%ds --latency, %d alternating pairs: a request with none queued before it"
+          % (args.seconds, args.latency_rounds))
+    rounds = {False: [], True: []}
+    for r in range(args.latency_rounds):
+        for agent in ((False, True) if r % 2 == 0 else (True, False)):
+            res = one_round(one, wrk, agent, work, "c1-%s-%d" % ("agent" if agent else "bare", r))
+            rounds[agent].append(res)
+            print("  round %d %-14s %9.0f req/s  p50 %6.0f us  p99 %6.0f us  CPU %5.1f us/req"
+                  % (r + 1, "with agent" if agent else "without agent", res["rps"], res["p50"], res["p99"],
+                     res["cpu"]), flush=True)
+    pairs = list(zip(rounds[False], rounds[True]))
+    ci = {k: median_interval([b[k] - a[k] for a, b in pairs]) for k in ("p50", "p99", "cpu")}
+    print("  %-18s p50 %6.0f us  p99 %6.0f us  CPU %5.1f us/req" % (
+        "without agent", *(statistics.median(x[k] for x in rounds[False]) for k in ("p50", "p99", "cpu"))))
+    print("  %-18s p50 %6.0f us  p99 %6.0f us  CPU %5.1f us/req" % (
+        "with agent", *(statistics.median(x[k] for x in rounds[True]) for k in ("p50", "p99", "cpu"))))
+    print("  median of pairs    p50 %+6.0f us (%+.0f..%+.0f)  p99 %+6.0f us (%+.0f..%+.0f)  CPU %+5.1f us (%+.1f..%+.1f)"
+          % (*ci["p50"], *ci["p99"], *ci["cpu"]))
+    print("target (one connection, on the 95%% interval): <= 50 us added p99 (%s)"
+          % verdict(ci["p99"][1], ci["p99"][2], 50))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -347,6 +381,8 @@ def main():
     ap.add_argument("--runtime", choices=("cpp", "py", "node"), default="cpp",
                     help="which shop: the C++ demo (examples/shop), the Python or the Node.js one")
     ap.add_argument("--pin", action="store_true", help="the shop on the last CPU, wrk on the others")
+    ap.add_argument("--latency-rounds", type=int, default=0, metavar="N",
+                    help="then N pairs of rounds with one connection: the latency the agent adds itself")
     ap.add_argument("--instructions", type=int, default=0, metavar="N",
                     help="count instructions per request over N requests (callgrind) instead")
     ap.add_argument("--keep", action="store_true", help="keep the valgrind output files")
@@ -424,6 +460,8 @@ def main():
             print("caution: without the agent, req/s varied by %.0f%% between rounds (a busy machine): the"
                   " throughput and latency differences are not conclusive; CPU per request is the steadier"
                   " measure (%+.1f us, %+.0f%%)" % (noise, cpu, cpu / a["cpu"] * 100))
+    if args.latency_rounds:
+        latency_phase(args, wrk, work)
     bad = sum(x["non2xx"] for rs in rounds.values() for x in rs)
     if bad:
         print("warning: %d non-2xx answers during the runs" % bad)

@@ -543,6 +543,7 @@ struct Connection {
     bool heads_lost_counted = false;
   };
   std::unique_ptr<Http2> h2;
+  bool carried = false;  // fcgi or h2: the bytes read carry HTTP/1.1 text (Agent::unwrap)
   std::size_t max_body;  // a request's body kept
 
   explicit Connection(std::size_t body_limit)
@@ -806,31 +807,8 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
     if (conn->eof_to_program) [[unlikely]] return 0;
     if (conn->not_http) [[unlikely]] return n;
     std::string_view bytes(data, static_cast<std::size_t>(n));
-    if (!conn->seen_bytes && looks_like_fastcgi(bytes)) [[unlikely]]
-      conn->fcgi = std::make_unique<Connection::FastCgi>();
-    else if (!conn->seen_bytes && looks_like_h2(bytes)) [[unlikely]]
-      conn->h2 = std::make_unique<Connection::Http2>(conn->max_body);
-    if (conn->h2) [[unlikely]] {
-      if (!read_h2(*conn, bytes)) {  // the requests before what broke are still read below
-        conn->not_http = true;
-        counters_.not_http.fetch_add(1, std::memory_order_relaxed);
-      }
-      bytes = conn->h2->read.http;
-    }
-    if (conn->fcgi) [[unlikely]] {
-      // The request records, as the HTTP/1.1 text they carry; the client is the web server's.
-      std::string& http = conn->fcgi->in_http;
-      http.clear();
-      if (!conn->fcgi->in.feed(bytes, &http)) {
-        conn->not_http = true;
-        counters_.not_http.fetch_add(1, std::memory_order_relaxed);
-        return n;
-      }
-      if (!conn->fcgi->in.remote_addr().empty()) conn->peer = conn->fcgi->in.remote_addr();
-      bytes = http;
-    }
-    if (!conn->seen_bytes) adopt_spare_parsed(conn->parser);
-    conn->seen_bytes = true;
+    if (!conn->seen_bytes) [[unlikely]] first_read(*conn, bytes);
+    if (conn->carried && !unwrap(*conn, &bytes)) [[unlikely]] return n;
     if (bytes.empty()) [[unlikely]] return n;
     auto status = conn->parser.feed(bytes);
     bool blocked_here = false;
@@ -849,11 +827,11 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
         req->peer = conn->peer;
         req->conn = conn;
       }
-      if (conn->fcgi) [[unlikely]] req->peer = conn->peer;  // each request's own client
       std::shared_ptr<InFlight> previous;
-      if (conn->h2) [[unlikely]] {
+      if (conn->carried && conn->h2) [[unlikely]] {
         previous = admit_h2(*conn->h2, req);
       } else {
+        if (conn->carried) [[unlikely]] req->peer = conn->peer;  // FastCGI: each request's client
         previous = std::move(conn->current);
         conn->current = req;
         conn->response.reset();
@@ -866,7 +844,7 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
       if (req->blocked.load()) [[unlikely]] blocked_here = true;
       status = conn->parser.next();
     }
-    if (conn->h2 && !conn->h2->cancelled.empty()) [[unlikely]] {
+    if (conn->carried && conn->h2 && !conn->h2->cancelled.empty()) [[unlikely]] {
       std::vector<std::shared_ptr<InFlight>> gone;
       gone.swap(conn->h2->cancelled);
       lock.unlock();
@@ -892,6 +870,46 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
     counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
     return n;
   }
+}
+
+void Agent::first_read(Connection& conn, std::string_view bytes) noexcept {
+  try {
+    if (looks_like_fastcgi(bytes)) conn.fcgi = std::make_unique<Connection::FastCgi>();
+    else if (looks_like_h2(bytes)) conn.h2 = std::make_unique<Connection::Http2>(conn.max_body);
+  } catch (...) {  // memory: read as HTTP/1.1, which it is not: counted there
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  }
+  conn.carried = conn.fcgi || conn.h2;
+  adopt_spare_parsed(conn.parser);
+  conn.seen_bytes = true;
+}
+
+bool Agent::unwrap(Connection& conn, std::string_view* bytes) noexcept {
+  if (conn.h2) {
+    if (!read_h2(conn, *bytes)) {  // the requests before what broke are still read
+      conn.not_http = true;
+      counters_.not_http.fetch_add(1, std::memory_order_relaxed);
+    }
+    *bytes = conn.h2->read.http;
+    return true;
+  }
+  // The request records, as the HTTP/1.1 text they carry; the client is the web server's.
+  std::string& http = conn.fcgi->in_http;
+  http.clear();
+  try {
+    if (!conn.fcgi->in.feed(*bytes, &http)) {
+      conn.not_http = true;
+      counters_.not_http.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    conn.not_http = true;
+    return false;
+  }
+  if (!conn.fcgi->in.remote_addr().empty()) conn.peer = conn.fcgi->in.remote_addr();
+  *bytes = http;
+  return true;
 }
 
 void Agent::start_request(const std::shared_ptr<Connection>& conn,
@@ -1478,6 +1496,7 @@ bool Agent::switch_protocols(Connection* conn, SpinHold& lock, std::string_view 
   // request is stream 1, whose response the program writes as HTTP/2 frames.
   try {
     conn->h2 = std::make_unique<Connection::Http2>(conn->max_body);
+    conn->carried = true;
     upgraded->h2_stream = 1;
     conn->h2->open.push_back(std::move(upgraded));
   } catch (...) {

@@ -351,6 +351,12 @@ class Agent {
   // Lets go of `lock`. Returns on_write's answer.
   [[gnu::cold, gnu::noinline]] bool switch_protocols(Connection* conn, SpinHold& lock,
                                                      std::string_view rest) noexcept;
+  // on_read's first read of a connection: FastCGI or HTTP/2 (Connection::carried), and the
+  // spare request memory. REQUIRES: the connection's lock held.
+  [[gnu::cold, gnu::noinline]] void first_read(Connection& conn, std::string_view bytes) noexcept;
+  // A read of a connection whose bytes carry HTTP/1.1 text (FastCGI records, HTTP/2 frames):
+  // *bytes becomes that text. False when nothing more of the connection is to be read.
+  [[gnu::cold, gnu::noinline]] bool unwrap(Connection& conn, std::string_view* bytes) noexcept;
   // An HTTP/2 connection's read: its streams' requests as HTTP/1.1 text in conn.h2->read.http.
   // False when the bytes are not HTTP/2 (read no more).
   [[gnu::cold, gnu::noinline]] bool read_h2(Connection& conn, std::string_view bytes) noexcept;
