@@ -441,21 +441,32 @@ bool H2RequestReader::header_block_end(Output* out) {
 
 void H2RequestReader::request_head(Stream* s, const std::vector<HpackDecoder::Field>& fields) {
   std::string_view method, path, authority;
-  bool regular = false, host = false;
+  bool regular = false, host = false, have_method = false, have_path = false,
+       have_authority = false;
   std::string lines, cookie;
   auto malformed = [&] { s->produce = false; };
   for (const auto& f : fields) {
     if (has_cr_lf_nul(f.name) || has_cr_lf_nul(f.value)) return malformed();
     if (!f.name.empty() && f.name[0] == ':') {
       if (regular) return malformed();  // pseudo-fields come first (section 8.3)
+      // Each at most once: a server that took the first of two while the agent took the last
+      // would see another request than the one checked.
+      auto once = [&](bool* seen, std::string_view* to) {
+        if (*seen) return false;
+        *seen = true;
+        *to = f.value;
+        return true;
+      };
+      bool ok = true;
       if (f.name == ":method")
-        method = f.value;
+        ok = once(&have_method, &method);
       else if (f.name == ":path")
-        path = f.value;
+        ok = once(&have_path, &path);
       else if (f.name == ":authority")
-        authority = f.value;
+        ok = once(&have_authority, &authority);
       else if (f.name != ":scheme" && f.name != ":protocol")
-        return malformed();
+        ok = false;
+      if (!ok) return malformed();
       continue;
     }
     regular = true;

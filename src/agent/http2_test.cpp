@@ -223,6 +223,12 @@ TEST(H2Reader, MalformedRequestsAreCountedNotProduced) {
                                      request_block("GET", "/", {{"a", "1"}}) + lit(":path", "/x")));
   EXPECT_EQ(out.unread, 1u);
   EXPECT_TRUE(out.http.empty());
+  // A second :path: a server that took the first would answer another request than the one
+  // checked.
+  out = read_all_ways(kPreface + frame(kHeaders, kEndStream | kEndHeaders, 1,
+                                       lit(":path", "/ok") + request_block("GET", "/x")));
+  EXPECT_EQ(out.unread, 1u);
+  EXPECT_TRUE(out.http.empty());
 }
 
 TEST(H2Reader, ResetStreamsAndBrokenConnections) {
@@ -317,7 +323,11 @@ TEST(H2Responses, HeadsDataAndEnds) {
   }
   // A PUSH_PROMISE's block adds to the table (a literal with incremental indexing), and a
   // later head refers to the entry (index 62): the table follows the program's.
-  std::string push = std::string("\0\0\0\2", 4) + "\x82\x84\x40\x06" "x-push" "\x01" "y";
+  std::string push = std::string("\0\0\0\2", 4) +
+                     "\x82\x84\x40\x06"
+                     "x-push"
+                     "\x01"
+                     "y";
   std::string pushed = frame(5, kEndHeaders, 1, push) + frame(kHeaders, kEndHeaders, 1, "\x88\xbe");
   for (std::size_t piece : {1u, 1000u}) {
     H2ResponseReader r;
