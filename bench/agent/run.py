@@ -35,7 +35,7 @@ verdict on each target is "met" when the whole interval is within it, "MISSED" w
 interval is beyond it, and "not decided" otherwise: more rounds narrow the interval.
 
 usage: bench/agent/run.py [--build build] [--rounds 3] [--seconds 5] [--connections 8]
-                          [--path /search?q=lamp] [--runtime cpp|py|node] [--pin]
+                          [--path /search?q=lamp] [--runtime cpp|py|node|node-h2] [--pin]
                           [--latency-rounds N]
                           [--instructions N | --cache N]
 """
@@ -159,7 +159,17 @@ def verdict(low, high, target):
 
 def keep_alive_requests(port, path, count, connections):
     """Sends `count` GET requests over `connections` keep-alive connections (one thread each);
-    returns how many were answered 200."""
+    returns how many were answered 200. HTTP/2 (shoplib.H2: the node-h2 runtime) through h2load
+    (Debian nghttp2-client), one stream at a time per connection."""
+    if shoplib.H2:
+        h2load = shutil.which("h2load")
+        if h2load is None:
+            raise RuntimeError("h2load (Debian nghttp2-client) is not installed")
+        out = subprocess.run([h2load, "-n", str(count // connections * connections), "-c", str(connections),
+                              "-m", "1", "-H", "user-agent: vigil-bench", "http://127.0.0.1:%d%s" % (port, path)],
+                             capture_output=True, text=True, timeout=600).stdout
+        m = re.search(r"status codes: (\d+) 2xx", out)
+        return int(m.group(1)) if m else 0
     ok = [0] * connections
 
     def run(i):
@@ -378,7 +388,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--path", default="/search?q=lamp")
-    ap.add_argument("--runtime", choices=("cpp", "py", "node"), default="cpp",
+    ap.add_argument("--runtime", choices=("cpp", "py", "node", "node-h2"), default="cpp",
                     help="which shop: the C++ demo (examples/shop), the Python or the Node.js one")
     ap.add_argument("--pin", action="store_true", help="the shop on the last CPU, wrk on the others")
     ap.add_argument("--latency-rounds", type=int, default=0, metavar="N",
@@ -389,6 +399,7 @@ def main():
     ap.add_argument("--cache", type=int, default=0, metavar="N",
                     help="simulate caches and branch prediction over N and 3N requests (cachegrind) instead")
     args = ap.parse_args()
+    shoplib.H2 = args.runtime == "node-h2"  # the shop's readiness probe and requests speak h2c
     if args.instructions:
         return instructions_main(args)
     if args.cache:

@@ -53,6 +53,53 @@ constexpr std::array<HuffmanNode, 256> kHuffmanTree = [] {
   return t;
 }();
 
+// The tree walked four bits at a time (as nghttp2 does): from each inner node, for each nibble,
+// the node it ends on, the symbol it completes (none: -1; codes are five bits or more, so one at
+// most), and whether it passes through EOS. A node is "accepting" when the bits from the root
+// to it are at most seven ones: a string may end there (its padding is a prefix of EOS).
+struct HuffmanStep {
+  std::uint8_t next;
+  bool fail;
+  std::int16_t symbol;
+};
+struct HuffmanFsm {
+  HuffmanStep step[256][16];
+  bool accepting[256];
+};
+constexpr HuffmanFsm kHuffmanFsm = [] {
+  HuffmanFsm f{};
+  // Each inner node's depth and whether its path is all ones, by a walk from the root.
+  int depth[256] = {};
+  bool ones[256] = {};
+  ones[0] = true;
+  for (int node = 0; node < 256; ++node)  // parents come before their children (built so)
+    for (int bit = 0; bit < 2; ++bit)
+      if (const int c = kHuffmanTree[node].child[bit]; c > 0) {
+        depth[c] = depth[node] + 1;
+        ones[c] = ones[node] && bit == 1;
+      }
+  for (int node = 0; node < 256; ++node) {
+    f.accepting[node] = ones[node] && depth[node] <= 7;
+    for (int nibble = 0; nibble < 16; ++nibble) {
+      HuffmanStep st{0, false, -1};
+      int at = node;
+      for (int b = 3; b >= 0; --b) {
+        const int c = kHuffmanTree[at].child[(nibble >> b) & 1];
+        if (c < 0) {
+          if (c == -257) st.fail = true;  // EOS inside a string
+          st.symbol = static_cast<std::int16_t>(-c - 1);
+          at = 0;
+        } else {
+          at = c;
+        }
+      }
+      st.next = static_cast<std::uint8_t>(at);
+      f.step[node][nibble] = st;
+    }
+  }
+  return f;
+}();
+
 // An HPACK integer with an N-bit prefix (RFC 7541 section 5.1), at most 2^28: longer ones are
 // not sent by any encoder for sizes this reader accepts.
 bool read_int(const unsigned char** p, const unsigned char* end, int prefix_bits,
@@ -138,10 +185,15 @@ void put_u32(std::string* out, std::uint32_t v) {
   out->append(reinterpret_cast<const char*>(b), sizeof b);
 }
 
-bool is_tchar(unsigned char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-}
+constexpr std::array<bool, 256> kTchar = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+bool is_tchar(unsigned char c) { return kTchar[c]; }
 
 bool has_cr_lf_nul(std::string_view s) {
   return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
@@ -161,26 +213,26 @@ bool looks_like_h2(std::string_view first_bytes) noexcept {
 }
 
 bool hpack_huffman_decode(std::string_view in, std::string* out) {
-  int node = 0, depth = 0;
-  bool ones = true;  // every bit since the last symbol was a one (a prefix of EOS)
+  // At most 8/5 symbols a byte: written in place, then cut to what was decoded.
+  const std::size_t start = out->size();
+  out->resize(start + in.size() * 8 / 5 + 1);
+  char* w = out->data() + start;
+  std::uint8_t node = 0;
   for (char ch : in) {
     const auto byte = static_cast<unsigned char>(ch);
-    for (int b = 7; b >= 0; --b) {
-      const int bit = (byte >> b) & 1;
-      const int next = kHuffmanTree[static_cast<std::size_t>(node)].child[bit];
-      if (next < 0) {
-        if (next == -257) return false;  // EOS inside a string
-        out->push_back(static_cast<char>(-next - 1));
-        node = depth = 0;
-        ones = true;
-      } else {
-        node = next;
-        ++depth;
-        ones = ones && bit == 1;
+    const unsigned nibbles[2] = {static_cast<unsigned>(byte >> 4), byte & 15u};
+    for (const unsigned nibble : nibbles) {
+      const HuffmanStep& st = kHuffmanFsm.step[node][nibble];
+      if (st.fail) {
+        out->resize(start);
+        return false;
       }
+      if (st.symbol >= 0) *w++ = static_cast<char>(st.symbol);
+      node = st.next;
     }
   }
-  return depth <= 7 && ones;
+  out->resize(static_cast<std::size_t>(w - out->data()));
+  return kHuffmanFsm.accepting[node];
 }
 
 // ---- HpackDecoder --------------------------------------------------------------------------
@@ -221,20 +273,24 @@ bool HpackDecoder::add(std::string name, std::string value) {
 }
 
 bool HpackDecoder::decode(std::string_view block, std::vector<Field>* fields, bool* over_budget) {
-  fields->clear();
   *over_budget = false;
-  std::size_t kept = 0;
+  std::size_t kept = 0, used = 0;
+  // The fields of the last block are written over: their strings keep their memory.
   auto keep = [&](std::string_view name, std::string_view value) {
     if (*over_budget || kept + name.size() + value.size() > kMaxFieldBytes) {
       *over_budget = true;
       return;
     }
     kept += name.size() + value.size();
-    fields->push_back(Field{std::string(name), std::string(value)});
+    if (used == fields->size()) fields->emplace_back();
+    (*fields)[used].name.assign(name);
+    (*fields)[used].value.assign(value);
+    ++used;
   };
   const auto* p = reinterpret_cast<const unsigned char*>(block.data());
   const auto* end = p + block.size();
-  std::string name, value;
+  std::string& name = name_;  // literals' scratch, kept between blocks
+  std::string& value = value_;
   while (p < end) {
     const unsigned char b = *p;
     std::uint32_t index;
@@ -263,6 +319,7 @@ bool HpackDecoder::decode(std::string_view block, std::vector<Field>* fields, bo
     keep(name, value);
     if (indexing) add(std::move(name), std::move(value));
   }
+  fields->resize(used);
   return true;
 }
 
@@ -443,7 +500,10 @@ void H2RequestReader::request_head(Stream* s, const std::vector<HpackDecoder::Fi
   std::string_view method, path, authority;
   bool regular = false, host = false, have_method = false, have_path = false,
        have_authority = false;
-  std::string lines, cookie;
+  std::string& lines = lines_;  // kept between requests, with their memory
+  std::string& cookie = cookie_;
+  lines.clear();
+  cookie.clear();
   auto malformed = [&] { s->produce = false; };
   for (const auto& f : fields) {
     if (has_cr_lf_nul(f.name) || has_cr_lf_nul(f.value)) return malformed();
@@ -497,17 +557,16 @@ void H2RequestReader::request_head(Stream* s, const std::vector<HpackDecoder::Fi
   h.assign(method).push_back(' ');
   // The target as the request line carries it: a byte that would end the line or the target
   // is written as its %XX (the decoded inputs are the same).
-  for (char c : path) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7F) {
-      static constexpr char kHex[] = "0123456789ABCDEF";
-      h.push_back('%');
-      h.push_back(kHex[u >> 4]);
-      h.push_back(kHex[u & 15]);
-    } else {
-      h.push_back(c);
-    }
+  std::size_t plain = 0;  // the bytes since the last one written as %XX
+  for (std::size_t k = 0; k < path.size(); ++k) {
+    const auto u = static_cast<unsigned char>(path[k]);
+    if (u > 0x20 && u != 0x7F) continue;
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    const char escaped[3] = {'%', kHex[u >> 4], kHex[u & 15]};
+    h.append(path.substr(plain, k - plain)).append(escaped, 3);
+    plain = k + 1;
   }
+  h.append(path.substr(plain));
   h.append(" HTTP/1.1\r\n");
   if (!host && !authority.empty()) h.append("host: ").append(authority).append("\r\n");
   h.append(lines);

@@ -55,7 +55,8 @@ class HpackDecoder {
   bool add(std::string name, std::string value);
   void evict_to(std::size_t limit);
   bool entry(std::uint32_t index, std::string_view* name, std::string_view* value) const;
-  std::deque<Field> table_;  // newest first
+  std::deque<Field> table_;   // newest first
+  std::string name_, value_;  // a literal field being read
   std::size_t size_ = 0;
   std::size_t max_size_ = 4096;
 };
@@ -150,6 +151,7 @@ class H2RequestReader {
   std::string block_;
   HpackDecoder hpack_;
   std::vector<HpackDecoder::Field> fields_;
+  std::string lines_, cookie_;  // request_head's, kept with their memory
   std::vector<Stream> streams_;
   std::size_t body_bytes_ = 0;  // kept in streams_
   std::uint32_t last_stream_ = 0;

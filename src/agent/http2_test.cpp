@@ -154,6 +154,42 @@ TEST(Hpack, InvalidBlocksAreRefused) {
   EXPECT_EQ(s, "www.example.com");
 }
 
+namespace table {
+#include "agent/hpack_tables.inc"
+}  // namespace table
+
+// Every byte, Huffman-encoded with RFC 7541's code (padded with ones), decodes to itself: the
+// decoder's four-bits-at-a-time walk against the code table it was built from.
+TEST(Hpack, HuffmanRoundTripsEveryByte) {
+  auto encode = [](const std::string& text) {
+    std::string out;
+    std::uint64_t bits = 0;
+    int count = 0;
+    for (unsigned char c : text) {
+      bits = (bits << table::kHuffman[c].bits) | table::kHuffman[c].code;
+      count += table::kHuffman[c].bits;
+      while (count >= 8) {
+        out.push_back(static_cast<char>(bits >> (count - 8)));
+        count -= 8;
+      }
+    }
+    if (count > 0)
+      out.push_back(static_cast<char>((bits << (8 - count)) | ((1u << (8 - count)) - 1)));
+    return out;
+  };
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  for (const std::string& text : {all, std::string(all.rbegin(), all.rend()), std::string("a"),
+                                  std::string(), std::string("\xff\xfe\0")}) {
+    std::string out;
+    ASSERT_TRUE(hpack_huffman_decode(encode(text), &out)) << text.size();
+    EXPECT_EQ(out, text);
+  }
+  // Eight bits of padding (a whole byte of ones) is too long.
+  std::string out;
+  EXPECT_FALSE(hpack_huffman_decode(encode("a") + "\xff", &out));
+}
+
 TEST(Hpack, ABlockThatExpandsIsBounded) {
   HpackDecoder d;
   // One 4,000-byte entry, then a block of 1,000 references to it (4 MB of fields).

@@ -37,8 +37,14 @@ std::string folded(std::string_view s) {
 std::string truncate_utf8(std::string_view s, std::size_t max) {
   if (s.size() <= max) return std::string(s);
   std::size_t cut = max;
-  // Back up to a lead byte so that no UTF-8 sequence is split.
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  // Back up to a lead byte so that no UTF-8 sequence is split: three bytes at most (a sequence
+  // is four at most). A longer run of continuation bytes is no UTF-8, cut where it stands:
+  // backing up through it lost the whole text (a value of such bytes gave an evidence of "…").
+  auto continuation = [&](std::size_t i) {
+    return (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80;
+  };
+  while (cut > 0 && max - cut < 3 && continuation(cut)) --cut;
+  if (continuation(cut)) cut = max;
   std::string out(s.substr(0, cut));
   out += "\xE2\x80\xA6";
   return out;

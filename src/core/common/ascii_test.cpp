@@ -44,5 +44,15 @@ TEST(FoldAscii, AgreesWithTheByteRule) {
   }
 }
 
+TEST(TruncateUtf8, KeepsWholeSequencesAndTheText) {
+  EXPECT_EQ(truncate_utf8("short", 10), "short");
+  EXPECT_EQ(truncate_utf8("abcdef", 3), "abc\xE2\x80\xA6");
+  // "\xC3\xA9" (two bytes) across the cut: left out whole.
+  EXPECT_EQ(truncate_utf8("ab\xC3\xA9z", 3), "ab\xE2\x80\xA6");
+  // A run of continuation bytes is no UTF-8: cut at the bound, not backed up to nothing.
+  const std::string junk = "-" + std::string(200, '\xB9');
+  EXPECT_EQ(truncate_utf8(junk, 120), junk.substr(0, 120) + "\xE2\x80\xA6");
+}
+
 }  // namespace
 }  // namespace vigil::common
