@@ -158,6 +158,12 @@ def start(args, work, mode, command=None, tag=None):
     return shop, port, status, events
 
 
+def h2shop(work, data, *mode):
+    """The argv of tests/e2e/h2shop.py ("{port}" is replaced by start())."""
+    return [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "h2shop.py"),
+            "{port}", os.path.join(work, data)] + list(mode)
+
+
 def by_agent(events):
     out = {}
     for e in events:
@@ -287,8 +293,7 @@ def tls(args, work):
     cert, key = shoplib.tls_pair(os.path.join(work, "tls"))
     context = shoplib.client_tls()
     context.set_alpn_protocols(["h2"])
-    command = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "h2shop.py"),
-               "{port}", os.path.join(work, "tls-data"), "--tls", cert, key]
+    command = h2shop(work, "tls-data", "--tls", cert, key)
     xss = "/hello?name=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
     traversal = "/download?file=..%2F..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd"
     for mode in ("monitor", "block"):
@@ -342,8 +347,7 @@ def upgrade(args, work):
     if curl is None:
         print("  skip: curl is not installed")
         return
-    command = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "h2shop.py"),
-               "{port}", os.path.join(work, "upgrade-data"), "--upgrade"]
+    command = h2shop(work, "upgrade-data", "--upgrade")
     xss = "/hello?name=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
     for mode in ("monitor", "block"):
         shop, port, status, events_path = start(args, work, mode, command, "upgrade-" + mode)
