@@ -1604,7 +1604,10 @@ bool Agent::watch_h2_write(Connection* conn, SpinHold& lock, std::string_view da
         block = check_request_sink(c.req, page, "http.response.body");
       }
     }
-    if (!keep) return true;
+    if (!keep) {  // the connection is gone: nothing to write on, its ended requests still retire
+      for (auto& r : ended) retire(std::move(r));
+      return true;
+    }
     lock.lock();
     proceed = !block && !conn->absorbing;
   }
