@@ -355,20 +355,28 @@ def instructions_main(args):
     return 0
 
 
+def alternating_rounds(args, wrk, work, pairs, tag):
+    """`pairs` pairs of rounds without and with the agent, each pair in the other order than the
+    one before (ABBA), each round printed; returns {False: rounds without, True: rounds with}."""
+    rounds = {False: [], True: []}
+    for r in range(pairs):
+        for agent in ((False, True) if r % 2 == 0 else (True, False)):
+            res = one_round(args, wrk, agent, work, "%s%s-%d" % (tag, "agent" if agent else "bare", r))
+            rounds[agent].append(res)
+            print("  round %d %-14s %9.0f req/s  p50 %7.0f us  p99 %7.0f us  CPU %5.1f us/req  peak RSS %6.1f MB%s"
+                  % (r + 1, "with agent" if agent else "without agent", res["rps"], res["p50"], res["p99"],
+                     res["cpu"], res["rss"] / 1024, "  (%d non-2xx!)" % res["non2xx"] if res["non2xx"] else ""),
+                  flush=True)
+    return rounds
+
+
 def latency_phase(args, wrk, work):
     """Pairs of one-connection rounds (ABBA): p50 and p99 without and with the agent."""
     one = copy.copy(args)
     one.connections = 1
     print("\nwrk -t1 -c1 -d%ds --latency, %d alternating pairs: a request with none queued before it"
           % (args.seconds, args.latency_rounds))
-    rounds = {False: [], True: []}
-    for r in range(args.latency_rounds):
-        for agent in ((False, True) if r % 2 == 0 else (True, False)):
-            res = one_round(one, wrk, agent, work, "c1-%s-%d" % ("agent" if agent else "bare", r))
-            rounds[agent].append(res)
-            print("  round %d %-14s %9.0f req/s  p50 %6.0f us  p99 %6.0f us  CPU %5.1f us/req"
-                  % (r + 1, "with agent" if agent else "without agent", res["rps"], res["p50"], res["p99"],
-                     res["cpu"]), flush=True)
+    rounds = alternating_rounds(one, wrk, work, args.latency_rounds, "c1-")
     pairs = list(zip(rounds[False], rounds[True]))
     ci = {k: median_interval([b[k] - a[k] for a, b in pairs]) for k in ("p50", "p99", "cpu")}
     print("  %-18s p50 %6.0f us  p99 %6.0f us  CPU %5.1f us/req" % (
@@ -423,15 +431,8 @@ def main():
           % (args.connections, args.seconds, args.path, args.rounds, os.cpu_count(),
              " (shop pinned to CPU %d)" % (os.cpu_count() - 1) if args.pin else "",
              " ".join(open("/proc/loadavg").read().split()[:3])))
-    rounds = {"without agent": [], "with agent": []}
-    for r in range(args.rounds):
-        order = (("without agent", False), ("with agent", True))
-        for name, agent in (order if r % 2 == 0 else order[::-1]):  # ABBA
-            res = one_round(args, wrk, agent, work, "%s-%d" % ("agent" if agent else "bare", r))
-            rounds[name].append(res)
-            print("  round %d %-14s %9.0f req/s  p50 %7.0f us  p99 %7.0f us  CPU %5.1f us/req  peak RSS %6.1f MB%s"
-                  % (r + 1, name, res["rps"], res["p50"], res["p99"], res["cpu"], res["rss"] / 1024,
-                     "  (%d non-2xx!)" % res["non2xx"] if res["non2xx"] else ""), flush=True)
+    by_agent = alternating_rounds(args, wrk, work, args.rounds, "")
+    rounds = {"without agent": by_agent[False], "with agent": by_agent[True]}
     med = {name: {k: statistics.median(x[k] for x in rs) for k in ("rps", "p50", "p99", "cpu", "rss")}
            for name, rs in rounds.items()}
     a, b = med["without agent"], med["with agent"]

@@ -156,7 +156,8 @@ struct Counters {
   ShardedCounter connections, requests, sinks, detections, blocked, events, drops, write_errors,
       fail_opens, budget_overruns;
   // Connections the agent could not read, whose requests were not checked (blind spots for the
-  // sensor-health view): bytes that are neither HTTP/1.1 nor FastCGI (HTTP/2, another protocol), and
+  // sensor-health view): bytes that are neither HTTP/1.1, HTTP/2 nor FastCGI (another protocol,
+  // an upgrade to one, HTTP/2 whose HPACK could not be followed), and
   // TLS whose plaintext never came through the system's OpenSSL (a statically linked or another
   // TLS library, or OpenSSL calling itself).
   ShardedCounter not_http, tls_unseen;

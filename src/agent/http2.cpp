@@ -30,6 +30,23 @@ constexpr std::uint8_t kEndHeaders = 0x4;
 constexpr std::uint8_t kPadded = 0x8;
 constexpr std::uint8_t kPriorityFlag = 0x20;
 
+// The header block fragment of a HEADERS or PUSH_PROMISE frame's payload, without its padding
+// and the fields before the fragment (HEADERS' priority, PUSH_PROMISE's promised stream). False
+// when those do not fit in the payload.
+bool header_fragment(std::string_view payload, std::uint8_t type, std::uint8_t flags,
+                     std::string_view* fragment) {
+  std::size_t pad = 0;
+  if (flags & kPadded) {
+    if (payload.empty()) return false;
+    pad = static_cast<unsigned char>(payload[0]);
+    payload.remove_prefix(1);
+  }
+  const std::size_t fixed = type == kPushPromise ? 4 : (flags & kPriorityFlag) ? 5 : 0;
+  if (payload.size() < fixed + pad) return false;
+  *fragment = payload.substr(fixed, payload.size() - fixed - pad);
+  return true;
+}
+
 // The Huffman code as a tree: 256 inner nodes, children by bit; a child below zero is the leaf
 // of symbol -child - 1, zero is no child (the root is never one).
 struct HuffmanNode {
@@ -427,20 +444,9 @@ bool H2RequestReader::payload(std::string_view bytes, Output* out) {
 bool H2RequestReader::frame_end(Output* out) {
   switch (head_.type) {
     case kHeaders: {
-      std::string_view p = frame_;
-      std::size_t pad = 0;
-      if (head_.flags & kPadded) {
-        if (p.empty()) return false;
-        pad = static_cast<unsigned char>(p[0]);
-        p.remove_prefix(1);
-      }
-      if (head_.flags & kPriorityFlag) {
-        if (p.size() < 5) return false;
-        p.remove_prefix(5);
-      }
-      if (pad > p.size()) return false;
-      p.remove_suffix(pad);
-      block_.assign(p);
+      std::string_view fragment;
+      if (!header_fragment(frame_, head_.type, head_.flags, &fragment)) return false;
+      block_.assign(fragment);
       block_stream_ = head_.stream;
       block_end_stream_ = (head_.flags & kEndStream) != 0;
       last_stream_ = std::max(last_stream_, head_.stream);
@@ -680,19 +686,11 @@ void H2ResponseReader::frame_end(std::vector<Piece>* pieces) {
     block_end_stream_ = end_stream && !block_push_;
     block_stream_ = head_.stream;
     block_.clear();
-    std::string_view p = frame_;
-    std::size_t pad = 0;
-    if ((head_.flags & kPadded) && !p.empty()) {
-      pad = static_cast<unsigned char>(p[0]);
-      p.remove_prefix(1);
-    }
-    if (head_.flags & kPriorityFlag && !block_push_)
-      p.remove_prefix(std::min<std::size_t>(5, p.size()));
-    if (block_push_) p.remove_prefix(std::min<std::size_t>(4, p.size()));  // the promised stream
-    if (pad > p.size())
+    std::string_view fragment;
+    if (!header_fragment(frame_, head_.type, head_.flags, &fragment))
       hpack_dead_ = true;
     else if (!hpack_dead_)
-      block_.assign(p.substr(0, p.size() - pad));
+      block_.assign(fragment);
   } else if (!hpack_dead_) {
     if (block_.size() + frame_.size() > kMaxHeaderBlock)
       hpack_dead_ = true;
