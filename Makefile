@@ -53,7 +53,7 @@ clean:
 # Agent overhead: wrk against the demo shop without and with the agent, side by side.
 .PHONY: bench-agent
 bench-agent: build
-	@python3 bench/agent/run.py --build build --rounds 20 --seconds 3 --pin --latency-rounds 10
+	@python3 bench/agent/run.py --build build --together --rounds 12 --seconds 3 --latency-rounds 10
 
 # The dashboard's first-render times on a large database (docs/dashboard.md); fill one first with
 # build-bench/bin/vigil_server_bench query --events 5000000 --data /tmp/vigil-5m.

@@ -27,6 +27,16 @@ there is 1.5% of CPU. With one connection the added latency is the agent's own.
 turns on the same CPUs (the shop's CPU is then what bounds its throughput, as on a server whose
 clients are elsewhere).
 
+--together runs the two shops at the same time instead of in turn, both on the last CPU (wrk on
+the others), each loaded by its own wrk for the same seconds. Each shop is a session of its own,
+which the kernel schedules as a group (sched_autogroup): the two get equal shares of the CPU, so
+that each one's requests per second follow its CPU per request, and whatever else the machine is
+doing at that moment (another virtual machine on the host, the clock speed) hits both alike. On
+a shared virtual machine, where a shop alone varies by half between rounds of a few seconds,
+this is what narrows the interval to a percent or two (a run with the agent on neither side
+gives 0.1%, interval -0.5..+1.7%). --against BUILD then compares with the agent of another
+build instead of no agent: whether a change to the agent made it cheaper.
+
 Besides the medians of each side, the median over rounds of each round's difference with the
 other round of its pair (the pair shares the machine's state of the moment) is printed, with a
 95% confidence interval (bootstrap over the pairs, a fixed seed). The pairs alternate which side
@@ -36,7 +46,7 @@ interval is beyond it, and "not decided" otherwise: more rounds narrow the inter
 
 usage: bench/agent/run.py [--build build] [--rounds 3] [--seconds 5] [--connections 8]
                           [--path /search?q=lamp] [--runtime cpp|py|node|node-h2] [--pin]
-                          [--latency-rounds N]
+                          [--together [--against BUILD]] [--latency-rounds N]
                           [--instructions N | --cache N]
 """
 import argparse
@@ -98,6 +108,14 @@ def peak_rss_kib(pid):
     return 0
 
 
+def autogroup_enabled():
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            return f.read().strip() == "1"
+    except OSError:
+        return False
+
+
 def pin(pid, cpus):
     """Moves every thread of `pid` to `cpus` (threads it starts later inherit it)."""
     for tid in os.listdir("/proc/%d/task" % pid):
@@ -107,35 +125,78 @@ def pin(pid, cpus):
             pass  # a thread that just ended
 
 
-def one_round(args, wrk, agent, work, tag):
+def start_shop(args, agent, work, tag, build=None):
+    """Starts one shop (from `build`, default --build), under the agent in block mode or not;
+    returns it and the URL to load. Each shop is a session of its own (shoplib), hence, where
+    the kernel groups tasks by session (sched_autogroup), a scheduling group of its own."""
+    build = build or args.build
     port = shoplib.free_port()
-    cmd = shoplib.shop_command(args.runtime, args.build, port, os.path.join(work, tag + "-data"))
-    shop = shoplib.Shop(cmd, port, vigil=os.path.join(args.build, "bin", "vigil"),
+    cmd = shoplib.shop_command(args.runtime, build, port, os.path.join(work, tag + "-data"))
+    shop = shoplib.Shop(cmd, port, vigil=os.path.join(build, "bin", "vigil"),
                         agent_mode="block" if agent else None,
                         events=os.path.join(work, tag + "-events.jsonl"), app="shop-bench",
                         log=os.path.join(work, tag + ".log"))
-    try:
-        shop.wait_ready()
-        if args.pin:
-            pin(shop.proc.pid, {os.cpu_count() - 1})
-        url = "http://127.0.0.1:%d%s" % (port, args.path)
-        # Warm up (thread pool, SQLite connections, the agent's first request).
-        subprocess.run(wrk + ["-t1", "-c%d" % args.connections, "-d1s", url], capture_output=True, timeout=60)
-        cpu_before = cpu_us(shop.proc.pid)
-        out = subprocess.run(wrk + ["-t1", "-c%d" % args.connections, "-d%ds" % args.seconds, "--latency", url],
-                             capture_output=True, text=True, timeout=args.seconds + 60).stdout
-        cpu_after = cpu_us(shop.proc.pid)
+    return shop, "http://127.0.0.1:%d%s" % (port, args.path)
+
+
+def load(args, wrk, shops):
+    """Runs wrk against each of `shops` ((shop, url) pairs) at the same time, after a second of
+    warm-up (thread pool, SQLite connections, the agent's first request); returns one result
+    per shop: wrk's figures, the CPU the shop spent per request and its share of the run."""
+    def start(url, seconds, out):
+        return subprocess.Popen(wrk + ["-t1", "-c%d" % args.connections, "-d%ds" % seconds, "--latency", url],
+                                stdout=out, stderr=subprocess.DEVNULL, text=True)
+    for p in [start(url, 1, subprocess.DEVNULL) for _, url in shops]:
+        p.wait(60)
+    cpu_before = [cpu_us(shop.proc.pid) for shop, _ in shops]
+    procs = [start(url, args.seconds, subprocess.PIPE) for _, url in shops]
+    outs = [p.communicate(timeout=args.seconds + 60)[0] for p in procs]
+    cpu_after = [cpu_us(shop.proc.pid) for shop, _ in shops]
+    results = []
+    for (shop, _), out, before, after in zip(shops, outs, cpu_before, cpu_after):
         result = parse_wrk(out)
         requests = int(re.search(r"(\d+) requests in", out).group(1))
         # CPU the shop spent per request: unlike throughput and latency, hardly disturbed by
         # other work on the machine.
-        result["cpu"] = (cpu_after - cpu_before) / max(requests, 1)
+        result["cpu"] = (after - before) / max(requests, 1)
+        result["share"] = (after - before) / (args.seconds * 1e6)
         result["rss"] = peak_rss_kib(shop.proc.pid)
         if not shop.alive():
             raise RuntimeError("the shop died during the benchmark")
-        return result
+        results.append(result)
+    return results
+
+
+def one_round(args, wrk, agent, work, tag):
+    shop, url = start_shop(args, agent, work, tag)
+    try:
+        shop.wait_ready()
+        if args.pin:
+            pin(shop.proc.pid, {os.cpu_count() - 1})
+        return load(args, wrk, [(shop, url)])[0]
     finally:
         shop.stop()
+
+
+def together_round(args, wrk, work, r):
+    """One round of --together: both shops on the last CPU at once, each loaded by its own wrk;
+    returns {False: the result without the agent (or of --against), True: with it}."""
+    sides = (False, True) if r % 2 == 0 else (True, False)  # which one starts first alternates
+    shops = {}
+    try:
+        for agent in sides:
+            tag = "%s-%d" % ("agent" if agent else "base", r)
+            if agent or not args.against:
+                shops[agent] = start_shop(args, agent, work, tag)
+            else:
+                shops[agent] = start_shop(args, True, work, tag, build=args.against)
+        for agent in sides:
+            shops[agent][0].wait_ready()
+            pin(shops[agent][0].proc.pid, {os.cpu_count() - 1})
+        return dict(zip(sides, load(args, wrk, [shops[agent] for agent in sides])))
+    finally:
+        for shop, _ in shops.values():
+            shop.stop()
 
 
 def median_interval(values, level=0.95, resamples=4000, seed=1):
@@ -370,6 +431,22 @@ def alternating_rounds(args, wrk, work, pairs, tag):
     return rounds
 
 
+def together_rounds(args, wrk, work):
+    """--rounds rounds of together_round, each printed; returns {False: [...], True: [...]}."""
+    rounds = {False: [], True: []}
+    for r in range(args.rounds):
+        res = together_round(args, wrk, work, r)
+        for agent in (False, True):
+            rounds[agent].append(res[agent])
+        a, b = res[False], res[True]
+        print("  round %2d %s %7.0f req/s  CPU %5.1f us/req  share %3.0f%%  |  with agent %7.0f req/s  CPU %5.1f"
+              " us/req  share %3.0f%%  |  %+5.1f%% req/s%s"
+              % (r + 1, args.base_label, a["rps"], a["cpu"], a["share"] * 100, b["rps"], b["cpu"], b["share"] * 100,
+                 (b["rps"] - a["rps"]) / a["rps"] * 100,
+                 "  (%d non-2xx!)" % (a["non2xx"] + b["non2xx"]) if a["non2xx"] + b["non2xx"] else ""), flush=True)
+    return rounds
+
+
 def latency_phase(args, wrk, work):
     """Pairs of one-connection rounds (ABBA): p50 and p99 without and with the agent."""
     one = copy.copy(args)
@@ -399,6 +476,10 @@ def main():
     ap.add_argument("--runtime", choices=("cpp", "py", "node", "node-h2"), default="cpp",
                     help="which shop: the C++ demo (examples/shop), the Python or the Node.js one")
     ap.add_argument("--pin", action="store_true", help="the shop on the last CPU, wrk on the others")
+    ap.add_argument("--together", action="store_true",
+                    help="run both shops at once on one CPU (implies --pin), each loaded by its own wrk")
+    ap.add_argument("--against", metavar="BUILD",
+                    help="with --together: compare with the agent of another build instead of no agent")
     ap.add_argument("--latency-rounds", type=int, default=0, metavar="N",
                     help="then N pairs of rounds with one connection: the latency the agent adds itself")
     ap.add_argument("--instructions", type=int, default=0, metavar="N",
@@ -408,6 +489,12 @@ def main():
                     help="simulate caches and branch prediction over N and 3N requests (cachegrind) instead")
     args = ap.parse_args()
     shoplib.H2 = args.runtime == "node-h2"  # the shop's readiness probe and requests speak h2c
+    if args.against and not args.together:
+        ap.error("--against needs --together")
+    if args.against and args.latency_rounds:
+        ap.error("--latency-rounds compares with no agent: not with --against")
+    args.pin = args.pin or args.together
+    args.base_label = "agent of %s" % args.against if args.against else "without agent"
     if args.instructions:
         return instructions_main(args)
     if args.cache:
@@ -422,22 +509,33 @@ def main():
             print("bench-agent: --pin needs two CPUs or more")
             return 1
         wrk = ["taskset", "-c", "0-%d" % (os.cpu_count() - 2)] + wrk
-    for f in ("bin/vigil", "bin/vigil-shop", "lib/libvigil_preload.so"):
-        if not os.path.exists(os.path.join(args.build, f)):
-            print("bench-agent: %s/%s is missing: build first" % (args.build, f))
-            return 1
+    for build in [args.build] + ([args.against] if args.against else []):
+        for f in ("bin/vigil", "bin/vigil-shop", "lib/libvigil_preload.so"):
+            if not os.path.exists(os.path.join(build, f)):
+                print("bench-agent: %s/%s is missing: build first" % (build, f))
+                return 1
     work = tempfile.mkdtemp(prefix=WORK_PREFIX)
-    print("wrk -t1 -c%d -d%ds --latency http://127.0.0.1:PORT%s, %d alternating rounds, %d CPUs%s, load %s"
-          % (args.connections, args.seconds, args.path, args.rounds, os.cpu_count(),
-             " (shop pinned to CPU %d)" % (os.cpu_count() - 1) if args.pin else "",
-             " ".join(open("/proc/loadavg").read().split()[:3])))
-    by_agent = alternating_rounds(args, wrk, work, args.rounds, "")
-    rounds = {"without agent": by_agent[False], "with agent": by_agent[True]}
+    load_now = " ".join(open("/proc/loadavg").read().split()[:3])
+    if args.together:
+        print("wrk -t1 -c%d -d%ds --latency http://127.0.0.1:PORT%s against both shops at once, both on CPU %d,"
+              " %d rounds, load %s" % (args.connections, args.seconds, args.path, os.cpu_count() - 1, args.rounds,
+                                       load_now))
+        if not autogroup_enabled():
+            print("caution: the kernel does not group tasks by session (kernel.sched_autogroup_enabled=0): the"
+                  " two shops share the CPU by threads, not equally; CPU per request is the measure to read")
+        by_agent = together_rounds(args, wrk, work)
+    else:
+        print("wrk -t1 -c%d -d%ds --latency http://127.0.0.1:PORT%s, %d alternating rounds, %d CPUs%s, load %s"
+              % (args.connections, args.seconds, args.path, args.rounds, os.cpu_count(),
+                 " (shop pinned to CPU %d)" % (os.cpu_count() - 1) if args.pin else "", load_now))
+        by_agent = alternating_rounds(args, wrk, work, args.rounds, "")
+    base = args.base_label
+    rounds = {base: by_agent[False], "with agent": by_agent[True]}
     med = {name: {k: statistics.median(x[k] for x in rs) for k in ("rps", "p50", "p99", "cpu", "rss")}
            for name, rs in rounds.items()}
-    a, b = med["without agent"], med["with agent"]
+    a, b = med[base], med["with agent"]
     print("\nmedian of %d rounds     req/s      p50 (us)   p99 (us)   CPU (us/req)   peak RSS (MB)" % args.rounds)
-    for name in ("without agent", "with agent"):
+    for name in (base, "with agent"):
         m = med[name]
         print("  %-18s %9.0f   %9.0f  %9.0f   %9.1f      %9.1f"
               % (name, m["rps"], m["p50"], m["p99"], m["cpu"], m["rss"] / 1024))
@@ -447,7 +545,7 @@ def main():
     rss = (b["rss"] - a["rss"]) / 1024
     cpu = b["cpu"] - a["cpu"]
     print("  %-18s %8.1f%%   %+9.0f  %+9.0f   %+9.1f      %+9.1f" % ("difference", -drop, p50, p99, cpu, rss))
-    pairs = list(zip(rounds["without agent"], rounds["with agent"]))
+    pairs = list(zip(rounds[base], rounds["with agent"]))
     diffs = {"rps": [(b_["rps"] - a_["rps"]) / a_["rps"] * 100 for a_, b_ in pairs],
              "p50": [b_["p50"] - a_["p50"] for a_, b_ in pairs],
              "p99": [b_["p99"] - a_["p99"] for a_, b_ in pairs],
@@ -465,8 +563,15 @@ def main():
           " added p99 (%s), <= 10 MB added RSS (%s)"
           % (verdict(-ci["rps"][2], -ci["rps"][1], 3), verdict(ci["p99"][1], ci["p99"][2], 50),
              verdict(ci["rss"][1], ci["rss"][2], 10)))
-    spread = [x["rps"] for x in rounds["without agent"]]
-    if len(spread) > 1:
+    if args.together:
+        # Shares of the CPU are equal only on average: each round's requests per CPU-second
+        # (the inverse of its CPU per request) is the throughput at an exactly equal share.
+        per_cpu = median_interval([(a_["cpu"] / b_["cpu"] - 1) * 100 for a_, b_ in pairs])
+        print("  requests per CPU-second, median of pairs: %+.1f%% (%+.1f..%+.1f%%)" % per_cpu)
+        print("(each shop had about half of one CPU: its latencies are those of a shop on a CPU it shares;"
+              " the agent's own added latency is the one-connection rounds')")
+    spread = [x["rps"] for x in rounds[base]]
+    if len(spread) > 1 and not args.together:
         noise = (max(spread) - min(spread)) / statistics.median(spread) * 100
         if noise > 2 * max(abs(drop), 3):
             print("caution: without the agent, req/s varied by %.0f%% between rounds (a busy machine): the"
