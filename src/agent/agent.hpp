@@ -205,6 +205,8 @@ class Agent {
   Counters& counters() noexcept { return counters_; }
 
   // --- connections (hooks_net.cpp) ---
+  // Descriptors from 0 to this (excluded) can be tracked, as connections or as outbound sockets.
+  static constexpr int tracked_fd_limit() noexcept { return kMaxFd; }
   void on_accept(int fd, const sockaddr* peer, socklen_t len) noexcept;
   bool is_tracked(int fd) const noexcept {
     return fd >= 0 && fd < kMaxFd && tracked_[fd].load(std::memory_order_relaxed) != 0;

@@ -1,12 +1,17 @@
-// Connections: accept, the bytes read and written on accepted sockets, close; outbound
+// Connections: accept, the bytes read and written on accepted sockets, close (and the other
+// ways to close a descriptor); outbound
 // destinations: getaddrinfo and connect; OpenSSL's SSL_read/SSL_write for programs that
 // terminate TLS themselves.
+#include <linux/close_range.h>
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstdarg>
 #include <cstring>
 #include <string>
 
@@ -241,7 +246,13 @@ ssize_t writev(int fd, const struct iovec* iov, int cnt) {
   return real::writev_ptr()(fd, iov, cnt);
 }
 
-int close(int fd) {
+namespace {
+
+// The program closes `fd` (before it does: once closed, its number may come back at once, from
+// another thread's accept or pipe). A connection the agent did not hear close stays in its
+// table, and a pipe or file that gets its number later is read as that connection: blocked,
+// it would read nothing and write nowhere.
+void forget(int fd) {
   if (Agent* a = active(); a && a->is_tracked(fd)) {
     Guard g;
     ErrnoSaver saver;
@@ -250,7 +261,74 @@ int close(int fd) {
     Guard g;
     Agent::on_outbound_close(fd);
   }
+}
+
+// close_range() and closefrom(): the descriptors in [first, last] (none past the agent's
+// tables).
+void forget_range(unsigned long first, unsigned long last) {
+  const unsigned long end = std::min<unsigned long>(last, Agent::tracked_fd_limit() - 1);
+  for (unsigned long fd = first; fd <= end; ++fd) forget(static_cast<int>(fd));
+}
+
+}  // namespace
+
+int close(int fd) {
+  forget(fd);
   return real::close_ptr()(fd);
+}
+
+int close_range(unsigned int first, unsigned int last, int flags) {
+  if ((flags & CLOSE_RANGE_CLOEXEC) == 0) forget_range(first, last);
+  return real::close_range_ptr()(first, last, flags);
+}
+
+void closefrom(int lowfd) {
+  forget_range(static_cast<unsigned int>(std::max(lowfd, 0)), UINT_MAX);
+  real::closefrom_ptr()(lowfd);
+}
+
+// dup2() and dup3() close `newfd` first when it is open. Forgotten after the call: until then
+// the connection is still the program's (the call may fail), and after it `newfd` is taken, so
+// no accept can be handed that number in between.
+int dup2(int oldfd, int newfd) {
+  int r = real::dup2_ptr()(oldfd, newfd);
+  if (r >= 0 && oldfd != newfd) forget(newfd);
+  return r;
+}
+
+int dup3(int oldfd, int newfd, int flags) {
+  int r = real::dup3_ptr()(oldfd, newfd, flags);
+  if (r >= 0) forget(newfd);
+  return r;
+}
+
+// syscall(SYS_close, fd): how libuv (Node.js) closes every descriptor, so that no thread
+// cancellation point is reached; the same for the range and dup calls. The arguments are
+// passed on as the six registers a system call takes, whatever the call (as the C library's
+// own syscall() does).
+long syscall(long number, ...) {
+  va_list ap;
+  va_start(ap, number);
+  long a[6];
+  for (long& arg : a) arg = va_arg(ap, long);
+  va_end(ap);
+  switch (number) {
+    case SYS_close:
+      forget(static_cast<int>(a[0]));
+      break;
+    case SYS_close_range:
+      if ((a[2] & CLOSE_RANGE_CLOEXEC) == 0)
+        forget_range(static_cast<unsigned int>(a[0]), static_cast<unsigned int>(a[1]));
+      break;
+    default:
+      break;
+  }
+  long r = real::syscall_ptr()(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+#ifdef SYS_dup2  // (not on every architecture: dup3 is)
+  if (number == SYS_dup2 && r >= 0 && a[0] != a[1]) [[unlikely]] forget(static_cast<int>(a[1]));
+#endif
+  if (number == SYS_dup3 && r >= 0) [[unlikely]] forget(static_cast<int>(a[1]));
+  return r;
 }
 
 int getaddrinfo(const char* node, const char* service, const struct addrinfo* hints,

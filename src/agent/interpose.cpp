@@ -33,7 +33,7 @@ constexpr const char* kHooked[] = {
 #define VIGIL_HOOK(ret, name, params, args) #name,
 #include "agent/hooks.def"
 #undef VIGIL_HOOK
-    "open", "open64", "openat", "openat64", "execl", "execlp", "execle",
+    "open", "open64", "openat", "openat64", "execl", "execlp", "execle", "syscall",
 };
 constexpr std::size_t kHookCount = sizeof kHooked / sizeof kHooked[0];
 

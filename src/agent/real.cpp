@@ -78,6 +78,10 @@ openat_fn openat64_ptr() noexcept {
   static std::atomic<openat_fn> f{nullptr};
   return lazy(f, "openat64");
 }
+syscall_fn syscall_ptr() noexcept {
+  static std::atomic<syscall_fn> f{nullptr};
+  return lazy(f, "syscall");
+}
 ssl_get_fd_fn ssl_get_fd_ptr() noexcept {
   static std::atomic<ssl_get_fd_fn> f{nullptr};
   return lazy(f, "SSL_get_fd", /*next=*/false);

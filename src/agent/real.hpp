@@ -55,6 +55,8 @@ open_fn open_ptr() noexcept;
 open_fn open64_ptr() noexcept;
 openat_fn openat_ptr() noexcept;
 openat_fn openat64_ptr() noexcept;
+using syscall_fn = long (*)(long, ...);
+syscall_fn syscall_ptr() noexcept;
 using ssl_get_fd_fn = int (*)(const SSL*);
 ssl_get_fd_fn ssl_get_fd_ptr() noexcept;
 using pq_socket_fn = int (*)(const PGconn*);

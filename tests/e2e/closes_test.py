@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Connections a program closes without close(), under `vigil run --mode block`.
+
+libuv (Node.js) closes every descriptor with syscall(SYS_close, fd); other programs use
+close_range(), or dup2() over a descriptor. The agent must forget the connection either way:
+a connection it still believes open hands its state to whatever next gets that number. After a
+blocked request (its connection reads end-of-stream), a pipe with the number read nothing: a
+Node.js server whose execSync() pipes took it never saw its child exit, and hung.
+
+The server below (this file, --serve) takes one connection per way of closing, reads a request
+the agent blocks (input analysis, block mode: the program reads end-of-stream and the client
+gets a 403), closes the connection that way, then makes the number come back as a pipe (or
+dup2()s a pipe onto it) and reads through it what it wrote. Each way must read its bytes back.
+
+On 127.0.0.1, five connections, a few seconds.
+usage: closes_test.py --build BUILD_DIR
+"""
+import argparse
+import ctypes
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shoplib  # noqa: E402
+
+FAILURES = []
+WAYS = ("close", "syscall-close", "close_range", "syscall-close_range", "dup2")
+SYS_CLOSE, SYS_CLOSE_RANGE = 3, 436  # x86-64
+ATTACK = "/?q=1'%20OR%20'1'='1--"
+
+
+def check(ok, what):
+    print(("ok      " if ok else "FAILED  ") + what)
+    if not ok:
+        FAILURES.append(what)
+
+
+def serve(port):
+    """The program under the agent: one connection per way, reports on stdout."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(8)
+    print("ready", flush=True)
+    for way in WAYS:
+        conn, _ = listener.accept()
+        fd = conn.detach()
+        seen = os.read(fd, 65536)  # blocked: end-of-stream
+        if way == "dup2":
+            r, w = os.pipe()
+            os.dup2(r, fd)  # closes the connection, fd is the pipe's read end now
+            os.close(r)
+            r = fd
+        else:
+            if way == "close":
+                os.close(fd)
+            elif way == "syscall-close":
+                libc.syscall(SYS_CLOSE, fd)
+            elif way == "close_range":
+                libc.close_range(fd, fd, 0)
+            else:
+                libc.syscall(SYS_CLOSE_RANGE, fd, fd, 0)
+            r, w = os.pipe()  # the lowest free numbers: the connection's first
+        os.write(w, b"through the pipe")
+        got = os.read(r, 64)
+        print("%s %d %d %d %r" % (way, len(seen), fd, r, got), flush=True)
+        os.close(w)
+        os.close(r)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build")
+    ap.add_argument("--serve", type=int)
+    args = ap.parse_args()
+    if args.serve:
+        return serve(args.serve)
+    build = os.path.abspath(args.build)
+    if not os.path.exists(os.path.join(build, "lib", "libvigil_preload.so")):
+        shoplib.skip("libvigil_preload.so not built")
+    work = tempfile.mkdtemp(prefix="vigil-e2e-closes-")
+    port = shoplib.free_port()
+    proc = subprocess.Popen([os.path.join(build, "bin", "vigil"), "run", "--mode", "block", "--app", "closes",
+                             "--events", os.path.join(work, "events.jsonl"), "--",
+                             "/usr/bin/python3", os.path.abspath(__file__), "--serve", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        check(proc.stdout.readline().strip() == "ready", "the server starts under the agent")
+        for way in WAYS:
+            status, _, _ = shoplib.request(port, "GET", ATTACK, agent="vigil-e2e closes " + way)
+            line = proc.stdout.readline().split(" ", 4)
+            check(status == 403, "%s: the attack is blocked (%d)" % (way, status))
+            check(len(line) == 5 and line[0] == way and line[1] == "0",
+                  "%s: the program read end-of-stream from the blocked connection (%s)" % (way, line))
+            if len(line) == 5:
+                check(line[2] == line[3], "%s: the pipe took the connection's number %s (%s)"
+                      % (way, line[2], line[3]))
+                check(line[4].strip() == "b'through the pipe'",
+                      "%s: the pipe on that number reads what was written to it (%s)" % (way, line[4].strip()))
+        proc.wait(timeout=30)
+        check(proc.returncode == 0, "the server ends cleanly (%s)" % proc.returncode)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+            proc.wait(30)
+    if FAILURES:
+        print("%d check(s) failed" % len(FAILURES))
+        return 1
+    print("all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
