@@ -748,6 +748,10 @@ void Agent::on_close(int fd) noexcept {
     }
     tracked_[fd].store(0, std::memory_order_relaxed);
   }
+  // A child fork()ed to run a command closes what it inherited before it execs (Python's
+  // subprocess: close_range): the request it runs the command for stays in flight, so that the
+  // command is still checked as that request's. Its connection is forgotten all the same.
+  if (in_forked_child()) [[unlikely]] return;
   if (conn) {
     std::shared_ptr<InFlight> req;
     std::vector<std::shared_ptr<InFlight>> streams;

@@ -252,8 +252,13 @@ namespace {
 // another thread's accept or pipe). A connection the agent did not hear close stays in its
 // table, and a pipe or file that gets its number later is read as that connection: blocked,
 // it would read nothing and write nowhere.
+// Not in a child of vfork(): it runs on the memory of the process the agent belongs to, whose
+// descriptors its closes do not close (Python's subprocess closes what the child inherited,
+// with close_range, in such a child).
 void forget(int fd) {
-  if (Agent* a = active(); a && a->is_tracked(fd)) {
+  Agent* a = active();
+  if (a && (a->is_tracked(fd) || Agent::is_outbound(fd)) && !a->own_process()) [[unlikely]] return;
+  if (a && a->is_tracked(fd)) {
     Guard g;
     ErrnoSaver saver;
     a->on_close(fd);

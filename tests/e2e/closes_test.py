@@ -38,14 +38,14 @@ def check(ok, what):
         FAILURES.append(what)
 
 
-def serve(port):
-    """The program under the agent: one connection per way, reports on stdout."""
+def serve():
+    """The program under the agent: one connection per way, reports on stdout (first the port
+    it listens on, which it chose: no other test can take it in between)."""
     libc = ctypes.CDLL(None, use_errno=True)
     listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
+    listener.bind(("127.0.0.1", 0))
     listener.listen(8)
-    print("ready", flush=True)
+    print("ready %d" % listener.getsockname()[1], flush=True)
     for way in WAYS:
         conn, _ = listener.accept()
         fd = conn.detach()
@@ -75,22 +75,27 @@ def serve(port):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build")
-    ap.add_argument("--serve", type=int)
+    ap.add_argument("--serve", action="store_true")
     args = ap.parse_args()
     if args.serve:
-        return serve(args.serve)
+        return serve()
     build = os.path.abspath(args.build)
     if not os.path.exists(os.path.join(build, "lib", "libvigil_preload.so")):
         shoplib.skip("libvigil_preload.so not built")
     work = tempfile.mkdtemp(prefix="vigil-e2e-closes-")
-    port = shoplib.free_port()
+    log = open(os.path.join(work, "vigil-run.log"), "wb")
     proc = subprocess.Popen([os.path.join(build, "bin", "vigil"), "run", "--mode", "block", "--app", "closes",
                              "--events", os.path.join(work, "events.jsonl"), "--",
-                             "/usr/bin/python3", os.path.abspath(__file__), "--serve", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             "/usr/bin/python3", os.path.abspath(__file__), "--serve"],
+                            stdout=subprocess.PIPE, stderr=log, text=True,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     try:
-        check(proc.stdout.readline().strip() == "ready", "the server starts under the agent")
+        ready = proc.stdout.readline().split()
+        check(len(ready) == 2 and ready[0] == "ready", "the server starts under the agent (%s)" % ready)
+        if len(ready) != 2:
+            print(open(log.name, errors="replace").read())
+            return 1
+        port = int(ready[1])
         for way in WAYS:
             status, _, _ = shoplib.request(port, "GET", ATTACK, agent="vigil-e2e closes " + way)
             line = proc.stdout.readline().split(" ", 4)
@@ -108,6 +113,7 @@ def main():
         if proc.poll() is None:
             os.killpg(proc.pid, 9)
             proc.wait(30)
+        log.close()
     if FAILURES:
         print("%d check(s) failed" % len(FAILURES))
         return 1
