@@ -48,12 +48,20 @@ demo: build
 	@scripts/demo
 
 clean:
-	rm -rf build build-dev build-fuzz build-bench
+	rm -rf build build-dev build-fuzz build-bench build-pgo
 
-# Agent overhead: wrk against the demo shop without and with the agent, side by side.
+# The agent to deploy: the release build of it, laid out by a profile of real programs
+# (scripts/build-pgo; build-pgo/bin/vigil, build-pgo/lib/libvigil_preload.so).
+.PHONY: build-pgo
+build-pgo: deps
+	@scripts/build-pgo
+
+# Agent overhead: wrk against the demo shop without and with the agent (the one to deploy, from
+# build-pgo), side by side. BENCH_BUILD=build measures the plain release build's agent instead.
+BENCH_BUILD ?= build-pgo
 .PHONY: bench-agent
-bench-agent: build
-	@python3 bench/agent/run.py --build build --together --rounds 12 --seconds 3 --latency-rounds 10
+bench-agent: $(BENCH_BUILD)
+	@python3 bench/agent/run.py --build $(BENCH_BUILD) --together --rounds 12 --seconds 3 --latency-rounds 10
 
 # The dashboard's first-render times on a large database (docs/dashboard.md); fill one first with
 # build-bench/bin/vigil_server_bench query --events 5000000 --data /tmp/vigil-5m.

@@ -29,3 +29,25 @@ if(VIGIL_FUZZ)
     -fsanitize-ignorelist=${PROJECT_SOURCE_DIR}/fuzz/ubsan-ignorelist.txt)
   target_link_options(vigil_flags INTERFACE -fsanitize=address,undefined)
 endif()
+
+# Profile-guided optimisation of the agent's code (scripts/build-pgo): the engine, the events
+# and the preload library are built once instrumented (generate), run under real programs
+# (scripts/pgo-train), then built again from the profile (use). Laid out by the profile, the
+# code a request runs sits together, off the paths it does not take. GCC only.
+set(VIGIL_PGO "" CACHE STRING "Profile-guided build of the agent's code: generate, use, or empty")
+set(VIGIL_PGO_DIR "${CMAKE_BINARY_DIR}/pgo-profile" CACHE PATH "Where the PGO profile is written and read")
+add_library(vigil_pgo INTERFACE)
+if(VIGIL_PGO STREQUAL "generate")
+  # Atomic counters: the agent's hooks run on every thread of the program.
+  target_compile_options(vigil_pgo INTERFACE -fprofile-generate=${VIGIL_PGO_DIR} -fprofile-update=atomic)
+  target_link_options(vigil_pgo INTERFACE -fprofile-generate=${VIGIL_PGO_DIR})
+elseif(VIGIL_PGO STREQUAL "use")
+  if(NOT EXISTS "${VIGIL_PGO_DIR}")
+    message(FATAL_ERROR "VIGIL_PGO=use: no profile in ${VIGIL_PGO_DIR} (scripts/build-pgo makes one)")
+  endif()
+  # Partial training: what the training did not run is optimised as usual, not for size.
+  target_compile_options(vigil_pgo INTERFACE -fprofile-use=${VIGIL_PGO_DIR} -fprofile-partial-training
+    -Wno-missing-profile)
+elseif(NOT VIGIL_PGO STREQUAL "")
+  message(FATAL_ERROR "VIGIL_PGO must be generate, use, or empty (not ${VIGIL_PGO})")
+endif()
