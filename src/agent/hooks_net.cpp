@@ -269,10 +269,16 @@ void forget(int fd) {
 }
 
 // close_range() and closefrom(): the descriptors in [first, last] (none past the agent's
-// tables).
+// tables). Python's subprocess calls it in every child it starts, most of them vfork()ed: one
+// getpid() then, and in a fork()ed child a look at two flags per descriptor.
 void forget_range(unsigned long first, unsigned long last) {
+  Agent* a = active();
+  if (a && !a->own_process()) return;
   const unsigned long end = std::min<unsigned long>(last, Agent::tracked_fd_limit() - 1);
-  for (unsigned long fd = first; fd <= end; ++fd) forget(static_cast<int>(fd));
+  for (unsigned long fd = first; fd <= end; ++fd) {
+    const int d = static_cast<int>(fd);
+    if ((a && a->is_tracked(d)) || Agent::is_outbound(d)) [[unlikely]] forget(d);
+  }
 }
 
 }  // namespace
