@@ -9,9 +9,13 @@
   load         the multi-threaded C++ shop under concurrent load, benign requests and attacks:
                answers as without load, and every attack request's own exploited event (each
                sink call is attributed to the request its thread serves)
+  nodeload     the Node.js shop (one event loop; libuv closes descriptors with a raw system
+               call) in block mode: keep-alive clients, commands run with execSync, attacks
+               blocked in between; it answers every request and is still serving at the end
 usage: faults_test.py --build BUILD_DIR [--only NAME]
 """
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -195,8 +199,84 @@ def test_load(args, work):
     check(rc in (0, -15, 143), "the shop stopped cleanly (%s)" % rc)
 
 
+def test_nodeload(args, work):
+    print("== the Node.js shop in block mode: 4 keep-alive clients, attacks blocked in between")
+    port = shoplib.free_port()
+    shop = shoplib.Shop(shoplib.shop_command("node", args.build, port, os.path.join(work, "nodeload-data")),
+                        port, vigil=os.path.join(args.build, "bin", "vigil"), agent_mode="block",
+                        events=os.path.join(work, "nodeload-events.jsonl"), log=os.path.join(work, "nodeload.log"))
+    try:
+        shop.wait_ready()
+        entries = shoplib.battery("node", port)
+        benign = [e for e in entries if e.kind == "benign"]
+        attacks = [e for e in entries if e.kind == "attack"]
+        reference = {e.id: shoplib.request(port, e.method, e.target, e.body, "nodeload")[0] for e in benign}
+        errors = []
+        lock = threading.Lock()
+
+        # A shop that hangs must not hang the test: the clients stop at a deadline (with a
+        # request's timeout, 5 s, past it at the most).
+        deadline = time.monotonic() + 90
+
+        def client(k):
+            conn = None
+            for _ in range(30):
+                for e in benign:
+                    if time.monotonic() > deadline:
+                        with lock:
+                            errors.append((e.id, "not sent: past the deadline", reference[e.id]))
+                        return
+                    try:
+                        if conn is None:
+                            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                        headers = {"User-Agent": "vigil-e2e nodeload %d" % k}
+                        if e.body is not None:
+                            headers["Content-Type"] = "application/x-www-form-urlencoded"
+                        conn.request(e.method, e.target, body=e.body, headers=headers)
+                        r = conn.getresponse()
+                        r.read()
+                        code = r.status
+                        if r.getheader("Connection", "").lower() == "close":
+                            conn.close()
+                            conn = None
+                    except (OSError, http.client.HTTPException) as x:
+                        code, conn = repr(x), None
+                    if code != reference[e.id]:
+                        with lock:
+                            errors.append((e.id, code, reference[e.id]))
+            if conn is not None:
+                conn.close()
+
+        blocked = []
+
+        def attacker():
+            for _ in range(3):
+                for e in attacks:
+                    if time.monotonic() > deadline:
+                        return
+                    blocked.append(shoplib.request(port, e.method, e.target, e.body, shoplib.agent_of(e),
+                                                   timeout=5)[0] == 403)
+
+        start = time.monotonic()
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(4)] + [threading.Thread(target=attacker)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()) + 10)
+        elapsed = time.monotonic() - start
+        check(not any(t.is_alive() for t in threads), "all clients finished (%.1fs)" % elapsed)
+        check(not errors, "%d benign answers as without load (%d differ%s)"
+              % (4 * 30 * len(benign), len(errors), ": %s" % errors[:3] if errors else ""))
+        check(len(blocked) == 3 * len(attacks) and all(blocked),
+              "every attack blocked (%d of %d)" % (sum(blocked), 3 * len(attacks)))
+        check(shoplib.request(port, "GET", "/", timeout=10)[0] == 200, "the shop still answers")
+    finally:
+        rc = shop.stop()
+    check(rc in (0, -15, 143), "the shop stopped cleanly (%s)" % rc)
+
+
 TESTS = {"unwritable": test_unwritable, "flood": test_flood, "forkexec": test_forkexec,
-         "signals": test_signals, "load": test_load}
+         "signals": test_signals, "load": test_load, "nodeload": test_nodeload}
 
 
 def main():
