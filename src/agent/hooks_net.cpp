@@ -248,24 +248,33 @@ ssize_t writev(int fd, const struct iovec* iov, int cnt) {
 
 namespace {
 
-// The program closes `fd` (before it does: once closed, its number may come back at once, from
-// another thread's accept or pipe). A connection the agent did not hear close stays in its
-// table, and a pipe or file that gets its number later is read as that connection: blocked,
-// it would read nothing and write nowhere.
-// Not in a child of vfork(): it runs on the memory of the process the agent belongs to, whose
-// descriptors its closes do not close (Python's subprocess closes what the child inherited,
-// with close_range, in such a child).
-void forget(int fd) {
-  Agent* a = active();
-  if (a && (a->is_tracked(fd) || Agent::is_outbound(fd)) && !a->own_process()) [[unlikely]] return;
+// Whether `fd` is something the agent follows: a connection, or an outbound socket (those are
+// known before the agent exists).
+bool followed(const Agent* a, int fd) { return (a && a->is_tracked(fd)) || Agent::is_outbound(fd); }
+
+// A followed `fd` closes: the agent forgets it. Called before the program's close (once closed,
+// its number may come back at once, from another thread's accept or pipe). A connection the
+// agent did not hear close stays in its table, and a pipe or file that gets its number later is
+// read as that connection: blocked, it would read nothing and write nowhere.
+void forget_followed(Agent* a, int fd) {
   if (a && a->is_tracked(fd)) {
     Guard g;
     ErrnoSaver saver;
     a->on_close(fd);
-  } else if (Agent::is_outbound(fd) && !Guard::nested()) [[unlikely]] {
+  } else if (!Guard::nested()) {
     Guard g;
     Agent::on_outbound_close(fd);
   }
+}
+
+// Not in a child of vfork(): it runs on the memory of the process the agent belongs to, whose
+// descriptors its closes do not close (Python's subprocess closes what the child inherited,
+// with close_range, in such a child). own_process() is a getpid(): asked only when it matters.
+void forget(int fd) {
+  Agent* a = active();
+  if (!followed(a, fd)) return;
+  if (a && !a->own_process()) [[unlikely]] return;
+  forget_followed(a, fd);
 }
 
 // close_range() and closefrom(): the descriptors in [first, last] (none past the agent's
@@ -277,7 +286,7 @@ void forget_range(unsigned long first, unsigned long last) {
   const unsigned long end = std::min<unsigned long>(last, Agent::tracked_fd_limit() - 1);
   for (unsigned long fd = first; fd <= end; ++fd) {
     const int d = static_cast<int>(fd);
-    if ((a && a->is_tracked(d)) || Agent::is_outbound(d)) [[unlikely]] forget(d);
+    if (followed(a, d)) [[unlikely]] forget_followed(a, d);
   }
 }
 

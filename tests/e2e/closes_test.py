@@ -26,16 +26,9 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shoplib  # noqa: E402
 
-FAILURES = []
 WAYS = ("close", "syscall-close", "close_range", "syscall-close_range", "dup2")
 SYS_CLOSE, SYS_CLOSE_RANGE = 3, 436  # x86-64
 ATTACK = "/?q=1'%20OR%20'1'='1--"
-
-
-def check(ok, what):
-    print(("ok      " if ok else "FAILED  ") + what)
-    if not ok:
-        FAILURES.append(what)
 
 
 def serve():
@@ -83,6 +76,7 @@ def main():
     if not os.path.exists(os.path.join(build, "lib", "libvigil_preload.so")):
         shoplib.skip("libvigil_preload.so not built")
     work = tempfile.mkdtemp(prefix="vigil-e2e-closes-")
+    check = shoplib.Checks()
     log = open(os.path.join(work, "vigil-run.log"), "wb")
     proc = subprocess.Popen([os.path.join(build, "bin", "vigil"), "run", "--mode", "block", "--app", "closes",
                              "--events", os.path.join(work, "events.jsonl"), "--",
@@ -94,7 +88,7 @@ def main():
         check(len(ready) == 2 and ready[0] == "ready", "the server starts under the agent (%s)" % ready)
         if len(ready) != 2:
             print(open(log.name, errors="replace").read())
-            return 1
+            return check.finish(work)
         port = int(ready[1])
         for way in WAYS:
             status, _, _ = shoplib.request(port, "GET", ATTACK, agent="vigil-e2e closes " + way)
@@ -114,11 +108,7 @@ def main():
             os.killpg(proc.pid, 9)
             proc.wait(30)
         log.close()
-    if FAILURES:
-        print("%d check(s) failed" % len(FAILURES))
-        return 1
-    print("all checks passed")
-    return 0
+    return check.finish(work)
 
 
 if __name__ == "__main__":

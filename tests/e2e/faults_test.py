@@ -15,7 +15,6 @@
 usage: faults_test.py --build BUILD_DIR [--only NAME]
 """
 import argparse
-import http.client
 import json
 import os
 import shutil
@@ -219,33 +218,19 @@ def test_nodeload(args, work):
         deadline = time.monotonic() + 90
 
         def client(k):
-            conn = None
+            keep_alive = shoplib.KeepAlive(port, "vigil-e2e nodeload %d" % k, timeout=5)
             for _ in range(30):
                 for e in benign:
                     if time.monotonic() > deadline:
                         with lock:
                             errors.append((e.id, "not sent: past the deadline", reference[e.id]))
+                        keep_alive.close()
                         return
-                    try:
-                        if conn is None:
-                            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                        headers = {"User-Agent": "vigil-e2e nodeload %d" % k}
-                        if e.body is not None:
-                            headers["Content-Type"] = "application/x-www-form-urlencoded"
-                        conn.request(e.method, e.target, body=e.body, headers=headers)
-                        r = conn.getresponse()
-                        r.read()
-                        code = r.status
-                        if r.getheader("Connection", "").lower() == "close":
-                            conn.close()
-                            conn = None
-                    except (OSError, http.client.HTTPException) as x:
-                        code, conn = repr(x), None
+                    code = keep_alive.send(e)
                     if code != reference[e.id]:
                         with lock:
                             errors.append((e.id, code, reference[e.id]))
-            if conn is not None:
-                conn.close()
+            keep_alive.close()
 
         blocked = []
 

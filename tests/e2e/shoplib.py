@@ -154,6 +154,38 @@ def request(port, method, target, body=None, agent="vigil-e2e", timeout=15, head
         conn.close()
 
 
+class KeepAlive:
+    """One keep-alive HTTP/1.1 connection to a shop on 127.0.0.1, opened again when the shop
+    closes it or a request fails: load that reuses connections, as browsers and wrk do."""
+
+    def __init__(self, port, agent, timeout=20):
+        self.port, self.agent, self.timeout = port, agent, timeout
+        self.conn = None
+
+    def send(self, entry):
+        """Sends a battery entry; returns its status, or the exception's repr when it failed."""
+        try:
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+            headers = {"User-Agent": self.agent}
+            if entry.body is not None:
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            self.conn.request(entry.method, entry.target, body=entry.body, headers=headers)
+            r = self.conn.getresponse()
+            r.read()
+            if r.getheader("Connection", "").lower() == "close":
+                self.close()
+            return r.status
+        except (OSError, http.client.HTTPException) as e:
+            self.close()
+            return repr(e)
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
 def request_h2(port, method, target, body=None, agent="vigil-e2e", timeout=15, headers=None):
     """request() over HTTP/2 without TLS (prior knowledge), with curl (built with nghttp2 in
     Debian). The target is sent as it is (--path-as-is, --globoff); status 0 when the exchange
