@@ -1427,7 +1427,10 @@ bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
     http.clear();
     try {
       if (!conn->fcgi->out.feed(data, &http)) {
+        // Records that are not FastCGI 1: the connection is no longer read, and counted so
+        // (the sensor-health view shows it), as when the web server's records are not.
         conn->not_http = true;
+        counters_.not_http.fetch_add(1, std::memory_order_relaxed);
         return true;
       }
     } catch (...) {

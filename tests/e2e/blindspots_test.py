@@ -5,6 +5,9 @@
               e2e.battery.node-h2, e2e.h2), an SMTP greeting, a Redis inline command (one line,
               no blank line after it) and a PostgreSQL client's SSL request: 2 requests, 3
               connections not HTTP, no TLS unseen (FastCGI is read too: e2e.battery.php)
+  fastcgi     a FastCGI application under the agent gets one request from a web server's
+              records and answers with records that are not FastCGI 1: the request is read, the
+              connection counted in not_http
   websocket   a server that answers an "Upgrade: websocket" request with a 101, then echoes:
               the request is read, the connection counted in not_http at the 101, and the echo
               still works (its frames pass through untouched)
@@ -124,6 +127,63 @@ def websocket(args, work):
         shop.stop()
 
 
+# A FastCGI application that answers a request's records with a record of FastCGI version 2,
+# which no web server reads; an HTTP/1.1 request gets a 200.
+FCGI_APP = r"""
+import socket, sys
+END_PARAMS = b"\x01\x04\x00\x01\x00\x00\x00\x00"
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4)
+while True:
+    c, _ = s.accept()
+    data = b""
+    while END_PARAMS not in data and b"\r\n\r\n" not in data:
+        more = c.recv(4096)
+        if not more: break
+        data += more
+    try:
+        if END_PARAMS in data:
+            c.sendall(b"\x02\x06\x00\x01\x00\x05\x00\x00hello")
+        elif data:
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+    except OSError:
+        pass
+    c.close()
+"""
+
+
+def fcgi_record(kind, content):
+    return bytes([1, kind, 0, 1, len(content) >> 8, len(content) & 0xFF, 0, 0]) + content
+
+
+def fcgi_pair(name, value):
+    return bytes([len(name), len(value)]) + name + value
+
+
+def fastcgi(args, work):
+    print("== FastCGI answered with records that are not FastCGI 1")
+    port = shoplib.free_port()
+    shop, status = under_agent(args, work, "fcgi", [sys.executable, "-c", FCGI_APP, str(port)], port)
+    try:
+        params = (fcgi_pair(b"REQUEST_METHOD", b"GET") + fcgi_pair(b"REQUEST_URI", b"/search?q=lamp") +
+                  fcgi_pair(b"REMOTE_ADDR", b"127.0.0.1"))
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+            c.sendall(fcgi_record(1, b"\x00\x01\x00\x00\x00\x00\x00\x00") + fcgi_record(4, params) +
+                      fcgi_record(4, b"") + fcgi_record(5, b""))
+            answer = b""
+            while True:
+                more = c.recv(4096)
+                if not more:
+                    break
+                answer += more
+        check(answer.startswith(b"\x02\x06"), "the application's records reach the web server (%r)" % answer[:8])
+        st = status_when(status, lambda s: s.get("not_http", 0) >= 1)
+        check(st.get("not_http") == 1, "the connection is counted not read (%s)" % st.get("not_http"))
+        check(st.get("requests") == 1, "the request in the records was read (%s)" % st.get("requests"))
+    finally:
+        shop.stop()
+
+
 def tls_unseen(args, work):
     print("== TLS the agent cannot decrypt (openssl s_server -www)")
     openssl = shoplib.tool("openssl")
@@ -158,6 +218,7 @@ def main():
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="vigil-e2e-blindspots-")
     not_http(args, work)
+    fastcgi(args, work)
     websocket(args, work)
     tls_unseen(args, work)
     return check.finish(work)
