@@ -23,6 +23,11 @@ connections against one CPU) a request mostly waits for the ones before it, so a
 adds per request comes back at p99 multiplied by the queue: with the shop's p99 at 3.3 ms, +50 us
 there is 1.5% of CPU. With one connection the added latency is the agent's own.
 
+--mix sends the demo's benign requests in turn (examples/shop/battery.tsv, the ones the runtime's
+shop has) instead of one --path: the traffic of the demo rather than its cheapest request. The
+ping requests are left out: each starts a process and waits for an ICMP echo, so the shop's
+time would go to ping and the rounds would measure that.
+
 --pin runs the shop's threads on the last CPU and wrk on the others, so that the two do not take
 turns on the same CPUs (the shop's CPU is then what bounds its throughput, as on a server whose
 clients are elsewhere).
@@ -45,7 +50,7 @@ verdict on each target is "met" when the whole interval is within it, "MISSED" w
 interval is beyond it, and "not decided" otherwise: more rounds narrow the interval.
 
 usage: bench/agent/run.py [--build build] [--rounds 3] [--seconds 5] [--connections 8]
-                          [--path /search?q=lamp] [--runtime cpp|py|node|node-h2] [--pin]
+                          [--path /search?q=lamp | --mix] [--runtime cpp|py|node|node-h2] [--pin]
                           [--together [--against BUILD]] [--latency-rounds N]
                           [--instructions N | --cache N]
 """
@@ -143,8 +148,11 @@ def load(args, wrk, shops):
     """Runs wrk against each of `shops` ((shop, url) pairs) at the same time, after a second of
     warm-up (thread pool, SQLite connections, the agent's first request); returns one result
     per shop: wrk's figures, the CPU the shop spent per request and its share of the run."""
+    script = ["-s", args.mix_script] if args.mix_script else []
+
     def start(url, seconds, out):
-        return subprocess.Popen(wrk + ["-t1", "-c%d" % args.connections, "-d%ds" % seconds, "--latency", url],
+        return subprocess.Popen(wrk + ["-t1", "-c%d" % args.connections, "-d%ds" % seconds, "--latency"] +
+                                script + [url],
                                 stdout=out, stderr=subprocess.DEVNULL, text=True)
     for p in [start(url, 1, subprocess.DEVNULL) for _, url in shops]:
         p.wait(60)
@@ -158,6 +166,7 @@ def load(args, wrk, shops):
         requests = int(re.search(r"(\d+) requests in", out).group(1))
         # CPU the shop spent per request: unlike throughput and latency, hardly disturbed by
         # other work on the machine.
+        result["requests"] = requests
         result["cpu"] = (after - before) / max(requests, 1)
         result["share"] = (after - before) / (args.seconds * 1e6)
         result["rss"] = peak_rss_kib(shop.proc.pid)
@@ -165,6 +174,27 @@ def load(args, wrk, shops):
             raise RuntimeError("the shop died during the benchmark")
         results.append(result)
     return results
+
+
+def lua_string(text):
+    return '"%s"' % "".join(c if c.isalnum() or c in "/?=&%.-_ " else "\\%03d" % ord(c) for c in text)
+
+
+def write_mix_script(args, work):
+    """--mix: a wrk script that sends the benign requests of the runtime's shop in turn (without
+    ping); returns its path and how many requests it cycles through."""
+    entries = [e for e in shoplib.battery(args.runtime, 0) if e.kind == "benign" and not e.id.startswith("ping")]
+    lines = ["local requests = {"]
+    for e in entries:
+        headers = '{["Content-Type"] = "application/x-www-form-urlencoded"}' if e.body is not None else "nil"
+        body = lua_string(e.body) if e.body is not None else "nil"
+        lines.append("  wrk.format(%s, %s, %s, %s)," % (lua_string(e.method), lua_string(e.target), headers, body))
+    lines += ["}", "local next_one = 0", "request = function()",
+              "  next_one = next_one %% %d + 1" % len(entries), "  return requests[next_one]", "end", ""]
+    path = os.path.join(work, "mix.lua")
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    return path, len(entries)
 
 
 def one_round(args, wrk, agent, work, tag):
@@ -443,7 +473,8 @@ def together_rounds(args, wrk, work):
               " us/req  share %3.0f%%  |  %+5.1f%% req/s%s"
               % (r + 1, args.base_label, a["rps"], a["cpu"], a["share"] * 100, b["rps"], b["cpu"], b["share"] * 100,
                  (b["rps"] - a["rps"]) / a["rps"] * 100,
-                 "  (%d non-2xx!)" % (a["non2xx"] + b["non2xx"]) if a["non2xx"] + b["non2xx"] else ""), flush=True)
+                 "  (%d non-2xx!)" % (a["non2xx"] + b["non2xx"]) if a["non2xx"] + b["non2xx"] and not args.mix
+                 else ""), flush=True)
     return rounds
 
 
@@ -473,6 +504,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--path", default="/search?q=lamp")
+    ap.add_argument("--mix", action="store_true",
+                    help="send the demo's benign requests in turn (without ping) instead of --path")
     ap.add_argument("--runtime", choices=("cpp", "py", "node", "node-h2"), default="cpp",
                     help="which shop: the C++ demo (examples/shop), the Python or the Node.js one")
     ap.add_argument("--pin", action="store_true", help="the shop on the last CPU, wrk on the others")
@@ -489,6 +522,9 @@ def main():
                     help="simulate caches and branch prediction over N and 3N requests (cachegrind) instead")
     args = ap.parse_args()
     shoplib.H2 = args.runtime == "node-h2"  # the shop's readiness probe and requests speak h2c
+    if args.mix and (args.instructions or args.cache or args.runtime == "node-h2"):
+        ap.error("--mix is for wrk's rounds over HTTP/1.1 (not --instructions, --cache or node-h2)")
+    args.mix_script = None
     if args.against and not args.together:
         ap.error("--against needs --together")
     if args.against and args.latency_rounds:
@@ -515,10 +551,15 @@ def main():
                 print("bench-agent: %s/%s is missing: build first" % (build, f))
                 return 1
     work = tempfile.mkdtemp(prefix=WORK_PREFIX)
+    target = args.path
+    if args.mix:
+        args.mix_script, count = write_mix_script(args, work)
+        args.path = "/"  # wrk's script chooses each request's target
+        target = " (the demo's %d benign requests but ping, in turn: %s)" % (count, args.mix_script)
     load_now = " ".join(open("/proc/loadavg").read().split()[:3])
     if args.together:
         print("wrk -t1 -c%d -d%ds --latency http://127.0.0.1:PORT%s against both shops at once, both on CPU %d,"
-              " %d rounds, load %s" % (args.connections, args.seconds, args.path, os.cpu_count() - 1, args.rounds,
+              " %d rounds, load %s" % (args.connections, args.seconds, target, os.cpu_count() - 1, args.rounds,
                                        load_now))
         if not autogroup_enabled():
             print("caution: the kernel does not group tasks by session (kernel.sched_autogroup_enabled=0): the"
@@ -526,7 +567,7 @@ def main():
         by_agent = together_rounds(args, wrk, work)
     else:
         print("wrk -t1 -c%d -d%ds --latency http://127.0.0.1:PORT%s, %d alternating rounds, %d CPUs%s, load %s"
-              % (args.connections, args.seconds, args.path, args.rounds, os.cpu_count(),
+              % (args.connections, args.seconds, target, args.rounds, os.cpu_count(),
                  " (shop pinned to CPU %d)" % (os.cpu_count() - 1) if args.pin else "", load_now))
         by_agent = alternating_rounds(args, wrk, work, args.rounds, "")
     base = args.base_label
@@ -580,7 +621,14 @@ def main():
     if args.latency_rounds:
         latency_phase(args, wrk, work)
     bad = sum(x["non2xx"] for rs in rounds.values() for x in rs)
-    if bad:
+    if args.mix:
+        # The demo's 404s and 401s are part of the mix: the agent must leave their share as it is.
+        share = {name: sum(x["non2xx"] for x in rs) / max(1, sum(x.get("requests", 0) for x in rs)) * 100
+                 for name, rs in rounds.items()}
+        print("non-2xx answers (the mix's 404s and 401s): %.1f%% %s, %.1f%% with agent%s"
+              % (share[base], base, share["with agent"],
+                 "" if abs(share[base] - share["with agent"]) < 1 else "  warning: the agent changed answers"))
+    elif bad:
         print("warning: %d non-2xx answers during the runs" % bad)
     shutil.rmtree(work, ignore_errors=True)
     return 0

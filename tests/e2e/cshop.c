@@ -2,7 +2,8 @@
  * "any runtime" proof for a program built as Debian builds its packages. CMake compiles it with
  * -O2 -D_FORTIFY_SOURCE=2 -D_FILE_OFFSET_BITS=64, so that it reads requests through __recv_chk
  * and __read_chk and opens files through __open64_2 (the C library's checked entry points), not
- * read, recv and open. Same routes and answers as the Python shop (tests/agent/pyshop.py); every
+ * read, recv and open. Same routes and answers as the Python shop (tests/agent/pyshop.py), and /fs,
+ * which calls each file function the agent checks; every
  * handler builds its operation by string concatenation. One connection at a time, each closed
  * after its answer. Listens on 127.0.0.1 only; its fetcher refuses every destination that is not
  * loopback. With CERT and KEY it serves HTTPS through OpenSSL's SSL_read and SSL_write.
@@ -331,6 +332,40 @@ static void list(int fd, const char* dir) {
   for (size_t i = 0; i < n; ++i) free(names[i]);
 }
 
+/* /fs?op=NAME&file=F: the file function NAME on files/F, so that the battery reaches every path
+ * function the agent checks (open, remove, rename...; /download, /delete and /list reach open,
+ * unlink and opendir). Answers "ok" or the error. A function of two paths gets F in one of them
+ * and a file that does not exist in the other. */
+static void fs_op(int fd, const char* query) {
+  char a[2048], op[32], p[3200], none[1100], b[3400];
+  snprintf(p, sizeof p, "%s/files/%s", g_data, param(query, "file", "", a, sizeof a));
+  snprintf(none, sizeof none, "%s/files/vigil-no-such-file", g_data);
+  param(query, "op", "", op, sizeof op);
+  int r = -1, fd2 = -1;
+  FILE* f = NULL;
+  if (strcmp(op, "open") == 0) fd2 = open(p, O_RDONLY);
+  else if (strcmp(op, "openat") == 0) fd2 = openat(AT_FDCWD, p, O_RDONLY);
+  else if (strcmp(op, "creat") == 0) fd2 = creat(p, 0600);
+  else if (strcmp(op, "fopen") == 0) r = (f = fopen(p, "r")) != NULL ? 0 : -1;
+  else if (strcmp(op, "unlinkat") == 0) r = unlinkat(AT_FDCWD, p, 0);
+  else if (strcmp(op, "remove") == 0) r = remove(p);
+  else if (strcmp(op, "mkdir") == 0) r = mkdir(p, 0700);
+  else if (strcmp(op, "mkdirat") == 0) r = mkdirat(AT_FDCWD, p, 0700);
+  else if (strcmp(op, "rmdir") == 0) r = rmdir(p);
+  else if (strcmp(op, "truncate") == 0) r = truncate(p, 0);
+  else if (strcmp(op, "rename") == 0) r = rename(none, p);
+  else if (strcmp(op, "renameat") == 0) r = renameat(AT_FDCWD, p, AT_FDCWD, none);
+  else if (strcmp(op, "renameat2") == 0) r = renameat2(AT_FDCWD, none, AT_FDCWD, p, 0);
+  else if (strcmp(op, "link") == 0) r = link(none, p);
+  else if (strcmp(op, "symlink") == 0) r = symlink("vigil-no-such-file", p);
+  else return reply(fd, 404, "no such operation\n");
+  if (fd2 >= 0) close(fd2), r = 0;
+  if (f != NULL) fclose(f);
+  if (r == 0) return reply(fd, 200, "ok\n");
+  snprintf(b, sizeof b, "%s: %s\n", op, strerror(errno));
+  reply(fd, 404, b);
+}
+
 static void route_get(int fd, const char* path, const char* query) {
   char a[2048], b[2048], text[4600];
   if (strcmp(path, "/search") == 0) {
@@ -354,6 +389,8 @@ static void route_get(int fd, const char* path, const char* query) {
     if (unlink(text) == 0) return reply(fd, 200, "deleted\n");
     snprintf(b, sizeof b, "cannot delete: %s\n", strerror(errno));
     reply(fd, 404, b);
+  } else if (strcmp(path, "/fs") == 0) {
+    fs_op(fd, query);
   } else if (strcmp(path, "/list") == 0) {
     snprintf(text, sizeof text, "%s/files/%s", g_data, param(query, "dir", ".", a, sizeof a));
     list(fd, text);
