@@ -139,6 +139,72 @@ void BM_SinkSqlOneMegabyte(benchmark::State& state) {
 }
 BENCHMARK(BM_SinkSqlOneMegabyte)->Unit(benchmark::kMillisecond);
 
+// A page that greets the user near its top, then lists products: the input stays text. The
+// check reads the page up to the greeting (Range: the page's length in bytes).
+void BM_SinkHtmlGreeting(benchmark::State& state) {
+  vigil::Engine engine;
+  std::string page =
+      "<!DOCTYPE html><html><head><title>Shop</title></head><body><nav>Hello, Ada!</nav><ul>";
+  while (page.size() < static_cast<std::size_t>(state.range(0)))
+    page += "<li class=\"item\"><a href=\"/product?id=7\">Desk lamp</a> <b>19.90</b></li>";
+  page += "</ul></body></html>";
+  const vigil::Input inputs[] = {{vigil::Source::kQuery, "name", "Ada"}};
+  vigil::PreparedInputs prepared(inputs);
+  vigil::Sink sink = vigil::Sink::of(vigil::SinkType::kHtml, page);
+  std::size_t before = vigil::bench::g_allocations.load();
+  for (auto _ : state) {
+    vigil::Verdict v = engine.check_sink(sink, prepared);
+    if (v.attack()) state.SkipWithError("a greeting convicted");
+    benchmark::DoNotOptimize(v);
+  }
+  report_allocations(state, before);
+  state.SetLabel(std::to_string(page.size()) + "-byte page");
+}
+BENCHMARK(BM_SinkHtmlGreeting)->Arg(200)->Arg(100 << 10);
+
+// A search page that echoes the query into its search box near the top: the input stays in the
+// attribute's value. The check reads the page up to the end of that tag.
+void BM_SinkHtmlSearchBox(benchmark::State& state) {
+  vigil::Engine engine;
+  std::string page = "<!DOCTYPE html><html><body><form><input name=\"q\" value=\"desk lamp\">"
+                     "</form><ul>";
+  while (page.size() < static_cast<std::size_t>(state.range(0)))
+    page += "<li class=\"item\"><a href=\"/product?id=7\">Oak desk</a> <b>19.90</b></li>";
+  page += "</ul></body></html>";
+  const vigil::Input inputs[] = {{vigil::Source::kQuery, "q", "desk lamp"}};
+  vigil::PreparedInputs prepared(inputs);
+  vigil::Sink sink = vigil::Sink::of(vigil::SinkType::kHtml, page);
+  std::size_t before = vigil::bench::g_allocations.load();
+  for (auto _ : state) {
+    vigil::Verdict v = engine.check_sink(sink, prepared);
+    if (v.attack()) state.SkipWithError("a search box convicted");
+    benchmark::DoNotOptimize(v);
+  }
+  report_allocations(state, before);
+  state.SetLabel(std::to_string(page.size()) + "-byte page");
+}
+BENCHMARK(BM_SinkHtmlSearchBox)->Arg(200)->Arg(100 << 10);
+
+// The greeting page with the input as an injected element: the whole page is read and compared.
+void BM_SinkHtmlInjection(benchmark::State& state) {
+  vigil::Engine engine;
+  const std::string attack = "<img src=x onerror=alert(1)>";
+  std::string page = "<!DOCTYPE html><html><body><nav>Hello, " + attack + "!</nav><ul>";
+  while (page.size() < static_cast<std::size_t>(state.range(0)))
+    page += "<li class=\"item\"><a href=\"/product?id=7\">Desk lamp</a> <b>19.90</b></li>";
+  page += "</ul></body></html>";
+  const vigil::Input inputs[] = {{vigil::Source::kQuery, "name", attack}};
+  vigil::PreparedInputs prepared(inputs);
+  vigil::Sink sink = vigil::Sink::of(vigil::SinkType::kHtml, page);
+  for (auto _ : state) {
+    vigil::Verdict v = engine.check_sink(sink, prepared);
+    if (!v.attack()) state.SkipWithError("injection not detected");
+    benchmark::DoNotOptimize(v);
+  }
+  state.SetLabel(std::to_string(page.size()) + "-byte page");
+}
+BENCHMARK(BM_SinkHtmlInjection)->Arg(200)->Arg(100 << 10);
+
 }  // namespace
 
 BENCHMARK_MAIN();

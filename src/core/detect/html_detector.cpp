@@ -715,7 +715,9 @@ std::uint64_t fnv1a(std::string_view s, std::uint64_t h) {
 
 class Analyzer {
  public:
-  Analyzer(std::string_view text, Scratch& s) : text_(text), s_(s) {}
+  // `tz` has read the page up to its last occurrence bound; it reads the rest when an analysis
+  // needs it (finish_page()).
+  Analyzer(std::string_view text, Scratch& s, html::Tokenizer* tz) : text_(text), s_(s), tz_(tz) {}
 
   void run(const SinkCheck& check, std::vector<Detection>* out);
 
@@ -746,9 +748,22 @@ class Analyzer {
   void discount_app_markup(const Occurrence& o);
   bool input_wrote_markup(const Occurrence& o) const;
   std::string where_phrase(const Context& ctx) const;
+  void finish_page() {
+    if (tz_ == nullptr) return;
+    tz_->finish();
+    tz_ = nullptr;
+  }
+  // Reads on until a token that ends after `pos` is out.
+  void read_past(std::uint32_t pos) {
+    while (tz_ != nullptr && (s_.raw.tokens.empty() || s_.raw.tokens.back().end <= pos)) {
+      tz_->run_until_emit(std::uint32_t(text_.size()));
+      if (tz_->finished()) tz_ = nullptr;
+    }
+  }
 
   std::string_view text_;
   Scratch& s_;
+  html::Tokenizer* tz_;  // null once the whole page is read
   html::SkeletonBuilder builder_;
   std::uint32_t builder_pos_ = 0;  // raw tokens processed by builder_
   std::string current_node_;       // builder_'s current node when a desync was analysed
@@ -1197,7 +1212,6 @@ bool Analyzer::analyze(const Occurrence& o, Detection* d) {
   const Probe& pe = probe(o.end);
   if (pb.snap.pos != o.begin) return false;  // inside a "<!--" look-ahead: the page's markup
   const Context ctx = context_of(text_, s_.raw, pb);
-  const std::uint32_t tok_b = first_token_ending_after(o.begin);
 
   // The reference: the state at the input's start, one neutral character, then the page.
   s_.ref.clear();
@@ -1222,6 +1236,14 @@ bool Analyzer::analyze(const Occurrence& o, Detection* d) {
                     rs.raw == pe.snap.raw && rs.emitted == pe.snap.emitted &&
                     pb.snap.emitted == pe.snap.emitted && rs.attr_count == pe.snap.attr_count &&
                     (html::is_content_state(rs.state) || rs.token_begin == pe.snap.token_begin);
+  // The page is read past the input only as far as the judgement needs: an input that stays
+  // data in text or in a tag needs nothing after itself, one in an attribute value or a script
+  // the token around it (how the value or the script ends), and one that changes the tokens
+  // the whole page (what they became, and whether the tree builders converge). A name greeted
+  // near the top of a long page, or echoed into a search box, costs the page up to its token.
+  if (!same) finish_page();
+  else if (ctx.where == Where::kAttrValue || ctx.where == Where::kScript) read_past(o.begin);
+  const std::uint32_t tok_b = first_token_ending_after(o.begin);
 
   Findings f;
   std::uint64_t window = 0;
@@ -1306,9 +1328,7 @@ void detect_html(const SinkCheck& check, std::vector<Detection>* out) {
     p.snap = tz.snapshot();
     p.attr_base = std::uint32_t(s.raw.attributes.size()) - p.snap.attr_count;
   }
-  tz.finish();
-
-  Analyzer analyzer(text, s);
+  Analyzer analyzer(text, s, &tz);
   analyzer.run(check, out);
 }
 

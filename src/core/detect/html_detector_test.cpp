@@ -261,5 +261,56 @@ TEST(HtmlDetectorPartial, WhatTheInputWroteIsStillJudged) {
                    .attack());
 }
 
+
+// The page is read past an occurrence only as far as its judgement needs (text: nothing; a
+// value or a script: to the end of its token; a changed token stream: all of it). Occurrences
+// judged further down must still see the page as it is there.
+std::string long_list(int items) {
+  std::string list = "<ul>";
+  for (int i = 0; i < items; ++i)
+    list += "<li class=\"item\"><a href=\"/product?id=7\">Oak desk</a> <b>19.90</b></li>";
+  return list + "</ul>";
+}
+
+bool attack_page(const std::string& page, std::string_view input) {
+  Input in[] = {{Source::kQuery, "q", input}};
+  Engine engine;
+  return engine.check_sink(Sink::of(SinkType::kHtml, page), in).attack();
+}
+
+TEST(HtmlDetector, ReadsOnlyAsFarAsEachOccurrenceNeeds) {
+  const std::string list = long_list(2000);
+  // Text near the top of a long page, and nothing else: clean.
+  EXPECT_FALSE(attack_page(std::string(kTop) + "<p>Hello, Ada!</p>" + list + std::string(kBottom),
+                           "Ada"));
+  // The same input clean as text near the top and breaking out of a value far below.
+  const std::string input = "x\" onmouseover=\"alert(1)";
+  EXPECT_TRUE(attack_page(std::string(kTop) + "<p>Hello, x&quot; onmouseover=&quot;alert(1)</p>" +
+                              "<p>" + input + "</p>" + list + "<input value=\"" + input + "\">" +
+                              std::string(kBottom),
+                          input));
+  // A value whose tag the page never closes (the page ends inside it) is not an element.
+  EXPECT_FALSE(attack_page(std::string(kTop) + list + "<input value=\"" + input, input));
+  // A search box echoing the query near the top, then a long page: clean; the same box with the
+  // query closing the value: convicted.
+  EXPECT_FALSE(attack_page(std::string(kTop) + "<input name=\"q\" value=\"desk lamp\">" + list +
+                               std::string(kBottom),
+                           "desk lamp"));
+  EXPECT_TRUE(attack_page(std::string(kTop) + "<input name=\"q\" value=\"" + input + "\">" +
+                              list + std::string(kBottom),
+                          input));
+  // A string in a script near the top stays one literal; one that ends the literal does not.
+  EXPECT_FALSE(attack_page(std::string(kTop) + "<script>var q = \"desk lamp\"; go(q);</script>" +
+                               list + std::string(kBottom),
+                           "desk lamp"));
+  EXPECT_TRUE(attack_page(std::string(kTop) + "<script>var q = \"x\"; alert(1); \"\"; go(q);</script>" +
+                              list + std::string(kBottom),
+                          "x\"; alert(1); \""));
+  // A script URL written into a link near the top of a long page.
+  EXPECT_TRUE(attack_page(std::string(kTop) + "<a href=\"javascript:alert(1)\">me</a>" + list +
+                              std::string(kBottom),
+                          "javascript:alert(1)"));
+}
+
 }  // namespace
 }  // namespace vigil
