@@ -9,9 +9,12 @@ target_compile_options(vigil_flags INTERFACE
   # line of it a request touches is fetched anew; padding for alignment only adds lines (4% of
   # the agent's instruction-cache misses per request). Library calls go through the GOT
   # directly instead of a PLT stub (70 instructions per request). GCC only: clang, which
-  # builds the fuzz targets, knows some of these and warns about the others.
+  # builds the fuzz targets, knows some of these and warns about the others. Thread-local
+  # variables of position-independent code (the engine's per-thread scratch space, linked into
+  # the preload library) are reached through TLS descriptors: a call to __tls_get_addr in the
+  # dynamic linker on every access becomes one indirect call to a two-instruction resolver.
   $<${vigil_compact}:-falign-functions=1 -falign-jumps=1 -falign-loops=1 -falign-labels=1
-    -fno-plt>)
+    -fno-plt -mtls-dialect=gnu2>)
 # The flags that shape code generation apply again at link time (link-time optimisation).
 target_link_options(vigil_flags INTERFACE
   $<${vigil_compact}:-falign-functions=1 -falign-jumps=1 -falign-loops=1 -falign-labels=1
