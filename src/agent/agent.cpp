@@ -133,6 +133,7 @@ struct ResponseTracker {
   bool head_done = false;
   bool html = false;
   bool location = false;  // a Location field: a redirect to check
+  bool watch_html = true;  // an HTML body is kept for the XSS check (its request has inputs)
   bool chunked = false;
   bool has_length = false;
   std::uint64_t remaining = 0;
@@ -190,7 +191,7 @@ struct ResponseTracker {
       // protector then guards every response's feed_first.)
       done = true;
     }
-    if (html && body.size() < kMaxResponseBody) [[unlikely]] keep_html(data);
+    if (html && watch_html && body.size() < kMaxResponseBody) [[unlikely]] keep_html(data);
     return data;
   }
 
@@ -433,6 +434,9 @@ struct InFlight {
   // Some form of some input holds a CR or LF. Without one no input can inject a header line
   // (src/core/detect/header_detector.cpp): the response's header block is not searched.
   bool line_break_input = false;
+  // Some form of some input is looked for in pages (SinkType::kHtml). Without one no page can
+  // reflect an input: an HTML response is neither kept nor searched.
+  bool html_input = false;
   std::uint32_t h2_stream = 0;  // the HTTP/2 stream that carried it (0: HTTP/1)
 };
 
@@ -928,10 +932,16 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
   req->ctx.parse(HttpRequest{raw.method, raw.target, raw.headers, raw.body, req->peer});
   req->prepared.reset(req->ctx.inputs());
   req->line_break_input = false;
+  req->html_input = false;
   if (const PreparedInputs::Impl* impl = req->prepared.impl()) {
     std::uint32_t features = 0;  // of every form's text, read as the inputs were prepared
-    for (const auto& entry : impl->entries) features |= entry.features;
+    unsigned sinks = 0;
+    for (const auto& entry : impl->entries) {
+      features |= entry.features;
+      sinks |= entry.sink_mask;
+    }
     req->line_break_input = (features & detect::input::kCrLf) != 0;
+    req->html_input = (sinks & (1u << static_cast<int>(SinkType::kHtml))) != 0;
   }
   {
     std::lock_guard<SpinLock> lock(flight_mu_);
@@ -1450,10 +1460,11 @@ bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
       [[unlikely]]
     return !conn->absorbing;
   try {
+    InFlight* current = conn->current.get();
+    conn->response.watch_html = current->html_input;
     std::string_view completed_head;
     std::string_view body = conn->response.feed(data, &completed_head);
     if (conn->response.switched) [[unlikely]] return switch_protocols(conn, lock, body);
-    InFlight* current = conn->current.get();
     t_current = current;
     t_current_serial = current->serial;
     // Only what some check needs is looked at: the header block when an input holds a line
@@ -1467,7 +1478,7 @@ bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
       conn->response.decode_fault = false;
       counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
     }
-    bool check_html = conn->response.html && !body.empty() &&
+    bool check_html = conn->response.html && current->html_input && !body.empty() &&
                       html_check_due(engine_, conn->response, current->prepared);
     if (check_head || check_html) [[unlikely]]
       return check_response(*conn, lock, completed_head, check_head, check_html);
