@@ -57,11 +57,14 @@ build-pgo: deps
 	@scripts/build-pgo
 
 # Agent overhead: wrk against the demo shop without and with the agent (the one to deploy, from
-# build-pgo), side by side. BENCH_BUILD=build measures the plain release build's agent instead.
+# build-pgo), side by side: its search, then the demo's benign requests in turn (--mix).
+# BENCH_BUILD=build measures the plain release build's agent instead.
 BENCH_BUILD ?= build-pgo
 .PHONY: bench-agent
 bench-agent: $(BENCH_BUILD)
 	@python3 bench/agent/run.py --build $(BENCH_BUILD) --together --rounds 12 --seconds 3 --latency-rounds 10
+	@echo
+	@python3 bench/agent/run.py --build $(BENCH_BUILD) --together --rounds 12 --seconds 3 --mix
 
 # The dashboard's first-render times on a large database (docs/dashboard.md); fill one first with
 # build-bench/bin/vigil_server_bench query --events 5000000 --data /tmp/vigil-5m.
