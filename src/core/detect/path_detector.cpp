@@ -8,6 +8,7 @@
 // Percent-encoded and overlong forms ("..%2f", "..%c0%af") are literal characters to the kernel;
 // the engine also searches the url-decoded forms of each input, so an application that decodes
 // them is caught through that form.
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -197,11 +198,28 @@ std::uint32_t replacement_reach(std::string_view path, bool have_base) {
 
 }  // namespace
 
+// Without a base, an occurrence is convicted only for a NUL in it, for standing at the start of
+// an absolute path, or for a ".." segment that overlaps it (which puts the two dots within one
+// byte of it). False when no occurrence can be: the path a request names mostly is one of these,
+// settled without reading its segments.
+bool may_convict_without_base(std::string_view path, std::span<const Occurrence> occurrences) {
+  for (const Occurrence& o : occurrences) {
+    if (o.begin == 0 || o.begin >= o.end || o.end > path.size()) return true;
+    const std::size_t from = o.begin - 1;
+    const std::size_t to = std::min<std::size_t>(path.size(), std::size_t{o.end} + 1);
+    if (path.substr(from, to - from).find("..") != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 void detect_path(const SinkCheck& check, std::vector<Detection>* out) {
   const std::string_view path = check.sink->value;
+  const void* nul_ptr = path.empty() ? nullptr : std::memchr(path.data(), '\0', path.size());
+  if (check.sink->base.empty() && nul_ptr == nullptr &&
+      !may_convict_without_base(path, check.occurrences))
+    return;
   const tp::Root root = tp::SegmentReader(path).root();
   const bool absolute = root != tp::Root::kRelative;
-  const void* nul_ptr = std::memchr(path.data(), '\0', path.size());
 
   // The application's base: usable unless it is absolute and the path relative (then the two
   // cannot be compared; the directory written before each input serves instead).

@@ -114,6 +114,18 @@ TEST(PathDetector, WithoutABaseTheDirectoryBeforeTheInputServes) {
   EXPECT_FALSE(attack("/var/www/static/img/a.png", "", "/var/www"));
 }
 
+// Without a base only a NUL, an absolute input at the path's start or a ".." segment that
+// overlaps the input convicts: other paths are settled without reading their segments. Each
+// of the three is still found where it touches the input by a single byte.
+TEST(PathDetector, WithoutABaseOnlyANulAStartOrADotDotSegmentConvicts) {
+  EXPECT_FALSE(attack("/srv/app/files/manual.txt", "", "manual.txt"));
+  EXPECT_FALSE(attack("/srv/app/files/v1..2/notes.txt", "", "v1..2"));  // ".." but no segment
+  // The input's first dot and the application's make "..".
+  EXPECT_TRUE(attack("/srv/files/../etc/passwd", "", "./etc/passwd"));
+  EXPECT_TRUE(check("/srv/files/report.pdf\0.png"s, "", {"report.pdf\0"s}).attack());
+  EXPECT_TRUE(attack("/etc/passwd", "", "/etc/passwd"));
+}
+
 TEST(PathDetector, BaseThatThePathNeverEnters) {
   // A mis-declared base: judged against the directory before the input.
   EXPECT_TRUE(attack("/var/www/../../etc/passwd", "/srv/files", "../../etc/passwd"));
