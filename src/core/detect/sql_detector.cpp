@@ -1049,12 +1049,14 @@ std::string Judge::describe_tokens(std::uint32_t b, std::uint32_t e, std::uint32
 }
 
 // True when every occurrence lies inside the content of one string literal and holds neither
-// the literal's quote character nor, where escapes apply, a backslash: the common benign case
-// (a search term in a LIKE pattern). Judge::change finds nothing for such an occurrence (one
-// string token; escapes_change sees no escape pair, as escape_starts marks pairs only at a
-// quote or backslash byte; a blank one is not in a whitespace token), so these statements skip
-// the judge, and the lexer stops at the last such literal without classifying the words before
-// it. Any other occurrence sends the statement down the full path.
+// the literal's quote character nor, where escapes apply, a backslash (a search term in a LIKE
+// pattern), inside one number (an id), or inside a word but not all of it: the common benign
+// cases. Judge::change finds nothing for such an occurrence (one string token; escapes_change
+// sees no escape pair, as escape_starts marks pairs only at a quote or backslash byte; a blank
+// one is not in a whitespace token; single_token_change of a number, or of part of an
+// identifier or keyword, is kNone), so these statements skip the
+// judge, and the lexer stops at the last such token without classifying the words before it.
+// Any other occurrence sends the statement down the full path.
 bool only_plain_string_content(const SinkCheck& check, std::string_view text) {
   tokenize::sql::Lexer lexer(text, check.sink->dialect);
   Token t;
@@ -1065,6 +1067,14 @@ bool only_plain_string_content(const SinkCheck& check, std::string_view text) {
     if (!have || t.end <= occ.begin) {
       if (!lexer.seek(occ.begin, &t)) return false;
       have = true;
+    }
+    if (t.kind == TokenKind::kNumber || t.kind == TokenKind::kIdentifier ||
+        t.kind == TokenKind::kKeyword) {
+      // Inside one number, or inside one word but not all of it (a path segment "product" in
+      // the table name "products"): single_token_change of these is kNone.
+      if (occ.begin < t.begin || occ.end > t.end) return false;
+      if (t.kind != TokenKind::kNumber && occ.begin == t.begin && occ.end == t.end) return false;
+      continue;
     }
     if (t.kind != TokenKind::kString || t.unterminated() || occ.begin < t.inner_begin ||
         occ.end > t.inner_end)

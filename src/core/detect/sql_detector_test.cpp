@@ -70,6 +70,21 @@ TEST(SqlDetector, InputInsidePlainStringContentIsData) {
   EXPECT_FALSE(attack(kLite, "SELECT 1 WHERE a = '   '", "   "));
 }
 
+// The shortcut also settles an input inside one number, or inside a word but not all of it;
+// a whole word where a value goes is still judged.
+TEST(SqlDetector, InputInsideANumberOrPartOfAWordIsData) {
+  for (Dialect d : {Dialect::kGeneric, kLite, kMy, kPg, Dialect::kMssql, Dialect::kOracle}) {
+    EXPECT_FALSE(attack(d, "SELECT name, price FROM products WHERE visible = 1 AND id = 42", "42"));
+    EXPECT_FALSE(attack(d, "SELECT name FROM products WHERE id = 421", "42"));
+    EXPECT_FALSE(attack(d, "SELECT name, price FROM products WHERE visible = 1 AND id = 2",
+                        "product"));
+    EXPECT_FALSE(attack(d, "SELECT name FROM products WHERE id = 2", "ELEC"));
+  }
+  EXPECT_TRUE(attack(kLite, "SELECT name FROM products WHERE id = price", "price"));
+  EXPECT_TRUE(attack(kLite, "SELECT name FROM products WHERE id = 4 OR 1=1", "4 OR 1=1"));
+  EXPECT_TRUE(attack(kMy, "SELECT name FROM products WHERE id = 42 UNION SELECT 1", "42 UNION SELECT 1"));
+}
+
 // What that shortcut must leave to the judge: escapes the database interprets, a quote of the
 // literal, a backslash at the input's end, a second occurrence outside any string.
 TEST(SqlDetector, InputWithEscapesOrQuotesInsideALiteralIsJudged) {
