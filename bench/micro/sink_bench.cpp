@@ -139,69 +139,52 @@ void BM_SinkSqlOneMegabyte(benchmark::State& state) {
 }
 BENCHMARK(BM_SinkSqlOneMegabyte)->Unit(benchmark::kMillisecond);
 
-// A page that greets the user near its top, then lists products: the input stays text. The
-// check reads the page up to the greeting (Range: the page's length in bytes).
-void BM_SinkHtmlGreeting(benchmark::State& state) {
+// A shop's page: `top`, then product rows up to `size` bytes, then its end.
+std::string shop_page(const std::string& top, std::size_t size) {
+  std::string page = "<!DOCTYPE html><html><head><title>Shop</title></head><body>" + top + "<ul>";
+  while (page.size() < size)
+    page += "<li class=\"item\"><a href=\"/product?id=7\">Oak desk</a> <b>19.90</b></li>";
+  return page + "</ul></body></html>";
+}
+
+// The XSS check of `page` for the one input `value`, which must be convicted or not as `attack`
+// says (Range: the page's length in bytes).
+void check_page(benchmark::State& state, const std::string& page, std::string_view value,
+                bool attack) {
   vigil::Engine engine;
-  std::string page =
-      "<!DOCTYPE html><html><head><title>Shop</title></head><body><nav>Hello, Ada!</nav><ul>";
-  while (page.size() < static_cast<std::size_t>(state.range(0)))
-    page += "<li class=\"item\"><a href=\"/product?id=7\">Desk lamp</a> <b>19.90</b></li>";
-  page += "</ul></body></html>";
-  const vigil::Input inputs[] = {{vigil::Source::kQuery, "name", "Ada"}};
+  const vigil::Input inputs[] = {{vigil::Source::kQuery, "q", value}};
   vigil::PreparedInputs prepared(inputs);
   vigil::Sink sink = vigil::Sink::of(vigil::SinkType::kHtml, page);
   std::size_t before = vigil::bench::g_allocations.load();
   for (auto _ : state) {
     vigil::Verdict v = engine.check_sink(sink, prepared);
-    if (v.attack()) state.SkipWithError("a greeting convicted");
+    if (v.attack() != attack) state.SkipWithError(attack ? "injection not detected" : "convicted");
     benchmark::DoNotOptimize(v);
   }
   report_allocations(state, before);
   state.SetLabel(std::to_string(page.size()) + "-byte page");
+}
+
+// A page that greets the user near its top: the input stays text. The check reads the page up
+// to the greeting.
+void BM_SinkHtmlGreeting(benchmark::State& state) {
+  check_page(state, shop_page("<nav>Hello, Ada!</nav>", state.range(0)), "Ada", false);
 }
 BENCHMARK(BM_SinkHtmlGreeting)->Arg(200)->Arg(100 << 10);
 
 // A search page that echoes the query into its search box near the top: the input stays in the
 // attribute's value. The check reads the page up to the end of that tag.
 void BM_SinkHtmlSearchBox(benchmark::State& state) {
-  vigil::Engine engine;
-  std::string page = "<!DOCTYPE html><html><body><form><input name=\"q\" value=\"desk lamp\">"
-                     "</form><ul>";
-  while (page.size() < static_cast<std::size_t>(state.range(0)))
-    page += "<li class=\"item\"><a href=\"/product?id=7\">Oak desk</a> <b>19.90</b></li>";
-  page += "</ul></body></html>";
-  const vigil::Input inputs[] = {{vigil::Source::kQuery, "q", "desk lamp"}};
-  vigil::PreparedInputs prepared(inputs);
-  vigil::Sink sink = vigil::Sink::of(vigil::SinkType::kHtml, page);
-  std::size_t before = vigil::bench::g_allocations.load();
-  for (auto _ : state) {
-    vigil::Verdict v = engine.check_sink(sink, prepared);
-    if (v.attack()) state.SkipWithError("a search box convicted");
-    benchmark::DoNotOptimize(v);
-  }
-  report_allocations(state, before);
-  state.SetLabel(std::to_string(page.size()) + "-byte page");
+  check_page(state,
+             shop_page("<form><input name=\"q\" value=\"desk lamp\"></form>", state.range(0)),
+             "desk lamp", false);
 }
 BENCHMARK(BM_SinkHtmlSearchBox)->Arg(200)->Arg(100 << 10);
 
-// The greeting page with the input as an injected element: the whole page is read and compared.
+// The greeting with the input as an injected element: the whole page is read and compared.
 void BM_SinkHtmlInjection(benchmark::State& state) {
-  vigil::Engine engine;
   const std::string attack = "<img src=x onerror=alert(1)>";
-  std::string page = "<!DOCTYPE html><html><body><nav>Hello, " + attack + "!</nav><ul>";
-  while (page.size() < static_cast<std::size_t>(state.range(0)))
-    page += "<li class=\"item\"><a href=\"/product?id=7\">Desk lamp</a> <b>19.90</b></li>";
-  page += "</ul></body></html>";
-  const vigil::Input inputs[] = {{vigil::Source::kQuery, "name", attack}};
-  vigil::PreparedInputs prepared(inputs);
-  vigil::Sink sink = vigil::Sink::of(vigil::SinkType::kHtml, page);
-  for (auto _ : state) {
-    vigil::Verdict v = engine.check_sink(sink, prepared);
-    if (!v.attack()) state.SkipWithError("injection not detected");
-    benchmark::DoNotOptimize(v);
-  }
-  state.SetLabel(std::to_string(page.size()) + "-byte page");
+  check_page(state, shop_page("<nav>Hello, " + attack + "!</nav>", state.range(0)), attack, true);
 }
 BENCHMARK(BM_SinkHtmlInjection)->Arg(200)->Arg(100 << 10);
 
