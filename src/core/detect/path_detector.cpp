@@ -196,8 +196,6 @@ std::uint32_t replacement_reach(std::string_view path, bool have_base) {
   return reach;
 }
 
-}  // namespace
-
 // Without a base, an occurrence is convicted only for a NUL in it, for standing at the start of
 // an absolute path, or for a ".." segment that overlaps it (which puts the two dots within one
 // byte of it). False when no occurrence can be: the path a request names mostly is one of these,
@@ -211,6 +209,8 @@ bool may_convict_without_base(std::string_view path, std::span<const Occurrence>
   }
   return false;
 }
+
+}  // namespace
 
 void detect_path(const SinkCheck& check, std::vector<Detection>* out) {
   const std::string_view path = check.sink->value;

@@ -1054,10 +1054,10 @@ std::string Judge::describe_tokens(std::uint32_t b, std::uint32_t e, std::uint32
 // cases. Judge::change finds nothing for such an occurrence (one string token; escapes_change
 // sees no escape pair, as escape_starts marks pairs only at a quote or backslash byte; a blank
 // one is not in a whitespace token; single_token_change of a number, or of part of an
-// identifier or keyword, is kNone), so these statements skip the
-// judge, and the lexer stops at the last such token without classifying the words before it.
-// Any other occurrence sends the statement down the full path.
-bool only_plain_string_content(const SinkCheck& check, std::string_view text) {
+// identifier or keyword, is kNone), so these statements skip the judge, and the lexer stops at
+// the last such token without classifying the words before it. Any other occurrence sends the
+// statement down the full path.
+bool settled_without_judge(const SinkCheck& check, std::string_view text) {
   tokenize::sql::Lexer lexer(text, check.sink->dialect);
   Token t;
   bool have = false;
@@ -1122,7 +1122,7 @@ __attribute__((noinline)) void judge_statement(const SinkCheck& check, std::stri
 __attribute__((aligned(64))) void detect_sql(const SinkCheck& check, std::vector<Detection>* out) {
   const std::string_view text = check.sink->value;
   if (text.size() >= UINT32_MAX) return;
-  if (only_plain_string_content(check, text)) return;
+  if (settled_without_judge(check, text)) return;
   judge_statement(check, text, out);
 }
 

@@ -55,7 +55,7 @@ TEST(SqlDetector, InputInsideOneLiteralIsData) {
 
 // An input that lies inside one string literal's content, without the literal's quote or (where
 // escapes apply) a backslash, is data in every dialect and every kind of string literal; the
-// detector answers it without judging the statement (see only_plain_string_content).
+// detector answers it without judging the statement (see settled_without_judge).
 TEST(SqlDetector, InputInsidePlainStringContentIsData) {
   for (Dialect d : {Dialect::kGeneric, kLite, kMy, kPg, Dialect::kMssql, Dialect::kOracle})
     EXPECT_FALSE(attack(d,
