@@ -11,8 +11,10 @@ The server below (this file, --serve) takes one connection per way of closing, r
 the agent blocks (input analysis, block mode: the program reads end-of-stream and the client
 gets a 403), closes the connection that way, then makes the number come back as a pipe (or
 dup2()s a pipe onto it) and reads through it what it wrote. Each way must read its bytes back.
+A first blocked connection comes before them, so that the agent's events file, opened with the
+first event, has its number already; a descriptor the agent holds for a moment is waited for.
 
-On 127.0.0.1, five connections, a few seconds.
+On 127.0.0.1, six connections, a few seconds.
 usage: closes_test.py --build BUILD_DIR
 """
 import argparse
@@ -22,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shoplib  # noqa: E402
@@ -39,6 +42,13 @@ def serve():
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     print("ready %d" % listener.getsockname()[1], flush=True)
+    # A first blocked connection: the agent opens its events file when it writes the first event,
+    # and that file would otherwise take the number the first way's connection leaves free.
+    conn, _ = listener.accept()
+    fd = conn.detach()
+    os.read(fd, 65536)
+    os.close(fd)
+    print("warm", flush=True)
     for way in WAYS:
         conn, _ = listener.accept()
         fd = conn.detach()
@@ -57,7 +67,27 @@ def serve():
                 libc.close_range(fd, fd, 0)
             else:
                 libc.syscall(SYS_CLOSE_RANGE, fd, fd, 0)
-            r, w = os.pipe()  # the lowest free numbers: the connection's first
+            # The lowest free numbers: the connection's first. The agent's own thread (writing
+            # the block's event) may hold a descriptor for a moment, so that the connection got a
+            # higher number than usual, or that its number is taken: a lower number that came
+            # free is kept taken (the next pipe climbs), a taken one is waited for.
+            held = []
+            for attempt in range(200):
+                r, w = os.pipe()
+                if r == fd or attempt == 199:
+                    break
+                if r < fd:
+                    held.append(r)
+                    if w == fd:
+                        os.close(w)
+                    else:
+                        held.append(w)
+                    continue
+                os.close(r)
+                os.close(w)
+                time.sleep(0.01)
+            for h in held:
+                os.close(h)
         os.write(w, b"through the pipe")
         got = os.read(r, 64)
         print("%s %d %d %d %r" % (way, len(seen), fd, r, got), flush=True)
@@ -90,6 +120,14 @@ def main():
             print(open(log.name, errors="replace").read())
             return check.finish(work)
         port = int(ready[1])
+        status, _, _ = shoplib.request(port, "GET", ATTACK, agent="vigil-e2e closes warm-up")
+        events = os.path.join(work, "events.jsonl")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not (os.path.exists(events) and os.path.getsize(events) > 0):
+            time.sleep(0.05)
+        written = os.path.exists(events) and os.path.getsize(events) > 0
+        check(status == 403 and proc.stdout.readline().strip() == "warm" and written,
+              "a first attack is blocked and its event written (%d)" % status)
         for way in WAYS:
             status, _, _ = shoplib.request(port, "GET", ATTACK, agent="vigil-e2e closes " + way)
             line = proc.stdout.readline().split(" ", 4)
