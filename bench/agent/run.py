@@ -419,7 +419,10 @@ def cache_main(args):
     for label, _ in rows:
         a, b = per[False][label], per[True][label]
         print("  %-30s %10.0f %12.0f %+10.0f (%+.1f%%)" % (label, a, b, b - a, (b - a) / a * 100 if a else 0))
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        print("cachegrind files kept in " + work)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
@@ -520,7 +523,7 @@ def main():
                     help="then N pairs of rounds with one connection: the latency the agent adds itself")
     ap.add_argument("--instructions", type=int, default=0, metavar="N",
                     help="count instructions per request over N requests (callgrind) instead")
-    ap.add_argument("--keep", action="store_true", help="keep the valgrind output files")
+    ap.add_argument("--keep", action="store_true", help="keep the valgrind output files (--instructions, --cache)")
     ap.add_argument("--cache", type=int, default=0, metavar="N",
                     help="simulate caches and branch prediction over N and 3N requests (cachegrind) instead")
     args = ap.parse_args()

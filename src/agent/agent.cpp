@@ -421,6 +421,9 @@ tokenize::url::HostInfo classify_address(const sockaddr* sa) {
 }  // namespace
 
 // A request being served.
+// InFlight::signature_state values.
+enum : std::uint8_t { kSignatureNone, kSignatureBuilding, kSignatureReady, kSignatureNever };
+
 struct InFlight {
   context::ParsedRequest raw;  // the request's bytes, which ctx borrows
   std::string peer;
@@ -438,6 +441,10 @@ struct InFlight {
   // reflect an input: an HTML response is neither kept nor searched.
   bool html_input = false;
   std::uint32_t h2_stream = 0;  // the HTTP/2 stream that carried it (0: HTTP/1)
+  // Its path, client and inputs in one string (signature_of), for an event loop's sink calls
+  // (Agent::check_all): built the first time one needs it, by one thread (kSignature*).
+  std::atomic<std::uint8_t> signature_state{0};
+  std::string signature;
 };
 
 namespace {
@@ -494,6 +501,11 @@ void keep_spare(std::shared_ptr<InFlight>&& req) noexcept {
   // (keep-alive), and on_read then leaves the link as it is (no weak count down and up).
   req->blocked.store(false, std::memory_order_relaxed);
   req->h2_stream = 0;
+  if (req->signature_state.load(std::memory_order_relaxed) != kSignatureNone) [[unlikely]] {
+    req->signature_state.store(kSignatureNone, std::memory_order_relaxed);
+    if (req->signature.capacity() > kMaxIdleRequestBytes) std::string().swap(req->signature);
+    else req->signature.clear();
+  }
   t_spare = std::move(req);
 }
 
@@ -1188,12 +1200,82 @@ inline SinkDecision Agent::check_sink_here(const Sink& sink, std::string_view fu
   return decision;
 }
 
+namespace {
+
+// Writes `field` preceded by its length at `out`; returns where it ends.
+char* put_field(char* out, std::string_view field) noexcept {
+  const auto size = static_cast<std::uint32_t>(field.size());
+  std::memcpy(out, &size, sizeof size);
+  if (!field.empty()) std::memcpy(out + sizeof size, field.data(), field.size());
+  return out + sizeof size + field.size();
+}
+
+// What the engine's verdict on a sink depends on besides the sink: the inputs (source, name,
+// value) the detectors read, and the path and client the policy's exclusions read. Two requests
+// with the same signature get the same verdict on any sink. Each field is preceded by its
+// length, so that no two different requests have the same signature. Null while another
+// thread builds it, or when it could not be built.
+const std::string* signature_of(InFlight& r) noexcept {
+  std::uint8_t state = r.signature_state.load(std::memory_order_acquire);
+  if (state == kSignatureReady) [[likely]] return &r.signature;
+  if (state != kSignatureNone ||
+      !r.signature_state.compare_exchange_strong(state, kSignatureBuilding,
+                                                 std::memory_order_acq_rel))
+    return state == kSignatureReady ? &r.signature : nullptr;
+  const std::string_view path = r.ctx.path(), client = r.ctx.client_ip();
+  const std::span<const Input> inputs = r.ctx.inputs();
+  constexpr std::size_t kLength = sizeof(std::uint32_t);
+  std::size_t size = 2 * kLength + path.size() + client.size();
+  for (const Input& in : inputs) size += 1 + 2 * kLength + in.name.size() + in.value.size();
+  try {
+    r.signature.resize(size);  // written once, in place (appends grew it field by field)
+    char* out = put_field(put_field(r.signature.data(), path), client);
+    for (const Input& in : inputs) {
+      *out++ = static_cast<char>(in.source);
+      out = put_field(put_field(out, in.name), in.value);
+    }
+  } catch (...) {
+    r.signature_state.store(kSignatureNever, std::memory_order_release);
+    return nullptr;
+  }
+  r.signature_state.store(kSignatureReady, std::memory_order_release);
+  return &r.signature;
+}
+
+}  // namespace
+
 void Agent::check_all(const std::shared_ptr<InFlight>& own,
                       const std::vector<std::shared_ptr<InFlight>>& others, const Sink& sink,
                       std::string_view function, SinkDecision* decision) {
-  if (own && check_request(own, true, sink, function, decision)) return;
+  // An event loop's sink call is checked against every request the loop has in flight. Those
+  // this call found clean are kept: a request with the same inputs, path and client would get
+  // the same verdict, and is not checked again (identical requests in flight together: a
+  // polling client's, a load test's; eight connections sending the same request cost eight
+  // checks of each file the loop opened). Only clean verdicts are reused: an attack is
+  // reported for the request it is found in, as before.
+  constexpr std::size_t kKeptClean = 8;
+  const std::string* clean[kKeptClean];
+  std::size_t kept = 0;
+  auto check_one = [&](const std::shared_ptr<InFlight>& req, bool is_own) {
+    const std::string* signature = signature_of(*req);
+    if (signature != nullptr) {
+      for (std::size_t i = 0; i < kept; ++i)
+        if (*clean[i] == *signature) return false;
+    }
+    Verdict v = engine_.check_sink(sink, req->prepared, &req->ctx);
+    if (v.failed_open) [[unlikely]] counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    if (!v.attack()) {
+      // (A request whose inputs could not be prepared is clean for want of them: not reused.)
+      if (!v.failed_open && signature != nullptr && req->prepared.impl() != nullptr &&
+          kept < kKeptClean)
+        clean[kept++] = signature;
+      return false;
+    }
+    return report_sink(req, is_own, sink, function, v, decision);
+  };
+  if (own && check_one(own, true)) return;
   for (const auto& req : others)
-    if (check_request(req, false, sink, function, decision)) break;
+    if (check_one(req, false)) break;
 }
 
 namespace {

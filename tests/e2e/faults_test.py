@@ -12,6 +12,10 @@
   nodeload     the Node.js shop (one event loop; libuv closes descriptors with a raw system
                call) in block mode: keep-alive clients, commands run with execSync, attacks
                blocked in between; it answers every request and is still serving at the end
+  nodesame     the Node.js shop in monitor mode: six keep-alive clients send the same download at
+               once (a clean verdict is reused for requests with the same inputs) while
+               traversals that differ only in the file's name are sent: each one's file open
+               is reported exploited
 usage: faults_test.py --build BUILD_DIR [--only NAME]
 """
 import argparse
@@ -260,8 +264,93 @@ def test_nodeload(args, work):
     check(rc in (0, -15, 143), "the shop stopped cleanly (%s)" % rc)
 
 
+def test_nodesame(args, work):
+    print("== the Node.js shop in monitor mode: the same download from 6 keep-alive clients at "
+          "once, traversals in between")
+    # One event loop with several requests in flight: the agent checks each file the loop opens
+    # against every one of them, and a clean verdict is reused for the requests whose inputs,
+    # path and client are the same. The traversals differ from the downloads only in the file's
+    # name: each one's file open must still be checked. In monitor mode they reach it (in block
+    # mode their input alone stops them before), and each must have its own exploited event.
+    port = shoplib.free_port()
+    events = os.path.join(work, "nodesame-events.jsonl")
+    shop = shoplib.Shop(shoplib.shop_command("node", args.build, port, os.path.join(work, "nodesame-data")),
+                        port, vigil=os.path.join(args.build, "bin", "vigil"), agent_mode="monitor",
+                        events=events, log=os.path.join(work, "nodesame.log"))
+    rounds, traversals = 40, 20
+    try:
+        shop.wait_ready()
+        entries = {e.id: e for e in shoplib.battery("node", port)}
+        download, traversal = entries["download"], entries["traversal"]
+        reference = shoplib.request(port, download.method, download.target, None, "nodesame")
+        check(reference[0] == 200, "the download answers 200 (%s)" % reference[0])
+        deadline = time.monotonic() + 90
+        errors = []
+        answered = []
+        lock = threading.Lock()
+
+        def client(k):
+            keep_alive = shoplib.KeepAlive(port, "vigil-e2e nodesame", timeout=5)
+            for _ in range(rounds):
+                if time.monotonic() > deadline:
+                    break
+                code = keep_alive.send(download)
+                if code != 200:
+                    with lock:
+                        errors.append(code)
+            keep_alive.close()
+
+        def attacker():
+            for _ in range(traversals):
+                if time.monotonic() > deadline:
+                    return
+                code = shoplib.request(port, traversal.method, traversal.target, None, "vigil-e2e nodesame",
+                                       timeout=5)[0]
+                with lock:
+                    answered.append(code)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(6)] + [threading.Thread(target=attacker)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()) + 10)
+        check(not any(t.is_alive() for t in threads), "all clients finished")
+        check(not errors, "%d downloads answered 200 (%d not%s)"
+              % (6 * rounds, len(errors), ": %s" % errors[:3] if errors else ""))
+        check(len(answered) == traversals, "%d traversals answered (%d)" % (traversals, len(answered)))
+        after = shoplib.request(port, download.method, download.target, None, "nodesame")
+        check(after[0] == reference[0] and after[2] == reference[2], "the download answers as before")
+        # Events are written off the request path: wait until all the traversals' are there.
+        exploited = set()
+        stop_at = time.monotonic() + 15
+        while time.monotonic() < stop_at:
+            exploited, wrong = set(), []
+            try:
+                with open(events) as f:
+                    for line in f:
+                        ev = json.loads(line)
+                        if ev.get("outcome") != "exploited" or ev.get("sink", {}).get("type") != "path":
+                            continue
+                        if ev["sink"]["value"].endswith("/etc/passwd"):
+                            exploited.add(ev["request"]["id"])
+                        else:
+                            wrong.append(ev["sink"]["value"])
+            except (OSError, ValueError):
+                pass
+            if len(exploited) >= traversals:
+                break
+            time.sleep(0.5)
+        check(len(exploited) == traversals,
+              "each traversal's file open reported exploited (%d of %d requests)" % (len(exploited), traversals))
+        check(not wrong, "no download reported (%s)" % wrong[:2])
+    finally:
+        rc = shop.stop()
+    check(rc in (0, -15, 143), "the shop stopped cleanly (%s)" % rc)
+
+
 TESTS = {"unwritable": test_unwritable, "flood": test_flood, "forkexec": test_forkexec,
-         "signals": test_signals, "load": test_load, "nodeload": test_nodeload}
+         "signals": test_signals, "load": test_load, "nodeload": test_nodeload,
+         "nodesame": test_nodesame}
 
 
 def main():
