@@ -11,6 +11,11 @@
 namespace vigil::exports {
 namespace {
 
+// How often an idle exporter asks its transport about records it has not confirmed yet: a
+// receiver that reset the connection has them written again within this (they are confirmed
+// 2 s after they were written, so an idle exporter asks about eight times, then no more).
+constexpr std::chrono::milliseconds kSettleInterval{250};
+
 bool rule_matches(const std::vector<std::string>& patterns, std::string_view rule) {
   if (patterns.empty()) return true;
   for (const auto& p : patterns) {
@@ -257,14 +262,42 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
     flush_summaries_locked(now);
     summary_due_ = now + config_.summary_interval;
   }
-  if (stopping_ && (queue_.empty() || now >= stop_deadline_)) return false;
+  // Stopping waits for the queue and for what the transport has not confirmed (a stream
+  // whose receiver resets it then is written again), up to the deadline.
+  if (stopping_ && ((queue_.empty() && !settle_pending_) || now >= stop_deadline_)) return false;
   bool due = !queue_.empty() && now >= retry_at_ &&
              (stopping_ || queue_.size() >= batch_limit_ || queue_bytes_ >= config_.max_batch_bytes ||
               now - queue_.front().queued >= config_.flush_interval);
+  if (!due && settle_pending_ && queue_.empty() && now >= settle_at_ && now >= retry_at_) {
+    // Nothing to send: the transport looks after what it sent last (the next batch would,
+    // but it may not come for hours).
+    auto timeout = config_.timeout;
+    if (stopping_) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(stop_deadline_ - now);
+      timeout = std::max(std::chrono::milliseconds(1), std::min(timeout, left));
+    }
+    lock.unlock();
+    bool pending = false;
+    SendResult r = transport_->settle(timeout, &pending);
+    lock.lock();
+    settle_pending_ = pending;
+    settle_at_ = Clock::now() + kSettleInterval;
+    if (r.kind != SendResult::Kind::kOk) {
+      ++stats_.send_errors;
+      stats_.last_error = r.error;
+      stats_.last_error_ms = now_ms();
+      retry_at_ = Clock::now() + backoff_locked(r.retry_after_ms);
+    } else {
+      failures_ = 0;
+    }
+    return true;
+  }
   if (!due) {
     auto wake = summary_due_;
     if (!queue_.empty())
       wake = std::min(wake, std::max(retry_at_, queue_.front().queued + config_.flush_interval));
+    else if (settle_pending_)
+      wake = std::min(wake, std::max(settle_at_, retry_at_));
     if (stopping_) wake = std::min(wake, stop_deadline_);
     cv_.wait_until(lock, wake);
     return true;
@@ -310,6 +343,8 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
   switch (r.kind) {
     case SendResult::Kind::kOk:
       pop(batch.size());
+      settle_pending_ = true;  // until the transport says it has nothing unconfirmed
+      settle_at_ = Clock::now() + kSettleInterval;
       stats_.sent += batch.size();
       stats_.last_success_ms = now_ms();
       failures_ = 0;

@@ -133,6 +133,10 @@ class Exporter {
   Clock::time_point stop_deadline_;
   Clock::time_point retry_at_{};
   int failures_ = 0;            // consecutive failed attempts
+  // Records sent that the transport has not confirmed yet (Transport::settle), and when to
+  // look again while the queue is empty.
+  bool settle_pending_ = false;
+  Clock::time_point settle_at_{};
   std::size_t batch_limit_;     // max_batch, halved after a 413
   ExporterStats stats_;
   std::mt19937_64 rng_;

@@ -342,6 +342,13 @@ class RawListener {
   }
   int port() const { return port_; }
   void accept() { conn_ = ::accept(fd_, nullptr, nullptr); }
+  // accept() when a connection comes within `wait`; false otherwise.
+  bool accept_within(std::chrono::milliseconds wait) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(wait.count())) != 1) return false;
+    accept();
+    return conn_ >= 0;
+  }
   // Everything the current connection holds now (waits up to 2 s for the first byte).
   std::string read_available() {
     std::string out;
@@ -400,6 +407,56 @@ TEST(StreamTransport, WritesAgainWhatAResetConnectionDidNotDeliver) {
   again.join();
   EXPECT_EQ(frames(rx.read_available()), (std::vector<std::string>{"fourth"}));
   t->close();
+}
+
+// Between batches, settle() looks at the connection: records a reset connection lost are written
+// again without waiting for a next batch, and are confirmed once it is seen open 2 s after them.
+TEST(StreamTransport, SettleWritesAgainWithoutANewBatch) {
+  RawListener rx;
+  auto t = make_tcp_transport("127.0.0.1", rx.port());
+  ASSERT_EQ(t->send({"first", "second"}, 2s).kind, SendResult::Kind::kOk);
+  bool pending = false;
+  EXPECT_EQ(t->settle(2s, &pending).kind, SendResult::Kind::kOk);
+  EXPECT_TRUE(pending);  // written, not confirmed yet
+  rx.accept();
+  rx.close_connection();  // "first" and "second" unread: reset
+  std::this_thread::sleep_for(100ms);
+  std::thread later([&] { rx.accept(); });
+  EXPECT_EQ(t->settle(2s, &pending).kind, SendResult::Kind::kOk);
+  later.join();
+  EXPECT_TRUE(pending);
+  EXPECT_EQ(frames(rx.read_available()), (std::vector<std::string>{"first", "second"}));
+  std::this_thread::sleep_for(2100ms);
+  EXPECT_EQ(t->settle(2s, &pending).kind, SendResult::Kind::kOk);
+  EXPECT_FALSE(pending);  // read: nothing is written again any more
+  rx.close_connection();
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(t->settle(2s, &pending).kind, SendResult::Kind::kOk);  // closed in order: no reconnect
+  EXPECT_FALSE(pending);
+  t->close();
+}
+
+// An exporter with nothing more to send still writes again what a reset connection lost: the
+// last events before a quiet hour are not left in a dead socket until the next one.
+TEST(StreamTransport, IdleExporterWritesAgainWhatAResetConnectionLost) {
+  RawListener rx;
+  auto x = exporter("syslog+tcp://127.0.0.1:" + std::to_string(rx.port()) + "?format=cef");
+  ASSERT_TRUE(x);
+  for (int i = 0; i < 3; ++i) {
+    Event e;
+    std::string error;
+    ASSERT_TRUE(parse_event(testing::sql_event("idle" + std::to_string(100000 + i) + std::string(22, '0'),
+                                               "exploited"),
+                            EventLimits{}, now_ms(), &e, &error)) << error;
+    x->submit(std::make_shared<Event>(e));
+  }
+  ASSERT_TRUE(eventually([&] { return x->stats().sent == 3; }, 10s));
+  rx.accept();
+  rx.close_connection();  // the three records unread: reset
+  // The exporter comes back on its own (it looks every 250 ms while records are unconfirmed).
+  ASSERT_TRUE(rx.accept_within(5s)) << "the idle exporter did not reconnect";
+  EXPECT_EQ(frames(rx.read_available()).size(), 3u);
+  x->stop();
 }
 
 // --- HTTPS ----------------------------------------------------------------------------------

@@ -114,6 +114,7 @@ class Unconfirmed {
     const auto read_by = Clock::now() - kReadGrace;
     while (!items_.empty() && items_.front().at <= read_by) pop();
   }
+  bool empty() const noexcept { return items_.empty(); }
   // The connection was found closed: what it may not have delivered, to write again.
   std::string take() {
     std::string out;
@@ -201,6 +202,7 @@ class TcpTransport : public Transport {
         unconfirmed_.connection_open();
       }
     }
+    if (records.empty() && resend_.empty()) return SendResult::ok();  // settle(): only a look
     if (fd_ < 0) {
       std::string error;
       fd_ = connect_socket(host_, port_, SOCK_STREAM, timeout, &error);
@@ -223,12 +225,18 @@ class TcpTransport : public Transport {
     }
     if (!resend_.empty()) unconfirmed_.add(std::move(resend_));
     resend_.clear();
-    unconfirmed_.add(std::move(batch));
+    if (!batch.empty()) unconfirmed_.add(std::move(batch));
     return SendResult::ok();
   }
   void close() noexcept override {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
+  }
+  SendResult settle(std::chrono::milliseconds timeout, bool* pending) noexcept override {
+    // An empty batch: the connection is looked at, and what it lost is written again.
+    SendResult r = fd_ >= 0 || !resend_.empty() ? send({}, timeout) : SendResult::ok();
+    *pending = !unconfirmed_.empty() || !resend_.empty();
+    return r;
   }
 
  private:
@@ -288,6 +296,7 @@ class TlsTransport : public Transport {
         unconfirmed_.connection_open();
       }
     }
+    if (records.empty() && resend_.empty()) return SendResult::ok();  // settle(): only a look
     if (!ssl_) {
       SendResult r = open(timeout);
       if (r.kind != SendResult::Kind::kOk) return r;
@@ -309,8 +318,14 @@ class TlsTransport : public Transport {
     }
     if (!resend_.empty()) unconfirmed_.add(std::move(resend_));
     resend_.clear();
-    unconfirmed_.add(std::move(batch));
+    if (!batch.empty()) unconfirmed_.add(std::move(batch));
     return SendResult::ok();
+  }
+
+  SendResult settle(std::chrono::milliseconds timeout, bool* pending) noexcept override {
+    SendResult r = ssl_ || !resend_.empty() ? send({}, timeout) : SendResult::ok();
+    *pending = !unconfirmed_.empty() || !resend_.empty();
+    return r;
   }
 
   void close() noexcept override {
