@@ -420,10 +420,10 @@ tokenize::url::HostInfo classify_address(const sockaddr* sa) {
 
 }  // namespace
 
-// A request being served.
 // InFlight::signature_state values.
 enum : std::uint8_t { kSignatureNone, kSignatureBuilding, kSignatureReady, kSignatureNever };
 
+// A request being served.
 struct InFlight {
   context::ParsedRequest raw;  // the request's bytes, which ctx borrows
   std::string peer;
