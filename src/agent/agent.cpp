@@ -1108,10 +1108,14 @@ bool distinctive(const Verdict& v, const RequestContext& ctx) noexcept {
 // (`own`: the request this thread serves; another request owns it only through an input
 // distinctive enough not to be a coincidence), after reporting and, if a rule says so, blocking.
 inline bool Agent::check_request(const std::shared_ptr<InFlight>& req, bool own, const Sink& sink,
-                                 std::string_view function, SinkDecision* decision) noexcept {
+                                 std::string_view function, SinkDecision* decision,
+                                 bool* clean) noexcept {
   Verdict v = engine_.check_sink(sink, req->prepared, &req->ctx);
   if (v.failed_open) [[unlikely]] counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
-  if (!v.attack()) [[likely]] return false;
+  if (!v.attack()) [[likely]] {
+    if (clean != nullptr) *clean = !v.failed_open;
+    return false;
+  }
   return report_sink(req, own, sink, function, v, decision);
 }
 
@@ -1273,16 +1277,13 @@ void Agent::check_all(const std::shared_ptr<InFlight>& own,
       for (std::size_t i = 0; i < kept; ++i)
         if (*clean[i] == *signature) return false;
     }
-    Verdict v = engine_.check_sink(sink, req->prepared, &req->ctx);
-    if (v.failed_open) [[unlikely]] counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
-    if (!v.attack()) {
-      // (A request whose inputs could not be prepared is clean for want of them: not reused.)
-      if (!v.failed_open && signature != nullptr && req->prepared.impl() != nullptr &&
-          kept < kKeptClean)
-        clean[kept++] = signature;
-      return false;
-    }
-    return report_sink(req, is_own, sink, function, v, decision);
+    bool found_clean = false;
+    if (check_request(req, is_own, sink, function, decision, &found_clean)) return true;
+    // (A request whose inputs could not be prepared is clean for want of them: not reused.)
+    if (found_clean && signature != nullptr && req->prepared.impl() != nullptr &&
+        kept < kKeptClean)
+      clean[kept++] = signature;
+    return false;
   };
   if (own && check_one(own, true)) return;
   for (const auto& req : others)

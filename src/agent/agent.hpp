@@ -318,9 +318,11 @@ class Agent {
                                    SinkDecision* decision);
   // Inlined into its callers (check_sink on every sink call): the usual answer, no attack,
   // is a call to the engine and a test.
+  // `clean` (check_all's): set when the verdict found nothing and did not fail open.
   [[gnu::always_inline]] bool check_request(const std::shared_ptr<InFlight>& req, bool own,
                                             const Sink& sink, std::string_view function,
-                                            SinkDecision* decision) noexcept;
+                                            SinkDecision* decision,
+                                            bool* clean = nullptr) noexcept;
   // The rare paths of the per-request ones, out of their way (code run once per request is
   // mostly fetched anew from memory: the fewer cache lines it spans, the cheaper).
   // check_request once the engine found an attack: reports it and blocks if a rule says so.

@@ -225,6 +225,21 @@ std::string Exporter::record_for(const Event& e, bool* compacted, bool* truncate
   return std::string(utf8_prefix(msg, config_.max_message));
 }
 
+// A transport call's timeout: the configured one, within what is left of a shutdown.
+std::chrono::milliseconds Exporter::call_timeout_locked(Clock::time_point now) const {
+  if (!stopping_) return config_.timeout;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(stop_deadline_ - now);
+  return std::max(std::chrono::milliseconds(1), std::min(config_.timeout, left));
+}
+
+// A call that may succeed later (send, or settle): counted, and the next waits its backoff.
+void Exporter::retry_later_locked(const SendResult& r) {
+  ++stats_.send_errors;
+  stats_.last_error = r.error;
+  stats_.last_error_ms = now_ms();
+  retry_at_ = Clock::now() + backoff_locked(r.retry_after_ms);
+}
+
 std::chrono::milliseconds Exporter::backoff_locked(int retry_after_ms) {
   ++failures_;
   std::int64_t base = config_.retry_initial.count();
@@ -271,25 +286,15 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
   if (!due && settle_pending_ && queue_.empty() && now >= settle_at_ && now >= retry_at_) {
     // Nothing to send: the transport looks after what it sent last (the next batch would,
     // but it may not come for hours).
-    auto timeout = config_.timeout;
-    if (stopping_) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(stop_deadline_ - now);
-      timeout = std::max(std::chrono::milliseconds(1), std::min(timeout, left));
-    }
+    const auto timeout = call_timeout_locked(now);
     lock.unlock();
     bool pending = false;
     SendResult r = transport_->settle(timeout, &pending);
     lock.lock();
     settle_pending_ = pending;
     settle_at_ = Clock::now() + kSettleInterval;
-    if (r.kind != SendResult::Kind::kOk) {
-      ++stats_.send_errors;
-      stats_.last_error = r.error;
-      stats_.last_error_ms = now_ms();
-      retry_at_ = Clock::now() + backoff_locked(r.retry_after_ms);
-    } else {
-      failures_ = 0;
-    }
+    if (r.kind != SendResult::Kind::kOk) retry_later_locked(r);
+    else failures_ = 0;
     return true;
   }
   if (!due) {
@@ -311,11 +316,7 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
     batch.push_back(it.event);
     bytes += it.bytes;
   }
-  auto timeout = config_.timeout;
-  if (stopping_) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(stop_deadline_ - now);
-    timeout = std::max(std::chrono::milliseconds(1), std::min(timeout, left));
-  }
+  const auto timeout = call_timeout_locked(now);
   const bool is_retry = failures_ > 0;
   lock.unlock();
 
@@ -370,10 +371,7 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
       }
       break;
     case SendResult::Kind::kRetry:
-      ++stats_.send_errors;
-      stats_.last_error = r.error;
-      stats_.last_error_ms = now_ms();
-      retry_at_ = Clock::now() + backoff_locked(r.retry_after_ms);
+      retry_later_locked(r);
       break;
   }
   return true;

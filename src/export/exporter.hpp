@@ -118,6 +118,8 @@ class Exporter {
   bool step(std::unique_lock<std::mutex>& lock);
   std::string record_for(const Event& e, bool* compacted, bool* truncated) const;
   std::chrono::milliseconds backoff_locked(int retry_after_ms);
+  std::chrono::milliseconds call_timeout_locked(Clock::time_point now) const;
+  void retry_later_locked(const SendResult& r);
   std::string new_id();
 
   const ExportConfig config_;
