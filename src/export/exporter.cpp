@@ -288,8 +288,8 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
     // but it may not come for hours).
     const auto timeout = call_timeout_locked(now);
     lock.unlock();
-    bool pending = false;
-    SendResult r = transport_->settle(timeout, &pending);
+    SendResult r = transport_->settle(timeout);
+    const bool pending = transport_->unconfirmed();
     lock.lock();
     settle_pending_ = pending;
     settle_at_ = Clock::now() + kSettleInterval;
@@ -330,6 +330,7 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
     truncated += t;
   }
   SendResult r = transport_->send(records, timeout);
+  const bool unconfirmed = transport_->unconfirmed();
 
   lock.lock();
   stats_.compacted += compacted;
@@ -344,7 +345,7 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
   switch (r.kind) {
     case SendResult::Kind::kOk:
       pop(batch.size());
-      settle_pending_ = true;  // until the transport says it has nothing unconfirmed
+      settle_pending_ = unconfirmed;
       settle_at_ = Clock::now() + kSettleInterval;
       stats_.sent += batch.size();
       stats_.last_success_ms = now_ms();

@@ -31,6 +31,9 @@ class FakeTransport : public Transport {
     std::size_t max_records = 0;  // > 0: larger batches answer kTooLarge
     std::chrono::milliseconds delay{0};
     int sends = 0;
+    int confirm_after = 0;  // > 0: a batch sent stays unconfirmed for that many settle() calls
+    int unsettled = 0;
+    int settles = 0;
   };
   explicit FakeTransport(std::shared_ptr<State> s) : s_(std::move(s)) {}
   SendResult send(const std::vector<std::string>& records, std::chrono::milliseconds) noexcept override {
@@ -50,7 +53,18 @@ class FakeTransport : public Transport {
     if (s_->reject) return SendResult::reject("bad");
     if (s_->max_records && records.size() > s_->max_records) return {SendResult::Kind::kTooLarge, "413", 0};
     for (const auto& r : records) s_->received.push_back(r);
+    s_->unsettled = s_->confirm_after;
     return SendResult::ok();
+  }
+  SendResult settle(std::chrono::milliseconds) noexcept override {
+    std::lock_guard<std::mutex> lock(s_->mu);
+    ++s_->settles;
+    if (s_->unsettled > 0) --s_->unsettled;
+    return SendResult::ok();
+  }
+  bool unconfirmed() const noexcept override {
+    std::lock_guard<std::mutex> lock(s_->mu);
+    return s_->unsettled > 0;
   }
 
  private:
@@ -94,6 +108,44 @@ std::vector<std::string> ids(FakeTransport::State& s) {
   std::vector<std::string> out;
   for (const auto& r : s.received) out.push_back(json::parse(r)["event_id"]);
   return out;
+}
+
+int settles(FakeTransport::State& s) {
+  std::lock_guard<std::mutex> lock(s.mu);
+  return s.settles;
+}
+
+// Records a transport has not confirmed are looked after (settle) until it has, and no longer;
+// a transport that confirms in send() is never asked (it used to be, once after each batch,
+// which held every exporter's shutdown for a quarter of a second).
+TEST(Exporter, SettlesOnlyWhileTheTransportHasUnconfirmedRecords) {
+  auto confirmed = std::make_shared<FakeTransport::State>();
+  auto later = std::make_shared<FakeTransport::State>();
+  later->confirm_after = 2;
+  Exporter a(config(), std::make_unique<FakeTransport>(confirmed));
+  Exporter b(config(), std::make_unique<FakeTransport>(later));
+  a.start();
+  b.start();
+  a.submit(event("e1", "exploited"));
+  b.submit(event("e1", "exploited"));
+  ASSERT_TRUE(eventually([&] { return ids(*confirmed).size() == 1 && settles(*later) == 2; }));
+  std::this_thread::sleep_for(700ms);  // more than two settle intervals
+  EXPECT_EQ(settles(*confirmed), 0);
+  EXPECT_EQ(settles(*later), 2);
+  a.stop();
+  b.stop();
+}
+
+// stop() waits, within its timeout, for what the transport has not confirmed yet.
+TEST(Exporter, StopLooksAfterUnconfirmedRecords) {
+  auto state = std::make_shared<FakeTransport::State>();
+  state->confirm_after = 3;
+  Exporter x(config(), std::make_unique<FakeTransport>(state));
+  x.start();
+  x.submit(event("e1", "exploited"));
+  ASSERT_TRUE(eventually([&] { return ids(*state).size() == 1; }));
+  x.stop();
+  EXPECT_EQ(settles(*state), 3);
 }
 
 TEST(Exporter, ExploitedAtOnceProbesAsSummaries) {

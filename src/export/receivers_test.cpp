@@ -415,24 +415,24 @@ TEST(StreamTransport, SettleWritesAgainWithoutANewBatch) {
   RawListener rx;
   auto t = make_tcp_transport("127.0.0.1", rx.port());
   ASSERT_EQ(t->send({"first", "second"}, 2s).kind, SendResult::Kind::kOk);
-  bool pending = false;
-  EXPECT_EQ(t->settle(2s, &pending).kind, SendResult::Kind::kOk);
-  EXPECT_TRUE(pending);  // written, not confirmed yet
+  EXPECT_TRUE(t->unconfirmed());
+  EXPECT_EQ(t->settle(2s).kind, SendResult::Kind::kOk);
+  EXPECT_TRUE(t->unconfirmed());  // written, not confirmed yet
   rx.accept();
   rx.close_connection();  // "first" and "second" unread: reset
   std::this_thread::sleep_for(100ms);
   std::thread later([&] { rx.accept(); });
-  EXPECT_EQ(t->settle(2s, &pending).kind, SendResult::Kind::kOk);
+  EXPECT_EQ(t->settle(2s).kind, SendResult::Kind::kOk);
   later.join();
-  EXPECT_TRUE(pending);
+  EXPECT_TRUE(t->unconfirmed());
   EXPECT_EQ(frames(rx.read_available()), (std::vector<std::string>{"first", "second"}));
   std::this_thread::sleep_for(2100ms);
-  EXPECT_EQ(t->settle(2s, &pending).kind, SendResult::Kind::kOk);
-  EXPECT_FALSE(pending);  // read: nothing is written again any more
+  EXPECT_EQ(t->settle(2s).kind, SendResult::Kind::kOk);
+  EXPECT_FALSE(t->unconfirmed());  // read: nothing is written again any more
   rx.close_connection();
   std::this_thread::sleep_for(100ms);
-  EXPECT_EQ(t->settle(2s, &pending).kind, SendResult::Kind::kOk);  // closed in order: no reconnect
-  EXPECT_FALSE(pending);
+  EXPECT_EQ(t->settle(2s).kind, SendResult::Kind::kOk);  // closed in order: no reconnect
+  EXPECT_FALSE(t->unconfirmed());
   t->close();
 }
 

@@ -184,60 +184,64 @@ class UdpTransport : public Transport {
   int fd_ = -1;
 };
 
-class TcpTransport : public Transport {
+// Syslog over a stream (TCP, TLS): octet-counted frames, and what a reset connection may not
+// have delivered written again on the next one (Unconfirmed). The protocols differ only in how
+// a connection is opened, written and looked at.
+class StreamTransport : public Transport {
  public:
-  TcpTransport(std::string host, int port) : host_(std::move(host)), port_(port) {}
-  ~TcpTransport() override { close(); }
-
   SendResult send(const std::vector<std::string>& records,
                   std::chrono::milliseconds timeout) noexcept override {
     // A receiver that went away since the last batch: reconnect instead of writing into a
-    // socket whose peer is gone (the kernel would accept the first write and lose it), and
+    // connection whose peer is gone (the kernel would accept the first write and lose it), and
     // write again what the old connection may not have delivered.
-    if (fd_ >= 0) {
-      if (peer_closed_or_readable(fd_)) {
-        lost(peer_reset(fd_));
+    if (connected()) {
+      bool reset = false;
+      if (!still_open(&reset)) {
+        lost(reset);
         close();
       } else {
         unconfirmed_.connection_open();
       }
     }
     if (records.empty() && resend_.empty()) return SendResult::ok();  // settle(): only a look
-    if (fd_ < 0) {
-      std::string error;
-      fd_ = connect_socket(host_, port_, SOCK_STREAM, timeout, &error);
-      if (fd_ < 0) return SendResult::retry(error);
+    if (!connected()) {
+      SendResult r = open(timeout);
+      if (r.kind != SendResult::Kind::kOk) return r;
     }
     std::string batch;
     for (const auto& r : records) frame(&batch, r);
     std::string buf = resend_ + batch;
-    std::size_t off = 0;
-    while (off < buf.size()) {
-      ssize_t n = ::send(fd_, buf.data() + off, buf.size() - off, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        std::string e = errno_text("send");
-        lost(true);
-        close();
-        return SendResult::retry(e);  // resend_ is kept: the next connection writes it first
-      }
-      off += static_cast<std::size_t>(n);
+    std::string error;
+    if (!write_all(buf, &error)) {
+      lost(true);
+      close();
+      return SendResult::retry(error);  // resend_ is kept: the next connection writes it first
     }
     if (!resend_.empty()) unconfirmed_.add(std::move(resend_));
     resend_.clear();
     if (!batch.empty()) unconfirmed_.add(std::move(batch));
     return SendResult::ok();
   }
-  void close() noexcept override {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  SendResult settle(std::chrono::milliseconds timeout, bool* pending) noexcept override {
+  SendResult settle(std::chrono::milliseconds timeout) noexcept override {
     // An empty batch: the connection is looked at, and what it lost is written again.
-    SendResult r = fd_ >= 0 || !resend_.empty() ? send({}, timeout) : SendResult::ok();
-    *pending = !unconfirmed_.empty() || !resend_.empty();
-    return r;
+    return connected() || !resend_.empty() ? send({}, timeout) : SendResult::ok();
   }
+  bool unconfirmed() const noexcept override { return !unconfirmed_.empty() || !resend_.empty(); }
+
+ protected:
+  StreamTransport(std::string host, int port) : host_(std::move(host)), port_(port) {}
+
+  virtual bool connected() const noexcept = 0;
+  // Connects within `timeout`.
+  virtual SendResult open(std::chrono::milliseconds timeout) = 0;
+  // False when the connection is closed, with *reset when the peer reset it rather than
+  // closed it in order.
+  virtual bool still_open(bool* reset) = 0;
+  // Writes all of `buf`; false (with *error) when the connection failed.
+  virtual bool write_all(const std::string& buf, std::string* error) = 0;
+
+  const std::string host_;
+  const int port_;
 
  private:
   // The connection ended: what it may not have delivered is written again (reset), or was
@@ -251,11 +255,47 @@ class TcpTransport : public Transport {
     }
   }
 
-  std::string host_;
-  int port_;
-  int fd_ = -1;
   Unconfirmed unconfirmed_;
   std::string resend_;  // written first on the next connection
+};
+
+class TcpTransport : public StreamTransport {
+ public:
+  TcpTransport(std::string host, int port) : StreamTransport(std::move(host), port) {}
+  ~TcpTransport() override { close(); }
+
+  void close() noexcept override {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  bool connected() const noexcept override { return fd_ >= 0; }
+  SendResult open(std::chrono::milliseconds timeout) override {
+    std::string error;
+    fd_ = connect_socket(host_, port_, SOCK_STREAM, timeout, &error);
+    return fd_ < 0 ? SendResult::retry(error) : SendResult::ok();
+  }
+  bool still_open(bool* reset) override {
+    if (!peer_closed_or_readable(fd_)) return true;
+    *reset = peer_reset(fd_);
+    return false;
+  }
+  bool write_all(const std::string& buf, std::string* error) override {
+    std::size_t off = 0;
+    while (off < buf.size()) {
+      ssize_t n = ::send(fd_, buf.data() + off, buf.size() - off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        *error = errno_text("send");
+        return false;
+      }
+      off += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+
+  int fd_ = -1;
 };
 
 std::string ssl_error_text(const char* what) {
@@ -276,56 +316,13 @@ bool is_ip_literal(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), &a4) == 1 || inet_pton(AF_INET6, host.c_str(), &a6) == 1;
 }
 
-class TlsTransport : public Transport {
+class TlsTransport : public StreamTransport {
  public:
   TlsTransport(std::string host, int port, SSL_CTX* ctx, bool verify)
-      : host_(std::move(host)), port_(port), ctx_(ctx), verify_(verify) {}
+      : StreamTransport(std::move(host), port), ctx_(ctx), verify_(verify) {}
   ~TlsTransport() override {
     close();
     SSL_CTX_free(ctx_);
-  }
-
-  SendResult send(const std::vector<std::string>& records,
-                  std::chrono::milliseconds timeout) noexcept override {
-    if (ssl_) {
-      bool reset = false;
-      if (!still_open(&reset)) {
-        lost(reset);
-        close();
-      } else {
-        unconfirmed_.connection_open();
-      }
-    }
-    if (records.empty() && resend_.empty()) return SendResult::ok();  // settle(): only a look
-    if (!ssl_) {
-      SendResult r = open(timeout);
-      if (r.kind != SendResult::Kind::kOk) return r;
-    }
-    std::string batch;
-    for (const auto& r : records) frame(&batch, r);
-    std::string buf = resend_ + batch;
-    std::size_t off = 0;
-    while (off < buf.size()) {
-      ERR_clear_error();
-      int n = SSL_write(ssl_, buf.data() + off, static_cast<int>(std::min<std::size_t>(buf.size() - off, 1 << 30)));
-      if (n <= 0) {
-        std::string e = ssl_error_text("TLS write");
-        lost(true);
-        close();
-        return SendResult::retry(e);
-      }
-      off += static_cast<std::size_t>(n);
-    }
-    if (!resend_.empty()) unconfirmed_.add(std::move(resend_));
-    resend_.clear();
-    if (!batch.empty()) unconfirmed_.add(std::move(batch));
-    return SendResult::ok();
-  }
-
-  SendResult settle(std::chrono::milliseconds timeout, bool* pending) noexcept override {
-    SendResult r = ssl_ || !resend_.empty() ? send({}, timeout) : SendResult::ok();
-    *pending = !unconfirmed_.empty() || !resend_.empty();
-    return r;
   }
 
   void close() noexcept override {
@@ -338,7 +335,9 @@ class TlsTransport : public Transport {
   }
 
  private:
-  SendResult open(std::chrono::milliseconds timeout) {
+  bool connected() const noexcept override { return ssl_ != nullptr; }
+
+  SendResult open(std::chrono::milliseconds timeout) override {
     std::string error;
     fd_ = connect_socket(host_, port_, SOCK_STREAM, timeout, &error);
     if (fd_ < 0) return SendResult::retry(error);
@@ -365,18 +364,23 @@ class TlsTransport : public Transport {
     return SendResult::ok();
   }
 
-  void lost(bool reset) noexcept {
-    try {
-      if (reset) resend_ += unconfirmed_.take();
-      else unconfirmed_.take();
-    } catch (...) {
-      // std::bad_alloc: those records may be missing; nothing else to do.
+  bool write_all(const std::string& buf, std::string* error) override {
+    std::size_t off = 0;
+    while (off < buf.size()) {
+      ERR_clear_error();
+      int n = SSL_write(ssl_, buf.data() + off,
+                        static_cast<int>(std::min<std::size_t>(buf.size() - off, 1 << 30)));
+      if (n <= 0) {
+        *error = ssl_error_text("TLS write");
+        return false;
+      }
+      off += static_cast<std::size_t>(n);
     }
+    return true;
   }
 
-  // Reads whatever the server sent (TLS 1.3 session tickets, a close_notify): false when the
-  // connection is closed, with *reset when it was reset rather than closed in order.
-  bool still_open(bool* reset) {
+  // Reads whatever the server sent (TLS 1.3 session tickets, a close_notify) to tell.
+  bool still_open(bool* reset) override {
     if (!peer_closed_or_readable(fd_)) return true;
     if (peer_reset(fd_)) {
       *reset = true;
@@ -398,14 +402,10 @@ class TlsTransport : public Transport {
     return open;
   }
 
-  std::string host_;
-  int port_;
   SSL_CTX* ctx_;
   bool verify_;
   int fd_ = -1;
   SSL* ssl_ = nullptr;
-  Unconfirmed unconfirmed_;
-  std::string resend_;  // written first on the next connection
 };
 
 }  // namespace

@@ -45,16 +45,16 @@ class Transport {
                           std::chrono::milliseconds timeout) noexcept = 0;
   // Drops any connection (the next send reconnects). Idempotent.
   virtual void close() noexcept {}
-  // Between batches: looks after records a batch wrote that the protocol has not confirmed
-  // yet (the syslog stream transports: until their connection is seen open 2 s after them).
-  // A connection found reset meanwhile is opened again and they are written again then,
-  // rather than at the next batch, which may not come for hours. Returns as send() would for
-  // that (kRetry: the receiver could not be reached); *pending: some are still unconfirmed
-  // (call it again a little later, or after the retry's wait).
-  virtual SendResult settle(std::chrono::milliseconds timeout, bool* pending) noexcept {
-    *pending = false;
-    return SendResult::ok();
-  }
+  // Between batches, while unconfirmed(): looks after the records a batch wrote that the
+  // protocol has not confirmed yet (the syslog stream transports: until their connection is
+  // seen open 2 s after them). A connection found reset meanwhile is opened again and they are
+  // written again then, rather than at the next batch, which may not come for hours. Returns as
+  // send() would for that (kRetry: the receiver could not be reached).
+  virtual SendResult settle(std::chrono::milliseconds timeout) noexcept { return SendResult::ok(); }
+  // True while some records written are not confirmed yet: settle() is to be called again a
+  // little later. Answers at once, without I/O. Transports that learn a batch's fate in send()
+  // (HTTP, files, UDP) are never unconfirmed.
+  virtual bool unconfirmed() const noexcept { return false; }
 };
 
 // --- syslog (RFC 5424 messages built by syslog_message(), export/syslog.hpp) ----------------
