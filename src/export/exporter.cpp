@@ -285,10 +285,11 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
               now - queue_.front().queued >= config_.flush_interval);
   if (!due && settle_pending_ && queue_.empty() && now >= settle_at_ && now >= retry_at_) {
     // Nothing to send: the transport looks after what it sent last (the next batch would,
-    // but it may not come for hours).
+    // but it may not come for hours); when stopping, it confirms what it can at once.
     const auto timeout = call_timeout_locked(now);
+    const bool stopping = stopping_;
     lock.unlock();
-    SendResult r = transport_->settle(timeout);
+    SendResult r = stopping ? transport_->finish(timeout) : transport_->settle(timeout);
     const bool pending = transport_->unconfirmed();
     lock.lock();
     settle_pending_ = pending;
@@ -346,7 +347,7 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
     case SendResult::Kind::kOk:
       pop(batch.size());
       settle_pending_ = unconfirmed;
-      settle_at_ = Clock::now() + kSettleInterval;
+      settle_at_ = stopping_ ? Clock::now() : Clock::now() + kSettleInterval;
       stats_.sent += batch.size();
       stats_.last_success_ms = now_ms();
       failures_ = 0;
@@ -384,6 +385,7 @@ void Exporter::request_stop() noexcept {
   stopping_ = true;
   stop_deadline_ = Clock::now() + config_.shutdown_timeout;
   retry_at_ = std::min(retry_at_, Clock::now() + config_.retry_initial);
+  settle_at_ = Clock::now();  // the transport confirms what it can at once (finish)
   cv_.notify_all();
 }
 

@@ -135,8 +135,8 @@ class Exporter {
   Clock::time_point stop_deadline_;
   Clock::time_point retry_at_{};
   int failures_ = 0;            // consecutive failed attempts
-  // Records sent that the transport has not confirmed yet (Transport::settle), and when to
-  // look again while the queue is empty.
+  // Records sent that the transport has not confirmed yet (Transport::unconfirmed), and when
+  // to look after them again while the queue is empty (settle; finish once stopping).
   bool settle_pending_ = false;
   Clock::time_point settle_at_{};
   std::size_t batch_limit_;     // max_batch, halved after a 413

@@ -361,6 +361,22 @@ class RawListener {
     }
     return out;
   }
+  // Everything the current connection holds until its end (the sender's close), up to `wait`.
+  std::string read_to_end(std::chrono::milliseconds wait = 5s) {
+    std::string out;
+    char buf[65536];
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{conn_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1) break;
+      ssize_t n = ::recv(conn_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
   // Closes the connection; with data unread the kernel answers with a reset.
   void close_connection() {
     ::close(conn_);
@@ -434,6 +450,51 @@ TEST(StreamTransport, SettleWritesAgainWithoutANewBatch) {
   EXPECT_EQ(t->settle(2s).kind, SendResult::Kind::kOk);  // closed in order: no reconnect
   EXPECT_FALSE(t->unconfirmed());
   t->close();
+}
+
+// At shutdown the receiver's close confirms the records at once: it reads up to our end of the
+// connection, then closes (as rsyslog does). Without our end it would wait, and finish() would
+// have to guess from the 2 s that the connection stayed open.
+TEST(StreamTransport, FinishIsConfirmedByTheReceiversClose) {
+  RawListener rx;
+  auto t = make_tcp_transport("127.0.0.1", rx.port());
+  ASSERT_EQ(t->send({"first", "second"}, 2s).kind, SendResult::Kind::kOk);
+  rx.accept();
+  std::string got;
+  std::thread receiver([&] {
+    got = rx.read_to_end();
+    rx.close_connection();
+  });
+  EXPECT_EQ(t->finish(1s).kind, SendResult::Kind::kOk);
+  receiver.join();
+  EXPECT_FALSE(t->unconfirmed());
+  EXPECT_EQ(frames(got), (std::vector<std::string>{"first", "second"}));
+}
+
+// A receiver that stops at our shutdown with records unread resets the connection: finish()
+// says so, and the next call writes them again on a new connection and closes that one too.
+TEST(StreamTransport, FinishWritesAgainWhatTheReceiverDidNotRead) {
+  RawListener rx;
+  auto t = make_tcp_transport("127.0.0.1", rx.port());
+  ASSERT_EQ(t->send({"first", "second"}, 2s).kind, SendResult::Kind::kOk);
+  rx.accept();
+  std::thread stops([&] {
+    std::this_thread::sleep_for(200ms);
+    rx.close_connection();  // unread: reset
+  });
+  EXPECT_EQ(t->finish(2s).kind, SendResult::Kind::kRetry);
+  stops.join();
+  EXPECT_TRUE(t->unconfirmed());
+  std::string got;
+  std::thread receiver([&] {
+    rx.accept();
+    got = rx.read_to_end();
+    rx.close_connection();
+  });
+  EXPECT_EQ(t->finish(2s).kind, SendResult::Kind::kOk);
+  receiver.join();
+  EXPECT_FALSE(t->unconfirmed());
+  EXPECT_EQ(frames(got), (std::vector<std::string>{"first", "second"}));
 }
 
 // An exporter with nothing more to send still writes again what a reset connection lost: the

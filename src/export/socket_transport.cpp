@@ -115,6 +115,11 @@ class Unconfirmed {
     while (!items_.empty() && items_.front().at <= read_by) pop();
   }
   bool empty() const noexcept { return items_.empty(); }
+  // All of it was read.
+  void clear() noexcept {
+    items_.clear();
+    bytes_ = 0;
+  }
   // The connection was found closed: what it may not have delivered, to write again.
   std::string take() {
     std::string out;
@@ -226,6 +231,39 @@ class StreamTransport : public Transport {
     // An empty batch: the connection is looked at, and what it lost is written again.
     return connected() || !resend_.empty() ? send({}, timeout) : SendResult::ok();
   }
+  // The receiver's close is the confirmation: it reads what we wrote before our end, then
+  // closes (rsyslog, syslog-ng). A reset means it did not read it all: written again on a new
+  // connection (the exporter calls again). A receiver that neither closes nor resets within
+  // `timeout` is judged as settle() would: what the open connection held for 2 s was read.
+  SendResult finish(std::chrono::milliseconds timeout) noexcept override {
+    SendResult r = settle(timeout);
+    if (r.kind != SendResult::Kind::kOk || !connected() || unconfirmed_.empty()) return r;
+    const auto deadline = Clock::now() + timeout;
+    const int fd = half_close();
+    char buf[512];
+    for (;;) {
+      pollfd p{fd, POLLIN | POLLRDHUP, 0};
+      int n = ::poll(&p, 1, remaining_ms(deadline));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      ssize_t got = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (got > 0 || (got < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)))
+        continue;  // what the receiver sent (a TLS close_notify): read until its end
+      if (got == 0) {
+        unconfirmed_.clear();
+        close();
+        return SendResult::ok();
+      }
+      std::string e = errno_text("the receiver's end of the connection");
+      lost(true);
+      close();
+      return SendResult::retry(e);
+    }
+    unconfirmed_.connection_open();
+    lost(true);
+    close();
+    return unconfirmed() ? SendResult::retry("the receiver did not close the connection") : SendResult::ok();
+  }
   bool unconfirmed() const noexcept override { return !unconfirmed_.empty() || !resend_.empty(); }
 
  protected:
@@ -239,6 +277,9 @@ class StreamTransport : public Transport {
   virtual bool still_open(bool* reset) = 0;
   // Writes all of `buf`; false (with *error) when the connection failed.
   virtual bool write_all(const std::string& buf, std::string* error) = 0;
+  // Ends our side of the connection (nothing more will be written); returns its socket, for
+  // reading the receiver's end.
+  virtual int half_close() noexcept = 0;
 
   const std::string host_;
   const int port_;
@@ -249,7 +290,7 @@ class StreamTransport : public Transport {
   void lost(bool reset) noexcept {
     try {
       if (reset) resend_ += unconfirmed_.take();
-      else unconfirmed_.take();
+      else unconfirmed_.clear();
     } catch (...) {
       // std::bad_alloc: those records may be missing; nothing else to do.
     }
@@ -293,6 +334,10 @@ class TcpTransport : public StreamTransport {
       off += static_cast<std::size_t>(n);
     }
     return true;
+  }
+  int half_close() noexcept override {
+    ::shutdown(fd_, SHUT_WR);
+    return fd_;
   }
 
   int fd_ = -1;
@@ -377,6 +422,15 @@ class TlsTransport : public StreamTransport {
       off += static_cast<std::size_t>(n);
     }
     return true;
+  }
+
+  // close_notify, then the TCP end: the receiver's records are read from the socket as they
+  // come (the connection is not used for TLS again).
+  int half_close() noexcept override {
+    ERR_clear_error();
+    SSL_shutdown(ssl_);
+    ::shutdown(fd_, SHUT_WR);
+    return fd_;
   }
 
   // Reads whatever the server sent (TLS 1.3 session tickets, a close_notify) to tell.

@@ -51,6 +51,11 @@ class Transport {
   // written again then, rather than at the next batch, which may not come for hours. Returns as
   // send() would for that (kRetry: the receiver could not be reached).
   virtual SendResult settle(std::chrono::milliseconds timeout) noexcept { return SendResult::ok(); }
+  // At shutdown, after the last batch, while unconfirmed(): confirms what it can as fast as
+  // the protocol allows, and writes again what a reset lost (the syslog stream transports close
+  // their side of the connection and wait for the receiver to close its own, which it does
+  // once it has read everything before that). Returns as send() would.
+  virtual SendResult finish(std::chrono::milliseconds timeout) noexcept { return settle(timeout); }
   // True while some records written are not confirmed yet: settle() is to be called again a
   // little later. Answers at once, without I/O. Transports that learn a batch's fate in send()
   // (HTTP, files, UDP) are never unconfirmed.
