@@ -23,6 +23,13 @@ connections against one CPU) a request mostly waits for the ones before it, so a
 adds per request comes back at p99 multiplied by the queue: with the shop's p99 at 3.3 ms, +50 us
 there is 1.5% of CPU. With one connection the added latency is the agent's own.
 
+--paired-latency N adds N rounds in which one client (paired_latency.cpp, built by this script)
+sends one request at a time to each of the two shops in turn, both running at once on one CPU:
+the two shops' latencies are measured at the same moments, microseconds apart, so the machine's
+drift, which leaves the one-connection rounds above undecided, hits both alike. It reports the
+difference of the rounds' p50 and p99 (median of rounds, 95% interval). With --rounds 0 it runs
+alone.
+
 --mix sends the demo's benign requests in turn (examples/shop/battery.tsv, the ones the runtime's
 shop has) instead of one --path: the traffic of the demo rather than its cheapest request. The
 ping requests are left out: each starts a process and waits for an ICMP echo, so the shop's
@@ -210,21 +217,29 @@ def one_round(args, wrk, agent, work, tag):
         shop.stop()
 
 
+def start_both(args, work, r, shops):
+    """Starts the two shops of round `r` into `shops` ({False: without the agent or of
+    --against, True: with it}: (shop, url)), both on the last CPU; returns the order they were
+    started in, which alternates. The caller stops them."""
+    sides = (False, True) if r % 2 == 0 else (True, False)
+    for agent in sides:
+        tag = "%s-%d" % ("agent" if agent else "base", r)
+        if agent or not args.against:
+            shops[agent] = start_shop(args, agent, work, tag)
+        else:
+            shops[agent] = start_shop(args, True, work, tag, build=args.against)
+    for agent in sides:
+        shops[agent][0].wait_ready()
+        pin(shops[agent][0].proc.pid, {os.cpu_count() - 1})
+    return sides
+
+
 def together_round(args, wrk, work, r):
     """One round of --together: both shops on the last CPU at once, each loaded by its own wrk;
     returns {False: the result without the agent (or of --against), True: with it}."""
-    sides = (False, True) if r % 2 == 0 else (True, False)  # which one starts first alternates
     shops = {}
     try:
-        for agent in sides:
-            tag = "%s-%d" % ("agent" if agent else "base", r)
-            if agent or not args.against:
-                shops[agent] = start_shop(args, agent, work, tag)
-            else:
-                shops[agent] = start_shop(args, True, work, tag, build=args.against)
-        for agent in sides:
-            shops[agent][0].wait_ready()
-            pin(shops[agent][0].proc.pid, {os.cpu_count() - 1})
+        sides = start_both(args, work, r, shops)
         return dict(zip(sides, load(args, wrk, [shops[agent] for agent in sides])))
     finally:
         for shop, _ in shops.values():
@@ -503,65 +518,81 @@ def latency_phase(args, wrk, work):
           % verdict(ci["p99"][1], ci["p99"][2], 50))
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default="build")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--seconds", type=int, default=5)
-    ap.add_argument("--connections", type=int, default=8)
-    ap.add_argument("--path", default="/search?q=lamp")
-    ap.add_argument("--mix", action="store_true",
-                    help="send the demo's benign requests in turn (without ping) instead of --path")
-    ap.add_argument("--runtime", choices=("cpp", "py", "node", "node-h2"), default="cpp",
-                    help="which shop: the C++ demo (examples/shop), the Python or the Node.js one")
-    ap.add_argument("--pin", action="store_true", help="the shop on the last CPU, wrk on the others")
-    ap.add_argument("--together", action="store_true",
-                    help="run both shops at once on one CPU (implies --pin), each loaded by its own wrk")
-    ap.add_argument("--against", metavar="BUILD",
-                    help="with --together: compare with the agent of another build instead of no agent")
-    ap.add_argument("--latency-rounds", type=int, default=0, metavar="N",
-                    help="then N pairs of rounds with one connection: the latency the agent adds itself")
-    ap.add_argument("--instructions", type=int, default=0, metavar="N",
-                    help="count instructions per request over N requests (callgrind) instead")
-    ap.add_argument("--keep", action="store_true", help="keep the valgrind output files (--instructions, --cache)")
-    ap.add_argument("--cache", type=int, default=0, metavar="N",
-                    help="simulate caches and branch prediction over N and 3N requests (cachegrind) instead")
-    args = ap.parse_args()
-    shoplib.H2 = args.runtime == "node-h2"  # the shop's readiness probe and requests speak h2c
-    if args.mix and (args.instructions or args.cache or args.runtime == "node-h2"):
-        ap.error("--mix is for wrk's rounds over HTTP/1.1 (not --instructions, --cache or node-h2)")
-    args.mix_script = None
-    if args.against and not args.together:
-        ap.error("--against needs --together")
-    if args.against and args.latency_rounds:
-        ap.error("--latency-rounds compares with no agent: not with --against")
-    args.pin = args.pin or args.together
-    args.base_label = "agent of %s" % args.against if args.against else "without agent"
-    if args.instructions:
-        return instructions_main(args)
-    if args.cache:
-        return cache_main(args)
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        print("bench-agent: wrk is not installed (Debian package wrk; scripts/install-deps)")
-        return 77
-    wrk = [wrk]
-    if args.pin:
-        if os.cpu_count() < 2:
-            print("bench-agent: --pin needs two CPUs or more")
-            return 1
-        wrk = ["taskset", "-c", "0-%d" % (os.cpu_count() - 2)] + wrk
-    for build in [args.build] + ([args.against] if args.against else []):
-        for f in ("bin/vigil", "bin/vigil-shop", "lib/libvigil_preload.so"):
-            if not os.path.exists(os.path.join(build, f)):
-                print("bench-agent: %s/%s is missing: build first" % (build, f))
-                return 1
-    work = tempfile.mkdtemp(prefix=WORK_PREFIX)
-    target = args.path
+def quantile(sorted_values, q):
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def paired_latency_phase(args, work):
+    """--paired-latency: rounds in which one client sends one request at a time to each shop in
+    turn (bench/agent/paired_latency.cpp), both shops on the last CPU, the client on the others.
+    Returns 0, or 1 when the client could not be built or failed."""
+    if os.cpu_count() < 2:
+        print("bench-agent: --paired-latency needs two CPUs or more")
+        return 1
+    client = os.path.join(work, "paired_latency")
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "paired_latency.cpp")
+    cxx = shutil.which("c++") or shutil.which("g++")
+    if cxx is None or subprocess.run([cxx, "-O2", "-std=c++20", "-o", client, source]).returncode != 0:
+        print("bench-agent: cannot build %s" % source)
+        return 1
+    requests = os.path.join(work, "paired-requests.tsv")
     if args.mix:
-        args.mix_script, count = write_mix_script(args, work)
-        args.path = "/"  # wrk's script chooses each request's target
-        target = " (the demo's %d benign requests but ping, in turn: %s)" % (count, args.mix_script)
+        lines = [(e.method, e.target, e.body or "") for e in shoplib.battery(args.runtime, 0)
+                 if e.kind == "benign" and not e.id.startswith("ping")]
+    else:
+        lines = [("GET", args.path, "")]
+    with open(requests, "w") as f:
+        f.writelines("%s\t%s\t%s\n" % line for line in lines)
+    by_request = [[] for _ in lines]  # each round's p50 difference, per request of the mix
+    taskset = ["taskset", "-c", "0-%d" % (os.cpu_count() - 2)]
+    print("\none request at a time, to each shop in turn (paired_latency), %d rounds of %d s, both shops on"
+          " CPU %d: the latency the agent adds to a request with nothing queued, at the same moments"
+          % (args.paired_latency, args.seconds, os.cpu_count() - 1))
+    diffs = {"p50": [], "p99": []}
+    for r in range(args.paired_latency):
+        shops = {}
+        try:
+            start_both(args, work, r, shops)
+            ports = [shops[agent][0].port for agent in (False, True)]
+
+            def run(seconds):
+                return subprocess.run(taskset + [client, str(ports[0]), str(ports[1]), str(seconds), requests],
+                                      capture_output=True, text=True, timeout=seconds + 60)
+            run(1)  # warm-up: thread pools, SQLite connections, the agent's first requests
+            out = run(args.seconds)
+            if out.returncode != 0:
+                print("bench-agent: paired_latency failed: %s" % out.stderr.strip())
+                return 1
+        finally:
+            for shop, _ in shops.values():
+                shop.stop()
+        pairs = [line.split() for line in out.stdout.splitlines()]
+        sides = [sorted(int(p[i]) / 1000 for p in pairs) for i in (0, 1)]
+        for i in range(len(lines)):
+            mine = [p for p in pairs if int(p[2]) == i]
+            if mine:
+                by_request[i].append(statistics.median((int(p[1]) - int(p[0])) / 1000 for p in mine))
+        q = [{k: quantile(v, f) for k, f in (("p50", 0.5), ("p99", 0.99))} for v in sides]
+        for k in diffs:
+            diffs[k].append(q[1][k] - q[0][k])
+        print("  round %2d  %6d pairs  %s p50 %6.0f us  p99 %6.0f us  |  with agent p50 %6.0f us  p99 %6.0f us"
+              "  |  p99 %+5.0f us" % (r + 1, len(pairs), args.base_label, q[0]["p50"], q[0]["p99"],
+                                      q[1]["p50"], q[1]["p99"], q[1]["p99"] - q[0]["p99"]), flush=True)
+    ci = {k: median_interval(v) for k, v in diffs.items()}
+    print("  median of rounds   p50 %+6.0f us (%+.0f..%+.0f)  p99 %+6.0f us (%+.0f..%+.0f)"
+          % (*ci["p50"], *ci["p99"]))
+    print("target (one request at a time, on the 95%% interval): <= 50 us added p99 (%s)"
+          % verdict(ci["p99"][1], ci["p99"][2], 50))
+    if len(lines) > 1:
+        print("  latency added per request of the mix (median of rounds of the pairs' median difference):")
+        for (method, target, _), added in sorted(zip(lines, by_request), key=lambda x: -statistics.median(x[1] or [0])):
+            if added:
+                print("    %+6.1f us  %s %s" % (statistics.median(added), method, target))
+    return 0
+
+
+def throughput_phase(args, wrk, work, target):
+    """The wrk rounds (--rounds): printed with the targets; returns the rounds by side."""
     load_now = " ".join(open("/proc/loadavg").read().split()[:3])
     if args.together:
         print("wrk -t1 -c%d -d%ds --latency http://127.0.0.1:PORT%s against both shops at once, both on CPU %d,"
@@ -624,10 +655,80 @@ def main():
             print("caution: without the agent, req/s varied by %.0f%% between rounds (a busy machine): the"
                   " throughput and latency differences are not conclusive; CPU per request is the steadier"
                   " measure (%+.1f us, %+.0f%%)" % (noise, cpu, cpu / a["cpu"] * 100))
+    return rounds
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="rounds of wrk (0: none, for --latency-rounds or --paired-latency alone)")
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--path", default="/search?q=lamp")
+    ap.add_argument("--mix", action="store_true",
+                    help="send the demo's benign requests in turn (without ping) instead of --path")
+    ap.add_argument("--runtime", choices=("cpp", "py", "node", "node-h2"), default="cpp",
+                    help="which shop: the C++ demo (examples/shop), the Python or the Node.js one")
+    ap.add_argument("--pin", action="store_true", help="the shop on the last CPU, wrk on the others")
+    ap.add_argument("--together", action="store_true",
+                    help="run both shops at once on one CPU (implies --pin), each loaded by its own wrk")
+    ap.add_argument("--against", metavar="BUILD",
+                    help="with --together: compare with the agent of another build instead of no agent")
+    ap.add_argument("--latency-rounds", type=int, default=0, metavar="N",
+                    help="then N pairs of rounds with one connection: the latency the agent adds itself")
+    ap.add_argument("--paired-latency", type=int, default=0, metavar="N",
+                    help="then N rounds of one request at a time to each shop in turn: the latency the"
+                         " agent adds itself, both shops measured at the same moments")
+    ap.add_argument("--instructions", type=int, default=0, metavar="N",
+                    help="count instructions per request over N requests (callgrind) instead")
+    ap.add_argument("--keep", action="store_true", help="keep the valgrind output files (--instructions, --cache)")
+    ap.add_argument("--cache", type=int, default=0, metavar="N",
+                    help="simulate caches and branch prediction over N and 3N requests (cachegrind) instead")
+    args = ap.parse_args()
+    shoplib.H2 = args.runtime == "node-h2"  # the shop's readiness probe and requests speak h2c
+    if args.mix and (args.instructions or args.cache or args.runtime == "node-h2"):
+        ap.error("--mix is for wrk's rounds over HTTP/1.1 (not --instructions, --cache or node-h2)")
+    args.mix_script = None
+    if args.against and not args.together:
+        ap.error("--against needs --together")
+    if args.against and args.latency_rounds:
+        ap.error("--latency-rounds compares with no agent: not with --against")
+    args.pin = args.pin or args.together
+    args.base_label = "agent of %s" % args.against if args.against else "without agent"
+    if args.instructions:
+        return instructions_main(args)
+    if args.cache:
+        return cache_main(args)
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("bench-agent: wrk is not installed (Debian package wrk; scripts/install-deps)")
+        return 77
+    wrk = [wrk]
+    if args.pin:
+        if os.cpu_count() < 2:
+            print("bench-agent: --pin needs two CPUs or more")
+            return 1
+        wrk = ["taskset", "-c", "0-%d" % (os.cpu_count() - 2)] + wrk
+    for build in [args.build] + ([args.against] if args.against else []):
+        for f in ("bin/vigil", "bin/vigil-shop", "lib/libvigil_preload.so"):
+            if not os.path.exists(os.path.join(build, f)):
+                print("bench-agent: %s/%s is missing: build first" % (build, f))
+                return 1
+    work = tempfile.mkdtemp(prefix=WORK_PREFIX)
+    target = args.path
+    if args.mix:
+        args.mix_script, count = write_mix_script(args, work)
+        args.path = "/"  # wrk's script chooses each request's target
+        target = " (the demo's %d benign requests but ping, in turn: %s)" % (count, args.mix_script)
+    rounds = throughput_phase(args, wrk, work, target) if args.rounds else {}
     if args.latency_rounds:
         latency_phase(args, wrk, work)
+    if args.paired_latency and paired_latency_phase(args, work) != 0:
+        return 1
     bad = sum(x["non2xx"] for rs in rounds.values() for x in rs)
-    if args.mix:
+    base = args.base_label
+    if args.mix and rounds:
         # The demo's 404s and 401s are part of the mix: the agent must leave their share as it is.
         share = {name: sum(x["non2xx"] for x in rs) / max(1, sum(x["requests"] for x in rs)) * 100
                  for name, rs in rounds.items()}

@@ -25,6 +25,7 @@
 // the same input), or lacks a tag the page wrote around the input's "<name". Those are told
 // apart before anything is reported (discount_app_markup() and the checks in desync()).
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -764,7 +765,9 @@ class Analyzer {
   std::string_view text_;
   Scratch& s_;
   html::Tokenizer* tz_;  // null once the whole page is read
-  html::SkeletonBuilder builder_;
+  // Made by the first analysis that needs the tree (its stack of open elements is 2 KiB to set
+  // up; most pages' occurrences are judged without it).
+  std::optional<html::SkeletonBuilder> builder_;
   std::uint32_t builder_pos_ = 0;  // raw tokens processed by builder_
   std::string current_node_;       // builder_'s current node when a desync was analysed
   std::uint64_t budget_ = 0;       // bytes the reference tokenizers may still read
@@ -795,8 +798,9 @@ bool Analyzer::raw_state_at(std::uint32_t k, State* state, html::RawKind* raw) c
 }
 
 void Analyzer::advance_builder(std::uint32_t to) {
+  if (!builder_) builder_.emplace();
   while (builder_pos_ < to && builder_pos_ < s_.raw.tokens.size()) {
-    builder_.process(text_, s_.raw, builder_pos_, nullptr);
+    builder_->process(text_, s_.raw, builder_pos_, nullptr);
     ++builder_pos_;
   }
 }
@@ -881,12 +885,12 @@ void Analyzer::desync(const Occurrence& o, const Probe& pb, const Context& ctx,
   // Tree construction over both sides of the desynchronised stretch.
   advance_builder(tok_b);
   {
-    const html::SkeletonBuilder::Entry* cur = builder_.current();
+    const html::SkeletonBuilder::Entry* cur = builder_->current();
     current_node_ = cur != nullptr ? lower(cur->name) : std::string();
   }
-  html::SkeletonBuilder rb = builder_;
-  html::SkeletonBuilder fb = builder_;
-  const std::uint32_t base_errors = builder_.errors();
+  html::SkeletonBuilder rb = *builder_;
+  html::SkeletonBuilder fb = *builder_;
+  const std::uint32_t base_errors = builder_->errors();
   s_.raw_created.clear();
   s_.ref_created.clear();
   // Creations past kMaxCreations per side are not recorded (only kMaxItems are compared).
@@ -1207,11 +1211,26 @@ void Analyzer::value_checks(const Occurrence& o, const Context& ctx, Findings* f
   check_javascript(text_, content.begin, content.end, o.begin, o.end, "the <script> block", f);
 }
 
+// True when `input`, met in content that is not a script (text, RCDATA, RAWTEXT), leaves the
+// tokenizer as it found it: in those states only '<' (a tag, or the end of the element) and '&'
+// (a character reference) start anything; NUL is data. The input is then data: the tokens are
+// those of the reference, and no value check applies outside attribute values and scripts.
+bool stays_content(std::string_view input) {
+  for (char c : input)
+    if (c == '<' || c == '&') return false;
+  return true;
+}
+
 bool Analyzer::analyze(const Occurrence& o, Detection* d) {
   const Probe& pb = probe(o.begin);
-  const Probe& pe = probe(o.end);
   if (pb.snap.pos != o.begin) return false;  // inside a "<!--" look-ahead: the page's markup
   const Context ctx = context_of(text_, s_.raw, pb);
+  // A word or a phrase greeted in a page's text (the common reflection): judged without the
+  // reference tokenizer.
+  if ((ctx.where == Where::kText || ctx.where == Where::kRcdata || ctx.where == Where::kRawtext) &&
+      stays_content(text_.substr(o.begin, o.end - o.begin)))
+    return false;
+  const Probe& pe = probe(o.end);
 
   // The reference: the state at the input's start, one neutral character, then the page.
   s_.ref.clear();
@@ -1251,11 +1270,11 @@ bool Analyzer::analyze(const Occurrence& o, Detection* d) {
     advance_builder(tok_b);
     const std::uint32_t wb = o.begin > kWindow ? o.begin - kWindow : 0;
     const std::uint32_t we = std::min<std::uint32_t>(std::uint32_t(text_.size()), o.end + kWindow);
-    const html::SkeletonBuilder::Entry* cur = builder_.current();
+    const html::SkeletonBuilder::Entry* cur = builder_->current();
     window = fnv1a(text_.substr(wb, we - wb), 0xCBF29CE484222325ull ^ o.input);
     window = fnv1a(cur != nullptr ? cur->name : std::string_view("-"),
-                   window ^ (std::uint64_t(builder_.depth()) << 32) ^
-                       (std::uint64_t(builder_.mode()) << 48) ^ (o.begin - wb) ^
+                   window ^ (std::uint64_t(builder_->depth()) << 32) ^
+                       (std::uint64_t(builder_->mode()) << 48) ^ (o.begin - wb) ^
                        (std::uint64_t(o.end - o.begin) << 16));
     if (std::find(s_.clean_windows.begin(), s_.clean_windows.end(), window) !=
         s_.clean_windows.end())

@@ -61,6 +61,20 @@ TEST(HtmlDetector, TextContext) {
   EXPECT_FALSE(attack_text("<x onmouseover=alert(1) title='"));  // swallows the page to EOF
 }
 
+// Text without '<' or '&' stays data wherever the page is in content (text, RCDATA, RAWTEXT),
+// and is judged clean without the reference tokenizer; the same words where the page is
+// writing a tag, or in a script, are still read for what they do there.
+TEST(HtmlDetector, PlainWordsAreDataInContentOnly) {
+  EXPECT_FALSE(attack_text("onerror"));
+  EXPECT_FALSE(attack_text("Jane O'Brien, \"Sons\" > 3 = javascript:alert(1)"));
+  EXPECT_FALSE(attack_textarea("javascript:alert(1)"));
+  EXPECT_FALSE(attack_title("onload=alert(1)"));
+  EXPECT_FALSE(check("<style>p { color: ", "red", "; }</style>").attack());
+  // Not content: an unquoted value that goes on, code.
+  EXPECT_TRUE(attack_unq("x onmouseover=alert(1)"));
+  EXPECT_TRUE(check("<script>var id = ", "1;alert(document.cookie)", "; load(id);</script>").attack());
+}
+
 TEST(HtmlDetector, AttributeContexts) {
   EXPECT_TRUE(attack_dq("\" onmouseover=\"alert(1)"));
   EXPECT_TRUE(attack_dq("\"><script>alert(1)</script>"));
