@@ -62,9 +62,9 @@ build-pgo: deps
 BENCH_BUILD ?= build-pgo
 .PHONY: bench-agent
 bench-agent: $(BENCH_BUILD)
-	@python3 bench/agent/run.py --build $(BENCH_BUILD) --together --rounds 12 --seconds 3 --latency-rounds 10
+	@python3 bench/agent/run.py --build $(BENCH_BUILD) --together --rounds 12 --seconds 3 --paired-latency 12
 	@echo
-	@python3 bench/agent/run.py --build $(BENCH_BUILD) --together --rounds 12 --seconds 3 --mix
+	@python3 bench/agent/run.py --build $(BENCH_BUILD) --together --rounds 12 --seconds 3 --mix --paired-latency 12
 
 # The dashboard's first-render times on a large database (docs/dashboard.md); fill one first with
 # build-bench/bin/vigil_server_bench query --events 5000000 --data /tmp/vigil-5m.

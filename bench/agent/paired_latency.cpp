@@ -10,7 +10,7 @@
 //
 // REQUESTS_FILE: one request per line, "METHOD<TAB>TARGET<TAB>BODY" (BODY, form-urlencoded,
 // may be empty). Sends them in turn (the same one to both servers in each pair; which server
-// goes first alternates, ABBA), for SECONDS. Prints one line per pair: the latency of A's
+// goes first alternates from one pass over the list to the next, ABBA), for SECONDS. Prints one line per pair: the latency of A's
 // and of B's request in nanoseconds. A connection the server closes (Connection: close, or at
 // its end) is opened again before the next request, outside the time measured. Exits 1 on a
 // request that fails twice. Loopback only (127.0.0.1).
@@ -176,7 +176,10 @@ int main(int argc, char** argv) {
   for (std::size_t n = 0; Clock::now() < end; ++n) {
     const std::string& request = requests[n % requests.size()];
     long long la, lb;
-    if (n % 4 == 0 || n % 4 == 3) {  // ABBA
+    // ABBA over the rounds of the list: each request goes first to A as often as to B (the
+    // second of a pair finds the caches the first left, which the two shops share).
+    const std::size_t turn = n / requests.size();
+    if (turn % 4 == 0 || turn % 4 == 3) {
       la = timed(a, request);
       lb = timed(b, request);
     } else {

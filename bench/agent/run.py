@@ -647,7 +647,7 @@ def throughput_phase(args, wrk, work, target):
         per_cpu = median_interval([(a_["cpu"] / b_["cpu"] - 1) * 100 for a_, b_ in pairs])
         print("  requests per CPU-second, median of pairs: %+.1f%% (%+.1f..%+.1f%%)" % per_cpu)
         print("(each shop had about half of one CPU: its latencies are those of a shop on a CPU it shares;"
-              " the agent's own added latency is the one-connection rounds')")
+              " the agent's own added latency is what --paired-latency measures)")
     spread = [x["rps"] for x in rounds[base]]
     if len(spread) > 1 and not args.together:
         noise = (max(spread) - min(spread)) / statistics.median(spread) * 100
