@@ -1,5 +1,8 @@
 #include "export/exporter.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -85,7 +88,16 @@ Exporter::~Exporter() { stop(); }
 void Exporter::start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (worker_.joinable() || stopping_) return;
-  worker_ = std::thread([this] { run(); });
+  worker_ = std::thread([this] {
+    // A receiver gone mid-write raises SIGPIPE in the writing thread, and OpenSSL writes to its
+    // socket without MSG_NOSIGNAL: blocked here, the write fails with EPIPE and is retried,
+    // instead of the signal ending a program that did not ignore it.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+    run();
+  });
 }
 
 bool Exporter::passes(const Event& e) const noexcept {

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <map>
 #include <set>
 #include <thread>
@@ -31,6 +34,8 @@ class FakeTransport : public Transport {
     std::size_t max_records = 0;  // > 0: larger batches answer kTooLarge
     std::chrono::milliseconds delay{0};
     int sends = 0;
+    int broken_pipe = -1;   // >= 0: each send writes there first (a pipe nobody reads)
+    int write_errno = 0;
     int confirm_after = 0;  // > 0: a batch sent stays unconfirmed for that many settle() calls
     int unsettled = 0;
     int settles = 0;
@@ -45,6 +50,10 @@ class FakeTransport : public Transport {
     if (delay.count()) std::this_thread::sleep_for(delay);
     std::lock_guard<std::mutex> lock(s_->mu);
     ++s_->sends;
+    if (s_->broken_pipe >= 0 && ::write(s_->broken_pipe, "x", 1) < 0) {
+      s_->write_errno = errno;
+      return SendResult::retry("broken pipe");
+    }
     if (s_->down) return SendResult::retry("down");
     if (s_->fail_next > 0) {
       --s_->fail_next;
@@ -108,6 +117,31 @@ std::vector<std::string> ids(FakeTransport::State& s) {
   std::vector<std::string> out;
   for (const auto& r : s.received) out.push_back(json::parse(r)["event_id"]);
   return out;
+}
+
+// A write to a receiver that went away (here a pipe whose reader is closed) fails and is
+// retried; its SIGPIPE does not end the program (the test binary leaves SIGPIPE at its default).
+TEST(Exporter, AReceiverGoneMidWriteDoesNotSignalTheProgram) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[0]);
+  auto state = std::make_shared<FakeTransport::State>();
+  state->broken_pipe = fds[1];
+  Exporter x(config(), std::make_unique<FakeTransport>(state));
+  x.start();
+  x.submit(event("e1", "exploited"));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard<std::mutex> lock(state->mu);
+    return state->sends >= 2;
+  }));
+  {
+    std::lock_guard<std::mutex> lock(state->mu);
+    EXPECT_EQ(state->write_errno, EPIPE);
+    state->broken_pipe = -1;
+  }
+  ASSERT_TRUE(eventually([&] { return ids(*state).size() == 1; }));
+  x.stop();
+  ::close(fds[1]);
 }
 
 int settles(FakeTransport::State& s) {
