@@ -746,6 +746,7 @@ class Analyzer {
   void desync(const Occurrence& o, const Probe& pb, const Context& ctx, html::Tokenizer* ref,
               std::uint32_t tok_b, Findings* f);
   void value_checks(const Occurrence& o, const Context& ctx, Findings* f);
+  void tag_checks(const Occurrence& o, Findings* f);
   void discount_app_markup(const Occurrence& o);
   bool input_wrote_markup(const Occurrence& o) const;
   std::string where_phrase(const Context& ctx) const;
@@ -1189,6 +1190,7 @@ void Analyzer::value_checks(const Occurrence& o, const Context& ctx, Findings* f
     }
     return;
   }
+  if (ctx.where == Where::kTag || ctx.state == State::kTagOpen) return tag_checks(o, f);
   if (ctx.where != Where::kScript) return;
   const std::uint32_t tb = first_token_ending_after(o.begin);
   if (tb >= toks.size()) return;
@@ -1211,14 +1213,56 @@ void Analyzer::value_checks(const Occurrence& o, const Context& ctx, Findings* f
   check_javascript(text_, content.begin, content.end, o.begin, o.end, "the <script> block", f);
 }
 
-// True when `input`, met in content that is not a script (text, RCDATA, RAWTEXT), leaves the
+// True when `input`, met where the tokenizer rests in content that is not a script (data,
+// RCDATA, RAWTEXT, PLAINTEXT: not just after a '<', where a letter starts a tag), leaves the
 // tokenizer as it found it: in those states only '<' (a tag, or the end of the element) and '&'
 // (a character reference) start anything; NUL is data. The input is then data: the tokens are
 // those of the reference, and no value check applies outside attribute values and scripts.
-bool stays_content(std::string_view input) {
+bool stays_content(State state, std::string_view input) {
+  if (state != State::kData && state != State::kRcdata && state != State::kRawtext &&
+      state != State::kPlaintext)
+    return false;
   for (char c : input)
     if (c == '<' || c == '&') return false;
   return true;
+}
+
+// An input that begins inside a start tag, where the page names the tag or an attribute (or
+// just after the page's '<'), lines up with the page's own syntax as far as the skeleton goes: the reference names the same
+// attribute with the stand-in character (match_items, discount_app_markup). What the input
+// wrote there is still read: an event handler or a script URL whose name, '=' and whole value
+// came from the input (`<div ` + `onmouseover=alert(1)` + `>`). One that the page finishes
+// (an input that writes only `onclick=track`, the page `()`) is left to the skeleton: an input
+// can meet the page's own markup by coincidence, but not a whole attribute of it.
+void Analyzer::tag_checks(const Occurrence& o, Findings* f) {
+  const auto& toks = s_.raw.tokens;
+  const std::uint32_t tb = first_token_ending_after(o.begin);
+  if (tb >= toks.size()) return;
+  const html::Token& t = toks[tb];
+  if (t.kind != html::TokenKind::kStartTag || t.begin >= o.begin) return;
+  const std::string_view tag = text_.substr(t.name.begin, t.name.size());
+  for (const html::Attribute& a : s_.raw.attributes_of(t)) {
+    if (a.duplicate || a.quote == html::Quote::kNone || a.name.begin < o.begin ||
+        a.value.end > o.end)
+      continue;
+    const std::string_view name = text_.substr(a.name.begin, a.name.size());
+    std::string effect;
+    if (is_handler(name)) {
+      effect = "wrote the event handler `" + lower(name) + "` of <" + lower(tag) + ">";
+    } else if (is_url_attribute(name)) {
+      std::string_view scheme = script_url_written_by(text_, a, o.begin, o.end);
+      if (!scheme.empty())
+        effect = "set `" + lower(name) + "` of <" + lower(tag) + "> to a " + std::string(scheme) + " URL";
+    }
+    if (effect.empty() || std::find(f->effects.begin(), f->effects.end(), effect) != f->effects.end())
+      continue;
+    f->effects.push_back(std::move(effect));
+    const std::uint32_t end = a.quote == html::Quote::kUnquoted || a.value.end >= text_.size()
+                                  ? a.value.end
+                                  : a.value.end + 1;
+    f->notes.push_back(note_token(is_handler(name) ? "event handler" : "url",
+                                  text_.substr(a.name.begin, end - a.name.begin), a.name.begin, end));
+  }
 }
 
 bool Analyzer::analyze(const Occurrence& o, Detection* d) {
@@ -1227,9 +1271,7 @@ bool Analyzer::analyze(const Occurrence& o, Detection* d) {
   const Context ctx = context_of(text_, s_.raw, pb);
   // A word or a phrase greeted in a page's text (the common reflection): judged without the
   // reference tokenizer.
-  if ((ctx.where == Where::kText || ctx.where == Where::kRcdata || ctx.where == Where::kRawtext) &&
-      stays_content(text_.substr(o.begin, o.end - o.begin)))
-    return false;
+  if (stays_content(pb.snap.state, text_.substr(o.begin, o.end - o.begin))) return false;
   const Probe& pe = probe(o.end);
 
   // The reference: the state at the input's start, one neutral character, then the page.
@@ -1261,7 +1303,9 @@ bool Analyzer::analyze(const Occurrence& o, Detection* d) {
   // the whole page (what they became, and whether the tree builders converge). A name greeted
   // near the top of a long page, or echoed into a search box, costs the page up to its token.
   if (!same) finish_page();
-  else if (ctx.where == Where::kAttrValue || ctx.where == Where::kScript) read_past(o.begin);
+  else if (ctx.where == Where::kAttrValue || ctx.where == Where::kScript ||
+           ctx.where == Where::kTag || ctx.state == State::kTagOpen)
+    read_past(o.begin);
   const std::uint32_t tok_b = first_token_ending_after(o.begin);
 
   Findings f;

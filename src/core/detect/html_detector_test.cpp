@@ -75,6 +75,19 @@ TEST(HtmlDetector, PlainWordsAreDataInContentOnly) {
   EXPECT_TRUE(check("<script>var id = ", "1;alert(document.cookie)", "; load(id);</script>").attack());
 }
 
+// An input that begins where the page names a tag or an attribute lines up with the page's
+// syntax as far as the skeleton goes; a whole event handler or script URL it writes there is
+// still an attack. A page's own attribute that an input only begins is not.
+TEST(HtmlDetector, HandlersWrittenFromInsideATag) {
+  EXPECT_TRUE(check("<img src=x ", "onerror=alert(1)", ">").attack());
+  EXPECT_TRUE(check("<div ", "onmouseover=alert(1)", " class=a>x</div>").attack());
+  EXPECT_TRUE(check("<div ", "autofocus onfocus=\"alert(1)\"", ">x</div>").attack());
+  EXPECT_TRUE(check("<p><", "svg onload=alert(1)", "></p>").attack());
+  EXPECT_TRUE(check("<a ", "href=javascript:alert(1)", ">x</a>").attack());
+  EXPECT_FALSE(check("<a href=/x ", "title=hi", ">x</a>").attack());
+  EXPECT_FALSE(check("<button ", "onclick=track", "()>Buy</button>").attack());
+}
+
 TEST(HtmlDetector, AttributeContexts) {
   EXPECT_TRUE(attack_dq("\" onmouseover=\"alert(1)"));
   EXPECT_TRUE(attack_dq("\"><script>alert(1)</script>"));
