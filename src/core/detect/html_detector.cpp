@@ -1233,7 +1233,9 @@ bool stays_content(State state, std::string_view input) {
 // wrote there is still read: an event handler or a script URL whose name, '=' and whole value
 // came from the input (`<div ` + `onmouseover=alert(1)` + `>`). One that the page finishes
 // (an input that writes only `onclick=track`, the page `()`) is left to the skeleton: an input
-// can meet the page's own markup by coincidence, but not a whole attribute of it.
+// can meet the page's own markup by coincidence, but not a whole attribute of it. Only the tag
+// the page opened is read here: one the input opens may be dropped by the parser (a <td> in a
+// paragraph), which the skeleton comparison knows and this check would not.
 void Analyzer::tag_checks(const Occurrence& o, Findings* f) {
   const auto& toks = s_.raw.tokens;
   const std::uint32_t tb = first_token_ending_after(o.begin);
