@@ -14,7 +14,8 @@
 // The input is convicted when, compared with that reference, the page gains an element, an
 // attribute (event handlers included) or a javascript:/vbscript:/data:text/html URL in a URL
 // attribute, or when a <script> block it sits in ends elsewhere or no longer keeps the input
-// inside one JavaScript literal. What a parser drops (a <td> in a paragraph, an end tag with
+// inside one JavaScript literal, or when, inside a tag the page opened, it writes a whole event
+// handler or script URL (name, '=' and value: tag_checks()). What a parser drops (a <td> in a paragraph, an end tag with
 // nothing to close, a tag cut off by the end of the page) or what only hides markup (comments)
 // does not count: the page's skeleton is unchanged.
 //
