@@ -810,6 +810,7 @@ void Analyzer::advance_builder(std::uint32_t to) {
 std::string Analyzer::where_phrase(const Context& ctx) const {
   switch (ctx.where) {
     case Where::kText:
+      if (ctx.state == State::kTagOpen) return "a tag name, after the page's `<`";
       return current_node_.empty() ? "the page text" : "the text of <" + current_node_ + ">";
     case Where::kRcdata:
     case Where::kRawtext:
