@@ -187,10 +187,15 @@ def lua_string(text):
     return '"%s"' % "".join(c if c.isalnum() or c in "/?=&%.-_ " else "\\%03d" % ord(c) for c in text)
 
 
+def mix_entries(args):
+    """--mix: the benign requests of the runtime's shop (its battery), without ping."""
+    return [e for e in shoplib.battery(args.runtime, 0) if e.kind == "benign" and not e.id.startswith("ping")]
+
+
 def write_mix_script(args, work):
-    """--mix: a wrk script that sends the benign requests of the runtime's shop in turn (without
-    ping); returns its path and how many requests it cycles through."""
-    entries = [e for e in shoplib.battery(args.runtime, 0) if e.kind == "benign" and not e.id.startswith("ping")]
+    """--mix: a wrk script that sends mix_entries() in turn; returns its path and how many
+    requests it cycles through."""
+    entries = mix_entries(args)
     # Formatted at the first request, once wrk's own init has put the Host field in wrk.headers
     # (formatted when the script loads, the requests had none, and Node.js answers 400 to that).
     lines = ["local requests = nil", "local next_one = 0", "request = function()",
@@ -537,8 +542,7 @@ def paired_latency_phase(args, work):
         return 1
     requests = os.path.join(work, "paired-requests.tsv")
     if args.mix:
-        lines = [(e.method, e.target, e.body or "") for e in shoplib.battery(args.runtime, 0)
-                 if e.kind == "benign" and not e.id.startswith("ping")]
+        lines = [(e.method, e.target, e.body or "") for e in mix_entries(args)]
     else:
         lines = [("GET", args.path, "")]
     with open(requests, "w") as f:

@@ -291,20 +291,19 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
   }
   // Stopping waits for the queue and for what the transport has not confirmed (a stream
   // whose receiver resets it then is written again), up to the deadline.
-  if (stopping_ && ((queue_.empty() && !settle_pending_) || now >= stop_deadline_)) return false;
+  if (stopping_ && ((queue_.empty() && !transport_->unconfirmed()) || now >= stop_deadline_))
+    return false;
   bool due = !queue_.empty() && now >= retry_at_ &&
              (stopping_ || queue_.size() >= batch_limit_ || queue_bytes_ >= config_.max_batch_bytes ||
               now - queue_.front().queued >= config_.flush_interval);
-  if (!due && settle_pending_ && queue_.empty() && now >= settle_at_ && now >= retry_at_) {
+  if (!due && queue_.empty() && now >= settle_at_ && now >= retry_at_ && transport_->unconfirmed()) {
     // Nothing to send: the transport looks after what it sent last (the next batch would,
     // but it may not come for hours); when stopping, it confirms what it can at once.
     const auto timeout = call_timeout_locked(now);
     const bool stopping = stopping_;
     lock.unlock();
     SendResult r = stopping ? transport_->finish(timeout) : transport_->settle(timeout);
-    const bool pending = transport_->unconfirmed();
     lock.lock();
-    settle_pending_ = pending;
     settle_at_ = Clock::now() + kSettleInterval;
     if (r.kind != SendResult::Kind::kOk) retry_later_locked(r);
     else failures_ = 0;
@@ -314,7 +313,7 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
     auto wake = summary_due_;
     if (!queue_.empty())
       wake = std::min(wake, std::max(retry_at_, queue_.front().queued + config_.flush_interval));
-    else if (settle_pending_)
+    else if (transport_->unconfirmed())
       wake = std::min(wake, std::max(settle_at_, retry_at_));
     if (stopping_) wake = std::min(wake, stop_deadline_);
     cv_.wait_until(lock, wake);
@@ -343,7 +342,6 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
     truncated += t;
   }
   SendResult r = transport_->send(records, timeout);
-  const bool unconfirmed = transport_->unconfirmed();
 
   lock.lock();
   stats_.compacted += compacted;
@@ -358,7 +356,6 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
   switch (r.kind) {
     case SendResult::Kind::kOk:
       pop(batch.size());
-      settle_pending_ = unconfirmed;
       settle_at_ = stopping_ ? Clock::now() : Clock::now() + kSettleInterval;
       stats_.sent += batch.size();
       stats_.last_success_ms = now_ms();

@@ -123,7 +123,7 @@ class Exporter {
   std::string new_id();
 
   const ExportConfig config_;
-  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<Transport> transport_;  // called by the worker thread only
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -135,9 +135,8 @@ class Exporter {
   Clock::time_point stop_deadline_;
   Clock::time_point retry_at_{};
   int failures_ = 0;            // consecutive failed attempts
-  // Records sent that the transport has not confirmed yet (Transport::unconfirmed), and when
-  // to look after them again while the queue is empty (settle; finish once stopping).
-  bool settle_pending_ = false;
+  // While the transport has records it has not confirmed (Transport::unconfirmed()) and the
+  // queue is empty: when to look after them again (settle, or finish once stopping).
   Clock::time_point settle_at_{};
   std::size_t batch_limit_;     // max_batch, halved after a 413
   ExporterStats stats_;

@@ -15,9 +15,9 @@
 // attribute (event handlers included) or a javascript:/vbscript:/data:text/html URL in a URL
 // attribute, or when a <script> block it sits in ends elsewhere or no longer keeps the input
 // inside one JavaScript literal, or when, inside a tag the page opened, it writes a whole event
-// handler or script URL (name, '=' and value: tag_checks()). What a parser drops (a <td> in a paragraph, an end tag with
-// nothing to close, a tag cut off by the end of the page) or what only hides markup (comments)
-// does not count: the page's skeleton is unchanged.
+// handler or script URL (name, '=' and value: tag_checks()). What a parser drops (a <td> in a
+// paragraph, an end tag with nothing to close, a tag cut off by the end of the page) or what
+// only hides markup (comments) does not count: the page's skeleton is unchanged.
 //
 // Occurrences can be coincidental: an input such as "<main>", "</" or "\">" that the page
 // escaped where it put it may also match the page's own markup. There the reference, not the
@@ -109,6 +109,12 @@ struct Context {
   std::uint32_t attr_index = 0;  // kAttrValue: index in raw.attributes
   State state = State::kData;
 };
+
+// Inside a tag the page is writing: where it names the tag or an attribute, or just after its
+// '<' (a content state, but a letter there starts the tag's name).
+bool in_tag(const Context& ctx) {
+  return ctx.where == Where::kTag || ctx.state == State::kTagOpen;
+}
 
 // What the input did, for the reason and the token notes.
 struct Findings {
@@ -274,6 +280,18 @@ std::string_view script_url_written_by(std::string_view text, const html::Attrib
   return {};
 }
 
+// The effect of a script URL in a URL attribute, as the reason says it.
+std::string script_url_effect(std::string_view attr, std::string_view tag, std::string_view scheme) {
+  return "set `" + lower(attr) + "` of <" + lower(tag) + "> to a " + std::string(scheme) + " URL";
+}
+
+// Adds an effect and its token note, once per effect.
+void add_effect(Findings* f, std::string effect, TokenNote note) {
+  if (std::find(f->effects.begin(), f->effects.end(), effect) != f->effects.end()) return;
+  f->effects.push_back(std::move(effect));
+  f->notes.push_back(std::move(note));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Skeleton items
 
@@ -432,8 +450,7 @@ void report_items(std::string_view text, const std::vector<Item>& raw, std::uint
           it.matched ? script_url_written_by(text, a, b, e)
                      : script_url_scheme(text.substr(a.value.begin, a.value.end - a.value.begin));
       if (!scheme.empty()) {
-        urls.push_back("set `" + lower(it.attr) + "` of <" + lower(it.element) + "> to a " +
-                       std::string(scheme) + " URL");
+        urls.push_back(script_url_effect(it.attr, it.element, scheme));
         if (f->notes.size() < 8)
           f->notes.push_back(note_token("url", text.substr(a.name.begin, vend - a.name.begin),
                                         a.name.begin, vend));
@@ -1177,13 +1194,9 @@ void Analyzer::value_checks(const Occurrence& o, const Context& ctx, Findings* f
       std::string_view value = text_.substr(a.value.begin, a.value.end - a.value.begin);
       if (is_url_attribute(ctx.attr)) {
         std::string_view scheme = script_url_written_by(text_, a, o.begin, o.end);
-        std::string effect = "set `" + lower(ctx.attr) + "` of <" + lower(ctx.tag) + "> to a " +
-                             std::string(scheme) + " URL";
-        if (!scheme.empty() &&
-            std::find(f->effects.begin(), f->effects.end(), effect) == f->effects.end()) {
-          f->effects.push_back(effect);
-          f->notes.push_back(note_token("url", value, a.value.begin, a.value.end));
-        }
+        if (!scheme.empty())
+          add_effect(f, script_url_effect(ctx.attr, ctx.tag, scheme),
+                     note_token("url", value, a.value.begin, a.value.end));
       } else if (is_handler(ctx.attr) && value.find('&') == std::string_view::npos &&
                  o.end <= a.value.end) {
         check_javascript(text_, a.value.begin, a.value.end, o.begin, o.end,
@@ -1192,7 +1205,7 @@ void Analyzer::value_checks(const Occurrence& o, const Context& ctx, Findings* f
     }
     return;
   }
-  if (ctx.where == Where::kTag || ctx.state == State::kTagOpen) return tag_checks(o, f);
+  if (in_tag(ctx)) return tag_checks(o, f);
   if (ctx.where != Where::kScript) return;
   const std::uint32_t tb = first_token_ending_after(o.begin);
   if (tb >= toks.size()) return;
@@ -1230,9 +1243,9 @@ bool stays_content(State state, std::string_view input) {
 }
 
 // An input that begins inside a start tag, where the page names the tag or an attribute (or
-// just after the page's '<'), lines up with the page's own syntax as far as the skeleton goes: the reference names the same
-// attribute with the stand-in character (match_items, discount_app_markup). What the input
-// wrote there is still read: an event handler or a script URL whose name, '=' and whole value
+// just after the page's '<'), lines up with the page's own syntax as far as the skeleton goes:
+// the reference names the same attribute with the stand-in character (match_items,
+// discount_app_markup). What the input wrote there is still read: an event handler or a script URL whose name, '=' and whole value
 // came from the input (`<div ` + `onmouseover=alert(1)` + `>`). One that the page finishes
 // (an input that writes only `onclick=track`, the page `()`) is left to the skeleton: an input
 // can meet the page's own markup by coincidence, but not a whole attribute of it. Only the tag
@@ -1250,22 +1263,20 @@ void Analyzer::tag_checks(const Occurrence& o, Findings* f) {
         a.value.end > o.end)
       continue;
     const std::string_view name = text_.substr(a.name.begin, a.name.size());
-    std::string effect;
-    if (is_handler(name)) {
-      effect = "wrote the event handler `" + lower(name) + "` of <" + lower(tag) + ">";
-    } else if (is_url_attribute(name)) {
-      std::string_view scheme = script_url_written_by(text_, a, o.begin, o.end);
-      if (!scheme.empty())
-        effect = "set `" + lower(name) + "` of <" + lower(tag) + "> to a " + std::string(scheme) + " URL";
-    }
-    if (effect.empty() || std::find(f->effects.begin(), f->effects.end(), effect) != f->effects.end())
-      continue;
-    f->effects.push_back(std::move(effect));
+    // The note: the attribute as written, its closing quote included.
     const std::uint32_t end = a.quote == html::Quote::kUnquoted || a.value.end >= text_.size()
                                   ? a.value.end
                                   : a.value.end + 1;
-    f->notes.push_back(note_token(is_handler(name) ? "event handler" : "url",
-                                  text_.substr(a.name.begin, end - a.name.begin), a.name.begin, end));
+    const std::string_view written = text_.substr(a.name.begin, end - a.name.begin);
+    if (is_handler(name)) {
+      add_effect(f, "wrote the event handler `" + lower(name) + "` of <" + lower(tag) + ">",
+                 note_token("event handler", written, a.name.begin, end));
+    } else if (is_url_attribute(name)) {
+      std::string_view scheme = script_url_written_by(text_, a, o.begin, o.end);
+      if (!scheme.empty())
+        add_effect(f, script_url_effect(name, tag, scheme),
+                   note_token("url", written, a.name.begin, end));
+    }
   }
 }
 
@@ -1307,8 +1318,7 @@ bool Analyzer::analyze(const Occurrence& o, Detection* d) {
   // the whole page (what they became, and whether the tree builders converge). A name greeted
   // near the top of a long page, or echoed into a search box, costs the page up to its token.
   if (!same) finish_page();
-  else if (ctx.where == Where::kAttrValue || ctx.where == Where::kScript ||
-           ctx.where == Where::kTag || ctx.state == State::kTagOpen)
+  else if (ctx.where == Where::kAttrValue || ctx.where == Where::kScript || in_tag(ctx))
     read_past(o.begin);
   const std::uint32_t tok_b = first_token_ending_after(o.begin);
 
