@@ -228,12 +228,20 @@ bool is_url_attribute(std::string_view name) {
 
 // The scheme-relevant start of a URL as a browser reads it: character references resolved,
 // leading C0 controls and spaces stripped, tabs and newlines removed, ASCII lower-cased.
-// Returns "javascript:", "vbscript:", "data:text/html"... when it is a script URL, else empty;
-// *scheme_end receives the offset in `v` just past the scheme's last character.
-std::string_view script_url_scheme(std::string_view v, std::size_t* scheme_end = nullptr) {
+// Returns "javascript:", "vbscript:", "data:text/html"... when it is a script URL, else empty.
+// With `input` (offsets in `v`), *written says whether the input wrote a character that makes
+// the URL a script URL: the scheme's colon, or a data: URL's slash between type and subtype (as
+// written: a reference such as `&colon;` included).
+struct InputSpan {
+  std::size_t begin;
+  std::size_t end;
+};
+std::string_view script_url_scheme(std::string_view v, const InputSpan* input = nullptr,
+                                   bool* written = nullptr) {
   static constexpr std::string_view kSchemes[] = {"javascript:", "vbscript:", "livescript:",
                                                   "data:text/html"};
   char buf[24];
+  std::size_t starts[24];
   std::size_t ends[24];
   std::size_t n = 0;
   for (std::size_t i = 0; i < v.size() && n < sizeof(buf);) {
@@ -251,33 +259,45 @@ std::string_view script_url_scheme(std::string_view v, std::size_t* scheme_end =
         len = r;
       }
     }
+    const std::size_t start = i;
     i += len;
     if (cp == '\t' || cp == '\n' || cp == '\r') continue;
     if (n == 0 && cp <= 0x20) continue;
     if (cp >= 0x80) break;
+    starts[n] = start;
     ends[n] = i;
     buf[n++] = common::to_lower(static_cast<char>(cp));
   }
   std::string_view s(buf, n);
   for (std::string_view scheme : kSchemes) {
-    if (s.substr(0, scheme.size()) == scheme) {
-      if (scheme_end != nullptr) *scheme_end = ends[scheme.size() - 1];
-      return scheme;
+    if (s.substr(0, scheme.size()) != scheme) continue;
+    if (written != nullptr) {
+      *written = false;
+      for (std::size_t k = 0; k < scheme.size(); ++k) {
+        if ((scheme[k] == ':' || scheme[k] == '/') && input->begin < ends[k] &&
+            input->end > starts[k])
+          *written = true;
+      }
     }
+    return scheme;
   }
   return {};
 }
 
-// The script URL an attribute value holds when the input at [b, e) wrote (part of) its scheme.
+// The script URL an attribute value holds when the input at [b, e) wrote what makes it one
+// (script_url_scheme). A word that only lines up with letters of the page's own script URL (a
+// search for "java" on a page with a `href="javascript:void(0)"` menu link) did not make it:
+// it is found there by chance, and the page's URL is the same without it.
 std::string_view script_url_written_by(std::string_view text, const html::Attribute& a,
                                        std::uint32_t b, std::uint32_t e) {
   if (a.quote == html::Quote::kNone || a.value.end <= a.value.begin) return {};
-  std::size_t scheme_end = 0;
+  // Offsets in the value; an input that begins before it starts at its first character.
+  const InputSpan input{b > a.value.begin ? b - a.value.begin : 0,
+                        e > a.value.begin ? e - a.value.begin : 0};
+  bool written = false;
   std::string_view scheme =
-      script_url_scheme(text.substr(a.value.begin, a.value.end - a.value.begin), &scheme_end);
-  if (scheme.empty()) return {};
-  if (b < a.value.begin + scheme_end && e > a.value.begin) return scheme;
-  return {};
+      script_url_scheme(text.substr(a.value.begin, a.value.end - a.value.begin), &input, &written);
+  return written ? scheme : std::string_view();
 }
 
 // The effect of a script URL in a URL attribute, as the reason says it.

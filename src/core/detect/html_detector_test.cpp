@@ -120,6 +120,22 @@ TEST(HtmlDetector, HrefScriptUrls) {
   EXPECT_FALSE(attack_href("data:image/png;base64,AAAA"));
 }
 
+// A word found among the letters of the page's own script URL did not make it one: the page's
+// link is the same without it. What makes it one is the scheme's colon (and a data: URL's type).
+TEST(HtmlDetector, AWordInThePagesOwnScriptUrlIsNotItsScheme) {
+  const std::string menu = "<a href=\"javascript:void(0)\">menu</a><p>Results for ";
+  for (const char* word : {"java", "script", "javascript", "avas", "JavaScript"})
+    EXPECT_FALSE(check(menu, word, "</p>").attack()) << word;
+  EXPECT_FALSE(check("<iframe src=\"data:text/html,hi\"></iframe><p>", "html", "</p>").attack());
+  EXPECT_FALSE(check("<iframe src=\"data:text/html,hi\"></iframe><p>", "data", "</p>").attack());
+  EXPECT_FALSE(check("<a href=\"vbscript:x\">menu</a><p>", "vb", "</p>").attack());
+  // The input that writes the colon, or the data: URL's type, still makes the URL.
+  EXPECT_TRUE(check("<a href=\"java", "script:alert(1)", "\">x</a>").attack());
+  EXPECT_TRUE(check("<a href=\"", "javascript&colon;", "alert(1)\">x</a>").attack());
+  EXPECT_TRUE(check("<iframe src=\"data:", "text/html,<script>alert(1)</script>", "\">").attack());
+  EXPECT_TRUE(check("<a href=\"", "JaVa\tScRiPt:alert(1)", "\">x</a>").attack());
+}
+
 TEST(HtmlDetector, ScriptString) {
   EXPECT_TRUE(attack_script("\";alert(1);//"));
   EXPECT_TRUE(attack_script("\"-prompt(8)-\""));
