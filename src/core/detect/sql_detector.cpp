@@ -17,6 +17,9 @@
 //     rejects the statement before anything runs: MySQL's LIMIT takes only an integer or a name
 //     as its first token, and SQLite fails a LIMIT whose value is not an integer (evaluated by
 //     tokenize/sql/sqlite_limit).
+// An input that is only names and keywords (where a value belongs, or across tokens) is the
+// application's own words, found by chance, when it also lies as data inside a string literal of
+// the same statement.
 //
 // Work per occurrence is independent of the statement's length (memos per literal and per
 // LIMIT clause); the token vector is a reused thread-local buffer.
@@ -147,6 +150,16 @@ class Judge {
     straddle_result_ = resolve_straddle_once(i, occ, all, value);
     return straddle_result_;
   }
+
+  // An occurrence made only of words (names and keywords, qualified names) that the
+  // statement reads as code is coincidental when the same input also lies, as data, wholly
+  // inside a string literal's content: the application quoted the input there, and its own
+  // text holds the same words (a search for "left join" or "lower" in a statement that joins
+  // or lower-cases). The words an attacker needs to change a statement come with a quote, an
+  // operator or a number unless the application also pastes the input raw into the same
+  // statement; that double use, with an injection of words alone, is what this lets pass.
+  bool words_found_by_chance(const Occurrence& occ, std::span<const Occurrence> all,
+                             std::string_view value) const;
 
   Change resolve_straddle_once(std::uint32_t i, const Occurrence& occ,
                                std::span<const Occurrence> all, std::string_view value) const {
@@ -1087,6 +1100,34 @@ bool settled_without_judge(const SinkCheck& check, std::string_view text) {
   return true;
 }
 
+bool Judge::words_found_by_chance(const Occurrence& occ, std::span<const Occurrence> all,
+                                  std::string_view value) const {
+  std::uint32_t b = occ.begin, e = occ.end;
+  trim(&b, &e);
+  if (b >= e) return false;
+  // (It may begin or end inside a word: "id WHERE" in "category_id WHERE".)
+  const std::uint32_t i = token_at(b), j = token_at(e - 1);
+  if (i >= tokens_.size() || j >= tokens_.size()) return false;
+  for (std::uint32_t k = i; k <= j; ++k) {
+    const TokenKind kind = tokens_[k].kind;
+    if (kind != TokenKind::kIdentifier && kind != TokenKind::kKeyword &&
+        kind != TokenKind::kWhitespace && !is_punct(k, '.'))
+      return false;
+  }
+  for (const Occurrence& o : all) {
+    if (o.input != occ.input || o.element != occ.element || o.end > text_.size()) continue;
+    std::uint32_t ob = o.begin, oe = o.end;
+    trim(&ob, &oe);
+    if (ob >= oe) continue;
+    const std::uint32_t t = token_at(ob);
+    if (t >= tokens_.size() || tokens_[t].kind != TokenKind::kString ||
+        tokens_[t].unterminated() || ob < tokens_[t].inner_begin || oe > tokens_[t].inner_end)
+      continue;
+    if (change(o, value) == Change::kNone) return true;
+  }
+  return false;
+}
+
 // Tokenizes the statement and judges every occurrence: detect_sql's path when the shortcut does
 // not settle it. Out of line, so that the shortcut's path stays short.
 __attribute__((noinline)) void judge_statement(const SinkCheck& check, std::string_view text,
@@ -1105,6 +1146,10 @@ __attribute__((noinline)) void judge_statement(const SinkCheck& check, std::stri
     Change c = judge.change(occ, check.inputs[occ.input].value);
     if (c == Change::kStraddle)
       c = judge.resolve_straddle(occ, check.occurrences, check.inputs[occ.input].value);
+    const bool words = c == Change::kCrossed || c == Change::kNameAsValue ||
+                       c == Change::kKeywordAsValue;
+    if (words && judge.words_found_by_chance(occ, check.occurrences, check.inputs[occ.input].value))
+      c = Change::kNone;
     if (c == Change::kNone) continue;
     Detection d;
     d.input = occ.input;

@@ -113,8 +113,10 @@ TEST(SqlDetector, InputWithEscapesOrQuotesInsideALiteralIsJudged) {
   EXPECT_FALSE(attack(kLite, "SELECT 1 FROM t WHERE a = 'x\\' AND b = 'y'", "x\\"));
   // Inside the literal and again as a name where the application placed one.
   EXPECT_FALSE(attack(kLite, "SELECT name FROM p WHERE name LIKE '%lamp%' ORDER BY lamp", "lamp"));
-  // Inside the literal and again as a name where a value belongs.
-  EXPECT_TRUE(attack(kLite, "SELECT 1 FROM p WHERE a LIKE '%lamp%' AND b = lamp", "lamp"));
+  // Inside the literal and again where a value belongs: as a name alone, the application's own
+  // word found by chance (words_found_by_chance); with an operator or a number, judged.
+  EXPECT_FALSE(attack(kLite, "SELECT 1 FROM p WHERE a LIKE '%stock%' AND stock > 0", "stock"));
+  EXPECT_TRUE(attack(kLite, "SELECT 1 FROM p WHERE a LIKE '%1 OR 1%' AND b = 1 OR 1", "1 OR 1"));
   EXPECT_FALSE(attack(kLite, "SELECT 1 FROM t -- lamp", "lamp"));
 }
 
@@ -189,6 +191,35 @@ TEST(SqlDetector, CoincidentalMatchesOfTheApplicationsOwnText) {
   EXPECT_FALSE(attack(kLite, q, "select"));
   EXPECT_FALSE(attack(kLite, q, "id, name"));
   EXPECT_FALSE(attack(kLite, q, "users"));
+}
+
+// The input, quoted where the application put it, is also found among the application's own
+// words: a search for "left join" in a statement that joins is not one.
+TEST(SqlDetector, WordsOfTheStatementThatTheApplicationAlsoQuotedAreData) {
+  const char* join =
+      "SELECT p.id, c.title AS category FROM products p LEFT JOIN categories c ON c.id = "
+      "p.category_id WHERE p.name LIKE '%{}%' ORDER BY p.price";
+  const char* login = "SELECT id FROM users WHERE lower(email) = lower('{}') AND active = 1";
+  const char* insert =
+      "INSERT INTO orders (user_id, note, created_at) VALUES (42, '{}', CURRENT_TIMESTAMP)";
+  const char* sub = "DELETE FROM cart WHERE user_id = 9 AND product_id IN (SELECT id FROM "
+                    "products WHERE name = '{}')";
+  auto with = [](std::string q, const std::string& input) {
+    return q.replace(q.find("{}"), 2, input);
+  };
+  for (const char* w : {"LEFT JOIN", "left join categories", "ORDER BY", "id WHERE", "AS category",
+                        "p.category_id", "FROM products"})
+    EXPECT_FALSE(attack(kPg, with(join, w), w)) << w;
+  EXPECT_FALSE(attack(kPg, with(login, "lower"), "lower"));
+  EXPECT_FALSE(attack(kPg, with(login, "AND active"), "AND active"));
+  EXPECT_FALSE(attack(kPg, with(insert, "CURRENT_TIMESTAMP"), "CURRENT_TIMESTAMP"));
+  EXPECT_FALSE(attack(kPg, with(sub, "select"), "select"));
+  // Not quoted anywhere, the same words are still what they are.
+  EXPECT_TRUE(attack(kPg, "SELECT id FROM users WHERE id = 1 AND active = 1 OR 1", "1 OR 1"));
+  EXPECT_TRUE(attack(kPg, "SELECT id FROM users WHERE id = 7 AND active", "7 AND active"));
+  // Quoted in one place, with a quote, an operator or a number where it is code: judged.
+  EXPECT_TRUE(attack(kPg, "SELECT 1 FROM t WHERE a = 'x OR 1=1' AND b = x OR 1=1", "x OR 1=1"));
+  EXPECT_TRUE(attack(kPg, "SELECT 1 FROM t WHERE a = 'x--' AND b = x--", "x--"));
 }
 
 TEST(SqlDetector, MysqlQuoteDoublingApplicationKeepsBackslashes) {
