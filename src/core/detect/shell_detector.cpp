@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/common/ascii.hpp"
 #include "core/detect/detector.hpp"
 
 namespace vigil::detect {
@@ -232,16 +233,24 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
   // The lexer state before byte b and after byte e-1.
   const std::size_t i = tokenize::shell::part_at(tokens_, b);
   const std::size_t j = tokenize::shell::part_at(tokens_, e - 1);
+  // Inside the name of a `$NAME` expansion, after its '$': a word there is part of a name the
+  // application wrote, as it is inside `${NAME}` (whose name is text). ("ORDER" in the
+  // application's own "$ORDER_ID", a request's "HOME" in its "$HOME".)
+  auto in_name = [&](const Part& p, std::uint32_t off) {
+    return p.kind == PartKind::kParam && off > p.begin && text_[p.begin] == '$' &&
+           p.end > p.begin + 1 &&
+           (common::is_alpha(text_[p.begin + 1]) || text_[p.begin + 1] == '_');
+  };
   auto before = [&](std::size_t k, std::uint32_t off) {
     const Part& p = parts[k];
-    if (off == p.begin || text_like(p.kind)) return Ctx{p.quote, p.depth, false};
+    if (off == p.begin || text_like(p.kind) || in_name(p, off)) return Ctx{p.quote, p.depth, false};
     return Ctx{p.quote, p.depth, true};
   };
   Ctx cb = before(i, b);
   Ctx ce;
   {
     const Part& p = parts[j];
-    if (text_like(p.kind)) {
+    if (text_like(p.kind) || (e < p.end && in_name(p, e - 1) && in_name(p, b))) {
       ce = Ctx{p.quote, p.depth, false};
     } else if (p.end == e) {
       ce = j + 1 < np ? Ctx{parts[j + 1].quote, parts[j + 1].depth, false} : eof;

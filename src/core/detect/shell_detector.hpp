@@ -12,7 +12,8 @@
 //   * leaves the lexer in the same quoting mode and nesting depth it found (so the rest of the
 //     command is read exactly as before), and
 //   * does not turn the command word into a variable assignment.
-// Glob characters (* ? [) and brace or tilde forms are data: they do not change the syntax.
+// Glob characters (* ? [) and brace or tilde forms are data: they do not change the syntax; so
+// is a word inside the name of a `$NAME` expansion, after its '$' (as inside `${NAME}`).
 #ifndef VIGIL_CORE_DETECT_SHELL_DETECTOR_HPP_
 #define VIGIL_CORE_DETECT_SHELL_DETECTOR_HPP_
 

@@ -118,6 +118,21 @@ TEST(ShellDetector, CoincidentalShortInputsStayClean) {
   EXPECT_FALSE(attack("ls -la /srv/uploads/x | head -n 20", "20"));
 }
 
+// A word inside the name of one of the command's own variables is part of that name, after
+// the '$' as between "${" and "}": "ORDER" in "$ORDER_ID", a request's "HOME" in "$HOME".
+TEST(ShellDetector, AWordInsideAVariablesNameIsData) {
+  const std::string mail = "\" | mail -s \"Order $ORDER_ID shipped\" admin@example.com";
+  for (const char* w : {"ORDER", "ORDER_ID", "ID", "RDER_I"})
+    EXPECT_FALSE(attack("echo 'Hello " + std::string(w) + "'" + mail, w)) << w;
+  EXPECT_FALSE(attack("cd \"$HOME\" && ls", "HOME"));
+  EXPECT_FALSE(attack("cd \"${HOME}\" && ls", "HOME"));
+  EXPECT_FALSE(attack("echo $SECRET_ID", "SECRET"));
+  // The '$' is the expansion; what goes on past the name is judged as ever.
+  EXPECT_TRUE(attack("echo x$HOME", "x$HOME"));
+  EXPECT_TRUE(attack("echo $HOME; ls", "HOME; ls"));
+  EXPECT_TRUE(attack("echo $1abc", "1abc"));
+}
+
 TEST(ShellDetector, AssignmentInCommandPosition) {
   EXPECT_TRUE(attack("PATH=/tmp ls", "PATH=/tmp"));
   EXPECT_FALSE(attack("echo PATH=/tmp", "PATH=/tmp"));
