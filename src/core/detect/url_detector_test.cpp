@@ -150,6 +150,19 @@ TEST(UrlDetector, CoincidentalOccurrencesStayClean) {
   EXPECT_FALSE(attack("http://10.0.0.5/users/alice", "alice"));
   // The application builds an internal host from a numeric input.
   EXPECT_FALSE(attack("http://10.0.0.5/status", "5"));
+  // Letters inside the scheme, and the end of the last label after what is no domain yet: any
+  // short value ("ps", "om") against any https request to a .com host was convicted.
+  for (std::string_view w : {"ttps", "tps", "tp", "ps", "om", "xample"})
+    EXPECT_FALSE(attack("https://api.example.com:8080/v1/status", w)) << w;
+  EXPECT_FALSE(attack("http://localhost:8080/x", "host"));
+  EXPECT_FALSE(attack("http://backend-1:8080/x", "1"));
+  // Still judged: a dangerous scheme, a label added, a complete domain or machine name extended.
+  EXPECT_TRUE(attack("ftp://files.example.com/", "tp"));
+  EXPECT_TRUE(attack("https://api.example.com.evil.net/x", "om.evil.net"));
+  EXPECT_TRUE(attack("https://api.example.comdir", "dir"));
+  EXPECT_TRUE(attack("https://api.example.co.uk", ".uk"));
+  EXPECT_TRUE(attack("http://localhostdir/", "dir"));
+  EXPECT_TRUE(attack("http://127.0.0.1dir/", "dir"));
 }
 
 TEST(UrlDetector, LargeUrlsStayFast) {
