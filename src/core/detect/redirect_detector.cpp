@@ -13,10 +13,13 @@
 //    (the target with the input replaced by a placeholder, see url_intent.hpp): a different
 //    origin than that is the input's doing, except where the application let the input fill a
 //    label of its own host and the host kept the application's fixed parts.
+// An input that only filled part of the application's scheme or host (url_spans.hpp: "ps" in its
+// "https", "om" in its "example.com") is not judged: such short words are found there by chance.
 #include <algorithm>
 #include <string>
 
 #include "core/detect/detector.hpp"
+#include "core/detect/url_spans.hpp"
 #include "core/tokenize/url/host.hpp"
 #include "core/tokenize/url/url_intent.hpp"
 #include "core/tokenize/url/url_parser.hpp"
@@ -27,22 +30,6 @@ namespace {
 namespace url = vigil::tokenize::url;
 
 constexpr int kMaxOccurrencesPerInput = 16;
-
-// Whether the input at [b, e) lies strictly inside the host as written and holds only characters
-// that cannot end, split or re-read it (letters, digits and sub-delimiters): replacing it with a
-// placeholder would leave the same structure around it, so it only filled part of a label.
-bool inert_inside_host(std::string_view text, const url::Url& u, std::uint32_t b,
-                       std::uint32_t e) noexcept {
-  if (!u.host_span.present || u.authority_from_base) return false;
-  if (b <= u.host_span.begin || e >= u.host_span.end) return false;
-  for (std::uint32_t i = b; i < e; ++i) {
-    char c = text[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    for (char s : std::string_view("-_.~!$&'()*+,;=")) ok = ok || c == s;
-    if (!ok) return false;
-  }
-  return true;
-}
 
 std::string origin_text(const url::Url& u) {
   if (!url::has_tuple_origin(u)) return std::string(u.scheme()) + ": URL";
@@ -126,7 +113,9 @@ void detect_redirect(const SinkCheck& check, std::vector<Detection>* out) {
       continue;
     if (++examined[slot] > kMaxOccurrencesPerInput) continue;
     examined_end[slot] = std::max(examined_end[slot], o.end);
-    if (inert_inside_host(text, real, o.begin, o.end)) continue;
+    if (inert_inside_host(text, real, o.begin, o.end) ||
+        inert_inside_scheme(text, real, o.begin, o.end))
+      continue;
     const std::size_t cost = 4 * text.size() + 64;
     if (cost > budget) break;
     budget -= cost;

@@ -73,6 +73,15 @@ TEST(RedirectDetector, TheApplicationsOwnExternalTargetIsNotTheInputs) {
   EXPECT_FALSE(attack("https://partner.example/cb", "https"));
   // An input that fills a label of the application's chosen domain stays in it.
   EXPECT_FALSE(attack("https://eu.partner.example/cb", "eu"));
+  // Letters inside the scheme, or finishing the last label the application began.
+  for (std::string_view w : {"ps", "tp", "ttps", "om", "http"}) {
+    EXPECT_FALSE(attack("https://accounts.example.com/oauth/authorize?state=1", w)) << w;
+    EXPECT_FALSE(check("https://accounts.example.com/o", {w}, "").attack()) << w;
+  }
+  // The input that writes the host, or a label after a whole domain, still moves the redirect.
+  EXPECT_TRUE(attack("https://accounts.example.com.evil.net/o", "om.evil.net"));
+  EXPECT_TRUE(attack("https://accounts.example.comdir/o", "dir"));
+  EXPECT_TRUE(attack("javascript:alert(1)", "javascript"));
 }
 
 TEST(RedirectDetector, ReasonsNameTheOrigins) {

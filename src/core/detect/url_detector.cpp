@@ -14,11 +14,13 @@
 //    convicted when the scheme, the port or the host differs from what the application fixed
 //    (userinfo tricks "@", "#", "\", "?" that move the authority included), or when the host it
 //    produced is internal and the application's was not.
+// An input that only filled part of the application's scheme or host (url_spans.hpp: "ps" in its
+// "https", "om" in its "example.com") is not judged: such short words are found there by chance.
 #include <algorithm>
 #include <string>
 
-#include "core/common/ascii.hpp"
 #include "core/detect/detector.hpp"
+#include "core/detect/url_spans.hpp"
 #include "core/tokenize/url/host.hpp"
 #include "core/tokenize/url/url_intent.hpp"
 #include "core/tokenize/url/url_parser.hpp"
@@ -50,76 +52,6 @@ bool is_dangerous_scheme(std::string_view s) noexcept {
 // points does not matter.
 bool is_request_scheme(std::string_view s) noexcept {
   return s == "http" || s == "https" || s == "ws" || s == "wss" || is_dangerous_scheme(s);
-}
-
-bool all_digits(std::string_view s) noexcept {
-  for (char c : s)
-    if (!common::is_digit(c)) return false;
-  return !s.empty();
-}
-
-// Whether `label` (as written) may be a whole top-level domain: any two letters (country codes),
-// the generic ones most hosts end in, and names that internal networks use. A label the list
-// misses is read as unfinished, which only spares a word that finishes it.
-bool may_be_top_level_domain(std::string_view label) noexcept {
-  if (label.size() == 2 && common::is_alpha(label[0]) && common::is_alpha(label[1])) return true;
-  static constexpr std::string_view kNames[] = {
-      "com",   "net",   "org",    "edu",   "gov",    "mil",  "int",   "info",  "biz",
-      "name",  "pro",   "aero",   "coop",  "museum", "mobi", "asia",  "tel",   "travel",
-      "jobs",  "cat",   "post",   "arpa",  "dev",    "app",  "cloud", "online", "site",
-      "tech",  "store", "shop",   "blog",  "xyz",    "top",  "club",  "local", "internal",
-      "lan",   "corp",  "home",   "test",  "example", "invalid", "svc", "cluster"};
-  for (std::string_view n : kNames)
-    if (common::iequals(label, n)) return true;
-  return all_digits(label);  // an IPv4 address's last number
-}
-
-// Whether the input at [b, e) lies strictly inside the host as written and holds only characters
-// that cannot end, split or re-read it (letters, digits and sub-delimiters): replacing it with a
-// placeholder would leave the same structure around it, so it only filled part of a label.
-// Likewise an input of letters, digits and '-' that ends the host but begins inside its last
-// label, when what the application wrote of that label is not yet a top-level domain ("om" in
-// the application's "example.com", whose "example.c" ends in no domain): it adds no label, it
-// only finishes the one the application began. After a whole domain ("example.com" + "dir")
-// the input extends a host that was complete, and is judged.
-bool inert_inside_host(std::string_view text, const url::Url& u, std::uint32_t b,
-                       std::uint32_t e) noexcept {
-  if (!u.host_span.present || u.authority_from_base) return false;
-  if (b <= u.host_span.begin || e > u.host_span.end) return false;
-  const bool ends_host = e == u.host_span.end;
-  if (ends_host) {
-    if (text[u.host_span.begin] == '[') return false;  // an IPv6 address
-    std::uint32_t label = b;
-    while (label > u.host_span.begin && text[label - 1] != '.') --label;
-    if (label == b) return false;
-    const std::string_view written = text.substr(label, b - label);
-    // A one-label host is a machine's name: whole only as "localhost" (or a number).
-    const bool whole = label == u.host_span.begin
-                           ? common::iequals(written, "localhost") || all_digits(written)
-                           : may_be_top_level_domain(written);
-    if (whole) return false;
-  }
-  for (std::uint32_t i = b; i < e; ++i) {
-    char c = text[i];
-    bool ok = common::is_alnum(c) || c == '-';
-    if (!ends_host)
-      for (char s : std::string_view("_.~!$&'()*+,;=")) ok = ok || c == s;
-    if (!ok) return false;
-  }
-  return true;
-}
-
-// Whether the input at [b, e) lies inside the scheme as written, after its first letter, holds
-// only letters and digits, and leaves a scheme that reaches no local file or other service
-// ("ttps" in the application's "https"): the application wrote the scheme's start and its
-// "://", and an HTTP request stays one.
-bool inert_inside_scheme(std::string_view text, const url::Url& u, std::uint32_t b,
-                         std::uint32_t e) noexcept {
-  if (!u.scheme_span.present || u.scheme_from_base) return false;
-  if (b <= u.scheme_span.begin || e > u.scheme_span.end) return false;
-  for (std::uint32_t i = b; i < e; ++i)
-    if (!common::is_alnum(text[i])) return false;
-  return !is_dangerous_scheme(u.scheme());
 }
 
 std::string host_text(const url::Host& h) {
