@@ -239,14 +239,15 @@ class StreamTransport : public Transport {
     SendResult r = settle(timeout);
     if (r.kind != SendResult::Kind::kOk || !connected() || unconfirmed_.empty()) return r;
     const auto deadline = Clock::now() + timeout;
-    const int fd = half_close();
+    end_session();
+    ::shutdown(fd_, SHUT_WR);
     char buf[512];
     for (;;) {
-      pollfd p{fd, POLLIN | POLLRDHUP, 0};
+      pollfd p{fd_, POLLIN | POLLRDHUP, 0};
       int n = ::poll(&p, 1, remaining_ms(deadline));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
-      ssize_t got = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+      ssize_t got = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
       if (got > 0 || (got < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)))
         continue;  // what the receiver sent (a TLS close_notify): read until its end
       if (got == 0) {
@@ -277,12 +278,25 @@ class StreamTransport : public Transport {
   virtual bool still_open(bool* reset) = 0;
   // Writes all of `buf`; false (with *error) when the connection failed.
   virtual bool write_all(const std::string& buf, std::string* error) = 0;
-  // Ends our side of the connection (nothing more will be written); returns its socket, for
-  // reading the receiver's end.
-  virtual int half_close() noexcept = 0;
+  // Before our side of the connection ends (nothing more will be written): what the protocol
+  // says at its end (TLS: close_notify). The receiver's records are then read from the socket
+  // as they come: the connection is not used for the protocol again.
+  virtual void end_session() noexcept {}
+
+  // Connects the socket within `timeout`.
+  SendResult open_socket(std::chrono::milliseconds timeout) {
+    std::string error;
+    fd_ = connect_socket(host_, port_, SOCK_STREAM, timeout, &error);
+    return fd_ < 0 ? SendResult::retry(error) : SendResult::ok();
+  }
+  void close_socket() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
 
   const std::string host_;
   const int port_;
+  int fd_ = -1;
 
  private:
   // The connection ended: what it may not have delivered is written again (reset), or was
@@ -305,18 +319,11 @@ class TcpTransport : public StreamTransport {
   TcpTransport(std::string host, int port) : StreamTransport(std::move(host), port) {}
   ~TcpTransport() override { close(); }
 
-  void close() noexcept override {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
+  void close() noexcept override { close_socket(); }
 
  private:
   bool connected() const noexcept override { return fd_ >= 0; }
-  SendResult open(std::chrono::milliseconds timeout) override {
-    std::string error;
-    fd_ = connect_socket(host_, port_, SOCK_STREAM, timeout, &error);
-    return fd_ < 0 ? SendResult::retry(error) : SendResult::ok();
-  }
+  SendResult open(std::chrono::milliseconds timeout) override { return open_socket(timeout); }
   bool still_open(bool* reset) override {
     if (!peer_closed_or_readable(fd_)) return true;
     *reset = peer_reset(fd_);
@@ -335,12 +342,6 @@ class TcpTransport : public StreamTransport {
     }
     return true;
   }
-  int half_close() noexcept override {
-    ::shutdown(fd_, SHUT_WR);
-    return fd_;
-  }
-
-  int fd_ = -1;
 };
 
 std::string ssl_error_text(const char* what) {
@@ -375,17 +376,14 @@ class TlsTransport : public StreamTransport {
       SSL_free(ssl_);
       ssl_ = nullptr;
     }
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
+    close_socket();
   }
 
  private:
   bool connected() const noexcept override { return ssl_ != nullptr; }
 
   SendResult open(std::chrono::milliseconds timeout) override {
-    std::string error;
-    fd_ = connect_socket(host_, port_, SOCK_STREAM, timeout, &error);
-    if (fd_ < 0) return SendResult::retry(error);
+    if (SendResult r = open_socket(timeout); r.kind != SendResult::Kind::kOk) return r;
     ssl_ = SSL_new(ctx_);
     if (!ssl_) {
       close();
@@ -424,13 +422,9 @@ class TlsTransport : public StreamTransport {
     return true;
   }
 
-  // close_notify, then the TCP end: the receiver's records are read from the socket as they
-  // come (the connection is not used for TLS again).
-  int half_close() noexcept override {
+  void end_session() noexcept override {
     ERR_clear_error();
     SSL_shutdown(ssl_);
-    ::shutdown(fd_, SHUT_WR);
-    return fd_;
   }
 
   // Reads whatever the server sent (TLS 1.3 session tickets, a close_notify) to tell.
@@ -458,7 +452,6 @@ class TlsTransport : public StreamTransport {
 
   SSL_CTX* ctx_;
   bool verify_;
-  int fd_ = -1;
   SSL* ssl_ = nullptr;
 };
 
