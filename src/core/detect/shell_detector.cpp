@@ -243,7 +243,8 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
   };
   auto before = [&](std::size_t k, std::uint32_t off) {
     const Part& p = parts[k];
-    if (off == p.begin || text_like(p.kind) || in_name(p, off)) return Ctx{p.quote, p.depth, false};
+    if (off == p.begin || text_like(p.kind) || in_name(p, off))
+      return Ctx{p.quote, p.depth, false};
     return Ctx{p.quote, p.depth, true};
   };
   Ctx cb = before(i, b);

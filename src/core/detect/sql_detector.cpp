@@ -262,6 +262,13 @@ class Judge {
   std::span<const Token> tokens_;
   bool stores_ = false;
 
+  // words_found_by_chance(): whether `input` lies as data inside a literal.
+  struct QuotedMemo {
+    std::uint32_t input = kNoIndex;
+    bool quoted = false;
+  };
+  static constexpr std::size_t kQuotedMemo = 64;
+  mutable QuotedMemo quoted_memo_[kQuotedMemo];
   // Per-call memos that keep the work per occurrence independent of a literal's length.
   struct CarefulMemo {
     std::uint32_t token = kNoIndex;
@@ -1114,6 +1121,12 @@ bool Judge::words_found_by_chance(const Occurrence& occ, std::span<const Occurre
         kind != TokenKind::kWhitespace && !is_punct(k, '.'))
       return false;
   }
+  // Whether the input lies quoted somewhere is asked once per input (a direct-mapped memo): a
+  // statement with thousands of occurrences would otherwise be scanned again for each.
+  QuotedMemo& memo = quoted_memo_[occ.input % kQuotedMemo];
+  if (memo.input == occ.input) return memo.quoted;
+  memo.input = occ.input;
+  memo.quoted = false;
   for (const Occurrence& o : all) {
     if (o.input != occ.input || o.element != occ.element || o.end > text_.size()) continue;
     std::uint32_t ob = o.begin, oe = o.end;
@@ -1123,9 +1136,12 @@ bool Judge::words_found_by_chance(const Occurrence& occ, std::span<const Occurre
     if (t >= tokens_.size() || tokens_[t].kind != TokenKind::kString ||
         tokens_[t].unterminated() || ob < tokens_[t].inner_begin || oe > tokens_[t].inner_end)
       continue;
-    if (change(o, value) == Change::kNone) return true;
+    if (change(o, value) == Change::kNone) {
+      memo.quoted = true;
+      break;
+    }
   }
-  return false;
+  return memo.quoted;
 }
 
 // Tokenizes the statement and judges every occurrence: detect_sql's path when the shortcut does
