@@ -296,7 +296,8 @@ bool Exporter::step(std::unique_lock<std::mutex>& lock) {
   bool due = !queue_.empty() && now >= retry_at_ &&
              (stopping_ || queue_.size() >= batch_limit_ || queue_bytes_ >= config_.max_batch_bytes ||
               now - queue_.front().queued >= config_.flush_interval);
-  if (!due && queue_.empty() && now >= settle_at_ && now >= retry_at_ && transport_->unconfirmed()) {
+  if (!due && queue_.empty() && now >= settle_at_ && now >= retry_at_ &&
+      transport_->unconfirmed()) {
     // Nothing to send: the transport looks after what it sent last (the next batch would,
     // but it may not come for hours); when stopping, it confirms what it can at once.
     const auto timeout = call_timeout_locked(now);

@@ -229,15 +229,14 @@ bool is_url_attribute(std::string_view name) {
 // The scheme-relevant start of a URL as a browser reads it: character references resolved,
 // leading C0 controls and spaces stripped, tabs and newlines removed, ASCII lower-cased.
 // Returns "javascript:", "vbscript:", "data:text/html"... when it is a script URL, else empty.
-// With `input` (offsets in `v`), *written says whether the input wrote a character that makes
-// the URL a script URL: the scheme's colon, or a data: URL's slash between type and subtype (as
-// written: a reference such as `&colon;` included).
+// With `written_by` (an input's offsets in `v`), only when that input wrote a character that
+// makes the URL a script URL: the scheme's colon, or a data: URL's slash between type and
+// subtype (as written: a reference such as `&colon;` included).
 struct InputSpan {
   std::size_t begin;
   std::size_t end;
 };
-std::string_view script_url_scheme(std::string_view v, const InputSpan* input = nullptr,
-                                   bool* written = nullptr) {
+std::string_view script_url_scheme(std::string_view v, const InputSpan* written_by = nullptr) {
   static constexpr std::string_view kSchemes[] = {"javascript:", "vbscript:", "livescript:",
                                                   "data:text/html"};
   char buf[24];
@@ -271,15 +270,13 @@ std::string_view script_url_scheme(std::string_view v, const InputSpan* input = 
   std::string_view s(buf, n);
   for (std::string_view scheme : kSchemes) {
     if (s.substr(0, scheme.size()) != scheme) continue;
-    if (written != nullptr) {
-      *written = false;
-      for (std::size_t k = 0; k < scheme.size(); ++k) {
-        if ((scheme[k] == ':' || scheme[k] == '/') && input->begin < ends[k] &&
-            input->end > starts[k])
-          *written = true;
-      }
+    if (written_by == nullptr) return scheme;
+    for (std::size_t k = 0; k < scheme.size(); ++k) {
+      if ((scheme[k] == ':' || scheme[k] == '/') && written_by->begin < ends[k] &&
+          written_by->end > starts[k])
+        return scheme;
     }
-    return scheme;
+    return {};
   }
   return {};
 }
@@ -294,14 +291,12 @@ std::string_view script_url_written_by(std::string_view text, const html::Attrib
   // Offsets in the value; an input that begins before it starts at its first character.
   const InputSpan input{b > a.value.begin ? b - a.value.begin : 0,
                         e > a.value.begin ? e - a.value.begin : 0};
-  bool written = false;
-  std::string_view scheme =
-      script_url_scheme(text.substr(a.value.begin, a.value.end - a.value.begin), &input, &written);
-  return written ? scheme : std::string_view();
+  return script_url_scheme(text.substr(a.value.begin, a.value.end - a.value.begin), &input);
 }
 
 // The effect of a script URL in a URL attribute, as the reason says it.
-std::string script_url_effect(std::string_view attr, std::string_view tag, std::string_view scheme) {
+std::string script_url_effect(std::string_view attr, std::string_view tag,
+                              std::string_view scheme) {
   return "set `" + lower(attr) + "` of <" + lower(tag) + "> to a " + std::string(scheme) + " URL";
 }
 
@@ -1265,12 +1260,13 @@ bool stays_content(State state, std::string_view input) {
 // An input that begins inside a start tag, where the page names the tag or an attribute (or
 // just after the page's '<'), lines up with the page's own syntax as far as the skeleton goes:
 // the reference names the same attribute with the stand-in character (match_items,
-// discount_app_markup). What the input wrote there is still read: an event handler or a script URL whose name, '=' and whole value
-// came from the input (`<div ` + `onmouseover=alert(1)` + `>`). One that the page finishes
-// (an input that writes only `onclick=track`, the page `()`) is left to the skeleton: an input
-// can meet the page's own markup by coincidence, but not a whole attribute of it. Only the tag
-// the page opened is read here: one the input opens may be dropped by the parser (a <td> in a
-// paragraph), which the skeleton comparison knows and this check would not.
+// discount_app_markup). What the input wrote there is still read: an event handler or a script
+// URL whose name, '=' and whole value came from the input (`<div ` + `onmouseover=alert(1)` +
+// `>`). One that the page finishes (an input that writes only `onclick=track`, the page `()`)
+// is left to the skeleton: an input can meet the page's own markup by coincidence, but not a
+// whole attribute of it. Only the tag the page opened is read here: one the input opens may be
+// dropped by the parser (a <td> in a paragraph), which the skeleton comparison knows and this
+// check would not.
 void Analyzer::tag_checks(const Occurrence& o, Findings* f) {
   const auto& toks = s_.raw.tokens;
   const std::uint32_t tb = first_token_ending_after(o.begin);

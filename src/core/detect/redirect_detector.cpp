@@ -113,9 +113,7 @@ void detect_redirect(const SinkCheck& check, std::vector<Detection>* out) {
       continue;
     if (++examined[slot] > kMaxOccurrencesPerInput) continue;
     examined_end[slot] = std::max(examined_end[slot], o.end);
-    if (inert_inside_host(text, real, o.begin, o.end) ||
-        inert_inside_scheme(text, real, o.begin, o.end))
-      continue;
+    if (inert_in_origin(text, real, o.begin, o.end)) continue;
     const std::size_t cost = 4 * text.size() + 64;
     if (cost > budget) break;
     budget -= cost;

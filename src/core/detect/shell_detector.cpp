@@ -251,7 +251,7 @@ bool ShellAnalysis::span_is_data(std::uint32_t b, std::uint32_t e, ShellFinding*
   Ctx ce;
   {
     const Part& p = parts[j];
-    if (text_like(p.kind) || (e < p.end && in_name(p, e - 1) && in_name(p, b))) {
+    if (text_like(p.kind) || (e < p.end && in_name(p, b))) {  // b and e - 1 in one name
       ce = Ctx{p.quote, p.depth, false};
     } else if (p.end == e) {
       ce = j + 1 < np ? Ctx{parts[j + 1].quote, parts[j + 1].depth, false} : eof;

@@ -27,8 +27,7 @@ bool may_be_top_level_domain(std::string_view label) noexcept {
   return all_digits(label);  // an IPv4 address's last number
 }
 
-}  // namespace
-
+// The host cases of inert_in_origin().
 bool inert_inside_host(std::string_view text, const tokenize::url::Url& u, std::uint32_t b,
                        std::uint32_t e) noexcept {
   if (!u.host_span.present || u.authority_from_base) return false;
@@ -56,6 +55,7 @@ bool inert_inside_host(std::string_view text, const tokenize::url::Url& u, std::
   return true;
 }
 
+// The scheme case of inert_in_origin().
 bool inert_inside_scheme(std::string_view text, const tokenize::url::Url& u, std::uint32_t b,
                          std::uint32_t e) noexcept {
   if (!u.scheme_span.present || u.scheme_from_base) return false;
@@ -64,6 +64,13 @@ bool inert_inside_scheme(std::string_view text, const tokenize::url::Url& u, std
     if (!common::is_alnum(text[i])) return false;
   const std::string_view s = u.scheme();
   return s == "http" || s == "https" || s == "ws" || s == "wss";
+}
+
+}  // namespace
+
+bool inert_in_origin(std::string_view text, const tokenize::url::Url& u, std::uint32_t b,
+                     std::uint32_t e) noexcept {
+  return inert_inside_scheme(text, u, b, e) || inert_inside_host(text, u, b, e);
 }
 
 }  // namespace vigil::detect
