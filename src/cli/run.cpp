@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/program_check.hpp"
 
 namespace vigil::cli {
 namespace {
@@ -96,6 +97,9 @@ Command add_run(CLI::App& app) {
               std::cerr << "vigil run: cannot read the key file " << o->key_file << "\n";
               return 2;
             }
+            // A program the agent cannot enter would run unprotected without a word.
+            for (const std::string& warning : program_blindspots(o->command[0], lib))
+              std::cerr << "vigil run: warning: " << warning << "\n";
             std::string preload = lib;
             if (const char* existing = std::getenv("LD_PRELOAD"); existing && *existing)
               preload += std::string(":") + existing;

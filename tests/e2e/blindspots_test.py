@@ -14,6 +14,10 @@
   tls_unseen  `openssl s_server -www` under the agent answers a request over TLS; it reads its
               plaintext inside OpenSSL (a BIO), where no hook sees it: 0 requests, 1 TLS
               connection unseen
+  programs    programs the agent cannot enter are named before they start: `vigil run` warns
+              about a statically linked program (built here with cc -static), also when a
+              script's "#!/usr/bin/env" names it, and runs it all the same; a dynamically linked
+              one, a script of the shell and the dynamic linker run directly draw no warning
 Loopback only; every process started here is stopped here.
 
 usage: blindspots_test.py --build BUILD_DIR
@@ -22,6 +26,7 @@ import argparse
 import http.client
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 
@@ -212,6 +217,53 @@ def tls_unseen(args, work):
         shop.stop()
 
 
+def programs(args, work):
+    print("== programs the agent cannot enter")
+    cc = shoplib.tool("cc")
+    if cc is None:
+        print("  skip: no C compiler")
+        return
+    vigil = os.path.join(args.build, "bin", "vigil")
+    source = os.path.join(work, "hello.c")
+    with open(source, "w") as f:
+        f.write('#include <stdio.h>\nint main(void) { puts("hello from the program"); return 0; }\n')
+    static, dynamic = os.path.join(work, "hello-static"), os.path.join(work, "hello-dynamic")
+    built = subprocess.run([cc, "-static", "-o", static, source], capture_output=True, text=True)
+    check(built.returncode == 0, "cc -static builds a static program (%s)" % built.stderr.strip())
+    subprocess.run([cc, "-o", dynamic, source], check=True)
+    script = os.path.join(work, "hello-script")
+    with open(script, "w") as f:
+        f.write("#!/usr/bin/env hello-static\n")
+    os.chmod(script, 0o755)
+    env = dict(os.environ, PATH=work + os.pathsep + os.environ.get("PATH", ""))
+
+    def run(command):
+        r = subprocess.run([vigil, "run", "--"] + command, capture_output=True, text=True, env=env,
+                           timeout=30)
+        return r.returncode, r.stdout, r.stderr
+
+    rc, out, err = run([static])
+    check(rc == 0 and "hello from the program" in out, "the static program runs (%s, %r)" % (rc, out))
+    check("vigil run: warning: %s is statically linked" % static in err, "its warning: %r" % err)
+    rc, out, err = run([script])
+    check(rc == 0 and "%s (the interpreter of %s) is statically linked" % (static, script) in err,
+          "the script naming it through env: %r" % err)
+    rc, out, err = run([dynamic])
+    check(rc == 0 and "hello from the program" in out and err == "",
+          "the dynamic program runs without a word (%r)" % err)
+    rc, out, err = run(["sh", "-c", "exit 0"])
+    check(rc == 0 and err == "", "sh: no warning (%r)" % err)
+    # The dynamic program's own interpreter (a 32-bit one may be installed beside it).
+    with open(dynamic, "rb") as f:
+        image = f.read()
+    at = image.find(b"/ld-")
+    linker = image[image.rfind(b"\0", 0, at) + 1:image.find(b"\0", at)].decode() if at > 0 else ""
+    if linker.startswith("/") and os.path.exists(linker):
+        rc, out, err = run([linker, dynamic])
+        check(rc == 0 and "hello from the program" in out and err == "",
+              "the dynamic linker run directly: no warning (%r)" % err)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -221,6 +273,7 @@ def main():
     fastcgi(args, work)
     websocket(args, work)
     tls_unseen(args, work)
+    programs(args, work)
     return check.finish(work)
 
 
