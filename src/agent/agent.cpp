@@ -23,6 +23,7 @@
 #include "agent/body_decoder.hpp"
 #include "agent/events.hpp"
 #include "agent/fastcgi.hpp"
+#include "agent/handoff.hpp"
 #include "agent/http2.hpp"
 #include "agent/hook_util.hpp"
 #include "agent/interpose.hpp"
@@ -452,7 +453,8 @@ namespace {
 // The request id in events (formatted only when a request is reported).
 std::string request_id(const InFlight& req) {
   std::string id;
-  format_request_id(req.serial, &id);
+  if (req.inherited) [[unlikely]] format_inherited_request_id(req.serial, &id);
+  else format_request_id(req.serial, &id);
   return id;
 }
 
@@ -651,6 +653,7 @@ Agent::Agent(Config config)
       tracked_(new std::atomic<std::uint8_t>[kMaxFd]()),
       blocks_(new std::atomic<ConnBlock*>[kMaxFd >> kBlockBits]()) {
   pid_.store(getpid());
+  request_id_salt();  // set before any fork: a child names its parent's requests as it does
   events_ = std::make_unique<EventQueue>(config_.queue_capacity, config_.events_path,
                                          config_.status_path, &counters_);
   engine_.set_policy(load_policy(config_.mode, config_.policy_path));
@@ -1435,6 +1438,18 @@ SinkDecision Agent::check_connect(const sockaddr* addr, socklen_t len) noexcept 
   if (addr == nullptr || !has_requests_in_flight() ||
       (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
     return decision;
+  // A dual-stack socket (the JVM's by default) reaches an IPv4 address by its IPv4-mapped IPv6
+  // form: judged as the IPv4 address the input names.
+  sockaddr_in mapped{};
+  if (addr->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
+    const auto* six = reinterpret_cast<const sockaddr_in6*>(addr);
+    if (IN6_IS_ADDR_V4MAPPED(&six->sin6_addr)) {
+      mapped.sin_family = AF_INET;
+      mapped.sin_port = six->sin6_port;
+      std::memcpy(&mapped.sin_addr, six->sin6_addr.s6_addr + 12, 4);
+      addr = reinterpret_cast<const sockaddr*>(&mapped);
+    }
+  }
   try {
     tokenize::url::HostInfo info = classify_address(addr);
     if (!tokenize::url::is_internal(info.cls)) return decision;
@@ -1862,6 +1877,74 @@ void Agent::after_fork_child() noexcept {
   if (link_) link_->child_after_fork();
 }
 
+std::string Agent::handoff() noexcept {
+  try {
+    std::vector<std::shared_ptr<InFlight>> requests;
+    {
+      std::lock_guard<SpinLock> lock(flight_mu_);
+      requests = in_flight_;
+    }
+    std::string out, http;
+    begin_handoff(&out);
+    // The requests keep their ids: the launcher names them with this process's salt (or, in
+    // a fork child, with the salt its parent named them by).
+    const std::uint64_t salt = request_id_salt(), parents = inherited_request_id_salt();
+    bool any = false;
+    // The thread's own request first: it fits before the bounds are reached.
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const auto& r : requests) {
+        bool own = r.get() == t_current && r->serial == t_current_serial;
+        if (own != (pass == 0)) continue;
+        const context::ParsedRequest& raw = r->raw;
+        if (!http1_text(raw.method, raw.target, raw.headers, raw.body, &http)) continue;
+        any |= append_handoff(&out, HandedRequest{r->serial, own, r->peer, http,
+                                                  r->inherited && parents != 0 ? parents : salt});
+      }
+    }
+    return any ? out : std::string();
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    return {};
+  }
+}
+
+void Agent::adopt(std::string_view bytes) noexcept {
+  try {
+    std::vector<HandedRequest> handed;
+    if (!decode_handoff(bytes, &handed)) {
+      counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    for (HandedRequest& h : handed) {
+      context::Http1Parser parser(context::Http1Parser::Limits{64 * 1024, config_.max_body});
+      if (parser.feed(h.http) != context::Http1Parser::Status::kRequest) {
+        counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      auto req = new_in_flight();
+      swap(req->raw, parser.request());
+      req->peer = std::move(h.peer);
+      const context::ParsedRequest& raw = req->raw;
+      req->ctx.parse(HttpRequest{raw.method, raw.target, raw.headers, raw.body, req->peer});
+      req->prepared.reset(req->ctx.inputs());
+      req->serial = h.serial;
+      set_inherited_request_id_salt(h.id_salt);
+      req->reader = this_thread();
+      req->inherited = true;
+      std::lock_guard<SpinLock> lock(flight_mu_);
+      in_flight_.push_back(req);
+      in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
+      if (h.own) {
+        t_current = req.get();
+        t_current_serial = req->serial;
+      }
+    }
+    forked_child_.store(has_requests_in_flight());
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 void Agent::become_own_server() noexcept {
   std::lock_guard<SpinLock> lock(flight_mu_);
   if (!forked_child_.exchange(false)) return;
@@ -1989,8 +2072,49 @@ void arm_in_background() noexcept {
 
 }  // namespace
 
+namespace {
+
+// A launcher's handoff (handoff.hpp), read at load time: before the launcher's own code runs,
+// which may close every descriptor it does not know. Taken at its first exec.
+std::atomic<std::string*> g_handoff{nullptr};
+
+void read_handoff() noexcept {
+  const char* named = std::getenv(kHandoffVariable);
+  if (named == nullptr) return;
+  char* end = nullptr;
+  long fd = std::strtol(named, &end, 10);
+  ::unsetenv(kHandoffVariable);  // not for the program the launcher starts
+  if (end == named || *end != '\0' || fd < 0 || fd > INT32_MAX) return;
+  try {
+    auto bytes = std::make_unique<std::string>();
+    char buffer[16 * 1024];
+    for (off_t at = 0; bytes->size() <= kMaxHandoffBytes;) {
+      ssize_t n = ::pread(static_cast<int>(fd), buffer, sizeof buffer, at);
+      if (n <= 0) break;
+      bytes->append(buffer, static_cast<std::size_t>(n));
+      at += n;
+    }
+    g_handoff.store(bytes.release());
+  } catch (...) {
+  }
+  ::close(static_cast<int>(fd));
+}
+
+}  // namespace
+
+void adopt_handed_requests() noexcept {
+  if (g_handoff.load(std::memory_order_relaxed) == nullptr) [[likely]] return;
+  if (Guard::nested()) return;
+  std::unique_ptr<std::string> bytes(g_handoff.exchange(nullptr));
+  if (!bytes) return;
+  Guard g;
+  ErrnoSaver saver;
+  if (Agent* a = Agent::arm()) a->adopt(*bytes);
+}
+
 __attribute__((constructor)) static void vigil_agent_init() {
   Guard g;
+  read_handoff();
   try {
     Config config = config_from_environment();
     if (config.disabled) return;

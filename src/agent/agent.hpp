@@ -268,6 +268,15 @@ class Agent {
     return in_flight_count_.load(std::memory_order_relaxed) > 0;
   }
 
+  // --- launchers (handoff.hpp) ---
+  // The requests in flight, encoded for a launcher this thread is about to start: the one the
+  // thread serves marked as its own. Empty when there is none, or on any failure.
+  std::string handoff() noexcept;
+  // In a launcher, before it execs: the requests its parent handed over become this process's
+  // requests in flight, as a fork()ed child sees its parent's (checked, reported at once, never
+  // answered here). Malformed bytes are a fail-open.
+  void adopt(std::string_view handoff) noexcept;
+
   // --- lifecycle ---
   void after_fork_child() noexcept;
   void before_fork() noexcept;
@@ -421,6 +430,10 @@ class Agent {
   std::atomic<bool> forked_child_{false};
   std::atomic<pid_t> pid_{0};  // the process this agent belongs to (updated after fork)
 };
+
+// In a launcher (handoff.hpp), at its first exec: arms the agent and adopts the requests the
+// parent handed over. Nothing when there were none (one relaxed load).
+void adopt_handed_requests() noexcept;
 
 }  // namespace vigil::agent
 

@@ -305,6 +305,7 @@ namespace {
 // so that a pre-fork server's workers do not repeat each other's request ids.
 std::atomic<std::uint64_t> g_request_salt{0};
 std::atomic<std::uint64_t> g_request_counter{0};
+std::atomic<std::uint64_t> g_inherited_salt{0};  // the parent's (0: none)
 
 std::uint64_t random_salt() {
   std::uint64_t s = 0;
@@ -315,6 +316,7 @@ std::uint64_t random_salt() {
 }
 
 void reseed_in_child() {
+  g_inherited_salt.store(g_request_salt.load(std::memory_order_relaxed), std::memory_order_relaxed);
   g_request_salt.store(random_salt(), std::memory_order_relaxed);
   g_request_counter.store(0, std::memory_order_relaxed);
 }
@@ -343,16 +345,39 @@ void new_request_id(std::string* out) {
   format_request_id(g_request_counter.fetch_add(1, std::memory_order_relaxed), out);
 }
 
-void format_request_id(std::uint64_t number, std::string* out) {
+namespace {
+
+void format_salted(std::uint64_t salt, std::uint64_t number, std::string* out) {
   // A bijection of (salt + number): distinct for every number, random-looking, and without the
   // getrandom system call per request that the event ids pay.
-  std::uint64_t x = request_salt() + number * 0x9E3779B97F4A7C15ull;
+  std::uint64_t x = salt + number * 0x9E3779B97F4A7C15ull;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   x ^= x >> 31;
   static const char* const kHex = "0123456789abcdef";
   out->assign(16, '0');
   for (int i = 15; i >= 0; --i, x >>= 4) (*out)[i] = kHex[x & 15];
+}
+
+}  // namespace
+
+void format_request_id(std::uint64_t number, std::string* out) {
+  format_salted(request_salt(), number, out);
+}
+
+void format_inherited_request_id(std::uint64_t number, std::string* out) {
+  std::uint64_t salt = g_inherited_salt.load(std::memory_order_relaxed);
+  format_salted(salt != 0 ? salt : request_salt(), number, out);
+}
+
+std::uint64_t request_id_salt() noexcept { return request_salt(); }
+
+void set_inherited_request_id_salt(std::uint64_t salt) noexcept {
+  g_inherited_salt.store(salt, std::memory_order_relaxed);
+}
+
+std::uint64_t inherited_request_id_salt() noexcept {
+  return g_inherited_salt.load(std::memory_order_relaxed);
 }
 
 std::string new_event_id() {

@@ -91,6 +91,15 @@ void new_request_id(std::string* out);
 // a counter other than new_request_id's): the same 16 digits for the same number in one
 // process, others in each fork child. Lets the agent name a request only when it reports one.
 void format_request_id(std::uint64_t number, std::string* out);
+// The same for a request this process did not read but inherited: a fork child's view of its
+// parent's, or a launcher's of the requests handed to it (agent/handoff.hpp). Named as the
+// process that read it names it, so that its events in both processes share one request id.
+void format_inherited_request_id(std::uint64_t number, std::string* out);
+// The salt of this process's request ids (set now if not yet: before any fork, so that a child
+// knows its parent's), and, in a launcher, the salt of the process that handed it requests.
+std::uint64_t request_id_salt() noexcept;
+void set_inherited_request_id_salt(std::uint64_t salt) noexcept;
+std::uint64_t inherited_request_id_salt() noexcept;  // 0: none
 // Now, RFC 3339 with milliseconds, UTC.
 std::string now_rfc3339();
 // JSON text of one event (symbolising its frames).

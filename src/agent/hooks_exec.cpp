@@ -3,13 +3,16 @@
 // -1 for system, NULL/EACCES for popen, EACCES returned by posix_spawn. And the process's end
 // through _exit/_Exit, which skips the agent's exit handler.
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#include <string>
 #include <vector>
 
+#include "agent/handoff.hpp"
 #include "agent/hook_util.hpp"
 #include "agent/real.hpp"
 
@@ -33,6 +36,7 @@ bool blocks_shell(const char* command, const char* function) {
 
 // The program actually run is `path`; argv[0] is only its name for itself.
 bool blocks_exec(const char* path, char* const argv[], const char* function) {
+  vigil::agent::adopt_handed_requests();  // a launcher's exec: its parent's requests
   Agent* a = active();
   if (!a || !a->has_requests_in_flight()) return false;
   Guard g;
@@ -45,6 +49,59 @@ bool blocks_exec(const char* path, char* const argv[], const char* function) {
   } catch (...) {
     return false;
   }
+}
+
+// posix_spawn(p) of a launcher (handoff.hpp): the requests in flight go with it, in a memfd
+// that only this child inherits (a dup2 onto itself clears its close-on-exec flag there) and
+// that the environment names. A launcher started with file actions of the program's own (the
+// JVM passes none), or when the handoff cannot be made, is started as it would be without it.
+template <typename Spawn>
+int spawn_launcher(Spawn spawn, pid_t* pid, const char* path, const posix_spawnattr_t* attr,
+                   char* const argv[], char* const envp[]) {
+  Agent* a = active();
+  if (!a || !a->has_requests_in_flight()) return spawn(pid, path, nullptr, attr, argv, envp);
+  int fd = -1;
+  posix_spawn_file_actions_t actions;
+  bool have_actions = false;
+  std::vector<char*> env;
+  std::string variable;
+  {
+    Guard g;
+    ErrnoSaver saver;
+    try {
+      std::string bytes = a->handoff();
+      if (!bytes.empty()) fd = memfd_create("vigil-handoff", MFD_CLOEXEC);
+      std::size_t done = 0;
+      while (fd >= 0 && done < bytes.size()) {
+        ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+        if (n <= 0) {
+          close(fd);
+          fd = -1;
+        } else {
+          done += static_cast<std::size_t>(n);
+        }
+      }
+      if (fd >= 0 && posix_spawn_file_actions_init(&actions) == 0) {
+        have_actions = true;
+        variable = std::string(vigil::agent::kHandoffVariable) + "=" + std::to_string(fd);
+        const std::string_view prefix = std::string_view(variable).substr(0, variable.find('=') + 1);
+        for (std::size_t i = 0; envp != nullptr && envp[i] != nullptr; ++i)
+          if (std::string_view(envp[i]).substr(0, prefix.size()) != prefix) env.push_back(envp[i]);
+        env.push_back(variable.data());
+        env.push_back(nullptr);
+        if (posix_spawn_file_actions_adddup2(&actions, fd, fd) != 0) env.clear();
+      }
+    } catch (...) {
+      env.clear();
+    }
+  }
+  int rc = env.empty() ? spawn(pid, path, nullptr, attr, argv, envp)
+                       : spawn(pid, path, &actions, attr, argv, env.data());
+  Guard g;
+  ErrnoSaver saver;
+  if (have_actions) posix_spawn_file_actions_destroy(&actions);
+  if (fd >= 0) close(fd);
+  return rc;
 }
 
 // Collects the variadic argv of execl/execlp/execle (and envp for execle).
@@ -178,12 +235,16 @@ int execle(const char* path, const char* arg, ...) {
 int posix_spawn(pid_t* pid, const char* path, const posix_spawn_file_actions_t* fa,
                 const posix_spawnattr_t* attr, char* const argv[], char* const envp[]) {
   if (blocks_exec(path, argv, "posix_spawn")) return EACCES;
+  if (fa == nullptr && vigil::agent::is_launcher(path)) [[unlikely]]
+    return spawn_launcher(real::posix_spawn_ptr(), pid, path, attr, argv, envp);
   return real::posix_spawn_ptr()(pid, path, fa, attr, argv, envp);
 }
 
 int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_file_actions_t* fa,
                  const posix_spawnattr_t* attr, char* const argv[], char* const envp[]) {
   if (blocks_exec(file, argv, "posix_spawnp")) return EACCES;
+  if (fa == nullptr && vigil::agent::is_launcher(file)) [[unlikely]]
+    return spawn_launcher(real::posix_spawnp_ptr(), pid, file, attr, argv, envp);
   return real::posix_spawnp_ptr()(pid, file, fa, attr, argv, envp);
 }
 

@@ -352,6 +352,26 @@ def tool(name, env_var=None):
     return None
 
 
+JDBC_SQLITE = "/usr/share/java/sqlite-jdbc.jar"  # Debian's libxerial-sqlite-jdbc-java
+
+
+def java_shop(build, port, data):
+    """The Java shop's argv, compiled into the build directory when its source is newer."""
+    java, javac = tool("java"), tool("javac")
+    if java is None or javac is None or not os.path.exists(JDBC_SQLITE):
+        skip("the Java shop needs a JDK and sqlite-jdbc (Debian openjdk-17-jdk-headless, "
+             "libxerial-sqlite-jdbc-java)")
+    source = os.path.join(ROOT, "tests", "e2e", "javashop", "Shop.java")
+    classes = os.path.join(os.path.abspath(build), "e2e-javashop")
+    compiled = os.path.join(classes, "Shop.class")
+    if not os.path.exists(compiled) or os.path.getmtime(compiled) < os.path.getmtime(source):
+        os.makedirs(classes, exist_ok=True)
+        subprocess.run([javac, "-d", classes, source], check=True)
+    # A small heap and the quick JIT tier: the shop starts in well under a second.
+    return [java, "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
+            classes + os.pathsep + JDBC_SQLITE, "Shop", str(port), data]
+
+
 def shop_command(runtime, build, port, data):
     """The argv of one runtime's shop."""
     if runtime == "cpp":
@@ -375,6 +395,8 @@ def shop_command(runtime, build, port, data):
         if node is None:
             skip("node (Debian nodejs) is not installed: the Node.js shop cannot run")
         return [node, os.path.join(ROOT, "tests", "e2e", "nodeshop.js"), str(port), data]
+    if runtime == "java":
+        return java_shop(build, port, data)
     if runtime == "node-h2":
         return shop_command("node", build, port, data) + ["--h2c"]
     raise ValueError(runtime)

@@ -65,6 +65,11 @@ bool IpAddress::parse(std::string_view text, IpAddress* out) noexcept {
     a.v4 = true;
   } else if (inet_pton(AF_INET6, buf, a.bytes.data()) != 1) {
     return false;
+  } else {
+    // ::ffff:a.b.c.d is the IPv4 host a.b.c.d (a dual-stack server's peers, the JVM's by
+    // default): one address, whichever socket family saw it, for lists and for reports.
+    static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    a.v4 = std::memcmp(a.bytes.data(), kMapped, sizeof kMapped) == 0;
   }
   *out = a;
   return true;

@@ -18,7 +18,8 @@ struct IpAddress {
 
   // Accepts dotted-quad IPv4 and RFC 4291 IPv6 text (with an optional "%zone", ignored),
   // optionally in brackets and/or followed by ":port" (IPv4, bracketed IPv6). Strict:
-  // no octal or short IPv4 forms (these are client addresses, not URLs).
+  // no octal or short IPv4 forms (these are client addresses, not URLs). An IPv4-mapped IPv6
+  // address (::ffff:1.2.3.4, how a dual-stack socket sees an IPv4 peer) is that IPv4 address.
   static bool parse(std::string_view text, IpAddress* out) noexcept;
   // Parses text that is exactly an IPv4 address as to_chars() writes it (dotted quad, no
   // leading zeros, nothing around it), such as the peer address a server's accept() gives.

@@ -58,6 +58,9 @@ bool reference_parse(std::string_view text, IpAddress* out) {
     a.v4 = true;
   } else if (inet_pton(AF_INET6, buf.c_str(), a.bytes.data()) != 1) {
     return false;
+  } else {
+    a.v4 = a.bytes[10] == 0xFF && a.bytes[11] == 0xFF &&
+           std::all_of(a.bytes.begin(), a.bytes.begin() + 10, [](std::uint8_t b) { return b == 0; });
   }
   *out = a;
   return true;
@@ -84,6 +87,28 @@ TEST(IpAddress, ParseMeansWhatInetPtonMeans) {
     if (ok) {
       EXPECT_EQ(got, want) << t;
     }
+  }
+}
+
+TEST(IpAddress, AnIpv4MappedAddressIsTheIpv4Address) {
+  // How a dual-stack server (the JVM's sockets) sees an IPv4 client: lists written in IPv4
+  // must hold it, and reports name it as IPv4.
+  for (const char* mapped : {"::ffff:10.1.2.3", "[::ffff:10.1.2.3]:443", "0:0:0:0:0:ffff:a01:203",
+                             "::FFFF:10.1.2.3"}) {
+    IpAddress a, b;
+    ASSERT_TRUE(IpAddress::parse(mapped, &a)) << mapped;
+    ASSERT_TRUE(IpAddress::parse("10.1.2.3", &b));
+    EXPECT_EQ(a, b) << mapped;
+    EXPECT_EQ(a.to_string(), "10.1.2.3") << mapped;
+    Cidr c;
+    ASSERT_TRUE(Cidr::parse("10.0.0.0/8", &c));
+    EXPECT_TRUE(c.contains(a)) << mapped;
+  }
+  // Not mapped: IPv4-compatible (deprecated) and NAT64 forms stay IPv6.
+  for (const char* other : {"::10.1.2.3", "64:ff9b::10.1.2.3", "::fffe:10.1.2.3"}) {
+    IpAddress a;
+    ASSERT_TRUE(IpAddress::parse(other, &a)) << other;
+    EXPECT_FALSE(a.v4) << other;
   }
 }
 

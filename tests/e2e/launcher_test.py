@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Commands a program starts through a launcher, under `vigil run`. The JVM starts every process
+(ProcessBuilder, Runtime.exec) by posix_spawn of `jspawnhelper`, which reads the real command
+from a pipe and execs it: the agent in the JVM sees only the launcher start, so it hands its
+requests in flight to the agent in the launcher, which checks the exec (src/agent/handoff.hpp).
+With the Java shop (tests/e2e/javashop):
+  block     an argument injection that only the command shows (/ping?host=127.0.0.1 -c 2: input
+            analysis lets it through) is stopped in the launcher: the exec fails with EACCES, the
+            JVM throws IOException (error=13), the shop answers with its own 500; one `blocked`
+            command-injection event at execvp from the launcher's process, carrying the request
+            (its path, its User-Agent, its client as IPv4 though the JVM's dual-stack socket saw
+            ::ffff:127.0.0.1) and saying that the parent answers it; a benign ping after it
+            still runs
+  monitor   /ping?host=localhost;id gives `probed` (input analysis, in the JVM) and `exploited`
+            (the launcher, at execvp) events that name the same request id from two processes
+Loopback only; every process started here is stopped here.
+
+usage: launcher_test.py --build BUILD_DIR
+"""
+import argparse
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shoplib  # noqa: E402
+
+check = shoplib.Checks()
+
+
+def start(args, work, mode):
+    port = shoplib.free_port()
+    data = os.path.join(work, mode + "-data")
+    os.makedirs(data, exist_ok=True)
+    events = os.path.join(work, mode + "-events.jsonl")
+    shop = shoplib.Shop(shoplib.shop_command("java", args.build, port, data), port,
+                        vigil=os.path.join(args.build, "bin", "vigil"), agent_mode=mode,
+                        events=events, app="launcher", log=os.path.join(work, mode + ".log"))
+    shop.wait_ready()
+    return shop, port, events
+
+
+def block(args, work):
+    print("== block mode: an injection only the command shows, stopped in the launcher")
+    shop, port, events_path = start(args, work, "block")
+    try:
+        status, _, body = shoplib.request(port, "GET", "/ping?host=127.0.0.1%20-c%202",
+                                          agent="vigil-e2e-launcher/1")
+        check(status == 500 and b"error=13" in body,
+              "the JVM's exec failed with EACCES, the shop answered it (%s %r)" % (status, body[:120]))
+        evs = shoplib.wait_events(events_path, lambda e: any(v["outcome"] == "blocked" for v in e))
+        blocked = [v for v in evs if v["outcome"] == "blocked"]
+        check(len(blocked) == 1 and blocked[0]["rule"] == "command-injection",
+              "one blocked command-injection event (%s)" % [(v["outcome"], v["rule"]) for v in evs])
+        if blocked:
+            b = blocked[0]
+            check(b["sink"]["function"] == "execvp" and "-c 2" in b["sink"]["value"],
+                  "at execvp, the command the launcher was to run (%r)" % b["sink"]["value"])
+            check(b["request"].get("path") == "/ping" and
+                  b["request"].get("user_agent") == "vigil-e2e-launcher/1",
+                  "the event carries the request (%s)" % b["request"])
+            # The JVM's sockets are dual-stack: its peer ::ffff:127.0.0.1 is the IPv4 client.
+            check(b["request"].get("client_ip") == "127.0.0.1",
+                  "the client named as IPv4 (%s)" % b["request"].get("client_ip"))
+            check("parent process answers" in b.get("note", ""), "its note: %r" % b.get("note"))
+            check(b["agent"]["pid"] != shop.proc.pid, "written by the launcher's process")
+        status, _, body = shoplib.request(port, "GET", "/ping?host=localhost")
+        check(status == 200 and b"1 packets transmitted" in body,
+              "a benign ping runs after it (%s %r)" % (status, body[:60]))
+        check(shop.alive(), "the shop is up")
+    finally:
+        shop.stop()
+
+
+def monitor(args, work):
+    print("== monitor mode: one request, events from two processes")
+    shop, port, events_path = start(args, work, "monitor")
+    try:
+        status, _, _ = shoplib.request(port, "GET", "/ping?host=localhost%3Bid",
+                                       agent="vigil-e2e-launcher/2")
+        check(status == 200, "the command ran (%s)" % status)
+        evs = shoplib.wait_events(events_path, lambda e: {v["outcome"] for v in e} >= {"probed", "exploited"})
+        probed = [v for v in evs if v["outcome"] == "probed"]
+        exploited = [v for v in evs if v["outcome"] == "exploited"]
+        check(len(probed) == 1 and len(exploited) == 1,
+              "one probed and one exploited event (%s)" % [(v["outcome"], v["rule"]) for v in evs])
+        if probed and exploited:
+            check(exploited[0]["sink"]["function"] == "execvp", "exploited at execvp")
+            check(probed[0]["request"]["id"] == exploited[0]["request"]["id"],
+                  "the same request id (%s, %s)" % (probed[0]["request"]["id"],
+                                                     exploited[0]["request"]["id"]))
+            check(probed[0]["agent"]["pid"] != exploited[0]["agent"]["pid"],
+                  "from two processes (%s, %s)" % (probed[0]["agent"]["pid"],
+                                                   exploited[0]["agent"]["pid"]))
+    finally:
+        shop.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="vigil-e2e-launcher-")
+    block(args, work)
+    monitor(args, work)
+    return check.finish(work)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
