@@ -2085,6 +2085,15 @@ void read_handoff() noexcept {
   long fd = std::strtol(named, &end, 10);
   ::unsetenv(kHandoffVariable);  // not for the program the launcher starts
   if (end == named || *end != '\0' || fd < 0 || fd > INT32_MAX) return;
+  // Only the memfd a parent agent made is read and closed: a variable that came some other way
+  // must not make the agent close a descriptor of the program's.
+  char link[64], target[64];
+  std::snprintf(link, sizeof link, "/proc/self/fd/%ld", fd);
+  ssize_t length = ::readlink(link, target, sizeof target - 1);
+  constexpr std::string_view kName = "/memfd:vigil-handoff";
+  if (length < static_cast<ssize_t>(kName.size()) ||
+      std::string_view(target, kName.size()) != kName)
+    return;
   try {
     auto bytes = std::make_unique<std::string>();
     char buffer[16 * 1024];

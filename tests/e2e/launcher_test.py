@@ -13,12 +13,15 @@ With the Java shop (tests/e2e/javashop):
             still runs
   monitor   /ping?host=localhost;id gives `probed` (input analysis, in the JVM) and `exploited`
             (the launcher, at execvp) events that name the same request id from two processes
+  foreign   a VIGIL_HANDOFF that names a descriptor the agent did not make (standard input) is
+            neither read nor closed
 Loopback only; every process started here is stopped here.
 
 usage: launcher_test.py --build BUILD_DIR
 """
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -96,6 +99,20 @@ def monitor(args, work):
         shop.stop()
 
 
+def foreign(args, work):
+    print("== a handoff variable the agent did not make is left alone")
+    # VIGIL_HANDOFF=0 names the program's standard input: not the agent's memfd, so it is not
+    # read, and above all not closed.
+    env = dict(os.environ, VIGIL_HANDOFF="0")
+    env.pop("LD_PRELOAD", None)
+    r = subprocess.run([os.path.join(args.build, "bin", "vigil"), "run", "--events",
+                        os.path.join(work, "foreign.jsonl"), "--", sys.executable, "-c",
+                        "import os, sys; print(sys.stdin.read(), os.environ.get('VIGIL_HANDOFF'))"],
+                       input="still here", capture_output=True, text=True, env=env, timeout=30)
+    check(r.returncode == 0 and r.stdout.strip() == "still here None",
+          "standard input read whole, the variable gone (%r %r)" % (r.stdout, r.stderr[-200:]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -103,6 +120,7 @@ def main():
     work = tempfile.mkdtemp(prefix="vigil-e2e-launcher-")
     block(args, work)
     monitor(args, work)
+    foreign(args, work)
     return check.finish(work)
 
 
