@@ -2,8 +2,9 @@
 """SQL that a driver writes on a database's protocol itself (no client library) is checked like
 SQL handed to the client library: tests/e2e/dbshop.py against the tests' throwaway PostgreSQL
 (pg8000; psycopg2 for libpq) and a throwaway MariaDB started here (PyMySQL; MySQLdb for
-libmariadb), and the PHP shop (tests/e2e/phpshop: PHP-FPM behind nginx) through mysqli and PDO
-on mysqlnd (which speaks MySQL's protocol itself) and PDO on libpq. For each:
+libmariadb), the PHP shop (tests/e2e/phpshop: PHP-FPM behind nginx) through mysqli and PDO
+on mysqlnd (which speaks MySQL's protocol itself) and PDO on libpq, and the Java one
+(tests/e2e/javashop/DbShop.java) through JDBC (pgjdbc, MariaDB Connector/J). For each:
   - bare: the reference answers of the benign requests;
   - monitor: benign answers unchanged, no exploited event; each attack gives exactly one
     `exploited` sql-injection event at the protocol message (on a connection opened before the
@@ -15,7 +16,7 @@ on mysqlnd (which speaks MySQL's protocol itself) and PDO on libpq. For each:
     connection; the shop replaces it).
 A database whose server or drivers are missing is skipped; all missing: exit 77.
 
-usage: dbwire_test.py --build BUILD_DIR [--only pg|mysql] [--client py|php]
+usage: dbwire_test.py --build BUILD_DIR [--only pg|mysql] [--client py|php|java]
 """
 import argparse
 import os
@@ -137,12 +138,20 @@ def with_mariadb(args, work):
     return True
 
 
+JDBC = ["/usr/share/java/postgresql.jar", "/usr/share/java/mariadb-java-client.jar"]
+
+
 def clients(args):
-    """The shops to run: the Python one, and the PHP one where PHP-FPM and nginx are installed."""
-    out = [args.client] if args.client else ["py", "php"]
+    """The shops to run: the Python one, the PHP one where PHP-FPM and nginx are installed, the
+    Java one where a JDK and the JDBC drivers are."""
+    out = [args.client] if args.client else ["py", "php", "java"]
     if "php" in out and not (shutil.which("php-fpm8.2") or os.path.exists("/usr/sbin/php-fpm8.2")):
         print("skip php: PHP-FPM is not installed (Debian php8.2-fpm, php8.2-mysql, php8.2-pgsql, nginx-light)")
         out.remove("php")
+    if "java" in out and not (shutil.which("javac") and all(os.path.exists(j) for j in JDBC)):
+        print("skip java: a JDK or the JDBC drivers are not installed (Debian openjdk-17-jdk-headless, "
+              "libpostgresql-jdbc-java, libmariadb-java)")
+        out.remove("java")
     return out
 
 
@@ -157,12 +166,17 @@ def run_modes(args, client, kind, db_port, database, work):
     attacks = [(name, prefix + target, PHP_SINKS[kind] if client == "php" else where)
                for name, target, where in ATTACKS[kind]]
     benign = [(name, prefix + target) for name, target in BENIGN]
+    if client == "java":  # JDBC drivers only: no route through a C client library
+        attacks = [a for a in attacks if not a[1].startswith("/legacy")]
+        benign = [b for b in benign if not b[1].startswith("/legacy")]
     for mode in (None, "monitor", "block"):
         tag = "%s-%s-%s" % (client, kind, mode or "bare")
         print("== %s" % tag)
         port = shoplib.free_port()
         events_path = os.path.join(work, tag + "-events.jsonl")
-        if client == "php":
+        if client == "java":
+            command = shoplib.java_command(args.build, "DbShop", [port, kind, db_port, database], JDBC)
+        elif client == "php":
             command = [sys.executable, os.path.join(HERE, "phpshop", "run.py"), str(port), os.path.join(work, tag + "-data"),
                        "--db", kind, str(db_port), database]
         else:
@@ -217,7 +231,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--only", choices=("pg", "mysql"))
-    ap.add_argument("--client", choices=("py", "php"))
+    ap.add_argument("--client", choices=("py", "php", "java"))
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="vigil-e2e-dbwire-")
     ran = []

@@ -1,6 +1,7 @@
 """Shared pieces of the end-to-end tests: starting a shop (with or without `vigil run`) on a free
 loopback port, sending the battery (examples/shop/battery.tsv), reading events. Everything
 stays on 127.0.0.1, every wait is bounded, every process started here is stopped here."""
+import glob
 import http.client
 import json
 import os
@@ -355,21 +356,30 @@ def tool(name, env_var=None):
 JDBC_SQLITE = "/usr/share/java/sqlite-jdbc.jar"  # Debian's libxerial-sqlite-jdbc-java
 
 
-def java_shop(build, port, data):
-    """The Java shop's argv, compiled into the build directory when its source is newer."""
+def java_command(build, main, args, jars):
+    """The argv that runs tests/e2e/javashop's class `main` with `jars` on the class path; the
+    folder's sources are compiled into the build directory when one is newer than its class."""
     java, javac = tool("java"), tool("javac")
-    if java is None or javac is None or not os.path.exists(JDBC_SQLITE):
-        skip("the Java shop needs a JDK and sqlite-jdbc (Debian openjdk-17-jdk-headless, "
-             "libxerial-sqlite-jdbc-java)")
-    source = os.path.join(ROOT, "tests", "e2e", "javashop", "Shop.java")
+    missing = [j for j in jars if not os.path.exists(j)]
+    if java is None or javac is None or missing:
+        skip("the Java shops need a JDK and their JDBC drivers (Debian openjdk-17-jdk-headless, "
+             "libxerial-sqlite-jdbc-java, libpostgresql-jdbc-java, libmariadb-java): missing %s"
+             % (missing or "java/javac"))
+    folder = os.path.join(ROOT, "tests", "e2e", "javashop")
     classes = os.path.join(os.path.abspath(build), "e2e-javashop")
-    compiled = os.path.join(classes, "Shop.class")
-    if not os.path.exists(compiled) or os.path.getmtime(compiled) < os.path.getmtime(source):
-        os.makedirs(classes, exist_ok=True)
-        subprocess.run([javac, "-d", classes, source], check=True)
-    # A small heap and the quick JIT tier: the shop starts in well under a second.
+    for source in sorted(glob.glob(os.path.join(folder, "*.java"))):
+        compiled = os.path.join(classes, os.path.basename(source)[:-5] + ".class")
+        if not os.path.exists(compiled) or os.path.getmtime(compiled) < os.path.getmtime(source):
+            os.makedirs(classes, exist_ok=True)
+            subprocess.run([javac, "-d", classes, source], check=True)
+    # A small heap and the quick JIT tier: a shop starts in well under a second.
     return [java, "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
-            classes + os.pathsep + JDBC_SQLITE, "Shop", str(port), data]
+            os.pathsep.join([classes] + list(jars)), main] + [str(a) for a in args]
+
+
+def java_shop(build, port, data):
+    """The Java shop's argv."""
+    return java_command(build, "Shop", [port, data], [JDBC_SQLITE])
 
 
 def shop_command(runtime, build, port, data):
