@@ -188,8 +188,14 @@ public class Shop {
     Map<String, String> q = params(uri.getRawQuery());
     switch (path) {
       case "/": {
-        reply(ex, 200, "<!DOCTYPE html><html><body><h1>Vigil demo shop (Java)</h1></body></html>\n",
-            "text/html; charset=utf-8");
+        // Links to the routes, as the C++ and PHP shops have: what a crawler (wapiti) follows.
+        reply(ex, 200, "<!DOCTYPE html><html><head><title>Vigil demo shop</title></head><body>"
+            + "<h1>Vigil demo shop (Java)</h1><p>Deliberately vulnerable. Try: "
+            + "<a href=\"/search?q=lamp\">search</a>, <a href=\"/product?id=1\">product</a>, "
+            + "<a href=\"/hello?name=Ada\">hello</a>, <a href=\"/ping?host=127.0.0.1\">ping</a>, "
+            + "<a href=\"/download?file=manual.txt\">download</a>, <a href=\"/go?to=/\">go</a>.</p>"
+            + "<form method=\"post\" action=\"/login\"><input name=\"user\"><input name=\"pass\" "
+            + "type=\"password\"><button>log in</button></form></body></html>\n", "text/html; charset=utf-8");
         return;
       }
       case "/search": {
