@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -56,6 +57,16 @@ thread_local std::uint64_t t_current_serial __attribute__((tls_model("initial-ex
 thread_local std::uint64_t t_thread __attribute__((tls_model("initial-exec"))) = 0;
 thread_local std::uint64_t t_requests_read __attribute__((tls_model("initial-exec"))) = 0;
 std::atomic<std::uint64_t> g_threads{0};
+
+// The launchers (handoff.hpp) this thread started whose answer it has not read: their reply
+// areas, mapped. A plain thread-local (no constructor): on_write tests `count` alone.
+struct PendingLaunchers {
+  LauncherReply* area[4];
+  unsigned count;
+};
+thread_local PendingLaunchers t_launchers __attribute__((tls_model("initial-exec"))) = {};
+// In a launcher: where its answer goes (null elsewhere).
+std::atomic<LauncherReply*> g_reply{nullptr};
 
 std::uint64_t this_thread() noexcept {
   if (t_thread == 0) t_thread = g_threads.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -1155,6 +1166,16 @@ bool Agent::report_sink(const std::shared_ptr<InFlight>& req, bool own, const Si
       std::lock_guard<SpinLock> lock(conn->mu);
       send_block_response(*conn, *req, first_id);
     }
+    // A launcher's parent answers the request it handed over (its 403 names this event).
+    if (LauncherReply* reply = g_reply.load(std::memory_order_acquire); reply && req->inherited)
+        [[unlikely]] {
+      std::uint32_t none = kReplyNone;
+      reply->serial = req->serial;
+      std::size_t n = std::min(first_id.size(), sizeof reply->event_id - 1);
+      std::memcpy(reply->event_id, first_id.data(), n);
+      reply->event_id[n] = '\0';
+      reply->state.compare_exchange_strong(none, kReplyBlocked, std::memory_order_release);
+    }
   }
   return true;
 }
@@ -1535,6 +1556,7 @@ SinkDecision Agent::check_connect(const sockaddr* addr, socklen_t len) noexcept 
 }
 
 bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
+  if (t_launchers.count != 0) [[unlikely]] settle_launchers();
   // No reference taken: the connection lives while its lock is held (locked_connection).
   SpinHold lock;
   Connection* conn = locked_connection(fd, &lock);
@@ -1945,6 +1967,55 @@ void Agent::adopt(std::string_view bytes) noexcept {
   }
 }
 
+void Agent::settle_launchers() noexcept {
+  PendingLaunchers& pending = t_launchers;
+  unsigned kept = 0;
+  for (unsigned i = 0; i < pending.count; ++i) {
+    LauncherReply* reply = pending.area[i];
+    std::uint32_t state = reply->state.load(std::memory_order_acquire);
+    if (state == kReplyNone) {
+      pending.area[kept++] = reply;  // still deciding (or never execs: given up when full)
+      continue;
+    }
+    if (state == kReplyBlocked) {
+      char id[sizeof reply->event_id];
+      std::memcpy(id, reply->event_id, sizeof id);
+      id[sizeof id - 1] = '\0';
+      const std::uint64_t serial = reply->serial;
+      std::shared_ptr<InFlight> req;
+      {
+        std::lock_guard<SpinLock> lock(flight_mu_);
+        for (const auto& r : in_flight_)
+          if (r->serial == serial && !r->inherited) req = r;
+      }
+      std::shared_ptr<Connection> conn = req ? req->conn.lock() : nullptr;
+      if (conn && !req->blocked.exchange(true)) {
+        std::lock_guard<SpinLock> lock(conn->mu);
+        send_block_response(*conn, *req, id);
+      }
+    }
+    munmap(reply, kReplyBytes);
+  }
+  pending.count = kept;
+}
+
+void await_launcher(LauncherReply* reply) noexcept {
+  PendingLaunchers& pending = t_launchers;
+  if (pending.count == std::size(pending.area)) {
+    munmap(pending.area[0], kReplyBytes);
+    std::memmove(pending.area, pending.area + 1, sizeof pending.area[0] * (pending.count - 1));
+    --pending.count;
+  }
+  pending.area[pending.count++] = reply;
+}
+
+void launcher_allowed() noexcept {
+  if (LauncherReply* reply = g_reply.load(std::memory_order_acquire)) [[unlikely]] {
+    std::uint32_t none = kReplyNone;
+    reply->state.compare_exchange_strong(none, kReplyAllowed, std::memory_order_release);
+  }
+}
+
 void Agent::become_own_server() noexcept {
   std::lock_guard<SpinLock> lock(flight_mu_);
   if (!forked_child_.exchange(false)) return;
@@ -2094,10 +2165,14 @@ void read_handoff() noexcept {
   if (length < static_cast<ssize_t>(kName.size()) ||
       std::string_view(target, kName.size()) != kName)
     return;
+  // The answer to the parent goes to the memfd's first bytes, mapped before the launcher's own
+  // code closes the descriptor.
+  void* area = ::mmap(nullptr, kReplyBytes, PROT_READ | PROT_WRITE, MAP_SHARED, static_cast<int>(fd), 0);
+  if (area != MAP_FAILED) g_reply.store(static_cast<LauncherReply*>(area), std::memory_order_release);
   try {
     auto bytes = std::make_unique<std::string>();
     char buffer[16 * 1024];
-    for (off_t at = 0; bytes->size() <= kMaxHandoffBytes;) {
+    for (off_t at = kReplyBytes; bytes->size() <= kMaxHandoffBytes;) {
       ssize_t n = ::pread(static_cast<int>(fd), buffer, sizeof buffer, at);
       if (n <= 0) break;
       bytes->append(buffer, static_cast<std::size_t>(n));

@@ -277,6 +277,10 @@ class Agent {
   // answered here). Malformed bytes are a fail-open.
   void adopt(std::string_view handoff) noexcept;
 
+  // The answers of the launchers this thread started that have answered: a blocked request
+  // of this process gets its 403 as for a block of its own (handoff.hpp).
+  void settle_launchers() noexcept;
+
   // --- lifecycle ---
   void after_fork_child() noexcept;
   void before_fork() noexcept;
@@ -434,6 +438,12 @@ class Agent {
 // In a launcher (handoff.hpp), at its first exec: arms the agent and adopts the requests the
 // parent handed over. Nothing when there were none (one relaxed load).
 void adopt_handed_requests() noexcept;
+// In a launcher: its exec was checked and allowed (its parent stops waiting for an answer).
+void launcher_allowed() noexcept;
+// In the parent: a launcher this thread started, whose answer (the reply area, mapped) the
+// thread's next response write reads. At most four wait; older ones are given up.
+struct LauncherReply;
+void await_launcher(LauncherReply* reply) noexcept;
 
 }  // namespace vigil::agent
 

@@ -4,7 +4,8 @@
 // the command and execs it. The agent in the host hands the requests in flight to the agent
 // in the launcher (a memfd named by VIGIL_HANDOFF), which checks the exec against them as a
 // fork()ed child checks its parent's requests: reported, and in block mode the exec fails
-// with EACCES, which the JVM turns into an IOException.
+// with EACCES, which the JVM turns into an IOException; the parent's agent then answers the
+// request with its 403 (LauncherReply).
 //
 // The encoding is this module's own (the two agents are the same library): a magic, then per
 // request its serial and the salt of its id (events in both processes name it alike), whether
@@ -14,6 +15,7 @@
 #ifndef VIGIL_AGENT_HANDOFF_HPP_
 #define VIGIL_AGENT_HANDOFF_HPP_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -25,6 +27,22 @@
 namespace vigil::agent {
 
 inline constexpr const char* kHandoffVariable = "VIGIL_HANDOFF";
+
+// The launcher's answer, in the memfd's first kReplyBytes, which both agents map (the
+// launcher's before the launcher closes its descriptors): whether its exec was blocked, and
+// for which request, by which event. The parent reads it at its thread's next response write,
+// once the launcher has said something (the JVM waits for the exec's outcome before it goes
+// on), and answers the request with the 403 as for a block of its own. The handoff's encoding
+// follows these bytes.
+inline constexpr std::size_t kReplyBytes = 64;
+struct LauncherReply {
+  std::atomic<std::uint32_t> state;  // kReplyNone, then kReplyAllowed or kReplyBlocked
+  std::uint32_t reserved;
+  std::uint64_t serial;              // the blocked request's
+  char event_id[40];                 // NUL-terminated
+};
+static_assert(sizeof(LauncherReply) <= kReplyBytes);
+inline constexpr std::uint32_t kReplyNone = 0, kReplyAllowed = 1, kReplyBlocked = 2;
 inline constexpr std::size_t kMaxHandedRequests = 16;
 inline constexpr std::size_t kMaxHandoffBytes = 4u << 20;
 

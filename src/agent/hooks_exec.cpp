@@ -45,7 +45,9 @@ bool blocks_exec(const char* path, char* const argv[], const char* function) {
     std::vector<std::string_view> args = argv_views(argv);
     if (args.empty()) args.emplace_back(cstr(path));
     else if (path) args[0] = path;
-    return a->check_sink(vigil::Sink::exec(args), function).block;
+    bool block = a->check_sink(vigil::Sink::exec(args), function).block;
+    if (!block) vigil::agent::launcher_allowed();  // a launcher's parent need not wait
+    return block;
   } catch (...) {
     return false;
   }
@@ -53,7 +55,7 @@ bool blocks_exec(const char* path, char* const argv[], const char* function) {
 
 // posix_spawn(p) of a launcher (handoff.hpp): the requests in flight go with it, in a memfd
 // that only this child inherits (a dup2 onto itself clears its close-on-exec flag there) and
-// that the environment names. A launcher started with file actions of the program's own (the
+// that the environment names; its first bytes, mapped here, bring the launcher's answer. A launcher started with file actions of the program's own (the
 // JVM passes none), or when the handoff cannot be made, is started as it would be without it.
 template <typename Spawn>
 int spawn_launcher(Spawn spawn, pid_t* pid, const char* path, const posix_spawnattr_t* attr,
@@ -61,6 +63,7 @@ int spawn_launcher(Spawn spawn, pid_t* pid, const char* path, const posix_spawna
   Agent* a = active();
   if (!a || !a->has_requests_in_flight()) return spawn(pid, path, nullptr, attr, argv, envp);
   int fd = -1;
+  vigil::agent::LauncherReply* reply = nullptr;
   posix_spawn_file_actions_t actions;
   bool have_actions = false;
   std::vector<char*> env;
@@ -70,7 +73,10 @@ int spawn_launcher(Spawn spawn, pid_t* pid, const char* path, const posix_spawna
     ErrnoSaver saver;
     try {
       std::string bytes = a->handoff();
-      if (!bytes.empty()) fd = memfd_create("vigil-handoff", MFD_CLOEXEC);
+      if (!bytes.empty()) {
+        fd = memfd_create("vigil-handoff", MFD_CLOEXEC);
+        bytes.insert(0, vigil::agent::kReplyBytes, '\0');  // the launcher's answer goes there
+      }
       std::size_t done = 0;
       while (fd >= 0 && done < bytes.size()) {
         ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
@@ -80,6 +86,11 @@ int spawn_launcher(Spawn spawn, pid_t* pid, const char* path, const posix_spawna
         } else {
           done += static_cast<std::size_t>(n);
         }
+      }
+      if (fd >= 0) {
+        void* area = mmap(nullptr, vigil::agent::kReplyBytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+                          fd, 0);
+        reply = area == MAP_FAILED ? nullptr : static_cast<vigil::agent::LauncherReply*>(area);
       }
       if (fd >= 0 && posix_spawn_file_actions_init(&actions) == 0) {
         have_actions = true;
@@ -101,6 +112,10 @@ int spawn_launcher(Spawn spawn, pid_t* pid, const char* path, const posix_spawna
   ErrnoSaver saver;
   if (have_actions) posix_spawn_file_actions_destroy(&actions);
   if (fd >= 0) close(fd);
+  if (reply != nullptr) {
+    if (rc == 0 && !env.empty()) vigil::agent::await_launcher(reply);
+    else munmap(reply, vigil::agent::kReplyBytes);
+  }
   return rc;
 }
 

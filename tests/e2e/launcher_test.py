@@ -6,8 +6,10 @@ requests in flight to the agent in the launcher, which checks the exec (src/agen
 With the Java shop (tests/e2e/javashop):
   block     an argument injection that only the command shows (/ping?host=127.0.0.1 -c 2: input
             analysis lets it through) is stopped in the launcher: the exec fails with EACCES, the
-            JVM throws IOException (error=13), the shop answers with its own 500; one `blocked`
-            command-injection event at execvp from the launcher's process, carrying the request
+            JVM throws IOException (error=13), and the client gets the agent's 403 naming the
+            launcher's event, not the shop's 500 (the JVM's agent reads the launcher's answer at
+            the response); one `blocked` command-injection event at execvp from the launcher's
+            process, carrying the request
             (its path, its User-Agent, its client as IPv4 though the JVM's dual-stack socket saw
             ::ffff:127.0.0.1) and saying that the parent answers it; a benign ping after it
             still runs
@@ -47,16 +49,18 @@ def block(args, work):
     print("== block mode: an injection only the command shows, stopped in the launcher")
     shop, port, events_path = start(args, work, "block")
     try:
-        status, _, body = shoplib.request(port, "GET", "/ping?host=127.0.0.1%20-c%202",
-                                          agent="vigil-e2e-launcher/1")
-        check(status == 500 and b"error=13" in body,
-              "the JVM's exec failed with EACCES, the shop answered it (%s %r)" % (status, body[:120]))
+        status, headers, body = shoplib.request(port, "GET", "/ping?host=127.0.0.1%20-c%202",
+                                                agent="vigil-e2e-launcher/1")
+        check(status == 403 and b"error=13" not in body,
+              "a 403, not the shop's own answer to the failed exec (%s %r)" % (status, body[:120]))
         evs = shoplib.wait_events(events_path, lambda e: any(v["outcome"] == "blocked" for v in e))
         blocked = [v for v in evs if v["outcome"] == "blocked"]
         check(len(blocked) == 1 and blocked[0]["rule"] == "command-injection",
               "one blocked command-injection event (%s)" % [(v["outcome"], v["rule"]) for v in evs])
         if blocked:
             b = blocked[0]
+            check(headers.get("x-vigil-event") == b["event_id"],
+                  "the 403 names the launcher's event (%s)" % headers.get("x-vigil-event"))
             check(b["sink"]["function"] == "execvp" and "-c 2" in b["sink"]["value"],
                   "at execvp, the command the launcher was to run (%r)" % b["sink"]["value"])
             check(b["request"].get("path") == "/ping" and
