@@ -548,6 +548,12 @@ struct Connection {
   bool seen_bytes = false;
   bool absorbing = false;          // after a block: the program's writes go nowhere
   bool eof_to_program = false;     // after a block: the program reads end of stream
+  // A block decided in a vfork() child (the program's spawner, before its exec), which runs on
+  // this process's memory but not its descriptors (it may have closed the connection's number
+  // already): the 403 is left to the program's thread, at its next write on the connection.
+  // Written by the child without allocating (its parent's other threads may be in malloc).
+  std::atomic<bool> child_blocked{false};
+  char child_event[40] = {};
   std::shared_ptr<InFlight> current;
   ResponseTracker response;
   bool response_started = false;   // bytes of the current response already went out
@@ -659,12 +665,31 @@ Config config_from_environment() {
   return c;
 }
 
+struct Agent::ChildReplies {
+  struct Slot {
+    std::atomic<std::uint32_t> ready;  // 0 while being written (a slot is reused after kSlots)
+    std::int32_t owner;                // the pid whose request it was
+    std::uint64_t serial;
+    char event_id[40];
+    char pad[8];
+  };
+  static constexpr std::uint32_t kSlots = 32;
+  std::atomic<std::uint32_t> written;
+  std::uint32_t reserved[15];
+  Slot slot[kSlots];
+};
+
 Agent::Agent(Config config)
     : config_(std::move(config)),
       tracked_(new std::atomic<std::uint8_t>[kMaxFd]()),
       blocks_(new std::atomic<ConnBlock*>[kMaxFd >> kBlockBits]()) {
   pid_.store(getpid());
   request_id_salt();  // set before any fork: a child names its parent's requests as it does
+  static_assert(sizeof(ChildReplies) <= 4096);
+  if (void* page = mmap(nullptr, sizeof(ChildReplies), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+      page != MAP_FAILED)
+    child_replies_ = static_cast<ChildReplies*>(page);  // zeroed by the kernel
   events_ = std::make_unique<EventQueue>(config_.queue_capacity, config_.events_path,
                                          config_.status_path, &counters_);
   engine_.set_policy(load_policy(config_.mode, config_.policy_path));
@@ -1052,6 +1077,13 @@ void Agent::push_event(std::unique_ptr<Event> e) noexcept {
 // Writes the 403 on the connection (REQUIRES: conn.mu held) unless the response has started.
 void Agent::send_block_response(Connection& conn, InFlight& req, const std::string& event_id) noexcept {
   if (conn.absorbing) return;
+  if (!own_process()) [[unlikely]] {  // a vfork() child: see Connection::child_blocked
+    std::size_t n = std::min(event_id.size(), sizeof conn.child_event - 1);
+    std::memcpy(conn.child_event, event_id.data(), n);
+    conn.child_event[n] = '\0';
+    conn.child_blocked.store(true, std::memory_order_release);
+    return;
+  }
   conn.absorbing = true;
   conn.eof_to_program = true;
   // A TLS connection's 403 must be a TLS record, written through the program's session, and
@@ -1166,6 +1198,9 @@ bool Agent::report_sink(const std::shared_ptr<InFlight>& req, bool own, const Si
       std::lock_guard<SpinLock> lock(conn->mu);
       send_block_response(*conn, *req, first_id);
     }
+    // A fork()ed child's parent answers the request (its 403 names this event).
+    if (req->inherited && g_reply.load(std::memory_order_relaxed) == nullptr) [[unlikely]]
+      tell_parent(*req, first_id);
     // A launcher's parent answers the request it handed over (its 403 names this event).
     if (LauncherReply* reply = g_reply.load(std::memory_order_acquire); reply && req->inherited)
         [[unlikely]] {
@@ -1557,10 +1592,15 @@ SinkDecision Agent::check_connect(const sockaddr* addr, socklen_t len) noexcept 
 
 bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
   if (t_launchers.count != 0) [[unlikely]] settle_launchers();
+  if (children_replied()) [[unlikely]] settle_children();
   // No reference taken: the connection lives while its lock is held (locked_connection).
   SpinHold lock;
   Connection* conn = locked_connection(fd, &lock);
   if (conn == nullptr) return true;
+  if (conn->child_blocked.load(std::memory_order_acquire)) [[unlikely]] {
+    conn->child_blocked.store(false, std::memory_order_relaxed);
+    if (conn->current) send_block_response(*conn, *conn->current, std::string(conn->child_event));
+  }
   if (conn->fcgi && !conn->absorbing && !conn->not_http) [[unlikely]] {
     // The response records, as the HTTP/1.1 text they carry (every write is read, to keep the
     // records' framing).
@@ -1875,8 +1915,12 @@ void Agent::after_fork_child() noexcept {
   // requests in flight stay visible to sink checks until the child serves requests of its own:
   // a fork-then-exec (libuv, Node.js child_process) runs a command on behalf of the request this
   // thread was serving. Their connections belong to the parent and are never touched here.
+  // The requests seen from here belong to the process forked from (or, in a child of a child
+  // that served nothing, to the one they came from first).
+  if (!forked_child_.load(std::memory_order_relaxed)) inherited_from_ = pid_.load();
   pid_.store(getpid());
   new (&flight_mu_) SpinLock();
+  new (&replies_mu_) SpinLock();
   new (&wire_mu_) SpinLock();
   for (FdShard& s : fd_shards_) new (&s.mu) SpinLock();
   for (auto& r : in_flight_) {
@@ -2014,6 +2058,57 @@ void launcher_allowed() noexcept {
     std::uint32_t none = kReplyNone;
     reply->state.compare_exchange_strong(none, kReplyAllowed, std::memory_order_release);
   }
+}
+
+
+inline bool Agent::children_replied() const noexcept {
+  return child_replies_ != nullptr &&
+         child_replies_->written.load(std::memory_order_relaxed) !=
+             replies_seen_.load(std::memory_order_relaxed);
+}
+
+void Agent::tell_parent(const InFlight& req, std::string_view event_id) noexcept {
+  if (child_replies_ == nullptr || inherited_from_ == 0) return;
+  std::uint32_t index = child_replies_->written.load(std::memory_order_relaxed);
+  ChildReplies::Slot& slot = child_replies_->slot[index % ChildReplies::kSlots];
+  slot.ready.store(0, std::memory_order_relaxed);
+  slot.owner = inherited_from_;
+  slot.serial = req.serial;
+  std::size_t n = std::min(event_id.size(), sizeof slot.event_id - 1);
+  std::memcpy(slot.event_id, event_id.data(), n);
+  slot.event_id[n] = '\0';
+  slot.ready.store(1, std::memory_order_release);
+  child_replies_->written.fetch_add(1, std::memory_order_release);
+}
+
+void Agent::settle_children() noexcept {
+  if (!replies_mu_.try_lock()) return;  // another thread reads it now
+  const std::uint32_t written = child_replies_->written.load(std::memory_order_acquire);
+  std::uint32_t seen = replies_seen_.load(std::memory_order_relaxed);
+  if (written - seen > ChildReplies::kSlots) seen = written - ChildReplies::kSlots;  // overwritten
+  const pid_t me = getpid();
+  for (; seen != written; ++seen) {
+    ChildReplies::Slot& slot = child_replies_->slot[seen % ChildReplies::kSlots];
+    if (slot.ready.load(std::memory_order_acquire) == 0) break;  // still being written
+    if (slot.owner != me) continue;
+    char id[sizeof slot.event_id];
+    std::memcpy(id, slot.event_id, sizeof id);
+    id[sizeof id - 1] = '\0';
+    const std::uint64_t serial = slot.serial;
+    std::shared_ptr<InFlight> req;
+    {
+      std::lock_guard<SpinLock> lock(flight_mu_);
+      for (const auto& r : in_flight_)
+        if (r->serial == serial && !r->inherited) req = r;
+    }
+    std::shared_ptr<Connection> conn = req ? req->conn.lock() : nullptr;
+    if (conn && !req->blocked.exchange(true)) {
+      std::lock_guard<SpinLock> lock(conn->mu);
+      send_block_response(*conn, *req, id);
+    }
+  }
+  replies_seen_.store(seen, std::memory_order_relaxed);
+  replies_mu_.unlock();
 }
 
 void Agent::become_own_server() noexcept {

@@ -97,6 +97,7 @@ class SpinLock {
     if (held_.exchange(true, std::memory_order_acquire)) [[unlikely]] wait();
   }
   void unlock() noexcept { held_.store(false, std::memory_order_release); }
+  bool try_lock() noexcept { return !held_.exchange(true, std::memory_order_acquire); }
 
  private:
   // The lock was held: spins, then yields, until it is taken. Out of line: the usual lock()
@@ -433,6 +434,21 @@ class Agent {
   std::atomic<std::size_t> in_flight_count_{0};
   std::atomic<bool> forked_child_{false};
   std::atomic<pid_t> pid_{0};  // the process this agent belongs to (updated after fork)
+
+  // Blocks decided in fork()ed children for their parent's requests (a spawner's child about
+  // to exec the command: libuv's, the JVM's in FORK mode), told back through a page shared
+  // with every child (MAP_SHARED, made before any fork): the parent answers the request with
+  // the 403 at its next response write, as for a block of its own. `written` counts the slots
+  // ever filled; each process reads on from where it last read (`replies_seen_`), only when
+  // the count moved (one load per response write).
+  struct ChildReplies;
+  ChildReplies* child_replies_ = nullptr;
+  std::atomic<std::uint32_t> replies_seen_{0};
+  SpinLock replies_mu_;  // one thread of the process reads the page at a time
+  pid_t inherited_from_ = 0;  // in a fork()ed child: the process that owns the requests it sees
+  void tell_parent(const InFlight& req, std::string_view event_id) noexcept;
+  [[gnu::noinline]] void settle_children() noexcept;
+  bool children_replied() const noexcept;
 };
 
 // In a launcher (handoff.hpp), at its first exec: arms the agent and adopts the requests the
