@@ -2262,8 +2262,10 @@ void read_handoff() noexcept {
     return;
   // The answer to the parent goes to the memfd's first bytes, mapped before the launcher's own
   // code closes the descriptor.
-  void* area = ::mmap(nullptr, kReplyBytes, PROT_READ | PROT_WRITE, MAP_SHARED, static_cast<int>(fd), 0);
-  if (area != MAP_FAILED) g_reply.store(static_cast<LauncherReply*>(area), std::memory_order_release);
+  void* area =
+      ::mmap(nullptr, kReplyBytes, PROT_READ | PROT_WRITE, MAP_SHARED, static_cast<int>(fd), 0);
+  if (area != MAP_FAILED)
+    g_reply.store(static_cast<LauncherReply*>(area), std::memory_order_release);
   try {
     auto bytes = std::make_unique<std::string>();
     char buffer[16 * 1024];

@@ -19,7 +19,8 @@ TEST(Handoff, RequestsGoAndComeBackWhole) {
   std::string out;
   begin_handoff(&out);
   ASSERT_TRUE(append_handoff(&out, HandedRequest{7, true, "127.0.0.1", http, 0xabcdef}));
-  ASSERT_TRUE(append_handoff(&out, HandedRequest{1ull << 40, false, "::1", "GET / HTTP/1.1\r\n\r\n"}));
+  ASSERT_TRUE(
+      append_handoff(&out, HandedRequest{1ull << 40, false, "::1", "GET / HTTP/1.1\r\n\r\n"}));
   std::vector<HandedRequest> back;
   ASSERT_TRUE(decode_handoff(out, &back));
   ASSERT_EQ(back.size(), 2u);
@@ -64,7 +65,8 @@ TEST(Handoff, BoundsAreKept) {
   EXPECT_FALSE(append_handoff(&out, HandedRequest{99, false, "p", "x"}));
   EXPECT_EQ(out, before);
   begin_handoff(&out);
-  EXPECT_FALSE(append_handoff(&out, HandedRequest{1, true, "p", std::string(kMaxHandoffBytes, 'x')}));
+  EXPECT_FALSE(
+      append_handoff(&out, HandedRequest{1, true, "p", std::string(kMaxHandoffBytes, 'x')}));
   std::string empty;
   EXPECT_FALSE(append_handoff(&empty, HandedRequest{}));
 }

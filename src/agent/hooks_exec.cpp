@@ -55,8 +55,9 @@ bool blocks_exec(const char* path, char* const argv[], const char* function) {
 
 // posix_spawn(p) of a launcher (handoff.hpp): the requests in flight go with it, in a memfd
 // that only this child inherits (a dup2 onto itself clears its close-on-exec flag there) and
-// that the environment names; its first bytes, mapped here, bring the launcher's answer. A launcher started with file actions of the program's own (the
-// JVM passes none), or when the handoff cannot be made, is started as it would be without it.
+// that the environment names; its first bytes, mapped here, bring the launcher's answer. A
+// launcher started with file actions of the program's own (the JVM passes none), or when the
+// handoff cannot be made, is started as it would be without it.
 template <typename Spawn>
 int spawn_launcher(Spawn spawn, pid_t* pid, const char* path, const posix_spawnattr_t* attr,
                    char* const argv[], char* const envp[]) {
@@ -95,7 +96,8 @@ int spawn_launcher(Spawn spawn, pid_t* pid, const char* path, const posix_spawna
       if (fd >= 0 && posix_spawn_file_actions_init(&actions) == 0) {
         have_actions = true;
         variable = std::string(vigil::agent::kHandoffVariable) + "=" + std::to_string(fd);
-        const std::string_view prefix = std::string_view(variable).substr(0, variable.find('=') + 1);
+        const std::string_view prefix =
+            std::string_view(variable).substr(0, variable.find('=') + 1);
         for (std::size_t i = 0; envp != nullptr && envp[i] != nullptr; ++i)
           if (std::string_view(envp[i]).substr(0, prefix.size()) != prefix) env.push_back(envp[i]);
         env.push_back(variable.data());

@@ -141,10 +141,8 @@ TEST(ProgramCheck, ElfHeadersSayHowTheProgramStarts) {
 TEST(ProgramCheck, GoIsKnownByItsBuildNoteOrItsSections) {
   ElfImage e(2, false);
   std::string interp = "/lib64/ld-linux-x86-64.so.2";
-  EXPECT_TRUE(read_elf(reader(e.build(
-                           62, {{kInterp, interp}, {kNote, e.note("GNU", 3, "abcd") + e.note("Go", 4, "id/x")}},
-                           {})))
-                  .go);
+  std::string notes = e.note("GNU", 3, "abcd") + e.note("Go", 4, "id/x");
+  EXPECT_TRUE(read_elf(reader(e.build(62, {{kInterp, interp}, {kNote, notes}}, {}))).go);
   EXPECT_TRUE(read_elf(reader(e.build(62, {{kInterp, interp}}, {".text", ".go.buildinfo"}))).go);
   EXPECT_TRUE(read_elf(reader(e.build(62, {{kInterp, interp}}, {".gopclntab"}))).go);
   // A GNU build id, or a Go note of another type, is not Go's build note.

@@ -60,7 +60,8 @@ bool reference_parse(std::string_view text, IpAddress* out) {
     return false;
   } else {
     a.v4 = a.bytes[10] == 0xFF && a.bytes[11] == 0xFF &&
-           std::all_of(a.bytes.begin(), a.bytes.begin() + 10, [](std::uint8_t b) { return b == 0; });
+           std::all_of(a.bytes.begin(), a.bytes.begin() + 10,
+                       [](std::uint8_t b) { return b == 0; });
   }
   *out = a;
   return true;
