@@ -19,6 +19,9 @@ spooled during the outage, and the shop exits promptly at the end.
   (d) forking servers (tests/e2e/forkshop.py, Python): fork-per-connection and pre-fork: one
       agent registers, every process's events arrive once, a policy PUT reaches every process
       within 5 s, and when the pre-fork leader is killed a follower takes over.
+  (e) the Java shop (tests/e2e/javashop) in block mode: a command injection blocked in the
+      JVM's launcher (jspawnhelper) is the client's 403, and its event, written by the
+      launcher, reaches vigild through the JVM's agent (skipped without a JDK).
 usage: server_test.py --build BUILD_DIR [--keep]
 """
 import argparse
@@ -213,6 +216,46 @@ def leaders(events_path):
         if st.get("leader") == 1 and time.time() - os.path.getmtime(f) < 3:
             out[st["pid"]] = st
     return out
+
+
+def test_launcher(api, vigild, build, work):
+    """(e) The JVM's launcher (jspawnhelper) checks the command with the requests handed to it
+    and its events reach vigild through the JVM's agent's spool: one incident's events name one
+    request from two processes, and a block there is the client's 403."""
+    print("== (e) the Java shop: a launcher's events reach vigild [%s]" % elapsed())
+    try:
+        command = shoplib.java_shop(build, 0, "")  # skips when no JDK or driver is installed
+    except SystemExit:
+        print("  skip: no JDK here")
+        return
+    status, _, body = api.call("POST", "/api/v1/keys", {"app": "javashop"})
+    key_file = os.path.join(work, "javashop.key")
+    with open(key_file, "w") as f:
+        f.write((body or {}).get("key", "") + "\n")
+    port = shoplib.free_port()
+    events_path = os.path.join(work, "javashop-events.jsonl")
+    command = shoplib.java_shop(build, port, os.path.join(work, "javashop-data"))
+    argv = [os.path.join(build, "bin", "vigil"), "run", "--mode", "block", "--app", "javashop",
+            "--events", events_path, "--server", vigild.url(), "--key-file", key_file,
+            "--spool", os.path.join(work, "javashop-spool"), "--"] + command
+    shop = shoplib.Shop(argv, port, log=os.path.join(work, "javashop.log"))
+    try:
+        shop.wait_ready()
+        status, headers, _ = shoplib.request(port, "GET", "/ping?host=127.0.0.1%20-c%201",
+                                             agent="e2e-launcher/1")
+        check(status == 403, "an injection only the command shows: 403 (%s)" % status)
+        blocked = wait_until(lambda: [e for e in api.events(app="javashop")
+                                      if e["outcome"] == "blocked"], 15)
+        check(len(blocked or []) == 1 and blocked[0]["sink"]["function"] == "execvp" and
+              blocked[0]["event_id"] == headers.get("x-vigil-event"),
+              "vigild has the launcher's blocked event, the one the 403 names (%s)"
+              % [(e["outcome"], e["sink"].get("function")) for e in blocked or []])
+        if blocked:
+            check(blocked[0]["agent"]["pid"] != shop.proc.pid,
+                  "written by the launcher (pid %s), shipped by the JVM's agent"
+                  % blocked[0]["agent"]["pid"])
+    finally:
+        shop.stop()
 
 
 def test_forking(api, vigild, build, work, mode):
@@ -479,6 +522,7 @@ def main():
 
         for mode in ("fork", "prefork"):
             test_forking(api, vigild, build, work, mode)
+        test_launcher(api, vigild, build, work)
     finally:
         if shop:
             shop.stop()
