@@ -671,7 +671,8 @@ struct Agent::ChildReplies {
     std::int32_t owner;                // the pid whose request it was
     std::uint64_t serial;
     char event_id[40];
-    char pad[8];
+    std::uint32_t detections;          // reported in the child (one event each, written there)
+    std::uint32_t blocked;             // 1: the request is to be answered with the 403
   };
   static constexpr std::uint32_t kSlots = 32;
   std::atomic<std::uint32_t> written;
@@ -1198,20 +1199,11 @@ bool Agent::report_sink(const std::shared_ptr<InFlight>& req, bool own, const Si
       std::lock_guard<SpinLock> lock(conn->mu);
       send_block_response(*conn, *req, first_id);
     }
-    // A fork()ed child's parent answers the request (its 403 names this event).
-    if (req->inherited && g_reply.load(std::memory_order_relaxed) == nullptr) [[unlikely]]
-      tell_parent(*req, first_id);
-    // A launcher's parent answers the request it handed over (its 403 names this event).
-    if (LauncherReply* reply = g_reply.load(std::memory_order_acquire); reply && req->inherited)
-        [[unlikely]] {
-      std::uint32_t none = kReplyNone;
-      reply->serial = req->serial;
-      std::size_t n = std::min(first_id.size(), sizeof reply->event_id - 1);
-      std::memcpy(reply->event_id, first_id.data(), n);
-      reply->event_id[n] = '\0';
-      reply->state.compare_exchange_strong(none, kReplyBlocked, std::memory_order_release);
-    }
   }
+  // A child's parent counts what the child reported, and answers a blocked request with the
+  // 403 naming this event.
+  if (req->inherited) [[unlikely]]
+    tell_parent(*req, first_id, static_cast<std::uint32_t>(v.detections.size()), block);
   return true;
 }
 
@@ -2021,6 +2013,11 @@ void Agent::settle_launchers() noexcept {
       pending.area[kept++] = reply;  // still deciding (or never execs: given up when full)
       continue;
     }
+    const std::uint32_t detections = reply->detections.load(std::memory_order_relaxed);
+    counters_.detections.fetch_add(detections, std::memory_order_relaxed);
+    counters_.events.fetch_add(detections, std::memory_order_relaxed);
+    counters_.blocked.fetch_add(reply->blocked.load(std::memory_order_relaxed),
+                                std::memory_order_relaxed);
     if (state == kReplyBlocked) {
       char id[sizeof reply->event_id];
       std::memcpy(id, reply->event_id, sizeof id);
@@ -2067,13 +2064,28 @@ inline bool Agent::children_replied() const noexcept {
              replies_seen_.load(std::memory_order_relaxed);
 }
 
-void Agent::tell_parent(const InFlight& req, std::string_view event_id) noexcept {
-  if (child_replies_ == nullptr || inherited_from_ == 0) return;
+void Agent::tell_parent(const InFlight& req, std::string_view event_id, std::uint32_t detections,
+                        bool block) noexcept {
+  if (LauncherReply* reply = g_reply.load(std::memory_order_acquire)) {  // a launcher
+    reply->detections.fetch_add(detections, std::memory_order_relaxed);
+    if (!block) return;
+    reply->blocked.fetch_add(1, std::memory_order_relaxed);
+    std::uint32_t none = kReplyNone;
+    reply->serial = req.serial;
+    std::size_t n = std::min(event_id.size(), sizeof reply->event_id - 1);
+    std::memcpy(reply->event_id, event_id.data(), n);
+    reply->event_id[n] = '\0';
+    reply->state.compare_exchange_strong(none, kReplyBlocked, std::memory_order_release);
+    return;
+  }
+  if (child_replies_ == nullptr || inherited_from_ == 0) return;  // not a fork()ed child
   std::uint32_t index = child_replies_->written.load(std::memory_order_relaxed);
   ChildReplies::Slot& slot = child_replies_->slot[index % ChildReplies::kSlots];
   slot.ready.store(0, std::memory_order_relaxed);
   slot.owner = inherited_from_;
   slot.serial = req.serial;
+  slot.detections = detections;
+  slot.blocked = block;
   std::size_t n = std::min(event_id.size(), sizeof slot.event_id - 1);
   std::memcpy(slot.event_id, event_id.data(), n);
   slot.event_id[n] = '\0';
@@ -2091,6 +2103,10 @@ void Agent::settle_children() noexcept {
     ChildReplies::Slot& slot = child_replies_->slot[seen % ChildReplies::kSlots];
     if (slot.ready.load(std::memory_order_acquire) == 0) break;  // still being written
     if (slot.owner != me) continue;
+    counters_.detections.fetch_add(slot.detections, std::memory_order_relaxed);
+    counters_.events.fetch_add(slot.detections, std::memory_order_relaxed);
+    if (!slot.blocked) continue;
+    counters_.blocked.fetch_add(1, std::memory_order_relaxed);
     char id[sizeof slot.event_id];
     std::memcpy(id, slot.event_id, sizeof id);
     id[sizeof id - 1] = '\0';

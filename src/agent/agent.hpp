@@ -435,10 +435,11 @@ class Agent {
   std::atomic<bool> forked_child_{false};
   std::atomic<pid_t> pid_{0};  // the process this agent belongs to (updated after fork)
 
-  // Blocks decided in fork()ed children for their parent's requests (a spawner's child about
-  // to exec the command: libuv's, the JVM's in FORK mode), told back through a page shared
-  // with every child (MAP_SHARED, made before any fork): the parent answers the request with
-  // the 403 at its next response write, as for a block of its own. `written` counts the slots
+  // What fork()ed children reported for their parent's requests (a spawner's child about to
+  // exec the command: libuv's, the JVM's in FORK mode), told back through a page shared with
+  // every child (MAP_SHARED, made before any fork): the parent counts it (the child's counters
+  // die with it) and answers a blocked request with the 403 at its next response write, as
+  // for a block of its own. `written` counts the slots
   // ever filled; each process reads on from where it last read (`replies_seen_`), only when
   // the count moved (one load per response write).
   struct ChildReplies;
@@ -446,7 +447,9 @@ class Agent {
   std::atomic<std::uint32_t> replies_seen_{0};
   SpinLock replies_mu_;  // one thread of the process reads the page at a time
   pid_t inherited_from_ = 0;  // in a fork()ed child: the process that owns the requests it sees
-  void tell_parent(const InFlight& req, std::string_view event_id) noexcept;
+  // In a fork()ed child or a launcher: what it reported for one of its parent's requests.
+  void tell_parent(const InFlight& req, std::string_view event_id, std::uint32_t detections,
+                   bool block) noexcept;
   [[gnu::noinline]] void settle_children() noexcept;
   bool children_replied() const noexcept;
 };

@@ -30,16 +30,19 @@ inline constexpr const char* kHandoffVariable = "VIGIL_HANDOFF";
 
 // The launcher's answer, in the memfd's first kReplyBytes, which both agents map (the
 // launcher's before the launcher closes its descriptors): whether its exec was blocked, and
-// for which request, by which event. The parent reads it at its thread's next response write,
-// once the launcher has said something (the JVM waits for the exec's outcome before it goes
-// on), and answers the request with the 403 as for a block of its own. The handoff's encoding
+// for which request, by which event, and what it counted (its counters die with it). The
+// parent reads it at its thread's next response write, once the launcher has said something
+// (the JVM waits for the exec's outcome before it goes on): it adds the counts to its own and
+// answers a blocked request with the 403 as for a block of its own. The handoff's encoding
 // follows these bytes.
-inline constexpr std::size_t kReplyBytes = 64;
+inline constexpr std::size_t kReplyBytes = 128;
 struct LauncherReply {
-  std::atomic<std::uint32_t> state;  // kReplyNone, then kReplyAllowed or kReplyBlocked
+  std::atomic<std::uint32_t> state;       // kReplyNone, then kReplyAllowed or kReplyBlocked
+  std::atomic<std::uint32_t> detections;  // reported there (one event each, written there)
+  std::atomic<std::uint32_t> blocked;
   std::uint32_t reserved;
-  std::uint64_t serial;              // the blocked request's
-  char event_id[40];                 // NUL-terminated
+  std::uint64_t serial;                   // the blocked request's
+  char event_id[40];                      // NUL-terminated
 };
 static_assert(sizeof(LauncherReply) <= kReplyBytes);
 inline constexpr std::uint32_t kReplyNone = 0, kReplyAllowed = 1, kReplyBlocked = 2;

@@ -9,7 +9,7 @@ With the Java shop (tests/e2e/javashop):
             JVM throws IOException (error=13), and the client gets the agent's 403 naming the
             launcher's event, not the shop's 500 (the JVM's agent reads the launcher's answer at
             the response); one `blocked` command-injection event at execvp from the launcher's
-            process, carrying the request
+            process, carrying the request, and counted in the JVM's agent's counters
             (its path, its User-Agent, its client as IPv4 though the JVM's dual-stack socket saw
             ::ffff:127.0.0.1) and saying that the parent answers it; a benign ping after it
             still runs
@@ -40,7 +40,8 @@ def start(args, work, mode):
     events = os.path.join(work, mode + "-events.jsonl")
     shop = shoplib.Shop(shoplib.shop_command("java", args.build, port, data), port,
                         vigil=os.path.join(args.build, "bin", "vigil"), agent_mode=mode,
-                        events=events, app="launcher", log=os.path.join(work, mode + ".log"))
+                        events=events, app="launcher", log=os.path.join(work, mode + ".log"),
+                        env={"VIGIL_STATUS": events + ".status.json"})
     shop.wait_ready()
     return shop, port, events
 
@@ -75,6 +76,11 @@ def block(args, work):
         check(status == 200 and b"1 packets transmitted" in body,
               "a benign ping runs after it (%s %r)" % (status, body[:60]))
         check(shop.alive(), "the shop is up")
+        # The launcher's counters die with it: the JVM's agent counts what it reported.
+        st = shoplib.status_when(events_path + ".status.json", lambda c: c.get("blocked", 0) >= 1)
+        check(st.get("detections") == 1 and st.get("blocked") == 1 and st.get("events") == 1,
+              "the JVM's counters hold the launcher's block (detections %s, blocked %s, events %s)"
+              % (st.get("detections"), st.get("blocked"), st.get("events")))
     finally:
         shop.stop()
 
@@ -99,6 +105,12 @@ def monitor(args, work):
             check(probed[0]["agent"]["pid"] != exploited[0]["agent"]["pid"],
                   "from two processes (%s, %s)" % (probed[0]["agent"]["pid"],
                                                    exploited[0]["agent"]["pid"]))
+        # Counted once the JVM's thread answers its next request.
+        shoplib.request(port, "GET", "/")
+        st = shoplib.status_when(events_path + ".status.json", lambda c: c.get("detections", 0) >= 2)
+        check(st.get("detections") == 2 and st.get("events") == 2,
+              "the JVM's counters hold both events (detections %s, events %s)"
+              % (st.get("detections"), st.get("events")))
     finally:
         shop.stop()
 
