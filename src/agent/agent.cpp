@@ -2003,6 +2003,23 @@ void Agent::adopt(std::string_view bytes) noexcept {
   }
 }
 
+void Agent::answer_for_child(std::uint64_t serial, const char (&event_id)[40]) noexcept {
+  char id[sizeof event_id];  // a copy: the child may write the shared page again meanwhile
+  std::memcpy(id, event_id, sizeof id);
+  id[sizeof id - 1] = '\0';
+  std::shared_ptr<InFlight> req;
+  {
+    std::lock_guard<SpinLock> lock(flight_mu_);
+    for (const auto& r : in_flight_)
+      if (r->serial == serial && !r->inherited) req = r;
+  }
+  std::shared_ptr<Connection> conn = req ? req->conn.lock() : nullptr;
+  if (conn && !req->blocked.exchange(true)) {
+    std::lock_guard<SpinLock> lock(conn->mu);
+    send_block_response(*conn, *req, id);
+  }
+}
+
 void Agent::settle_launchers() noexcept {
   PendingLaunchers& pending = t_launchers;
   unsigned kept = 0;
@@ -2018,23 +2035,7 @@ void Agent::settle_launchers() noexcept {
     counters_.events.fetch_add(detections, std::memory_order_relaxed);
     counters_.blocked.fetch_add(reply->blocked.load(std::memory_order_relaxed),
                                 std::memory_order_relaxed);
-    if (state == kReplyBlocked) {
-      char id[sizeof reply->event_id];
-      std::memcpy(id, reply->event_id, sizeof id);
-      id[sizeof id - 1] = '\0';
-      const std::uint64_t serial = reply->serial;
-      std::shared_ptr<InFlight> req;
-      {
-        std::lock_guard<SpinLock> lock(flight_mu_);
-        for (const auto& r : in_flight_)
-          if (r->serial == serial && !r->inherited) req = r;
-      }
-      std::shared_ptr<Connection> conn = req ? req->conn.lock() : nullptr;
-      if (conn && !req->blocked.exchange(true)) {
-        std::lock_guard<SpinLock> lock(conn->mu);
-        send_block_response(*conn, *req, id);
-      }
-    }
+    if (state == kReplyBlocked) answer_for_child(reply->serial, reply->event_id);
     munmap(reply, kReplyBytes);
   }
   pending.count = kept;
@@ -2107,21 +2108,7 @@ void Agent::settle_children() noexcept {
     counters_.events.fetch_add(slot.detections, std::memory_order_relaxed);
     if (!slot.blocked) continue;
     counters_.blocked.fetch_add(1, std::memory_order_relaxed);
-    char id[sizeof slot.event_id];
-    std::memcpy(id, slot.event_id, sizeof id);
-    id[sizeof id - 1] = '\0';
-    const std::uint64_t serial = slot.serial;
-    std::shared_ptr<InFlight> req;
-    {
-      std::lock_guard<SpinLock> lock(flight_mu_);
-      for (const auto& r : in_flight_)
-        if (r->serial == serial && !r->inherited) req = r;
-    }
-    std::shared_ptr<Connection> conn = req ? req->conn.lock() : nullptr;
-    if (conn && !req->blocked.exchange(true)) {
-      std::lock_guard<SpinLock> lock(conn->mu);
-      send_block_response(*conn, *req, id);
-    }
+    answer_for_child(slot.serial, slot.event_id);
   }
   replies_seen_.store(seen, std::memory_order_relaxed);
   replies_mu_.unlock();

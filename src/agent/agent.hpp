@@ -281,6 +281,9 @@ class Agent {
   // The answers of the launchers this thread started that have answered: a blocked request
   // of this process gets its 403 as for a block of its own (handoff.hpp).
   void settle_launchers() noexcept;
+  // A block a child (fork()ed, or a launcher) decided for the request numbered `serial`: the
+  // request's 403, naming `event_id`, unless it was answered already.
+  void answer_for_child(std::uint64_t serial, const char (&event_id)[40]) noexcept;
 
   // --- lifecycle ---
   void after_fork_child() noexcept;
