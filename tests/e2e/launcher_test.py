@@ -13,6 +13,9 @@ With the Java shop (tests/e2e/javashop):
             (its path, its User-Agent, its client as IPv4 though the JVM's dual-stack socket saw
             ::ffff:127.0.0.1) and saying that the parent answers it; a benign ping after it
             still runs
+  FORK, VFORK  the same block with -Djdk.lang.Process.launchMechanism=FORK and =VFORK, the JVM's
+            other ways: a fork()ed child, which tells the JVM's agent through their shared page,
+            and a vfork() child, which runs on the JVM's memory: a 403 each, counted once
   monitor   /ping?host=localhost;id gives `probed` (input analysis, in the JVM) and `exploited`
             (the launcher, at execvp) events that name the same request id from two processes
   foreign   a VIGIL_HANDOFF that names a descriptor the agent did not make (standard input) is
@@ -33,14 +36,18 @@ import shoplib  # noqa: E402
 check = shoplib.Checks()
 
 
-def start(args, work, mode):
+def start(args, work, mode, mechanism=None):
     port = shoplib.free_port()
-    data = os.path.join(work, mode + "-data")
+    tag = mode + ("-" + mechanism if mechanism else "")
+    data = os.path.join(work, tag + "-data")
     os.makedirs(data, exist_ok=True)
-    events = os.path.join(work, mode + "-events.jsonl")
-    shop = shoplib.Shop(shoplib.shop_command("java", args.build, port, data), port,
+    events = os.path.join(work, tag + "-events.jsonl")
+    command = shoplib.shop_command("java", args.build, port, data)
+    if mechanism:
+        command.insert(1, "-Djdk.lang.Process.launchMechanism=" + mechanism)
+    shop = shoplib.Shop(command, port,
                         vigil=os.path.join(args.build, "bin", "vigil"), agent_mode=mode,
-                        events=events, app="launcher", log=os.path.join(work, mode + ".log"),
+                        events=events, app="launcher", log=os.path.join(work, tag + ".log"),
                         env={"VIGIL_STATUS": events + ".status.json"})
     shop.wait_ready()
     return shop, port, events
@@ -83,6 +90,33 @@ def block(args, work):
               % (st.get("detections"), st.get("blocked"), st.get("events")))
     finally:
         shop.stop()
+
+
+def mechanisms(args, work):
+    print("== block mode, the JVM's other ways to start a process: fork() and vfork()")
+    # FORK: the child has the JVM's requests as a fork()ed child (it tells the JVM's agent
+    # through the page they share); VFORK: the child runs on the JVM's memory.
+    for mechanism in ("FORK", "VFORK"):
+        shop, port, events_path = start(args, work, "block", mechanism)
+        try:
+            status, headers, _ = shoplib.request(port, "GET", "/ping?host=127.0.0.1%20-c%201",
+                                                 agent="vigil-e2e-launcher/" + mechanism)
+            evs = shoplib.wait_events(events_path, lambda e: any(v["outcome"] == "blocked" for v in e))
+            blocked = [v for v in evs if v["outcome"] == "blocked"]
+            check(status == 403 and len(blocked) == 1 and
+                  headers.get("x-vigil-event") == blocked[0]["event_id"] and
+                  blocked[0]["sink"]["function"] == "execvp",
+                  "%s: a 403 naming the blocked event at execvp (%s, %s)"
+                  % (mechanism, status, [(v["outcome"], v["sink"].get("function")) for v in evs]))
+            status, _, body = shoplib.request(port, "GET", "/ping?host=localhost")
+            check(status == 200 and b"1 packets transmitted" in body,
+                  "%s: a benign ping runs after it (%s)" % (mechanism, status))
+            st = shoplib.status_when(events_path + ".status.json", lambda c: c.get("blocked", 0) >= 1)
+            check(st.get("detections") == 1 and st.get("blocked") == 1,
+                  "%s: counted once (detections %s, blocked %s)"
+                  % (mechanism, st.get("detections"), st.get("blocked")))
+        finally:
+            shop.stop()
 
 
 def monitor(args, work):
@@ -135,6 +169,7 @@ def main():
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="vigil-e2e-launcher-")
     block(args, work)
+    mechanisms(args, work)
     monitor(args, work)
     foreign(args, work)
     return check.finish(work)
