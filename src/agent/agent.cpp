@@ -548,12 +548,6 @@ struct Connection {
   bool seen_bytes = false;
   bool absorbing = false;          // after a block: the program's writes go nowhere
   bool eof_to_program = false;     // after a block: the program reads end of stream
-  // A block decided in a vfork() child (the program's spawner, before its exec), which runs on
-  // this process's memory but not its descriptors (it may have closed the connection's number
-  // already): the 403 is left to the program's thread, at its next write on the connection.
-  // Written by the child without allocating (its parent's other threads may be in malloc).
-  std::atomic<bool> child_blocked{false};
-  char child_event[40] = {};
   std::shared_ptr<InFlight> current;
   ResponseTracker response;
   bool response_started = false;   // bytes of the current response already went out
@@ -671,8 +665,9 @@ struct Agent::ChildReplies {
     std::int32_t owner;                // the pid whose request it was
     std::uint64_t serial;
     char event_id[40];
-    std::uint32_t detections;          // reported in the child (one event each, written there)
-    std::uint32_t blocked;             // 1: the request is to be answered with the 403
+    std::uint32_t detections;          // to count: reported in the child (one event each)
+    std::uint32_t blocked;             // to count: blocked there
+    std::uint32_t answer;              // 1: the request is to be answered with the 403
   };
   static constexpr std::uint32_t kSlots = 32;
   std::atomic<std::uint32_t> written;
@@ -1078,11 +1073,13 @@ void Agent::push_event(std::unique_ptr<Event> e) noexcept {
 // Writes the 403 on the connection (REQUIRES: conn.mu held) unless the response has started.
 void Agent::send_block_response(Connection& conn, InFlight& req, const std::string& event_id) noexcept {
   if (conn.absorbing) return;
-  if (!own_process()) [[unlikely]] {  // a vfork() child: see Connection::child_blocked
-    std::size_t n = std::min(event_id.size(), sizeof conn.child_event - 1);
-    std::memcpy(conn.child_event, event_id.data(), n);
-    conn.child_event[n] = '\0';
-    conn.child_blocked.store(true, std::memory_order_release);
+  if (!own_process()) [[unlikely]] {
+    // A vfork() child (the program's spawner, before its exec) runs on this process's memory
+    // but not its descriptors, which it may have closed already: the 403 is left to this
+    // process, through the children's page (counted here already; nothing allocated in the
+    // child, whose parent's other threads may be in malloc). Without the page, the program's
+    // own answer goes out.
+    post_reply(pid_.load(std::memory_order_relaxed), req.serial, event_id, 0, 0, true);
     return;
   }
   conn.absorbing = true;
@@ -1589,10 +1586,6 @@ bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
   SpinHold lock;
   Connection* conn = locked_connection(fd, &lock);
   if (conn == nullptr) return true;
-  if (conn->child_blocked.load(std::memory_order_acquire)) [[unlikely]] {
-    conn->child_blocked.store(false, std::memory_order_relaxed);
-    if (conn->current) send_block_response(*conn, *conn->current, std::string(conn->child_event));
-  }
   if (conn->fcgi && !conn->absorbing && !conn->not_http) [[unlikely]] {
     // The response records, as the HTTP/1.1 text they carry (every write is read, to keep the
     // records' framing).
@@ -2003,7 +1996,23 @@ void Agent::adopt(std::string_view bytes) noexcept {
   }
 }
 
-void Agent::answer_for_child(std::uint64_t serial, const char (&event_id)[40]) noexcept {
+namespace {
+
+// An event id into a reply's fixed field (no allocation: a vfork() child writes them too).
+void copy_event_id(char (&out)[40], std::string_view id) noexcept {
+  std::size_t n = std::min(id.size(), sizeof out - 1);
+  std::memcpy(out, id.data(), n);
+  out[n] = '\0';
+}
+
+}  // namespace
+
+void Agent::take_child_report(std::uint32_t detections, std::uint32_t blocked, bool answer,
+                              std::uint64_t serial, const char (&event_id)[40]) noexcept {
+  counters_.detections.fetch_add(detections, std::memory_order_relaxed);
+  counters_.events.fetch_add(detections, std::memory_order_relaxed);
+  counters_.blocked.fetch_add(blocked, std::memory_order_relaxed);
+  if (!answer) return;
   char id[sizeof event_id];  // a copy: the child may write the shared page again meanwhile
   std::memcpy(id, event_id, sizeof id);
   id[sizeof id - 1] = '\0';
@@ -2014,7 +2023,8 @@ void Agent::answer_for_child(std::uint64_t serial, const char (&event_id)[40]) n
       if (r->serial == serial && !r->inherited) req = r;
   }
   std::shared_ptr<Connection> conn = req ? req->conn.lock() : nullptr;
-  if (conn && !req->blocked.exchange(true)) {
+  if (conn) {  // (a request answered already is absorbing: no second 403)
+    req->blocked.store(true);
     std::lock_guard<SpinLock> lock(conn->mu);
     send_block_response(*conn, *req, id);
   }
@@ -2030,12 +2040,9 @@ void Agent::settle_launchers() noexcept {
       pending.area[kept++] = reply;  // still deciding (or never execs: given up when full)
       continue;
     }
-    const std::uint32_t detections = reply->detections.load(std::memory_order_relaxed);
-    counters_.detections.fetch_add(detections, std::memory_order_relaxed);
-    counters_.events.fetch_add(detections, std::memory_order_relaxed);
-    counters_.blocked.fetch_add(reply->blocked.load(std::memory_order_relaxed),
-                                std::memory_order_relaxed);
-    if (state == kReplyBlocked) answer_for_child(reply->serial, reply->event_id);
+    take_child_report(reply->detections.load(std::memory_order_relaxed),
+                      reply->blocked.load(std::memory_order_relaxed), state == kReplyBlocked,
+                      reply->serial, reply->event_id);
     munmap(reply, kReplyBytes);
   }
   pending.count = kept;
@@ -2073,23 +2080,26 @@ void Agent::tell_parent(const InFlight& req, std::string_view event_id, std::uin
     reply->blocked.fetch_add(1, std::memory_order_relaxed);
     std::uint32_t none = kReplyNone;
     reply->serial = req.serial;
-    std::size_t n = std::min(event_id.size(), sizeof reply->event_id - 1);
-    std::memcpy(reply->event_id, event_id.data(), n);
-    reply->event_id[n] = '\0';
+    copy_event_id(reply->event_id, event_id);
     reply->state.compare_exchange_strong(none, kReplyBlocked, std::memory_order_release);
     return;
   }
-  if (child_replies_ == nullptr || inherited_from_ == 0) return;  // not a fork()ed child
+  if (inherited_from_ != 0)  // a fork()ed child
+    post_reply(inherited_from_, req.serial, event_id, detections, block ? 1 : 0, block);
+}
+
+void Agent::post_reply(pid_t owner, std::uint64_t serial, std::string_view event_id,
+                       std::uint32_t detections, std::uint32_t blocked, bool answer) noexcept {
+  if (child_replies_ == nullptr) return;
   std::uint32_t index = child_replies_->written.load(std::memory_order_relaxed);
   ChildReplies::Slot& slot = child_replies_->slot[index % ChildReplies::kSlots];
   slot.ready.store(0, std::memory_order_relaxed);
-  slot.owner = inherited_from_;
-  slot.serial = req.serial;
+  slot.owner = owner;
+  slot.serial = serial;
   slot.detections = detections;
-  slot.blocked = block;
-  std::size_t n = std::min(event_id.size(), sizeof slot.event_id - 1);
-  std::memcpy(slot.event_id, event_id.data(), n);
-  slot.event_id[n] = '\0';
+  slot.blocked = blocked;
+  slot.answer = answer ? 1 : 0;
+  copy_event_id(slot.event_id, event_id);
   slot.ready.store(1, std::memory_order_release);
   child_replies_->written.fetch_add(1, std::memory_order_release);
 }
@@ -2104,11 +2114,8 @@ void Agent::settle_children() noexcept {
     ChildReplies::Slot& slot = child_replies_->slot[seen % ChildReplies::kSlots];
     if (slot.ready.load(std::memory_order_acquire) == 0) break;  // still being written
     if (slot.owner != me) continue;
-    counters_.detections.fetch_add(slot.detections, std::memory_order_relaxed);
-    counters_.events.fetch_add(slot.detections, std::memory_order_relaxed);
-    if (!slot.blocked) continue;
-    counters_.blocked.fetch_add(1, std::memory_order_relaxed);
-    answer_for_child(slot.serial, slot.event_id);
+    take_child_report(slot.detections, slot.blocked, slot.answer != 0, slot.serial,
+                      slot.event_id);
   }
   replies_seen_.store(seen, std::memory_order_relaxed);
   replies_mu_.unlock();

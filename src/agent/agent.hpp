@@ -281,9 +281,11 @@ class Agent {
   // The answers of the launchers this thread started that have answered: a blocked request
   // of this process gets its 403 as for a block of its own (handoff.hpp).
   void settle_launchers() noexcept;
-  // A block a child (fork()ed, or a launcher) decided for the request numbered `serial`: the
-  // request's 403, naming `event_id`, unless it was answered already.
-  void answer_for_child(std::uint64_t serial, const char (&event_id)[40]) noexcept;
+  // What a child (a launcher, a fork()ed or vfork() child) reported for the request numbered
+  // `serial`: counted, and with `answer` the request's 403 naming `event_id`, unless it was
+  // answered already.
+  void take_child_report(std::uint32_t detections, std::uint32_t blocked, bool answer,
+                         std::uint64_t serial, const char (&event_id)[40]) noexcept;
 
   // --- lifecycle ---
   void after_fork_child() noexcept;
@@ -438,11 +440,11 @@ class Agent {
   std::atomic<bool> forked_child_{false};
   std::atomic<pid_t> pid_{0};  // the process this agent belongs to (updated after fork)
 
-  // What fork()ed children reported for their parent's requests (a spawner's child about to
-  // exec the command: libuv's, the JVM's in FORK mode), told back through a page shared with
-  // every child (MAP_SHARED, made before any fork): the parent counts it (the child's counters
-  // die with it) and answers a blocked request with the 403 at its next response write, as
-  // for a block of its own. `written` counts the slots
+  // What children reported for their parent's requests (a spawner's child about to exec the
+  // command: libuv's fork()ed one, the JVM's in FORK mode; a vfork() child, Python's), told
+  // back through a page shared with every child (MAP_SHARED, made before any fork): the parent
+  // counts what a fork()ed child counted (its counters die with it) and answers a blocked
+  // request with the 403 at its next response write, as for a block of its own. `written` counts the slots
   // ever filled; each process reads on from where it last read (`replies_seen_`), only when
   // the count moved (one load per response write).
   struct ChildReplies;
@@ -453,6 +455,9 @@ class Agent {
   // In a fork()ed child or a launcher: what it reported for one of its parent's requests.
   void tell_parent(const InFlight& req, std::string_view event_id, std::uint32_t detections,
                    bool block) noexcept;
+  // One reply on the page (no allocation: a vfork() child writes it on its parent's memory).
+  void post_reply(pid_t owner, std::uint64_t serial, std::string_view event_id,
+                  std::uint32_t detections, std::uint32_t blocked, bool answer) noexcept;
   [[gnu::noinline]] void settle_children() noexcept;
   bool children_replied() const noexcept;
 };

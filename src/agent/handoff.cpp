@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/common/ascii.hpp"
+
 namespace vigil::agent {
 namespace {
 
@@ -36,17 +38,6 @@ struct Reader {
 };
 
 bool holds_line_break(std::string_view s) { return s.find_first_of("\r\n") != s.npos; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -99,7 +90,8 @@ bool http1_text(std::string_view method, std::string_view target,
   out->clear();
   out->append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
   for (const Header& h : headers) {
-    if (iequals(h.name, "content-length") || iequals(h.name, "transfer-encoding")) continue;
+    if (common::iequals(h.name, "content-length") || common::iequals(h.name, "transfer-encoding"))
+      continue;
     if (h.name.empty() || holds_line_break(h.name) || h.name.find(':') != h.name.npos ||
         holds_line_break(h.value))
       return false;

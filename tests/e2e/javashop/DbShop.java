@@ -8,24 +8,18 @@
 //                 connection is replaced and the query tried once more, as a pool does
 //   /product?id=  a connection per request (followed from its first bytes)
 //
+// Serves and answers through Shop's helpers (compiled with it).
+//
 // usage: java -cp CLASSES:postgresql.jar:mariadb-java-client.jar DbShop PORT pg|mysql DB_PORT DATABASE
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 
 public class DbShop {
   static String url;
@@ -66,41 +60,22 @@ public class DbShop {
     }
   }
 
-  static Map<String, String> params(String raw) {
-    Map<String, String> m = new HashMap<>();
-    if (raw == null) return m;
-    for (String kv : raw.split("&")) {
-      int i = kv.indexOf('=');
-      m.putIfAbsent(URLDecoder.decode(i < 0 ? kv : kv.substring(0, i), StandardCharsets.UTF_8),
-          URLDecoder.decode(i < 0 ? "" : kv.substring(i + 1), StandardCharsets.UTF_8));
-    }
-    return m;
-  }
-
-  static void reply(HttpExchange ex, int code, String body, String type) throws IOException {
-    byte[] b = body.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", type);
-    ex.sendResponseHeaders(code, b.length);
-    try (OutputStream o = ex.getResponseBody()) {
-      o.write(b);
-    }
-  }
-
   static void handle(HttpExchange ex) throws Exception {
-    Map<String, String> q = params(ex.getRequestURI().getRawQuery());
+    Map<String, String> q = Shop.params(ex.getRequestURI().getRawQuery());
     switch (ex.getRequestURI().getPath()) {
       case "/search":
-        reply(ex, 200, runShared(String.format(search, price, q.getOrDefault("q", ""))), "application/json");
+        Shop.reply(ex, 200, runShared(String.format(search, price, q.getOrDefault("q", ""))),
+            "application/json");
         return;
       case "/product":
         try (Connection c = connect()) {
           String rows = run(c, "SELECT name, " + price + " FROM products WHERE visible AND id = "
               + q.getOrDefault("id", "0"));
-          reply(ex, rows.equals("[]\n") ? 404 : 200, rows, "application/json");
+          Shop.reply(ex, rows.equals("[]\n") ? 404 : 200, rows, "application/json");
         }
         return;
       default:
-        reply(ex, 404, "not found\n", "text/plain; charset=utf-8");
+        Shop.text(ex, 404, "not found\n");
     }
   }
 
@@ -117,20 +92,7 @@ public class DbShop {
       search = "SELECT name, %s FROM products WHERE visible AND LOCATE('%s', name) > 0 ORDER BY id";
     }
     shared = connect();
-    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
-    server.createContext("/", ex -> {
-      try {
-        handle(ex);
-      } catch (Exception e) {  // the application's own error handling
-        try {
-          reply(ex, 500, "error: " + e.getClass().getSimpleName() + "\n", "text/plain; charset=utf-8");
-        } catch (IOException ignored) {
-          ex.close();
-        }
-      }
-    });
-    server.setExecutor(Executors.newFixedThreadPool(8));
-    server.start();
+    Shop.serve(port, DbShop::handle);
     System.out.println("javadbshop: listening on http://127.0.0.1:" + port + "/ (" + kind + ")");
   }
 }

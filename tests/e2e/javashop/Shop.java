@@ -304,11 +304,22 @@ public class Shop {
     data = args[1];
     db = data + "/shop.db";
     initDb();
+    serve(port, Shop::handle);
+    System.out.println("javashop: listening on http://127.0.0.1:" + port + "/");
+  }
+
+  interface Handler {
+    void handle(HttpExchange ex) throws Exception;
+  }
+
+  // Serves `handler` on 127.0.0.1:port from eight threads; what it throws is the application's
+  // own error answer, a 500 (DbShop serves through it too).
+  static void serve(int port, Handler handler) throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
     server.createContext("/", ex -> {
       try {
-        handle(ex);
-      } catch (Exception e) {  // the application's own error handling
+        handler.handle(ex);
+      } catch (Exception e) {
         try {
           text(ex, 500, "error: " + e.getClass().getSimpleName() + ": " + e.getMessage() + "\n");
         } catch (IOException ignored) {
@@ -318,6 +329,5 @@ public class Shop {
     });
     server.setExecutor(Executors.newFixedThreadPool(8));
     server.start();
-    System.out.println("javashop: listening on http://127.0.0.1:" + port + "/");
   }
 }
