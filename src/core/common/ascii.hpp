@@ -4,8 +4,11 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace vigil::common {
 
@@ -29,10 +32,33 @@ constexpr bool is_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-// Case-insensitive ASCII equality.
+namespace detail {
+// The eight bytes at `p` with their ASCII capitals lower-cased, the others as they are. A byte's
+// high bit in `ge_a` says its low seven bits are >= 'A', in `gt_z` that they are > 'Z' (no sum
+// carries into the next byte: 0x7F + 0x3F < 0x100).
+inline std::uint64_t fold8(const char* p) noexcept {
+  std::uint64_t x;
+  std::memcpy(&x, p, sizeof x);
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const std::uint64_t low7 = x & ~kHigh;
+  const std::uint64_t ge_a = low7 + 0x3F3F3F3F3F3F3F3FULL;
+  const std::uint64_t gt_z = low7 + 0x2525252525252525ULL;
+  const std::uint64_t capital = ~x & (ge_a ^ gt_z) & kHigh;
+  return x | (capital >> 2);
+}
+}  // namespace detail
+
+// Case-insensitive ASCII equality. Eight bytes at a time from eight on: a byte at a time it was
+// half of the work on a form POST's headers ("application/x-www-form-urlencoded" is 33 bytes).
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
+  const std::size_t n = a.size();
+  if (!std::is_constant_evaluated() && n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (detail::fold8(a.data() + i) != detail::fold8(b.data() + i)) return false;
+    return detail::fold8(a.data() + n - 8) == detail::fold8(b.data() + n - 8);  // the last 8
+  }
+  for (std::size_t i = 0; i < n; ++i)
     if (to_lower(a[i]) != to_lower(b[i])) return false;
   return true;
 }

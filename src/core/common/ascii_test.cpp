@@ -8,6 +8,35 @@
 namespace vigil::common {
 namespace {
 
+// The eight-byte comparison must answer as the byte rule for every pair of byte values, at
+// every place of the word (and of the overlapping last word) and at every length around 8.
+TEST(Iequals, AgreesWithTheByteRule) {
+  auto by_bytes = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (to_lower(a[i]) != to_lower(b[i])) return false;
+    return true;
+  };
+  for (std::size_t n : {7u, 8u, 9u, 15u, 16u, 17u, 33u}) {
+    for (std::size_t at : {std::size_t{0}, n / 2, n - 1}) {
+      std::string a(n, 'k'), b(n, 'K');
+      for (int x = 0; x < 256; ++x) {
+        for (int y = 0; y < 256; ++y) {
+          a[at] = static_cast<char>(x);
+          b[at] = static_cast<char>(y);
+          ASSERT_EQ(iequals(a, b), by_bytes(a, b)) << "n " << n << " at " << at << " bytes "
+                                                   << x << " " << y;
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(iequals("Application/X-WWW-Form-URLEncoded", "application/x-www-form-urlencoded"));
+  EXPECT_FALSE(iequals("application/x-www-form-urlencodeD", "application/x-www-form-urlencodes"));
+  EXPECT_FALSE(iequals("content-length", "content_length"));
+  EXPECT_FALSE(iequals("content-lengt", "content-length"));
+  static_assert(iequals("Content-Length", "content-length"));  // still usable at compile time
+}
+
 // find_any must answer exactly as string_view::find_first_of, for small and large sets.
 TEST(FindAny, AgreesWithFindFirstOf) {
   const std::string_view texts[] = {"", "a", "abc%2b+x", "no match here", "\r\nx",

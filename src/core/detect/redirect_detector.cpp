@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <string>
 
+#include "core/common/ascii.hpp"
 #include "core/detect/detector.hpp"
 #include "core/detect/url_spans.hpp"
 #include "core/tokenize/url/host.hpp"
@@ -81,10 +82,32 @@ bool changed_origin(std::string_view text, const url::Url& real, const url::Url*
   return true;
 }
 
+// True when `text` stays on the origin of the page `base` by its first bytes alone, as the
+// parser would find: after what it strips (C0 controls and spaces before the URL; tabs and line
+// breaks anywhere), a "/" or "\\" not followed by another starts a path, and the page's scheme,
+// host and port are kept when the page is http(s). With a base that does not parse, such a
+// target does not parse either: not followed. Either way there is nothing to convict, and the
+// two parses, most of a redirect's check, are not needed (an application's redirects are mostly
+// to its own paths).
+bool stays_by_its_start(std::string_view text, std::string_view base) noexcept {
+  if (!common::istarts_with(base, "http://") && !common::istarts_with(base, "https://"))
+    return false;
+  std::size_t i = 0;
+  while (i < text.size() && static_cast<unsigned char>(text[i]) <= 0x20) ++i;
+  if (i == text.size() || (text[i] != '/' && text[i] != '\\')) return false;
+  for (++i; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\t' || c == '\n' || c == '\r') continue;
+    return c != '/' && c != '\\';
+  }
+  return true;  // "/" alone
+}
+
 }  // namespace
 
 void detect_redirect(const SinkCheck& check, std::vector<Detection>* out) {
   const std::string_view text = check.sink->value;
+  if (stays_by_its_start(text, check.sink->base)) return;
   url::Url base;
   const bool has_base = !check.sink->base.empty() &&
                         url::parse_url(check.sink->base, nullptr, &base);

@@ -45,6 +45,25 @@ TEST(RedirectDetector, WholeTargetStayingOnTheOrigin) {
   }
 }
 
+// A target that starts with one slash keeps the page's origin, unless what the parser strips
+// (tabs and line breaks anywhere, controls and spaces before it) joins two slashes, or the page
+// is not http(s).
+TEST(RedirectDetector, OneSlashAndWhatTheParserStrips) {
+  for (std::string_view t : {"/\t/evil.example", "/\n\\evil.example", "/\r\n/evil.example",
+                             " //evil.example", "\x01\t/\t/evil.example", "\\\t\\evil.example"}) {
+    EXPECT_TRUE(attack(t, t)) << t;
+  }
+  for (std::string_view t : {"/", " /", "/ /evil.example", "/x//evil.example", "\\x",
+                             "/\x01/evil.example", "/search?q=//evil.example"}) {
+    EXPECT_FALSE(attack(t, t)) << t;
+  }
+  // A page that is not http(s): the target is judged by the parser (a file: page's paths have
+  // no host of the page's to keep).
+  EXPECT_FALSE(check("/account", {"/account"}, "file:///srv/app/index.html").attack());
+  EXPECT_TRUE(check("//evil.example", {"//evil.example"}, "HTTP://shop.example.com/").attack());
+  EXPECT_FALSE(check("/account", {"/account"}, "HTTPS://shop.example.com/").attack());
+}
+
 TEST(RedirectDetector, InputAfterASlash) {
   auto path = [](std::string_view in) { return "/" + std::string(in); };
   EXPECT_TRUE(attack(path("/evil.example"), "/evil.example"));
