@@ -38,7 +38,8 @@ void check(std::string_view src, Dialect dialect) {
   }
   if (n != tokens.size()) std::abort();
   // The reusable buffer gives the same tokens; seek() from a fresh lexer gives the token that
-  // holds a byte (up to 16 tokens spread over the text), also after an earlier seek.
+  // holds a byte (up to 16 tokens spread over the text, at three bytes of each), also after an
+  // earlier seek.
   static TokenBuffer buffer;
   std::span<const Token> again = tokenize(src, dialect, &buffer);
   if (again.size() != tokens.size()) std::abort();
@@ -56,6 +57,12 @@ void check(std::string_view src, Dialect dialect) {
     Token a, b;
     if (!fresh.seek(target, &a) || !same(a, tokens[i])) std::abort();
     if (!chained.seek(target, &b) || !same(b, tokens[i])) std::abort();
+    // Also to the token's first byte and one between (a seek may start inside a plain run).
+    const Token& e = tokens[i];
+    for (std::uint32_t at : {e.begin, e.begin + (e.end - e.begin) / 2}) {
+      Lexer other(src, dialect);
+      if (!other.seek(at, &a) || !same(a, e)) std::abort();
+    }
   }
   if (dialect == Dialect::kSqlite) {
     for (std::uint32_t i = 0; i < tokens.size(); ++i)

@@ -352,6 +352,29 @@ inline std::uint32_t plain_run_end(const char* s, std::uint32_t i, std::uint32_t
   return plain_run_end_sse2(s, i, n);
 }
 
+// Where a seek to `target` may start lexing instead of at `pos` (the lexer's state at `pos` is
+// its state there, outside a versioned comment). Plain bytes make tokens that end where the plain
+// run ends when a boundary byte precedes its end (see kPlainClass): the tokens of the run are
+// passed over unlexed. (A name or operator right before the end could run on into a prefixed
+// literal or a longer operator; then the run is lexed as usual.) When the run goes on past the
+// target, or its end is no boundary, the seek starts where white space ends last in the run at or
+// before the target: a plain token holds no white space, and white space ends at the first byte
+// that is not, so a token starts there whatever came before (a number compared at the end of a
+// statement, "... AND id = 42", was lexed from the statement's start). The scan back covers
+// what the lexing would: linear in the bytes passed over.
+inline std::uint32_t seek_start(const char* s, std::uint32_t pos, std::uint32_t n,
+                                std::uint32_t target) noexcept {
+  const std::uint32_t q = plain_run_end(s, pos, n);
+  if (q <= pos) return pos;
+  if (q <= target && (kClasses.c[static_cast<unsigned char>(s[q - 1])] & kBoundaryClass))
+    return q;
+  for (std::uint32_t p = std::min(target, q - 1); p > pos; --p)
+    if (is_space_byte(static_cast<unsigned char>(s[p - 1])) &&
+        !is_space_byte(static_cast<unsigned char>(s[p])))
+      return p;
+  return pos;
+}
+
 // The first ' (or, when `backslash`, \\) at or after i, or n.
 inline std::uint32_t find_quote_or_backslash(const char* s, std::uint32_t i, std::uint32_t n,
                                              bool backslash) noexcept {
@@ -1171,16 +1194,7 @@ __attribute__((noinline)) std::size_t Lexer::run(Token* out, std::size_t cap,
       next_other(t);
     pos = pos_;
   };
-  if (kSeek && !in_versioned_) {
-    // Plain bytes make tokens that end where the plain run ends when a boundary byte precedes
-    // its end (see kPlainClass), and the lexer's state there is its state here: the tokens of
-    // the run are passed over unlexed. (A name or operator right before the end could run on
-    // into a prefixed literal or a longer operator; then the run is lexed as usual.)
-    const std::uint32_t q = plain_run_end(s, pos, n);
-    if (q > pos && q <= target &&
-        (kClasses.c[static_cast<unsigned char>(s[q - 1])] & kBoundaryClass))
-      pos = q;
-  }
+  if (kSeek && !in_versioned_) pos = seek_start(s, pos, n, target);
   std::size_t count = 0;
   for (; (kSeek || count < cap) && pos < n; ++count) {
     Token* t = kSeek ? out : out + count;
@@ -1202,12 +1216,7 @@ __attribute__((aligned(64))) bool Lexer::seek(std::uint32_t target, Token* token
   const char* s = text_.data();
   const std::uint32_t n = static_cast<std::uint32_t>(text_.size());
   std::uint32_t pos = pos_;
-  if (!in_versioned_) {  // run<true>'s pass over plain bytes
-    const std::uint32_t q = plain_run_end(s, pos, n);
-    if (q > pos && q <= target &&
-        (kClasses.c[static_cast<unsigned char>(s[q - 1])] & kBoundaryClass))
-      pos = q;
-  }
+  if (!in_versioned_) pos = seek_start(s, pos, n, target);  // run<true>'s pass over plain bytes
   if (pos < n && s[pos] == '\'') {  // lex_one's plain string (kStartQuote is exactly ')
     const bool backslash = rules_->sq_backslash;
     const std::uint32_t q = find_quote_or_backslash(s, pos + 1, n, backslash);
