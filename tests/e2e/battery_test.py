@@ -19,7 +19,8 @@ The node-h2 runtime is the Node.js shop serving HTTP/2 without TLS (http2's comp
 asked with curl --http2-prior-knowledge: a block's 403 must arrive as HTTP/2 frames on the
 request's stream, and the response checks (XSS, redirects) read the program's HPACK.
 
-usage: battery_test.py --build BUILD_DIR --runtime cpp|cpp-sdk|py|py-tls|node|node-h2|c|c-tls|php
+usage: battery_test.py --build BUILD_DIR
+                       --runtime cpp|cpp-sdk|py|py-tls|node|node-h2|c|c-tls|php|java|ruby
                        [--work DIR]
 """
 import argparse

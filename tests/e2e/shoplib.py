@@ -410,6 +410,13 @@ def shop_command(runtime, build, port, data):
         return [node, os.path.join(ROOT, "tests", "e2e", "nodeshop.js"), str(port), data]
     if runtime == "java":
         return java_shop(build, port, data)
+    if runtime == "ruby":
+        ruby = tool("ruby")
+        ok = ruby is not None and subprocess.run(
+            [ruby, "-e", "require 'webrick'; require 'sqlite3'"], capture_output=True).returncode == 0
+        if not ok:
+            skip("the Ruby shop needs ruby, ruby-webrick and ruby-sqlite3 (Debian packages)")
+        return [ruby, os.path.join(ROOT, "tests", "e2e", "rubyshop.rb"), str(port), data]
     if runtime == "node-h2":
         return shop_command("node", build, port, data) + ["--h2c"]
     raise ValueError(runtime)
