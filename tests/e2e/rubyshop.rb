@@ -154,7 +154,14 @@ def get(req, res)
   when '/internal/config'
     reply(res, 200, "db_password=hunter2\napi_key=demo-internal-key\n")
   when '/'
-    reply(res, 200, "<!DOCTYPE html><html><body><h1>Vigil demo shop (Ruby)</h1></body></html>\n",
+    # Links to the routes, as the C++, PHP and Java shops have: what a crawler (wapiti) follows.
+    reply(res, 200, '<!DOCTYPE html><html><head><title>Vigil demo shop</title></head><body>' \
+                    '<h1>Vigil demo shop (Ruby)</h1><p>Deliberately vulnerable. Try: ' \
+                    '<a href="/search?q=lamp">search</a>, <a href="/product?id=1">product</a>, ' \
+                    '<a href="/hello?name=Ada">hello</a>, <a href="/ping?host=127.0.0.1">ping</a>, ' \
+                    '<a href="/download?file=manual.txt">download</a>, <a href="/go?to=/">go</a>.</p>' \
+                    '<form method="post" action="/login"><input name="user"><input name="pass" ' \
+                    "type=\"password\"><button>log in</button></form></body></html>\n",
           'text/html; charset=utf-8')
   else
     reply(res, 404, "not found\n")

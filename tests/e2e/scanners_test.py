@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Real attack tools against the C++ shop (or, with --runtime php, the PHP shop: PHP-FPM behind
-nginx; with --runtime java, the Java one) under `vigil run` (loopback only).
+nginx; with --runtime java, the Java one; with --runtime ruby, the Ruby one) under `vigil run`
+(loopback only).
 
   sqlmap   monitor mode: sqlmap finds the injection, and every payload it reports for a technique
            appears as an `exploited` sql-injection event with that input value; block mode:
@@ -13,7 +14,7 @@ nginx; with --runtime java, the Java one) under `vigil run` (loopback only).
 
 Every tool runs with its traffic pinned to loopback: the target is 127.0.0.1, and proxies point
 at a closed loopback port for anything else (wapiti tries to download data at start).
-usage: scanners_test.py --build BUILD_DIR sqlmap|wapiti [--full] [--runtime cpp|php|java]
+usage: scanners_test.py --build BUILD_DIR sqlmap|wapiti [--full] [--runtime cpp|php|java|ruby]
 """
 import argparse
 import json
@@ -244,8 +245,9 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("tool", choices=["sqlmap", "wapiti"])
     ap.add_argument("--full", action="store_true")
-    ap.add_argument("--runtime", default="cpp", choices=["cpp", "php", "java"],
-                    help="the shop: the C++ one, the PHP one (PHP-FPM behind nginx) or the Java one")
+    ap.add_argument("--runtime", default="cpp", choices=["cpp", "php", "java", "ruby"],
+                    help="the shop: the C++ one, the PHP one (PHP-FPM behind nginx), the Java one "
+                         "or the Ruby one")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="vigil-%s-" % args.tool)
     {"sqlmap": test_sqlmap, "wapiti": test_wapiti}[args.tool](args, work)
