@@ -20,7 +20,7 @@ asked with curl --http2-prior-knowledge: a block's 403 must arrive as HTTP/2 fra
 request's stream, and the response checks (XSS, redirects) read the program's HPACK.
 
 usage: battery_test.py --build BUILD_DIR
-                       --runtime cpp|cpp-sdk|py|py-tls|node|node-h2|c|c-tls|php|java|ruby
+                       --runtime cpp|cpp-sdk|py|py-tls|node|node-h2|c|c-tls|php|java|ruby|ruby-puma
                        [--work DIR]
 """
 import argparse

@@ -84,8 +84,9 @@ class Entry:
 
 def base_runtime(runtime):
     """The runtime whose battery entries a variant shares: the same program with the SDK, or
-    over TLS."""
-    return {"cpp-sdk": "cpp", "py-tls": "py", "c-tls": "c", "node-h2": "node"}.get(runtime, runtime)
+    over TLS, or served by another server."""
+    return {"cpp-sdk": "cpp", "py-tls": "py", "c-tls": "c", "node-h2": "node",
+            "ruby-puma": "ruby"}.get(runtime, runtime)
 
 
 def tls_pair(directory):
@@ -410,13 +411,16 @@ def shop_command(runtime, build, port, data):
         return [node, os.path.join(ROOT, "tests", "e2e", "nodeshop.js"), str(port), data]
     if runtime == "java":
         return java_shop(build, port, data)
-    if runtime == "ruby":
+    if runtime in ("ruby", "ruby-puma"):
+        server = "puma" if runtime == "ruby-puma" else "webrick"
         ruby = tool("ruby")
         ok = ruby is not None and subprocess.run(
-            [ruby, "-e", "require 'webrick'; require 'sqlite3'"], capture_output=True).returncode == 0
+            [ruby, "-e", "require 'rack'; require 'sqlite3'; require '%s'" % server],
+            capture_output=True).returncode == 0
         if not ok:
-            skip("the Ruby shop needs ruby, ruby-webrick and ruby-sqlite3 (Debian packages)")
-        return [ruby, os.path.join(ROOT, "tests", "e2e", "rubyshop.rb"), str(port), data]
+            skip("the Ruby shop needs ruby, ruby-rack, ruby-sqlite3 and %s (Debian packages)"
+                 % ("puma" if server == "puma" else "ruby-webrick"))
+        return [ruby, os.path.join(ROOT, "tests", "e2e", "rubyshop.rb"), str(port), data, server]
     if runtime == "node-h2":
         return shop_command("node", build, port, data) + ["--h2c"]
     raise ValueError(runtime)
