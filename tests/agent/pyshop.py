@@ -24,6 +24,7 @@ import urllib.request
 PORT = int(sys.argv[1]) if __name__ == "__main__" else 0
 DATA = sys.argv[2] if __name__ == "__main__" else ""
 DB = os.path.join(DATA, "shop.db")
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e", "shop.sql")
 
 
 def init_db(data=None):
@@ -31,14 +32,8 @@ def init_db(data=None):
     data = data or DATA
     os.makedirs(os.path.join(data, "files"), exist_ok=True)
     db = sqlite3.connect(os.path.join(data, "shop.db"))
-    db.executescript("""
-        DROP TABLE IF EXISTS products; DROP TABLE IF EXISTS users;
-        CREATE TABLE products(id INTEGER PRIMARY KEY, name TEXT, price REAL, visible INTEGER);
-        CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT, password TEXT);
-        INSERT INTO products(name, price, visible) VALUES ('desk lamp', 29.9, 1), ('chair', 79.0, 1),
-          ('lamp shade', 9.5, 1), ('secret prototype', 999.0, 0);
-        INSERT INTO users(name, password) VALUES ('alice', 'wonderland'), ('bob', 'builder');
-    """)
+    with open(SCHEMA) as f:
+        db.executescript(f.read())
     db.commit()
     db.close()
     with open(os.path.join(data, "files", "manual.txt"), "w") as f:

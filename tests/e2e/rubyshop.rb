@@ -25,14 +25,7 @@ DB = File.join(DATA, 'shop.db')
 def init_db
   FileUtils.mkdir_p(File.join(DATA, 'files'))
   db = SQLite3::Database.new(DB)
-  db.execute_batch(<<~SQL)
-    DROP TABLE IF EXISTS products; DROP TABLE IF EXISTS users;
-    CREATE TABLE products(id INTEGER PRIMARY KEY, name TEXT, price REAL, visible INTEGER);
-    CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT, password TEXT);
-    INSERT INTO products(name, price, visible) VALUES ('desk lamp', 29.9, 1), ('chair', 79.0, 1),
-      ('lamp shade', 9.5, 1), ('secret prototype', 999.0, 0);
-    INSERT INTO users(name, password) VALUES ('alice', 'wonderland'), ('bob', 'builder');
-  SQL
+  db.execute_batch(File.read(File.join(__dir__, 'shop.sql')))
   db.close
   File.write(File.join(DATA, 'files', 'manual.txt'), "How to assemble the desk lamp: screw the shade on.\n")
   File.write(File.join(DATA, 'files', 'terms.txt'), "Terms: be nice.\n")
