@@ -444,9 +444,9 @@ class Agent {
   // command: libuv's fork()ed one, the JVM's in FORK mode; a vfork() child, Python's), told
   // back through a page shared with every child (MAP_SHARED, made before any fork): the parent
   // counts what a fork()ed child counted (its counters die with it) and answers a blocked
-  // request with the 403 at its next response write, as for a block of its own. `written` counts the slots
-  // ever filled; each process reads on from where it last read (`replies_seen_`), only when
-  // the count moved (one load per response write).
+  // request with the 403 at its next response write, as for a block of its own. `written`
+  // counts the slots ever filled; each process reads on from where it last read
+  // (`replies_seen_`), only when the count moved (one load per response write).
   struct ChildReplies;
   ChildReplies* child_replies_ = nullptr;
   std::atomic<std::uint32_t> replies_seen_{0};

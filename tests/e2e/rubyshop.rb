@@ -27,7 +27,8 @@ def init_db
   db = SQLite3::Database.new(DB)
   db.execute_batch(File.read(File.join(__dir__, 'shop.sql')))
   db.close
-  File.write(File.join(DATA, 'files', 'manual.txt'), "How to assemble the desk lamp: screw the shade on.\n")
+  File.write(File.join(DATA, 'files', 'manual.txt'),
+             "How to assemble the desk lamp: screw the shade on.\n")
   File.write(File.join(DATA, 'files', 'terms.txt'), "Terms: be nice.\n")
 end
 
@@ -51,6 +52,12 @@ end
 # The parameters of the query string (and of a form body for POST), each its first value.
 def params(req)
   req.params.transform_values(&:to_s)
+end
+
+# A system call's error as C's strerror() says it ("No such file or directory"), without the
+# path Ruby appends.
+def strerror(error)
+  error.message.split(' @ ').first.split(' - ').first
 end
 
 def ping(q)
@@ -102,7 +109,8 @@ def get(req)
     reply(200, rows_json(rows), 'application/json')
   when '/product'
     begin
-      rows = query('SELECT name, price FROM products WHERE visible = 1 AND id = ' + q.fetch('id', ''))
+      rows = query('SELECT name, price FROM products WHERE visible = 1 AND id = ' +
+                   q.fetch('id', ''))
     rescue SQLite3::Exception => e
       return reply(500, "lookup failed: #{e.message}\n")
     end
@@ -116,7 +124,7 @@ def get(req)
       reply(200, File.binread(File.join(DATA, 'files') + '/' + q.fetch('file', '')),
             'application/octet-stream')
     rescue SystemCallError => e
-      reply(404, "cannot open file: #{e.message.split(' @ ').first.split(' - ').first}\n")
+      reply(404, "cannot open file: #{strerror(e)}\n")
     end
   when '/fetch'
     fetch(q)
@@ -125,14 +133,14 @@ def get(req)
       File.delete(File.join(DATA, 'files') + '/' + q.fetch('file', ''))
       reply(200, "deleted\n")
     rescue SystemCallError => e
-      reply(404, "cannot delete: #{e.message.split(' @ ').first.split(' - ').first}\n")
+      reply(404, "cannot delete: #{strerror(e)}\n")
     end
   when '/list'
     begin
       names = Dir.children(File.join(DATA, 'files') + '/' + q.fetch('dir', '.')).sort
       reply(200, names.map { |n| "#{n}\n" }.join)
     rescue SystemCallError => e
-      reply(404, "cannot list: #{e.message.split(' @ ').first.split(' - ').first}\n")
+      reply(404, "cannot list: #{strerror(e)}\n")
     end
   when '/hello'
     reply(200, '<!DOCTYPE html><html><body><p>Hello, ' + q.fetch('name', 'guest') +

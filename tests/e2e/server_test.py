@@ -223,8 +223,9 @@ def test_launcher(api, vigild, build, work):
     and its events reach vigild through the JVM's agent's spool: one incident's events name one
     request from two processes, and a block there is the client's 403."""
     print("== (e) the Java shop: a launcher's events reach vigild [%s]" % elapsed())
-    try:
-        command = shoplib.java_shop(build, 0, "")  # skips when no JDK or driver is installed
+    port = shoplib.free_port()
+    try:  # skips when no JDK or driver is installed
+        command = shoplib.java_shop(build, port, os.path.join(work, "javashop-data"))
     except SystemExit:
         print("  skip: no JDK here")
         return
@@ -232,9 +233,7 @@ def test_launcher(api, vigild, build, work):
     key_file = os.path.join(work, "javashop.key")
     with open(key_file, "w") as f:
         f.write((body or {}).get("key", "") + "\n")
-    port = shoplib.free_port()
     events_path = os.path.join(work, "javashop-events.jsonl")
-    command = shoplib.java_shop(build, port, os.path.join(work, "javashop-data"))
     argv = [os.path.join(build, "bin", "vigil"), "run", "--mode", "block", "--app", "javashop",
             "--events", events_path, "--server", vigild.url(), "--key-file", key_file,
             "--spool", os.path.join(work, "javashop-spool"), "--"] + command

@@ -82,18 +82,17 @@ bool changed_origin(std::string_view text, const url::Url& real, const url::Url*
   return true;
 }
 
-// True when `text` stays on the origin of the page `base` by its first bytes alone, as the
-// parser would find: after what it strips (C0 controls and spaces before the URL; tabs and line
-// breaks anywhere), a "/" or "\\" not followed by another starts a path, and the page's scheme,
-// host and port are kept when the page is http(s). With a base that does not parse, such a
-// target does not parse either: not followed. Either way there is nothing to convict, and the
-// two parses, most of a redirect's check, are not needed (an application's redirects are mostly
-// to its own paths).
-bool stays_by_its_start(std::string_view text, std::string_view base) noexcept {
+// True when `text`, whose URL starts at `start` (past the C0 controls and spaces the parser
+// strips), stays on the origin of the page `base` by its first bytes alone, as the parser would
+// find: after the tabs and line breaks it strips anywhere, a "/" or "\\" not followed by another
+// starts a path, and the page's scheme, host and port are kept when the page is http(s). With a
+// base that does not parse, such a target does not parse either: not followed. Either way there
+// is nothing to convict, and the two parses, most of a redirect's check, are not needed (an
+// application's redirects are mostly to its own paths).
+bool stays_by_its_start(std::string_view text, std::size_t start, std::string_view base) noexcept {
   if (!common::istarts_with(base, "http://") && !common::istarts_with(base, "https://"))
     return false;
-  std::size_t i = 0;
-  while (i < text.size() && static_cast<unsigned char>(text[i]) <= 0x20) ++i;
+  std::size_t i = start;
   if (i == text.size() || (text[i] != '/' && text[i] != '\\')) return false;
   for (++i; i < text.size(); ++i) {
     const char c = text[i];
@@ -107,7 +106,9 @@ bool stays_by_its_start(std::string_view text, std::string_view base) noexcept {
 
 void detect_redirect(const SinkCheck& check, std::vector<Detection>* out) {
   const std::string_view text = check.sink->value;
-  if (stays_by_its_start(text, check.sink->base)) return;
+  std::size_t start = 0;
+  while (start < text.size() && static_cast<unsigned char>(text[start]) <= 0x20) ++start;
+  if (stays_by_its_start(text, start, check.sink->base)) return;
   url::Url base;
   const bool has_base = !check.sink->base.empty() &&
                         url::parse_url(check.sink->base, nullptr, &base);
@@ -115,9 +116,6 @@ void detect_redirect(const SinkCheck& check, std::vector<Detection>* out) {
   url::Url real;
   if (!url::parse_url(text, base_ptr, &real)) return;  // not followed
   if (has_base && url::same_origin(real, base)) return;
-
-  std::size_t start = 0;
-  while (start < text.size() && static_cast<unsigned char>(text[start]) <= 0x20) ++start;
 
   const std::size_t first = out->size();
   // Each occurrence judged costs a few parses of the text: bound the total work.
