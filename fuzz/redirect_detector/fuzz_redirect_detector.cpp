@@ -1,5 +1,6 @@
 // Open-redirect detector target: the bytes are split at 0xFF into a target and up to three inputs;
-// each input is also spliced into the target, which is resolved against a base that the first
+// each input is also spliced into the target (unless the first byte says not: a target the
+// server rewrote holds no input as written), which is resolved against a base that the first
 // byte picks (or none), so that the detector sees occurrences in every part of it. Checks that
 // detections lie inside the operation.
 #include <cstdint>
@@ -37,6 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<vigil::Input> inputs;
   for (std::size_t i = 1; i < parts.size() && inputs.size() < 3; ++i) {
     inputs.push_back(vigil::Input{vigil::Source::kQuery, "next", parts[i]});
+    if (data[0] & 0x40) continue;  // not spliced: the rewritten-target rule's case
     std::size_t at = value.empty() ? 0 : (data[0] + 31 * i) % (value.size() + 1);
     value.insert(at, parts[i]);
   }

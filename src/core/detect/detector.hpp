@@ -81,6 +81,16 @@ void detect_html(const SinkCheck& check, std::vector<Detection>* out);
 void detect_header(const SinkCheck& check, std::vector<Detection>* out);
 void detect_redirect(const SinkCheck& check, std::vector<Detection>* out);
 
+// A redirect target in which no input occurs as written, because the server that wrote it
+// rewrote the application's target: WEBrick makes a Location absolute with the request's
+// scheme and port ("//evil.example/login" goes out as
+// "http://evil.example:8080/login"); a server may lower-case a host. An input that, resolved
+// against the page as the application's target would be, names the target's off-site host
+// with the target's own path and query is convicted: the server changed only its spelling.
+// Linear in the target's and the inputs' sizes; most inputs are rejected by their first bytes.
+void detect_rewritten_redirect(const Sink& sink, std::span<const Input> inputs,
+                               std::vector<Detection>* out);
+
 }  // namespace vigil::detect
 
 #endif  // VIGIL_CORE_DETECT_DETECTOR_HPP_

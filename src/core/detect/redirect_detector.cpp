@@ -169,4 +169,77 @@ void detect_redirect(const SinkCheck& check, std::vector<Detection>* out) {
   }
 }
 
+namespace {
+
+// A component's text, or nothing when the span is absent or not in `text`.
+std::string_view span_text(std::string_view text, const url::Span& s) {
+  if (!s.present || s.begin > s.end || s.end > text.size()) return {};
+  return text.substr(s.begin, s.end - s.begin);
+}
+
+// The path a request for the URL asks for: a special URL's empty path is "/".
+std::string_view request_path(std::string_view text, const url::Url& u) {
+  std::string_view p = span_text(text, u.path_span);
+  return p.empty() && u.special ? std::string_view("/") : p;
+}
+
+// Whether an input's bytes could name an authority of their own once parsed: a scheme, or two
+// slashes of either kind (the parser drops what it strips first and ignores tabs and line
+// breaks anywhere). Most inputs are words and numbers: they are not parsed.
+bool may_name_authority(std::string_view v) {
+  std::size_t i = 0;
+  while (i < v.size() && static_cast<unsigned char>(v[i]) <= 0x20) ++i;
+  if (i == v.size()) return false;
+  if (common::is_alpha(v[i])) return v.find(':', i) != std::string_view::npos;
+  int slashes = 0;
+  for (; i < v.size() && slashes < 2; ++i) {
+    if (v[i] == '\t' || v[i] == '\n' || v[i] == '\r') continue;
+    if (v[i] != '/' && v[i] != '\\') return false;
+    ++slashes;
+  }
+  return slashes == 2;
+}
+
+}  // namespace
+
+void detect_rewritten_redirect(const Sink& sink, std::span<const Input> inputs,
+                               std::vector<Detection>* out) {
+  const std::string_view text = sink.value;
+  std::size_t start = 0;
+  while (start < text.size() && static_cast<unsigned char>(text[start]) <= 0x20) ++start;
+  if (inputs.empty() || stays_by_its_start(text, start, sink.base)) return;
+  url::Url base;
+  const bool has_base = !sink.base.empty() && url::parse_url(sink.base, nullptr, &base);
+  const url::Url* base_ptr = has_base ? &base : nullptr;
+  url::Url real;
+  if (!url::parse_url(text, base_ptr, &real) || !url::has_tuple_origin(real)) return;
+  if (has_base && url::same_origin(real, base)) return;
+  const std::string_view real_path = request_path(text, real);
+  const std::string_view real_query = span_text(text, real.query_span);
+  for (std::uint32_t i = 0; i < inputs.size(); ++i) {
+    const std::string_view v = inputs[i].value;
+    if (!may_name_authority(v)) continue;
+    url::Url named;
+    if (!url::parse_url(v, base_ptr, &named) || named.authority_from_base ||
+        !url::has_tuple_origin(named) || !(named.host == real.host))
+      continue;
+    if (has_base && named.host == base.host) continue;  // the site's own host, spelled anew
+    if (request_path(v, named) != real_path || named.query_span.present != real.query_span.present ||
+        span_text(v, named.query_span) != real_query)
+      continue;
+    Detection d;
+    d.input = i;
+    d.form = Form::kRaw;
+    d.begin = real.host_span.begin;
+    d.end = real.host_span.end;
+    d.reason = "input names the host the redirect sends to, " + origin_text(real) +
+               ", with its path and query: the server rewrote the input into the target";
+    if (has_base) d.reason += " (the site's origin is " + origin_text(base) + ")";
+    d.tokens.push_back(note_token("host", span_text(text, real.host_span), real.host_span.begin,
+                                  real.host_span.end));
+    out->push_back(std::move(d));
+    return;  // one input is the redirect's author; the verdict needs no more
+  }
+}
+
 }  // namespace vigil::detect

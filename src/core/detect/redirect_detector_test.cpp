@@ -1,7 +1,9 @@
 // Open-redirect detector, through the public engine API.
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "vigil/engine.hpp"
@@ -121,6 +123,55 @@ TEST(RedirectDetector, ReasonsNameTheOrigins) {
 TEST(RedirectDetector, WithoutABaseOnlyAbsoluteTargetsCount) {
   EXPECT_TRUE(check("https://evil.example/", {"https://evil.example/"}, "").attack());
   EXPECT_FALSE(check("/account", {"/account"}, "").attack());
+}
+
+TEST(RedirectDetector, TargetRewrittenByTheServer) {
+  // WEBrick writes a scheme-relative Location absolute, with the request's port; a
+  // server may lower-case the host. The input is no longer in the target as written.
+  constexpr std::string_view kPage = "http://127.0.0.1:8080/";
+  for (auto [target, input] : std::initializer_list<std::pair<std::string_view, std::string_view>>{
+           {"http://evil.example:8080/login", "//evil.example/login"},
+           {"http://evil.example:8080/", "//Evil.Example"},
+           {"http://evil.example:8080/", "\\\\evil.example"},
+           {"http://evil.example:8080/a?b=c", " /\\evil.example/a?b=c"},
+           {"https://evil.example/x", "https://EVIL.example/x"},
+           {"http://evil.example/x", "HTTP://evil.example/x#frag"}}) {
+    Verdict v = check(target, {"1", input}, kPage);
+    ASSERT_TRUE(v.attack()) << target << " from " << input;
+    EXPECT_EQ(v.detections[0].input, 1u);
+    EXPECT_EQ(v.detections[0].rule, "open-redirect");
+    EXPECT_EQ(target.substr(v.detections[0].begin, v.detections[0].end - v.detections[0].begin),
+              "evil.example");
+  }
+  Verdict v = check("http://evil.example:8080/login", {"//evil.example/login"}, kPage);
+  ASSERT_TRUE(v.attack());
+  EXPECT_EQ(v.detections[0].reason,
+            "input names the host the redirect sends to, http://evil.example:8080, with its path "
+            "and query: the server rewrote the input into the target (the site's origin is "
+            "http://127.0.0.1:8080)");
+}
+
+TEST(RedirectDetector, ARewriteNeedsTheInputsHostPathAndQuery) {
+  constexpr std::string_view kPage = "http://127.0.0.1:8080/";
+  // The application's own external target: an input naming the same host elsewhere, or
+  // another path or query on it, did not write it.
+  // (Inputs spelled otherwise than the target, so that none occurs in it as written.)
+  EXPECT_FALSE(check("https://sso.example/authorize?client=shop", {"https://SSO.example/"}, kPage)
+                   .attack());
+  EXPECT_FALSE(check("https://sso.example/authorize?client=shop",
+                     {"https://SSO.example/authorize"}, kPage).attack());
+  EXPECT_FALSE(check("https://sso.example/authorize", {"//SSO.example/authorize?x=1"}, kPage)
+                   .attack());
+  EXPECT_FALSE(check("https://sso.example/authorize", {"//SSO.example/Authorize"}, kPage)
+                   .attack());
+  EXPECT_FALSE(check("https://sso.example/authorize", {"SSO.example/authorize", "SSO.example"},
+                     kPage).attack());
+  // The site's own host, or a target on the site: nothing left the origin.
+  EXPECT_FALSE(check("http://127.0.0.1:8080/login", {"//127.0.0.1/login"}, kPage).attack());
+  EXPECT_FALSE(check("/login", {"//evil.example/login"}, kPage).attack());
+  // A target that is not followed, or an opaque one no server writes from a "//" input.
+  EXPECT_FALSE(check("http://[::1/login", {"//evil.example/login"}, kPage).attack());
+  EXPECT_FALSE(check("javascript:alert(1)", {"javascript:alert(2)"}, kPage).attack());
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ constexpr std::array<DetectorInfo, kSinkTypeCount> kDetectors = {{
     {"reflected-xss", 1, SinkType::kHtml, "xss", "CWE-79", true, "", &detect_html},
     {"header-injection", 1, SinkType::kHeader, "header-injection", "CWE-113", false, "\r\n",
      &detect_header},
-    {"open-redirect", 1, SinkType::kRedirect, "open-redirect", "CWE-601", false, "&!",
+    {"open-redirect", 2, SinkType::kRedirect, "open-redirect", "CWE-601", false, "&!",
      &detect_redirect},
 }};
 

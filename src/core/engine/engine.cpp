@@ -337,10 +337,15 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
       verdict.note = "occurrence limit reached; some occurrences were not analysed";
     }
     const std::span<detect::Occurrence> all = occurrences.all();
-    if (all.empty()) return verdict;
-    if (all.size() > 1) sort_occurrences(all);
     std::vector<Detection> found;
-    detector->fn(detect::SinkCheck{&sink, inputs.inputs(), all}, &found);
+    if (all.empty()) {
+      // A redirect whose server rewrote the target leaves no occurrence to judge.
+      if (sink.type != SinkType::kRedirect) [[likely]] return verdict;
+      detect::detect_rewritten_redirect(sink, inputs.inputs(), &found);
+    } else {
+      if (all.size() > 1) sort_occurrences(all);
+      detector->fn(detect::SinkCheck{&sink, inputs.inputs(), all}, &found);
+    }
     if (!found.empty()) [[unlikely]] {
       keep_detections(*this, *detector, inputs, request, &found, &verdict);
       Counters::add(counters_->detections, verdict.detections.size());
