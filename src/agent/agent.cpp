@@ -675,8 +675,44 @@ struct Agent::ChildReplies {
   Slot slot[kSlots];
 };
 
+namespace {
+
+std::size_t counters_bytes() noexcept {
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  return (sizeof(Counters) + page - 1) / page * page;
+}
+
+// Counters in a shared anonymous mapping (see Agent::counters_); in private memory when the
+// mapping cannot be made, as before: a forked child's counts are then its own.
+Counters& make_counters(bool* shared) {
+  void* p = mmap(nullptr, counters_bytes(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                 -1, 0);
+  *shared = p != MAP_FAILED;
+  return p != MAP_FAILED ? *new (p) Counters() : *new Counters();
+}
+
+}  // namespace
+
+void Agent::count_apart() noexcept {
+  // A fresh mapping moved over the inherited one: every pointer to the counters (the event
+  // writer holds one) stays valid, and the parent's are no longer touched. When that cannot be
+  // done, this process keeps counting into its parent's.
+  if (!counters_shared_) return;
+  void* fresh = mmap(nullptr, counters_bytes(), PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (fresh == MAP_FAILED) return;
+  if (mremap(fresh, counters_bytes(), counters_bytes(), MREMAP_MAYMOVE | MREMAP_FIXED,
+             static_cast<void*>(&counters_)) == MAP_FAILED) {
+    munmap(fresh, counters_bytes());
+    return;
+  }
+  new (&counters_) Counters();
+  counted_apart_ = true;
+}
+
 Agent::Agent(Config config)
     : config_(std::move(config)),
+      counters_(make_counters(&counters_shared_)),
       tracked_(new std::atomic<std::uint8_t>[kMaxFd]()),
       blocks_(new std::atomic<ConnBlock*>[kMaxFd >> kBlockBits]()) {
   pid_.store(getpid());
@@ -1904,6 +1940,7 @@ void Agent::after_fork_child() noexcept {
   // that served nothing, to the one they came from first).
   if (!forked_child_.load(std::memory_order_relaxed)) inherited_from_ = pid_.load();
   pid_.store(getpid());
+  counted_apart_ = false;  // this process's counters are its parent's (count_apart may follow)
   new (&flight_mu_) SpinLock();
   new (&replies_mu_) SpinLock();
   new (&wire_mu_) SpinLock();
@@ -2084,8 +2121,12 @@ void Agent::tell_parent(const InFlight& req, std::string_view event_id, std::uin
     reply->state.compare_exchange_strong(none, kReplyBlocked, std::memory_order_release);
     return;
   }
-  if (inherited_from_ != 0)  // a fork()ed child
-    post_reply(inherited_from_, req.serial, event_id, detections, block ? 1 : 0, block);
+  if (inherited_from_ != 0) {  // a fork()ed child
+    // Counted here already, when the counters are the owner's too (see counters_).
+    const bool counted = counters_shared_ && !counted_apart_;
+    post_reply(inherited_from_, req.serial, event_id, counted ? 0 : detections,
+               !counted && block ? 1 : 0, block);
+  }
 }
 
 void Agent::post_reply(pid_t owner, std::uint64_t serial, std::string_view event_id,
@@ -2173,6 +2214,7 @@ void atfork_child() {
                       !g_config->events_path.empty() && a->counters().connections.load() == 0;
     a->after_fork_child();
     if (own_status) {
+      a->count_apart();
       try {
         a->set_status_path(g_config->events_path + ".status." + std::to_string(getpid()) + ".json");
       } catch (...) {

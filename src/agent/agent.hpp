@@ -198,8 +198,10 @@ class Agent {
   // heartbeats before any traffic. Starts the event writer too (status file, follower ticks).
   void start_writer() noexcept;
   // In a fork()ed child of a process that armed at startup and served nothing (a pre-fork
-  // master): the status file the child writes, its own as if it had armed itself.
+  // master): the status file the child writes, its own as if it had armed itself, and counters
+  // of its own from zero (count_apart). Any other child counts into its parent's counters.
   void set_status_path(std::string path) noexcept { config_.status_path = std::move(path); }
+  void count_apart() noexcept;
 
   const Config& config() const noexcept { return config_; }
   const Engine& engine() const noexcept { return engine_; }
@@ -395,7 +397,12 @@ class Agent {
 
   Config config_;
   Engine engine_;
-  Counters counters_;
+  // In memory that fork() shares instead of copying: a fork-per-connection server's children
+  // serve its requests, and what they count is the server's (in copies, it was lost with each
+  // child, and the server's status showed no request). Never freed (hooks may run during exit).
+  bool counters_shared_ = false;  // before counters_: made together (make_counters)
+  Counters& counters_;
+  bool counted_apart_ = false;  // count_apart gave this process counters of its own
   std::unique_ptr<ServerLink> link_;  // with a server; before events_: outlives its writer
   std::unique_ptr<EventQueue> events_;
 

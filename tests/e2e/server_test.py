@@ -295,6 +295,23 @@ def test_forking(api, vigild, build, work, mode):
         check(bool(got) and len(server) == len(set(server)) == len(local),
               "every process's exploited events on the server, once: %d of %d (%d stored)"
               % (len(local & set(server)), len(local), len(server)))
+        # What the processes counted reaches the status files (the sensor-health row): a
+        # fork-per-connection child counts into its server's counters (it once counted into a
+        # copy, lost with it: the server's status showed no request), a pre-fork worker into
+        # its own file. 24 requests so far, 12 of them attacks.
+        def counted():
+            total = {"requests": 0, "detections": 0}
+            for path in glob.glob(events_path + ".status.*.json"):
+                try:
+                    with open(path) as f:
+                        status_doc = json.load(f)
+                except (OSError, ValueError):
+                    return None  # being replaced: read again
+                for k in total:
+                    total[k] += status_doc.get(k, 0)
+            return total if total["requests"] >= 24 and total["detections"] >= 12 else None
+        got = wait_until(counted, 5, step=0.3)
+        check(bool(got), "the status files count every request and detection (%s)" % (got or counted()))
         agents = api.call("GET", "/api/v1/agents?app=" + app)[2] or []
         check(len(agents) == 1, "one agent registered for the %s server, not one per process: %s"
               % (mode, [a.get("agent_id") for a in agents]))
