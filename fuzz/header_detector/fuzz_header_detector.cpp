@@ -1,6 +1,7 @@
 // Header detector target: the bytes are split at 0xFF into a header block and up to three
-// inputs, each inserted into the block after "X-Request-Id: ". Checks spans, and that a
-// detection's span really holds a line break.
+// inputs, each inserted into the block after "X-Request-Id: " (or, when the block starts with
+// 0x01, split into lines as Puma writes a value). Checks spans, and that a detection's span
+// really holds a line break.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -20,12 +21,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   std::string block(parts[0]);
+  // A block that starts with 0x01 has its inputs written as a Rack server (Puma) writes a value:
+  // a line per line of it, without the lines that hold a control byte.
+  const bool rack = !block.empty() && block[0] == '\x01';
   std::vector<vigil::Input> inputs;
   for (std::size_t i = 1; i < parts.size() && inputs.size() < 3; ++i) {
     inputs.push_back(vigil::Input{vigil::Source::kQuery, "id", parts[i]});
-    block += "X-Request-Id: ";
-    block.append(parts[i]);
-    block += "\r\n";
+    std::size_t from = 0;
+    while (from <= parts[i].size()) {
+      std::size_t lf = rack ? parts[i].find('\n', from) : std::string_view::npos;
+      std::string_view piece = parts[i].substr(from, lf == std::string_view::npos ? lf : lf - from);
+      bool dropped = false;
+      for (unsigned char c : piece) dropped |= rack && ((c < 0x20 && c != '\t') || c == 0x7F);
+      if (!dropped) {
+        block += "X-Request-Id: ";
+        block.append(piece);
+        block += "\r\n";
+      }
+      if (lf == std::string_view::npos) break;
+      from = lf + 1;
+    }
   }
   vigil::Engine engine;
   vigil::Sink sink = vigil::Sink::of(vigil::SinkType::kHeader, block);

@@ -116,7 +116,7 @@ def main():
                     mine = [v for v in evs if v["request"].get("user_agent") == shoplib.agent_of(a)]
                     if mode == "block":
                         done = any(v["outcome"] == "blocked" for v in mine)
-                    elif base in a.exploited:
+                    elif a.exploited_in(args.runtime):
                         done = any(v["outcome"] == "exploited" for v in mine)
                     else:
                         done = bool(mine)
@@ -163,7 +163,7 @@ def main():
             else:
                 exploited = [v for v in evs if v["outcome"] == "exploited"]
                 probed = [v for v in evs if v["outcome"] == "probed"]
-                if base in e.exploited:
+                if e.exploited_in(args.runtime):
                     good = [v for v in exploited if v["rule"] in e.rules or v["rule"] == "header-injection"]
                     if not good:
                         fail("monitor %s: no exploited event (events: %s)"

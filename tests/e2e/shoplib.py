@@ -81,6 +81,11 @@ class Entry:
         self.runtimes = set(runtimes.split(","))
         self.exploited = set(exploited.split(",")) if exploited != "-" else set()
 
+    def exploited_in(self, runtime):
+        """Whether, in monitor mode, this attack gives an `exploited` event in `runtime` (named
+        itself, or the runtime it is a variant of)."""
+        return runtime in self.exploited or base_runtime(runtime) in self.exploited
+
 
 def base_runtime(runtime):
     """The runtime whose battery entries a variant shares: the same program with the SDK, or
@@ -112,14 +117,15 @@ def client_tls():
 
 
 def battery(runtime, port, path=BATTERY):
-    runtime = base_runtime(runtime)
+    """The entries of `runtime`: those naming it, or the runtime it is a variant of."""
+    names = {runtime, base_runtime(runtime)}
     out = []
     with open(path) as f:
         for index, line in enumerate(f):
             if not line.strip() or line.startswith("#"):
                 continue
             e = Entry(line.rstrip("\n").split("\t"), port, index)
-            if runtime in e.runtimes:
+            if names & e.runtimes:
                 out.append(e)
     if not out:
         raise ValueError("no battery entries for runtime " + runtime)

@@ -8,6 +8,7 @@
 // inside the header's value and does not count, whatever a strict parser thinks of it. An
 // encoded break ("%0d%0a") written as is stays three literal characters; an application that
 // decodes it is caught through the engine's url-decoded form of the input.
+#include <span>
 #include <string>
 
 #include "core/common/ascii.hpp"
@@ -237,7 +238,102 @@ void record(std::string_view text, const Occurrence& occ, std::vector<Detection>
   out->push_back(std::move(d));
 }
 
+// Whether `piece` holds a byte that makes a Rack server drop the line it would be written as.
+bool has_control_byte(std::string_view piece) {
+  for (unsigned char c : piece)
+    if ((c < 0x20 && c != '\t') || c == 0x7F) return true;
+  return false;
+}
+
+std::string_view trim_blanks(std::string_view s, bool front, bool back) {
+  while (front && !s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (back && !s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+constexpr std::size_t kMaxSplitInputs = 16;  // inputs with a line feed examined per block
+constexpr std::size_t kMaxSplitBreaks = 8;   // line feeds of each examined
+
+// Whether the lines of `text` show the pieces `before` and `after` (the input's text on either
+// side of one of its line feeds; `last`: `after` ends the input) written as a server that
+// splits values writes them: a field line whose value ends with `before`, followed at once by a
+// field line of the same name whose value is `after` (or, for the input's last piece, begins
+// with it; the application's text follows). *first and *second get the two lines.
+bool split_lines(std::string_view text, std::string_view before, std::string_view after,
+                 bool last, th::Line* first, th::Line* second) {
+  th::Lexer lexer(text);
+  th::Line prev, line;
+  bool have_prev = false;
+  while (lexer.next(&line)) {
+    if (line.kind != th::LineKind::kField) {
+      if (line.kind == th::LineKind::kEmpty || line.kind == th::LineKind::kBody) return false;
+      have_prev = false;
+      continue;
+    }
+    if (have_prev) {
+      const std::string_view value = text.substr(line.value_begin, line.value_end - line.value_begin);
+      const std::string_view prev_value =
+          text.substr(prev.value_begin, prev.value_end - prev.value_begin);
+      const bool value_fits = last ? value.substr(0, after.size()) == after : value == after;
+      if (value_fits && prev_value.size() >= before.size() &&
+          prev_value.substr(prev_value.size() - before.size()) == before &&
+          common::iequals(text.substr(prev.begin, prev.name_end - prev.begin),
+                          text.substr(line.begin, line.name_end - line.begin))) {
+        *first = prev;
+        *second = line;
+        return true;
+      }
+    }
+    prev = line;
+    have_prev = true;
+  }
+  return false;
+}
+
 }  // namespace
+
+void detect_split_header(const Sink& sink, std::span<const Input> inputs,
+                         std::vector<Detection>* out) {
+  const std::string_view text = sink.value;
+  std::size_t examined = 0;
+  for (std::uint32_t i = 0; i < inputs.size() && examined < kMaxSplitInputs; ++i) {
+    const std::string_view v = inputs[i].value;
+    std::size_t lf = v.find('\n');
+    if (lf == std::string_view::npos) continue;
+    ++examined;
+    std::size_t start = 0;
+    for (std::size_t k = 0; k < kMaxSplitBreaks && lf != std::string_view::npos; ++k) {
+      const std::size_t next = v.find('\n', lf + 1);
+      const bool last = next == std::string_view::npos;
+      std::string_view before = v.substr(start, lf - start);
+      std::string_view after = v.substr(lf + 1, (last ? v.size() : next) - lf - 1);
+      start = lf + 1;
+      lf = next;
+      // A piece with a control byte (the CR of a CRLF) is dropped by the server: no line
+      // shows it, and an input that only split there injected nothing.
+      if (has_control_byte(before) || has_control_byte(after)) continue;
+      before = trim_blanks(before, false, true);
+      after = trim_blanks(after, true, !last);
+      if (after.empty()) continue;
+      th::Line first, second;
+      if (!split_lines(text, before, after, last, &first, &second)) continue;
+      Detection d;
+      d.input = i;
+      d.form = Form::kRaw;
+      d.begin = static_cast<std::uint32_t>(first.value_end - before.size());
+      d.end = static_cast<std::uint32_t>(second.value_begin + after.size());
+      const std::string_view name = text.substr(second.begin, second.name_end - second.begin);
+      d.reason = "input's line feed was written by the server as a header line of its own (it "
+                 "splits a value at its line breaks into lines of the same name): added the "
+                 "header line " + shown(name, 60) + ": " + shown(after, 60);
+      d.tokens.push_back(note_token("header-field",
+                                    text.substr(second.begin, second.end - second.begin),
+                                    second.begin, second.end));
+      out->push_back(std::move(d));
+      break;
+    }
+  }
+}
 
 void detect_header(const SinkCheck& check, std::vector<Detection>* out) {
   const std::string_view text = check.sink->value;

@@ -129,5 +129,42 @@ TEST(HeaderDetector, ManyOccurrencesAreLinear) {
   EXPECT_LT(ms, 10000);
 }
 
+TEST(HeaderDetector, ValueSplitIntoLinesByTheServer) {
+  // Puma writes a value with line breaks as lines of the same name (Rack's convention).
+  Verdict v = check("Content-Type: text/plain\r\nSet-Cookie: lang=fr\r\n"
+                    "Set-Cookie: admin=1; Path=/\r\nContent-Length: 13\r\n",
+                    {"7", "fr\nadmin=1"});
+  ASSERT_TRUE(v.attack());
+  const Detection& d = v.detections[0];
+  EXPECT_EQ(d.rule, "header-injection");
+  EXPECT_EQ(d.input, 1u);
+  EXPECT_EQ(d.reason,
+            "input's line feed was written by the server as a header line of its own (it splits "
+            "a value at its line breaks into lines of the same name): added the header line "
+            "Set-Cookie: admin=1");
+  ASSERT_FALSE(d.tokens.empty());
+  EXPECT_EQ(d.tokens[0].text, "Set-Cookie: admin=1; Path=/");
+  // Several breaks: a middle piece is a whole line; names compare in any case.
+  EXPECT_TRUE(attack("X-Note: a=b\r\nx-note: evil\r\nX-Note: more; end\r\n",
+                     "b\nevil\nmore"));
+  // A break at the start of the input: the line before ends with nothing of it.
+  EXPECT_TRUE(attack("Set-Cookie: lang=\r\nSet-Cookie: admin=1; Path=/\r\n", "\nadmin=1"));
+}
+
+TEST(HeaderDetector, ASplitNeedsBothPiecesOnConsecutiveLinesOfOneName) {
+  constexpr std::string_view kBlock =
+      "Set-Cookie: lang=fr\r\nSet-Cookie: admin=1; Path=/\r\nX-Other: admin=1\r\n";
+  EXPECT_FALSE(attack(kBlock, "de\nadmin=1"));   // the line before does not end with "de"
+  EXPECT_FALSE(attack(kBlock, "fr\nadmin=2"));   // no line begins with "admin=2"
+  EXPECT_FALSE(attack(kBlock, "fr\nadmin=1\nx"));  // a middle piece is a whole line
+  EXPECT_FALSE(attack("Set-Cookie: lang=fr\r\nX-Other: admin=1\r\n", "fr\nadmin=1"));
+  EXPECT_FALSE(attack("Set-Cookie: lang=fr\r\n\r\nSet-Cookie: admin=1\r\n", "fr\nadmin=1"));
+  // A CRLF leaves its line with a CR, which the server drops: the line after it only holds
+  // the input's text under the application's header name, and nothing was added.
+  EXPECT_FALSE(attack("Set-Cookie: Set-Cookie: admin=1; Path=/\r\n", "fr\r\nSet-Cookie: admin=1"));
+  // A textarea's line breaks, in a header no line of which they split.
+  EXPECT_FALSE(attack("Content-Type: text/html\r\nContent-Length: 12\r\n", "Great lamp\n1"));
+}
+
 }  // namespace
 }  // namespace vigil

@@ -18,7 +18,7 @@ constexpr std::array<DetectorInfo, kSinkTypeCount> kDetectors = {{
      std::string_view("/\0", 2), &detect_path},
     {"ssrf", 1, SinkType::kUrl, "ssrf", "CWE-918", false, "&!", &detect_url},
     {"reflected-xss", 1, SinkType::kHtml, "xss", "CWE-79", true, "", &detect_html},
-    {"header-injection", 1, SinkType::kHeader, "header-injection", "CWE-113", false, "\r\n",
+    {"header-injection", 2, SinkType::kHeader, "header-injection", "CWE-113", false, "\r\n",
      &detect_header},
     {"open-redirect", 2, SinkType::kRedirect, "open-redirect", "CWE-601", false, "&!",
      &detect_redirect},

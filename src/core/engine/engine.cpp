@@ -5,6 +5,7 @@
 
 #include "core/common/ascii.hpp"
 #include "core/detect/detector.hpp"
+#include "core/detect/input/input_detector.hpp"
 #include "core/detect/occurrence.hpp"
 #include "core/engine/clean_memo.hpp"
 #include "core/engine/counters.hpp"
@@ -15,6 +16,14 @@
 
 namespace vigil {
 namespace {
+
+// Whether a form of an input holds a CR or LF (its features were read as it was prepared):
+// without one, no input split a header value.
+bool any_line_break(const PreparedInputs::Impl& prepared) {
+  for (const auto& e : prepared.entries)
+    if (e.features & detect::input::kCrLf) return true;
+  return false;
+}
 
 // Operations up to this size are case-folded on the stack; longer ones on the heap.
 constexpr std::size_t kStackFold = 4096;
@@ -338,13 +347,20 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
     }
     const std::span<detect::Occurrence> all = occurrences.all();
     std::vector<Detection> found;
-    if (all.empty()) {
-      // A redirect whose server rewrote the target leaves no occurrence to judge.
-      if (sink.type != SinkType::kRedirect) [[likely]] return verdict;
-      detect::detect_rewritten_redirect(sink, inputs.inputs(), &found);
-    } else {
+    const bool rewritable = sink.type == SinkType::kRedirect || sink.type == SinkType::kHeader;
+    if (!all.empty()) {
       if (all.size() > 1) sort_occurrences(all);
       detector->fn(detect::SinkCheck{&sink, inputs.inputs(), all}, &found);
+    } else if (!rewritable) [[likely]] {
+      return verdict;
+    }
+    // The server may have rewritten what the application wrote, so that the input that acted
+    // is not in it as written: WEBrick's absolute Location, Puma's split header values.
+    if (found.empty() && rewritable) [[unlikely]] {
+      if (sink.type == SinkType::kRedirect)
+        detect::detect_rewritten_redirect(sink, inputs.inputs(), &found);
+      else if (any_line_break(*prepared))
+        detect::detect_split_header(sink, inputs.inputs(), &found);
     }
     if (!found.empty()) [[unlikely]] {
       keep_detections(*this, *detector, inputs, request, &found, &verdict);
