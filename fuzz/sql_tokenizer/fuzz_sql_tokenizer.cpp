@@ -59,9 +59,9 @@ void check(std::string_view src, Dialect dialect) {
     if (!chained.seek(target, &b) || !same(b, tokens[i])) std::abort();
     // Also to the token's first byte and one between (a seek may start inside a plain run).
     const Token& e = tokens[i];
-    for (std::uint32_t at : {e.begin, e.begin + (e.end - e.begin) / 2}) {
+    for (std::uint32_t inside : {e.begin, e.begin + (e.end - e.begin) / 2}) {
       Lexer other(src, dialect);
-      if (!other.seek(at, &a) || !same(a, e)) std::abort();
+      if (!other.seek(inside, &a) || !same(a, e)) std::abort();
     }
   }
   if (dialect == Dialect::kSqlite) {

@@ -74,7 +74,9 @@ TEST(FindAll, RepetitiveLongNeedleAgreesWithNaive) {
   ASSERT_FALSE(got.empty());
   for (std::size_t k = 0; k < got.size(); ++k) {
     EXPECT_NE(std::find(expected.begin(), expected.end(), got[k]), expected.end());
-    if (k) EXPECT_EQ(got[k] - got[k - 1], needle.size());
+    if (k) {
+      EXPECT_EQ(got[k] - got[k - 1], needle.size());
+    }
   }
   EXPECT_EQ(got.front(), expected.front());
 }

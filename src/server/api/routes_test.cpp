@@ -149,7 +149,9 @@ TEST_F(Routes, EveryRouteAgainstEveryCaller) {
         EXPECT_NE(r.status, 401) << what;
         EXPECT_LT(r.status, 500) << what;
         // A handler's own refusal (a viewer changing another user) is a 403 with a reason.
-        if (r.status == 403) EXPECT_EQ(route.pattern, "/api/v1/users/{name}") << what;
+        if (r.status == 403) {
+          EXPECT_EQ(route.pattern, "/api/v1/users/{name}") << what;
+        }
       }
       EXPECT_EQ(r.body.empty() ? '{' : r.body[0] == '[' ? '{' : r.body[0], '{') << what;
       ++checked;

@@ -120,8 +120,8 @@ TEST_P(StorageMetricsTest, RendersCachedFiguresAndTheCommitHistogram) {
 
 INSTANTIATE_TEST_SUITE_P(Dialects, StorageMetricsTest,
                          ::testing::Values(Dialect::kSqlite, Dialect::kPostgres),
-                         [](const auto& info) {
-                           return info.param == Dialect::kSqlite ? "Sqlite" : "Postgres";
+                         [](const auto& param_info) {
+                           return param_info.param == Dialect::kSqlite ? "Sqlite" : "Postgres";
                          });
 
 // The count must stay two b-tree lookups: no step of its plan may scan the events table.

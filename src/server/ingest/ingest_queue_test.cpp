@@ -89,8 +89,8 @@ TEST_P(IngestQueueTest, EventsStoredBeforeAreRecognisedInALaterTransaction) {
 
 INSTANTIATE_TEST_SUITE_P(Dialects, IngestQueueTest,
                          ::testing::Values(Dialect::kSqlite, Dialect::kPostgres),
-                         [](const auto& info) {
-                           return info.param == Dialect::kSqlite ? "Sqlite" : "Postgres";
+                         [](const auto& param_info) {
+                           return param_info.param == Dialect::kSqlite ? "Sqlite" : "Postgres";
                          });
 
 }  // namespace

@@ -68,8 +68,12 @@ TEST_F(DashboardRoutes, AssetsAreServedWithTheirTypeAndCachedForever) {
     EXPECT_EQ(r.body.size(), a.size);
     EXPECT_EQ(r.content_type, a.content_type);
     EXPECT_EQ(header(r, "Cache-Control"), "public, max-age=31536000, immutable");
-    if (path.ends_with(".js")) EXPECT_EQ(r.content_type, "text/javascript; charset=utf-8");
-    if (path.ends_with(".css")) EXPECT_EQ(r.content_type, "text/css; charset=utf-8");
+    if (path.ends_with(".js")) {
+      EXPECT_EQ(r.content_type, "text/javascript; charset=utf-8");
+    }
+    if (path.ends_with(".css")) {
+      EXPECT_EQ(r.content_type, "text/css; charset=utf-8");
+    }
     EXPECT_EQ(get(path, a.etag).status, 304);
     ++served;
   }

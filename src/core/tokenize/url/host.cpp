@@ -57,11 +57,6 @@ constexpr bool is_forbidden_host(char c) noexcept {
       return false;
   }
 }
-// Forbidden domain code points: the above plus C0 controls, '%' and DEL.
-constexpr bool is_forbidden_domain(char c) noexcept {
-  auto u = static_cast<unsigned char>(c);
-  return u <= 0x1F || c == '%' || u == 0x7F || is_forbidden_host(c);
-}
 
 // Characters of a host with ASCII tab and newline removed: from one contiguous string (the
 // common case, which compiles to a tight loop) or from a Text of several pieces.
