@@ -167,6 +167,7 @@ class KeepAlive:
     closes it or a request fails: load that reuses connections, as browsers and wrk do."""
 
     def __init__(self, port, agent, timeout=20):
+        """`agent`: the User-Agent sent, or None for none (a health check, many API clients)."""
         self.port, self.agent, self.timeout = port, agent, timeout
         self.conn = None
 
@@ -175,7 +176,7 @@ class KeepAlive:
         try:
             if self.conn is None:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
-            headers = {"User-Agent": self.agent}
+            headers = {"User-Agent": self.agent} if self.agent is not None else {}
             if entry.body is not None:
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
             self.conn.request(entry.method, entry.target, body=entry.body, headers=headers)
