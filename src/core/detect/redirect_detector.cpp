@@ -16,10 +16,12 @@
 // An input that only filled part of the application's scheme or host (url_spans.hpp: "ps" in its
 // "https", "om" in its "example.com") is not judged: such short words are found there by chance.
 #include <algorithm>
+#include <span>
 #include <string>
 
 #include "core/common/ascii.hpp"
 #include "core/detect/detector.hpp"
+#include "core/detect/input/url_values.hpp"
 #include "core/detect/url_spans.hpp"
 #include "core/tokenize/url/host.hpp"
 #include "core/tokenize/url/url_intent.hpp"
@@ -102,20 +104,105 @@ bool stays_by_its_start(std::string_view text, std::size_t start, std::string_vi
   return true;  // "/" alone
 }
 
+// A redirect's target resolved against its page.
+struct Resolved {
+  std::size_t start = 0;  // where the URL starts, past the C0 controls and spaces it strips
+  bool has_base = false;
+  url::Url base;
+  url::Url real;
+  const url::Url* base_ptr() const noexcept { return has_base ? &base : nullptr; }
+};
+
+// Resolves the sink's target; false when nothing can be convicted: it stays on the page's
+// origin by its first bytes, does not parse (not followed), or keeps the page's origin.
+bool resolve(const Sink& sink, Resolved* r) {
+  const std::string_view text = sink.value;
+  while (r->start < text.size() && static_cast<unsigned char>(text[r->start]) <= 0x20) ++r->start;
+  if (stays_by_its_start(text, r->start, sink.base)) return false;
+  r->has_base = !sink.base.empty() && url::parse_url(sink.base, nullptr, &r->base);
+  if (!url::parse_url(text, r->base_ptr(), &r->real)) return false;
+  return !(r->has_base && url::same_origin(r->real, r->base));
+}
+
+// A component's text, or nothing when the span is absent or not in `text`.
+std::string_view span_text(std::string_view text, const url::Span& s) {
+  if (!s.present || s.begin > s.end || s.end > text.size()) return {};
+  return text.substr(s.begin, s.end - s.begin);
+}
+
+// The path a request for the URL asks for: a special URL's empty path is "/".
+std::string_view request_path(std::string_view text, const url::Url& u) {
+  std::string_view p = span_text(text, u.path_span);
+  return p.empty() && u.special ? std::string_view("/") : p;
+}
+
+// Whether an input could name an authority of its own once parsed: it starts (as the parser
+// reads it) with a scheme, or with two slashes of either kind. Most inputs are words and
+// numbers: they are not parsed.
+bool may_name_authority(std::string_view v) {
+  char buf[16];
+  std::string_view scheme;
+  switch (input::urlv::url_start(v, buf, &scheme)) {
+    case input::urlv::Start::kScheme:
+      return true;
+    case input::urlv::Start::kSlash: {
+      input::urlv::Head head;
+      input::urlv::read_head(v, &head);
+      return input::urlv::count_slashes(head.view(), 0) >= 2;
+    }
+    case input::urlv::Start::kOther:
+      break;
+  }
+  return false;
+}
+
+// The rewritten-target rule (detect_rewritten_redirect) on a target that leaves its page's
+// origin, resolved once for it and the occurrences' judgement alike.
+void convict_rewrite(const Sink& sink, const Resolved& r, std::span<const Input> inputs,
+                     std::vector<Detection>* out) {
+  const std::string_view text = sink.value;
+  const url::Url& real = r.real;
+  if (!url::has_tuple_origin(real)) return;
+  const std::string_view real_path = request_path(text, real);
+  const std::string_view real_query = span_text(text, real.query_span);
+  for (std::uint32_t i = 0; i < inputs.size(); ++i) {
+    const std::string_view v = inputs[i].value;
+    if (!may_name_authority(v)) continue;
+    url::Url named;
+    if (!url::parse_url(v, r.base_ptr(), &named) || named.authority_from_base ||
+        !url::has_tuple_origin(named) || !(named.host == real.host))
+      continue;
+    if (r.has_base && named.host == r.base.host) continue;  // the site's own host, spelled anew
+    if (request_path(v, named) != real_path ||
+        named.query_span.present != real.query_span.present ||
+        span_text(v, named.query_span) != real_query)
+      continue;
+    Detection d;
+    d.input = i;
+    d.form = Form::kRaw;
+    d.begin = real.host_span.begin;
+    d.end = real.host_span.end;
+    d.reason = "input names the host the redirect sends to, " + origin_text(real) +
+               ", with its path and query: the server rewrote the input into the target";
+    if (r.has_base) d.reason += " (the site's origin is " + origin_text(r.base) + ")";
+    d.tokens.push_back(note_token("host", span_text(text, real.host_span), real.host_span.begin,
+                                  real.host_span.end));
+    out->push_back(std::move(d));
+    return;  // one input is the redirect's author; the verdict needs no more
+  }
+}
+
 }  // namespace
 
 void detect_redirect(const SinkCheck& check, std::vector<Detection>* out) {
+  Resolved r;
+  if (!resolve(*check.sink, &r)) return;
   const std::string_view text = check.sink->value;
-  std::size_t start = 0;
-  while (start < text.size() && static_cast<unsigned char>(text[start]) <= 0x20) ++start;
-  if (stays_by_its_start(text, start, check.sink->base)) return;
-  url::Url base;
-  const bool has_base = !check.sink->base.empty() &&
-                        url::parse_url(check.sink->base, nullptr, &base);
-  const url::Url* base_ptr = has_base ? &base : nullptr;
-  url::Url real;
-  if (!url::parse_url(text, base_ptr, &real)) return;  // not followed
-  if (has_base && url::same_origin(real, base)) return;
+  const std::size_t start = r.start;
+  const bool has_base = r.has_base;
+  const url::Url& base = r.base;
+  const url::Url* base_ptr = r.base_ptr();
+  const url::Url& real = r.real;
 
   const std::size_t first = out->size();
   // Each occurrence judged costs a few parses of the text: bound the total work.
@@ -167,79 +254,14 @@ void detect_redirect(const SinkCheck& check, std::vector<Detection>* out) {
     }
     out->push_back(std::move(d));
   }
+  // The inputs that occur did not move the redirect; one the server rewrote may have.
+  if (out->size() == first) convict_rewrite(*check.sink, r, check.inputs, out);
 }
-
-namespace {
-
-// A component's text, or nothing when the span is absent or not in `text`.
-std::string_view span_text(std::string_view text, const url::Span& s) {
-  if (!s.present || s.begin > s.end || s.end > text.size()) return {};
-  return text.substr(s.begin, s.end - s.begin);
-}
-
-// The path a request for the URL asks for: a special URL's empty path is "/".
-std::string_view request_path(std::string_view text, const url::Url& u) {
-  std::string_view p = span_text(text, u.path_span);
-  return p.empty() && u.special ? std::string_view("/") : p;
-}
-
-// Whether an input's bytes could name an authority of their own once parsed: a scheme, or two
-// slashes of either kind (the parser drops what it strips first and ignores tabs and line
-// breaks anywhere). Most inputs are words and numbers: they are not parsed.
-bool may_name_authority(std::string_view v) {
-  std::size_t i = 0;
-  while (i < v.size() && static_cast<unsigned char>(v[i]) <= 0x20) ++i;
-  if (i == v.size()) return false;
-  if (common::is_alpha(v[i])) return v.find(':', i) != std::string_view::npos;
-  int slashes = 0;
-  for (; i < v.size() && slashes < 2; ++i) {
-    if (v[i] == '\t' || v[i] == '\n' || v[i] == '\r') continue;
-    if (v[i] != '/' && v[i] != '\\') return false;
-    ++slashes;
-  }
-  return slashes == 2;
-}
-
-}  // namespace
 
 void detect_rewritten_redirect(const Sink& sink, std::span<const Input> inputs,
                                std::vector<Detection>* out) {
-  const std::string_view text = sink.value;
-  std::size_t start = 0;
-  while (start < text.size() && static_cast<unsigned char>(text[start]) <= 0x20) ++start;
-  if (inputs.empty() || stays_by_its_start(text, start, sink.base)) return;
-  url::Url base;
-  const bool has_base = !sink.base.empty() && url::parse_url(sink.base, nullptr, &base);
-  const url::Url* base_ptr = has_base ? &base : nullptr;
-  url::Url real;
-  if (!url::parse_url(text, base_ptr, &real) || !url::has_tuple_origin(real)) return;
-  if (has_base && url::same_origin(real, base)) return;
-  const std::string_view real_path = request_path(text, real);
-  const std::string_view real_query = span_text(text, real.query_span);
-  for (std::uint32_t i = 0; i < inputs.size(); ++i) {
-    const std::string_view v = inputs[i].value;
-    if (!may_name_authority(v)) continue;
-    url::Url named;
-    if (!url::parse_url(v, base_ptr, &named) || named.authority_from_base ||
-        !url::has_tuple_origin(named) || !(named.host == real.host))
-      continue;
-    if (has_base && named.host == base.host) continue;  // the site's own host, spelled anew
-    if (request_path(v, named) != real_path || named.query_span.present != real.query_span.present ||
-        span_text(v, named.query_span) != real_query)
-      continue;
-    Detection d;
-    d.input = i;
-    d.form = Form::kRaw;
-    d.begin = real.host_span.begin;
-    d.end = real.host_span.end;
-    d.reason = "input names the host the redirect sends to, " + origin_text(real) +
-               ", with its path and query: the server rewrote the input into the target";
-    if (has_base) d.reason += " (the site's origin is " + origin_text(base) + ")";
-    d.tokens.push_back(note_token("host", span_text(text, real.host_span), real.host_span.begin,
-                                  real.host_span.end));
-    out->push_back(std::move(d));
-    return;  // one input is the redirect's author; the verdict needs no more
-  }
+  Resolved r;
+  if (!inputs.empty() && resolve(sink, &r)) convict_rewrite(sink, r, inputs, out);
 }
 
 }  // namespace vigil::detect

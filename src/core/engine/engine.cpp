@@ -347,21 +347,19 @@ Verdict Engine::check_sink(const Sink& sink, const PreparedInputs& inputs,
     }
     const std::span<detect::Occurrence> all = occurrences.all();
     std::vector<Detection> found;
-    const bool rewritable = sink.type == SinkType::kRedirect || sink.type == SinkType::kHeader;
+    // The server may have rewritten what the application wrote, so that the input that acted
+    // is not in it as written: WEBrick's absolute Location (detect_redirect also asks that
+    // rule when the inputs that occur convict nothing), Puma's split header values.
     if (!all.empty()) {
       if (all.size() > 1) sort_occurrences(all);
       detector->fn(detect::SinkCheck{&sink, inputs.inputs(), all}, &found);
-    } else if (!rewritable) [[likely]] {
+    } else if (sink.type == SinkType::kRedirect) [[unlikely]] {
+      detect::detect_rewritten_redirect(sink, inputs.inputs(), &found);
+    } else if (sink.type != SinkType::kHeader) [[likely]] {
       return verdict;
     }
-    // The server may have rewritten what the application wrote, so that the input that acted
-    // is not in it as written: WEBrick's absolute Location, Puma's split header values.
-    if (found.empty() && rewritable) [[unlikely]] {
-      if (sink.type == SinkType::kRedirect)
-        detect::detect_rewritten_redirect(sink, inputs.inputs(), &found);
-      else if (any_line_break(*prepared))
-        detect::detect_split_header(sink, inputs.inputs(), &found);
-    }
+    if (sink.type == SinkType::kHeader && found.empty() && any_line_break(*prepared)) [[unlikely]]
+      detect::detect_split_header(sink, inputs.inputs(), &found);
     if (!found.empty()) [[unlikely]] {
       keep_detections(*this, *detector, inputs, request, &found, &verdict);
       Counters::add(counters_->detections, verdict.detections.size());
