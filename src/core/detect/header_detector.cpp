@@ -240,8 +240,8 @@ void record(std::string_view text, const Occurrence& occ, std::vector<Detection>
 
 // Whether `piece` holds a byte that makes a Rack server drop the line it would be written as.
 bool has_control_byte(std::string_view piece) {
-  for (unsigned char c : piece)
-    if ((c < 0x20 && c != '\t') || c == 0x7F) return true;
+  for (char c : piece)
+    if (th::is_invalid_value_byte(c)) return true;
   return false;
 }
 
@@ -271,7 +271,8 @@ bool split_lines(std::string_view text, std::string_view before, std::string_vie
       continue;
     }
     if (have_prev) {
-      const std::string_view value = text.substr(line.value_begin, line.value_end - line.value_begin);
+      const std::string_view value =
+          text.substr(line.value_begin, line.value_end - line.value_begin);
       const std::string_view prev_value =
           text.substr(prev.value_begin, prev.value_end - prev.value_begin);
       const bool value_fits = last ? value.substr(0, after.size()) == after : value == after;

@@ -105,8 +105,7 @@ bool Lexer::next(Line* out) noexcept {
     out->value_begin = static_cast<std::uint32_t>(vb);
     out->value_end = static_cast<std::uint32_t>(ve);
     for (std::size_t i = vb; i < ve; ++i) {
-      unsigned char c = static_cast<unsigned char>(data[i]);
-      if ((c < 0x20 && c != '\t') || c == 0x7F) {
+      if (is_invalid_value_byte(data[i])) {
         out->invalid_value_byte = true;
         break;
       }

@@ -58,6 +58,13 @@ struct Line {
 // True for RFC 9110 tchar: ALPHA DIGIT and !#$%&'*+-.^_`|~
 bool is_token_char(char c) noexcept;
 
+// True for a control byte other than HT, or DEL: no field value may hold one (RFC 9110 5.5),
+// and servers refuse or drop a line that does (Line::invalid_value_byte).
+constexpr bool is_invalid_value_byte(char c) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  return (u < 0x20 && c != '\t') || u == 0x7F;
+}
+
 // "CRLF", "bare LF", "bare CR", "none".
 std::string_view line_end_name(LineEnd end) noexcept;
 // "field", "continuation", "empty", "malformed", "body".
