@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "agent/body_decoder.hpp"
+#include "agent/chunked.hpp"
 #include "agent/events.hpp"
 #include "agent/fastcgi.hpp"
 #include "agent/handoff.hpp"
@@ -164,6 +165,7 @@ struct ResponseTracker {
   std::size_t html_searched = 0;
   unsigned early_checks = 0;
   Codings codings;
+  ChunkedReader framing;  // of a chunked body: where it ends
   // Created for a connection's first compressed HTML response, kept for its next ones; the
   // streams' memory is freed as soon as a body ends.
   std::unique_ptr<BodyDecoder> decoder;
@@ -192,19 +194,36 @@ struct ResponseTracker {
   // The part of `data` that is body, once the header block is done.
   [[gnu::always_inline]] std::string_view body_part(std::string_view data) {
     if (done) return {};
-    if (has_length) [[likely]] {
+    if (has_length && !chunked) [[likely]] {  // Transfer-Encoding overrides Content-Length
       std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, data.size()));
       remaining -= take;
       if (remaining == 0) done = true;
       data = std::string_view(data.data(), take);
-    } else if (chunked && data.size() >= 5 &&
-               std::memcmp(data.data() + data.size() - 5, "0\r\n\r\n", 5) == 0) {
-      // (memcmp, not substr: an out-of-line substr takes `data`'s address, and the stack
-      // protector then guards every response's feed_first.)
-      done = true;
+    } else if (chunked) {
+      data = chunked_part(data);
     }
     if (html && watch_html && body.size() < kMaxResponseBody) [[unlikely]] keep_html(data);
     return data;
+  }
+
+  // The part of `data` up to the end of a chunked body, found by following its framing (a write
+  // that ends with "0\r\n\r\n" may be inside a chunk's data). Malformed framing never ends the
+  // response: the next request does.
+  [[gnu::noinline]] std::string_view chunked_part(std::string_view data) noexcept {
+    std::string_view rest = data, piece;
+    for (;;) {
+      switch (framing.next(&rest, &piece)) {
+        case ChunkedReader::Step::kData:
+        case ChunkedReader::Step::kLast:
+          continue;
+        case ChunkedReader::Step::kEnd:
+          done = true;
+          return data.substr(0, data.size() - rest.size());
+        case ChunkedReader::Step::kMore:
+        case ChunkedReader::Step::kBad:
+          return data;
+      }
+    }
   }
 
   [[gnu::cold, gnu::noinline]] void keep_html(std::string_view data) {
@@ -356,6 +375,7 @@ struct ResponseTracker {
     html_checked = html_searched = 0;
     html_checked_partial = false;
     early_checks = 0;
+    framing.reset();
   }
 
   // Forgets the response, keeping the buffers' memory when it is small (a connection may stay

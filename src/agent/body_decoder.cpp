@@ -138,92 +138,6 @@ struct BodyDecoder::Stage {
   }
 };
 
-// The chunked transfer coding's framing (RFC 9112, section 7.1): sizes, extensions, data,
-// trailers. Only the data is passed on.
-struct BodyDecoder::Chunked {
-  enum class State : std::uint8_t { kSize, kExtension, kSizeLf, kData, kDataCr, kDataLf, kDone };
-  State state = State::kSize;
-  std::uint64_t size = 0;
-  bool digits = false;
-
-  enum class Step : std::uint8_t { kMore, kData, kDone, kBad };
-  // Consumes framing from `*in` up to the next data (returned in `*data`), the last chunk, or
-  // the end of `*in`.
-  Step next(std::string_view* in, std::string_view* data) noexcept {
-    while (!in->empty()) {
-      char c = in->front();
-      switch (state) {
-        case State::kSize: {
-          int v = common::hex_value(c);
-          if (v >= 0) {
-            if (size >> 56) return Step::kBad;
-            size = size * 16 + static_cast<std::uint64_t>(v);
-            digits = true;
-          } else if (!digits) {
-            return Step::kBad;
-          } else if (c == ';' || is_blank(c)) {
-            state = State::kExtension;
-          } else if (c == '\r') {
-            state = State::kSizeLf;
-          } else if (c == '\n') {
-            if (end_of_size()) return Step::kDone;
-          } else {
-            return Step::kBad;
-          }
-          in->remove_prefix(1);
-          break;
-        }
-        case State::kExtension:
-          in->remove_prefix(1);
-          if (c == '\n' && end_of_size()) return Step::kDone;
-          break;
-        case State::kSizeLf:
-          if (c != '\n') return Step::kBad;
-          in->remove_prefix(1);
-          if (end_of_size()) return Step::kDone;
-          break;
-        case State::kData: {
-          std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(size, in->size()));
-          *data = in->substr(0, take);
-          in->remove_prefix(take);
-          size -= take;
-          if (size == 0) state = State::kDataCr;
-          return Step::kData;
-        }
-        case State::kDataCr:
-          in->remove_prefix(1);
-          if (c == '\r') {
-            state = State::kDataLf;
-          } else if (c == '\n') {
-            state = State::kSize;
-          } else {
-            return Step::kBad;
-          }
-          break;
-        case State::kDataLf:
-          in->remove_prefix(1);
-          if (c != '\n') return Step::kBad;
-          state = State::kSize;
-          break;
-        case State::kDone:
-          return Step::kDone;
-      }
-    }
-    return Step::kMore;
-  }
-
-  // A size line ended: true for the last chunk (trailers are not read).
-  bool end_of_size() noexcept {
-    digits = false;
-    if (size == 0) {
-      state = State::kDone;
-      return true;
-    }
-    state = State::kData;
-    return false;
-  }
-};
-
 BodyDecoder::BodyDecoder() noexcept = default;
 BodyDecoder::~BodyDecoder() = default;
 
@@ -252,7 +166,7 @@ BodyDecoder::Status BodyDecoder::start(const Codings& codings, bool chunked,
   }
   count_ = codings.count;
   if (chunked) {
-    chunked_.reset(new (std::nothrow) Chunked());
+    chunked_.reset(new (std::nothrow) ChunkedReader());
     if (!chunked_) {
       release();
       return status_ = Status::kNoMemory;
@@ -385,12 +299,12 @@ BodyDecoder::Status BodyDecoder::feed(std::string_view input, std::string* out) 
   } else {
     while (st == Status::kOk && !framing_done) {
       std::string_view data;
-      Chunked::Step step = chunked_->next(&input, &data);
-      if (step == Chunked::Step::kBad) {
+      ChunkedReader::Step step = chunked_->next(&input, &data);
+      if (step == ChunkedReader::Step::kBad) {
         st = Status::kCorrupt;
-      } else if (step == Chunked::Step::kDone) {
-        framing_done = true;
-      } else if (step == Chunked::Step::kData) {
+      } else if (step == ChunkedReader::Step::kLast || step == ChunkedReader::Step::kEnd) {
+        framing_done = true;  // the trailers are not read
+      } else if (step == ChunkedReader::Step::kData) {
         st = run(0, data, out);
       } else {
         break;

@@ -25,6 +25,8 @@
 #include <string>
 #include <string_view>
 
+#include "agent/chunked.hpp"
+
 namespace vigil::agent {
 
 // The decoded HTML of a response that is kept for the reflected-XSS check, by the preload
@@ -102,14 +104,13 @@ class BodyDecoder {
 
  private:
   struct Stage;
-  struct Chunked;
   Status run(std::size_t stage, std::string_view input, std::string* out) noexcept;
   Status emit(std::string_view data, std::string* out) noexcept;
   void release() noexcept;
 
   std::array<std::unique_ptr<Stage>, Codings::kMax> stages_;
   std::size_t count_ = 0;
-  std::unique_ptr<Chunked> chunked_;
+  std::unique_ptr<ChunkedReader> chunked_;
   Limits limits_;
   Status status_ = Status::kOk;
   std::size_t produced_ = 0;

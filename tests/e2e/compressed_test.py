@@ -103,6 +103,7 @@ def run(args, runtime, work):
 CRAFTED = [
     ("gzip", True), ("deflate", True), ("rawdeflate", True), ("chunked", True),
     ("plainchunked", True),  # not compressed, but the payload split by chunk framing
+    ("zeroline", True),   # not compressed: a chunk whose write ends like the last chunk's
     ("truncated", True),  # decoded as far as it goes: the payload is near the start
     ("bomb", True),       # 64 MiB of zeros after the page: decoding stops at the kept bound
     ("unknown", False),   # Content-Encoding: compress: not decoded, a fail-open
@@ -121,7 +122,7 @@ def run_crafted(args, work):
             target = "/page?how=" + how + "&name=" + XSS.split("=", 1)[1]
             st, headers, _ = shoplib.request(port, "GET", target, agent=agent,
                                              headers={"Accept-Encoding": "gzip"})
-            check(st == 200 and (how == "plainchunked") != bool(headers.get("content-encoding")),
+            check(st == 200 and (how in ("plainchunked", "zeroline")) != bool(headers.get("content-encoding")),
                   "%s: answered, Content-Encoding %s (%d)"
                   % (how, headers.get("content-encoding"), st))
         expected = {a for a, how in agents.items() if dict(CRAFTED)[how]}

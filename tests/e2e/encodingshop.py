@@ -6,6 +6,8 @@ real server may, or a broken one: the agent's compressed-response path under `vi
   /page?how=HOW&name=...   HOW: gzip (Content-Length), deflate (zlib-wrapped), rawdeflate,
                            chunked (gzip in chunked transfer coding, one write per chunk),
                            plainchunked (not compressed, the payload split over two chunks),
+                           zeroline (not compressed, chunked, a first chunk whose write ends
+                           the way the last chunk does: "0\r\n\r\n"),
                            truncated (the gzip stream's last third missing), unknown
                            (Content-Encoding: compress), bomb (the page, then 64 MiB of zeros,
                            in about 64 KiB of gzip)
@@ -66,6 +68,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             cut = page.find(b"onclick=") + 10
             for piece in (page[:cut], page[cut:]):
+                self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        if how == "zeroline":
+            # Not compressed; the first chunk's data ends with a CRLF line "...: 0", so that its
+            # write ends as the last chunk does ("0\r\n\r\n"); the name comes in the next one.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            first = b"<!doctype html><html><body>\r\n<p>Items in your cart: 0\r\n"
+            for piece in (first, page):
                 self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
             self.wfile.write(b"0\r\n\r\n")
             return
