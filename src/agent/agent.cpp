@@ -147,6 +147,8 @@ struct ResponseTracker {
   bool html = false;
   bool location = false;  // a Location field: a redirect to check
   bool watch_html = true;  // an HTML body is kept for the XSS check (its request has inputs)
+  bool to_head = false;    // the response to a HEAD request: no body, whatever its fields say
+  bool no_body = false;    // status 204 or 304: no body either
   bool chunked = false;
   bool has_length = false;
   std::uint64_t remaining = 0;
@@ -188,7 +190,15 @@ struct ResponseTracker {
     head_done = true;
     *completed_head = std::string_view(data.data(), end);
     if (interim) [[unlikely]] return after_interim(data.substr(end), completed_head);
+    if (no_body || to_head) [[unlikely]] return bodiless();
     return body_part(data.substr(end));
+  }
+
+  // A response without a body (to HEAD; 204, 304) ends with its header block, whatever its
+  // Content-Length says: waiting for that many bytes took the next responses for its body.
+  [[gnu::cold, gnu::noinline]] std::string_view bodiless() noexcept {
+    done = true;
+    return {};
   }
 
   // The part of `data` that is body, once the header block is done.
@@ -280,6 +290,7 @@ struct ResponseTracker {
     head_done = true;
     *completed_head = head;
     if (interim) return after_interim(data.substr(used), completed_head);
+    if (no_body || to_head) return bodiless();
     return body_part(data.substr(used));
   }
 
@@ -308,6 +319,7 @@ struct ResponseTracker {
     const char* d = s.data();
     const std::size_t n = s.size();
     interim = n > 12 && std::memcmp(d, "HTTP/", 5) == 0 && d[9] == '1';
+    no_body = n > 12 && (std::memcmp(d + 8, " 204", 4) == 0 || std::memcmp(d + 8, " 304", 4) == 0);
     std::size_t line = std::string_view::npos;  // where the current line starts (npos: status)
     // Handles the line feed at `lf`: true when it ends the block.
     auto at_line_feed = [&](std::size_t lf) __attribute__((always_inline)) {
@@ -371,6 +383,7 @@ struct ResponseTracker {
 
   void clear_fields() {
     html = location = chunked = has_length = done = interim = encoded = decoding = switched = false;
+    no_body = false;
     remaining = 0;
     html_checked = html_searched = 0;
     html_checked_partial = false;
@@ -472,6 +485,7 @@ struct InFlight {
   // Some form of some input is looked for in pages (SinkType::kHtml). Without one no page can
   // reflect an input: an HTML response is neither kept nor searched.
   bool html_input = false;
+  bool head_method = false;  // a HEAD request: its response has no body
   std::uint32_t h2_stream = 0;  // the HTTP/2 stream that carried it (0: HTTP/1)
   // Its path, client and inputs in one string (signature_of), for an event loop's sink calls
   // (Agent::check_all): built the first time one needs it, by one thread (kSignature*).
@@ -504,6 +518,8 @@ struct Spares {
 thread_local Spares t_spares __attribute__((tls_model("initial-exec")));
 constexpr std::size_t kMaxSpareBytes = 64 * 1024;
 constexpr std::size_t kMaxIdleRequestBytes = 8 * 1024;
+// Requests a connection may have read ahead of the one being answered (HTTP/1.1 pipelining).
+constexpr std::size_t kMaxPipelined = 16;
 
 [[gnu::cold, gnu::noinline]] std::shared_ptr<InFlight> new_in_flight() {
   return std::make_shared<InFlight>();
@@ -569,6 +585,9 @@ struct Connection {
   bool absorbing = false;          // after a block: the program's writes go nowhere
   bool eof_to_program = false;     // after a block: the program reads end of stream
   std::shared_ptr<InFlight> current;
+  // Requests the client sent before the current one's response began (HTTP/1.1 pipelining), in
+  // order: each becomes current when the response before it ends.
+  std::vector<std::shared_ptr<InFlight>> pipelined;
   ResponseTracker response;
   bool response_started = false;   // bytes of the current response already went out
   // A FastCGI connection (PHP-FPM behind nginx): its records are read as the HTTP they carry.
@@ -877,6 +896,7 @@ void Agent::on_close(int fd) noexcept {
       std::lock_guard<SpinLock> lock(conn->mu);
       req = std::move(conn->current);
       if (conn->h2) [[unlikely]] streams.swap(conn->h2->open);
+      else if (!conn->pipelined.empty()) [[unlikely]] streams.swap(conn->pipelined);
       if (!conn->not_http) keep_spare_parsed(conn->parser);
       // Encrypted bytes came and went, and no plaintext of them: TLS the agent cannot see.
       if (conn->tls_records && conn->tls_session == nullptr) [[unlikely]]
@@ -901,6 +921,59 @@ void Agent::retire(std::shared_ptr<InFlight>&& request) noexcept {
   }
   if (t_current == request.get()) t_current = nullptr;
   keep_spare(std::move(request));
+}
+
+std::shared_ptr<InFlight> Agent::queue_pipelined(Connection& conn,
+                                                 const std::shared_ptr<InFlight>& req) noexcept {
+  std::shared_ptr<InFlight> given_way;
+  if (conn.pipelined.size() >= kMaxPipelined) [[unlikely]] {
+    // Bounded: the oldest gives way (a response whose end was not seen, with requests queued
+    // behind it).
+    given_way = std::move(conn.current);
+    conn.current = std::move(conn.pipelined.front());
+    conn.pipelined.erase(conn.pipelined.begin());
+    conn.response.reset();
+    conn.pipelined.push_back(req);  // no allocation: one was just erased
+    return given_way;
+  }
+  try {
+    conn.pipelined.push_back(req);
+  } catch (...) {  // memory: read as the next request, as before
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    given_way = std::move(conn.current);
+    conn.current = req;
+    conn.response.reset();
+  }
+  return given_way;
+}
+
+void Agent::retire_pipelined(Connection& conn, SpinHold* lock) noexcept {
+  std::vector<std::shared_ptr<InFlight>> gone;
+  gone.swap(conn.pipelined);
+  lock->unlock();
+  for (auto& r : gone) retire(std::move(r));
+  lock->lock();
+}
+
+void Agent::end_response(Connection& conn, SpinHold& lock) noexcept {
+  std::shared_ptr<InFlight> finished = std::move(conn.current);
+  InFlight* next = nullptr;
+  if (!conn.pipelined.empty()) [[unlikely]] {
+    conn.current = std::move(conn.pipelined.front());
+    conn.pipelined.erase(conn.pipelined.begin());
+    conn.response.reset();
+    conn.response_started = false;
+    next = conn.current.get();
+  }
+  const std::uint64_t serial = next ? next->serial : 0;
+  lock.unlock();
+  retire(std::move(finished));
+  // The thread that wrote the response serves the next request (a thread per connection): its
+  // sink calls are that request's.
+  if (next) [[unlikely]] {
+    t_current = next;
+    t_current_serial = serial;
+  }
 }
 
 ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept {
@@ -954,10 +1027,20 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
         previous = admit_h2(*conn->h2, req);
       } else {
         if (conn->carried) [[unlikely]] req->peer = conn->peer;  // FastCGI: each request's client
-        previous = std::move(conn->current);
-        conn->current = req;
-        conn->response.reset();
-        conn->response_started = false;
+        if (conn->current && !conn->response_started && !conn->carried) [[unlikely]] {
+          // Read before the current request's response began: pipelined. It stays in flight,
+          // and its response is the one after the current one's; replacing the current request
+          // here let the response before it end this one, whose sink calls then went unchecked.
+          previous = queue_pipelined(*conn, req);
+        } else {
+          // The current request's response began (a response whose end was not seen: to HEAD,
+          // a body sent with sendfile): this one is the next.
+          previous = std::move(conn->current);
+          conn->current = req;
+          conn->response.reset();
+          conn->response_started = false;
+          if (!conn->pipelined.empty()) [[unlikely]] retire_pipelined(*conn, &lock);
+        }
       }
       lock.unlock();
       if (previous) [[unlikely]] retire(std::move(previous));  // its response did not end
@@ -1047,6 +1130,7 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
   req->prepared.reset(req->ctx.inputs());
   req->line_break_input = false;
   req->html_input = false;
+  req->head_method = raw.method.size() == 4 && std::memcmp(raw.method.data(), "HEAD", 4) == 0;
   if (const PreparedInputs::Impl* impl = req->prepared.impl()) {
     std::uint32_t features = 0;  // of every form's text, read as the inputs were prepared
     unsigned sinks = 0;
@@ -1674,6 +1758,7 @@ bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
   try {
     InFlight* current = conn->current.get();
     conn->response.watch_html = current->html_input;
+    conn->response.to_head = current->head_method;
     std::string_view completed_head;
     std::string_view body = conn->response.feed(data, &completed_head);
     if (conn->response.switched) [[unlikely]] return switch_protocols(conn, lock, body);
@@ -1695,11 +1780,7 @@ bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
     if (check_head || check_html) [[unlikely]]
       return check_response(*conn, lock, completed_head, check_head, check_html);
     conn->response_started = true;
-    if (conn->response.done) {
-      std::shared_ptr<InFlight> finished = std::move(conn->current);
-      lock.unlock();
-      retire(std::move(finished));
-    }
+    if (conn->response.done) end_response(*conn, lock);
     return true;
   } catch (...) {
     counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
@@ -1876,6 +1957,7 @@ bool Agent::check_response(Connection& connection, SpinHold& lock,
                            bool check_html) {
   // Kept alive while the lock is let go: the request's link to its connection.
   std::shared_ptr<InFlight> req = connection.current;
+  const InFlight* checked = req.get();
   std::shared_ptr<Connection> conn = req->conn.lock();
   if (!conn) return true;
   // Copies to check without the connection's lock, in buffers this thread keeps.
@@ -1903,16 +1985,12 @@ bool Agent::check_response(Connection& connection, SpinHold& lock,
   if (head.capacity() > 64 * 1024) std::string().swap(head);
   lock.lock();
   bool proceed = !block && !conn->absorbing;
-  std::shared_ptr<InFlight> finished;
-  if (proceed) {
-    conn->response_started = true;
-    if (done && conn->current == req) finished = std::move(conn->current);
-  }
+  if (proceed) conn->response_started = true;
+  req.reset();
   // Let go while `conn` holds the connection: it may be the last reference (closed meanwhile),
   // and the caller's lock must not outlive it.
-  lock.unlock();
-  req.reset();
-  if (finished) retire(std::move(finished));
+  if (proceed && done && conn->current.get() == checked) end_response(*conn, lock);
+  else lock.unlock();
   return proceed;
 }
 

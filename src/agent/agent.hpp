@@ -319,6 +319,17 @@ class Agent {
   // then kept as this thread's spare when nothing else refers to it. Out of line: one copy of
   // the registry's and the spare's code for every caller.
   [[gnu::noinline]] void retire(std::shared_ptr<InFlight>&& request) noexcept;
+  // A request read before the current one's response began (pipelining) joins the connection's
+  // queue; returns the request that gave way when the queue was full, or none. REQUIRES: the
+  // connection's lock held.
+  [[gnu::cold, gnu::noinline]] std::shared_ptr<InFlight> queue_pipelined(
+      Connection& conn, const std::shared_ptr<InFlight>& req) noexcept;
+  // Retires the connection's queued requests (a later request showed their responses went by
+  // unseen). REQUIRES: the lock held; lets it go meanwhile.
+  [[gnu::cold, gnu::noinline]] void retire_pipelined(Connection& conn, SpinHold* lock) noexcept;
+  // The current request's response ended: it retires, and the next queued one becomes current.
+  // REQUIRES: the lock held; lets it go.
+  void end_response(Connection& conn, SpinHold& lock) noexcept;
   void start_request(const std::shared_ptr<Connection>& conn,
                      const std::shared_ptr<InFlight>& req) noexcept;
   // The requests a sink call on this thread may belong to: `own` (the request this thread

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""HTTP/1.1 pipelining: requests a client sends before the responses to the earlier ones are
+each checked as themselves. A benign request and an attack sent in one write used to let the
+attack through: the agent took the second request for the current one, the first response's end
+then ended it, and its sink calls went unchecked. Each shop that answers pipelined requests runs
+under `vigil run`, on 127.0.0.1, with three pipelines on one connection each:
+
+  sql      (block)    a benign search, then a search whose input breaks out of the SQL string
+                      literal and that only the sink check convicts (lamp'||'): the first answer
+                      is the shop's, the second a 403 with an event.
+  xss      (monitor)  a benign greeting, then a greeting that reflects markup: an exploited
+                      html-sink event for the second request.
+  head     (monitor)  HEAD of a greeting (its response has Content-Length and no body), then
+                      the reflecting greeting: the same event, its response checked as its own.
+
+usage: pipeline_test.py --build BUILD_DIR [--runtime py|node|php|java|ruby|ruby-puma|all]
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shoplib  # noqa: E402
+
+FAILURES = []
+BENIGN_SEARCH = "/search?q=lamp"
+SINK_ONLY_SQLI = "/search?q=lamp%27%7C%7C%27"  # lamp'||' : input analysis finds it clean
+BENIGN_HELLO = "/hello?name=Ada"
+XSS_HELLO = "/hello?name=%3Cb%20onclick%3Dalert(1)%3Ex%3C%2Fb%3E"
+# The shops that answer pipelined requests (the C++ demo shop's cpp-httplib and the C shop
+# read one request per read and drop what follows; node has no /search).
+RUNTIMES = ["py", "node", "php", "java", "ruby", "ruby-puma"]
+NO_SEARCH = {"node"}
+NO_HEAD = {"py"}  # BaseHTTPRequestHandler without do_HEAD: a 501, and the connection closes
+
+
+def check(cond, msg):
+    print(("  ok   " if cond else "FAIL: ") + msg, flush=True)
+    if not cond:
+        FAILURES.append(msg)
+
+
+def raw_request(method, target, agent):
+    return ("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: %s\r\nAccept: text/html\r\n\r\n"
+            % (method, target, agent)).encode()
+
+
+def read_responses(sock, methods, timeout=10):
+    """Reads one response per entry of `methods` (HEAD ones have no body) from `sock`; returns
+    [(status, body)] for those that came whole before the connection ended or `timeout`."""
+    data = b""
+    out = []
+    deadline = time.monotonic() + timeout
+    sock.settimeout(0.5)
+    closed = False
+    while len(out) < len(methods) and time.monotonic() < deadline:
+        end = data.find(b"\r\n\r\n")
+        if end >= 0:
+            head = data[:end].decode("latin-1").split("\r\n")
+            status = int(head[0].split()[1])
+            fields = {k.strip().lower(): v.strip() for k, v in
+                      (line.split(":", 1) for line in head[1:] if ":" in line)}
+            length = 0 if methods[len(out)] == "HEAD" else fields.get("content-length")
+            body_at = end + 4
+            if length is not None and len(data) >= body_at + int(length):
+                out.append((status, data[body_at:body_at + int(length)]))
+                data = data[body_at + int(length):]
+                continue
+            if length is None and fields.get("transfer-encoding", "").lower() == "chunked":
+                body, rest = dechunk(data[body_at:])
+                if body is not None:
+                    out.append((status, body))
+                    data = rest
+                    continue
+            if length is None and closed:  # delimited by the connection's end
+                out.append((status, data[body_at:]))
+                data = b""
+                continue
+        if closed:
+            break
+        try:
+            more = sock.recv(65536)
+        except socket.timeout:
+            continue
+        if not more:
+            closed = True
+        data += more
+    return out
+
+
+def dechunk(data):
+    body = b""
+    while True:
+        line_end = data.find(b"\r\n")
+        if line_end < 0:
+            return None, data
+        size = int(data[:line_end].split(b";")[0], 16)
+        if len(data) < line_end + 2 + size + 2:
+            return None, data
+        body += data[line_end + 2:line_end + 2 + size]
+        data = data[line_end + 2 + size + 2:]
+        if size == 0:
+            return body, data
+
+
+def pipeline(port, requests):
+    """Sends `requests` [(method, target, agent)] in one write; returns the responses read."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"".join(raw_request(m, t, a) for m, t, a in requests))
+        return read_responses(s, [m for m, _, _ in requests])
+
+
+def events_of(path):
+    try:
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except OSError:
+        return []
+
+
+def run(args, runtime, work):
+    print("== %s" % runtime)
+    for mode in ("block", "monitor"):
+        if mode == "block" and runtime in NO_SEARCH:
+            continue
+        port = shoplib.free_port()
+        events = os.path.join(work, "%s-%s-events.jsonl" % (runtime, mode))
+        data = os.path.join(work, "%s-%s-data" % (runtime, mode))
+        shop = shoplib.Shop(shoplib.shop_command(runtime, args.build, port, data), port,
+                            vigil=os.path.join(args.build, "bin", "vigil"), agent_mode=mode,
+                            events=events, app="pipeline-" + runtime,
+                            log=os.path.join(work, "%s-%s.log" % (runtime, mode)))
+        try:
+            shop.wait_ready(timeout=60)
+            if mode == "block":
+                got = pipeline(port, [("GET", BENIGN_SEARCH, "pipe-sql-a"),
+                                      ("GET", SINK_ONLY_SQLI, "pipe-sql-b")])
+                check(len(got) == 2 and got[0][0] == 200 and b"lamp" in got[0][1],
+                      "sql: the benign search is answered by the shop (%s)" %
+                      [(st, len(b)) for st, b in got])
+                check(len(got) == 2 and got[1][0] == 403,
+                      "sql: the pipelined injection is blocked with a 403 (%s)" %
+                      [st for st, _ in got])
+                evs = shoplib.wait_events(
+                    events, lambda evs: any(e["request"]["user_agent"] == "pipe-sql-b"
+                                            for e in evs), timeout=10)
+                mine = [(e["rule"], e["outcome"]) for e in evs
+                        if e["request"]["user_agent"] == "pipe-sql-b"]
+                check(("sql-injection", "blocked") in mine,
+                      "sql: the pipelined injection's event (%s)" % mine)
+                check(not [e for e in evs if e["request"]["user_agent"] == "pipe-sql-a"],
+                      "sql: no event for the benign search")
+            else:
+                got = pipeline(port, [("GET", BENIGN_HELLO, "pipe-xss-a"),
+                                      ("GET", XSS_HELLO, "pipe-xss-b")])
+                check(len(got) == 2 and all(st == 200 for st, _ in got) and
+                      b"onclick" in got[1][1], "xss: both greetings answered (%s)" %
+                      [st for st, _ in got])
+                head = runtime not in NO_HEAD
+                if head:
+                    got = pipeline(port, [("HEAD", BENIGN_HELLO, "pipe-head-a"),
+                                          ("GET", XSS_HELLO, "pipe-head-b")])
+                    check(len(got) == 2 and got[1][0] == 200 and b"onclick" in got[1][1],
+                          "head: HEAD and the greeting answered (%s)" % [st for st, _ in got])
+
+                def exploited(evs, agent):
+                    return [e for e in evs if e["request"]["user_agent"] == agent and
+                            e["rule"] == "xss" and e["outcome"] == "exploited"]
+
+                expected = [("pipe-xss-b", "xss")] + ([("pipe-head-b", "head")] if head else [])
+                evs = shoplib.wait_events(
+                    events, lambda evs: all(exploited(evs, a) for a, _ in expected), timeout=10)
+                for agent, what in expected:
+                    check(exploited(evs, agent),
+                          "%s: the pipelined greeting's reflected XSS (%s)" %
+                          (what, [(e["rule"], e["outcome"]) for e in evs
+                                  if e["request"]["user_agent"] == agent]))
+                wrong = [e for e in evs if e["request"]["user_agent"] in ("pipe-xss-a",
+                                                                            "pipe-head-a")]
+                check(not wrong, "xss, head: no event for the benign requests (%s)" %
+                      [(e["rule"], e["request"]["user_agent"]) for e in wrong])
+        finally:
+            shop.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--runtime", default="all", choices=RUNTIMES + ["all"])
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="vigil-e2e-pipeline-")
+    runtimes = RUNTIMES if args.runtime == "all" else [args.runtime]
+    skipped = []
+    for runtime in runtimes:
+        try:
+            run(args, runtime, work)
+        except SystemExit as e:  # shoplib.skip(): the runtime's programs are not installed
+            if e.code != shoplib.SKIP:
+                raise
+            skipped.append(runtime)
+    if FAILURES:
+        print("%d failure(s); work files in %s" % (len(FAILURES), work))
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    if len(skipped) == len(runtimes):
+        return shoplib.SKIP
+    print("all passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
