@@ -77,6 +77,9 @@ enum RequestAnomaly : std::uint32_t {
   kAnomalyXmlDoctype = 1u << 7,        // an XML body declares a DOCTYPE
   kAnomalyOverlongUtf8 = 1u << 8,      // overlong or invalid UTF-8 after decoding (%c0%ae)
   kAnomalyLimitHit = 1u << 9,          // a RequestLimits bound was reached
+  // Where the body ends depends on who reads it: Content-Length values that differ or are not
+  // a number, or a Content-Length beside Transfer-Encoding (request smuggling, CWE-444).
+  kAnomalyAmbiguousLength = 1u << 10,
 };
 
 class RequestContext {

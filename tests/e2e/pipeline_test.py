@@ -12,6 +12,12 @@ under `vigil run`, on 127.0.0.1, with three pipelines on one connection each:
                       html-sink event for the second request.
   head     (monitor)  HEAD of a greeting (its response has Content-Length and no body), then
                       the reflecting greeting: the same event, its response checked as its own.
+  smuggle  (both)     a search with two Content-Length values that differ (request smuggling),
+                      then, on the same connection, the injection: blocked with a 403 in block
+                      mode; in monitor mode reported, and the agent still reads the connection:
+                      when the shop answers it (Python's and Ruby's servers read the first
+                      length), the injection that follows is exploited and reported. (The agent
+                      used to stop reading a connection at such a request.)
 
 usage: pipeline_test.py --build BUILD_DIR [--runtime py|node|php|java|ruby|ruby-puma|all]
 """
@@ -36,7 +42,10 @@ XSS_HELLO = "/hello?name=%3Cb%20onclick%3Dalert(1)%3Ex%3C%2Fb%3E"
 # read one request per read and drop what follows; node has no /search).
 RUNTIMES = ["py", "node", "php", "java", "ruby", "ruby-puma"]
 NO_SEARCH = {"node"}
-NO_HEAD = {"py"}  # BaseHTTPRequestHandler without do_HEAD: a 501, and the connection closes
+NO_HEAD = {"py"}
+# nginx reads the HTTP and hands PHP-FPM FastCGI: it refuses two lengths itself (400), and the
+# agent, in PHP-FPM, never sees them.
+BEHIND_WEB_SERVER = {"php"}  # BaseHTTPRequestHandler without do_HEAD: a 501, and the connection closes
 
 
 def check(cond, msg):
@@ -45,9 +54,29 @@ def check(cond, msg):
         FAILURES.append(msg)
 
 
-def raw_request(method, target, agent):
-    return ("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: %s\r\nAccept: text/html\r\n\r\n"
-            % (method, target, agent)).encode()
+def raw_request(method, target, agent, extra=""):
+    return ("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: %s\r\nAccept: text/html\r\n%s\r\n"
+            % (method, target, agent, extra)).encode()
+
+
+SMUGGLING = "Content-Length: 0\r\nContent-Length: 1\r\n"
+
+
+def one_by_one(port, requests):
+    """Sends `requests` [(method, target, agent, extra)] on one connection, each after the
+    response to the one before; returns the responses read (fewer when the connection ends)."""
+    out = []
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        for method, target, agent, extra in requests:
+            try:
+                s.sendall(raw_request(method, target, agent, extra))
+            except OSError:
+                break
+            got = read_responses(s, [method])
+            if not got:
+                break
+            out += got
+    return out
 
 
 def read_responses(sock, methods, timeout=10):
@@ -137,6 +166,8 @@ def run(args, runtime, work):
                             log=os.path.join(work, "%s-%s.log" % (runtime, mode)))
         try:
             shop.wait_ready(timeout=60)
+            if runtime not in NO_SEARCH and runtime not in BEHIND_WEB_SERVER:
+                smuggle(port, mode, events)
             if mode == "block":
                 got = pipeline(port, [("GET", BENIGN_SEARCH, "pipe-sql-a"),
                                       ("GET", SINK_ONLY_SQLI, "pipe-sql-b")])
@@ -186,6 +217,29 @@ def run(args, runtime, work):
                       [(e["rule"], e["request"]["user_agent"]) for e in wrong])
         finally:
             shop.stop()
+
+
+def smuggle(port, mode, events):
+    got = one_by_one(port, [("GET", BENIGN_SEARCH, "smuggle-a", SMUGGLING),
+                            ("GET", SINK_ONLY_SQLI, "smuggle-b", "")])
+    if mode == "block":
+        check(got[:1] and got[0][0] == 403 and len(got) == 1,
+              "smuggle: the request with two lengths is blocked, the connection ends (%s)" %
+              [st for st, _ in got])
+        want = [("smuggle-a", "protocol-anomaly", "blocked")]
+    else:
+        answered = len(got) == 2 and got[0][0] == 200
+        want = [("smuggle-a", "protocol-anomaly", "probed")]
+        if answered:
+            want.append(("smuggle-b", "sql-injection", "exploited"))
+        print("  (the shop answered %s)" % [st for st, _ in got])
+
+    def seen(evs):
+        return {(e["request"]["user_agent"], e["rule"], e["outcome"]) for e in evs}
+
+    evs = shoplib.wait_events(events, lambda evs: set(want) <= seen(evs), timeout=10)
+    check(set(want) <= seen(evs), "smuggle: events %s (%s)" %
+          (want, sorted(x for x in seen(evs) if x[0].startswith("smuggle"))))
 
 
 def main():

@@ -218,10 +218,12 @@ void Http1Parser::keep_body(std::string_view bytes) {
 
 bool Http1Parser::framing_field(std::string_view name, std::string_view value, Framing* framing) {
   if (name.size() == 14 && common::iequals(name, "content-length")) {
+    // Lengths that conflict or are not numbers: the shape of request smuggling. The request is
+    // still read (its analysis reports it, and blocks it in block mode), its body by the first
+    // valid length, as lenient servers (Python's http.server, WEBrick) read it: refusing it
+    // here left the rest of the connection unread while such a server went on serving it.
     std::uint64_t n;
-    if (!parse_number(value, 10, &n)) return false;
-    // Conflicting lengths: the shape of request smuggling.
-    if (framing->have_length && n != framing->length) return false;
+    if (!parse_number(value, 10, &n) || framing->have_length) return true;
     framing->have_length = true;
     framing->length = n;
   } else if (name.size() == 17 && common::iequals(name, "transfer-encoding")) {

@@ -84,6 +84,14 @@ constexpr std::array<std::uint8_t, 256> kNotToken = [] {
   return t;
 }();
 
+// A Content-Length value: decimal digits, within 64 bits.
+bool is_length(std::string_view s) {
+  if (s.empty() || s.size() > 19) return false;
+  for (char c : s)
+    if (!common::is_digit(c)) return false;
+  return true;
+}
+
 bool is_token(std::string_view s) {
   return !s.empty() && common::or_over_bytes(kNotToken, s) == 0;
 }
@@ -320,6 +328,8 @@ void RequestContext::Impl::parse_encoded_target(std::string_view uri, std::uint8
 
 void RequestContext::Impl::parse_headers() {
   std::size_t content_lengths = 0;
+  std::string_view first_length;
+  bool lengths_differ = false;
   bool chunked = false;
   user_agent = {};
   user_agent_seen = false;
@@ -341,7 +351,8 @@ void RequestContext::Impl::parse_headers() {
       case HeaderKind::kBrowser:
         break;
       case HeaderKind::kContentLength:
-        ++content_lengths;
+        if (content_lengths++ == 0) first_length = h.value;
+        else if (h.value != first_length) [[unlikely]] lengths_differ = true;
         break;
       case HeaderKind::kTransferEncoding:
         chunked = true;
@@ -371,6 +382,10 @@ void RequestContext::Impl::parse_headers() {
   // Request smuggling shapes: two lengths, or a length beside chunked framing.
   if (content_lengths > 1 || (content_lengths == 1 && chunked)) [[unlikely]]
     builder.flag(kAnomalyDuplicateLength);
+  // Of those, the ones whose body ends where the reader decides: lengths that differ or are
+  // not numbers, or a length beside Transfer-Encoding.
+  if (content_lengths > 0 && (lengths_differ || chunked || !is_length(first_length))) [[unlikely]]
+    builder.flag(kAnomalyAmbiguousLength);
 }
 
 void RequestContext::Impl::add_referer(const Header& h) {

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace vigil {
 namespace {
@@ -168,6 +170,29 @@ TEST(RequestContext, TrustedProxiesResolveTheClient) {
   HttpRequest req2{"GET", "/", fwd, {}, "10.0.0.1"};
   ctx.parse(req2, &proxies);
   EXPECT_EQ(ctx.client_ip(), "2001:db8::7");
+}
+
+// Two equal lengths are a duplicate; lengths that differ, a length that is not a number, or one
+// beside Transfer-Encoding leave where the body ends to the reader: request smuggling.
+TEST(RequestContext, AmbiguousBodyLengths) {
+  auto anomalies = [](std::initializer_list<Header> list) {
+    std::vector<Header> headers(list);
+    RequestContext ctx;
+    ctx.parse(HttpRequest{"POST", "/", headers, {}, "127.0.0.1"});
+    return ctx.anomalies() & (kAnomalyDuplicateLength | kAnomalyAmbiguousLength);
+  };
+  EXPECT_EQ(anomalies({{"Content-Length", "5"}}), 0u);
+  EXPECT_EQ(anomalies({{"Transfer-Encoding", "chunked"}}), 0u);
+  EXPECT_EQ(anomalies({{"Content-Length", "5"}, {"content-length", "5"}}),
+            static_cast<std::uint32_t>(kAnomalyDuplicateLength));
+  EXPECT_EQ(anomalies({{"Content-Length", "5"}, {"Content-Length", "6"}}),
+            kAnomalyDuplicateLength | kAnomalyAmbiguousLength);
+  EXPECT_EQ(anomalies({{"Content-Length", "5x"}}),
+            static_cast<std::uint32_t>(kAnomalyAmbiguousLength));
+  EXPECT_EQ(anomalies({{"Content-Length", "-1"}}),
+            static_cast<std::uint32_t>(kAnomalyAmbiguousLength));
+  EXPECT_EQ(anomalies({{"Content-Length", "3"}, {"Transfer-Encoding", "chunked"}}),
+            kAnomalyDuplicateLength | kAnomalyAmbiguousLength);
 }
 
 TEST(RequestContext, AnomaliesAndLimits) {

@@ -34,10 +34,12 @@ Finding make_finding(AttackClass cls, const in::Hit& hit, std::int32_t input, Fo
 
 // The policy's say on a finding of `cls` about input `input` (-1: the request): its mode, and
 // false when the mode is off or an exclusion covers it.
+// `strong`: a protocol anomaly that is an attack whatever else the request holds (an ambiguous
+// body length), which the policy's mode governs as it does any other rule.
 bool keep(const Policy& policy, AttackClass cls, std::span<const Input> inputs, std::int32_t input,
-          std::string_view route, std::string_view client, Mode* mode) {
+          std::string_view route, std::string_view client, Mode* mode, bool strong = false) {
   *mode = policy.mode_for(rule_name(cls));
-  bool weak = cls == AttackClass::kScanner || cls == AttackClass::kProtocol;
+  bool weak = !strong && (cls == AttackClass::kScanner || cls == AttackClass::kProtocol);
   if (weak && *mode == Mode::kBlock && !policy.explicit_mode(rule_name(cls), mode))
     *mode = Mode::kMonitor;
   if (*mode == Mode::kOff) return false;
@@ -103,9 +105,16 @@ bool keep(const Policy& policy, AttackClass cls, std::span<const Input> inputs, 
                                                  RequestVerdict* verdict) {
   in::Hit hit;
   Mode mode;
+  // A body length that depends on who reads it is request smuggling, not a client's sloppiness:
+  // blocked in block mode. The agent cannot know where the next request on the connection
+  // starts, and a server may read one there that the agent does not.
+  const bool smuggling = (signals.anomalies & kAnomalyAmbiguousLength) != 0;
   if (in::detect_protocol_anomaly(signals, &hit) &&
-      keep(policy, AttackClass::kProtocol, inputs, -1, signals.path, client, &mode))
-    verdict->findings.push_back(make_finding(AttackClass::kProtocol, hit, -1, Form::kRaw, mode));
+      keep(policy, AttackClass::kProtocol, inputs, -1, signals.path, client, &mode, smuggling)) {
+    Finding f = make_finding(AttackClass::kProtocol, hit, -1, Form::kRaw, mode);
+    if (smuggling) f.outcome = Outcome::kProbed;
+    verdict->findings.push_back(std::move(f));
+  }
 }
 
 [[gnu::cold, gnu::noinline]] void add_budget_finding(const Policy& policy,

@@ -55,6 +55,28 @@ TEST(AnalyzeRequest, IpListsAndVirtualPatchesApplyWhenThePolicyHasThem) {
   EXPECT_TRUE(v.block);
 }
 
+// A body length that depends on who reads it is blocked in block mode (request smuggling);
+// other protocol anomalies (a stray '%') are only reported unless the policy names the rule.
+TEST(AnalyzeRequest, AmbiguousBodyLengthsBlockInBlockMode) {
+  Engine engine;
+  engine.set_policy(Policy::compile("mode: block\n", nullptr));
+  const Header lengths[] = {{"Content-Length", "0"}, {"Content-Length", "7"}};
+  const HttpRequest smuggled{"POST", "/login", lengths, {}, "192.0.2.1"};
+  RequestVerdict v = analyse(engine, smuggled);
+  ASSERT_TRUE(has_rule(v, "protocol-anomaly"));
+  EXPECT_TRUE(v.block);
+  EXPECT_EQ(v.findings[0].outcome, Outcome::kProbed);
+  const HttpRequest sloppy{"GET", "/search?q=100%", {}, {}, "192.0.2.1"};
+  v = analyse(engine, sloppy);
+  ASSERT_TRUE(has_rule(v, "protocol-anomaly"));
+  EXPECT_FALSE(v.block);
+  EXPECT_EQ(v.findings[0].outcome, Outcome::kSuspicious);
+  engine.set_policy(Policy::compile("mode: monitor\n", nullptr));
+  v = analyse(engine, smuggled);
+  ASSERT_TRUE(has_rule(v, "protocol-anomaly"));
+  EXPECT_FALSE(v.block);
+}
+
 }  // namespace
 }  // namespace vigil
 

@@ -134,6 +134,9 @@ bool detect_protocol_anomaly(const RequestSignals& r, Hit* hit) {
     std::uint32_t bit;
     std::string_view what;
   } kAnomalies[] = {
+      {kAnomalyAmbiguousLength,
+       "a body length that depends on who reads it (Content-Length values that differ or are "
+       "not a number, or a Content-Length beside Transfer-Encoding): request smuggling"},
       {kAnomalyDuplicateLength, "conflicting message lengths (request smuggling shape)"},
       {kAnomalyBadMethod, "a method that is not an HTTP token"},
       {kAnomalyBadUri, "a request target with control characters or an invalid form"},
