@@ -41,6 +41,9 @@ struct HttpRequest {
   std::span<const Header> headers;
   std::string_view body;
   std::string_view peer;  // textual IPv4/IPv6 address of the connection's peer
+  // RequestAnomaly bits the reader of the connection met and the fields do not show (a chunked
+  // body that was not chunked); RequestContext::anomalies() includes them.
+  std::uint32_t anomalies = 0;
 };
 
 struct RequestLimits {

@@ -1126,7 +1126,8 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
   req->serial = next_request_serial(me);
   req->inherited = false;
   const context::ParsedRequest& raw = req->raw;
-  req->ctx.parse(HttpRequest{raw.method, raw.target, raw.headers, raw.body, req->peer});
+  req->ctx.parse(
+      HttpRequest{raw.method, raw.target, raw.headers, raw.body, req->peer, raw.anomalies});
   req->prepared.reset(req->ctx.inputs());
   req->line_break_input = false;
   req->html_input = false;
@@ -2111,7 +2112,8 @@ void Agent::adopt(std::string_view bytes) noexcept {
       swap(req->raw, parser.request());
       req->peer = std::move(h.peer);
       const context::ParsedRequest& raw = req->raw;
-      req->ctx.parse(HttpRequest{raw.method, raw.target, raw.headers, raw.body, req->peer});
+      req->ctx.parse(
+          HttpRequest{raw.method, raw.target, raw.headers, raw.body, req->peer, raw.anomalies});
       req->prepared.reset(req->ctx.inputs());
       req->serial = h.serial;
       set_inherited_request_id_salt(h.id_salt);

@@ -17,7 +17,10 @@ under `vigil run`, on 127.0.0.1, with three pipelines on one connection each:
                       mode; in monitor mode reported, and the agent still reads the connection:
                       when the shop answers it (Python's and Ruby's servers read the first
                       length), the injection that follows is exploited and reported. (The agent
-                      used to stop reading a connection at such a request.)
+                      used to stop reading a connection at such a request.) Then a search
+                      announcing a chunked body whose bytes are a request (with the injection):
+                      blocked in block mode; in monitor mode a server that does not decode
+                      chunked bodies (Python's) runs that request, and the agent sees it run.
 
 usage: pipeline_test.py --build BUILD_DIR [--runtime py|node|php|java|ruby|ruby-puma|all]
 """
@@ -236,6 +239,23 @@ def smuggle(port, mode, events):
 
     def seen(evs):
         return {(e["request"]["user_agent"], e["rule"], e["outcome"]) for e in evs}
+
+    # The body announced as chunked is a request: what a server that ignores the framing runs.
+    inner = raw_request("GET", SINK_ONLY_SQLI, "smuggle-d").decode()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(raw_request("GET", BENIGN_SEARCH, "smuggle-c",
+                              "Transfer-Encoding: chunked\r\n\r\n" + inner[:-2]))
+        got = read_responses(s, ["GET", "GET"], timeout=3)
+    if mode == "block":
+        check(got[:1] and got[0][0] == 403,
+              "smuggle: the request with a body that is not chunked is blocked (%s)" %
+              [st for st, _ in got])
+        want.append(("smuggle-c", "protocol-anomaly", "blocked"))
+    else:
+        want.append(("smuggle-c", "protocol-anomaly", "probed"))
+        if len(got) == 2:  # the shop ran the request in the body (it ignores the framing)
+            want.append(("smuggle-d", "sql-injection", "exploited"))
+        print("  (the shop answered %s)" % [st for st, _ in got])
 
     evs = shoplib.wait_events(events, lambda evs: set(want) <= seen(evs), timeout=10)
     check(set(want) <= seen(evs), "smuggle: events %s (%s)" %

@@ -179,6 +179,7 @@ char* ParsedRequest::assign_head(std::string_view head) {
   body_length = 0;
   body_truncated = false;
   expect_continue = false;
+  anomalies = 0;
   return head_.get();
 }
 
@@ -195,6 +196,7 @@ void ParsedRequest::swap(ParsedRequest& other) noexcept {
   std::swap(body_length, other.body_length);
   std::swap(body_truncated, other.body_truncated);
   std::swap(expect_continue, other.expect_continue);
+  std::swap(anomalies, other.anomalies);
   head_.swap(other.head_);
   std::swap(head_capacity_, other.head_capacity_);
 }
@@ -295,6 +297,7 @@ bool Http1Parser::parse_head(std::string_view block, const std::uint32_t* line_f
   }
   if (framing.chunked) {
     state_ = State::kChunkSize;
+    chunk_seen_ = false;
   } else if (framing.have_length && framing.length > 0) {
     state_ = State::kBody;
     remaining_ = framing.length;
@@ -400,7 +403,12 @@ Http1Parser::Status Http1Parser::parse_body(std::string_view rest, std::size_t* 
   std::size_t eol = rest.find('\n');
   if (eol == kNpos) {
     // Not all there yet; each kind of line has its own bound on how long it may grow.
-    if (state_ == State::kChunkSize && rest.size() > 1024) return fail("chunk size line too long");
+    if (state_ == State::kChunkSize && rest.size() > 1024) {
+      if (chunk_seen_) return fail("chunk size line too long");
+      request_.anomalies |= kAnomalyAmbiguousLength;  // not chunked: as for a bad size below
+      state_ = State::kHead;
+      return Status::kRequest;
+    }
     if (state_ == State::kChunkDataEnd && rest.size() > 2)
       return fail("missing CRLF after chunk data");
     if (state_ == State::kTrailers && rest.size() > limits_.max_header_bytes)
@@ -411,7 +419,17 @@ Http1Parser::Status Http1Parser::parse_body(std::string_view rest, std::size_t* 
   if (state_ == State::kChunkSize) {
     std::string_view line = rest.substr(0, eol);
     line = line.substr(0, line.find(';'));  // chunk extensions
-    if (!parse_number(line, 16, &remaining_)) return fail("bad chunk size");
+    if (!parse_number(line, 16, &remaining_)) {
+      if (chunk_seen_) return fail("bad chunk size");
+      // A body announced as chunked whose first line is no chunk size: a server that does not
+      // decode chunked bodies (Python's http.server) reads these bytes as its next request, a
+      // request smuggled past whoever decoded the body. The request ends here, without a body,
+      // and the bytes are read as the next request: the agent sees what the server runs.
+      request_.anomalies |= kAnomalyAmbiguousLength;
+      state_ = State::kHead;
+      return Status::kRequest;
+    }
+    chunk_seen_ = true;
     *consumed += eol + 1;
     state_ = remaining_ == 0 ? State::kTrailers : State::kChunkData;
     return Status::kNeedMore;

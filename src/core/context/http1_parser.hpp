@@ -36,6 +36,8 @@ struct ParsedRequest {
   std::uint64_t body_length = 0;             // the whole body's length, kept or not
   bool body_truncated = false;
   bool expect_continue = false;
+  // RequestAnomaly bits met while reading the request (HttpRequest::anomalies).
+  std::uint32_t anomalies = 0;
 
   ParsedRequest() = default;
   ParsedRequest(ParsedRequest&&) noexcept = default;
@@ -136,6 +138,7 @@ class Http1Parser {
   std::size_t scan_from_ = 0;  // where to resume looking for the end of the header block
   bool first_line_checked_ = false;  // the unfinished header block's first line was looked at
   std::uint64_t remaining_ = 0;  // body or chunk bytes still expected
+  bool chunk_seen_ = false;      // a chunk size line of the current body was read
   ParsedRequest request_;
   std::string error_;
 };

@@ -76,8 +76,12 @@ TEST(Http1Parser, NotHttpAndOversizedHeadersAreErrors) {
   EXPECT_EQ(c.feed("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcde"),
             Status::kRequest);
   EXPECT_EQ(c.request().body, "abcde");
-  Http1Parser d;
-  EXPECT_EQ(d.feed("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), Status::kError);
+  Http1Parser d;  // a body that is not chunked, then bytes that are no request
+  EXPECT_EQ(d.feed("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), Status::kRequest);
+  EXPECT_EQ(d.next(), Status::kError);
+  Http1Parser e;  // a bad size after a good chunk
+  EXPECT_EQ(e.feed("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\nzz\r\n"),
+            Status::kError);
 }
 
 // Another text protocol is told as soon as its first line is whole, not at a blank line that
@@ -107,6 +111,29 @@ TEST(Http1Parser, AFirstLineThatIsNoRequestLineIsAnError) {
   }
 }
 
+// A body announced as chunked whose first line is no chunk size is what a server that does not
+// decode chunked bodies reads as its next request: the request ends without a body (flagged
+// kAnomalyAmbiguousLength) and those bytes are parsed as the next request.
+TEST(Http1Parser, NotChunkedBodiesAreReadAsTheNextRequest) {
+  Http1Parser p;
+  EXPECT_EQ(p.feed("GET /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "GET /b?q=x HTTP/1.1\r\nHost: h\r\n\r\n"),
+            Status::kRequest);
+  EXPECT_EQ(p.request().target, "/a");
+  EXPECT_EQ(p.request().body, "");
+  EXPECT_EQ(p.request().anomalies, static_cast<std::uint32_t>(kAnomalyAmbiguousLength));
+  EXPECT_EQ(p.next(), Status::kRequest);
+  EXPECT_EQ(p.request().target, "/b?q=x");
+  EXPECT_EQ(p.request().anomalies, 0u);
+  // A chunked body that is one: read as its body, whatever it holds.
+  Http1Parser q;
+  EXPECT_EQ(q.feed("POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "5\r\nGET /\r\n0\r\n\r\n"),
+            Status::kRequest);
+  EXPECT_EQ(q.request().body, "GET /");
+  EXPECT_EQ(q.request().anomalies, 0u);
+}
+
 // Each line of chunked framing waits for its line feed up to its own bound, then is an error.
 TEST(Http1Parser, ChunkedLinesWaitWithinTheirBounds) {
   constexpr std::string_view kHead = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -114,9 +141,16 @@ TEST(Http1Parser, ChunkedLinesWaitWithinTheirBounds) {
   EXPECT_EQ(size_ok.feed(std::string(kHead) + "0000"), Status::kNeedMore);
   EXPECT_EQ(size_ok.feed("5\r\nhello\r\n0\r\n\r\n"), Status::kRequest);
   EXPECT_EQ(size_ok.request().body, "hello");
+  // The first size line too long: not chunked (see NotChunkedBodiesAreReadAsTheNextRequest);
+  // a later one: an error.
   Http1Parser size_long;
-  EXPECT_EQ(size_long.feed(std::string(kHead) + std::string(1025, '0')), Status::kError);
-  EXPECT_EQ(size_long.error(), "chunk size line too long");
+  EXPECT_EQ(size_long.feed(std::string(kHead) + std::string(1025, '0')), Status::kRequest);
+  EXPECT_EQ(size_long.request().anomalies, static_cast<std::uint32_t>(kAnomalyAmbiguousLength));
+  EXPECT_EQ(size_long.next(), Status::kError);
+  Http1Parser later_long;
+  EXPECT_EQ(later_long.feed(std::string(kHead) + "1\r\na\r\n" + std::string(1025, '0')),
+            Status::kError);
+  EXPECT_EQ(later_long.error(), "chunk size line too long");
 
   Http1Parser crlf_wait;
   EXPECT_EQ(crlf_wait.feed(std::string(kHead) + "2\r\nab\r"), Status::kNeedMore);

@@ -538,6 +538,7 @@ void RequestContext::parse(const HttpRequest& request, const TrustedProxies* pro
   if (!request.body.empty()) [[unlikely]]
     m.parse_body();
   m.resolve_client(proxies);
+  if (request.anomalies != 0) [[unlikely]] m.builder.flag(request.anomalies);
   m.builder.finish(&m.inputs);
   if (m.may_hold_nul || m.builder.arena_used() || !request.body.empty()) [[unlikely]]
     m.flag_nul_inputs();
