@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       kept.swap(parser.request());
       const auto& r = kept;
       if (r.body.size() > 256) __builtin_trap();
-      ctx.parse(vigil::HttpRequest{r.method, r.target, r.headers, r.body, "127.0.0.1"});
+      ctx.parse(
+          vigil::HttpRequest{r.method, r.target, r.headers, r.body, "127.0.0.1", r.anomalies});
       status = parser.next();
     }
     if (status == vigil::context::Http1Parser::Status::kError) break;
