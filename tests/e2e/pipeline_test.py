@@ -12,6 +12,12 @@ under `vigil run`, on 127.0.0.1, with three pipelines on one connection each:
                       html-sink event for the second request.
   head     (monitor)  HEAD of a greeting (its response has Content-Length and no body), then
                       the reflecting greeting: the same event, its response checked as its own.
+  odd      (block)    requests a server may serve though they bend HTTP/1.1 (tabs between the
+                      words of the request line, a space after it, a long or non-ASCII method, a
+                      70 KB header block), each followed on its connection by the injection:
+                      when the shop serves the odd one, the injection must still be blocked.
+                      (The agent used to stop reading a connection at a request it could not
+                      parse: Python's server and WEBrick then ran the injection.)
   smuggle  (both)     a search with two Content-Length values that differ (request smuggling),
                       then, on the same connection, the injection: blocked with a 403 in block
                       mode; in monitor mode reported, and the agent still reads the connection:
@@ -171,6 +177,8 @@ def run(args, runtime, work):
             shop.wait_ready(timeout=60)
             if runtime not in NO_SEARCH and runtime not in BEHIND_WEB_SERVER:
                 smuggle(port, mode, events)
+            if mode == "block" and runtime not in NO_SEARCH:
+                odd(port)
             if mode == "block":
                 got = pipeline(port, [("GET", BENIGN_SEARCH, "pipe-sql-a"),
                                       ("GET", SINK_ONLY_SQLI, "pipe-sql-b")])
@@ -220,6 +228,36 @@ def run(args, runtime, work):
                       [(e["rule"], e["request"]["user_agent"]) for e in wrong])
         finally:
             shop.stop()
+
+
+ODD = {
+    "tab-separated": "GET\t/search?q=lamp\tHTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    "trailing-space": "GET /search?q=lamp HTTP/1.1 \r\nHost: 127.0.0.1\r\n\r\n",
+    "long-method": "G" * 43 + " /search?q=lamp HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    "non-ascii-method": "G\u00c9T /search?q=lamp HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    "70-kb-header": "GET /search?q=lamp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "a" * 70000 +
+                    "\r\n\r\n",
+}
+
+
+def odd(port):
+    served = []
+    for name, first in ODD.items():
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(first.encode("utf-8"))
+            got = read_responses(s, ["GET"], timeout=3)
+            if not got or got[0][0] != 200:
+                continue  # the shop refused it (or the agent blocked it): nothing to follow
+            served.append(name)
+            try:
+                s.sendall(raw_request("GET", SINK_ONLY_SQLI, "odd-" + name))
+                then = read_responses(s, ["GET"], timeout=3)
+            except OSError:
+                then = []
+            check(bool(then) and then[0][0] == 403,
+                  "odd: after a %s request the shop served, the injection is blocked (%s)" %
+                  (name, [st for st, _ in then]))
+    print("  (served: %s)" % ", ".join(served))
 
 
 def smuggle(port, mode, events):

@@ -105,17 +105,11 @@ std::size_t find_colon(std::string_view line) {
   return line.find(':');
 }
 
-// True when one of the first 33 bytes of `d` is a space. REQUIRES: 33 bytes readable.
-bool space_in_33(const char* d) {
-#if defined(__SSE2__)
-  const __m128i space = _mm_set1_epi8(' ');
-  __m128i hits = _mm_or_si128(
-      _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d)), space),
-      _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 16)), space));
-  return _mm_movemask_epi8(hits) != 0 || d[32] == ' ';
-#else
-  return std::memchr(d, ' ', 33) != nullptr;
-#endif
+// A byte a request may start with: printable ASCII but a space, or a byte of UTF-8 (a server
+// may take a method of any bytes). TLS, HTTP/2 frames and database protocols start otherwise.
+bool starts_text(char c) {
+  const auto b = static_cast<unsigned char>(c);
+  return b > 0x20 && b != 0x7F;
 }
 
 // True when the request line `line` (10 bytes or more) ends with " HTTP/1.x", x not a space:
@@ -153,6 +147,35 @@ bool ends_with_version(std::string_view line) {
 [[gnu::cold, gnu::noinline]] bool request_line_shape(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   return (line.size() >= 10 && ends_with_version(line)) || unusual_version_space(line) != kNpos;
+}
+
+// A request line read as RFC 9112 (section 3) lets a recipient read one: words separated by any
+// run of white space (SP, HTAB, VT, FF, a bare CR), white space before and after ignored; the
+// method is the first word, the version the last (HTTP/ in any case), the target what lies
+// between. Servers do (Python's http.server takes a trailing space, it and WEBrick tabs, WEBrick
+// a method of any bytes), and a request they serve but the agent could not read used to end
+// the agent's reading of the connection. False without three words and a version.
+[[gnu::cold, gnu::noinline]] bool lenient_request_line(std::string_view line,
+                                                       std::string_view* method,
+                                                       std::string_view* target,
+                                                       std::string_view* version) {
+  auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  std::size_t b = 0, e = line.size();
+  while (b < e && space(line[b])) ++b;
+  while (e > b && space(line[e - 1])) --e;
+  std::size_t m = b;
+  while (m < e && !space(line[m])) ++m;
+  std::size_t v = e;
+  while (v > m && !space(line[v - 1])) --v;
+  if (m == b || v <= m || e - v < 6 || !common::iequals(line.substr(v, 5), "http/")) return false;
+  std::size_t t = m, te = v;
+  while (t < te && space(line[t])) ++t;
+  while (te > t && space(line[te - 1])) --te;
+  if (t == te) return false;
+  *method = line.substr(b, m - b);
+  *target = line.substr(t, te - t);
+  *version = line.substr(v, e - v);
+  return true;
 }
 
 constexpr const char* kNotHttp = "not an HTTP/1.x request";
@@ -253,16 +276,20 @@ bool Http1Parser::parse_head(std::string_view block, const std::uint32_t* line_f
   // The method: tokens up to the first space.
   std::size_t sp1 = 0;
   while (sp1 < line.size() && is_tchar(line[sp1])) ++sp1;
-  if (sp1 == 0 || sp1 == line.size() || line[sp1] != ' ') return false;
   // The last space: mostly the one before "HTTP/1.x", found without a search.
   std::size_t sp2 = line.size() >= 10 && ends_with_version(line) ? line.size() - 9
                                                                  : unusual_version_space(line);
-  if (sp2 == kNpos || sp2 == sp1) return false;
-  // In range by construction (sp1 < sp2 < line.size()): no checked, out-of-line substr.
-  const char* l = line.data();
-  request_.method = std::string_view(l, sp1);
-  request_.target = std::string_view(l + sp1 + 1, sp2 - sp1 - 1);
-  request_.version = std::string_view(l + sp2 + 1, line.size() - sp2 - 1);
+  if (sp1 != 0 && sp1 < line.size() && line[sp1] == ' ' && sp2 != kNpos && sp2 != sp1 &&
+      line[sp1 + 1] != ' ' && line[sp2 - 1] != ' ') [[likely]] {
+    // In range by construction (sp1 < sp2 < line.size()): no checked, out-of-line substr.
+    const char* l = line.data();
+    request_.method = std::string_view(l, sp1);
+    request_.target = std::string_view(l + sp1 + 1, sp2 - sp1 - 1);
+    request_.version = std::string_view(l + sp2 + 1, line.size() - sp2 - 1);
+  } else if (!lenient_request_line(line, &request_.method, &request_.target,
+                                   &request_.version)) {
+    return false;
+  }
 
   Framing framing;
   const char* const base = head.data();
@@ -334,6 +361,11 @@ Http1Parser::Status Http1Parser::parse(std::string_view data, std::size_t* consu
   Status status = Status::kNeedMore;
   while (status == Status::kNeedMore) {
     std::string_view rest(data.data() + consumed, data.size() - consumed);
+    if (state_ == State::kSkipHead) [[unlikely]] {
+      status = skip_head(rest, &consumed);
+      if (status == Status::kNeedMore) break;
+      continue;
+    }
     if (state_ != State::kHead) [[unlikely]] {
       bool stop = false;
       status = parse_body(rest, &consumed, &stop);
@@ -347,36 +379,92 @@ Http1Parser::Status Http1Parser::parse(std::string_view data, std::size_t* consu
     consumed += skip;
     rest.remove_prefix(skip);
     scan_from_ = scan_from_ > skip ? scan_from_ - skip : 0;
-    // Decide early that a connection does not speak HTTP/1 (TLS, HTTP/2 preface, binary):
-    // a method is a token of at most a few dozen bytes followed by a space.
-    if (!rest.empty() && !is_tchar(rest.front())) return fail(kNotHttp);
-    if (rest.size() > 32 && !space_in_33(rest.data())) return fail(kNotHttp);
+    // Decide early that a connection does not speak HTTP/1 (TLS, a database's or another binary
+    // protocol): a request starts with a printable byte. The rest of its first line is judged
+    // when the line is whole (request_line_shape, lenient_request_line), as servers take odd
+    // ones (a long method, tabs): a stricter early look (a space within 33 bytes) refused
+    // requests that WEBrick serves.
+    if (!spoke_http_ && !rest.empty() && !starts_text(rest.front())) return fail(kNotHttp);
     std::size_t sep = 0;
     LineFeeds lines;
     std::size_t end = find_head_end(rest, scan_from_, &sep, &lines);
     if (end == kNpos) {
-      if (rest.size() > limits_.max_header_bytes) return fail(kHeadTooLarge);
       // A whole first line that is no request line (another text protocol: SMTP, Redis's inline
       // commands) is not HTTP/1, without waiting for a blank line that may never come. The
       // first scan to meet a line feed meets the first line's end (the scans resume where the
       // last one stopped).
       if (!first_line_checked_ && lines.count > 0) [[unlikely]] {
-        if (!request_line_shape(rest.substr(0, lines.at[0]))) return fail(kNotHttp);
+        std::string_view first = rest.substr(0, lines.at[0]), m, t, v;
+        if (!request_line_shape(first) && !lenient_request_line(first, &m, &t, &v))
+          return fail(kNotHttp);
         first_line_checked_ = true;
+      }
+      if (rest.size() > limits_.max_header_bytes) [[unlikely]] {
+        if (!first_line_checked_) return fail(kHeadTooLarge);  // not even a request line
+        start_skipping(rest);
+        consumed += rest.size();
+        continue;
       }
       scan_from_ = rest.size() > 3 ? rest.size() - 3 : 0;
       break;
     }
     scan_from_ = 0;
     first_line_checked_ = false;
-    if (end > limits_.max_header_bytes) return fail(kHeadTooLarge);
+    if (end > limits_.max_header_bytes) [[unlikely]] {
+      std::size_t cut = rest.substr(0, limits_.max_header_bytes).rfind('\n');
+      status = cut_head(rest.substr(0, cut == kNpos ? 0 : cut + 1));
+      if (status == Status::kError) return status;
+      consumed += end + sep;
+      continue;
+    }
     if (!parse_head(rest.substr(0, end), lines.complete ? lines.at : nullptr, lines.count))
       return fail(kNotHttp);
+    spoke_http_ = true;
     consumed += end + sep;
     if (state_ == State::kHead) status = Status::kRequest;
   }
   *consumed_out = consumed;
   return status;
+}
+
+// The search for a header block's blank line, one byte on: 1 after a line feed, 2 after a line
+// feed and a CR, 0 otherwise (a line feed then ends the block when the state is not 0).
+std::uint8_t after_byte(std::uint8_t state, char c) {
+  if (c == '\n') return 1;
+  return c == '\r' && state != 0 ? 2 : 0;
+}
+
+void Http1Parser::start_skipping(std::string_view rest) {
+  const std::size_t cut = rest.substr(0, limits_.max_header_bytes).rfind('\n');
+  kept_head_.assign(rest.substr(0, cut == kNpos ? 0 : cut + 1));
+  skip_lf_ = 0;
+  // Where the bytes so far leave the search for the blank line (their last ones may start it).
+  for (char c : rest.substr(rest.size() > 3 ? rest.size() - 3 : 0)) skip_lf_ = after_byte(skip_lf_, c);
+  scan_from_ = 0;
+  first_line_checked_ = false;
+  state_ = State::kSkipHead;
+}
+
+Http1Parser::Status Http1Parser::skip_head(std::string_view rest, std::size_t* consumed) {
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] == '\n' && skip_lf_ != 0) {  // the blank line
+      *consumed += i + 1;
+      std::string kept;
+      kept.swap(kept_head_);
+      state_ = State::kHead;
+      return cut_head(kept);
+    }
+    skip_lf_ = after_byte(skip_lf_, rest[i]);
+  }
+  *consumed += rest.size();
+  return Status::kNeedMore;
+}
+
+Http1Parser::Status Http1Parser::cut_head(std::string_view kept) {
+  if (kept.empty() || !parse_head(kept, nullptr, 0)) return fail(kNotHttp);
+  request_.anomalies |= kAnomalyLimitHit | kAnomalyAmbiguousLength;
+  spoke_http_ = true;
+  return state_ == State::kHead ? Status::kRequest : Status::kNeedMore;
 }
 
 Http1Parser::Status Http1Parser::parse_body(std::string_view rest, std::size_t* consumed,

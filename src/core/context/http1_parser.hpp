@@ -101,7 +101,9 @@ class Http1Parser {
 
  private:
   enum class State : std::uint8_t {
-    kHead, kBody, kChunkSize, kChunkData, kChunkDataEnd, kTrailers, kError
+    kHead, kBody, kChunkSize, kChunkData, kChunkDataEnd, kTrailers,
+    kSkipHead,  // the rest of a header block beyond the limit, to its blank line
+    kError
   };
 
   // Where the framing of a request's body is read (Content-Length, Transfer-Encoding).
@@ -131,6 +133,16 @@ class Http1Parser {
   [[gnu::noinline]] bool framing_field(std::string_view name, std::string_view value,
                                        Framing* framing);
   void keep_body(std::string_view bytes);
+  // A header block beyond max_header_bytes, of a request whose first line was read: its whole
+  // lines within the limit are kept (`rest`: the block so far), and the rest is skipped to the
+  // blank line (skip_head). The request is then read from what was kept, flagged
+  // kAnomalyLimitHit and kAnomalyAmbiguousLength (a length beyond the cut is unknown). A server
+  // may take a header block beyond the agent's limit (WEBrick takes 70 KB), and refusing it
+  // ended the agent's reading of the connection.
+  [[gnu::cold, gnu::noinline]] void start_skipping(std::string_view rest);
+  [[gnu::cold, gnu::noinline]] Status skip_head(std::string_view rest, std::size_t* consumed);
+  // Reads the request from the kept lines of a header block that was cut.
+  [[gnu::cold, gnu::noinline]] Status cut_head(std::string_view kept);
 
   Limits limits_;
   State state_ = State::kHead;
@@ -139,6 +151,9 @@ class Http1Parser {
   bool first_line_checked_ = false;  // the unfinished header block's first line was looked at
   std::uint64_t remaining_ = 0;  // body or chunk bytes still expected
   bool chunk_seen_ = false;      // a chunk size line of the current body was read
+  bool spoke_http_ = false;      // a request was read: the connection speaks HTTP/1
+  std::string kept_head_;        // kSkipHead: the lines of the block within the limit
+  std::uint8_t skip_lf_ = 0;     // kSkipHead: 1 after a line feed, 2 after LF CR
   ParsedRequest request_;
   std::string error_;
 };

@@ -69,8 +69,11 @@ TEST(Http1Parser, NotHttpAndOversizedHeadersAreErrors) {
   Http1Parser a;
   EXPECT_EQ(a.feed(std::string_view("\x16\x03\x01\x02\x00 binary TLS hello\r\n\r\n", 29)), Status::kError);
   EXPECT_EQ(a.feed("GET / HTTP/1.1\r\n\r\n"), Status::kError);  // stays in error
+  // A header block beyond the limit after a request line: its lines within the limit are read,
+  // the rest skipped to the blank line (see OversizedHeadersAreCutNotRefused); with no line at
+  // all within the limit, it is no HTTP.
   Http1Parser b(Http1Parser::Limits{64, 1024});
-  EXPECT_EQ(b.feed("GET / HTTP/1.1\r\nX: " + std::string(100, 'a')), Status::kError);
+  EXPECT_EQ(b.feed(std::string(100, 'a')), Status::kError);
   Http1Parser c;
   // Conflicting lengths are read (the request's analysis reports them), by the first one.
   EXPECT_EQ(c.feed("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcde"),
@@ -134,6 +137,73 @@ TEST(Http1Parser, NotChunkedBodiesAreReadAsTheNextRequest) {
   EXPECT_EQ(q.request().anomalies, 0u);
 }
 
+// Request lines a server may take, read as RFC 9112 section 3 allows: any run of white space
+// separates the words; the method may be any bytes (RequestContext flags one that is not a
+// token), also in a connection's first request, whose first byte must still be printable.
+TEST(Http1Parser, LenientRequestLines) {
+  struct Case {
+    std::string_view line, method, target, version;
+  } cases[] = {
+      {"GET /a HTTP/1.1 ", "GET", "/a", "HTTP/1.1"},
+      {"GET\t/a\tHTTP/1.1", "GET", "/a", "HTTP/1.1"},
+      {"GET  /a   HTTP/1.1", "GET", "/a", "HTTP/1.1"},
+      {"GET /a http/1.1", "GET", "/a", "http/1.1"},
+      {"G\xc3\x89T /a HTTP/1.1", "G\xc3\x89T", "/a", "HTTP/1.1"},
+      {"GET /a b HTTP/1.1", "GET", "/a b", "HTTP/1.1"},
+  };
+  for (const Case& c : cases) {
+    Http1Parser p;
+    std::string first = "GET / HTTP/1.1\r\n\r\n" + std::string(c.line) + "\r\nHost: h\r\n\r\n";
+    EXPECT_EQ(p.feed(first), Status::kRequest) << c.line;
+    EXPECT_EQ(p.next(), Status::kRequest) << c.line;
+    EXPECT_EQ(p.request().method, c.method) << c.line;
+    EXPECT_EQ(p.request().target, c.target) << c.line;
+    EXPECT_EQ(p.request().version, c.version) << c.line;
+  }
+  Http1Parser long_method;
+  std::string line = std::string(40, 'G') + " /a HTTP/1.1\r\n\r\n";
+  EXPECT_EQ(long_method.feed("GET / HTTP/1.1\r\n\r\n" + line), Status::kRequest);
+  EXPECT_EQ(long_method.next(), Status::kRequest);
+  EXPECT_EQ(long_method.request().method.size(), 40u);
+  Http1Parser first_long;  // also as a connection's first request
+  EXPECT_EQ(first_long.feed(line), Status::kRequest);
+  Http1Parser binary;  // a control byte first: another protocol
+  EXPECT_EQ(binary.feed(std::string_view("\x00\x00\x00\x08\x04\xd2\x16\x2f", 8)), Status::kError);
+  for (std::string_view bad : {"GET /a\r\n\r\n", "GET HTTP/1.1\r\n\r\n", " \r\n\r\n"}) {
+    Http1Parser p;
+    EXPECT_EQ(p.feed("GET / HTTP/1.1\r\n\r\n" + std::string(bad)), Status::kRequest);
+    EXPECT_EQ(p.next(), Status::kError) << bad;
+  }
+}
+
+TEST(Http1Parser, OversizedHeadersAreCutNotRefused) {
+  const std::string big = "X-Big: " + std::string(200, 'a') + "\r\n";
+  for (std::size_t piece : {std::size_t{1}, std::size_t{7}, std::size_t{1000}}) {
+    Http1Parser p(Http1Parser::Limits{128, 1024});
+    const std::string bytes = "POST /a?q=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n" + big +
+                              big + "\r\nokGET /b HTTP/1.1\r\n\r\n";
+    std::vector<std::string> targets;
+    std::vector<std::uint32_t> anomalies;
+    std::string body;
+    for (std::size_t at = 0; at < bytes.size(); at += piece) {
+      auto st = p.feed(std::string_view(bytes).substr(at, piece));
+      while (st == Status::kRequest) {
+        targets.emplace_back(p.request().target);
+        anomalies.push_back(p.request().anomalies);
+        if (targets.size() == 1) body = p.request().body;
+        st = p.next();
+      }
+      ASSERT_NE(st, Status::kError) << piece;
+    }
+    ASSERT_EQ(targets.size(), 2u) << piece;
+    EXPECT_EQ(targets[0], "/a?q=1");
+    EXPECT_EQ(body, "ok");  // the length was within the limit
+    EXPECT_EQ(anomalies[0], kAnomalyLimitHit | kAnomalyAmbiguousLength);
+    EXPECT_EQ(targets[1], "/b");
+    EXPECT_EQ(anomalies[1], 0u);
+  }
+}
+
 // Each line of chunked framing waits for its line feed up to its own bound, then is an error.
 TEST(Http1Parser, ChunkedLinesWaitWithinTheirBounds) {
   constexpr std::string_view kHead = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -146,7 +216,9 @@ TEST(Http1Parser, ChunkedLinesWaitWithinTheirBounds) {
   Http1Parser size_long;
   EXPECT_EQ(size_long.feed(std::string(kHead) + std::string(1025, '0')), Status::kRequest);
   EXPECT_EQ(size_long.request().anomalies, static_cast<std::uint32_t>(kAnomalyAmbiguousLength));
-  EXPECT_EQ(size_long.next(), Status::kError);
+  // The zeros are then read as the next request's head (the connection spoke HTTP/1 already):
+  // it waits for the rest, within the head's bound.
+  EXPECT_EQ(size_long.next(), Status::kNeedMore);
   Http1Parser later_long;
   EXPECT_EQ(later_long.feed(std::string(kHead) + "1\r\na\r\n" + std::string(1025, '0')),
             Status::kError);
