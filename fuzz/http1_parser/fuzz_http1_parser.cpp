@@ -1,7 +1,8 @@
 // The agent's HTTP/1.1 request parser: arbitrary bytes fed in arbitrary pieces (the first byte
 // sets the piece size). Kept body never exceeds the limit; every completed request parses into
 // a RequestContext. As in the agent, each request is swapped out of the parser, which then
-// parses the next one into the memory of the one before.
+// parses the next one into the memory of the one before, and a request whose body is pending
+// is read from a copy of its head.
 #include <cstdint>
 #include <string_view>
 
@@ -26,6 +27,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       status = parser.next();
     }
     if (status == vigil::context::Http1Parser::Status::kError) break;
+    if (parser.in_body()) {  // as the agent reads a request whose body has not all come
+      vigil::context::ParsedRequest head;
+      head.copy_head(parser.request());
+      ctx.parse(vigil::HttpRequest{head.method, head.target, head.headers, {}, "127.0.0.1",
+                                   head.anomalies});
+    }
   }
   return 0;
 }

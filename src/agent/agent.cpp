@@ -585,6 +585,9 @@ struct Connection {
   bool absorbing = false;          // after a block: the program's writes go nowhere
   bool eof_to_program = false;     // after a block: the program reads end of stream
   std::shared_ptr<InFlight> current;
+  // The request whose head was read and whose body has not all come: started already (see
+  // on_read), completed when the parser completes it.
+  std::shared_ptr<InFlight> early;
   // Requests the client sent before the current one's response began (HTTP/1.1 pipelining), in
   // order: each becomes current when the response before it ends.
   std::vector<std::shared_ptr<InFlight>> pipelined;
@@ -976,6 +979,103 @@ void Agent::end_response(Connection& conn, SpinHold& lock) noexcept {
   }
 }
 
+// The request's context and prepared inputs, from its bytes, and what the response checks need
+// to know of them.
+inline void prepare(InFlight& req) {
+  const context::ParsedRequest& raw = req.raw;
+  req.ctx.parse(
+      HttpRequest{raw.method, raw.target, raw.headers, raw.body, req.peer, raw.anomalies});
+  req.prepared.reset(req.ctx.inputs());
+  req.line_break_input = false;
+  req.html_input = false;
+  req.head_method = raw.method.size() == 4 && std::memcmp(raw.method.data(), "HEAD", 4) == 0;
+  if (const PreparedInputs::Impl* impl = req.prepared.impl()) {
+    std::uint32_t features = 0;  // of every form's text, read as the inputs were prepared
+    unsigned sinks = 0;
+    for (const auto& entry : impl->entries) {
+      features |= entry.features;
+      sinks |= entry.sink_mask;
+    }
+    req.line_break_input = (features & detect::input::kCrLf) != 0;
+    req.html_input = (sinks & (1u << static_cast<int>(SinkType::kHtml))) != 0;
+  }
+}
+
+std::shared_ptr<InFlight> Agent::admit(const std::shared_ptr<Connection>& conn,
+                                       const std::shared_ptr<InFlight>& req,
+                                       SpinHold* lock) noexcept {
+  std::shared_ptr<InFlight> previous;
+  if (conn->carried && conn->h2) [[unlikely]] return admit_h2(*conn->h2, req);
+  if (conn->carried) [[unlikely]] req->peer = conn->peer;  // FastCGI: each request's client
+  if (conn->current && !conn->response_started && !conn->carried) [[unlikely]] {
+    // Read before the current request's response began: pipelined. It stays in flight, and
+    // its response is the one after the current one's; replacing the current request here let
+    // the response before it end this one, whose sink calls then went unchecked.
+    return queue_pipelined(*conn, req);
+  }
+  // The current request's response began (a response whose end was not seen: to HEAD, a body
+  // sent with sendfile): this one is the next.
+  previous = std::move(conn->current);
+  conn->current = req;
+  conn->response.reset();
+  conn->response_started = false;
+  if (!conn->pipelined.empty()) [[unlikely]] retire_pipelined(*conn, lock);
+  return previous;
+}
+
+std::shared_ptr<InFlight> Agent::start_early(const std::shared_ptr<Connection>& conn,
+                                             SpinHold* lock) noexcept {
+  std::shared_ptr<InFlight> req;
+  try {
+    req = take_spare();
+    req->raw.copy_head(conn->parser.request());
+  } catch (...) {  // memory: the request is read when its body has come, as before
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  if (req->conn.owner_before(conn) || conn.owner_before(req->conn)) {
+    req->peer = conn->peer;
+    req->conn = conn;
+  }
+  conn->early = req;
+  std::shared_ptr<InFlight> previous = admit(conn, req, lock);
+  lock->unlock();
+  if (previous) [[unlikely]] retire(std::move(previous));
+  start_request(conn, req);
+  lock->lock();
+  return req;
+}
+
+void Agent::complete_request(const std::shared_ptr<Connection>& conn,
+                             const std::shared_ptr<InFlight>& req) noexcept {
+  try {
+    const std::uint32_t head_anomalies = req->ctx.anomalies();
+    prepare(*req);
+    RequestVerdict v = engine_.analyze_request(req->ctx, req->prepared);
+    // The head's analysis reported what the head holds: only what the body adds is reported
+    // now (findings on body inputs, and protocol anomalies the body brought).
+    const std::span<const Input> inputs = req->ctx.inputs();
+    const bool new_anomalies = (req->ctx.anomalies() & ~head_anomalies) != 0;
+    std::erase_if(v.findings, [&](const Finding& f) {
+      if (f.input >= 0 && static_cast<std::size_t>(f.input) < inputs.size())
+        return inputs[static_cast<std::size_t>(f.input)].source != Source::kBody;
+      return !(new_anomalies && f.rule == "protocol-anomaly");
+    });
+    v.block = false;
+    v.blocking_finding = -1;
+    for (std::size_t i = 0; i < v.findings.size() && !v.block; ++i) {
+      if (v.findings[i].mode == Mode::kBlock) {
+        v.block = true;
+        v.blocking_finding = static_cast<std::int32_t>(i);
+      }
+    }
+    if (v.budget_exceeded || v.failed_open || !v.findings.empty() || v.block) [[unlikely]]
+      report_request(conn, req, v);
+  } catch (...) {
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept {
   std::shared_ptr<Connection> conn = connection(fd);
   if (!conn || n <= 0) return n;
@@ -1009,6 +1109,16 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
     bool blocked_here = false;
     bool had_earlier_bytes = conn->parser.in_body();
     while (status == context::Http1Parser::Status::kRequest) {
+      if (conn->early) [[unlikely]] {  // its body has come: the request started at its head
+        std::shared_ptr<InFlight> req = std::move(conn->early);
+        req->raw.swap(conn->parser.request());
+        lock.unlock();
+        complete_request(conn, req);
+        lock.lock();
+        if (req->blocked.load()) [[unlikely]] blocked_here = true;
+        status = conn->parser.next();
+        continue;
+      }
       std::shared_ptr<InFlight> req = take_spare();
       // The spare's old request goes to the parser, which parses the next one into its memory.
       req->raw.swap(conn->parser.request());
@@ -1022,32 +1132,22 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
         req->peer = conn->peer;
         req->conn = conn;
       }
-      std::shared_ptr<InFlight> previous;
-      if (conn->carried && conn->h2) [[unlikely]] {
-        previous = admit_h2(*conn->h2, req);
-      } else {
-        if (conn->carried) [[unlikely]] req->peer = conn->peer;  // FastCGI: each request's client
-        if (conn->current && !conn->response_started && !conn->carried) [[unlikely]] {
-          // Read before the current request's response began: pipelined. It stays in flight,
-          // and its response is the one after the current one's; replacing the current request
-          // here let the response before it end this one, whose sink calls then went unchecked.
-          previous = queue_pipelined(*conn, req);
-        } else {
-          // The current request's response began (a response whose end was not seen: to HEAD,
-          // a body sent with sendfile): this one is the next.
-          previous = std::move(conn->current);
-          conn->current = req;
-          conn->response.reset();
-          conn->response_started = false;
-          if (!conn->pipelined.empty()) [[unlikely]] retire_pipelined(*conn, &lock);
-        }
-      }
+      std::shared_ptr<InFlight> previous = admit(conn, req, &lock);
       lock.unlock();
       if (previous) [[unlikely]] retire(std::move(previous));  // its response did not end
       start_request(conn, req);
       lock.lock();
       if (req->blocked.load()) [[unlikely]] blocked_here = true;
       status = conn->parser.next();
+    }
+    // A request whose head has come and whose body has not: started now, with the inputs its
+    // head holds. A server may run it before the body ends (a GET handler that does not read
+    // one, a handler that streams the body): waiting for the body let such a request run
+    // unchecked (a GET with a Content-Length and no body).
+    if (status == context::Http1Parser::Status::kNeedMore && conn->parser.in_body() &&
+        !conn->early && !conn->carried && !blocked_here) [[unlikely]] {
+      std::shared_ptr<InFlight> req = start_early(conn, &lock);
+      if (req && req->blocked.load()) [[unlikely]] blocked_here = true;
     }
     if (conn->carried && conn->h2 && !conn->h2->cancelled.empty()) [[unlikely]] {
       std::vector<std::shared_ptr<InFlight>> gone;
@@ -1125,23 +1225,7 @@ void Agent::start_request(const std::shared_ptr<Connection>& conn,
   req->reader = me;
   req->serial = next_request_serial(me);
   req->inherited = false;
-  const context::ParsedRequest& raw = req->raw;
-  req->ctx.parse(
-      HttpRequest{raw.method, raw.target, raw.headers, raw.body, req->peer, raw.anomalies});
-  req->prepared.reset(req->ctx.inputs());
-  req->line_break_input = false;
-  req->html_input = false;
-  req->head_method = raw.method.size() == 4 && std::memcmp(raw.method.data(), "HEAD", 4) == 0;
-  if (const PreparedInputs::Impl* impl = req->prepared.impl()) {
-    std::uint32_t features = 0;  // of every form's text, read as the inputs were prepared
-    unsigned sinks = 0;
-    for (const auto& entry : impl->entries) {
-      features |= entry.features;
-      sinks |= entry.sink_mask;
-    }
-    req->line_break_input = (features & detect::input::kCrLf) != 0;
-    req->html_input = (sinks & (1u << static_cast<int>(SinkType::kHtml))) != 0;
-  }
+  prepare(*req);
   {
     std::lock_guard<SpinLock> lock(flight_mu_);
     in_flight_.push_back(req);

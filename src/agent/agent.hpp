@@ -319,6 +319,18 @@ class Agent {
   // then kept as this thread's spare when nothing else refers to it. Out of line: one copy of
   // the registry's and the spare's code for every caller.
   [[gnu::noinline]] void retire(std::shared_ptr<InFlight>&& request) noexcept;
+  // A request read off an HTTP/1 connection joins it: as the current request, or queued behind
+  // it when the current response has not begun (pipelining). Returns a request that gave way.
+  // REQUIRES: the connection's lock held; lets it go meanwhile when queued requests retire.
+  std::shared_ptr<InFlight> admit(const std::shared_ptr<Connection>& conn,
+                                  const std::shared_ptr<InFlight>& req, SpinHold* lock) noexcept;
+  // A request whose head was read and whose body has not all come starts now, from a copy of its
+  // head; complete_request() analyses what its body adds when it has come. REQUIRES: the lock
+  // held; lets it go meanwhile.
+  [[gnu::cold, gnu::noinline]] std::shared_ptr<InFlight> start_early(
+      const std::shared_ptr<Connection>& conn, SpinHold* lock) noexcept;
+  [[gnu::cold, gnu::noinline]] void complete_request(const std::shared_ptr<Connection>& conn,
+                                                     const std::shared_ptr<InFlight>& req) noexcept;
   // A request read before the current one's response began (pipelining) joins the connection's
   // queue; returns the request that gave way when the queue was full, or none. REQUIRES: the
   // connection's lock held.

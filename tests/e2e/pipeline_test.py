@@ -18,6 +18,12 @@ under `vigil run`, on 127.0.0.1, with three pipelines on one connection each:
                       when the shop serves the odd one, the injection must still be blocked.
                       (The agent used to stop reading a connection at a request it could not
                       parse: Python's server and WEBrick then ran the injection.)
+  slow     (block)    a search whose head announces a body that never comes (a GET handler does
+                      not wait for it), with the injection: blocked at its sink; and a login form
+                      whose body (an injection) comes half a second after its head: blocked when
+                      it has come. (The agent used to start a request only when its body was
+                      whole: the search's injection ran unchecked on the Python and Java shops.)
+                      In monitor mode, a benign login sent the same way is answered as usual.
   smuggle  (both)     a search with two Content-Length values that differ (request smuggling),
                       then, on the same connection, the injection: blocked with a 403 in block
                       mode; in monitor mode reported, and the agent still reads the connection:
@@ -51,10 +57,11 @@ XSS_HELLO = "/hello?name=%3Cb%20onclick%3Dalert(1)%3Ex%3C%2Fb%3E"
 # read one request per read and drop what follows; node has no /search).
 RUNTIMES = ["py", "node", "php", "java", "ruby", "ruby-puma"]
 NO_SEARCH = {"node"}
+# BaseHTTPRequestHandler without do_HEAD: a 501, and the connection closes.
 NO_HEAD = {"py"}
 # nginx reads the HTTP and hands PHP-FPM FastCGI: it refuses two lengths itself (400), and the
 # agent, in PHP-FPM, never sees them.
-BEHIND_WEB_SERVER = {"php"}  # BaseHTTPRequestHandler without do_HEAD: a 501, and the connection closes
+BEHIND_WEB_SERVER = {"php"}
 
 
 def check(cond, msg):
@@ -177,6 +184,7 @@ def run(args, runtime, work):
             shop.wait_ready(timeout=60)
             if runtime not in NO_SEARCH and runtime not in BEHIND_WEB_SERVER:
                 smuggle(port, mode, events)
+                slow(port, mode, events)
             if mode == "block" and runtime not in NO_SEARCH:
                 odd(port)
             if mode == "block":
@@ -258,6 +266,52 @@ def odd(port):
                   "odd: after a %s request the shop served, the injection is blocked (%s)" %
                   (name, [st for st, _ in then]))
     print("  (served: %s)" % ", ".join(served))
+
+
+def slow(port, mode, events):
+    def send_in_two(head, body, agent):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(head.replace(b"{agent}", agent.encode()))
+            got = read_responses(s, ["GET"], timeout=1)
+            if not got and body:
+                s.sendall(body)
+                got = read_responses(s, ["GET"], timeout=5)
+            return got
+
+    if mode == "block":
+        got = send_in_two(b"GET " + SINK_ONLY_SQLI.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          b"User-Agent: {agent}\r\nContent-Length: 100\r\n\r\n", b"", "slow-get")
+        # A server that waits for the body (Rack's) runs nothing: no answer, and nothing to see.
+        ran = bool(got)
+        check(not ran or got[0][0] == 403,
+              "slow: the search whose body never comes is blocked or not run (%s)" %
+              [st for st, _ in got])
+        body = b"user=alice%27--&pass=x"
+        got = send_in_two(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {agent}\r\n"
+                          b"Content-Type: application/x-www-form-urlencoded\r\n"
+                          b"Content-Length: %d\r\n\r\n" % len(body), body, "slow-post")
+        check(got[:1] and got[0][0] == 403,
+              "slow: the login whose injection comes after its head is blocked (%s)" %
+              [st for st, _ in got])
+        want = {("slow-post", "sql-injection", "blocked")}
+        if ran:
+            want.add(("slow-get", "sql-injection", "blocked"))
+        evs = shoplib.wait_events(events, lambda evs: want <= {
+            (e["request"]["user_agent"], e["rule"], e["outcome"]) for e in evs}, timeout=10)
+        seen = {(e["request"]["user_agent"], e["rule"], e["outcome"]) for e in evs
+                if e["request"]["user_agent"].startswith("slow")}
+        check(want <= seen, "slow: events %s (%s)" % (sorted(want), sorted(seen)))
+    else:
+        body = b"user=alice&pass=wonderland"
+        got = send_in_two(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {agent}\r\n"
+                          b"Content-Type: application/x-www-form-urlencoded\r\n"
+                          b"Content-Length: %d\r\n\r\n" % len(body), body, "slow-benign")
+        check(got[:1] and got[0][0] == 200,
+              "slow: a benign login whose body comes after its head is answered (%s)" %
+              [(st, b[:40]) for st, b in got])
+        time.sleep(0.5)
+        mine = [e["rule"] for e in events_of(events) if e["request"]["user_agent"] == "slow-benign"]
+        check(not mine, "slow: no event for the benign login (%s)" % mine)
 
 
 def smuggle(port, mode, events):

@@ -194,6 +194,7 @@ char* ParsedRequest::assign_head(std::string_view head) {
   if (need > head_capacity_ || (head_capacity_ > kKeptHead && need <= kKeptHead)) [[unlikely]]
     grow_head(need);
   if (!head.empty()) std::memcpy(head_.get(), head.data(), head.size());
+  head_size_ = head.size();
   std::memset(head_.get() + head.size(), 0, kHeadPadding);
   method = target = version = {};
   headers.clear();
@@ -204,6 +205,20 @@ char* ParsedRequest::assign_head(std::string_view head) {
   expect_continue = false;
   anomalies = 0;
   return head_.get();
+}
+
+void ParsedRequest::copy_head(const ParsedRequest& other) {
+  const char* from = other.head_.get();
+  char* to = assign_head(std::string_view(from, from != nullptr ? other.head_size_ : 0));
+  auto rebase = [&](std::string_view v) {
+    return v.data() == nullptr ? v : std::string_view(to + (v.data() - from), v.size());
+  };
+  method = rebase(other.method);
+  target = rebase(other.target);
+  version = rebase(other.version);
+  headers.reserve(other.headers.size());
+  for (const Header& h : other.headers) headers.push_back(Header{rebase(h.name), rebase(h.value)});
+  anomalies = other.anomalies;
 }
 
 void ParsedRequest::swap(ParsedRequest& other) noexcept {
@@ -222,6 +237,7 @@ void ParsedRequest::swap(ParsedRequest& other) noexcept {
   std::swap(anomalies, other.anomalies);
   head_.swap(other.head_);
   std::swap(head_capacity_, other.head_capacity_);
+  std::swap(head_size_, other.head_size_);
 }
 
 Http1Parser::Http1Parser(Limits limits) : limits_(limits) {}
@@ -439,7 +455,8 @@ void Http1Parser::start_skipping(std::string_view rest) {
   kept_head_.assign(rest.substr(0, cut == kNpos ? 0 : cut + 1));
   skip_lf_ = 0;
   // Where the bytes so far leave the search for the blank line (their last ones may start it).
-  for (char c : rest.substr(rest.size() > 3 ? rest.size() - 3 : 0)) skip_lf_ = after_byte(skip_lf_, c);
+  for (char c : rest.substr(rest.size() > 3 ? rest.size() - 3 : 0))
+    skip_lf_ = after_byte(skip_lf_, c);
   scan_from_ = 0;
   first_line_checked_ = false;
   state_ = State::kSkipHead;

@@ -47,6 +47,11 @@ struct ParsedRequest {
 
   // Exchanges two requests with their memory (cheaper than std::swap's three moves).
   void swap(ParsedRequest& other) noexcept;
+
+  // Becomes a copy of `other`'s head (method, target, version, headers, anomalies), with no
+  // body: a request whose body has not all come, read before it does (its views point into its
+  // own copy).
+  void copy_head(const ParsedRequest& other);
   friend void swap(ParsedRequest& a, ParsedRequest& b) noexcept { a.swap(b); }
 
   // Bytes of memory held (header block, header slots, body), for reuse decisions.
@@ -64,6 +69,7 @@ struct ParsedRequest {
 
   std::unique_ptr<char[]> head_;
   std::size_t head_capacity_ = 0;
+  std::size_t head_size_ = 0;  // bytes of head_ the views may point into
 };
 
 class Http1Parser {

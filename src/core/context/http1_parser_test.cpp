@@ -80,7 +80,8 @@ TEST(Http1Parser, NotHttpAndOversizedHeadersAreErrors) {
             Status::kRequest);
   EXPECT_EQ(c.request().body, "abcde");
   Http1Parser d;  // a body that is not chunked, then bytes that are no request
-  EXPECT_EQ(d.feed("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), Status::kRequest);
+  EXPECT_EQ(d.feed("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+            Status::kRequest);
   EXPECT_EQ(d.next(), Status::kError);
   Http1Parser e;  // a bad size after a good chunk
   EXPECT_EQ(e.feed("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\nzz\r\n"),
@@ -202,6 +203,34 @@ TEST(Http1Parser, OversizedHeadersAreCutNotRefused) {
     EXPECT_EQ(targets[1], "/b");
     EXPECT_EQ(anomalies[1], 0u);
   }
+}
+
+// A request whose body has not all come can be read from a copy of its head, whose views point
+// into the copy (the parser's memory goes on filling).
+TEST(Http1Parser, CopyHeadOfARequestInItsBody) {
+  Http1Parser p;
+  EXPECT_EQ(p.feed("POST /a?q=1 HTTP/1.1\r\nHost: h\r\nX-A: one\r\n two\r\n"
+                   "Content-Length: 4\r\n\r\nab"),
+            Status::kNeedMore);
+  ASSERT_TRUE(p.in_body());
+  ParsedRequest copy;
+  copy.copy_head(p.request());
+  EXPECT_EQ(copy.method, "POST");
+  EXPECT_EQ(copy.target, "/a?q=1");
+  EXPECT_EQ(copy.version, "HTTP/1.1");
+  ASSERT_EQ(copy.headers.size(), 3u);
+  EXPECT_EQ(copy.headers[1].name, "X-A");
+  EXPECT_EQ(copy.headers[1].value, "one two");  // folded in place, copied as it is
+  EXPECT_EQ(copy.body, "");
+  EXPECT_NE(copy.target.data(), p.request().target.data());
+  EXPECT_EQ(p.feed("cd"), Status::kRequest);
+  ParsedRequest whole;
+  whole.swap(p.request());
+  EXPECT_EQ(whole.body, "abcd");
+  EXPECT_EQ(copy.target, "/a?q=1");  // the copy does not depend on the parser
+  ParsedRequest empty;
+  empty.copy_head(ParsedRequest());
+  EXPECT_TRUE(empty.method.empty() && empty.headers.empty());
 }
 
 // Each line of chunked framing waits for its line feed up to its own bound, then is an error.
