@@ -1046,12 +1046,52 @@ std::shared_ptr<InFlight> Agent::start_early(const std::shared_ptr<Connection>& 
   return req;
 }
 
-void Agent::complete_request(const std::shared_ptr<Connection>& conn,
-                             const std::shared_ptr<InFlight>& req) noexcept {
+bool Agent::complete_request(const std::shared_ptr<Connection>& conn, SpinHold* lock) noexcept {
+  // The whole request is a new InFlight that takes the started one's place: the started one is
+  // not parsed again in place, as another thread may be checking a sink call against it.
+  std::shared_ptr<InFlight> early = std::move(conn->early);
+  std::shared_ptr<InFlight> req;
   try {
-    const std::uint32_t head_anomalies = req->ctx.anomalies();
-    prepare(*req);
-    RequestVerdict v = engine_.analyze_request(req->ctx, req->prepared);
+    req = take_spare();
+  } catch (...) {  // memory: the body goes unanalysed; the started request stays
+    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    conn->parser.request() = context::ParsedRequest();
+    return false;
+  }
+  req->raw.swap(conn->parser.request());
+  if (conn->parser.request().memory_bytes() > kMaxIdleRequestBytes) [[unlikely]]
+    conn->parser.request() = context::ParsedRequest();
+  req->peer = early->peer;
+  req->conn = conn;
+  // In the started one's place, when it is still there (its response may have ended already: a
+  // GET handler that does not wait for the body).
+  bool placed = false;
+  if (conn->current == early) {
+    conn->current = req;
+    placed = true;
+  } else {
+    for (auto& p : conn->pipelined) {
+      if (p == early) {
+        p = req;
+        placed = true;
+      }
+    }
+  }
+  lock->unlock();
+  const std::uint32_t head_anomalies = early->ctx.anomalies();
+  const std::uint64_t serial = early->serial;
+  if (placed) retire(std::move(early));
+  early.reset();
+  const Completion completion{head_anomalies, serial, placed};
+  start_request(conn, req, &completion);
+  lock->lock();
+  return req->blocked.load();
+}
+
+void Agent::finish_verdict(const std::shared_ptr<InFlight>& req, std::uint32_t head_anomalies,
+                           RequestVerdict* verdict) noexcept {
+  RequestVerdict& v = *verdict;
+  try {
     // The head's analysis reported what the head holds: only what the body adds is reported
     // now (findings on body inputs, and protocol anomalies the body brought).
     const std::span<const Input> inputs = req->ctx.inputs();
@@ -1069,10 +1109,10 @@ void Agent::complete_request(const std::shared_ptr<Connection>& conn,
         v.blocking_finding = static_cast<std::int32_t>(i);
       }
     }
-    if (v.budget_exceeded || v.failed_open || !v.findings.empty() || v.block) [[unlikely]]
-      report_request(conn, req, v);
   } catch (...) {
-    counters_.fail_opens.fetch_add(1, std::memory_order_relaxed);
+    v.findings.clear();
+    v.block = false;
+    v.failed_open = true;
   }
 }
 
@@ -1110,12 +1150,7 @@ ssize_t Agent::on_read(int fd, const char* data, ssize_t n, void* tls) noexcept 
     bool had_earlier_bytes = conn->parser.in_body();
     while (status == context::Http1Parser::Status::kRequest) {
       if (conn->early) [[unlikely]] {  // its body has come: the request started at its head
-        std::shared_ptr<InFlight> req = std::move(conn->early);
-        req->raw.swap(conn->parser.request());
-        lock.unlock();
-        complete_request(conn, req);
-        lock.lock();
-        if (req->blocked.load()) [[unlikely]] blocked_here = true;
+        if (complete_request(conn, &lock)) [[unlikely]] blocked_here = true;
         status = conn->parser.next();
         continue;
       }
@@ -1218,24 +1253,35 @@ bool Agent::unwrap(Connection& conn, std::string_view* bytes) noexcept {
 }
 
 void Agent::start_request(const std::shared_ptr<Connection>& conn,
-                          const std::shared_ptr<InFlight>& req) noexcept {
+                          const std::shared_ptr<InFlight>& req,
+                          const Completion* completion) noexcept {
   if (in_forked_child()) [[unlikely]] become_own_server();
-  counters_.requests.fetch_add(1, std::memory_order_relaxed);
   const std::uint64_t me = this_thread();
   req->reader = me;
-  req->serial = next_request_serial(me);
   req->inherited = false;
-  prepare(*req);
-  {
-    std::lock_guard<SpinLock> lock(flight_mu_);
-    in_flight_.push_back(req);
-    in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
+  if (completion == nullptr) [[likely]] {
+    counters_.requests.fetch_add(1, std::memory_order_relaxed);
+    req->serial = next_request_serial(me);
+  } else {
+    req->serial = completion->serial;  // the request started at its head: the same request
   }
-  t_current = req.get();
-  t_current_serial = req->serial;
+  prepare(*req);
+  // A request whose body came after its response ended is analysed for what the body adds,
+  // and not kept in flight: nothing of the program is its any more.
+  const bool in_flight = completion == nullptr || completion->placed;
+  if (in_flight) [[likely]] {
+    {
+      std::lock_guard<SpinLock> lock(flight_mu_);
+      in_flight_.push_back(req);
+      in_flight_count_.store(in_flight_.size(), std::memory_order_relaxed);
+    }
+    t_current = req.get();
+    t_current_serial = req->serial;
+  }
   // Destinations count for the request that caused them (a thread that resolved names).
   if (t_lookups) [[unlikely]] t_lookups->clear();
   RequestVerdict v = engine_.analyze_request(req->ctx, req->prepared);
+  if (completion != nullptr) [[unlikely]] finish_verdict(req, completion->head_anomalies, &v);
   if (v.budget_exceeded || v.failed_open || !v.findings.empty() || v.block) [[unlikely]]
     report_request(conn, req, v);
 }

@@ -329,8 +329,20 @@ class Agent {
   // held; lets it go meanwhile.
   [[gnu::cold, gnu::noinline]] std::shared_ptr<InFlight> start_early(
       const std::shared_ptr<Connection>& conn, SpinHold* lock) noexcept;
-  [[gnu::cold, gnu::noinline]] void complete_request(const std::shared_ptr<Connection>& conn,
-                                                     const std::shared_ptr<InFlight>& req) noexcept;
+  // Returns true when the whole request was blocked. REQUIRES: the lock held; lets it go
+  // meanwhile.
+  [[gnu::cold, gnu::noinline]] bool complete_request(const std::shared_ptr<Connection>& conn,
+                                                     SpinHold* lock) noexcept;
+  // What a request started at its head passes on to the whole request (start_request).
+  struct Completion {
+    std::uint32_t head_anomalies;  // what the head's analysis saw (not reported again)
+    std::uint64_t serial;          // the started request's: the same request in events
+    bool placed;                   // it took the started one's place (its response not ended)
+  };
+  // Keeps, of the whole request's verdict, what its body adds to its head's.
+  [[gnu::cold, gnu::noinline]] void finish_verdict(const std::shared_ptr<InFlight>& req,
+                                                   std::uint32_t head_anomalies,
+                                                   RequestVerdict* verdict) noexcept;
   // A request read before the current one's response began (pipelining) joins the connection's
   // queue; returns the request that gave way when the queue was full, or none. REQUIRES: the
   // connection's lock held.
@@ -343,7 +355,8 @@ class Agent {
   // REQUIRES: the lock held; lets it go.
   void end_response(Connection& conn, SpinHold& lock) noexcept;
   void start_request(const std::shared_ptr<Connection>& conn,
-                     const std::shared_ptr<InFlight>& req) noexcept;
+                     const std::shared_ptr<InFlight>& req,
+                     const Completion* completion = nullptr) noexcept;
   // The requests a sink call on this thread may belong to: `own` (the request this thread
   // serves, if any) and `others` (left empty when the call can only be own's). True when the
   // call can only be own's. May throw.
