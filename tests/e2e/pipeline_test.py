@@ -278,6 +278,11 @@ def slow(port, mode, events):
                 got = read_responses(s, ["GET"], timeout=5)
             return got
 
+    def login_in_two(body, agent):
+        return send_in_two(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {agent}\r\n"
+                           b"Content-Type: application/x-www-form-urlencoded\r\n"
+                           b"Content-Length: %d\r\n\r\n" % len(body), body, agent)
+
     if mode == "block":
         got = send_in_two(b"GET " + SINK_ONLY_SQLI.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                           b"User-Agent: {agent}\r\nContent-Length: 100\r\n\r\n", b"", "slow-get")
@@ -286,10 +291,7 @@ def slow(port, mode, events):
         check(not ran or got[0][0] == 403,
               "slow: the search whose body never comes is blocked or not run (%s)" %
               [st for st, _ in got])
-        body = b"user=alice%27--&pass=x"
-        got = send_in_two(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {agent}\r\n"
-                          b"Content-Type: application/x-www-form-urlencoded\r\n"
-                          b"Content-Length: %d\r\n\r\n" % len(body), body, "slow-post")
+        got = login_in_two(b"user=alice%27--&pass=x", "slow-post")
         check(got[:1] and got[0][0] == 403,
               "slow: the login whose injection comes after its head is blocked (%s)" %
               [st for st, _ in got])
@@ -302,10 +304,7 @@ def slow(port, mode, events):
                 if e["request"]["user_agent"].startswith("slow")}
         check(want <= seen, "slow: events %s (%s)" % (sorted(want), sorted(seen)))
     else:
-        body = b"user=alice&pass=wonderland"
-        got = send_in_two(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {agent}\r\n"
-                          b"Content-Type: application/x-www-form-urlencoded\r\n"
-                          b"Content-Length: %d\r\n\r\n" % len(body), body, "slow-benign")
+        got = login_in_two(b"user=alice&pass=wonderland", "slow-benign")
         check(got[:1] and got[0][0] == 200,
               "slow: a benign login whose body comes after its head is answered (%s)" %
               [(st, b[:40]) for st, b in got])
