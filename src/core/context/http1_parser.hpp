@@ -139,6 +139,8 @@ class Http1Parser {
   [[gnu::noinline]] bool framing_field(std::string_view name, std::string_view value,
                                        Framing* framing);
   void keep_body(std::string_view bytes);
+  // Ends a request whose chunked framing is not, flagged (see the definition).
+  [[gnu::cold, gnu::noinline]] Status framing_lost();
   // A header block beyond max_header_bytes, of a request whose first line was read: its whole
   // lines within the limit are kept (`rest`: the block so far), and the rest is skipped to the
   // blank line (skip_head). The request is then read from what was kept, flagged
@@ -156,7 +158,6 @@ class Http1Parser {
   std::size_t scan_from_ = 0;  // where to resume looking for the end of the header block
   bool first_line_checked_ = false;  // the unfinished header block's first line was looked at
   std::uint64_t remaining_ = 0;  // body or chunk bytes still expected
-  bool chunk_seen_ = false;      // a chunk size line of the current body was read
   bool spoke_http_ = false;      // a request was read: the connection speaks HTTP/1
   std::string kept_head_;        // kSkipHead: the lines of the block within the limit
   std::uint8_t skip_lf_ = 0;     // kSkipHead: 1 after a line feed, 2 after LF CR
