@@ -132,6 +132,8 @@ def read_responses(sock, methods, timeout=10):
             more = sock.recv(65536)
         except socket.timeout:
             continue
+        except ConnectionResetError:  # a blocked connection the program closed unread: its end
+            more = b""
         if not more:
             closed = True
         data += more

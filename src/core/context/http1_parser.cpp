@@ -159,22 +159,18 @@ bool ends_with_version(std::string_view line) {
                                                        std::string_view* method,
                                                        std::string_view* target,
                                                        std::string_view* version) {
-  auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
-  std::size_t b = 0, e = line.size();
-  while (b < e && space(line[b])) ++b;
-  while (e > b && space(line[e - 1])) --e;
-  std::size_t m = b;
-  while (m < e && !space(line[m])) ++m;
-  std::size_t v = e;
-  while (v > m && !space(line[v - 1])) --v;
-  if (m == b || v <= m || e - v < 6 || !common::iequals(line.substr(v, 5), "http/")) return false;
-  std::size_t t = m, te = v;
-  while (t < te && space(line[t])) ++t;
-  while (te > t && space(line[te - 1])) --te;
-  if (t == te) return false;
-  *method = line.substr(b, m - b);
-  *target = line.substr(t, te - t);
-  *version = line.substr(v, e - v);
+  line = common::trim(line);
+  std::size_t m = 0;  // the method's end
+  while (m < line.size() && !common::is_space(line[m])) ++m;
+  std::size_t v = line.size();  // the version's start
+  while (v > m && !common::is_space(line[v - 1])) --v;
+  if (m == 0 || v <= m || line.size() - v < 6 || !common::iequals(line.substr(v, 5), "http/"))
+    return false;
+  const std::string_view between = common::trim(line.substr(m, v - m));
+  if (between.empty()) return false;
+  *method = line.substr(0, m);
+  *target = between;
+  *version = line.substr(v);
   return true;
 }
 
