@@ -23,8 +23,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   std::vector<vigil::Input> inputs;
-  for (std::size_t i = 1; i < parts.size() && inputs.size() < 4; ++i)
-    inputs.push_back(vigil::Input{vigil::Source::kQuery, "q", parts[i]});
+  // The second and fourth inputs are named by their own bytes (a key the client chose), so
+  // that names are searched in the operation too.
+  for (std::size_t i = 1; i < parts.size() && inputs.size() < 4; ++i) {
+    if (i % 2 == 1)
+      inputs.push_back(vigil::Input{vigil::Source::kQuery, "q", parts[i]});
+    else
+      inputs.push_back(vigil::Input{vigil::Source::kJson, parts[i], parts[i]});
+  }
   // The input is also embedded in the operation so that detectors see occurrences.
   std::vector<std::string_view> argv;
   vigil::Sink sink;

@@ -145,6 +145,7 @@ enum class Form : std::uint8_t {
   kTrimmed,       // leading and trailing white space removed
   kQuoteDoubled,  // ' doubled to '' as a SQL-quoting application would (its backslashes kept)
   kNulTruncated,  // cut at the first NUL, as a C string API (sqlite3_prepare, system, execve) reads it
+  kName,          // the input's name (a key the client chose), or its first or last key segment
 };
 std::string_view form_name(Form form) noexcept;
 

@@ -42,6 +42,12 @@ struct SinkCheck {
       return element < sink->argv.size() ? sink->argv[element] : std::string_view();
     return sink->value;
   }
+  // What the client sent that an occurrence is a form of: the input's name for Form::kName,
+  // else its value.
+  std::string_view sent(const Occurrence& occ) const noexcept {
+    const Input& in = inputs[occ.input];
+    return occ.form == Form::kName ? in.name : in.value;
+  }
 };
 
 // Appends detections to *out. Must run in time linear in the operation's size plus the number

@@ -1159,12 +1159,12 @@ __attribute__((noinline)) void judge_statement(const SinkCheck& check, std::stri
     for (const Detection& d : *out)
       if (d.input == occ.input) done = true;
     if (done) continue;
-    Change c = judge.change(occ, check.inputs[occ.input].value);
+    Change c = judge.change(occ, check.sent(occ));
     if (c == Change::kStraddle)
-      c = judge.resolve_straddle(occ, check.occurrences, check.inputs[occ.input].value);
+      c = judge.resolve_straddle(occ, check.occurrences, check.sent(occ));
     const bool words = c == Change::kCrossed || c == Change::kNameAsValue ||
                        c == Change::kKeywordAsValue;
-    if (words && judge.words_found_by_chance(occ, check.occurrences, check.inputs[occ.input].value))
+    if (words && judge.words_found_by_chance(occ, check.occurrences, check.sent(occ)))
       c = Change::kNone;
     if (c == Change::kNone) continue;
     Detection d;

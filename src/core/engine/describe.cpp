@@ -78,7 +78,10 @@ std::string describe(const Sink& sink, std::span<const Input> inputs, const Verd
     if (d.input < inputs.size()) {
       const Input& in = inputs[d.input];
       out += "  input: " + std::string(source_name(in.source)) + " " + quoted(in.name) + " = " +
-             quoted(in.value) + " (found " + std::string(form_name(d.form)) + ")\n";
+             quoted(in.value) +
+             (d.form == Form::kName ? std::string(" (found its name)")
+                                    : " (found " + std::string(form_name(d.form)) + ")") +
+             "\n";
     }
     std::string_view text = sink.value;
     out += "  operation: " + sink_label;

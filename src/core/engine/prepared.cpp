@@ -83,9 +83,16 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
   bool words = true;
   for (std::uint32_t index = 0; index < inputs.size(); ++index) {
     const Input& in = inputs[index];
-    // A name that input analysis takes as a candidate (few are) must be a clean word too.
-    if (name_is_analysed(in.source, in.name.size())) [[unlikely]]
-      words = words && name_is_plain_word(in.name);
+    // A name that input analysis takes as a candidate (few are) must be a clean word too; one
+    // with a byte that is not a word's is searched in sinks as well (add_name_forms).
+    if (name_is_analysed(in.source, in.name.size()) && !name_is_plain_word(in.name)) [[unlikely]] {
+      words = false;
+      if (detect::input::features_of(in.name) != 0) {
+        entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(used), entries.end());
+        add_name_forms(index, in.name);
+        used = entries.size();
+      }
+    }
     std::string_view value = in.value;
     if (value.empty()) continue;  // no form of it can occur anywhere
     const std::uint64_t bytes = common::or_over_bytes(kBytes, value);
@@ -115,6 +122,45 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
 
 bool PreparedInputs::Impl::name_is_plain_word(std::string_view name) {
   return detect::input::is_clean_word(name, detect::input::features_of(name));
+}
+
+void PreparedInputs::Impl::add_name_forms(std::uint32_t index, std::string_view name) {
+  // Applications build SQL, commands and pages from the keys a client sent, not only from their
+  // values: a column per JSON key ("UPDATE users SET " + key + " = ?"), a sort field from
+  // "sort[price]", a form field's name in an error page. The name as a whole, and its first and
+  // last segments: a JSON key path ("filter.price") or a bracketed key ("sort[price]") names
+  // the key an application reads by its outer or inner part. A key that itself holds '.' or '['
+  // is cut there too; the whole name still stands for it.
+  const std::size_t first_entry = entries.size();
+  auto add = [&](std::string_view text) {
+    if (text.size() < 3) return;
+    const std::uint64_t bytes = common::or_over_bytes(kBytes, text);
+    // A plain word cannot change what an operation means by being in it.
+    if (static_cast<std::uint32_t>(bytes) == 0) return;
+    for (std::size_t k = first_entry; k < entries.size(); ++k)
+      if (entries[k].text == text) return;
+    std::string_view fold = text;
+    if (traits_in(bytes) & kUpper) {
+      std::string* f = scratch();
+      f->resize(text.size());
+      common::fold_ascii(text.data(), text.size(), f->data());
+      fold = *f;
+    }
+    entries.push_back(Entry{index, Form::kName, kAllSinks, static_cast<std::uint32_t>(bytes), text,
+                            fold, clean_word(text, bytes)});
+  };
+  add(name);
+  const std::size_t first_cut = name.find_first_of(".[");
+  if (first_cut == std::string_view::npos) return;
+  add(name.substr(0, first_cut));
+  std::string_view last = name;
+  if (last.back() == ']') {
+    last.remove_suffix(1);
+    last = last.substr(last.rfind('[') + 1);
+  } else {
+    last = last.substr(name.find_last_of(".]") + 1);
+  }
+  add(last);
 }
 
 void PreparedInputs::Impl::add_forms(std::uint32_t index, std::string_view value,

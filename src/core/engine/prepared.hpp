@@ -51,6 +51,8 @@ struct PreparedInputs::Impl {
   // on (`bytes` is its or_over_bytes(kBytes)): out of line, apart from the usual raw-only one.
   [[gnu::noinline]] void add_forms(std::uint32_t index, std::string_view value,
                                    std::uint64_t bytes);
+  // The entries (Form::kName) of a name the client chose that holds a byte a word does not.
+  [[gnu::noinline]] void add_name_forms(std::uint32_t index, std::string_view name);
   std::string* scratch();
   // Whether a name is a candidate that no input detector fires on (for plain_words).
   [[gnu::noinline]] static bool name_is_plain_word(std::string_view name);

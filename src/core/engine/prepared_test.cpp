@@ -46,6 +46,62 @@ TEST(PreparedInputs, EntriesCarryTheirFeaturesAndFolding) {
   EXPECT_EQ(prepared.impl()->entries.size(), count);
 }
 
+// A name the client chose is searched in sinks when a byte of it is not a word's: as a whole,
+// and its first and last key segments. Plain-word names, and names of sources the client does
+// not choose (headers), are not.
+TEST(PreparedInputs, NamesWithOtherThanWordBytesAreForms) {
+  std::vector<Input> inputs = {
+      {Source::kJson, "name = 'x' OR 1=1 --", "lamp"},
+      {Source::kQuery, "sort[price, (SELECT 1)]", "desc"},
+      {Source::kJson, "filter.a' OR 'b", ""},
+      {Source::kBody, "password", "hunter2"},
+      {Source::kQuery, "user_name", "bob"},
+      {Source::kHeader, "X-Odd' OR '1", "1"},
+  };
+  PreparedInputs prepared(inputs);
+  const PreparedInputs::Impl* impl = prepared.impl();
+  ASSERT_NE(impl, nullptr);
+  std::vector<std::vector<std::string>> names(inputs.size());
+  for (const auto& e : impl->entries) {
+    ASSERT_LT(e.input, inputs.size());
+    if (e.form != Form::kName) continue;
+    names[e.input].emplace_back(e.text);
+    EXPECT_EQ(e.features, detect::input::features_of(e.text)) << e.text;
+    EXPECT_EQ(e.folded, common::folded(e.text)) << e.text;
+  }
+  EXPECT_EQ(names[0], (std::vector<std::string>{"name = 'x' OR 1=1 --"}));
+  EXPECT_EQ(names[1], (std::vector<std::string>{"sort[price, (SELECT 1)]", "price, (SELECT 1)"}));
+  EXPECT_EQ(names[2], (std::vector<std::string>{"filter.a' OR 'b", "a' OR 'b"}));
+  EXPECT_TRUE(names[3].empty());
+  EXPECT_TRUE(names[4].empty());
+  EXPECT_TRUE(names[5].empty());
+  EXPECT_FALSE(impl->plain_words);
+}
+
+// A key the application builds an operation from is an input like a value: the injection is
+// found, and the detection says it was the name.
+TEST(PreparedInputs, InjectionThroughANameIsFound) {
+  Engine engine;
+  const std::vector<Input> sql_inputs = {{Source::kJson, "name = 'x' OR 1=1 --", "lamp"}};
+  const Sink sql =
+      Sink::sql(Dialect::kSqlite, "UPDATE users SET name = 'x' OR 1=1 -- = 'lamp' WHERE id = 3");
+  Verdict v = engine.check_sink(sql, sql_inputs);
+  ASSERT_TRUE(v.attack());
+  EXPECT_EQ(v.detections[0].rule, "sql-injection");
+  EXPECT_EQ(v.detections[0].form, Form::kName);
+  EXPECT_EQ(form_name(Form::kName), "name");
+
+  // The same key, quoted as an identifier, changes nothing.
+  const std::vector<Input> quoted = {{Source::kJson, "first-name", "bob"}};
+  const Sink ident = Sink::sql(Dialect::kSqlite, "UPDATE t SET \"first-name\" = 'bob'");
+  EXPECT_FALSE(engine.check_sink(ident, quoted).attack());
+
+  const std::vector<Input> html_inputs = {{Source::kBody, "<img src=x onerror=alert(1)>", ""}};
+  const Sink page =
+      Sink::of(SinkType::kHtml, "<p>Field <b><img src=x onerror=alert(1)></b> is required</p>");
+  EXPECT_TRUE(engine.check_sink(page, html_inputs).attack());
+}
+
 }  // namespace
 }  // namespace vigil
 

@@ -191,13 +191,13 @@ struct Pass {
 // One candidate (a form of an input's value, or a name the client chose).
 // `clean`: in::is_clean_word(value, features), as the inputs' entries have it.
 [[gnu::always_inline]] inline void run(Pass& p, std::string_view value, std::uint32_t features,
-                                       bool clean, Form form, std::uint32_t index, bool is_name) {
+                                       bool clean, Form form, std::uint32_t index) {
   if (((p.convicted[index / 64] >> (index % 64)) & 1) || value.empty()) return;
   // A short plain word ("lamp", "42", a User-Agent "wrk") is provably clean: cheaper to see
   // than to look up.
   if (clean) return;
   const Source source = p.inputs[index].source;
-  const std::string_view name = is_name ? std::string_view() : p.inputs[index].name;
+  const std::string_view name = form == Form::kName ? std::string_view() : p.inputs[index].name;
   bool memo = false;
   if (p.memo != nullptr && p.memo->lookup(&p.key, source, name, form, value, &memo)) return;
   detect(p, value, features, form, index, source, name, memo);
@@ -206,7 +206,7 @@ struct Pass {
 // A name the client chose, as a candidate: out of line (the value loop has the inline copy).
 [[gnu::noinline]] void run_name(Pass& p, std::string_view name, std::uint32_t index) {
   const std::uint32_t features = in::features_of(name);
-  run(p, name, features, in::is_clean_word(name, features), Form::kRaw, index, true);
+  run(p, name, features, in::is_clean_word(name, features), Form::kName, index);
 }
 
 // The input detectors over every candidate of a request; true when the budget ran out. Inline:
@@ -233,8 +233,11 @@ struct Pass {
   if (impl != nullptr) {
     for (const auto& entry : impl->entries) {
       if (pass.over_budget) break;
-      if (entry.form == Form::kQuoteDoubled || entry.input >= inputs.size()) continue;
-      run(pass, entry.text, entry.features, entry.clean_word, entry.form, entry.input, false);
+      // A name's entries are the names below: run_name analyses each one once.
+      if (entry.form == Form::kQuoteDoubled || entry.form == Form::kName ||
+          entry.input >= inputs.size())
+        continue;
+      run(pass, entry.text, entry.features, entry.clean_word, entry.form, entry.input);
     }
   }
   for (std::uint32_t i = 0; i < inputs.size() && !pass.over_budget; ++i) {
