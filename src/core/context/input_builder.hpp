@@ -125,9 +125,12 @@ inline void add_plain_pairs(std::string_view text, Source source, InputBuilder* 
   }
 }
 void parse_cookies(std::string_view header, InputBuilder* b);
-void parse_json_body(std::string_view body, InputBuilder* b);
+// `sniffed`: the body declares another type and is read as this one because it looks so (a
+// program may read it so); that it is not one is then no anomaly, and the declared type's
+// reading already holds its bytes.
+void parse_json_body(std::string_view body, InputBuilder* b, bool sniffed = false);
 void parse_multipart_body(std::string_view body, std::string_view content_type, InputBuilder* b);
-void parse_xml_body(std::string_view body, InputBuilder* b);
+void parse_xml_body(std::string_view body, InputBuilder* b, bool sniffed = false);
 
 // The value of parameter `name` in a header like `multipart/form-data; boundary="x"`.
 std::string_view header_parameter(std::string_view header, std::string_view name);

@@ -104,14 +104,14 @@ class FlattenHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Fl
 
 }  // namespace
 
-void parse_json_body(std::string_view body, InputBuilder* b) {
+void parse_json_body(std::string_view body, InputBuilder* b, bool sniffed) {
   FlattenHandler handler(b);
   rapidjson::Reader reader;
   rapidjson::MemoryStream ms(body.data(), body.size());
   constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
                               rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseNanAndInfFlag;
   rapidjson::ParseResult ok = reader.Parse<kFlags>(ms, handler);
-  if (!ok && ok.Code() != rapidjson::kParseErrorTermination) {
+  if (!ok && ok.Code() != rapidjson::kParseErrorTermination && !sniffed) {
     b->flag(kAnomalyBodyMismatch);
     b->diagnose("malformed.json", std::string("the JSON body is malformed at byte ") +
                                       std::to_string(ok.Offset()) + ": " +

@@ -421,22 +421,34 @@ void RequestContext::Impl::parse_body() {
     for (const Header& h : request.headers)
       if (iequals(h.name, "content-type")) type = h.value;
   }
+  // Many programs read a body as what they expect it to be, whatever its Content-Type says
+  // (json.loads of the raw body, PHP's json_decode of php://input, Express's json parser set to
+  // any type): a JSON or XML document sent with another declared type is read as such too.
+  // Otherwise its values reach the program unseen, as a form's junk names.
+  const std::string_view t = common::trim(body);
+  const bool looks_json = !t.empty() && (t.front() == '{' || t.front() == '[');
+  const bool looks_xml = !t.empty() && t.front() == '<';
   if (media_is(type, "application/x-www-form-urlencoded")) {
     context::parse_urlencoded(body, Source::kBody, &builder);
+    if (looks_json) [[unlikely]] context::parse_json_body(body, &builder, true);
+    if (looks_xml) [[unlikely]] context::parse_xml_body(body, &builder, true);
   } else if (media_is(type, "application/json") || media_ends_with(type, "+json")) {
     context::parse_json_body(body, &builder);
+    if (looks_xml) [[unlikely]] context::parse_xml_body(body, &builder, true);
   } else if (media_is(type, "multipart/form-data")) {
     context::parse_multipart_body(body, type, &builder);
+    if (looks_json) [[unlikely]] context::parse_json_body(body, &builder, true);
+    if (looks_xml) [[unlikely]] context::parse_xml_body(body, &builder, true);
   } else if (media_is(type, "text/xml") || media_is(type, "application/xml") ||
              media_ends_with(type, "+xml")) {
     context::parse_xml_body(body, &builder);
+    if (looks_json) [[unlikely]] context::parse_json_body(body, &builder, true);
   } else {
     // An unknown or missing type: applications may still read it (raw body, or a guessed
     // format). Sniff JSON and forms; otherwise the whole body is one input.
-    std::string_view t = common::trim(body);
-    if (!t.empty() && (t.front() == '{' || t.front() == '[')) {
+    if (looks_json) {
       context::parse_json_body(body, &builder);
-    } else if (!t.empty() && t.front() == '<') {
+    } else if (looks_xml) {
       context::parse_xml_body(body, &builder);
     } else if (t.find('=') != std::string_view::npos && t.find(' ') == std::string_view::npos) {
       context::parse_urlencoded(body, Source::kBody, &builder);

@@ -157,6 +157,37 @@ TEST(RequestContext, XmlTextAttributesAndDoctype) {
   EXPECT_EQ(get(in, "body:order"), "<raw>");
 }
 
+// A program may read a body as JSON (or XML) whatever type it declares: json.loads of the raw
+// body, PHP's json_decode of php://input. Such a body is read as what it looks like as well as
+// what it says it is; a body that only looks so for a byte is no anomaly.
+TEST(RequestContext, BodiesAreReadAsWhatTheyLookLikeToo) {
+  for (const char* type : {"application/x-www-form-urlencoded", "multipart/form-data; boundary=z",
+                           "application/xml", "text/plain", ""}) {
+    Header headers[] = {{"Content-Type", type}};
+    HttpRequest req{"POST", "/", headers, R"({"name":"b'||'ob","tags":["x"]})", "127.0.0.1"};
+    RequestContext ctx;
+    ctx.parse(req);
+    Inputs in = collect(ctx);
+    EXPECT_EQ(get(in, "json:name"), "b'||'ob") << type;
+    EXPECT_EQ(get(in, "json:tags[0]"), "x") << type;
+  }
+  Header form[] = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  HttpRequest xml{"POST", "/", form, "<order><item>a'||'b</item></order>", "127.0.0.1"};
+  RequestContext ctx;
+  ctx.parse(xml);
+  EXPECT_EQ(get(collect(ctx), "body:order/item"), "a'||'b");
+
+  // A form whose first name starts with a brace: read as a form, not reported as bad JSON.
+  HttpRequest odd{"POST", "/", form, "{a}=1&b=2", "127.0.0.1"};
+  ctx.parse(odd);
+  Inputs in = collect(ctx);
+  EXPECT_EQ(get(in, "body:{a}"), "1");
+  EXPECT_EQ(get(in, "body:b"), "2");
+  EXPECT_FALSE(has_diag(ctx, "malformed.json"));
+  EXPECT_FALSE(ctx.anomalies() & kAnomalyBodyMismatch);
+  EXPECT_EQ(in.count("body:"), 0u);
+}
+
 TEST(RequestContext, TrustedProxiesResolveTheClient) {
   Header headers[] = {{"X-Forwarded-For", "203.0.113.9, 10.0.0.5"}};
   HttpRequest req{"GET", "/", headers, {}, "10.0.0.1"};

@@ -18,7 +18,8 @@ bool is_name_char(char c) {
 
 class XmlScanner {
  public:
-  XmlScanner(std::string_view body, InputBuilder* b) : s_(body), b_(b) {}
+  XmlScanner(std::string_view body, InputBuilder* b, bool sniffed)
+      : s_(body), b_(b), sniffed_(sniffed) {}
 
   void run() {
     std::size_t i = 0;
@@ -34,6 +35,7 @@ class XmlScanner {
  private:
   void report(const char* what) {
     malformed_ = true;
+    if (sniffed_) return;
     b_->flag(kAnomalyBodyMismatch);
     b_->diagnose("malformed.xml", std::string("the XML body is malformed: ") + what);
   }
@@ -161,6 +163,7 @@ class XmlScanner {
 
   std::string_view s_;
   InputBuilder* b_;
+  bool sniffed_;
   std::vector<std::string_view> stack_;
   std::string path_;
   bool malformed_ = false;
@@ -168,6 +171,8 @@ class XmlScanner {
 
 }  // namespace
 
-void parse_xml_body(std::string_view body, InputBuilder* b) { XmlScanner(body, b).run(); }
+void parse_xml_body(std::string_view body, InputBuilder* b, bool sniffed) {
+  XmlScanner(body, b, sniffed).run();
+}
 
 }  // namespace vigil::context

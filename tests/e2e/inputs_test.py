@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Inputs a program reads its own way, under `vigil run`.
+
+Programs build operations from keys as well as from values: a column per JSON key ("UPDATE
+users SET " + key + " = ?", mass assignment), a sort field from a bracketed query key, a form
+field's name in an error page. And many read a body as JSON whatever its Content-Type says
+(json.loads of the raw body, PHP's json_decode of php://input). The program below (this file,
+--serve) does each of these; in the first three its values are all quoted, so only a name can
+change what an operation means.
+
+  POST /profile   JSON object: one UPDATE per key, the key spliced in, the value quoted; the
+                  answer is the row (name, email, role) afterwards
+  GET /products?sort[FIELD]=asc|desc
+                  SELECT ... ORDER BY FIELD, the sort key spliced in
+  POST /signup    a form; an unknown field is named in the error page, unescaped
+  POST /lookup    the raw body read as JSON, whatever its type; its "name" spliced into a
+                  SELECT's string literal
+
+In block mode each injection is answered 403 with a `name`-form event (or, for /lookup, an event
+on the JSON value), and the database is unchanged; in monitor mode each is reported `exploited`
+and takes effect. The injections sent to /lookup ("b'||'ob" and the like: they find bob by a name
+that is not his) are ones that only the SQL they end up in convicts, each sent with another of
+five declared types.
+The benign requests (a known key, a sort by price, a form with an unknown plain field, a lookup)
+are answered alike in both modes. On 127.0.0.1, about thirty requests, a few seconds.
+usage: inputs_test.py --build BUILD_DIR
+"""
+import argparse
+import http.server
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shoplib  # noqa: E402
+
+FIELDS = ("name", "email")
+# Declared types of the JSON body sent to /lookup ("": an empty Content-Type; a form is curl's
+# and many clients' default), each with its own way of spelling bob: Python's sqlite3 prepares
+# a statement text once and reuses it, so that a repeated text reaches no sink hook again.
+LOOKUPS = (("application/x-www-form-urlencoded", "b'||'ob"), ("text/plain", "bo'||'b"),
+           ("multipart/form-data", "'||'bob"), ("application/xml", "bob'||'"),
+           ("", "b' || 'ob"))
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    db = None
+
+    def answer(self, code, body, kind="application/json"):
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def body(self):
+        return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+
+    def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        order = "id"
+        for key, value in urllib.parse.parse_qsl(url.query):
+            if key.startswith("sort[") and key.endswith("]"):
+                order = key[5:-1] + (" DESC" if value == "desc" else " ASC")
+        try:
+            rows = self.db.execute("SELECT name, price FROM products ORDER BY " + order).fetchall()
+            self.answer(200, json.dumps(rows).encode())
+        except sqlite3.Error as e:
+            self.answer(500, str(e).encode(), "text/plain")
+
+    def do_POST(self):
+        if self.path == "/lookup":
+            try:
+                name = json.loads(self.body())["name"]
+                rows = self.db.execute("SELECT id, name FROM users WHERE name = '" + name + "'").fetchall()
+                self.answer(200, json.dumps(rows).encode())
+            except (ValueError, KeyError, TypeError, sqlite3.Error) as e:
+                self.answer(500, str(e).encode(), "text/plain")
+            return
+        if self.path == "/profile":
+            try:
+                for key, value in json.loads(self.body()).items():
+                    self.db.execute("UPDATE users SET " + key + " = '" +
+                                    str(value).replace("'", "''") + "' WHERE id = 1")
+                row = self.db.execute("SELECT name, email, role FROM users WHERE id = 1").fetchone()
+                self.answer(200, json.dumps(row).encode())
+            except (ValueError, AttributeError, sqlite3.Error) as e:
+                self.answer(500, str(e).encode(), "text/plain")
+            return
+        fields = urllib.parse.parse_qsl(self.body().decode("utf-8", "replace"), keep_blank_values=True)
+        unknown = [k for k, _ in fields if k not in FIELDS]
+        if unknown:
+            page = "<html><body><p>Unknown field <b>%s</b>.</p></body></html>" % unknown[0]
+            self.answer(400, page.encode(), "text/html; charset=utf-8")
+        else:
+            self.answer(200, b"<html><body><p>Welcome.</p></body></html>", "text/html; charset=utf-8")
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(port):
+    Handler.db = sqlite3.connect(":memory:", check_same_thread=False)
+    Handler.db.executescript(
+        "CREATE TABLE users(id INTEGER, name TEXT, email TEXT, role TEXT);"
+        "INSERT INTO users VALUES(1, 'bob', 'bob@example.com', 'user');"
+        "CREATE TABLE products(id INTEGER, name TEXT, price REAL);"
+        "INSERT INTO products VALUES(1, 'lamp', 20), (2, 'desk', 150), (3, 'chair', 80);")
+    http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+
+
+def json_post(port, target, obj):
+    return shoplib.request(port, "POST", target, body=json.dumps(obj),
+                           headers={"Content-Type": "application/json"})
+
+
+def run_mode(build, work, mode, check):
+    port = shoplib.free_port()
+    events = os.path.join(work, mode + "-events.jsonl")
+    cmd = [sys.executable, os.path.abspath(__file__), "--serve", str(port)]
+    with shoplib.Shop(cmd, port, vigil=os.path.join(build, "bin", "vigil"), agent_mode=mode,
+                      app="inputs-" + mode, events=events,
+                      log=os.path.join(work, mode + ".log")) as shop:
+        shop.wait_ready()
+        blocked = mode == "block"
+
+        # Benign: a known key, a sort by a plain field, a form with an unknown plain field.
+        status, _, body = json_post(port, "/profile", {"email": "bob@example.org"})
+        check(status == 200 and json.loads(body) == ["bob", "bob@example.org", "user"],
+              "%s: a profile update by a known key is answered (%d %r)" % (mode, status, body))
+        status, _, body = shoplib.request(port, "GET", "/products?sort%5Bprice%5D=desc")
+        check(status == 200 and [r[0] for r in json.loads(body)] == ["desk", "chair", "lamp"],
+              "%s: products sorted by price are answered (%d %r)" % (mode, status, body))
+        status, _, body = shoplib.request(port, "POST", "/signup", body="name=eve&nickname=ev")
+        check(status == 400 and b"<b>nickname</b>" in body,
+              "%s: a form with an unknown plain field is answered (%d)" % (mode, status))
+
+        # The raw body read as JSON, whatever type it declares.
+        status, _, body = shoplib.request(port, "POST", "/lookup", body='{"name":"bob"}',
+                                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+        check(status == 200 and json.loads(body) == [[1, "bob"]],
+              "%s: a lookup sent as a form is answered (%d %r)" % (mode, status, body))
+        for kind, name in LOOKUPS:
+            status, _, body = shoplib.request(port, "POST", "/lookup", body=json.dumps({"name": name}),
+                                              headers={"Content-Type": kind})
+            if blocked:
+                check(status == 403, "block: a lookup by %s declared %s is blocked (%d %r)"
+                      % (name, kind or "(an empty type)", status, body[:60]))
+            else:
+                check(status == 200 and json.loads(body) == [[1, "bob"]],
+                      "monitor: a lookup by %s declared %s finds bob (%d %r)"
+                      % (name, kind or "(an empty type)", status, body[:60]))
+
+
+        # Injections, each through a name.
+        status, _, body = json_post(port, "/profile", {"role = 'admin', name": "eve"})
+        check(status == (403 if blocked else 200),
+              "%s: a JSON key that sets another column is %s (%d)"
+              % (mode, "blocked" if blocked else "run", status))
+        status, _, body = json_post(port, "/profile", {"email": "bob@example.org"})
+        role = json.loads(body)[2] if status == 200 else None
+        check(role == ("user" if blocked else "admin"),
+              "%s: the role afterwards is %s (%s)" % (mode, "user" if blocked else "admin", role))
+        sort = urllib.parse.quote("sort[(SELECT CASE WHEN sqlite_version() > '3' THEN price ELSE name END)]")
+        status, _, body = shoplib.request(port, "GET", "/products?" + sort + "=asc")
+        check(status == (403 if blocked else 200),
+              "%s: a sort key holding a subquery is %s (%d)" % (mode, "blocked" if blocked else "run", status))
+        field = urllib.parse.quote("<img src=x onerror=alert(document.domain)>")
+        status, _, body = shoplib.request(port, "POST", "/signup", body="name=eve&" + field + "=1")
+        if blocked:
+            check(status == 403 or b"onerror" not in body,
+                  "block: a field name that is an element does not reach the page (%d)" % status)
+        else:
+            check(status == 400 and b"<img src=x onerror" in body,
+                  "monitor: a field name that is an element is in the page (%d)" % status)
+
+        found = shoplib.wait_events(events, lambda ev: len(ev) >= 3 + len(LOOKUPS))
+        by_rule = {}
+        for e in found:
+            if (e.get("input") or {}).get("form") == "name":
+                by_rule.setdefault(e.get("rule"), []).append(e.get("outcome"))
+        outcome = "blocked" if blocked else "exploited"
+        check(by_rule.get("sql-injection", []).count(outcome) == 2,
+              "%s: two sql-injection events through a name, %s (%s)" % (mode, outcome, by_rule))
+        check(outcome in by_rule.get("xss", []),
+              "%s: an xss event through a name, %s (%s)" % (mode, outcome, by_rule))
+        lookups = [e for e in found if e.get("rule") == "sql-injection" and
+                   (e.get("input") or {}).get("source") == "json" and
+                   (e.get("input") or {}).get("name") == "name" and e.get("outcome") == outcome]
+        check(len(lookups) == len(LOOKUPS),
+              "%s: %d sql-injection events on the lookup's JSON value, %s (%d)"
+              % (mode, len(LOOKUPS), outcome, len(lookups)))
+        check(shop.alive(), "%s: the program is still running" % mode)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build")
+    ap.add_argument("--serve", type=int)
+    args = ap.parse_args()
+    if args.serve:
+        return serve(args.serve)
+    build = os.path.abspath(args.build)
+    if not os.path.exists(os.path.join(build, "lib", "libvigil_preload.so")):
+        shoplib.skip("libvigil_preload.so not built")
+    work = tempfile.mkdtemp(prefix="vigil-e2e-inputs-")
+    check = shoplib.Checks()
+    for mode in ("block", "monitor"):
+        run_mode(build, work, mode, check)
+    return check.finish(work)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
