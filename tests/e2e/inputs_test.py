@@ -3,10 +3,11 @@
 
 Programs build operations from keys as well as from values: a column per JSON key ("UPDATE
 users SET " + key + " = ?", mass assignment), a sort field from a bracketed query key, a form
-field's name in an error page. And many read a body as JSON whatever its Content-Type says
-(json.loads of the raw body, PHP's json_decode of php://input). The program below (this file,
---serve) does each of these; in the first three its values are all quoted, so only a name can
-change what an operation means.
+field's name in an error page. Many read a body as JSON whatever its Content-Type says
+(json.loads of the raw body, PHP's json_decode of php://input), and decompress a body sent with
+a Content-Encoding (Express's and Koa's body parsers do by default). The program below (this
+file, --serve) does each of these; in the first three its values are all quoted, so only a name
+can change what an operation means.
 
   POST /profile   JSON object: one UPDATE per key, the key spliced in, the value quoted; the
                   answer is the row (name, email, role) afterwards
@@ -15,6 +16,8 @@ change what an operation means.
   POST /signup    a form; an unknown field is named in the error page, unescaped
   POST /lookup    the raw body read as JSON, whatever its type; its "name" spliced into a
                   SELECT's string literal
+  POST /ping      a form, decompressed first when it says gzip or deflate; its "host" put in
+                  a shell command ("echo " + host)
 
 In block mode each injection is answered 403 with a `name`-form event (or, for /lookup, an event
 on the JSON value), and the database is unchanged; in monitor mode each is reported `exploited`
@@ -22,22 +25,28 @@ and takes effect. The injections sent to /lookup ("b'||'ob" and the like: they f
 that is not his) are ones that only the SQL they end up in convicts, each sent with another of
 five declared types.
 The benign requests (a known key, a sort by price, a form with an unknown plain field, a lookup)
-are answered alike in both modes. On 127.0.0.1, about thirty requests, a few seconds.
+are answered alike in both modes. The command injection sent to /ping compressed (gzip, then
+deflate) is blocked, or run and reported. On 127.0.0.1, about thirty-five requests, a few
+seconds.
 usage: inputs_test.py --build BUILD_DIR
 """
 import argparse
+import gzip
 import http.server
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import urllib.parse
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shoplib  # noqa: E402
 
 FIELDS = ("name", "email")
+PING = b"host=lamp; echo vigil-$((6*7))"
 # Declared types of the JSON body sent to /lookup ("": an empty Content-Type; a form is curl's
 # and many clients' default), each with its own way of spelling bob: Python's sqlite3 prepares
 # a statement text once and reuses it, so that a repeated text reaches no sink hook again.
@@ -72,6 +81,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(500, str(e).encode(), "text/plain")
 
     def do_POST(self):
+        if self.path == "/ping":
+            body = self.body()
+            coding = self.headers.get("Content-Encoding", "").lower()
+            try:
+                if coding in ("gzip", "deflate"):
+                    body = zlib.decompress(body, 31 if coding == "gzip" else 15)
+                host = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"))).get("host", "")
+                out = subprocess.run("echo " + host, shell=True, capture_output=True, timeout=10).stdout
+                self.answer(200, out, "text/plain")
+            except (zlib.error, subprocess.SubprocessError) as e:
+                self.answer(500, str(e).encode(), "text/plain")
+            return
         if self.path == "/lookup":
             try:
                 name = json.loads(self.body())["name"]
@@ -117,6 +138,19 @@ def json_post(port, target, obj):
                            headers={"Content-Type": "application/json"})
 
 
+def tally(events, outcome):
+    """(sql-injection events through a name, whether an xss one through a name is there, the
+    lookups' sql-injection events, the pings' command-injection events), of those `outcome`."""
+    def count(rule, form=None, source=None, name=None):
+        return sum(1 for e in events if e.get("rule") == rule and e.get("outcome") == outcome and
+                   (form is None or (e.get("input") or {}).get("form") == form) and
+                   (source is None or (e.get("input") or {}).get("source") == source) and
+                   (name is None or (e.get("input") or {}).get("name") == name))
+    return (count("sql-injection", form="name"), count("xss", form="name") > 0,
+            count("sql-injection", source="json", name="name"),
+            count("command-injection", name="host"))
+
+
 def run_mode(build, work, mode, check):
     port = shoplib.free_port()
     events = os.path.join(work, mode + "-events.jsonl")
@@ -155,6 +189,21 @@ def run_mode(build, work, mode, check):
                       % (name, kind or "(an empty type)", status, body[:60]))
 
 
+        # A body sent compressed, as a program that decompresses it reads it.
+        status, _, body = shoplib.request(port, "POST", "/ping", body=gzip.compress(b"host=lamp"),
+                                          headers={"Content-Encoding": "gzip"})
+        check(status == 200 and body == b"lamp\n",
+              "%s: a gzip-compressed ping is answered (%d %r)" % (mode, status, body))
+        for coding, pack in (("gzip", gzip.compress), ("deflate", zlib.compress)):
+            status, _, body = shoplib.request(port, "POST", "/ping", body=pack(PING),
+                                              headers={"Content-Encoding": coding})
+            if blocked:
+                check(status == 403, "block: a %s-compressed command injection is blocked (%d %r)"
+                      % (coding, status, body[:60]))
+            else:
+                check(status == 200 and b"vigil-42" in body,
+                      "monitor: a %s-compressed command injection runs (%d %r)" % (coding, status, body))
+
         # Injections, each through a name.
         status, _, body = json_post(port, "/profile", {"role = 'admin', name": "eve"})
         check(status == (403 if blocked else 200),
@@ -177,22 +226,18 @@ def run_mode(build, work, mode, check):
             check(status == 400 and b"<img src=x onerror" in body,
                   "monitor: a field name that is an element is in the page (%d)" % status)
 
-        found = shoplib.wait_events(events, lambda ev: len(ev) >= 3 + len(LOOKUPS))
-        by_rule = {}
-        for e in found:
-            if (e.get("input") or {}).get("form") == "name":
-                by_rule.setdefault(e.get("rule"), []).append(e.get("outcome"))
         outcome = "blocked" if blocked else "exploited"
-        check(by_rule.get("sql-injection", []).count(outcome) == 2,
-              "%s: two sql-injection events through a name, %s (%s)" % (mode, outcome, by_rule))
-        check(outcome in by_rule.get("xss", []),
-              "%s: an xss event through a name, %s (%s)" % (mode, outcome, by_rule))
-        lookups = [e for e in found if e.get("rule") == "sql-injection" and
-                   (e.get("input") or {}).get("source") == "json" and
-                   (e.get("input") or {}).get("name") == "name" and e.get("outcome") == outcome]
-        check(len(lookups) == len(LOOKUPS),
-              "%s: %d sql-injection events on the lookup's JSON value, %s (%d)"
-              % (mode, len(LOOKUPS), outcome, len(lookups)))
+        # Events are written off the request's thread, a page's after its response: waited for
+        # until all are there (or 10 s).
+        seen = lambda ev: tally(ev, outcome)
+        found = shoplib.wait_events(events, lambda ev: seen(ev) == (2, True, len(LOOKUPS), 2))
+        names, page, lookups, pings = seen(found)
+        check(names == 2, "%s: two sql-injection events through a name, %s (%d)" % (mode, outcome, names))
+        check(page, "%s: an xss event through a name, %s" % (mode, outcome))
+        check(lookups == len(LOOKUPS), "%s: %d sql-injection events on the lookup's JSON value, %s (%d)"
+              % (mode, len(LOOKUPS), outcome, lookups))
+        check(pings == 2, "%s: two command-injection events on the compressed bodies' host, %s (%d)"
+              % (mode, outcome, pings))
         check(shop.alive(), "%s: the program is still running" % mode)
 
 

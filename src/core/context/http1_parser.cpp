@@ -199,6 +199,7 @@ char* ParsedRequest::assign_head(std::string_view head) {
   body_length = 0;
   body_truncated = false;
   expect_continue = false;
+  content_encoded = false;
   anomalies = 0;
   return head_.get();
 }
@@ -214,6 +215,7 @@ void ParsedRequest::copy_head(const ParsedRequest& other) {
   version = rebase(other.version);
   headers.reserve(other.headers.size());
   for (const Header& h : other.headers) headers.push_back(Header{rebase(h.name), rebase(h.value)});
+  content_encoded = other.content_encoded;
   anomalies = other.anomalies;
 }
 
@@ -230,6 +232,7 @@ void ParsedRequest::swap(ParsedRequest& other) noexcept {
   std::swap(body_length, other.body_length);
   std::swap(body_truncated, other.body_truncated);
   std::swap(expect_continue, other.expect_continue);
+  std::swap(content_encoded, other.content_encoded);
   std::swap(anomalies, other.anomalies);
   head_.swap(other.head_);
   std::swap(head_capacity_, other.head_capacity_);
@@ -268,6 +271,9 @@ bool Http1Parser::framing_field(std::string_view name, std::string_view value, F
   } else if (name.size() == 6 && common::iequals(name, "expect") &&
              common::iequals(value, "100-continue")) {
     request_.expect_continue = true;
+  } else if (name.size() == 16 && common::iequals(name, "content-encoding") && !value.empty() &&
+             !common::iequals(value, "identity")) {
+    request_.content_encoded = true;
   }
   return true;
 }
@@ -326,9 +332,9 @@ bool Http1Parser::parse_head(std::string_view block, const std::uint32_t* line_f
     while (v < ve && common::is_space(*v)) ++v;
     while (ve > v && common::is_space(ve[-1])) --ve;
     std::string_view value(v, static_cast<std::size_t>(ve - v));
-    // Only three fields matter here: their lengths and first letters rule out the others.
+    // Only four fields matter here: their lengths and first letters rule out the others.
     char first = static_cast<char>(*b | 0x20);
-    if (((colon == 14 && first == 'c') || (colon == 17 && first == 't') ||
+    if ((((colon == 14 || colon == 16) && first == 'c') || (colon == 17 && first == 't') ||
          (colon == 6 && first == 'e')) &&
         !framing_field(name, value, &framing))
       return false;

@@ -36,6 +36,9 @@ struct ParsedRequest {
   std::uint64_t body_length = 0;             // the whole body's length, kept or not
   bool body_truncated = false;
   bool expect_continue = false;
+  // A Content-Encoding field other than "identity": the body is compressed, and a program (an
+  // Express or Koa body parser, by default) may read it decompressed.
+  bool content_encoded = false;
   // RequestAnomaly bits met while reading the request (HttpRequest::anomalies).
   std::uint32_t anomalies = 0;
 

@@ -344,6 +344,23 @@ TEST(Http1Parser, HeadSplitAcrossReadsAndRemainderKept) {
   EXPECT_EQ(q.request().headers.size(), 2u);
 }
 
+// A compressed body is flagged (the agent decompresses it as a program's body parser would);
+// "identity", an empty coding and another field of the same length are not; the next request
+// on the connection starts unflagged.
+TEST(Http1Parser, ContentEncodingIsFlagged) {
+  Http1Parser p;
+  ASSERT_EQ(p.feed("POST /a HTTP/1.1\r\ncontent-ENCODING: gzip\r\nContent-Length: 2\r\n\r\nxx"),
+            Status::kRequest);
+  EXPECT_TRUE(p.request().content_encoded);
+  for (const char* field : {"Content-Encoding: identity", "Content-Encoding:", "Content-Language: de"}) {
+    ASSERT_EQ(p.next(), Status::kNeedMore);
+    ASSERT_EQ(p.feed(std::string("POST /b HTTP/1.1\r\n") + field + "\r\nContent-Length: 1\r\n\r\ny"),
+              Status::kRequest)
+        << field;
+    EXPECT_FALSE(p.request().content_encoded) << field;
+  }
+}
+
 TEST(Http1Parser, HeaderNamesMatchInAnyCase) {
   Http1Parser p;
   ASSERT_EQ(p.feed("POST / HTTP/1.1\r\ntransfer-ENCODING: gzip, Chunked\r\n"
