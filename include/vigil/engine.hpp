@@ -146,6 +146,8 @@ enum class Form : std::uint8_t {
   kQuoteDoubled,  // ' doubled to '' as a SQL-quoting application would (its backslashes kept)
   kNulTruncated,  // cut at the first NUL, as a C string API (sqlite3_prepare, system, execve) reads it
   kName,          // the input's name (a key the client chose), or its first or last key segment
+  kJsonField,     // a string (or a key) inside a value that is a JSON document, as a program that
+                  // parses the value reads it (a form field, cookie or parameter holding JSON)
 };
 std::string_view form_name(Form form) noexcept;
 

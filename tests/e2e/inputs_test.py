@@ -5,7 +5,8 @@ Programs build operations from keys as well as from values: a column per JSON ke
 users SET " + key + " = ?", mass assignment), a sort field from a bracketed query key, a form
 field's name in an error page. Many read a body as JSON whatever its Content-Type says
 (json.loads of the raw body, PHP's json_decode of php://input), and decompress a body sent with
-a Content-Encoding (Express's and Koa's body parsers do by default). The program below (this
+a Content-Encoding (Express's and Koa's body parsers do by default), or keep JSON in a cookie or
+a form field and read what is inside it. The program below (this
 file, --serve) does each of these; in the first three its values are all quoted, so only a name
 can change what an operation means.
 
@@ -15,6 +16,8 @@ can change what an operation means.
                   SELECT ... ORDER BY FIELD, the sort key spliced in
   POST /signup    a form; an unknown field is named in the error page, unescaped
   POST /lookup    the raw body read as JSON, whatever its type; its "name" spliced into a
+                  SELECT's string literal
+  GET /find       the "filter" cookie read as JSON (URL-decoded); its "name" spliced into a
                   SELECT's string literal
   POST /ping      a form, decompressed first when it says gzip or deflate; its "host" put in
                   a shell command ("echo " + host)
@@ -32,6 +35,7 @@ usage: inputs_test.py --build BUILD_DIR
 """
 import argparse
 import gzip
+import http.cookies
 import http.server
 import json
 import os
@@ -70,6 +74,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
+        if url.path == "/find":
+            cookies = http.cookies.SimpleCookie(self.headers.get("Cookie", ""))
+            try:
+                name = json.loads(urllib.parse.unquote(cookies["filter"].value))["name"]
+                rows = self.db.execute("SELECT id, name FROM users WHERE name = '" + name + "'").fetchall()
+                self.answer(200, json.dumps(rows).encode())
+            except (KeyError, ValueError, TypeError, sqlite3.Error) as e:
+                self.answer(500, str(e).encode(), "text/plain")
+            return
         order = "id"
         for key, value in urllib.parse.parse_qsl(url.query):
             if key.startswith("sort[") and key.endswith("]"):
@@ -140,7 +153,8 @@ def json_post(port, target, obj):
 
 def tally(events, outcome):
     """(sql-injection events through a name, whether an xss one through a name is there, the
-    lookups' sql-injection events, the pings' command-injection events), of those `outcome`."""
+    lookups' sql-injection events, the pings' command-injection events, the JSON cookie's
+    sql-injection events), of those `outcome`."""
     def count(rule, form=None, source=None, name=None):
         return sum(1 for e in events if e.get("rule") == rule and e.get("outcome") == outcome and
                    (form is None or (e.get("input") or {}).get("form") == form) and
@@ -148,7 +162,8 @@ def tally(events, outcome):
                    (name is None or (e.get("input") or {}).get("name") == name))
     return (count("sql-injection", form="name"), count("xss", form="name") > 0,
             count("sql-injection", source="json", name="name"),
-            count("command-injection", name="host"))
+            count("command-injection", name="host"),
+            count("sql-injection", form="json-field", source="cookie"))
 
 
 def run_mode(build, work, mode, check):
@@ -188,6 +203,19 @@ def run_mode(build, work, mode, check):
                       "monitor: a lookup by %s declared %s finds bob (%d %r)"
                       % (name, kind or "(an empty type)", status, body[:60]))
 
+
+        # JSON kept in a cookie, read by the program.
+        status, _, body = shoplib.request(port, "GET", "/find",
+                                          headers={"Cookie": "filter=" + urllib.parse.quote('{"name":"bob"}')})
+        check(status == 200 and json.loads(body) == [[1, "bob"]],
+              "%s: a lookup by a JSON cookie is answered (%d %r)" % (mode, status, body))
+        status, _, body = shoplib.request(port, "GET", "/find", headers={
+            "Cookie": "filter=" + urllib.parse.quote('{"sort":"id","name":"bo\' || \'b"}')})
+        if blocked:
+            check(status == 403, "block: a JSON cookie's injected name is blocked (%d %r)" % (status, body[:60]))
+        else:
+            check(status == 200 and json.loads(body) == [[1, "bob"]],
+                  "monitor: a JSON cookie's injected name finds bob (%d %r)" % (status, body[:60]))
 
         # A body sent compressed, as a program that decompresses it reads it.
         status, _, body = shoplib.request(port, "POST", "/ping", body=gzip.compress(b"host=lamp"),
@@ -230,12 +258,14 @@ def run_mode(build, work, mode, check):
         # Events are written off the request's thread, a page's after its response: waited for
         # until all are there (or 10 s).
         seen = lambda ev: tally(ev, outcome)
-        found = shoplib.wait_events(events, lambda ev: seen(ev) == (2, True, len(LOOKUPS), 2))
-        names, page, lookups, pings = seen(found)
+        found = shoplib.wait_events(events, lambda ev: seen(ev) == (2, True, len(LOOKUPS), 2, 1))
+        names, page, lookups, pings, cookie = seen(found)
         check(names == 2, "%s: two sql-injection events through a name, %s (%d)" % (mode, outcome, names))
         check(page, "%s: an xss event through a name, %s" % (mode, outcome))
         check(lookups == len(LOOKUPS), "%s: %d sql-injection events on the lookup's JSON value, %s (%d)"
               % (mode, len(LOOKUPS), outcome, lookups))
+        check(cookie == 1, "%s: a sql-injection event on the JSON cookie's field, %s (%d)"
+              % (mode, outcome, cookie))
         check(pings == 2, "%s: two command-injection events on the compressed bodies' host, %s (%d)"
               % (mode, outcome, pings))
         check(shop.alive(), "%s: the program is still running" % mode)

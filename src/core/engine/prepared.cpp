@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
 #include "core/common/ascii.hpp"
 #include "core/decode/decode.hpp"
 #include "core/detect/input/input_detector.hpp"
@@ -66,6 +69,27 @@ bool edge_space(std::string_view v) {
                         kSpace[static_cast<unsigned char>(v.back())]);
 }
 
+// A value that may be a JSON document: what a program that parses it reads are its strings.
+bool opens_json(std::string_view v) { return !v.empty() && (v.front() == '{' || v.front() == '['); }
+
+// The strings and keys of a JSON document, copied (RapidJSON's views last only for the call).
+// At most kMax of them, from documents of at most kMaxBytes: a value's forms stay few.
+class JsonStrings : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonStrings> {
+ public:
+  static constexpr std::size_t kMax = 32;
+  static constexpr std::size_t kMaxBytes = 64 * 1024;
+  explicit JsonStrings(std::vector<std::string>* out) : out_(out) {}
+  bool String(const char* s, rapidjson::SizeType n, bool) { return keep(s, n); }
+  bool Key(const char* s, rapidjson::SizeType n, bool) { return keep(s, n); }
+
+ private:
+  bool keep(const char* s, rapidjson::SizeType n) {
+    if (n >= 2) out_->emplace_back(s, n);
+    return out_->size() < kMax;  // false ends the parse: the strings so far are kept
+  }
+  std::vector<std::string>* out_;
+};
+
 }  // namespace
 
 std::string* PreparedInputs::Impl::scratch() {
@@ -98,7 +122,8 @@ void PreparedInputs::Impl::build(std::span<const Input> inputs) {
     const std::uint64_t bytes = common::or_over_bytes(kBytes, value);
     // Most values hold no byte that a decoder changes, no upper case and no space at an edge:
     // the raw form, as it is, is all there is. The other ones go out of line.
-    if ((traits_in(bytes) & (kDerivedForms | kUpper)) != 0 || edge_space(value)) {
+    if ((traits_in(bytes) & (kDerivedForms | kUpper)) != 0 || edge_space(value) ||
+        opens_json(value)) {
       entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(used), entries.end());
       add_forms(index, value, bytes);
       used = entries.size();
@@ -163,6 +188,38 @@ void PreparedInputs::Impl::add_name_forms(std::uint32_t index, std::string_view 
   add(last);
 }
 
+void PreparedInputs::Impl::add_json_fields(std::uint32_t index, std::string_view value) {
+  if (value.size() > JsonStrings::kMaxBytes) return;
+  std::vector<std::string> strings;
+  JsonStrings handler(&strings);
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream stream(value.data(), value.size());
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag |
+                              rapidjson::kParseNanAndInfFlag;
+  // A value that is not JSON after all (a "{name}" template, "[x]") gives what it gave before
+  // its fault: nothing, mostly.
+  reader.Parse<kFlags>(stream, handler);
+  const std::size_t first_entry = entries.size();
+  for (const std::string& text : strings) {
+    if (text == value) continue;
+    bool seen = false;
+    for (std::size_t k = first_entry; k < entries.size() && !seen; ++k) seen = entries[k].text == text;
+    if (seen) continue;
+    std::string* s = scratch();
+    s->assign(text);
+    const std::uint64_t bytes = common::or_over_bytes(kBytes, *s);
+    std::string_view fold = *s;
+    if (traits_in(bytes) & kUpper) {
+      std::string* f = scratch();
+      f->resize(s->size());
+      common::fold_ascii(s->data(), s->size(), f->data());
+      fold = *f;
+    }
+    entries.push_back(Entry{index, Form::kJsonField, kAllSinks, static_cast<std::uint32_t>(bytes),
+                            *s, fold, clean_word(*s, bytes)});
+  }
+}
+
 void PreparedInputs::Impl::add_forms(std::uint32_t index, std::string_view value,
                                      std::uint64_t bytes) {
   const std::uint8_t traits = traits_in(bytes);
@@ -188,6 +245,8 @@ void PreparedInputs::Impl::add_forms(std::uint32_t index, std::string_view value
     entries.push_back(
         Entry{index, Form::kRaw, kAllSinks, static_cast<std::uint32_t>(bytes), value, value,
               clean_word(value, bytes)});
+  if (opens_json(value)) [[unlikely]]
+    add_json_fields(index, value);
   if (!(traits & kDerivedForms) && !edge_space(value)) return;
 
   auto add = [&](Form form, std::string_view text, std::uint8_t mask) {

@@ -51,6 +51,8 @@ struct PreparedInputs::Impl {
   // on (`bytes` is its or_over_bytes(kBytes)): out of line, apart from the usual raw-only one.
   [[gnu::noinline]] void add_forms(std::uint32_t index, std::string_view value,
                                    std::uint64_t bytes);
+  // The entries (Form::kJsonField) of the strings and keys of a value that is a JSON document.
+  [[gnu::noinline]] void add_json_fields(std::uint32_t index, std::string_view value);
   // The entries (Form::kName) of a name the client chose that holds a byte a word does not.
   [[gnu::noinline]] void add_name_forms(std::uint32_t index, std::string_view name);
   std::string* scratch();

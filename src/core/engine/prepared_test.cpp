@@ -78,6 +78,42 @@ TEST(PreparedInputs, NamesWithOtherThanWordBytesAreForms) {
   EXPECT_FALSE(impl->plain_words);
 }
 
+// A value that is a JSON document (a form field, cookie or parameter holding one) has its
+// strings and keys as forms: a program that parses it puts those in its operations. Numbers,
+// one-byte strings and a value that is not JSON after all add none.
+TEST(PreparedInputs, StringsOfAJsonValueAreForms) {
+  std::vector<Input> inputs = {
+      {Source::kCookie, "prefs", R"({"sort":"price","Name":"x' OR 1=1 --","n":42,"t":["a","lamp;id"]})"},
+      {Source::kQuery, "q", "{name}"},
+      {Source::kBody, "data", "[\"b'||'ob\"]"},
+  };
+  PreparedInputs prepared(inputs);
+  const PreparedInputs::Impl* impl = prepared.impl();
+  ASSERT_NE(impl, nullptr);
+  std::vector<std::vector<std::string>> fields(inputs.size());
+  for (const auto& e : impl->entries) {
+    if (e.form != Form::kJsonField) continue;
+    fields[e.input].emplace_back(e.text);
+    EXPECT_EQ(e.features, detect::input::features_of(e.text)) << e.text;
+    EXPECT_EQ(e.folded, common::folded(e.text)) << e.text;
+  }
+  EXPECT_EQ(fields[0], (std::vector<std::string>{"sort", "price", "Name", "x' OR 1=1 --", "lamp;id"}));
+  EXPECT_TRUE(fields[1].empty());
+  EXPECT_EQ(fields[2], (std::vector<std::string>{"b'||'ob"}));
+
+  Engine engine;
+  const Sink sql = Sink::sql(Dialect::kSqlite, "SELECT id FROM users WHERE name = 'x' OR 1=1 --'");
+  Verdict v = engine.check_sink(sql, prepared);
+  ASSERT_TRUE(v.attack());
+  EXPECT_EQ(v.detections[0].form, Form::kJsonField);
+  EXPECT_EQ(form_name(Form::kJsonField), "json-field");
+  // The field as data, quoted, changes nothing.
+  EXPECT_FALSE(engine.check_sink(Sink::sql(Dialect::kSqlite,
+                                           "SELECT id FROM t WHERE a = 'price' ORDER BY id"),
+                                 prepared)
+                   .attack());
+}
+
 // A key the application builds an operation from is an input like a value: the injection is
 // found, and the detection says it was the name.
 TEST(PreparedInputs, InjectionThroughANameIsFound) {

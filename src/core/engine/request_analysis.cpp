@@ -233,9 +233,11 @@ struct Pass {
   if (impl != nullptr) {
     for (const auto& entry : impl->entries) {
       if (pass.over_budget) break;
-      // A name's entries are the names below: run_name analyses each one once.
+      // A name's entries are the names below: run_name analyses each one once. The strings of
+      // a JSON value are in its raw and unescaped forms already: read apart, odd but benign
+      // values (a User-Agent ["\\n"]) looked like probes.
       if (entry.form == Form::kQuoteDoubled || entry.form == Form::kName ||
-          entry.input >= inputs.size())
+          entry.form == Form::kJsonField || entry.input >= inputs.size())
         continue;
       run(pass, entry.text, entry.features, entry.clean_word, entry.form, entry.input);
     }
