@@ -20,5 +20,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   out = "untouched";
   if (!vigil::decode::json_unescape(in, &out) && out != "untouched") std::abort();
   if (vigil::decode::json_unescape(in, &out) && out.size() > in.size() * 2) std::abort();
+  // Base64 text: three bytes per four characters at most, and only text.
+  out = "untouched";
+  if (!vigil::decode::base64_text(in, &out)) {
+    if (out != "untouched") std::abort();
+  } else {
+    if (out.size() > in.size() * 3 / 4) std::abort();
+    for (unsigned char c : out)
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c >= 0x7F) std::abort();
+  }
   return 0;
 }

@@ -148,6 +148,7 @@ enum class Form : std::uint8_t {
   kName,          // the input's name (a key the client chose), or its first or last key segment
   kJsonField,     // a string (or a key) inside a value that is a JSON document, as a program that
                   // parses the value reads it (a form field, cookie or parameter holding JSON)
+  kBase64Decoded, // base64-decoded, when that gives text (a return URL or path sent encoded)
 };
 std::string_view form_name(Form form) noexcept;
 

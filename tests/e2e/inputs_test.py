@@ -5,8 +5,8 @@ Programs build operations from keys as well as from values: a column per JSON ke
 users SET " + key + " = ?", mass assignment), a sort field from a bracketed query key, a form
 field's name in an error page. Many read a body as JSON whatever its Content-Type says
 (json.loads of the raw body, PHP's json_decode of php://input), and decompress a body sent with
-a Content-Encoding (Express's and Koa's body parsers do by default), or keep JSON in a cookie or
-a form field and read what is inside it. The program below (this
+a Content-Encoding (Express's and Koa's body parsers do by default), keep JSON in a cookie or
+a form field and read what is inside it, or take a return URL base64-encoded. The program below (this
 file, --serve) does each of these; in the first three its values are all quoted, so only a name
 can change what an operation means.
 
@@ -19,6 +19,8 @@ can change what an operation means.
                   SELECT's string literal
   GET /find       the "filter" cookie read as JSON (URL-decoded); its "name" spliced into a
                   SELECT's string literal
+  GET /go?to=B64  a redirect to the base64-decoded "to" (not followed: the client reads the
+                  Location only)
   POST /ping      a form, decompressed first when it says gzip or deflate; its "host" put in
                   a shell command ("echo " + host)
 
@@ -34,6 +36,7 @@ seconds.
 usage: inputs_test.py --build BUILD_DIR
 """
 import argparse
+import base64
 import gzip
 import http.cookies
 import http.server
@@ -74,6 +77,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
+        if url.path == "/go":
+            to = dict(urllib.parse.parse_qsl(url.query)).get("to", "")
+            try:
+                target = base64.b64decode(to + "=" * (-len(to) % 4)).decode()
+            except ValueError:
+                target = "/"
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if url.path == "/find":
             cookies = http.cookies.SimpleCookie(self.headers.get("Cookie", ""))
             try:
@@ -154,7 +168,7 @@ def json_post(port, target, obj):
 def tally(events, outcome):
     """(sql-injection events through a name, whether an xss one through a name is there, the
     lookups' sql-injection events, the pings' command-injection events, the JSON cookie's
-    sql-injection events), of those `outcome`."""
+    sql-injection events, the base64 redirect's open-redirect events), of those `outcome`."""
     def count(rule, form=None, source=None, name=None):
         return sum(1 for e in events if e.get("rule") == rule and e.get("outcome") == outcome and
                    (form is None or (e.get("input") or {}).get("form") == form) and
@@ -163,7 +177,8 @@ def tally(events, outcome):
     return (count("sql-injection", form="name"), count("xss", form="name") > 0,
             count("sql-injection", source="json", name="name"),
             count("command-injection", name="host"),
-            count("sql-injection", form="json-field", source="cookie"))
+            count("sql-injection", form="json-field", source="cookie"),
+            count("open-redirect", form="base64-decoded"))
 
 
 def run_mode(build, work, mode, check):
@@ -217,6 +232,20 @@ def run_mode(build, work, mode, check):
             check(status == 200 and json.loads(body) == [[1, "bob"]],
                   "monitor: a JSON cookie's injected name finds bob (%d %r)" % (status, body[:60]))
 
+        # A return URL sent base64-encoded.
+        status, headers, _ = shoplib.request(port, "GET", "/go?to=" + base64.b64encode(b"/account").decode())
+        check(status == 302 and headers.get("location") == "/account",
+              "%s: a redirect to a base64-encoded path of the site is answered (%d %s)"
+              % (mode, status, headers.get("location")))
+        evil = base64.b64encode(b"https://evil.example.com/").decode()
+        status, headers, _ = shoplib.request(port, "GET", "/go?to=" + evil)
+        if blocked:
+            check(status == 403, "block: a redirect to a base64-encoded other site is blocked (%d)" % status)
+        else:
+            check(status == 302 and headers.get("location") == "https://evil.example.com/",
+                  "monitor: a redirect to a base64-encoded other site is sent (%d %s)"
+                  % (status, headers.get("location")))
+
         # A body sent compressed, as a program that decompresses it reads it.
         status, _, body = shoplib.request(port, "POST", "/ping", body=gzip.compress(b"host=lamp"),
                                           headers={"Content-Encoding": "gzip"})
@@ -258,14 +287,16 @@ def run_mode(build, work, mode, check):
         # Events are written off the request's thread, a page's after its response: waited for
         # until all are there (or 10 s).
         seen = lambda ev: tally(ev, outcome)
-        found = shoplib.wait_events(events, lambda ev: seen(ev) == (2, True, len(LOOKUPS), 2, 1))
-        names, page, lookups, pings, cookie = seen(found)
+        found = shoplib.wait_events(events, lambda ev: seen(ev) == (2, True, len(LOOKUPS), 2, 1, 1))
+        names, page, lookups, pings, cookie, redirect = seen(found)
         check(names == 2, "%s: two sql-injection events through a name, %s (%d)" % (mode, outcome, names))
         check(page, "%s: an xss event through a name, %s" % (mode, outcome))
         check(lookups == len(LOOKUPS), "%s: %d sql-injection events on the lookup's JSON value, %s (%d)"
               % (mode, len(LOOKUPS), outcome, lookups))
         check(cookie == 1, "%s: a sql-injection event on the JSON cookie's field, %s (%d)"
               % (mode, outcome, cookie))
+        check(redirect == 1, "%s: an open-redirect event on the base64-decoded return URL, %s (%d)"
+              % (mode, outcome, redirect))
         check(pings == 2, "%s: two command-injection events on the compressed bodies' host, %s (%d)"
               % (mode, outcome, pings))
         check(shop.alive(), "%s: the program is still running" % mode)

@@ -25,6 +25,11 @@ bool html_entity_decode(std::string_view in, std::string* out);
 // and JavaScript's \' and \xHH.
 bool json_unescape(std::string_view in, std::string* out);
 
+// Base64 (standard or URL-safe alphabet, padded or not) of at least 8 characters whose decoding
+// is ASCII text (printable, tab, CR, LF): a value a program base64-decodes (a return URL, a path,
+// a JSON document) as it reads it. Anything else (a random token decodes to binary) is not.
+bool base64_text(std::string_view in, std::string* out);
+
 // Appends the UTF-8 encoding of `cp` (U+FFFD for surrogates and values above U+10FFFF).
 void append_utf8(std::uint32_t cp, std::string* out);
 

@@ -67,5 +67,24 @@ TEST(JsonUnescape, EscapesAndSurrogates) {
   EXPECT_EQ(js("\\"), "\\");
 }
 
+// Base64 that decodes to text, in either alphabet, padded or not; not a token that decodes to
+// binary, a word too short to say, or bytes outside the alphabet. Nothing written on false.
+TEST(Base64Text, TextOnly) {
+  auto b64 = [](std::string_view in) {
+    std::string out = "untouched";
+    return base64_text(in, &out) ? out : "<no: " + out + ">";
+  };
+  EXPECT_EQ(b64("eCcgT1IgMT0xIC0t"), "x' OR 1=1 --");
+  EXPECT_EQ(b64("aHR0cHM6Ly9ldmlsLmV4YW1wbGUuY29tLw=="), "https://evil.example.com/");
+  EXPECT_EQ(b64("Li4vLi4vZXRjL3Bhc3N3ZA"), "../../etc/passwd");     // unpadded
+  EXPECT_EQ(b64("PGI-PzwvYj4="), "<b>?</b>");  // URL-safe alphabet
+  EXPECT_EQ(b64("3f9a1c27d0b84e6f"), "<no: untouched>");            // a hex token: binary
+  EXPECT_EQ(b64("password"), "<no: untouched>");                    // decodes to binary
+  EXPECT_EQ(b64("eCcgT1I"), "<no: untouched>");                     // under 8 characters
+  EXPECT_EQ(b64("eCcgT1Ig MT0x"), "<no: untouched>");               // a space
+  EXPECT_EQ(b64("eCcgT1IgMT0xIC0t==="), "<no: untouched>");         // three pads
+  EXPECT_EQ(b64("eCcgT1IgM"), "<no: untouched>");                   // 9 characters: 4n+1
+}
+
 }  // namespace
 }  // namespace vigil::decode

@@ -11,9 +11,10 @@ constexpr std::array<std::string_view, kSinkTypeCount> kSinks = {
     "sql", "shell", "exec", "path", "url", "html", "header", "redirect"};
 constexpr std::array<std::string_view, 6> kDialects = {"generic",  "sqlite", "mysql",
                                                        "postgres", "mssql",  "oracle"};
-constexpr std::array<std::string_view, 10> kForms = {
-    "raw",     "url-decoded",   "url-decoded-twice", "html-decoded", "json-unescaped",
-    "trimmed", "quote-doubled", "nul-truncated",     "name",         "json-field"};
+constexpr std::array<std::string_view, 11> kForms = {
+    "raw",        "url-decoded",   "url-decoded-twice", "html-decoded",
+    "json-unescaped", "trimmed",   "quote-doubled",     "nul-truncated",
+    "name",       "json-field",    "base64-decoded"};
 
 template <typename Array>
 std::string_view name_at(const Array& names, std::size_t i) {

@@ -247,7 +247,7 @@ void PreparedInputs::Impl::add_forms(std::uint32_t index, std::string_view value
               clean_word(value, bytes)});
   if (opens_json(value)) [[unlikely]]
     add_json_fields(index, value);
-  if (!(traits & kDerivedForms) && !edge_space(value)) return;
+  if (!(traits & kDerivedForms) && !edge_space(value) && value.size() < 8) return;
 
   auto add = [&](Form form, std::string_view text, std::uint8_t mask) {
     if (text.empty()) return;
@@ -292,6 +292,15 @@ void PreparedInputs::Impl::add_forms(std::uint32_t index, std::string_view value
     if (!json.empty()) add(Form::kJsonUnescaped, json, kAllSinks);
   }
   if (edge_space(value)) add(Form::kTrimmed, common::trim(value), kAllSinks);
+  // Base64 has upper case, mostly, which brought the value here.
+  if (value.size() >= 8 && value.size() <= JsonStrings::kMaxBytes) {
+    std::string_view text = decoded(
+        [](std::string_view in, std::string* o) { return decode::base64_text(in, o); }, value);
+    if (!text.empty()) {
+      add(Form::kBase64Decoded, text, kAllSinks);
+      if (opens_json(text)) add_json_fields(index, text);
+    }
+  }
   // An application that "escapes" by doubling quotes but keeps backslashes (a classic MySQL
   // mistake) puts this form in its SQL; a backslash before the doubled quote escapes one of
   // them and the input breaks out.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/common/ascii.hpp"
@@ -112,6 +113,26 @@ TEST(PreparedInputs, StringsOfAJsonValueAreForms) {
                                            "SELECT id FROM t WHERE a = 'price' ORDER BY id"),
                                  prepared)
                    .attack());
+}
+
+// A value that is base64 of text has that text as a form, and the strings of a JSON document
+// in it as forms too (a cookie holding base64 JSON).
+TEST(PreparedInputs, Base64TextIsAForm) {
+  const std::vector<Input> inputs = {{Source::kCookie, "d", "eyJob3N0IjoibGFtcDtpZCJ9"},
+                                     {Source::kCookie, "session", "3f9a1c27d0b84e6f"}};
+  PreparedInputs prepared(inputs);
+  std::vector<std::pair<Form, std::string>> forms;
+  for (const auto& e : prepared.impl()->entries)
+    if (e.form != Form::kRaw) forms.emplace_back(e.form, std::string(e.text));
+  EXPECT_EQ(forms, (std::vector<std::pair<Form, std::string>>{
+                       {Form::kBase64Decoded, R"({"host":"lamp;id"})"},
+                       {Form::kJsonField, "host"},
+                       {Form::kJsonField, "lamp;id"}}));
+  Engine engine;
+  const Verdict v = engine.check_sink(Sink::of(SinkType::kShell, "ping -c1 lamp;id"), prepared);
+  ASSERT_TRUE(v.attack());
+  EXPECT_EQ(v.detections[0].form, Form::kJsonField);
+  EXPECT_EQ(form_name(Form::kBase64Decoded), "base64-decoded");
 }
 
 // A key the application builds an operation from is an input like a value: the injection is
