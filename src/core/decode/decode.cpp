@@ -258,23 +258,15 @@ bool base64_text(std::string_view in, std::string* out) {
   while (body > 0 && in[body - 1] == '=') --body;
   const std::size_t pad = in.size() - body;
   if (body < 8 || pad > 2 || (pad > 0 && in.size() % 4 != 0) || body % 4 == 1) return false;
-  auto value_of = [](char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
   // Most values that come here are not base64 (a space, a dot): told before any allocation.
   for (std::size_t i = 0; i < body; ++i)
-    if (value_of(in[i]) < 0) return false;
+    if (base64_value(in[i]) < 0) return false;
   std::string result;
   result.reserve(body / 4 * 3 + 2);
   std::uint32_t acc = 0;
   int bits = 0;
   for (std::size_t i = 0; i < body; ++i) {
-    const int v = value_of(in[i]);
+    const int v = base64_value(in[i]);
     acc = (acc << 6 | static_cast<std::uint32_t>(v)) & 0xFFFFFF;
     bits += 6;
     if (bits >= 8) {

@@ -25,6 +25,16 @@ bool html_entity_decode(std::string_view in, std::string* out);
 // and JavaScript's \' and \xHH.
 bool json_unescape(std::string_view in, std::string* out);
 
+// The value of a base64 digit of either alphabet (standard "+/", URL-safe "-_"); -1 for others.
+constexpr int base64_value(char c) noexcept {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+' || c == '-') return 62;
+  if (c == '/' || c == '_') return 63;
+  return -1;
+}
+
 // Base64 (standard or URL-safe alphabet, padded or not) of at least 8 characters whose decoding
 // is ASCII text (printable, tab, CR, LF): a value a program base64-decodes (a return URL, a path,
 // a JSON document) as it reads it. Anything else (a random token decodes to binary) is not.

@@ -92,6 +92,19 @@ class JsonStrings : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonS
 
 }  // namespace
 
+void PreparedInputs::Impl::push_entry(std::uint32_t index, Form form, std::uint8_t mask,
+                                      std::string_view text, std::uint64_t bytes) {
+  std::string_view fold = text;
+  if (traits_in(bytes) & kUpper) {
+    std::string* f = scratch();
+    f->resize(text.size());
+    common::fold_ascii(text.data(), text.size(), f->data());
+    fold = *f;
+  }
+  entries.push_back(Entry{index, form, mask, static_cast<std::uint32_t>(bytes), text, fold,
+                          clean_word(text, bytes)});
+}
+
 std::string* PreparedInputs::Impl::scratch() {
   if (storage_used == storage.size()) storage.emplace_back();
   std::string* s = &storage[storage_used++];
@@ -164,15 +177,7 @@ void PreparedInputs::Impl::add_name_forms(std::uint32_t index, std::string_view 
     if (static_cast<std::uint32_t>(bytes) == 0) return;
     for (std::size_t k = first_entry; k < entries.size(); ++k)
       if (entries[k].text == text) return;
-    std::string_view fold = text;
-    if (traits_in(bytes) & kUpper) {
-      std::string* f = scratch();
-      f->resize(text.size());
-      common::fold_ascii(text.data(), text.size(), f->data());
-      fold = *f;
-    }
-    entries.push_back(Entry{index, Form::kName, kAllSinks, static_cast<std::uint32_t>(bytes), text,
-                            fold, clean_word(text, bytes)});
+    push_entry(index, Form::kName, kAllSinks, text, bytes);
   };
   add(name);
   const std::size_t first_cut = name.find_first_of(".[");
@@ -207,16 +212,7 @@ void PreparedInputs::Impl::add_json_fields(std::uint32_t index, std::string_view
     if (seen) continue;
     std::string* s = scratch();
     s->assign(text);
-    const std::uint64_t bytes = common::or_over_bytes(kBytes, *s);
-    std::string_view fold = *s;
-    if (traits_in(bytes) & kUpper) {
-      std::string* f = scratch();
-      f->resize(s->size());
-      common::fold_ascii(s->data(), s->size(), f->data());
-      fold = *f;
-    }
-    entries.push_back(Entry{index, Form::kJsonField, kAllSinks, static_cast<std::uint32_t>(bytes),
-                            *s, fold, clean_word(*s, bytes)});
+    push_entry(index, Form::kJsonField, kAllSinks, *s, common::or_over_bytes(kBytes, *s));
   }
 }
 
@@ -225,18 +221,8 @@ void PreparedInputs::Impl::add_forms(std::uint32_t index, std::string_view value
   const std::uint8_t traits = traits_in(bytes);
   const std::size_t first_entry = entries.size();
 
-  // A form's entry, folded when it has upper case. `of_text` is or_over_bytes(kBytes, text).
   auto push = [&](Form form, std::string_view text, std::uint8_t mask, std::uint64_t of_text) {
-    std::string_view fold = text;
-    if (traits_in(of_text) & kUpper) {
-      std::string* f = scratch();
-      f->resize(text.size());
-      common::fold_ascii(text.data(), text.size(), f->data());
-      fold = *f;
-    }
-    entries.push_back(
-        Entry{index, form, mask, static_cast<std::uint32_t>(of_text), text, fold,
-              clean_word(text, of_text)});
+    push_entry(index, form, mask, text, of_text);
   };
   // The raw form is the first of its input's entries: there is no equal one to merge with.
   if (traits & kUpper)

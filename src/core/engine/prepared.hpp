@@ -55,6 +55,9 @@ struct PreparedInputs::Impl {
   [[gnu::noinline]] void add_json_fields(std::uint32_t index, std::string_view value);
   // The entries (Form::kName) of a name the client chose that holds a byte a word does not.
   [[gnu::noinline]] void add_name_forms(std::uint32_t index, std::string_view name);
+  // Appends a form's entry, folded when it has upper case. `bytes`: or_over_bytes(kBytes, text).
+  void push_entry(std::uint32_t index, Form form, std::uint8_t mask, std::string_view text,
+                  std::uint64_t bytes);
   std::string* scratch();
   // Whether a name is a candidate that no input detector fires on (for plain_words).
   [[gnu::noinline]] static bool name_is_plain_word(std::string_view name);

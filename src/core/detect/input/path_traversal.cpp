@@ -27,6 +27,7 @@
 #include <iterator>
 
 #include "core/common/ascii.hpp"
+#include "core/decode/decode.hpp"
 #include "core/detect/input/input_detector.hpp"
 
 namespace vigil::detect::input {
@@ -725,14 +726,7 @@ bool is_php_filter(std::string_view word) {
   return false;
 }
 
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
+using decode::base64_value;
 
 // Base64 whose first byte is a path's first byte ('.', '/', '\\'): "Li4v" is "../".
 bool base64_path_start(std::string_view v) {
