@@ -21,6 +21,9 @@ can change what an operation means.
                   SELECT's string literal
   GET /go?to=B64  a redirect to the base64-decoded "to" (not followed: the client reads the
                   Location only)
+  POST /upload    multipart: the file saved under the name Python's email package reads from
+                  RFC 6266's filename* (Werkzeug and busboy prefer it to filename), in an
+                  uploads folder inside the test's work folder
   POST /ping      a form, decompressed first when it says gzip or deflate; its "host" put in
                   a shell command ("echo " + host)
 
@@ -31,11 +34,14 @@ that is not his) are ones that only the SQL they end up in convicts, each sent w
 five declared types.
 The benign requests (a known key, a sort by price, a form with an unknown plain field, a lookup)
 are answered alike in both modes. The command injection sent to /ping compressed (gzip, then
-deflate) is blocked, or run and reported. On 127.0.0.1, about thirty-five requests, a few
+deflate) is blocked, or run and reported. Last, the Ruby shop (Rack 2 splits a query on ';' as
+on '&') in block mode: "q=zzz;q=lamp'||'" is blocked, "q=zzz;q=lamp" answered. On 127.0.0.1, about thirty-five requests, a few
 seconds.
 usage: inputs_test.py --build BUILD_DIR
 """
 import argparse
+import email
+import email.policy
 import base64
 import gzip
 import http.cookies
@@ -64,6 +70,7 @@ LOOKUPS = (("application/x-www-form-urlencoded", "b'||'ob"), ("text/plain", "bo'
 
 class Handler(http.server.BaseHTTPRequestHandler):
     db = None
+    uploads = None
 
     def answer(self, code, body, kind="application/json"):
         self.send_response(code)
@@ -108,6 +115,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(500, str(e).encode(), "text/plain")
 
     def do_POST(self):
+        if self.path == "/upload":
+            head = "Content-Type: %s\r\n\r\n" % self.headers.get("Content-Type", "")
+            message = email.message_from_bytes(head.encode() + self.body(), policy=email.policy.default)
+            saved = []
+            for part in message.iter_parts():
+                name = part.get_filename()
+                if name:
+                    with open(os.path.join(self.uploads, name), "wb") as f:
+                        f.write(part.get_payload(decode=True) or b"")
+                    saved.append(name)
+            self.answer(200, json.dumps(saved).encode())
+            return
         if self.path == "/ping":
             body = self.body()
             coding = self.headers.get("Content-Encoding", "").lower()
@@ -150,7 +169,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def serve(port):
+def serve(port, uploads):
+    Handler.uploads = uploads
     Handler.db = sqlite3.connect(":memory:", check_same_thread=False)
     Handler.db.executescript(
         "CREATE TABLE users(id INTEGER, name TEXT, email TEXT, role TEXT);"
@@ -168,7 +188,8 @@ def json_post(port, target, obj):
 def tally(events, outcome):
     """(sql-injection events through a name, whether an xss one through a name is there, the
     lookups' sql-injection events, the pings' command-injection events, the JSON cookie's
-    sql-injection events, the base64 redirect's open-redirect events), of those `outcome`."""
+    sql-injection events, the base64 redirect's open-redirect events, the upload's path-traversal
+    events), of those `outcome`."""
     def count(rule, form=None, source=None, name=None):
         return sum(1 for e in events if e.get("rule") == rule and e.get("outcome") == outcome and
                    (form is None or (e.get("input") or {}).get("form") == form) and
@@ -178,13 +199,16 @@ def tally(events, outcome):
             count("sql-injection", source="json", name="name"),
             count("command-injection", name="host"),
             count("sql-injection", form="json-field", source="cookie"),
-            count("open-redirect", form="base64-decoded"))
+            count("open-redirect", form="base64-decoded"),
+            count("path-traversal", source="multipart"))
 
 
 def run_mode(build, work, mode, check):
     port = shoplib.free_port()
     events = os.path.join(work, mode + "-events.jsonl")
-    cmd = [sys.executable, os.path.abspath(__file__), "--serve", str(port)]
+    uploads = os.path.join(work, mode + "-uploads", "files")
+    os.makedirs(uploads)
+    cmd = [sys.executable, os.path.abspath(__file__), "--serve", str(port), "--uploads", uploads]
     with shoplib.Shop(cmd, port, vigil=os.path.join(build, "bin", "vigil"), agent_mode=mode,
                       app="inputs-" + mode, events=events,
                       log=os.path.join(work, mode + ".log")) as shop:
@@ -246,6 +270,24 @@ def run_mode(build, work, mode, check):
                   "monitor: a redirect to a base64-encoded other site is sent (%d %s)"
                   % (status, headers.get("location")))
 
+        # A file name sent as RFC 6266's filename*, which the program prefers.
+        def upload(extended):
+            body = ("--b\r\nContent-Disposition: form-data; name=\"f\"; "
+                    "filename*=UTF-8''%s\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n" % extended)
+            return shoplib.request(port, "POST", "/upload", body=body,
+                                   headers={"Content-Type": "multipart/form-data; boundary=b"})
+        status, _, body = upload("r%C3%A9sum%C3%A9.txt")
+        check(status == 200 and os.path.exists(os.path.join(uploads, "r\u00e9sum\u00e9.txt")),
+              "%s: a file named by filename* is saved under that name (%d %r)" % (mode, status, body))
+        outside = os.path.join(os.path.dirname(uploads), "escaped.txt")
+        status, _, body = upload("..%2Fescaped.txt")
+        if blocked:
+            check(status == 403 and not os.path.exists(outside),
+                  "block: a filename* of ../escaped.txt is blocked, nothing written (%d)" % status)
+        else:
+            check(status == 200 and os.path.exists(outside),
+                  "monitor: a filename* of ../escaped.txt is written outside the folder (%d)" % status)
+
         # A body sent compressed, as a program that decompresses it reads it.
         status, _, body = shoplib.request(port, "POST", "/ping", body=gzip.compress(b"host=lamp"),
                                           headers={"Content-Encoding": "gzip"})
@@ -287,8 +329,8 @@ def run_mode(build, work, mode, check):
         # Events are written off the request's thread, a page's after its response: waited for
         # until all are there (or 10 s).
         seen = lambda ev: tally(ev, outcome)
-        found = shoplib.wait_events(events, lambda ev: seen(ev) == (2, True, len(LOOKUPS), 2, 1, 1))
-        names, page, lookups, pings, cookie, redirect = seen(found)
+        found = shoplib.wait_events(events, lambda ev: seen(ev) == (2, True, len(LOOKUPS), 2, 1, 1, 1))
+        names, page, lookups, pings, cookie, redirect, upload_events = seen(found)
         check(names == 2, "%s: two sql-injection events through a name, %s (%d)" % (mode, outcome, names))
         check(page, "%s: an xss event through a name, %s" % (mode, outcome))
         check(lookups == len(LOOKUPS), "%s: %d sql-injection events on the lookup's JSON value, %s (%d)"
@@ -297,18 +339,46 @@ def run_mode(build, work, mode, check):
               % (mode, outcome, cookie))
         check(redirect == 1, "%s: an open-redirect event on the base64-decoded return URL, %s (%d)"
               % (mode, outcome, redirect))
+        check(upload_events == 1, "%s: a path-traversal event on the upload's filename*, %s (%d)"
+              % (mode, outcome, upload_events))
         check(pings == 2, "%s: two command-injection events on the compressed bodies' host, %s (%d)"
               % (mode, outcome, pings))
         check(shop.alive(), "%s: the program is still running" % mode)
+
+
+def rack_semicolons(build, work, check):
+    """The Ruby shop (tests/e2e/rubyshop.rb, WEBrick) under the agent in block mode: Rack 2
+    (Debian's) splits a query on ';' as on '&', so "q=zzz;q=lamp'||'" searches for lamp'||'."""
+    port = shoplib.free_port()
+    events = os.path.join(work, "rack-events.jsonl")
+    try:
+        cmd = shoplib.shop_command("ruby", build, port, os.path.join(work, "rack-data"))
+    except SystemExit:
+        print("  (no Ruby shop here: the ';' checks are skipped)")
+        return
+    with shoplib.Shop(cmd, port, vigil=os.path.join(build, "bin", "vigil"), agent_mode="block",
+                      app="inputs-rack", events=events, log=os.path.join(work, "rack.log")) as shop:
+        shop.wait_ready(timeout=60)
+        status, _, body = shoplib.request(port, "GET", "/search?q=zzz;q=lamp")
+        check(status == 200 and b"lamp" in body.lower(),
+              "rack: a search by q=zzz;q=lamp finds the lamps (%d)" % status)
+        status, _, body = shoplib.request(port, "GET", "/search?q=zzz;q=" + urllib.parse.quote("lamp'||'"))
+        check(status == 403, "rack: q=zzz;q=lamp'||' (Rack reads the second q) is blocked (%d)" % status)
+        found = shoplib.wait_events(events, lambda ev: any(e.get("rule") == "sql-injection" for e in ev))
+        check(any(e.get("rule") == "sql-injection" and e.get("outcome") == "blocked" and
+                  (e.get("input") or {}).get("value") == "lamp'||'" for e in found),
+              "rack: its sql-injection event names the value Rack read (%s)"
+              % [(e.get("rule"), (e.get("input") or {}).get("value")) for e in found])
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build")
     ap.add_argument("--serve", type=int)
+    ap.add_argument("--uploads")
     args = ap.parse_args()
     if args.serve:
-        return serve(args.serve)
+        return serve(args.serve, args.uploads)
     build = os.path.abspath(args.build)
     if not os.path.exists(os.path.join(build, "lib", "libvigil_preload.so")):
         shoplib.skip("libvigil_preload.so not built")
@@ -316,6 +386,7 @@ def main():
     check = shoplib.Checks()
     for mode in ("block", "monitor"):
         run_mode(build, work, mode, check)
+    rack_semicolons(build, work, check)
     return check.finish(work)
 
 

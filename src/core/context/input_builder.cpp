@@ -156,9 +156,45 @@ void parse_urlencoded(std::string_view text, Source source, InputBuilder* b,
                       std::string_view prefix, bool may_decode) {
   if (may_decode || !prefix.empty()) {
     parse_urlencoded_general(text, source, b, prefix, may_decode);
+    if (text.find(';') != std::string_view::npos) [[unlikely]]
+      add_semicolon_pairs(text, source, b, prefix, may_decode);
     return;
   }
   add_plain_pairs(text, source, b);
+}
+
+void add_semicolon_pairs(std::string_view text, Source source, InputBuilder* b,
+                         std::string_view prefix, bool may_decode) {
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t amp = text.find('&', start);
+    const std::string_view pair =
+        text.substr(start, amp == std::string_view::npos ? amp : amp - start);
+    if (pair.find(';') != std::string_view::npos) {
+      std::size_t from = 0;
+      while (from <= pair.size()) {
+        // Rack's separator is /[&;] */: the spaces after one belong to it.
+        while (from < pair.size() && pair[from] == ' ' && from > 0) ++from;
+        const std::size_t semi = pair.find(';', from);
+        const std::string_view piece =
+            pair.substr(from, semi == std::string_view::npos ? semi : semi - from);
+        if (!piece.empty()) {
+          const std::size_t eq = piece.find('=');
+          const std::string_view name = piece.substr(0, eq);
+          const std::string_view value =
+              eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
+          Ref n = may_decode ? b->decoded(name, true) : Ref::of(name);
+          if (!prefix.empty()) n = b->concat(prefix, n);
+          Ref v = may_decode ? b->decoded(value, true) : Ref::of(value);
+          if (!b->add(source, n, v)) return;
+        }
+        if (semi == std::string_view::npos) break;
+        from = semi + 1;
+      }
+    }
+    if (amp == std::string_view::npos) break;
+    start = amp + 1;
+  }
 }
 
 void parse_cookies(std::string_view header, InputBuilder* b) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -98,8 +99,14 @@ class InputBuilder {
 // `prefix` names inputs taken from inside another value ("referer?" + the parameter's name).
 // `may_decode` false: the caller knows `text` holds no '%' and no '+', so every name and value
 // is a view into it.
+// A pair that holds ';' is also read split there, as Rack 2 (Debian's, under Sinatra and Rails
+// before 7.1) and older Python and Go read queries: "q=zzz;q=x" is q=zzz and q=x to them, and
+// only q="zzz;q=x" to a reader that splits on '&' alone.
 void parse_urlencoded(std::string_view text, Source source, InputBuilder* b,
                       std::string_view prefix = {}, bool may_decode = true);
+// The pairs of `text`'s '&'-pairs that hold ';', split there (parse_urlencoded's second reading).
+void add_semicolon_pairs(std::string_view text, Source source, InputBuilder* b,
+                         std::string_view prefix, bool may_decode);
 // parse_urlencoded() for `text` that holds no '%' and no '+', without a prefix: every name and
 // value is a view into it. Inline for the request target's query, the usual case. One byte
 // loop finds the '&' and the first '=' of each pair: queries are short, and two memchr calls
@@ -123,6 +130,8 @@ inline void add_plain_pairs(std::string_view text, Source source, InputBuilder* 
     start = i + 1;
     eq = kNone;
   }
+  if (std::memchr(p, ';', n) != nullptr) [[unlikely]]
+    add_semicolon_pairs(text, source, b, {}, false);
 }
 void parse_cookies(std::string_view header, InputBuilder* b);
 // `sniffed`: the body declares another type and is read as this one because it looks so (a

@@ -80,6 +80,18 @@ void parse_multipart_body(std::string_view body, std::string_view content_type, 
     bool is_file = disposition.find("filename") != std::string_view::npos;
     if (is_file) {
       if (!b->add(Source::kMultipart, name, filename)) return;
+      // RFC 6266's filename*=UTF-8''..%2F..%2Fx.php, which Werkzeug (Flask), Python's email
+      // package and busboy (Node.js) prefer to filename: the name the program saves under.
+      // Its value is charset'language'percent-encoded-name.
+      const std::string_view extended = header_parameter(disposition, "filename*");
+      const std::size_t charset_end = extended.find('\'');
+      const std::size_t quote = charset_end == std::string_view::npos
+                                    ? charset_end
+                                    : extended.find('\'', charset_end + 1);
+      if (quote != std::string_view::npos) [[unlikely]] {
+        if (!b->add(Source::kMultipart, Ref::of(name), b->decoded(extended.substr(quote + 1), false)))
+          return;
+      }
     } else if (!b->add(Source::kMultipart, name, content)) {
       return;
     }

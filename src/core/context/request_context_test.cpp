@@ -131,6 +131,29 @@ TEST(RequestContext, FormAndMultipartBodies) {
   EXPECT_EQ(get(in, "multipart:file"), "../../x.php");
 }
 
+// RFC 6266's filename* (charset'language'percent-encoded), which Werkzeug, Python's email
+// package and busboy prefer to filename: the name a program saves a file under is an input.
+TEST(RequestContext, MultipartExtendedFilenameIsAnInput) {
+  Header headers[] = {{"Content-Type", "multipart/form-data; boundary=b"}};
+  std::string body =
+      "--b\r\nContent-Disposition: form-data; name=\"up\"; filename=\"a.txt\"; "
+      "filename*=UTF-8''..%2F..%2Fshell.php\r\n\r\n<?php ?>\r\n"
+      "--b\r\nContent-Disposition: form-data; name=\"up2\"; filename*=utf-8'en'r%C3%A9sum%C3%A9.pdf\r\n\r\nx\r\n"
+      "--b--\r\n";
+  HttpRequest req{"POST", "/upload", headers, body, "127.0.0.1"};
+  RequestContext ctx;
+  ctx.parse(req);
+  Inputs in = collect(ctx);
+  auto [from, to] = in.equal_range("multipart:up");
+  std::vector<std::string> names;
+  for (auto it = from; it != to; ++it) names.push_back(it->second);
+  EXPECT_EQ(names, (std::vector<std::string>{"a.txt", "../../shell.php"}));
+  auto [from2, to2] = in.equal_range("multipart:up2");
+  std::vector<std::string> names2;
+  for (auto it = from2; it != to2; ++it) names2.push_back(it->second);
+  EXPECT_EQ(names2, (std::vector<std::string>{"", "r\xC3\xA9sum\xC3\xA9.pdf"}));
+}
+
 TEST(RequestContext, BrokenMultipartIsReported) {
   Header headers[] = {{"Content-Type", "multipart/form-data; boundary=abc"}};
   HttpRequest req{"POST", "/", headers, "--abc\r\nno headers here", "127.0.0.1"};
