@@ -31,7 +31,7 @@ In block mode each injection is answered 403 with a `name`-form event (or, for /
 on the JSON value), and the database is unchanged; in monitor mode each is reported `exploited`
 and takes effect. The injections sent to /lookup ("b'||'ob" and the like: they find bob by a name
 that is not his) are ones that only the SQL they end up in convicts, each sent with another of
-five declared types.
+five declared types, and one declared JSON behind a UTF-8 byte order mark.
 The benign requests (a known key, a sort by price, a form with an unknown plain field, a lookup)
 are answered alike in both modes. The command injection sent to /ping compressed (gzip, then
 deflate) is blocked, or run and reported. Last, the Ruby shop (Rack 2 splits a query on ';' as
@@ -61,11 +61,12 @@ import shoplib  # noqa: E402
 FIELDS = ("name", "email")
 PING = b"host=lamp; echo vigil-$((6*7))"
 # Declared types of the JSON body sent to /lookup ("": an empty Content-Type; a form is curl's
-# and many clients' default), each with its own way of spelling bob: Python's sqlite3 prepares
+# and many clients' default; the JSON one behind a byte order mark), each with its own way of
+# spelling bob: Python's sqlite3 prepares
 # a statement text once and reuses it, so that a repeated text reaches no sink hook again.
 LOOKUPS = (("application/x-www-form-urlencoded", "b'||'ob"), ("text/plain", "bo'||'b"),
            ("multipart/form-data", "'||'bob"), ("application/xml", "bob'||'"),
-           ("", "b' || 'ob"))
+           ("", "b' || 'ob"), ("application/json", "' || 'bob"))
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -232,7 +233,10 @@ def run_mode(build, work, mode, check):
         check(status == 200 and json.loads(body) == [[1, "bob"]],
               "%s: a lookup sent as a form is answered (%d %r)" % (mode, status, body))
         for kind, name in LOOKUPS:
-            status, _, body = shoplib.request(port, "POST", "/lookup", body=json.dumps({"name": name}),
+            data = json.dumps({"name": name}).encode()
+            if kind == "application/json":  # behind a UTF-8 byte order mark, which json.loads reads past
+                data = b"\xef\xbb\xbf" + data
+            status, _, body = shoplib.request(port, "POST", "/lookup", body=data,
                                               headers={"Content-Type": kind})
             if blocked:
                 check(status == 403, "block: a lookup by %s declared %s is blocked (%d %r)"

@@ -105,6 +105,9 @@ class FlattenHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Fl
 }  // namespace
 
 void parse_json_body(std::string_view body, InputBuilder* b, bool sniffed) {
+  // Python's json.loads (hence Flask's get_json) reads a body that starts with a UTF-8 byte order
+  // mark; RapidJSON would stop at it, and the values would be one unread input.
+  if (body.starts_with("\xEF\xBB\xBF")) [[unlikely]] body.remove_prefix(3);
   FlattenHandler handler(b);
   rapidjson::Reader reader;
   rapidjson::MemoryStream ms(body.data(), body.size());
