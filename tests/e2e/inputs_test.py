@@ -31,7 +31,8 @@ In block mode each injection is answered 403 with a `name`-form event (or, for /
 on the JSON value), and the database is unchanged; in monitor mode each is reported `exploited`
 and takes effect. The injections sent to /lookup ("b'||'ob" and the like: they find bob by a name
 that is not his) are ones that only the SQL they end up in convicts, each sent with another of
-five declared types, and one declared JSON behind a UTF-8 byte order mark.
+five declared types, one declared JSON behind a UTF-8 byte order mark, and one after a lone
+surrogate ("\\ud800", which json.loads reads and the agent's JSON reader stopped at).
 The benign requests (a known key, a sort by price, a form with an unknown plain field, a lookup)
 are answered alike in both modes. The command injection sent to /ping compressed (gzip, then
 deflate) is blocked, or run and reported. Last, the Ruby shop (Rack 2 splits a query on ';' as
@@ -61,12 +62,13 @@ import shoplib  # noqa: E402
 FIELDS = ("name", "email")
 PING = b"host=lamp; echo vigil-$((6*7))"
 # Declared types of the JSON body sent to /lookup ("": an empty Content-Type; a form is curl's
-# and many clients' default; the JSON one behind a byte order mark), each with its own way of
-# spelling bob: Python's sqlite3 prepares
+# and many clients' default; the JSON ones behind a byte order mark, or after a lone surrogate),
+# each with its own way of spelling bob: Python's sqlite3 prepares
 # a statement text once and reuses it, so that a repeated text reaches no sink hook again.
 LOOKUPS = (("application/x-www-form-urlencoded", "b'||'ob"), ("text/plain", "bo'||'b"),
            ("multipart/form-data", "'||'bob"), ("application/xml", "bob'||'"),
-           ("", "b' || 'ob"), ("application/json", "' || 'bob"))
+           ("", "b' || 'ob"), ("application/json", "' || 'bob"),
+           ("application/json; charset=utf-8", "bo'|| 'b"))
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -236,6 +238,8 @@ def run_mode(build, work, mode, check):
             data = json.dumps({"name": name}).encode()
             if kind == "application/json":  # behind a UTF-8 byte order mark, which json.loads reads past
                 data = b"\xef\xbb\xbf" + data
+            elif kind == "application/json; charset=utf-8":  # after a lone surrogate, read past too
+                data = b'{"x":"\\ud800",' + data[1:]
             status, _, body = shoplib.request(port, "POST", "/lookup", body=data,
                                               headers={"Content-Type": kind})
             if blocked:

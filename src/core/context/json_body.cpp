@@ -7,7 +7,9 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include "core/common/ascii.hpp"
 #include "core/context/input_builder.hpp"
+#include "core/decode/decode.hpp"
 
 namespace vigil::context {
 namespace {
@@ -102,6 +104,32 @@ class FlattenHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Fl
   bool path_reported_ = false;
 };
 
+// After RapidJSON stopped at a fault that Python's json.loads or JavaScript's JSON.parse read
+// past (a lone surrogate "\ud800", a number like 1e999): the strings from the one the fault is
+// in to the end, each named by the last key before it. Without them a body that put such a
+// value before the injection hid the injection. Linear: one pass, each string unescaped once.
+void add_strings_after(std::string_view body, std::size_t fault, InputBuilder* b) {
+  std::string_view key;
+  std::string key_text, unescaped;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    if (body[i] != '"') continue;
+    std::size_t end = i + 1;
+    while (end < body.size() && body[end] != '"') end += body[end] == '\\' ? 2 : 1;
+    if (end >= body.size()) return;  // a string that does not end: the whole body has it
+    std::string_view raw = body.substr(i + 1, end - i - 1);
+    std::string_view text = decode::json_unescape(raw, &unescaped) ? std::string_view(unescaped) : raw;
+    std::size_t next = end + 1;
+    while (next < body.size() && common::is_space(body[next])) ++next;
+    if (next < body.size() && body[next] == ':') {
+      key_text.assign(text.substr(0, b->limits().max_key_path_bytes));  // as key paths are cut
+      key = key_text;
+    } else if (end >= fault) {
+      if (!b->add(Source::kJson, b->copy(key), b->copy(text))) return;
+    }
+    i = end;
+  }
+}
+
 }  // namespace
 
 void parse_json_body(std::string_view body, InputBuilder* b, bool sniffed) {
@@ -122,6 +150,7 @@ void parse_json_body(std::string_view body, InputBuilder* b, bool sniffed) {
                                       "; the whole body is analysed as one input");
     // Nothing lost: what the parser could not read is still looked at.
     b->add(Source::kBody, std::string_view(), body);
+    add_strings_after(body, ok.Offset(), b);
   }
 }
 

@@ -109,6 +109,17 @@ TEST(RequestContext, MalformedJsonIsKeptWhole) {
   EXPECT_EQ(get(in, "json:a"), "x' OR 1=1--");
   EXPECT_EQ(get(in, "body:"), R"({"a":"x' OR 1=1--", oops)");
   EXPECT_TRUE(has_diag(ctx, "malformed.json"));
+
+  // Faults that Python's json.loads and JSON.parse read past (a lone surrogate, a number beyond
+  // a double): the strings from the fault on are inputs still, named by their keys.
+  HttpRequest lone{"POST", "/", headers, R"({"x":"\ud800","name":"b'||'ob","t":["a\"b"]})", "127.0.0.1"};
+  ctx.parse(lone);
+  in = collect(ctx);
+  EXPECT_EQ(get(in, "json:name"), "b'||'ob");
+  EXPECT_EQ(get(in, "json:t"), "a\"b");
+  HttpRequest big{"POST", "/", headers, R"({"n":1e999,"name":"x"})", "127.0.0.1"};
+  ctx.parse(big);
+  EXPECT_EQ(get(collect(ctx), "json:name"), "x");
 }
 
 TEST(RequestContext, FormAndMultipartBodies) {
