@@ -50,7 +50,8 @@ struct RequestLimits {
   std::size_t max_inputs = 1024;         // inputs recorded per request
   std::size_t max_headers = 256;         // header lines examined
   std::size_t max_body_bytes = 8 << 20;  // body bytes parsed into inputs
-  std::size_t max_json_depth = 64;       // JSON/XML nesting levels followed
+  std::size_t max_json_depth = 64;       // JSON nesting beyond this is reported (values below
+                                         // it are still inputs, by a cut key path)
   std::size_t max_multipart_parts = 256;
   std::size_t max_key_path_bytes = 512;  // longer JSON/XML key paths are cut (and reported)
 };

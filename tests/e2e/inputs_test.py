@@ -15,15 +15,17 @@ can change what an operation means.
   GET /products?sort[FIELD]=asc|desc
                   SELECT ... ORDER BY FIELD, the sort key spliced in
   POST /signup    a form; an unknown field is named in the error page, unescaped
-  POST /lookup    the raw body read as JSON, whatever its type; its "name" spliced into a
-                  SELECT's string literal
+  POST /lookup    the raw body read as JSON, whatever its type; its "name" (or its nested
+                  "filter"s' innermost "name") spliced into a SELECT's string literal
   GET /find       the "filter" cookie read as JSON (URL-decoded); its "name" spliced into a
                   SELECT's string literal
   GET /go?to=B64  a redirect to the base64-decoded "to" (not followed: the client reads the
                   Location only)
   POST /upload    multipart: the file saved under the name Python's email package reads from
                   RFC 6266's filename* (Werkzeug and busboy prefer it to filename), in an
-                  uploads folder inside the test's work folder
+                  uploads folder inside the test's work folder; an "owner" field spliced into
+                  a SELECT's string literal (the package, like PHP, reads a last part that no
+                  delimiter closes)
   POST /ping      a form, decompressed first when it says gzip or deflate; its "host" put in
                   a shell command ("echo " + host)
 
@@ -31,8 +33,9 @@ In block mode each injection is answered 403 with a `name`-form event (or, for /
 on the JSON value), and the database is unchanged; in monitor mode each is reported `exploited`
 and takes effect. The injections sent to /lookup ("b'||'ob" and the like: they find bob by a name
 that is not his) are ones that only the SQL they end up in convicts, each sent with another of
-five declared types, one declared JSON behind a UTF-8 byte order mark, and one after a lone
-surrogate ("\\ud800", which json.loads reads and the agent's JSON reader stopped at).
+five declared types, one declared JSON behind a UTF-8 byte order mark, one after a lone
+surrogate ("\\ud800", which json.loads reads and the agent's JSON reader stopped at), and one
+80 nested filters deep (beyond the request context's depth limit, 64).
 The benign requests (a known key, a sort by price, a form with an unknown plain field, a lookup)
 are answered alike in both modes. The command injection sent to /ping compressed (gzip, then
 deflate) is blocked, or run and reported. Last, the Ruby shop (Rack 2 splits a query on ';' as
@@ -68,7 +71,7 @@ PING = b"host=lamp; echo vigil-$((6*7))"
 LOOKUPS = (("application/x-www-form-urlencoded", "b'||'ob"), ("text/plain", "bo'||'b"),
            ("multipart/form-data", "'||'bob"), ("application/xml", "bob'||'"),
            ("", "b' || 'ob"), ("application/json", "' || 'bob"),
-           ("application/json; charset=utf-8", "bo'|| 'b"))
+           ("application/json; charset=utf-8", "bo'|| 'b"), ("application/vnd.api+json", "b' ||'ob"))
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -121,14 +124,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/upload":
             head = "Content-Type: %s\r\n\r\n" % self.headers.get("Content-Type", "")
             message = email.message_from_bytes(head.encode() + self.body(), policy=email.policy.default)
-            saved = []
+            saved, rows = [], []
             for part in message.iter_parts():
                 name = part.get_filename()
                 if name:
                     with open(os.path.join(self.uploads, name), "wb") as f:
                         f.write(part.get_payload(decode=True) or b"")
                     saved.append(name)
-            self.answer(200, json.dumps(saved).encode())
+                elif part.get_param("name", header="content-disposition") == "owner":
+                    owner = part.get_content().strip()
+                    rows = self.db.execute("SELECT id, name FROM users WHERE name = '" + owner + "'").fetchall()
+            self.answer(200, json.dumps([saved, rows]).encode())
             return
         if self.path == "/ping":
             body = self.body()
@@ -144,7 +150,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if self.path == "/lookup":
             try:
-                name = json.loads(self.body())["name"]
+                doc = json.loads(self.body())
+                while "filter" in doc:  # a nested filter, walked to its innermost name
+                    doc = doc["filter"]
+                name = doc["name"]
                 rows = self.db.execute("SELECT id, name FROM users WHERE name = '" + name + "'").fetchall()
                 self.answer(200, json.dumps(rows).encode())
             except (ValueError, KeyError, TypeError, sqlite3.Error) as e:
@@ -192,18 +201,21 @@ def tally(events, outcome):
     """(sql-injection events through a name, whether an xss one through a name is there, the
     lookups' sql-injection events, the pings' command-injection events, the JSON cookie's
     sql-injection events, the base64 redirect's open-redirect events, the upload's path-traversal
-    events), of those `outcome`."""
+    events, the unclosed multipart's sql-injection events), of those `outcome`."""
     def count(rule, form=None, source=None, name=None):
         return sum(1 for e in events if e.get("rule") == rule and e.get("outcome") == outcome and
                    (form is None or (e.get("input") or {}).get("form") == form) and
                    (source is None or (e.get("input") or {}).get("source") == source) and
                    (name is None or (e.get("input") or {}).get("name") == name))
     return (count("sql-injection", form="name"), count("xss", form="name") > 0,
-            count("sql-injection", source="json", name="name"),
+            sum(1 for e in events if e.get("rule") == "sql-injection" and e.get("outcome") == outcome and
+                (e.get("input") or {}).get("source") == "json" and
+                (e.get("input") or {}).get("value") in dict(LOOKUPS).values()),
             count("command-injection", name="host"),
             count("sql-injection", form="json-field", source="cookie"),
             count("open-redirect", form="base64-decoded"),
-            count("path-traversal", source="multipart"))
+            count("path-traversal", source="multipart"),
+            count("sql-injection", source="multipart", name="owner"))
 
 
 def run_mode(build, work, mode, check):
@@ -240,6 +252,8 @@ def run_mode(build, work, mode, check):
                 data = b"\xef\xbb\xbf" + data
             elif kind == "application/json; charset=utf-8":  # after a lone surrogate, read past too
                 data = b'{"x":"\\ud800",' + data[1:]
+            elif kind == "application/vnd.api+json":  # 80 filters deep: beyond the depth limit
+                data = b'{"filter":' * 80 + data + b"}" * 80
             status, _, body = shoplib.request(port, "POST", "/lookup", body=data,
                                               headers={"Content-Type": kind})
             if blocked:
@@ -285,7 +299,8 @@ def run_mode(build, work, mode, check):
             return shoplib.request(port, "POST", "/upload", body=body,
                                    headers={"Content-Type": "multipart/form-data; boundary=b"})
         status, _, body = upload("r%C3%A9sum%C3%A9.txt")
-        check(status == 200 and os.path.exists(os.path.join(uploads, "r\u00e9sum\u00e9.txt")),
+        check(status == 200 and os.path.exists(os.path.join(uploads, "r\u00e9sum\u00e9.txt")) and
+              json.loads(body)[0] == ["r\u00e9sum\u00e9.txt"],
               "%s: a file named by filename* is saved under that name (%d %r)" % (mode, status, body))
         outside = os.path.join(os.path.dirname(uploads), "escaped.txt")
         status, _, body = upload("..%2Fescaped.txt")
@@ -295,6 +310,20 @@ def run_mode(build, work, mode, check):
         else:
             check(status == 200 and os.path.exists(outside),
                   "monitor: a filename* of ../escaped.txt is written outside the folder (%d)" % status)
+
+        # A multipart body whose last part no delimiter closes.
+        unclosed = "--b\r\nContent-Disposition: form-data; name=\"owner\"\r\n\r\n%s\r\n"
+        status, _, body = shoplib.request(port, "POST", "/upload", body=unclosed % "bob",
+                                          headers={"Content-Type": "multipart/form-data; boundary=b"})
+        check(status == 200 and json.loads(body) == [[], [[1, "bob"]]],
+              "%s: an unclosed multipart body is answered (%d %r)" % (mode, status, body))
+        status, _, body = shoplib.request(port, "POST", "/upload", body=unclosed % "b'|| 'ob",
+                                          headers={"Content-Type": "multipart/form-data; boundary=b"})
+        if blocked:
+            check(status == 403, "block: an injection in an unclosed multipart part is blocked (%d)" % status)
+        else:
+            check(status == 200 and json.loads(body) == [[], [[1, "bob"]]],
+                  "monitor: an injection in an unclosed multipart part finds bob (%d %r)" % (status, body))
 
         # A body sent compressed, as a program that decompresses it reads it.
         status, _, body = shoplib.request(port, "POST", "/ping", body=gzip.compress(b"host=lamp"),
@@ -337,8 +366,8 @@ def run_mode(build, work, mode, check):
         # Events are written off the request's thread, a page's after its response: waited for
         # until all are there (or 10 s).
         seen = lambda ev: tally(ev, outcome)
-        found = shoplib.wait_events(events, lambda ev: seen(ev) == (2, True, len(LOOKUPS), 2, 1, 1, 1))
-        names, page, lookups, pings, cookie, redirect, upload_events = seen(found)
+        found = shoplib.wait_events(events, lambda ev: seen(ev) == (2, True, len(LOOKUPS), 2, 1, 1, 1, 1))
+        names, page, lookups, pings, cookie, redirect, upload_events, unclosed_events = seen(found)
         check(names == 2, "%s: two sql-injection events through a name, %s (%d)" % (mode, outcome, names))
         check(page, "%s: an xss event through a name, %s" % (mode, outcome))
         check(lookups == len(LOOKUPS), "%s: %d sql-injection events on the lookup's JSON value, %s (%d)"
@@ -349,6 +378,8 @@ def run_mode(build, work, mode, check):
               % (mode, outcome, redirect))
         check(upload_events == 1, "%s: a path-traversal event on the upload's filename*, %s (%d)"
               % (mode, outcome, upload_events))
+        check(unclosed_events == 1, "%s: a sql-injection event on the unclosed part's field, %s (%d)"
+              % (mode, outcome, unclosed_events))
         check(pings == 2, "%s: two command-injection events on the compressed bodies' host, %s (%d)"
               % (mode, outcome, pings))
         check(shop.alive(), "%s: the program is still running" % mode)

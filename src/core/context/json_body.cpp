@@ -1,6 +1,8 @@
 // JSON bodies: every scalar becomes an input named by its key path ("user.address[0].street").
-// RapidJSON's iterative SAX reader keeps deep nesting off the call stack; our depth limit
-// decides what is recorded, not what is parsed, so a too-deep document is still read to the end.
+// RapidJSON's iterative SAX reader keeps deep nesting off the call stack, so a deep document is
+// read to its end; nesting beyond the depth limit is reported, and the values below it are still
+// inputs (named by a cut path): Python reads about a thousand levels, and a program that walks a
+// nested filter to build its SQL reads them all.
 #include <charconv>
 #include <vector>
 
@@ -43,7 +45,6 @@ class FlattenHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Fl
     std::size_t path_size;  // length of this container's own path
   };
 
-  bool recording() const { return frames_.size() <= b_->limits().max_json_depth; }
 
   void append_capped(std::string_view piece) {
     std::size_t cap = b_->limits().max_key_path_bytes;
@@ -73,7 +74,6 @@ class FlattenHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Fl
 
   bool scalar(std::string_view value) {
     element_path();
-    if (!recording()) return true;
     Ref name = b_->copy(path_);
     return b_->add(Source::kJson, name, b_->copy(value));
   }
@@ -85,7 +85,7 @@ class FlattenHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Fl
       b_->flag(kAnomalyLimitHit);
       b_->diagnose("limit.json_depth", "JSON nesting is deeper than " +
                                            std::to_string(b_->limits().max_json_depth) +
-                                           " levels; deeper values were not analysed");
+                                           " levels; the values below are named by a cut path");
     }
     frames_.push_back(Frame{array, 0, path_.size()});
     return true;

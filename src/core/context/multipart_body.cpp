@@ -55,7 +55,18 @@ void parse_multipart_body(std::string_view body, std::string_view content_type, 
     pos += delimiter.size();
     if (body.substr(pos, 2) == "--") return;  // closing delimiter
     std::size_t next = body.find(delimiter, pos);
-    if (next == std::string_view::npos) return malformed("no closing boundary");
+    // PHP and Python's email package read a last part that no delimiter closes to the body's
+    // end (busboy refuses it): its fields are the program's inputs all the same.
+    // Its parts are read, so the whole body is not one more input (its part headers' line
+    // breaks looked like header injection).
+    const bool unclosed = next == std::string_view::npos;
+    if (unclosed) {
+      b->flag(kAnomalyBodyMismatch);
+      b->diagnose("malformed.multipart",
+                  "the multipart body is malformed: no closing boundary; its last part is read "
+                  "to the body's end");
+      next = body.size();
+    }
     if (++parts > b->limits().max_multipart_parts) {
       b->flag(kAnomalyLimitHit);
       b->diagnose("limit.multipart_parts", "more than " +
@@ -95,6 +106,7 @@ void parse_multipart_body(std::string_view body, std::string_view content_type, 
     } else if (!b->add(Source::kMultipart, name, content)) {
       return;
     }
+    if (unclosed) return;
     pos = next;
   }
 }

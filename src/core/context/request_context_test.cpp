@@ -98,6 +98,13 @@ TEST(RequestContext, DeepJsonIsBoundedAndReported) {
   ctx.parse(req);
   EXPECT_TRUE(has_diag(ctx, "limit.json_depth"));
   EXPECT_TRUE(ctx.anomalies() & kAnomalyLimitHit);
+  // The value below the limit is an input still, named by a path cut at its limit.
+  bool deep = false;
+  for (const Input& in : ctx.inputs()) {
+    deep = deep || in.value == "deep";
+    EXPECT_LE(in.name.size(), limits.max_key_path_bytes);
+  }
+  EXPECT_TRUE(deep);
 }
 
 TEST(RequestContext, MalformedJsonIsKeptWhole) {
@@ -172,6 +179,15 @@ TEST(RequestContext, BrokenMultipartIsReported) {
   ctx.parse(req);
   EXPECT_TRUE(has_diag(ctx, "malformed.multipart"));
   EXPECT_EQ(collect(ctx).count("body:"), 1u);
+
+  // No closing delimiter: PHP and Python's email package read the last part to the body's end.
+  HttpRequest unclosed{"POST", "/", headers,
+                       "--abc\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\nb'||'ob\r\n",
+                       "127.0.0.1"};
+  ctx.parse(unclosed);
+  EXPECT_TRUE(has_diag(ctx, "malformed.multipart"));
+  EXPECT_EQ(get(collect(ctx), "multipart:q"), "b'||'ob");
+  EXPECT_EQ(collect(ctx).count("body:"), 0u);  // its parts are read: not one more input
 }
 
 TEST(RequestContext, XmlTextAttributesAndDoctype) {
