@@ -15,8 +15,9 @@ can change what an operation means.
   GET /products?sort[FIELD]=asc|desc
                   SELECT ... ORDER BY FIELD, the sort key spliced in
   POST /signup    a form; an unknown field is named in the error page, unescaped
-  POST /lookup    the raw body read as JSON, whatever its type; its "name" (or its nested
-                  "filter"s' innermost "name") spliced into a SELECT's string literal
+  POST /lookup    the raw body read as JSON, whatever its type (as a form when it does not
+                  start like JSON); its "name" (or its nested "filter"s' innermost "name")
+                  spliced into a SELECT's string literal
   GET /find       the "filter" cookie read as JSON (URL-decoded); its "name" spliced into a
                   SELECT's string literal
   GET /go?to=B64  a redirect to the base64-decoded "to" (not followed: the client reads the
@@ -48,6 +49,7 @@ import email
 import email.policy
 import base64
 import gzip
+import http.client
 import http.cookies
 import http.server
 import json
@@ -150,7 +152,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if self.path == "/lookup":
             try:
-                doc = json.loads(self.body())
+                raw = self.body()
+                if raw.lstrip()[:1] not in (b"{", b"[", b"\xef"):  # a form, read as one
+                    doc = dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace")))
+                else:
+                    doc = json.loads(raw)
                 while "filter" in doc:  # a nested filter, walked to its innermost name
                     doc = doc["filter"]
                 name = doc["name"]
@@ -264,6 +270,30 @@ def run_mode(build, work, mode, check):
                       "monitor: a lookup by %s declared %s finds bob (%d %r)"
                       % (name, kind or "(an empty type)", status, body[:60]))
 
+
+        # Two Content-Type fields: a form first (what Node.js and Python's http.server go by),
+        # JSON last.
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+        try:
+            form = b"name=" + urllib.parse.quote("bo' ||'b").encode()
+            conn.putrequest("POST", "/lookup")
+            conn.putheader("Content-Type", "application/x-www-form-urlencoded")
+            conn.putheader("Content-Type", "application/json")
+            conn.putheader("Content-Length", str(len(form)))
+            conn.putheader("Connection", "close")
+            conn.endheaders(form)
+            r = conn.getresponse()
+            status, body = r.status, r.read()
+        except (OSError, http.client.HTTPException) as e:
+            status, body = 0, repr(e).encode()
+        finally:
+            conn.close()
+        if blocked:
+            check(status == 403, "block: a form declared form and then JSON is blocked (%d %r)"
+                  % (status, body[:60]))
+        else:
+            check(status == 200 and json.loads(body) == [[1, "bob"]],
+                  "monitor: a form declared form and then JSON finds bob (%d %r)" % (status, body[:60]))
 
         # JSON kept in a cookie, read by the program.
         status, _, body = shoplib.request(port, "GET", "/find",

@@ -223,6 +223,9 @@ struct RequestContext::Impl {
   std::string_view user_agent;    // the first User-Agent header (when user_agent_seen)
   bool user_agent_seen = false;
   std::string_view content_type;  // the last Content-Type header
+  // The first one: Node.js keeps the first of a repeated Content-Type and Python's http.server
+  // returns it; frameworks that join or keep the last read another.
+  std::string_view first_content_type;
   bool all_headers_seen = true;   // false when max_headers stopped the header loop
   // False when no byte of the target or of a header value is NUL: inputs that are views into
   // them hold none.
@@ -242,6 +245,8 @@ struct RequestContext::Impl {
   [[gnu::noinline]] void add_referer(const Header& h);
   [[gnu::cold, gnu::noinline]] void header_limit_hit();
   [[gnu::noinline]] void parse_body();
+  // Reads the body as `type` says (and as what it looks like, when that differs).
+  void read_body(std::string_view body, std::string_view type);
   void resolve_client(const TrustedProxies* trusted);
   [[gnu::noinline]] void resolve_peer();
   [[gnu::noinline]] void resolve_proxies(const TrustedProxies& trusted);
@@ -333,7 +338,7 @@ void RequestContext::Impl::parse_headers() {
   bool chunked = false;
   user_agent = {};
   user_agent_seen = false;
-  content_type = {};
+  content_type = first_content_type = {};
   all_headers_seen = request.headers.size() <= limits.max_headers;
   const std::span<const Header> headers =
       all_headers_seen ? request.headers : request.headers.first(limits.max_headers);
@@ -358,6 +363,7 @@ void RequestContext::Impl::parse_headers() {
         chunked = true;
         break;
       case HeaderKind::kContentType:
+        if (content_type.data() == nullptr) first_content_type = h.value;
         content_type = h.value;
         break;
       case HeaderKind::kCookie:
@@ -416,11 +422,23 @@ void RequestContext::Impl::parse_body() {
     body = body.substr(0, limits.max_body_bytes);
   }
   // The last Content-Type, as the header loop saw it (all of them unless it hit its limit).
-  std::string_view type = content_type;
+  std::string_view type = content_type, first = first_content_type;
   if (!all_headers_seen) {
-    for (const Header& h : request.headers)
-      if (iequals(h.name, "content-type")) type = h.value;
+    for (const Header& h : request.headers) {
+      if (!iequals(h.name, "content-type")) continue;
+      if (type.data() == nullptr) first = h.value;
+      type = h.value;
+    }
   }
+  read_body(body, type);
+  // Content-Type fields that differ: the body is read by each, since which one a program goes
+  // by depends on its server (a form declared first and JSON last was one unread input to the
+  // agent, and a form to Node.js).
+  if (first.data() != type.data() && !common::iequals(first, type)) [[unlikely]]
+    read_body(body, first);
+}
+
+void RequestContext::Impl::read_body(std::string_view body, std::string_view type) {
   // Many programs read a body as what they expect it to be, whatever its Content-Type says
   // (json.loads of the raw body, PHP's json_decode of php://input, Express's json parser set to
   // any type): a JSON or XML document sent with another declared type is read as such too.
