@@ -128,6 +128,20 @@ std::string_view header_parameter(std::string_view header, std::string_view name
 
 namespace {
 
+// One "name=value" pair (a pair without '=' is a name with an empty value); false when the
+// input limit stopped it.
+bool add_pair(std::string_view pair, Source source, InputBuilder* b, std::string_view prefix,
+              bool may_decode) {
+  const std::size_t eq = pair.find('=');
+  const std::string_view name = pair.substr(0, eq);
+  const std::string_view value =
+      eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+  Ref n = may_decode ? b->decoded(name, true) : Ref::of(name);
+  if (!prefix.empty()) n = b->concat(prefix, n);
+  Ref v = may_decode ? b->decoded(value, true) : Ref::of(value);
+  return b->add(source, n, v);
+}
+
 // parse_urlencoded() when a name or value may need decoding, or names get a prefix.
 [[gnu::noinline]] void parse_urlencoded_general(std::string_view text, Source source,
                                                 InputBuilder* b, std::string_view prefix,
@@ -136,15 +150,7 @@ namespace {
   while (start <= text.size()) {
     std::size_t amp = text.find('&', start);
     std::string_view pair = text.substr(start, amp == std::string_view::npos ? amp : amp - start);
-    if (!pair.empty()) {
-      std::size_t eq = pair.find('=');
-      std::string_view name = pair.substr(0, eq);
-      std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-      Ref n = may_decode ? b->decoded(name, true) : Ref::of(name);
-      if (!prefix.empty()) n = b->concat(prefix, n);
-      Ref v = may_decode ? b->decoded(value, true) : Ref::of(value);
-      if (!b->add(source, n, v)) return;
-    }
+    if (!pair.empty() && !add_pair(pair, source, b, prefix, may_decode)) return;
     if (amp == std::string_view::npos) break;
     start = amp + 1;
   }
@@ -178,16 +184,7 @@ void add_semicolon_pairs(std::string_view text, Source source, InputBuilder* b,
         const std::size_t semi = pair.find(';', from);
         const std::string_view piece =
             pair.substr(from, semi == std::string_view::npos ? semi : semi - from);
-        if (!piece.empty()) {
-          const std::size_t eq = piece.find('=');
-          const std::string_view name = piece.substr(0, eq);
-          const std::string_view value =
-              eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
-          Ref n = may_decode ? b->decoded(name, true) : Ref::of(name);
-          if (!prefix.empty()) n = b->concat(prefix, n);
-          Ref v = may_decode ? b->decoded(value, true) : Ref::of(value);
-          if (!b->add(source, n, v)) return;
-        }
+        if (!piece.empty() && !add_pair(piece, source, b, prefix, may_decode)) return;
         if (semi == std::string_view::npos) break;
         from = semi + 1;
       }

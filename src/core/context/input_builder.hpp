@@ -5,8 +5,8 @@
 #define VIGIL_CORE_CONTEXT_INPUT_BUILDER_HPP_
 
 #include <cstdint>
-#include <string>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -140,6 +140,12 @@ void parse_cookies(std::string_view header, InputBuilder* b);
 void parse_json_body(std::string_view body, InputBuilder* b, bool sniffed = false);
 void parse_multipart_body(std::string_view body, std::string_view content_type, InputBuilder* b);
 void parse_xml_body(std::string_view body, InputBuilder* b, bool sniffed = false);
+
+// `body` without a leading UTF-8 byte order mark, which Python's json.loads (Flask's get_json)
+// and XML parsers read past.
+inline std::string_view after_bom(std::string_view body) {
+  return body.starts_with("\xEF\xBB\xBF") ? body.substr(3) : body;
+}
 
 // The value of parameter `name` in a header like `multipart/form-data; boundary="x"`.
 std::string_view header_parameter(std::string_view header, std::string_view name);

@@ -135,7 +135,7 @@ void add_strings_after(std::string_view body, std::size_t fault, InputBuilder* b
 void parse_json_body(std::string_view body, InputBuilder* b, bool sniffed) {
   // Python's json.loads (hence Flask's get_json) reads a body that starts with a UTF-8 byte order
   // mark; RapidJSON would stop at it, and the values would be one unread input.
-  if (body.starts_with("\xEF\xBB\xBF")) [[unlikely]] body.remove_prefix(3);
+  body = after_bom(body);
   FlattenHandler handler(b);
   rapidjson::Reader reader;
   rapidjson::MemoryStream ms(body.data(), body.size());

@@ -443,9 +443,7 @@ void RequestContext::Impl::read_body(std::string_view body, std::string_view typ
   // (json.loads of the raw body, PHP's json_decode of php://input, Express's json parser set to
   // any type): a JSON or XML document sent with another declared type is read as such too.
   // Otherwise its values reach the program unseen, as a form's junk names.
-  std::string_view t = common::trim(body);
-  if (t.starts_with("\xEF\xBB\xBF")) [[unlikely]]
-    t = common::trim(t.substr(3));  // after a UTF-8 byte order mark
+  const std::string_view t = common::trim(context::after_bom(common::trim(body)));
   const bool looks_json = !t.empty() && (t.front() == '{' || t.front() == '[');
   const bool looks_xml = !t.empty() && t.front() == '<';
   if (media_is(type, "application/x-www-form-urlencoded")) {

@@ -26,6 +26,13 @@ std::string get(const Inputs& in, const std::string& key) {
   return it == in.end() ? "<missing " + key + ">" : it->second;
 }
 
+// Every value of "source:name", in order.
+std::vector<std::string> get_all(const Inputs& in, const std::string& key) {
+  std::vector<std::string> values;
+  for (auto [it, end] = in.equal_range(key); it != end; ++it) values.push_back(it->second);
+  return values;
+}
+
 bool has_diag(const RequestContext& ctx, std::string_view code) {
   for (const auto& d : ctx.diagnostics())
     if (d.code == code) return true;
@@ -162,14 +169,9 @@ TEST(RequestContext, MultipartExtendedFilenameIsAnInput) {
   RequestContext ctx;
   ctx.parse(req);
   Inputs in = collect(ctx);
-  auto [from, to] = in.equal_range("multipart:up");
-  std::vector<std::string> names;
-  for (auto it = from; it != to; ++it) names.push_back(it->second);
-  EXPECT_EQ(names, (std::vector<std::string>{"a.txt", "../../shell.php"}));
-  auto [from2, to2] = in.equal_range("multipart:up2");
-  std::vector<std::string> names2;
-  for (auto it = from2; it != to2; ++it) names2.push_back(it->second);
-  EXPECT_EQ(names2, (std::vector<std::string>{"", "r\xC3\xA9sum\xC3\xA9.pdf"}));
+  EXPECT_EQ(get_all(in, "multipart:up"), (std::vector<std::string>{"a.txt", "../../shell.php"}));
+  EXPECT_EQ(get_all(in, "multipart:up2"),
+            (std::vector<std::string>{"", "r\xC3\xA9sum\xC3\xA9.pdf"}));
 }
 
 TEST(RequestContext, BrokenMultipartIsReported) {

@@ -172,7 +172,7 @@ class XmlScanner {
 }  // namespace
 
 void parse_xml_body(std::string_view body, InputBuilder* b, bool sniffed) {
-  if (body.starts_with("\xEF\xBB\xBF")) [[unlikely]] body.remove_prefix(3);  // a byte order mark
+  body = after_bom(body);
   XmlScanner(body, b, sniffed).run();
 }
 

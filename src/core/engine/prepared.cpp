@@ -72,12 +72,14 @@ bool edge_space(std::string_view v) {
 // A value that may be a JSON document: what a program that parses it reads are its strings.
 bool opens_json(std::string_view v) { return !v.empty() && (v.front() == '{' || v.front() == '['); }
 
+// Values longer than this are not parsed for the forms inside them (JSON documents, base64).
+constexpr std::size_t kMaxParsedValue = 64 * 1024;
+
 // The strings and keys of a JSON document, copied (RapidJSON's views last only for the call).
-// At most kMax of them, from documents of at most kMaxBytes: a value's forms stay few.
+// At most kMax of them: a value's forms stay few.
 class JsonStrings : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonStrings> {
  public:
   static constexpr std::size_t kMax = 32;
-  static constexpr std::size_t kMaxBytes = 64 * 1024;
   explicit JsonStrings(std::vector<std::string>* out) : out_(out) {}
   bool String(const char* s, rapidjson::SizeType n, bool) { return keep(s, n); }
   bool Key(const char* s, rapidjson::SizeType n, bool) { return keep(s, n); }
@@ -103,6 +105,12 @@ void PreparedInputs::Impl::push_entry(std::uint32_t index, Form form, std::uint8
   }
   entries.push_back(Entry{index, form, mask, static_cast<std::uint32_t>(bytes), text, fold,
                           clean_word(text, bytes)});
+}
+
+bool PreparedInputs::Impl::has_form(std::size_t first_entry, std::string_view text) const {
+  for (std::size_t k = first_entry; k < entries.size(); ++k)
+    if (entries[k].text == text) return true;
+  return false;
 }
 
 std::string* PreparedInputs::Impl::scratch() {
@@ -175,9 +183,7 @@ void PreparedInputs::Impl::add_name_forms(std::uint32_t index, std::string_view 
     const std::uint64_t bytes = common::or_over_bytes(kBytes, text);
     // A plain word cannot change what an operation means by being in it.
     if (static_cast<std::uint32_t>(bytes) == 0) return;
-    for (std::size_t k = first_entry; k < entries.size(); ++k)
-      if (entries[k].text == text) return;
-    push_entry(index, Form::kName, kAllSinks, text, bytes);
+    if (!has_form(first_entry, text)) push_entry(index, Form::kName, kAllSinks, text, bytes);
   };
   add(name);
   const std::size_t first_cut = name.find_first_of(".[");
@@ -194,7 +200,7 @@ void PreparedInputs::Impl::add_name_forms(std::uint32_t index, std::string_view 
 }
 
 void PreparedInputs::Impl::add_json_fields(std::uint32_t index, std::string_view value) {
-  if (value.size() > JsonStrings::kMaxBytes) return;
+  if (value.size() > kMaxParsedValue) return;
   std::vector<std::string> strings;
   JsonStrings handler(&strings);
   rapidjson::Reader reader;
@@ -206,10 +212,7 @@ void PreparedInputs::Impl::add_json_fields(std::uint32_t index, std::string_view
   reader.Parse<kFlags>(stream, handler);
   const std::size_t first_entry = entries.size();
   for (const std::string& text : strings) {
-    if (text == value) continue;
-    bool seen = false;
-    for (std::size_t k = first_entry; k < entries.size() && !seen; ++k) seen = entries[k].text == text;
-    if (seen) continue;
+    if (text == value || has_form(first_entry, text)) continue;
     std::string* s = scratch();
     s->assign(text);
     push_entry(index, Form::kJsonField, kAllSinks, *s, common::or_over_bytes(kBytes, *s));
@@ -221,12 +224,9 @@ void PreparedInputs::Impl::add_forms(std::uint32_t index, std::string_view value
   const std::uint8_t traits = traits_in(bytes);
   const std::size_t first_entry = entries.size();
 
-  auto push = [&](Form form, std::string_view text, std::uint8_t mask, std::uint64_t of_text) {
-    push_entry(index, form, mask, text, of_text);
-  };
   // The raw form is the first of its input's entries: there is no equal one to merge with.
   if (traits & kUpper)
-    push(Form::kRaw, value, kAllSinks, bytes);
+    push_entry(index, Form::kRaw, kAllSinks, value, bytes);
   else
     entries.push_back(
         Entry{index, Form::kRaw, kAllSinks, static_cast<std::uint32_t>(bytes), value, value,
@@ -243,7 +243,7 @@ void PreparedInputs::Impl::add_forms(std::uint32_t index, std::string_view value
         return;
       }
     }
-    push(form, text, mask, common::or_over_bytes(kBytes, text));
+    push_entry(index, form, mask, text, common::or_over_bytes(kBytes, text));
   };
   // A decoder writes into a fresh scratch string; it stays allocated for the next request.
   auto decoded = [&](auto&& fn, std::string_view in) -> std::string_view {
@@ -279,7 +279,7 @@ void PreparedInputs::Impl::add_forms(std::uint32_t index, std::string_view value
   }
   if (edge_space(value)) add(Form::kTrimmed, common::trim(value), kAllSinks);
   // Base64 has upper case, mostly, which brought the value here.
-  if (value.size() >= 8 && value.size() <= JsonStrings::kMaxBytes) {
+  if (value.size() >= 8 && value.size() <= kMaxParsedValue) {
     std::string_view text = decoded(
         [](std::string_view in, std::string* o) { return decode::base64_text(in, o); }, value);
     if (!text.empty()) {

@@ -58,6 +58,8 @@ struct PreparedInputs::Impl {
   // Appends a form's entry, folded when it has upper case. `bytes`: or_over_bytes(kBytes, text).
   void push_entry(std::uint32_t index, Form form, std::uint8_t mask, std::string_view text,
                   std::uint64_t bytes);
+  // Whether an entry from `first_entry` on has this text (an input's forms are kept distinct).
+  bool has_form(std::size_t first_entry, std::string_view text) const;
   std::string* scratch();
   // Whether a name is a candidate that no input detector fires on (for plain_words).
   [[gnu::noinline]] static bool name_is_plain_word(std::string_view name);
