@@ -1531,6 +1531,8 @@ inline bool Agent::candidates(std::shared_ptr<InFlight>* own,
   return false;
 }
 
+std::uint64_t Agent::thread_request_serial() noexcept { return t_current_serial; }
+
 SinkDecision Agent::check_sink(const Sink& sink, std::string_view function) noexcept {
   return check_sink_here(sink, function);
 }

@@ -267,6 +267,10 @@ class Agent {
   // of the process the agent belongs to.
   bool own_process() const noexcept { return pid_.load(std::memory_order_relaxed) == getpid(); }
 
+  // The request this thread read last (0: none yet), unique in the process: what a hook
+  // compares to tell whether the thread has started another request since it last checked.
+  static std::uint64_t thread_request_serial() noexcept;
+
   bool has_requests_in_flight() const noexcept {
     return in_flight_count_.load(std::memory_order_relaxed) > 0;
   }

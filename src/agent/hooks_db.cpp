@@ -1,6 +1,7 @@
 // Database client libraries: the SQL text handed to SQLite, libpq and libmysqlclient/MariaDB.
 // A blocked statement fails as the library reports failures: SQLITE_AUTH ("not authorized"),
 // a null PGresult (PGRES_FATAL_ERROR), 0 from PQsend*, non-zero from mysql_*.
+#include <cstdint>
 #include <string_view>
 
 #include "agent/hook_util.hpp"
@@ -24,11 +25,64 @@ std::string_view sqlite_text(const char* sql, long n) {
 
 // Inlined into each hook: the gate, then one call into the agent (which takes the Guard and
 // keeps errno), instead of a function of its own between the hook and the agent.
+enum class SqlCheck { kNotChecked, kAllowed, kBlocked };
+[[gnu::always_inline]] inline SqlCheck check_sql(vigil::Dialect dialect, std::string_view sql,
+                                                 const char* function) {
+  Agent* a = active();
+  if (!a || sql.empty() || !a->has_requests_in_flight()) return SqlCheck::kNotChecked;
+  return a->check_sink_guarded(vigil::Sink::sql(dialect, sql), function).block ? SqlCheck::kBlocked
+                                                                              : SqlCheck::kAllowed;
+}
 [[gnu::always_inline]] inline bool blocks_sql(vigil::Dialect dialect, std::string_view sql,
                                               const char* function) {
-  Agent* a = active();
-  if (!a || sql.empty() || !a->has_requests_in_flight()) return false;
-  return a->check_sink_guarded(vigil::Sink::sql(dialect, sql), function).block;
+  return check_sql(dialect, sql, function) == SqlCheck::kBlocked;
+}
+
+// Statements a program prepares once and runs again: Python's sqlite3 module keeps up to 128 per
+// connection, keyed by their text, and so do JDBC statement caches. The text was checked against
+// the request that prepared it, never against a later request that runs the same text again
+// (in monitor mode, an injection repeated with the same text was reported once; after a switch
+// to block mode, a statement cached before it ran unchecked). So a statement's first step is
+// checked too, unless this thread checked it while serving the request it serves now. Per
+// thread, a small table of the statements checked and the request each was checked for; a
+// statement that falls out of it (or whose memory a new one reuses) is only checked once more.
+struct CheckedStatement {
+  const sqlite3_stmt* stmt;
+  std::uint64_t serial;
+};
+constexpr std::size_t kCheckedStatements = 32;
+thread_local CheckedStatement t_checked[kCheckedStatements] __attribute__((tls_model("initial-exec")));
+
+inline CheckedStatement& checked_slot(const sqlite3_stmt* stmt) {
+  const auto p = reinterpret_cast<std::uintptr_t>(stmt);
+  return t_checked[((p >> 4) ^ (p >> 10)) % kCheckedStatements];
+}
+
+// After a prepare the agent checked and allowed: checked for this thread's request.
+[[gnu::always_inline]] inline int remember_prepared(int rc, sqlite3_stmt** stmt, bool checked) {
+  if (checked && rc == 0 && stmt != nullptr && *stmt != nullptr)
+    checked_slot(*stmt) = {*stmt, Agent::thread_request_serial()};
+  return rc;
+}
+
+[[gnu::always_inline]] inline bool checked_for_this_request(const sqlite3_stmt* stmt) {
+  const CheckedStatement& slot = checked_slot(stmt);
+  const std::uint64_t serial = Agent::thread_request_serial();
+  return slot.stmt == stmt && slot.serial == serial && serial != 0;
+}
+
+// The first step of a statement not checked for this thread's request: its text (as prepared;
+// unknown for the legacy sqlite3_prepare) checked as a prepare's is. Later steps of the same run
+// pass: the text does not change between them.
+[[gnu::noinline]] bool step_blocked(Agent* a, sqlite3_stmt* stmt) {
+  const auto busy = real::sqlite3_stmt_busy_ptr();
+  const auto text_of = real::sqlite3_sql_ptr();
+  if (busy == nullptr || text_of == nullptr || busy(stmt) != 0) return false;
+  const std::string_view sql = vigil::agent::cstr(text_of(stmt));
+  if (sql.empty()) return false;
+  const bool block = a->check_sink_guarded(vigil::Sink::sql(vigil::Dialect::kSqlite, sql), "sqlite3_step").block;
+  if (!block) checked_slot(stmt) = {stmt, Agent::thread_request_serial()};
+  return block;
 }
 
 // The library's own work runs with the hooks passed through: what it calls inside is not checked
@@ -52,28 +106,41 @@ template <class Fn, class... Args>
 extern "C" {
 
 int sqlite3_prepare(sqlite3* db, const char* sql, int n, sqlite3_stmt** stmt, const char** tail) {
-  if (blocks_sql(vigil::Dialect::kSqlite, sqlite_text(sql, n), "sqlite3_prepare")) {
+  const SqlCheck check = check_sql(vigil::Dialect::kSqlite, sqlite_text(sql, n), "sqlite3_prepare");
+  if (check == SqlCheck::kBlocked) {
     if (stmt) *stmt = nullptr;
     return kSqliteAuth;
   }
-  return in_library(real::sqlite3_prepare_ptr(), db, sql, n, stmt, tail);
+  return remember_prepared(in_library(real::sqlite3_prepare_ptr(), db, sql, n, stmt, tail), stmt, check == SqlCheck::kAllowed);
 }
 
 int sqlite3_prepare_v2(sqlite3* db, const char* sql, int n, sqlite3_stmt** stmt, const char** tail) {
-  if (blocks_sql(vigil::Dialect::kSqlite, sqlite_text(sql, n), "sqlite3_prepare_v2")) {
+  const SqlCheck check = check_sql(vigil::Dialect::kSqlite, sqlite_text(sql, n), "sqlite3_prepare_v2");
+  if (check == SqlCheck::kBlocked) {
     if (stmt) *stmt = nullptr;
     return kSqliteAuth;
   }
-  return in_library(real::sqlite3_prepare_v2_ptr(), db, sql, n, stmt, tail);
+  return remember_prepared(in_library(real::sqlite3_prepare_v2_ptr(), db, sql, n, stmt, tail), stmt, check == SqlCheck::kAllowed);
 }
 
 int sqlite3_prepare_v3(sqlite3* db, const char* sql, int n, unsigned int flags, sqlite3_stmt** stmt,
                        const char** tail) {
-  if (blocks_sql(vigil::Dialect::kSqlite, sqlite_text(sql, n), "sqlite3_prepare_v3")) {
+  const SqlCheck check = check_sql(vigil::Dialect::kSqlite, sqlite_text(sql, n), "sqlite3_prepare_v3");
+  if (check == SqlCheck::kBlocked) {
     if (stmt) *stmt = nullptr;
     return kSqliteAuth;
   }
-  return in_library(real::sqlite3_prepare_v3_ptr(), db, sql, n, flags, stmt, tail);
+  return remember_prepared(in_library(real::sqlite3_prepare_v3_ptr(), db, sql, n, flags, stmt, tail), stmt, check == SqlCheck::kAllowed);
+}
+
+// Not run in the library's guard: a function the program registered (sqlite3_create_function)
+// runs inside the step, and its own calls are checked as the program's.
+int sqlite3_step(sqlite3_stmt* stmt) {
+  if (Agent* a = active(); a != nullptr && stmt != nullptr && a->has_requests_in_flight() &&
+                           !checked_for_this_request(stmt)) [[unlikely]] {
+    if (step_blocked(a, stmt)) return kSqliteAuth;
+  }
+  return real::sqlite3_step_ptr()(stmt);
 }
 
 int sqlite3_exec(sqlite3* db, const char* sql, int (*cb)(void*, int, char**, char**), void* arg, char** err) {

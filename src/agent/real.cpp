@@ -90,5 +90,13 @@ pq_socket_fn pq_socket_ptr() noexcept {
   static std::atomic<pq_socket_fn> f{nullptr};
   return lazy(f, "PQsocket", /*next=*/false);
 }
+sqlite3_sql_fn sqlite3_sql_ptr() noexcept {
+  static std::atomic<sqlite3_sql_fn> f{nullptr};
+  return lazy(f, "sqlite3_sql");
+}
+sqlite3_stmt_busy_fn sqlite3_stmt_busy_ptr() noexcept {
+  static std::atomic<sqlite3_stmt_busy_fn> f{nullptr};
+  return lazy(f, "sqlite3_stmt_busy");
+}
 
 }  // namespace vigil::agent::real

@@ -61,6 +61,11 @@ using ssl_get_fd_fn = int (*)(const SSL*);
 ssl_get_fd_fn ssl_get_fd_ptr() noexcept;
 using pq_socket_fn = int (*)(const PGconn*);
 pq_socket_fn pq_socket_ptr() noexcept;
+// From the library whose sqlite3_step the hook calls (resolved the same way).
+using sqlite3_sql_fn = const char* (*)(sqlite3_stmt*);
+sqlite3_sql_fn sqlite3_sql_ptr() noexcept;
+using sqlite3_stmt_busy_fn = int (*)(sqlite3_stmt*);
+sqlite3_stmt_busy_fn sqlite3_stmt_busy_ptr() noexcept;
 
 }  // namespace vigil::agent::real
 
