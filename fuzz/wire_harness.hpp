@@ -1,9 +1,9 @@
 // The libFuzzer body shared by the database stream followers' targets (fuzz/pg_wire,
 // fuzz/my_wire): a client stream fed in pieces. The first byte chooses: bit 0 whether the
 // stream is followed from its start, bits 1-3 the piece size. The same stream fed whole (joined
-// late: one write) or in pieces never crashes; the statements handed out stay within kMaxSql; a
-// stream followed from its start gives the same statements whatever the piece size (messages
-// and packets may span writes).
+// late: one write) or in pieces never crashes; the statements handed out stay within kMaxSql
+// (a query, a prepare, or PgWire's run of a kept statement); a stream followed from its start
+// gives the same statements whatever the piece size (messages and packets may span writes).
 #ifndef VIGIL_FUZZ_WIRE_HARNESS_HPP_
 #define VIGIL_FUZZ_WIRE_HARNESS_HPP_
 
@@ -23,7 +23,7 @@ std::vector<typename Wire::Statement> feed_in_pieces(std::string_view stream, bo
   for (std::size_t at = 0; at < stream.size() && *alive; at += piece)
     *alive = wire.feed(stream.substr(at, piece), &out);
   for (const auto& s : out)
-    if (s.sql.empty() || s.sql.size() > Wire::kMaxSql || (s.type != 'Q' && s.type != 'P'))
+    if (s.sql.empty() || s.sql.size() > Wire::kMaxSql || (s.type != 'Q' && s.type != 'P' && s.type != 'B'))
       __builtin_trap();
   return out;
 }

@@ -1699,8 +1699,14 @@ bool feed_stream(Agent::DbStream* s, std::string_view data, std::vector<WireStat
   else if (s->my_alive && s->my.confirmed()) s->pg_alive = false;
   if (s->pg_alive && s->pg.confirmed()) {
     for (auto& st : t_pg)
-      found->push_back({Dialect::kPostgres, st.type == 'Q' ? "PostgreSQL Query" : "PostgreSQL Parse",
+      found->push_back({Dialect::kPostgres,
+                        st.type == 'Q'   ? "PostgreSQL Query"
+                        : st.type == 'P' ? "PostgreSQL Parse"
+                                         : "PostgreSQL Bind",
                         std::move(st.sql), st.cut});
+    // A Bind of a statement whose text is unknown runs unchecked: counted as a fail-open.
+    *unread = s->pg.unknown_binds() - s->pg_unknown;
+    s->pg_unknown = s->pg.unknown_binds();
   } else if (s->my_alive && s->my.confirmed()) {
     for (auto& st : t_my)
       found->push_back({Dialect::kMysql, st.type == 'Q' ? "MySQL COM_QUERY" : "MySQL COM_STMT_PREPARE",

@@ -250,6 +250,7 @@ class Agent {
     MyWire my;
     bool pg_alive = true, my_alive = true;
     std::size_t my_unread = 0;  // MyWire::unread() counted so far
+    std::size_t pg_unknown = 0;  // PgWire::unknown_binds() counted so far
   };
   static bool is_outbound(int fd) noexcept {
     return fd >= 0 && fd < kMaxFd && outbound_[fd].load(std::memory_order_relaxed) != 0;

@@ -15,6 +15,18 @@ constexpr std::uint32_t kMaxStartup = 10000;   // PostgreSQL refuses a longer st
 // Body bytes kept of a Query or Parse message: the SQL, and a Parse's statement name before it.
 constexpr std::size_t kMaxKept = PgWire::kMaxSql + 256;
 constexpr std::size_t kKeptCapacity = 64 * 1024;  // a body buffer larger than this is freed
+// Body bytes kept of a Bind or Close message: the names it starts with (PostgreSQL cuts a name
+// at 63 bytes; a driver's are shorter still). A longer name is not looked up.
+constexpr std::size_t kMaxKeptName = 256;
+
+// The NUL-terminated string at the start of `body` and what follows it; false without a NUL.
+bool take_cstring(std::string_view* body, std::string_view* out) noexcept {
+  const std::size_t nul = body->find('\0');
+  if (nul == std::string_view::npos) return false;
+  *out = body->substr(0, nul);
+  body->remove_prefix(nul + 1);
+  return true;
+}
 
 std::uint32_t be32(const char* p) noexcept {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
@@ -75,7 +87,7 @@ bool PgWire::typed_header(std::string_view header) {
   if (!frontend_type(type) || len < 4 || len > kMaxMessage) return false;
   type_ = type;
   left_ = len - 4;
-  keep_ = type == 'Q' || type == 'P';
+  keep_ = type == 'Q' || type == 'P' || type == 'B' || type == 'C';
   body_.clear();
   cut_ = false;
   after_ = Phase::kHeader;
@@ -84,7 +96,8 @@ bool PgWire::typed_header(std::string_view header) {
 
 void PgWire::body_bytes(std::string_view bytes) {
   if (!keep_) return;
-  const std::size_t room = kMaxKept - std::min(body_.size(), kMaxKept);
+  const std::size_t limit = type_ == 'B' || type_ == 'C' ? kMaxKeptName : kMaxKept;
+  const std::size_t room = limit - std::min(body_.size(), limit);
   if (bytes.size() > room) cut_ = true;
   body_.append(bytes.data(), std::min(bytes.size(), room));
 }
@@ -92,25 +105,67 @@ void PgWire::body_bytes(std::string_view bytes) {
 void PgWire::end_message(std::vector<Statement>* out) {
   if (type_ != 0) confirmed_ = true;
   if (keep_) {
-    std::string_view body = body_;
-    if (type_ == 'P') {  // the statement's name, then the SQL
-      const std::size_t nul = body.find('\0');
-      body = nul == std::string_view::npos ? std::string_view() : body.substr(nul + 1);
+    std::string_view body = body_, name;
+    if (type_ == 'B') {  // the portal's name, then the statement's
+      std::string_view portal;
+      if (take_cstring(&body, &portal) && take_cstring(&body, &name) && !name.empty())
+        bind_named(name, out);
+    } else if (type_ == 'C') {  // 'S' and a statement's name, or 'P' and a portal's
+      if (body.size() >= 2 && body[0] == 'S') {
+        body.remove_prefix(1);
+        if (take_cstring(&body, &name)) close_named(name);
+      }
+    } else {
+      if (type_ == 'P' && !take_cstring(&body, &name)) body = {};  // the name, then the SQL
+      // Without its NUL, the SQL ran past what was kept (or the message is malformed).
+      const std::size_t end = body.find('\0');
+      std::string_view sql = body.substr(0, end);
+      bool cut = end == std::string_view::npos && cut_;
+      if (sql.size() > PgWire::kMaxSql) {
+        sql = sql.substr(0, PgWire::kMaxSql);
+        cut = true;
+      }
+      if (!name.empty()) keep_named(name, sql, cut);
+      if (!sql.empty()) out->push_back(Statement{type_, std::string(sql), cut});
     }
-    // Without its NUL, the SQL ran past what was kept (or the message is malformed).
-    const std::size_t end = body.find('\0');
-    std::string_view sql = body.substr(0, end);
-    bool cut = end == std::string_view::npos && cut_;
-    if (sql.size() > PgWire::kMaxSql) {
-      sql = sql.substr(0, PgWire::kMaxSql);
-      cut = true;
-    }
-    if (!sql.empty()) out->push_back(Statement{type_, std::string(sql), cut});
     if (body_.capacity() > kKeptCapacity) std::string().swap(body_);
     body_.clear();
   }
   keep_ = false;
   phase_ = after_;
+}
+
+void PgWire::keep_named(std::string_view name, std::string_view sql, bool cut) {
+  close_named(name);  // a Parse under a name in use replaces it (the server refuses it otherwise)
+  if (sql.size() > kMaxNamedBytes) return;
+  while (!named_.empty() && (named_.size() >= kMaxNamed || named_bytes_ + sql.size() > kMaxNamedBytes)) {
+    named_bytes_ -= named_.front().sql.size();
+    named_.erase(named_.begin());
+  }
+  named_.push_back(Named{std::string(name), std::string(sql), cut, true});
+  named_bytes_ += sql.size();
+}
+
+void PgWire::bind_named(std::string_view name, std::vector<Statement>* out) {
+  for (Named& n : named_) {
+    if (n.name != name) continue;
+    if (n.fresh) {
+      n.fresh = false;
+    } else if (!n.sql.empty()) {
+      out->push_back(Statement{'B', n.sql, n.cut});
+    }
+    return;
+  }
+  ++unknown_binds_;
+}
+
+void PgWire::close_named(std::string_view name) {
+  for (auto it = named_.begin(); it != named_.end(); ++it) {
+    if (it->name != name) continue;
+    named_bytes_ -= it->sql.size();
+    named_.erase(it);
+    return;
+  }
 }
 
 bool PgWire::feed_joined(std::string_view data, std::vector<Statement>* out) {

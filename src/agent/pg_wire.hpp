@@ -20,8 +20,14 @@ class PgWire {
   // A message longer than this is not one a client writes: the bytes are not this protocol.
   static constexpr std::uint32_t kMaxMessage = 256u << 20;
 
+  // Named statements kept per connection (what a Bind of one is checked on), and their text.
+  static constexpr std::size_t kMaxNamed = 128;
+  static constexpr std::size_t kMaxNamedBytes = 128 * 1024;
+
   struct Statement {
-    char type = 0;     // 'Q' (simple query) or 'P' (Parse: a statement to prepare)
+    // 'Q' (simple query), 'P' (Parse: a statement to prepare) or 'B' (Bind: a named statement
+    // prepared earlier run again, with the SQL its Parse had)
+    char type = 0;
     std::string sql;
     bool cut = false;  // longer than kMaxSql: only its start is here
   };
@@ -32,7 +38,10 @@ class PgWire {
   // trusted only when it parses that strictly.
   explicit PgWire(bool from_start) : from_start_(from_start) {}
 
-  // Feeds the bytes of one write. Complete Query and Parse messages are appended to *out.
+  // Feeds the bytes of one write. Complete Query and Parse messages are appended to *out, and
+  // each Bind of a named statement after the first one following its Parse: drivers keep a
+  // statement they ran often on the server (JDBC after five runs, psycopg 3 likewise) and then
+  // send only Bind, so a later request that makes the same text would run it unchecked.
   // Returns false when the bytes are not (or no longer) this protocol (TLS after an SSL
   // request, another protocol, a malformed message): feed no more.
   bool feed(std::string_view data, std::vector<Statement>* out);
@@ -40,12 +49,18 @@ class PgWire {
   // True once a startup message or a whole typed message was read.
   bool confirmed() const noexcept { return confirmed_; }
 
+  // Binds of a named statement whose Parse was not seen (followed late, or forgotten for room).
+  std::size_t unknown_binds() const noexcept { return unknown_binds_; }
+
  private:
   enum class Phase : std::uint8_t { kStartup, kHeader, kBody, kDead };
   bool startup_header(std::string_view header);
   bool typed_header(std::string_view header);
   void body_bytes(std::string_view bytes);
   void end_message(std::vector<Statement>* out);
+  void keep_named(std::string_view name, std::string_view sql, bool cut);
+  void bind_named(std::string_view name, std::vector<Statement>* out);
+  void close_named(std::string_view name);
   bool feed_joined(std::string_view data, std::vector<Statement>* out);
 
   bool from_start_;
@@ -60,6 +75,16 @@ class PgWire {
   bool keep_ = false;            // its body is kept (Query, Parse)
   std::string body_;
   bool cut_ = false;
+
+  struct Named {
+    std::string name;
+    std::string sql;
+    bool cut;
+    bool fresh;  // no Bind since its Parse: that one runs what the Parse's check just saw
+  };
+  std::vector<Named> named_;  // oldest first
+  std::size_t named_bytes_ = 0;
+  std::size_t unknown_binds_ = 0;
 };
 
 }  // namespace vigil::agent

@@ -72,6 +72,79 @@ TEST(PgWire, NamedParseKeepsOnlyTheSql) {
   EXPECT_EQ(got[0].sql, "UPDATE t SET a = $1");
 }
 
+// Bind of a statement, as pgjdbc writes it once the statement is kept on the server: portal,
+// statement, no parameter formats, no parameters, no result formats.
+std::string bind(const std::string& statement) {
+  return message('B', std::string("\0", 1) + statement + std::string("\0\0\0\0\0\0\0", 7));
+}
+std::string run_named(const std::string& statement) {
+  return bind(statement) + message('E', std::string(5, '\0')) + message('S', "");
+}
+std::string close_statement(const std::string& name) { return message('C', "S" + name + '\0'); }
+
+TEST(PgWire, BindOfAKeptStatementGivesItsSqlAgain) {
+  // JDBC's first server-side run (Parse, Bind together), then two runs by Bind alone: the first
+  // Bind runs what the Parse's check saw; the later ones are runs a later request may have asked.
+  PgWire w(true);
+  bool ok;
+  auto got = feed_all(w, {startup(), parse("S_1", "SELECT * FROM t WHERE a = 'x'") + run_named("S_1"),
+                          run_named("S_1"), run_named("S_1")}, &ok);
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].type, 'P');
+  EXPECT_EQ(got[1].type, 'B');
+  EXPECT_EQ(got[2].type, 'B');
+  EXPECT_EQ(got[2].sql, "SELECT * FROM t WHERE a = 'x'");
+  EXPECT_EQ(w.unknown_binds(), 0u);
+}
+
+TEST(PgWire, BindSplitAtEveryByteAndUnnamedBindsAreNotStatements) {
+  const std::string stream = startup() + extended("SELECT 2") + parse("S_2", "SELECT 3") + run_named("S_2") +
+                             run_named("S_2") + extended("SELECT 4");
+  PgWire w(true);
+  std::vector<PgWire::Statement> got;
+  for (char c : stream) ASSERT_TRUE(w.feed(std::string_view(&c, 1), &got));
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].sql, "SELECT 2");
+  EXPECT_EQ(got[1].sql, "SELECT 3");
+  EXPECT_EQ(got[2].type, 'B');
+  EXPECT_EQ(got[2].sql, "SELECT 3");
+  EXPECT_EQ(got[3].sql, "SELECT 4");
+}
+
+TEST(PgWire, ClosedReplacedAndUnknownStatements) {
+  PgWire w(true);
+  bool ok;
+  auto got = feed_all(w, {startup(), parse("a", "SELECT 1") + run_named("a"), close_statement("a"),
+                          run_named("a"), parse("b", "SELECT 2") + run_named("b"),
+                          parse("b", "SELECT 3") + run_named("b"), run_named("b")}, &ok);
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(got.size(), 4u);  // Parse a, Parse b, Parse b again, Bind b (its second text)
+  EXPECT_EQ(got[3].type, 'B');
+  EXPECT_EQ(got[3].sql, "SELECT 3");
+  EXPECT_EQ(w.unknown_binds(), 1u);  // the Bind of the closed "a"
+}
+
+TEST(PgWire, KeptStatementsAreBoundedOldestForgottenFirst) {
+  PgWire w(true);
+  std::vector<PgWire::Statement> got;
+  ASSERT_TRUE(w.feed(startup(), &got));
+  for (std::size_t i = 0; i <= PgWire::kMaxNamed; ++i)
+    ASSERT_TRUE(w.feed(parse("s" + std::to_string(i), "SELECT " + std::to_string(i)) +
+                       run_named("s" + std::to_string(i)), &got));
+  got.clear();
+  ASSERT_TRUE(w.feed(run_named("s0") + run_named("s1") + run_named(std::to_string(PgWire::kMaxNamed)), &got));
+  ASSERT_TRUE(w.feed(run_named("s" + std::to_string(PgWire::kMaxNamed)), &got));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].sql, "SELECT 1");
+  EXPECT_EQ(got[1].sql, "SELECT " + std::to_string(PgWire::kMaxNamed));
+  EXPECT_EQ(w.unknown_binds(), 2u);  // s0, forgotten for room, and a name never parsed
+  // By size too: a statement larger than the room is not kept, and pushes nothing out.
+  ASSERT_TRUE(w.feed(parse("big", std::string(PgWire::kMaxNamedBytes + 1, 'x')) + run_named("big") +
+                     run_named("big") + run_named("s1"), &got));
+  EXPECT_EQ(w.unknown_binds(), 4u);  // two Binds of "big"; s1 was still kept
+}
+
 TEST(PgWire, SslRequestThenPlaintextOrTls) {
   const std::string ssl_request = be32(8) + be32(80877103);
   PgWire refused(true);  // the server said 'N': the startup message follows in the clear

@@ -11,6 +11,9 @@ on mysqlnd (which speaks MySQL's protocol itself) and PDO on libpq, and the Java
     agent started, and on one per request followed from its first bytes), or at the client
     library's function for the library route (once: the library's own calls, and its bytes on
     the socket, are not checked again);
+  - monitor, the Java shop on PostgreSQL: an injection run seven times through a
+    PreparedStatement (pgjdbc keeps the text on the server after five runs, then sends only
+    Bind) is reported exploited seven times, the last two at the Bind;
   - block: benign answers unchanged, every attack a 403 naming its `blocked` event, and the
     shop's next benign requests still answered as bare (a blocked statement cuts its database
     connection; the shop replaces it).
@@ -190,6 +193,8 @@ def run_modes(args, client, kind, db_port, database, work):
                 [(name + "-after", target) for name, target in benign]
             for name, target in order:
                 answers[name] = shoplib.request(port, "GET", target, agent=agent_of(name))
+            if client == "java" and kind == "pg" and mode == "monitor":
+                kept_statements(port, events_path, tag)
             check(shop.alive(), "%s: the shop is up after the requests" % tag)
             names = [a[0] for a in attacks]
             events = [] if mode is None else shoplib.wait_events(
@@ -225,6 +230,34 @@ def run_modes(args, client, kind, db_port, database, work):
                       named[0]["rule"] == "sql-injection",
                       "%s %s: 403 naming a blocked sql-injection event (%d, %s)"
                       % (tag, name, status, [(v["outcome"], v["rule"]) for v in named]))
+
+
+def kept_statements(port, events_path, tag):
+    """The Java shop's /user runs its text through a PreparedStatement: pgjdbc keeps a text it
+    ran five times as a named statement on the server, then sends only Bind. The same injection
+    sent seven times runs seven times and is reported each time (the first five at a Parse, the
+    last two at a Bind: the previous agent saw none of those two). A name looked up seven
+    times the same way gives no event."""
+    attack = "/user?name=" + "b%27%7C%7C%27ob"  # b'||'ob: finds bob by a name that is not his
+    for i in range(7):
+        status, _, body = shoplib.request(port, "GET", "/user?name=bob", agent=agent_of("user-bob-%d" % i))[:3]
+        check(status == 200 and body == b'[["bob"]]\n', "%s /user?name=bob, run %d: %d %r" % (tag, i + 1, status, body))
+    for i in range(7):
+        status, _, body = shoplib.request(port, "GET", attack, agent=agent_of("user-attack-%d" % i))[:3]
+        check(status == 200 and body == b'[["bob"]]\n', "%s /user?name=b'||'ob, run %d: %d %r" % (tag, i + 1, status, body))
+    want = [agent_of("user-attack-%d" % i) for i in range(7)]
+    events = shoplib.wait_events(events_path, lambda evs: all(
+        any(v["request"].get("user_agent") == a and v["outcome"] == "exploited" for v in evs) for a in want),
+        timeout=10)
+    where = []
+    for a in want:
+        mine = [v for v in events if v["request"].get("user_agent") == a and v["outcome"] == "exploited"
+                and v["rule"] == "sql-injection"]
+        where.append(mine[0]["sink"]["function"].split("(")[-1].rstrip(")") if len(mine) == 1 else len(mine))
+    check(where == ["PostgreSQL Parse"] * 5 + ["PostgreSQL Bind"] * 2,
+          "%s: the injection run seven times is reported exploited each time, at %s" % (tag, where))
+    benign = [v for v in events if v["request"].get("user_agent", "").startswith(agent_of("user-bob")[:-1])]
+    check(not benign, "%s: no event on the seven lookups of bob (%d)" % (tag, len(benign)))
 
 
 def main():

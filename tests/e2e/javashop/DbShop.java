@@ -7,6 +7,9 @@
 //                 at the first accepted connection: it joins that stream late); a broken
 //                 connection is replaced and the query tried once more, as a pool does
 //   /product?id=  a connection per request (followed from its first bytes)
+//   /user?name=   on the shared connection, through a PreparedStatement whose text is built by
+//                 concatenation: pgjdbc keeps a text it ran five times as a named statement on
+//                 the server, and then sends only Bind to run it again
 //
 // Serves and answers through Shop's helpers (compiled with it).
 //
@@ -14,6 +17,7 @@
 import com.sun.net.httpserver.HttpExchange;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -33,15 +37,25 @@ public class DbShop {
 
   static String run(Connection c, String sql) throws SQLException {
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-      List<String> rows = new ArrayList<>();
-      int n = rs.getMetaData().getColumnCount();
-      while (rs.next()) {
-        List<String> row = new ArrayList<>();
-        for (int i = 1; i <= n; ++i) row.add("\"" + rs.getString(i).replace("\"", "\\\"") + "\"");
-        rows.add("[" + String.join(", ", row) + "]");
-      }
-      return "[" + String.join(", ", rows) + "]\n";
+      return rows(rs);
     }
+  }
+
+  static synchronized String runPrepared(String sql) throws SQLException {
+    try (PreparedStatement st = shared.prepareStatement(sql); ResultSet rs = st.executeQuery()) {
+      return rows(rs);
+    }
+  }
+
+  static String rows(ResultSet rs) throws SQLException {
+    List<String> rows = new ArrayList<>();
+    int n = rs.getMetaData().getColumnCount();
+    while (rs.next()) {
+      List<String> row = new ArrayList<>();
+      for (int i = 1; i <= n; ++i) row.add("\"" + rs.getString(i).replace("\"", "\\\"") + "\"");
+      rows.add("[" + String.join(", ", row) + "]");
+    }
+    return "[" + String.join(", ", rows) + "]\n";
   }
 
   static synchronized String runShared(String sql) throws SQLException {
@@ -65,6 +79,10 @@ public class DbShop {
     switch (ex.getRequestURI().getPath()) {
       case "/search":
         Shop.reply(ex, 200, runShared(String.format(search, price, q.getOrDefault("q", ""))),
+            "application/json");
+        return;
+      case "/user":
+        Shop.reply(ex, 200, runPrepared("SELECT name FROM users WHERE name = '" + q.getOrDefault("name", "") + "'"),
             "application/json");
         return;
       case "/product":
