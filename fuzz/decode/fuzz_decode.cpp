@@ -1,5 +1,6 @@
 // The input decoders: never crash, never grow the text (each decodes to fewer or equal bytes,
-// except invalid code points that become the 3-byte U+FFFD), and stay copy-on-write.
+// except invalid code points that become the 3-byte U+FFFD), and stay copy-on-write; UTF-16 and
+// UTF-32 become UTF-8 of bounded size.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -28,6 +29,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (out.size() > in.size() * 3 / 4) std::abort();
     for (unsigned char c : out)
       if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c >= 0x7F) std::abort();
+  }
+  // UTF-16 and UTF-32 to UTF-8: at most 3 bytes per 2-byte unit (a pair: 4 per 4), 4 per 4-byte
+  // unit, in every encoding whatever the detection said.
+  (void)vigil::decode::detect_wide(in);
+  using vigil::decode::WideEncoding;
+  for (WideEncoding e : {WideEncoding::kUtf16Le, WideEncoding::kUtf16Be, WideEncoding::kUtf32Le,
+                         WideEncoding::kUtf32Be}) {
+    vigil::decode::wide_to_utf8(in, e, &out);
+    const bool utf32 = e == WideEncoding::kUtf32Le || e == WideEncoding::kUtf32Be;
+    if (out.size() > (utf32 ? in.size() : in.size() / 2 * 3)) std::abort();
   }
   return 0;
 }

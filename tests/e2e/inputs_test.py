@@ -35,13 +35,14 @@ on the JSON value), and the database is unchanged; in monitor mode each is repor
 and takes effect. The injections sent to /lookup ("b'||'ob" and the like: they find bob by a name
 that is not his) are ones that only the SQL they end up in convicts, each sent with another of
 five declared types, one declared JSON behind a UTF-8 byte order mark, one after a lone
-surrogate ("\\ud800", which json.loads reads and the agent's JSON reader stopped at), and one
-80 nested filters deep (beyond the request context's depth limit, 64).
+surrogate ("\\ud800", which json.loads reads and the agent's JSON reader stopped at), one
+80 nested filters deep (beyond the request context's depth limit, 64), and three in UTF-16 or
+UTF-32 (json.loads of bytes detects the encoding; the agent read NUL-interleaved junk).
 The benign requests (a known key, a sort by price, a form with an unknown plain field, a lookup)
 are answered alike in both modes. The command injection sent to /ping compressed (gzip, then
 deflate) is blocked, or run and reported. Last, the Ruby shop (Rack 2 splits a query on ';' as
-on '&') in block mode: "q=zzz;q=lamp'||'" is blocked, "q=zzz;q=lamp" answered. On 127.0.0.1, about thirty-five requests, a few
-seconds.
+on '&') in block mode: "q=zzz;q=lamp'||'" is blocked, "q=zzz;q=lamp" answered. On 127.0.0.1,
+about forty requests, a few seconds.
 usage: inputs_test.py --build BUILD_DIR
 """
 import argparse
@@ -73,7 +74,9 @@ PING = b"host=lamp; echo vigil-$((6*7))"
 LOOKUPS = (("application/x-www-form-urlencoded", "b'||'ob"), ("text/plain", "bo'||'b"),
            ("multipart/form-data", "'||'bob"), ("application/xml", "bob'||'"),
            ("", "b' || 'ob"), ("application/json", "' || 'bob"),
-           ("application/json; charset=utf-8", "bo'|| 'b"), ("application/vnd.api+json", "b' ||'ob"))
+           ("application/json; charset=utf-8", "bo'|| 'b"), ("application/vnd.api+json", "b' ||'ob"),
+           ("application/json; charset=utf-16", "bo' || 'b"), ("text/json", "'|| 'bob"),
+           ("application/x-www-form-urlencoded; charset=utf-32", "bob' ||'"))
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -153,7 +156,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/lookup":
             try:
                 raw = self.body()
-                if raw.lstrip()[:1] not in (b"{", b"[", b"\xef"):  # a form, read as one
+                if raw[:1].isalpha() and b"=" in raw:  # a form, read as one (json.loads: any other)
                     doc = dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace")))
                 else:
                     doc = json.loads(raw)
@@ -260,6 +263,12 @@ def run_mode(build, work, mode, check):
                 data = b'{"x":"\\ud800",' + data[1:]
             elif kind == "application/vnd.api+json":  # 80 filters deep: beyond the depth limit
                 data = b'{"filter":' * 80 + data + b"}" * 80
+            elif kind.endswith("utf-16"):  # UTF-16 (little-endian, no mark), which json.loads detects
+                data = data.decode().encode("utf-16-le")
+            elif kind == "text/json":  # UTF-16 big-endian behind its byte order mark
+                data = b"\xfe\xff" + data.decode().encode("utf-16-be")
+            elif kind.endswith("utf-32"):  # UTF-32, declared a form
+                data = data.decode().encode("utf-32-le")
             status, _, body = shoplib.request(port, "POST", "/lookup", body=data,
                                               headers={"Content-Type": kind})
             if blocked:

@@ -11,6 +11,7 @@
 #include "core/common/ip.hpp"
 #include "core/common/known_name.hpp"
 #include "core/context/input_builder.hpp"
+#include "core/decode/decode.hpp"
 #include "vigil/request.hpp"
 
 namespace vigil {
@@ -173,6 +174,13 @@ bool media_ends_with(std::string_view content_type, std::string_view suffix) {
   return media.size() >= suffix.size() && iequals(media.substr(media.size() - suffix.size()), suffix);
 }
 
+bool declares_json(std::string_view type) {
+  return media_is(type, "application/json") || media_ends_with(type, "+json");
+}
+bool declares_xml(std::string_view type) {
+  return media_is(type, "text/xml") || media_is(type, "application/xml") || media_ends_with(type, "+xml");
+}
+
 // A target that is not the usual origin-form "/path?query" without control bytes or fragment,
 // out of line: reports what is wrong with it and returns the part that holds path and query.
 [[gnu::cold, gnu::noinline]] std::string_view unusual_target(std::string_view uri,
@@ -227,6 +235,8 @@ struct RequestContext::Impl {
   // returns it; frameworks that join or keep the last read another.
   std::string_view first_content_type;
   bool all_headers_seen = true;   // false when max_headers stopped the header loop
+  // A UTF-16 or UTF-32 JSON or XML body, as UTF-8 (inputs read from it are views into it).
+  std::string wide_body;
   // False when no byte of the target or of a header value is NUL: inputs that are views into
   // them hold none.
   bool may_hold_nul = false;
@@ -245,8 +255,15 @@ struct RequestContext::Impl {
   [[gnu::noinline]] void add_referer(const Header& h);
   [[gnu::cold, gnu::noinline]] void header_limit_hit();
   [[gnu::noinline]] void parse_body();
-  // Reads the body as `type` says (and as what it looks like, when that differs).
-  void read_body(std::string_view body, std::string_view type);
+  // Reads the body as `type` says (and as what it looks like, when that differs); `wide`: the
+  // body as UTF-8 when it is a JSON or XML document in UTF-16 or UTF-32 (empty otherwise).
+  void read_body(std::string_view body, std::string_view type, std::string_view wide);
+  // The body as UTF-8 in wide_body when it is a UTF-16 or UTF-32 JSON or XML document.
+  [[gnu::cold, gnu::noinline]] std::string_view transcode_wide(std::string_view body,
+                                                               decode::WideEncoding encoding);
+  // Reads such a body as the document it is; true when that is the type it declares (nothing
+  // else to read).
+  [[gnu::cold, gnu::noinline]] bool read_wide(std::string_view wide, std::string_view type);
   void resolve_client(const TrustedProxies* trusted);
   [[gnu::noinline]] void resolve_peer();
   [[gnu::noinline]] void resolve_proxies(const TrustedProxies& trusted);
@@ -430,15 +447,46 @@ void RequestContext::Impl::parse_body() {
       type = h.value;
     }
   }
-  read_body(body, type);
+  // JSON and XML readers that detect a document's encoding take it in UTF-16 or UTF-32 too
+  // (json.loads of bytes, hence Flask's get_json and Django's json.loads(request.body); Jackson;
+  // XML parsers): read as bytes, its values were NUL-interleaved junk, and an injection in them
+  // ran unseen.
+  std::string_view wide;
+  if (const decode::WideEncoding encoding = decode::detect_wide(body);
+      encoding != decode::WideEncoding::kNone) [[unlikely]]
+    wide = transcode_wide(body, encoding);
+  read_body(body, type, wide);
   // Content-Type fields that differ: the body is read by each, since which one a program goes
   // by depends on its server (a form declared first and JSON last was one unread input to the
   // agent, and a form to Node.js).
   if (first.data() != type.data() && !common::iequals(first, type)) [[unlikely]]
-    read_body(body, first);
+    read_body(body, first, wide);
 }
 
-void RequestContext::Impl::read_body(std::string_view body, std::string_view type) {
+bool RequestContext::Impl::read_wide(std::string_view wide, std::string_view type) {
+  // Read as what it is, whatever type it declares; as the declared type too unless that is
+  // what it is (its bytes as UTF-8 are no document: a false "malformed" finding).
+  const bool is_json = common::trim(wide).front() != '<';
+  const bool declared = is_json ? declares_json(type) : declares_xml(type);
+  if (is_json) context::parse_json_body(wide, &builder, !declared);
+  else context::parse_xml_body(wide, &builder, !declared);
+  return declared;
+}
+
+std::string_view RequestContext::Impl::transcode_wide(std::string_view body,
+                                                      decode::WideEncoding encoding) {
+  constexpr std::size_t kKeptCapacity = 64 * 1024;  // a larger buffer is not kept for the next
+  if (wide_body.capacity() > kKeptCapacity) std::string().swap(wide_body);
+  decode::wide_to_utf8(body, encoding, &wide_body);
+  // Only a document: a binary body whose second byte is NUL is no text in any encoding.
+  const std::string_view t = common::trim(wide_body);
+  if (t.empty() || (t.front() != '{' && t.front() != '[' && t.front() != '<')) return {};
+  return wide_body;
+}
+
+void RequestContext::Impl::read_body(std::string_view body, std::string_view type,
+                                     std::string_view wide) {
+  if (!wide.empty() && read_wide(wide, type)) [[unlikely]] return;
   // Many programs read a body as what they expect it to be, whatever its Content-Type says
   // (json.loads of the raw body, PHP's json_decode of php://input, Express's json parser set to
   // any type): a JSON or XML document sent with another declared type is read as such too.
@@ -450,15 +498,14 @@ void RequestContext::Impl::read_body(std::string_view body, std::string_view typ
     context::parse_urlencoded(body, Source::kBody, &builder);
     if (looks_json) [[unlikely]] context::parse_json_body(body, &builder, true);
     if (looks_xml) [[unlikely]] context::parse_xml_body(body, &builder, true);
-  } else if (media_is(type, "application/json") || media_ends_with(type, "+json")) {
+  } else if (declares_json(type)) {
     context::parse_json_body(body, &builder);
     if (looks_xml) [[unlikely]] context::parse_xml_body(body, &builder, true);
   } else if (media_is(type, "multipart/form-data")) {
     context::parse_multipart_body(body, type, &builder);
     if (looks_json) [[unlikely]] context::parse_json_body(body, &builder, true);
     if (looks_xml) [[unlikely]] context::parse_xml_body(body, &builder, true);
-  } else if (media_is(type, "text/xml") || media_is(type, "application/xml") ||
-             media_ends_with(type, "+xml")) {
+  } else if (declares_xml(type)) {
     context::parse_xml_body(body, &builder);
     if (looks_json) [[unlikely]] context::parse_json_body(body, &builder, true);
   } else {
@@ -602,7 +649,7 @@ std::string_view RequestContext::header(std::string_view name) const noexcept {
 
 std::size_t RequestContext::memory_bytes() const noexcept {
   return sizeof(Impl) + impl_->builder.memory_bytes() + impl_->inputs.capacity() * sizeof(Input) +
-         impl_->client_storage.capacity();
+         impl_->client_storage.capacity() + impl_->wide_body.capacity();
 }
 
 }  // namespace vigil

@@ -78,6 +78,62 @@ void append_utf8(std::uint32_t cp, std::string* out) {
   out->append(buf, static_cast<std::size_t>(put_utf8(cp, buf) - buf));
 }
 
+WideEncoding detect_wide(std::string_view body) noexcept {
+  const auto* b = reinterpret_cast<const unsigned char*>(body.data());
+  const std::size_t n = body.size();
+  if (n >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0xFE && b[3] == 0xFF) return WideEncoding::kUtf32Be;
+  if (n >= 4 && b[0] == 0xFF && b[1] == 0xFE && b[2] == 0 && b[3] == 0) return WideEncoding::kUtf32Le;
+  if (n >= 2 && b[0] == 0xFE && b[1] == 0xFF) return WideEncoding::kUtf16Be;
+  if (n >= 2 && b[0] == 0xFF && b[1] == 0xFE) return WideEncoding::kUtf16Le;
+  if (n >= 4) {
+    if (b[0] == 0) return b[1] != 0 ? WideEncoding::kUtf16Be : WideEncoding::kUtf32Be;
+    if (b[1] == 0) return b[2] != 0 || b[3] != 0 ? WideEncoding::kUtf16Le : WideEncoding::kUtf32Le;
+  } else if (n == 2) {
+    if (b[0] == 0) return WideEncoding::kUtf16Be;
+    if (b[1] == 0) return WideEncoding::kUtf16Le;
+  }
+  return WideEncoding::kNone;
+}
+
+void wide_to_utf8(std::string_view in, WideEncoding encoding, std::string* out) {
+  out->clear();
+  const auto* b = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t n = in.size();
+  const bool utf32 = encoding == WideEncoding::kUtf32Le || encoding == WideEncoding::kUtf32Be;
+  const bool big = encoding == WideEncoding::kUtf16Be || encoding == WideEncoding::kUtf32Be;
+  if (encoding == WideEncoding::kNone) return;
+  out->reserve(n / (utf32 ? 4 : 2) * (utf32 ? 4 : 3));
+  char buf[4];
+  auto put = [&](std::uint32_t cp) { out->append(buf, static_cast<std::size_t>(put_utf8(cp, buf) - buf)); };
+  if (utf32) {
+    for (std::size_t i = 0; i + 4 <= n; i += 4) {
+      const std::uint32_t cp = big ? (std::uint32_t{b[i]} << 24 | std::uint32_t{b[i + 1]} << 16 |
+                                      std::uint32_t{b[i + 2]} << 8 | b[i + 3])
+                                   : (std::uint32_t{b[i + 3]} << 24 | std::uint32_t{b[i + 2]} << 16 |
+                                      std::uint32_t{b[i + 1]} << 8 | b[i]);
+      if (i == 0 && cp == 0xFEFF) continue;
+      put(cp);  // surrogates and values over U+10FFFF: U+FFFD
+    }
+    return;
+  }
+  auto unit = [&](std::size_t i) -> std::uint32_t {
+    return big ? (std::uint32_t{b[i]} << 8 | b[i + 1]) : (std::uint32_t{b[i + 1]} << 8 | b[i]);
+  };
+  for (std::size_t i = 0; i + 2 <= n; i += 2) {
+    std::uint32_t u = unit(i);
+    if (i == 0 && u == 0xFEFF) continue;
+    if (u >= 0xD800 && u <= 0xDBFF && i + 4 <= n) {
+      const std::uint32_t low = unit(i + 2);
+      if (low >= 0xDC00 && low <= 0xDFFF) {
+        put(0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00));
+        i += 2;
+        continue;
+      }
+    }
+    put(u);  // a lone surrogate: U+FFFD
+  }
+}
+
 bool url_decode(std::string_view in, bool plus_as_space, std::string* out) {
   std::size_t first = common::find_any(in, plus_as_space ? "%+" : "%");
   if (first == std::string_view::npos) return false;

@@ -43,6 +43,20 @@ bool base64_text(std::string_view in, std::string* out);
 // Appends the UTF-8 encoding of `cp` (U+FFFD for surrogates and values above U+10FFFF).
 void append_utf8(std::uint32_t cp, std::string* out);
 
+// The Unicode encodings other than UTF-8 in which JSON and XML readers take a document.
+enum class WideEncoding : std::uint8_t { kNone, kUtf16Le, kUtf16Be, kUtf32Le, kUtf32Be };
+
+// The encoding that a reader detecting it from a body's first bytes reads the body in: a UTF-16
+// or UTF-32 byte order mark, or the NULs an ASCII first character leaves (Python's
+// json.detect_encoding, which json.loads of bytes applies, hence Flask's get_json and Django's
+// json.loads(request.body); Jackson's; XML 1.0 appendix F). kNone for UTF-8 (or anything else).
+WideEncoding detect_wide(std::string_view body) noexcept;
+
+// `in` in `encoding` as UTF-8, written to *out (replaced), without the byte order mark it may
+// start with. A lone surrogate or a value above U+10FFFF becomes U+FFFD; a last incomplete code
+// unit is dropped.
+void wide_to_utf8(std::string_view in, WideEncoding encoding, std::string* out);
+
 }  // namespace vigil::decode
 
 #endif  // VIGIL_CORE_DECODE_DECODE_HPP_

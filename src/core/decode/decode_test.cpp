@@ -86,5 +86,55 @@ TEST(Base64Text, TextOnly) {
   EXPECT_EQ(b64("eCcgT1IgM"), "<no: untouched>");                   // 9 characters: 4n+1
 }
 
+std::string wide(std::u16string_view text, bool big, bool bom) {
+  std::string out;
+  if (bom) out += big ? std::string("\xFE\xFF") : std::string("\xFF\xFE");
+  for (char16_t c : text) {
+    const char hi = static_cast<char>(c >> 8), lo = static_cast<char>(c & 0xFF);
+    out += big ? std::string{hi, lo} : std::string{lo, hi};
+  }
+  return out;
+}
+std::string utf8_of(std::string_view in, WideEncoding e) {
+  std::string out = "stale";
+  wide_to_utf8(in, e, &out);
+  return out;
+}
+
+TEST(Wide, DetectedAsPythonsJsonLoadsDetectsIt) {
+  using enum WideEncoding;
+  EXPECT_EQ(detect_wide(wide(u"{\"a\":1}", false, false)), kUtf16Le);
+  EXPECT_EQ(detect_wide(wide(u"{\"a\":1}", true, false)), kUtf16Be);
+  EXPECT_EQ(detect_wide(wide(u"{}", false, true)), kUtf16Le);
+  EXPECT_EQ(detect_wide(wide(u"{}", true, true)), kUtf16Be);
+  EXPECT_EQ(detect_wide(std::string("{\0\0\0}\0\0\0", 8)), kUtf32Le);
+  EXPECT_EQ(detect_wide(std::string("\0\0\0{\0\0\0}", 8)), kUtf32Be);
+  EXPECT_EQ(detect_wide(std::string("\xFF\xFE\0\0{\0\0\0", 8)), kUtf32Le);
+  EXPECT_EQ(detect_wide(std::string("\0\0\xFE\xFF\0\0\0{", 8)), kUtf32Be);
+  EXPECT_EQ(detect_wide(std::string("1\0", 2)), kUtf16Le);
+  // UTF-8, with or without its mark, and bodies too short to tell.
+  EXPECT_EQ(detect_wide("{\"a\":1}"), kNone);
+  EXPECT_EQ(detect_wide("\xEF\xBB\xBF{}"), kNone);
+  EXPECT_EQ(detect_wide("q=1&id=2"), kNone);
+  EXPECT_EQ(detect_wide(std::string("a\0b", 3)), kNone);
+  EXPECT_EQ(detect_wide(""), kNone);
+}
+
+TEST(Wide, TranscodedToUtf8) {
+  using enum WideEncoding;
+  const std::u16string_view doc = u"{\"name\":\"b'||'ob \u00e9\u20ac\U0001F600\"}";
+  const std::string want = "{\"name\":\"b'||'ob \xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\"}";
+  EXPECT_EQ(utf8_of(wide(doc, false, false), kUtf16Le), want);
+  EXPECT_EQ(utf8_of(wide(doc, true, false), kUtf16Be), want);
+  EXPECT_EQ(utf8_of(wide(doc, false, true), kUtf16Le), want);  // the mark dropped
+  EXPECT_EQ(utf8_of(wide(doc, true, true), kUtf16Be), want);
+  EXPECT_EQ(utf8_of(std::string("\xFF\xFE\0\0'\0\0\0\x00\xF6\x01\0", 12), kUtf32Le), "'\xF0\x9F\x98\x80");
+  EXPECT_EQ(utf8_of(std::string("\0\0\0'\0\x11\0\0", 8), kUtf32Be), "'\xEF\xBF\xBD");  // over U+10FFFF
+  // A lone surrogate is U+FFFD (high then not low; low alone); a last odd byte is dropped.
+  EXPECT_EQ(utf8_of(std::string("\x00\xD8" "a\0" "\x00\xDC" "b\0" "c", 9), kUtf16Le), "\xEF\xBF\xBD" "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(utf8_of(std::string("\x00\xD8", 2), kUtf16Le), "\xEF\xBF\xBD");
+  EXPECT_EQ(utf8_of("anything", kNone), "");
+}
+
 }  // namespace
 }  // namespace vigil::decode
