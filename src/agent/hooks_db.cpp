@@ -1,6 +1,7 @@
 // Database client libraries: the SQL text handed to SQLite, libpq and libmysqlclient/MariaDB.
 // A blocked statement fails as the library reports failures: SQLITE_AUTH ("not authorized"),
 // a null PGresult (PGRES_FATAL_ERROR), 0 from PQsend*, non-zero from mysql_*.
+#include <atomic>
 #include <cstdint>
 #include <string_view>
 
@@ -51,7 +52,8 @@ struct CheckedStatement {
   std::uint64_t serial;
 };
 constexpr std::size_t kCheckedStatements = 32;
-thread_local CheckedStatement t_checked[kCheckedStatements] __attribute__((tls_model("initial-exec")));
+thread_local CheckedStatement t_checked[kCheckedStatements]
+    __attribute__((tls_model("initial-exec")));
 
 inline CheckedStatement& checked_slot(const sqlite3_stmt* stmt) {
   const auto p = reinterpret_cast<std::uintptr_t>(stmt);
@@ -80,9 +82,45 @@ inline CheckedStatement& checked_slot(const sqlite3_stmt* stmt) {
   if (busy == nullptr || text_of == nullptr || busy(stmt) != 0) return false;
   const std::string_view sql = vigil::agent::cstr(text_of(stmt));
   if (sql.empty()) return false;
-  const bool block = a->check_sink_guarded(vigil::Sink::sql(vigil::Dialect::kSqlite, sql), "sqlite3_step").block;
+  const bool block =
+      a->check_sink_guarded(vigil::Sink::sql(vigil::Dialect::kSqlite, sql), "sqlite3_step").block;
   if (!block) checked_slot(stmt) = {stmt, Agent::thread_request_serial()};
   return block;
+}
+
+// A statement the agent refuses fails as one that the connection's authorizer denies: SQLITE_AUTH,
+// with the connection's error code and message ("not authorized") set, which bindings read to
+// raise their error. With the return code alone, Python's sqlite3 raised SystemError ("returned
+// NULL without setting an exception"), which the program's `except sqlite3.Error` does not catch,
+// and other bindings showed a stale message. So an authorizer that denies on this thread is set
+// for one prepare of "SELECT 1", then taken away; not where the program set an authorizer of its
+// own (one connection's cannot be read back), where the return code alone says so.
+using Authorizer = int (*)(void*, int, const char*, const char*, const char*, const char*);
+constexpr int kSqliteDeny = 1;
+std::atomic<bool> g_program_authorizer{false};
+thread_local bool t_refusing __attribute__((tls_model("initial-exec"))) = false;
+
+int refuse_on_this_thread(void*, int, const char*, const char*, const char*, const char*) {
+  return t_refusing ? kSqliteDeny : 0;  // another thread's statement on the same connection runs
+}
+
+[[gnu::cold, gnu::noinline]] int refused(sqlite3* db) {
+  const auto set_authorizer = real::sqlite3_set_authorizer_ptr();
+  const auto prepare = real::sqlite3_prepare_v2_ptr();
+  if (db == nullptr || set_authorizer == nullptr || prepare == nullptr ||
+      g_program_authorizer.load(std::memory_order_relaxed))
+    return kSqliteAuth;
+  vigil::agent::Guard g;
+  vigil::agent::ErrnoSaver saver;
+  t_refusing = true;
+  set_authorizer(db, refuse_on_this_thread, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  prepare(db, "SELECT 1", -1, &stmt, nullptr);
+  set_authorizer(db, nullptr, nullptr);
+  t_refusing = false;
+  if (stmt != nullptr)  // a library built without authorization: nothing was denied
+    if (const auto finalize = real::sqlite3_finalize_ptr()) finalize(stmt);
+  return kSqliteAuth;
 }
 
 // The library's own work runs with the hooks passed through: what it calls inside is not checked
@@ -109,28 +147,34 @@ int sqlite3_prepare(sqlite3* db, const char* sql, int n, sqlite3_stmt** stmt, co
   const SqlCheck check = check_sql(vigil::Dialect::kSqlite, sqlite_text(sql, n), "sqlite3_prepare");
   if (check == SqlCheck::kBlocked) {
     if (stmt) *stmt = nullptr;
-    return kSqliteAuth;
+    return refused(db);
   }
-  return remember_prepared(in_library(real::sqlite3_prepare_ptr(), db, sql, n, stmt, tail), stmt, check == SqlCheck::kAllowed);
+  return remember_prepared(in_library(real::sqlite3_prepare_ptr(), db, sql, n, stmt, tail), stmt,
+                           check == SqlCheck::kAllowed);
 }
 
 int sqlite3_prepare_v2(sqlite3* db, const char* sql, int n, sqlite3_stmt** stmt, const char** tail) {
-  const SqlCheck check = check_sql(vigil::Dialect::kSqlite, sqlite_text(sql, n), "sqlite3_prepare_v2");
+  const SqlCheck check =
+      check_sql(vigil::Dialect::kSqlite, sqlite_text(sql, n), "sqlite3_prepare_v2");
   if (check == SqlCheck::kBlocked) {
     if (stmt) *stmt = nullptr;
-    return kSqliteAuth;
+    return refused(db);
   }
-  return remember_prepared(in_library(real::sqlite3_prepare_v2_ptr(), db, sql, n, stmt, tail), stmt, check == SqlCheck::kAllowed);
+  return remember_prepared(in_library(real::sqlite3_prepare_v2_ptr(), db, sql, n, stmt, tail),
+                           stmt, check == SqlCheck::kAllowed);
 }
 
 int sqlite3_prepare_v3(sqlite3* db, const char* sql, int n, unsigned int flags, sqlite3_stmt** stmt,
                        const char** tail) {
-  const SqlCheck check = check_sql(vigil::Dialect::kSqlite, sqlite_text(sql, n), "sqlite3_prepare_v3");
+  const SqlCheck check =
+      check_sql(vigil::Dialect::kSqlite, sqlite_text(sql, n), "sqlite3_prepare_v3");
   if (check == SqlCheck::kBlocked) {
     if (stmt) *stmt = nullptr;
-    return kSqliteAuth;
+    return refused(db);
   }
-  return remember_prepared(in_library(real::sqlite3_prepare_v3_ptr(), db, sql, n, flags, stmt, tail), stmt, check == SqlCheck::kAllowed);
+  return remember_prepared(
+      in_library(real::sqlite3_prepare_v3_ptr(), db, sql, n, flags, stmt, tail), stmt,
+      check == SqlCheck::kAllowed);
 }
 
 // Not run in the library's guard: a function the program registered (sqlite3_create_function)
@@ -138,16 +182,24 @@ int sqlite3_prepare_v3(sqlite3* db, const char* sql, int n, unsigned int flags, 
 int sqlite3_step(sqlite3_stmt* stmt) {
   if (Agent* a = active(); a != nullptr && stmt != nullptr && a->has_requests_in_flight() &&
                            !checked_for_this_request(stmt)) [[unlikely]] {
-    if (step_blocked(a, stmt)) return kSqliteAuth;
+    if (step_blocked(a, stmt)) {
+      const auto db_of = real::sqlite3_db_handle_ptr();
+      return refused(db_of != nullptr ? db_of(stmt) : nullptr);
+    }
   }
   return real::sqlite3_step_ptr()(stmt);
+}
+
+int sqlite3_set_authorizer(sqlite3* db, Authorizer cb, void* arg) {
+  if (cb != nullptr) g_program_authorizer.store(true, std::memory_order_relaxed);
+  return real::sqlite3_set_authorizer_ptr()(db, cb, arg);
 }
 
 int sqlite3_exec(sqlite3* db, const char* sql, int (*cb)(void*, int, char**, char**), void* arg, char** err) {
   // sqlite3_exec prepares through the library's internal entry point, not the hooked one.
   if (blocks_sql(vigil::Dialect::kSqlite, sqlite_text(sql, -1), "sqlite3_exec")) {
     if (err) *err = nullptr;
-    return kSqliteAuth;
+    return refused(db);
   }
   return in_library(real::sqlite3_exec_ptr(), db, sql, cb, arg, err);
 }

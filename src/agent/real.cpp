@@ -98,5 +98,13 @@ sqlite3_stmt_busy_fn sqlite3_stmt_busy_ptr() noexcept {
   static std::atomic<sqlite3_stmt_busy_fn> f{nullptr};
   return lazy(f, "sqlite3_stmt_busy");
 }
+sqlite3_db_handle_fn sqlite3_db_handle_ptr() noexcept {
+  static std::atomic<sqlite3_db_handle_fn> f{nullptr};
+  return lazy(f, "sqlite3_db_handle");
+}
+sqlite3_finalize_fn sqlite3_finalize_ptr() noexcept {
+  static std::atomic<sqlite3_finalize_fn> f{nullptr};
+  return lazy(f, "sqlite3_finalize");
+}
 
 }  // namespace vigil::agent::real

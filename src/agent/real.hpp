@@ -66,6 +66,10 @@ using sqlite3_sql_fn = const char* (*)(sqlite3_stmt*);
 sqlite3_sql_fn sqlite3_sql_ptr() noexcept;
 using sqlite3_stmt_busy_fn = int (*)(sqlite3_stmt*);
 sqlite3_stmt_busy_fn sqlite3_stmt_busy_ptr() noexcept;
+using sqlite3_db_handle_fn = sqlite3* (*)(sqlite3_stmt*);
+sqlite3_db_handle_fn sqlite3_db_handle_ptr() noexcept;
+using sqlite3_finalize_fn = int (*)(sqlite3_stmt*);
+sqlite3_finalize_fn sqlite3_finalize_ptr() noexcept;
 
 }  // namespace vigil::agent::real
 

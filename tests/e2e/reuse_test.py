@@ -18,7 +18,9 @@ looks users up so:
     injection runs (and its statement is kept); then the application's policy is PUT with
     sql-injection in block mode. Once a fresh injection gets 403, the first one sent again gets
     403 too, its `blocked` event naming sqlite3_step. The previous agent ran the kept statement,
-    and answered 200. Benign lookups are answered throughout.
+    and answered 200. Benign lookups are answered throughout. Both refused calls reach the
+    program's `except sqlite3.Error` as SQLite's own "not authorized" (the agent refused with
+    the return code alone before, and Python's sqlite3 raised SystemError instead).
 On 127.0.0.1, about twenty requests, a few seconds.
 usage: reuse_test.py --build BUILD_DIR
 """
@@ -60,7 +62,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with self.lock:
                 rows = self.db.execute("SELECT id, name, role FROM users WHERE name = '" + name + "'").fetchall()
             self.answer(200, rows)
-        except sqlite3.Error as e:
+        except sqlite3.Error as e:  # the program's error handling: what a blocked call must reach
+            print("sqlite3 error: %s: %s" % (type(e).__name__, e), file=sys.stderr, flush=True)
             self.answer(500, {"error": str(e)})
 
     def log_message(self, *args):
@@ -177,6 +180,15 @@ def block_after_switch(build, work, check):
         if shop:
             shop.stop()
         vigild.stop()
+    # Both refusals (the fresh injection's prepare, the kept statement's step) reached the
+    # program's `except sqlite3.Error` as SQLite's own "not authorized"; with the return code
+    # alone, Python's sqlite3 raised SystemError, which no such handler catches.
+    with open(os.path.join(work, "switch.log"), errors="replace") as f:
+        log = f.read()
+    caught = log.count("sqlite3 error: DatabaseError: not authorized")
+    check(caught == 2 and "Traceback" not in log,
+          "the program's error handling ran for both refused calls (%d caught; %s)"
+          % (caught, "a traceback in the log" if "Traceback" in log else "no traceback"))
 
 
 def main():
