@@ -30,6 +30,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (unsigned char c : out)
       if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c >= 0x7F) std::abort();
   }
+  // MIME transfer encodings: never longer than what they decode, copy-on-write, base64 text only.
+  out = "untouched";
+  if (!vigil::decode::quoted_printable(in, &out)) {
+    if (out != "untouched") std::abort();
+  } else if (out.size() > in.size()) {
+    std::abort();
+  }
+  out = "untouched";
+  if (!vigil::decode::mime_base64_text(in, &out)) {
+    if (out != "untouched") std::abort();
+  } else {
+    if (out.empty() || out.size() > in.size() * 3 / 4) std::abort();
+    for (unsigned char c : out)
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) std::abort();
+  }
   // UTF-16 and UTF-32 to UTF-8: at most 3 bytes per 2-byte unit (a pair: 4 per 4), 4 per 4-byte
   // unit, in every encoding whatever the detection said.
   (void)vigil::decode::detect_wide(in);

@@ -43,13 +43,15 @@ enum class SqlCheck { kNotChecked, kAllowed, kBlocked };
 // connection, keyed by their text, and so do JDBC statement caches. The text was checked against
 // the request that prepared it, never against a later request that runs the same text again
 // (in monitor mode, an injection repeated with the same text was reported once; after a switch
-// to block mode, a statement cached before it ran unchecked). So a statement's first step is
-// checked too, unless this thread checked it while serving the request it serves now. Per
-// thread, a small table of the statements checked and the request each was checked for; a
-// statement that falls out of it (or whose memory a new one reuses) is only checked once more.
+// to block mode, a statement cached before it ran unchecked). So the first step of each run of a
+// statement is checked too, except the first run after its prepare (which the prepare's check
+// saw) and, on a thread that reads its requests, a run for the request the thread checked it for
+// last. Per thread, a small table of the statements checked; a statement that falls out of it
+// (or whose memory a new one reuses) is only checked once more.
 struct CheckedStatement {
   const sqlite3_stmt* stmt;
-  std::uint64_t serial;
+  std::uint64_t serial;  // the thread's request when it was checked (0: none read yet)
+  bool fresh;            // prepared, not run yet
 };
 constexpr std::size_t kCheckedStatements = 32;
 thread_local CheckedStatement t_checked[kCheckedStatements]
@@ -60,22 +62,31 @@ inline CheckedStatement& checked_slot(const sqlite3_stmt* stmt) {
   return t_checked[((p >> 4) ^ (p >> 10)) % kCheckedStatements];
 }
 
-// After a prepare the agent checked and allowed: checked for this thread's request.
+// After a prepare the agent checked and allowed.
 [[gnu::always_inline]] inline int remember_prepared(int rc, sqlite3_stmt** stmt, bool checked) {
   if (checked && rc == 0 && stmt != nullptr && *stmt != nullptr)
-    checked_slot(*stmt) = {*stmt, Agent::thread_request_serial()};
+    checked_slot(*stmt) = {*stmt, Agent::thread_request_serial(), true};
   return rc;
 }
 
+// True when this step needs no check: the first run after the prepare's check, or a run on a
+// thread that has read no other request since it checked the statement. A thread that reads no
+// requests (a pool running handlers for an event loop) has no request of its own to tell runs
+// apart by: each of its runs is checked (at its first step; sqlite3_stmt_busy tells the others).
 [[gnu::always_inline]] inline bool checked_for_this_request(const sqlite3_stmt* stmt) {
-  const CheckedStatement& slot = checked_slot(stmt);
+  CheckedStatement& slot = checked_slot(stmt);
+  if (slot.stmt != stmt) return false;
+  if (slot.fresh) {
+    slot.fresh = false;
+    return true;
+  }
   const std::uint64_t serial = Agent::thread_request_serial();
-  return slot.stmt == stmt && slot.serial == serial && serial != 0;
+  return slot.serial == serial && serial != 0;
 }
 
-// The first step of a statement not checked for this thread's request: its text (as prepared;
-// unknown for the legacy sqlite3_prepare) checked as a prepare's is. Later steps of the same run
-// pass: the text does not change between them.
+// The first step of a run not checked for this thread's request: the statement's text (as
+// prepared; unknown for the legacy sqlite3_prepare) checked as a prepare's is. Later steps of the
+// same run pass: the text does not change between them.
 [[gnu::noinline]] bool step_blocked(Agent* a, sqlite3_stmt* stmt) {
   const auto busy = real::sqlite3_stmt_busy_ptr();
   const auto text_of = real::sqlite3_sql_ptr();
@@ -84,7 +95,7 @@ inline CheckedStatement& checked_slot(const sqlite3_stmt* stmt) {
   if (sql.empty()) return false;
   const bool block =
       a->check_sink_guarded(vigil::Sink::sql(vigil::Dialect::kSqlite, sql), "sqlite3_step").block;
-  if (!block) checked_slot(stmt) = {stmt, Agent::thread_request_serial()};
+  if (!block) checked_slot(stmt) = {stmt, Agent::thread_request_serial(), false};
   return block;
 }
 

@@ -2,6 +2,7 @@
 // contributes its file name (the content is the application's business, not an input value).
 #include "core/common/ascii.hpp"
 #include "core/context/input_builder.hpp"
+#include "core/decode/decode.hpp"
 
 namespace vigil::context {
 namespace {
@@ -34,6 +35,24 @@ std::string_view find_header(std::string_view block, std::string_view name) {
     start = nl + 1;
   }
   return {};
+}
+
+// A field sent with a Content-Transfer-Encoding (which RFC 7578 deprecates, and browsers never
+// send) is what python-multipart (Starlette, FastAPI), WebOb and undici's formData() hand the
+// program decoded: `b=27||=27ob` is b'||'ob to a FastAPI handler. The decoded text is an input
+// too, by the same name (PHP, busboy and Werkzeug 2 hand over the bytes as sent).
+[[gnu::cold, gnu::noinline]] bool add_transfer_decoded(std::string_view name,
+                                                       std::string_view content,
+                                                       std::string_view encoding, InputBuilder* b) {
+  std::string decoded, already;
+  bool changed = false;
+  if (common::iequals(encoding, "quoted-printable"))
+    changed = decode::quoted_printable(content, &decoded);
+  else if (common::iequals(encoding, "base64"))
+    // Base64 on one line is a form of the value already (base64-decoded): not an input twice.
+    changed = decode::mime_base64_text(content, &decoded) &&
+              !(decode::base64_text(content, &already) && already == decoded);
+  return !changed || b->add(Source::kMultipart, Ref::of(name), b->copy(decoded));
 }
 
 }  // namespace
@@ -103,8 +122,11 @@ void parse_multipart_body(std::string_view body, std::string_view content_type, 
         if (!b->add(Source::kMultipart, Ref::of(name), b->decoded(extended.substr(quote + 1), false)))
           return;
       }
-    } else if (!b->add(Source::kMultipart, name, content)) {
-      return;
+    } else {
+      if (!b->add(Source::kMultipart, name, content)) return;
+      const std::string_view encoding = find_header(headers, "content-transfer-encoding");
+      if (!encoding.empty()) [[unlikely]]
+        if (!add_transfer_decoded(name, content, encoding, b)) return;
     }
     if (unclosed) return;
     pos = next;

@@ -81,8 +81,10 @@ void append_utf8(std::uint32_t cp, std::string* out) {
 WideEncoding detect_wide(std::string_view body) noexcept {
   const auto* b = reinterpret_cast<const unsigned char*>(body.data());
   const std::size_t n = body.size();
-  if (n >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0xFE && b[3] == 0xFF) return WideEncoding::kUtf32Be;
-  if (n >= 4 && b[0] == 0xFF && b[1] == 0xFE && b[2] == 0 && b[3] == 0) return WideEncoding::kUtf32Le;
+  if (n >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0xFE && b[3] == 0xFF)
+    return WideEncoding::kUtf32Be;
+  if (n >= 4 && b[0] == 0xFF && b[1] == 0xFE && b[2] == 0 && b[3] == 0)
+    return WideEncoding::kUtf32Le;
   if (n >= 2 && b[0] == 0xFE && b[1] == 0xFF) return WideEncoding::kUtf16Be;
   if (n >= 2 && b[0] == 0xFF && b[1] == 0xFE) return WideEncoding::kUtf16Le;
   if (n >= 4) {
@@ -104,13 +106,14 @@ void wide_to_utf8(std::string_view in, WideEncoding encoding, std::string* out) 
   if (encoding == WideEncoding::kNone) return;
   out->reserve(n / (utf32 ? 4 : 2) * (utf32 ? 4 : 3));
   char buf[4];
-  auto put = [&](std::uint32_t cp) { out->append(buf, static_cast<std::size_t>(put_utf8(cp, buf) - buf)); };
+  auto put = [&](std::uint32_t cp) {
+    out->append(buf, static_cast<std::size_t>(put_utf8(cp, buf) - buf));
+  };
   if (utf32) {
     for (std::size_t i = 0; i + 4 <= n; i += 4) {
-      const std::uint32_t cp = big ? (std::uint32_t{b[i]} << 24 | std::uint32_t{b[i + 1]} << 16 |
-                                      std::uint32_t{b[i + 2]} << 8 | b[i + 3])
-                                   : (std::uint32_t{b[i + 3]} << 24 | std::uint32_t{b[i + 2]} << 16 |
-                                      std::uint32_t{b[i + 1]} << 8 | b[i]);
+      const std::size_t hi = big ? i : i + 3, step = big ? 1 : static_cast<std::size_t>(-1);
+      const std::uint32_t cp = std::uint32_t{b[hi]} << 24 | std::uint32_t{b[hi + step]} << 16 |
+                               std::uint32_t{b[hi + 2 * step]} << 8 | b[hi + 3 * step];
       if (i == 0 && cp == 0xFEFF) continue;
       put(cp);  // surrogates and values over U+10FFFF: U+FFFD
     }
@@ -332,6 +335,56 @@ bool base64_text(std::string_view in, std::string* out) {
       result.push_back(static_cast<char>(byte));
     }
   }
+  out->assign(result);
+  return true;
+}
+
+bool quoted_printable(std::string_view in, std::string* out) {
+  const std::size_t first = in.find('=');
+  if (first == std::string_view::npos) return false;
+  std::string result(in.substr(0, first));
+  for (std::size_t i = first; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c != '=') {
+      result.push_back(c);
+      continue;
+    }
+    if (i + 1 >= in.size()) break;  // a last '=' joins the value to nothing
+    const char next = in[i + 1];
+    if (next == '\r' || next == '\n') {  // a soft line break: to the end of the line
+      i = next == '\n' ? i + 1 : in.find('\n', i + 1);
+      if (i == std::string_view::npos) break;
+    } else if (i + 2 < in.size() && hex_value(next) >= 0 && hex_value(in[i + 2]) >= 0) {
+      result.push_back(static_cast<char>(hex_value(next) * 16 + hex_value(in[i + 2])));
+      i += 2;
+    } else {
+      result.push_back('=');
+    }
+  }
+  out->assign(result);
+  return true;
+}
+
+bool mime_base64_text(std::string_view in, std::string* out) {
+  std::string result;
+  result.reserve(in.size() / 4 * 3 + 2);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    const int v = c == '-' || c == '_' ? -1 : base64_value(c);  // the standard alphabet only
+    if (v < 0) continue;
+    acc = (acc << 6 | static_cast<std::uint32_t>(v)) & 0xFFFFFF;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      const auto byte = static_cast<unsigned char>((acc >> bits) & 0xFF);
+      if ((byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7F)
+        return false;
+      result.push_back(static_cast<char>(byte));
+    }
+  }
+  if (result.empty()) return false;
   out->assign(result);
   return true;
 }

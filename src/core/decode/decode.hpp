@@ -40,6 +40,15 @@ constexpr int base64_value(char c) noexcept {
 // a JSON document) as it reads it. Anything else (a random token decodes to binary) is not.
 bool base64_text(std::string_view in, std::string* out);
 
+// MIME transfer encodings (RFC 2045), which multipart readers such as python-multipart
+// (Starlette, FastAPI), WebOb and undici's formData() undo when a part says it has one.
+// Quoted-printable as Python's binascii.a2b_qp reads it: "=XX" (hex digits of either case) is
+// that byte, "=" at a line's end joins the line to the next, any other byte is kept.
+bool quoted_printable(std::string_view in, std::string* out);
+// Base64 that skips what is not of the alphabet (line breaks) and stops at '=', as Python's
+// b64decode does; true only when the decoding is text (no control byte but tab, CR and LF).
+bool mime_base64_text(std::string_view in, std::string* out);
+
 // Appends the UTF-8 encoding of `cp` (U+FFFD for surrogates and values above U+10FFFF).
 void append_utf8(std::uint32_t cp, std::string* out);
 

@@ -136,5 +136,32 @@ TEST(Wide, TranscodedToUtf8) {
   EXPECT_EQ(utf8_of("anything", kNone), "");
 }
 
+TEST(TransferEncodings, QuotedPrintableAsA2bQp) {
+  auto qp = [](std::string_view in) {
+    std::string out = "untouched";
+    return quoted_printable(in, &out) ? out : std::string("(none)");
+  };
+  EXPECT_EQ(qp("b=27||=27ob"), "b'||'ob");
+  EXPECT_EQ(qp("=3c=53cript=3E"), "<Script>");
+  EXPECT_EQ(qp("one=\r\ntwo=\nthree"), "onetwothree");  // soft line breaks
+  EXPECT_EQ(qp("a=  \r\nb"), "a=  \r\nb");               // '=' then no hex, no line end: kept
+  EXPECT_EQ(qp("a=zz=4"), "a=zz=4");
+  EXPECT_EQ(qp("a="), "a");
+  EXPECT_EQ(qp("plain"), "(none)");
+}
+
+TEST(TransferEncodings, MimeBase64SkipsLineBreaksAndKeepsTextOnly) {
+  auto b64 = [](std::string_view in) {
+    std::string out = "untouched";
+    return mime_base64_text(in, &out) ? out : std::string("(none)");
+  };
+  EXPECT_EQ(b64("YicnfHwnb2I="), "b''||'ob");
+  EXPECT_EQ(b64("Yid8fCdv\r\nYg=="), "b'||'ob");  // wrapped as MIME wraps it
+  EXPECT_EQ(b64("MQ"), "1");                       // short, unpadded
+  EXPECT_EQ(b64("Yi-d_8fCdvYg=="), "b'||'ob");      // '-' and '_' skipped, as b64decode skips them
+  EXPECT_EQ(b64("AAEC"), "(none)");                 // binary
+  EXPECT_EQ(b64("===="), "(none)");
+}
+
 }  // namespace
 }  // namespace vigil::decode
