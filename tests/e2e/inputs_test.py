@@ -15,9 +15,9 @@ can change what an operation means.
   GET /products?sort[FIELD]=asc|desc
                   SELECT ... ORDER BY FIELD, the sort key spliced in
   POST /signup    a form; an unknown field is named in the error page, unescaped
-  POST /lookup    the raw body read as JSON, whatever its type (as a form when it does not
-                  start like JSON); its "name" (or its nested "filter"s' innermost "name")
-                  spliced into a SELECT's string literal
+  POST /lookup    the raw body read as JSON, whatever its type (as a form when it starts
+                  like one, as XML with ElementTree when it starts with '<'); its "name" (or
+                  its nested "filter"s' innermost "name") spliced into a SELECT's string literal
   GET /find       the "filter" cookie read as JSON (URL-decoded); its "name" spliced into a
                   SELECT's string literal
   GET /go?to=B64  a redirect to the base64-decoded "to" (not followed: the client reads the
@@ -37,7 +37,9 @@ that is not his) are ones that only the SQL they end up in convicts, each sent w
 five declared types, one declared JSON behind a UTF-8 byte order mark, one after a lone
 surrogate ("\\ud800", which json.loads reads and the agent's JSON reader stopped at), one
 80 nested filters deep (beyond the request context's depth limit, 64), and three in UTF-16 or
-UTF-32 (json.loads of bytes detects the encoding; the agent read NUL-interleaved junk).
+UTF-32 (json.loads of bytes detects the encoding; the agent read NUL-interleaved junk). Two
+more go as XML: one through an entity the DOCTYPE declares, which ElementTree expands (the
+previous agent reported only the DOCTYPE, as XXE), one split by a CDATA section and a comment.
 The benign requests (a known key, a sort by price, a form with an unknown plain field, a lookup)
 are answered alike in both modes. The command injection sent to /ping compressed (gzip, then
 deflate) is blocked, or run and reported. Last, the Ruby shop (Rack 2 splits a query on ';' as
@@ -46,9 +48,9 @@ about forty requests, a few seconds.
 usage: inputs_test.py --build BUILD_DIR
 """
 import argparse
+import base64
 import email
 import email.policy
-import base64
 import gzip
 import http.client
 import http.cookies
@@ -60,6 +62,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.parse
+import xml.etree.ElementTree as ElementTree
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -158,6 +161,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raw = self.body()
                 if raw[:1].isalpha() and b"=" in raw:  # a form, read as one (json.loads: any other)
                     doc = dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace")))
+                elif raw[:1] == b"<":  # XML, read by ElementTree: <lookup><name>..</name></lookup>
+                    doc = {"name": ElementTree.fromstring(raw).findtext("name")}
                 else:
                     doc = json.loads(raw)
                 while "filter" in doc:  # a nested filter, walked to its innermost name
@@ -279,6 +284,27 @@ def run_mode(build, work, mode, check):
                       "monitor: a lookup by %s declared %s finds bob (%d %r)"
                       % (name, kind or "(an empty type)", status, body[:60]))
 
+
+        # XML as ElementTree reads it: entities the DOCTYPE declares expanded, the text around
+        # a comment or a CDATA section joined.
+        for what, xml in (("an entity the DOCTYPE declares",
+                           "<!DOCTYPE lookup [<!ENTITY s \"' ||  '\">]><lookup><name>b&s;ob</name></lookup>"),
+                          ("text split by a CDATA section and a comment",
+                           "<lookup><name>b<![CDATA['  ]]><!-- x -->|| 'ob</name></lookup>")):
+            status, _, body = shoplib.request(port, "POST", "/lookup", body=xml,
+                                              headers={"Content-Type": "application/xml"},
+                                              agent="xml " + what)
+            if blocked:
+                check(status == 403, "block: a lookup in XML with %s is blocked (%d %r)" % (what, status, body[:60]))
+            else:
+                check(status == 200 and json.loads(body) == [[1, "bob"]],
+                      "monitor: a lookup in XML with %s finds bob (%d %r)" % (what, status, body[:60]))
+                found = shoplib.wait_events(events, lambda ev: any(
+                    e["request"].get("user_agent") == "xml " + what and e.get("outcome") == "exploited" and
+                    e.get("rule") == "sql-injection" for e in ev), timeout=5)
+                check(any(e["request"].get("user_agent") == "xml " + what and e.get("outcome") == "exploited"
+                          and e.get("rule") == "sql-injection" for e in found),
+                      "monitor: it is reported exploited")
 
         # Two Content-Type fields: a form first (what Node.js and Python's http.server go by),
         # JSON last.

@@ -341,6 +341,45 @@ TEST(RequestContext, MultipartTransferEncodingsAreUndoneToo) {
   EXPECT_EQ(get_all(collect(ctx), "multipart:b"), (std::vector<std::string>{"Yid8fCdvYg=="}));
 }
 
+TEST(RequestContext, XmlReadAsElementTreeReadsIt) {
+  Header h[] = {{"Content-Type", "application/xml"}};
+  RequestContext ctx;
+  auto values = [&](std::string_view body, const std::string& key) {
+    HttpRequest req{"POST", "/", h, body, "127.0.0.1"};
+    ctx.parse(req);
+    return get_all(collect(ctx), key);
+  };
+  using V = std::vector<std::string>;
+  // Entities the DOCTYPE declares with a literal value are expanded (nested, with character and
+  // predefined references); an external one is not.
+  EXPECT_EQ(values(R"(<!DOCTYPE a [<!ENTITY q "'||'">]><a>b&q;ob</a>)", "body:a"), V{"b'||'ob"});
+  EXPECT_EQ(values(R"(<!DOCTYPE a [<!ENTITY x "&#39;"><!ENTITY y '&x;||&x;'>]><a k="b&y;ob">&amp;</a>)",
+                   "body:a/@k"),
+            V{"b'||'ob"});
+  EXPECT_EQ(values(R"(<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd"><!ENTITY % p "x">]><a>&e;</a>)",
+                   "body:a"),
+            V{"&e;"});
+  EXPECT_FALSE(has_diag(ctx, "limit.xml_entities"));
+  // Character data that comments, processing instructions and CDATA sections split is joined
+  // too (ElementTree's .text), white space between pieces kept; each piece stays an input.
+  EXPECT_EQ(values("<a>b<!-- c --><![CDATA[']]><?pi x?>||'ob</a>", "body:a"),
+            (V{"b", "'", "||'ob", "b'||'ob"}));
+  EXPECT_EQ(values("<a><![CDATA[b']]> <![CDATA[||'ob]]><c/>tail</a>", "body:a"),
+            (V{"b'", "||'ob", "b' ||'ob", "tail"}));
+  // A billion laughs stops at the bounds, promptly, and says so.
+  std::string laughs = "<!DOCTYPE a [<!ENTITY l0 \"ha\">";
+  for (int i = 1; i <= 9; ++i) {
+    laughs += "<!ENTITY l" + std::to_string(i) + " \"";
+    for (int k = 0; k < 10; ++k) laughs += "&l" + std::to_string(i - 1) + ";";
+    laughs += "\">";
+  }
+  laughs += "]><a>&l9;</a>";
+  const V got = values(laughs, "body:a");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_LE(got[0].size(), 64u * 1024 + 64);
+  EXPECT_TRUE(has_diag(ctx, "limit.xml_entities"));
+}
+
 TEST(RequestContext, TrustedProxiesResolveTheClient) {
   Header headers[] = {{"X-Forwarded-For", "203.0.113.9, 10.0.0.5"}};
   HttpRequest req{"GET", "/", headers, {}, "10.0.0.1"};
