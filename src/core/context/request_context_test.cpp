@@ -378,6 +378,15 @@ TEST(RequestContext, XmlReadAsElementTreeReadsIt) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_LE(got[0].size(), 64u * 1024 + 64);
   EXPECT_TRUE(has_diag(ctx, "limit.xml_entities"));
+  // Many values each naming one large entity: what entities add to a body is bounded too.
+  std::string many = "<!DOCTYPE a [<!ENTITY big \"" + std::string(60000, 'x') + "\">]><a>";
+  for (int i = 0; i < 500; ++i) many += "<v>&big;</v>";
+  many += "</a>";
+  const V vs = values(many, "body:a/v");
+  ASSERT_EQ(vs.size(), 500u);
+  std::size_t total = 0;
+  for (const auto& v : vs) total += v.size();
+  EXPECT_LT(total, (1u << 20) + 64u * 1024 + 500u * 8);
 }
 
 TEST(RequestContext, TrustedProxiesResolveTheClient) {

@@ -23,6 +23,7 @@ constexpr std::size_t kMaxEntities = 64;
 constexpr int kMaxEntityDepth = 8;
 constexpr std::size_t kMaxExpansions = 10000;       // entity references expanded per body
 constexpr std::size_t kMaxExpandedValue = 64 * 1024;  // bytes of one expanded value
+constexpr std::size_t kMaxExpandedTotal = 1 << 20;    // bytes entities add, per body
 
 class XmlScanner {
  public:
@@ -69,16 +70,20 @@ class XmlScanner {
       }
       const std::string_view ref = in.substr(i, semi + 1 - i), name = ref.substr(1, ref.size() - 2);
       const std::string_view* value = name.empty() || name[0] == '#' ? nullptr : declared(name);
-      if (value != nullptr && depth < kMaxEntityDepth && expansions_ < kMaxExpansions) {
+      if (value != nullptr && depth < kMaxEntityDepth && expansions_ < kMaxExpansions &&
+          expanded_bytes_ < kMaxExpandedTotal) {
         ++expansions_;
+        const std::size_t before = out->size();
         expand(*value, depth + 1, out);
+        if (depth == 0) expanded_bytes_ += out->size() - before;
       } else {
         std::string one;  // a character or predefined reference, or one kept as written
         out->append(decode::html_entity_decode(ref, &one) ? std::string_view(one) : ref);
       }
       i = semi;
     }
-    if (out->size() > kMaxExpandedValue || expansions_ >= kMaxExpansions) [[unlikely]] {
+    if (out->size() > kMaxExpandedValue || expansions_ >= kMaxExpansions ||
+        expanded_bytes_ >= kMaxExpandedTotal) [[unlikely]] {
       if (!expansion_cut_) {
         expansion_cut_ = true;
         b_->flag(kAnomalyLimitHit);
@@ -285,6 +290,7 @@ class XmlScanner {
   bool malformed_ = false;
   std::vector<std::pair<std::string_view, std::string_view>> entities_;  // declared, literal
   std::size_t expansions_ = 0;
+  std::size_t expanded_bytes_ = 0;
   bool expansion_cut_ = false;
   std::string run_;  // character data since the last tag, pieces joined
   int run_pieces_ = 0;
