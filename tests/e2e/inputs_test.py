@@ -18,6 +18,8 @@ can change what an operation means.
   POST /lookup    the raw body read as JSON, whatever its type (as a form when it starts
                   like one, as XML with ElementTree when it starts with '<'); its "name" (or
                   its nested "filter"s' innermost "name") spliced into a SELECT's string literal
+  GET /who        the "who" cookie as http.cookies reads it (a quoted value's escapes undone),
+                  spliced into a SELECT's string literal
   GET /find       the "filter" cookie read as JSON (URL-decoded); its "name" spliced into a
                   SELECT's string literal
   GET /go?to=B64  a redirect to the base64-decoded "to" (not followed: the client reads the
@@ -108,6 +110,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Location", target)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if url.path == "/who":  # the "who" cookie, as http.cookies reads it (quoted: unescaped)
+            try:
+                name = http.cookies.SimpleCookie(self.headers.get("Cookie", ""))["who"].value
+                rows = self.db.execute("SELECT id, name FROM users WHERE name = '" + name + "'").fetchall()
+                self.answer(200, json.dumps(rows).encode())
+            except (KeyError, sqlite3.Error) as e:
+                self.answer(500, str(e).encode(), "text/plain")
             return
         if url.path == "/find":
             cookies = http.cookies.SimpleCookie(self.headers.get("Cookie", ""))
@@ -284,6 +294,19 @@ def run_mode(build, work, mode, check):
                       "monitor: a lookup by %s declared %s finds bob (%d %r)"
                       % (name, kind or "(an empty type)", status, body[:60]))
 
+
+        # A quoted cookie, whose octal escapes http.cookies (and Werkzeug) undo.
+        status, _, body = shoplib.request(port, "GET", "/who", headers={"Cookie": 'who="b\\157b"'})
+        check(status == 200 and json.loads(body) == [[1, "bob"]],
+              "%s: a quoted cookie with an escape is answered (%d %r)" % (mode, status, body))
+        status, _, body = shoplib.request(port, "GET", "/who", headers={"Cookie": 'who="b\\047 ||\\047ob"'},
+                                          agent="quoted cookie")
+        if blocked:
+            check(status == 403, "block: an injection in a quoted cookie's escapes is blocked (%d %r)"
+                  % (status, body[:60]))
+        else:
+            check(status == 200 and json.loads(body) == [[1, "bob"]],
+                  "monitor: an injection in a quoted cookie's escapes finds bob (%d %r)" % (status, body[:60]))
 
         # XML as ElementTree reads it: entities the DOCTYPE declares expanded, the text around
         # a comment or a CDATA section joined.

@@ -194,6 +194,43 @@ void add_semicolon_pairs(std::string_view text, Source source, InputBuilder* b,
   }
 }
 
+namespace {
+
+// Python's http.cookies (Django) and Werkzeug (Flask) read a value that opens with a double
+// quote as a quoted string: it runs to the next unescaped quote, past any ';', and its
+// backslash escapes are undone (\ooo octal, \c the character). `b\047||\047ob` in quotes is
+// b'||'ob to them; PHP, Node.js's cookie and Java end a value at ';' and keep the backslashes.
+// `quoted` starts at the opening quote, `plain` is the value up to the ';'; adds that reading
+// when it differs from the plain one (an escape, or a ';' inside the quotes).
+[[gnu::cold, gnu::noinline]] bool add_quoted_cookie(std::string_view name, std::string_view quoted,
+                                                    std::string_view plain, InputBuilder* b) {
+  std::string value;
+  bool escaped = false;
+  for (std::size_t i = 1; i < quoted.size(); ++i) {
+    const char c = quoted[i];
+    if (c == '"') return (!escaped && i + 1 == plain.size()) ||
+                         b->add(Source::kCookie, Ref::of(name), b->copy(value));
+    if (c != '\\' || i + 1 >= quoted.size()) {
+      value.push_back(c);
+      continue;
+    }
+    escaped = true;
+    const auto octal = [&](std::size_t k, char max) {
+      return k < quoted.size() && quoted[k] >= '0' && quoted[k] <= max;
+    };
+    if (octal(i + 1, '3') && octal(i + 2, '7') && octal(i + 3, '7')) {
+      value.push_back(static_cast<char>((quoted[i + 1] - '0') * 64 + (quoted[i + 2] - '0') * 8 +
+                                        (quoted[i + 3] - '0')));
+      i += 3;
+    } else {
+      value.push_back(quoted[++i]);
+    }
+  }
+  return true;  // no closing quote: not a quoted string to them either
+}
+
+}  // namespace
+
 void parse_cookies(std::string_view header, InputBuilder* b) {
   std::size_t start = 0;
   while (start < header.size()) {
@@ -205,6 +242,11 @@ void parse_cookies(std::string_view header, InputBuilder* b) {
       std::string_view name = common::trim(pair.substr(0, eq));
       std::string_view value =
           eq == std::string_view::npos ? std::string_view() : common::trim(pair.substr(eq + 1));
+      if (!value.empty() && value.front() == '"') [[unlikely]] {
+        // The quoted string read to its end in the whole header, not only up to this ';'.
+        const std::string_view from_quote = header.substr(value.data() - header.data());
+        if (!add_quoted_cookie(name, from_quote, value, b)) return;
+      }
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
         value = value.substr(1, value.size() - 2);
       // Frameworks percent-decode cookie values (without '+' as space).

@@ -389,6 +389,25 @@ TEST(RequestContext, XmlReadAsElementTreeReadsIt) {
   EXPECT_LT(total, (1u << 20) + 64u * 1024 + 500u * 8);
 }
 
+TEST(RequestContext, QuotedCookiesAreReadAsPythonReadsThemToo) {
+  RequestContext ctx;
+  auto cookies = [&](std::string_view header, const std::string& key) {
+    Header h[] = {{"Cookie", header}};
+    HttpRequest req{"GET", "/", h, "", "127.0.0.1"};
+    ctx.parse(req);
+    return get_all(collect(ctx), key);
+  };
+  using V = std::vector<std::string>;
+  // Octal and character escapes undone (http.cookies, Werkzeug); the plain reading stays.
+  EXPECT_EQ(cookies(R"(who="b\047||\047ob"; x=1)", "cookie:who"), (V{"b'||'ob", R"(b\047||\047ob)"}));
+  EXPECT_EQ(cookies(R"(who="a\"b\\c")", "cookie:who"), (V{R"(a"b\c)", R"(a\"b\\c)"}));
+  // A ';' inside the quotes: one value to Python, cut at the ';' by the others.
+  EXPECT_EQ(cookies(R"(who="x;y"; z=2)", "cookie:who"), (V{"x;y", "\"x"}));
+  // A plain quoted value, and one never closed: read once.
+  EXPECT_EQ(cookies(R"(who="bob"; z=2)", "cookie:who"), V{"bob"});
+  EXPECT_EQ(cookies(R"(who="bob)", "cookie:who"), V{"\"bob"});
+}
+
 TEST(RequestContext, TrustedProxiesResolveTheClient) {
   Header headers[] = {{"X-Forwarded-For", "203.0.113.9, 10.0.0.5"}};
   HttpRequest req{"GET", "/", headers, {}, "10.0.0.1"};
