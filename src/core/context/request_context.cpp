@@ -137,6 +137,7 @@ enum UriByte : std::uint8_t {
   kUriPlus = 1u << 2,
   kUriHash = 1u << 3,
   kUriNul = 1u << 4,
+  kUriSemicolon = 1u << 5,
 };
 constexpr std::array<std::uint8_t, 256> kUriBytes = [] {
   std::array<std::uint8_t, 256> t{};
@@ -145,6 +146,7 @@ constexpr std::array<std::uint8_t, 256> kUriBytes = [] {
   t['%'] = kUriPercent;
   t['+'] = kUriPlus;
   t['#'] = kUriHash;
+  t[';'] = kUriSemicolon;
   t[0] = kUriControl | kUriNul;
   return t;
 }();
@@ -178,7 +180,8 @@ bool declares_json(std::string_view type) {
   return media_is(type, "application/json") || media_ends_with(type, "+json");
 }
 bool declares_xml(std::string_view type) {
-  return media_is(type, "text/xml") || media_is(type, "application/xml") || media_ends_with(type, "+xml");
+  return media_is(type, "text/xml") || media_is(type, "application/xml") ||
+         media_ends_with(type, "+xml");
 }
 
 // A target that is not the usual origin-form "/path?query" without control bytes or fragment,
@@ -252,6 +255,9 @@ struct RequestContext::Impl {
   // parse_uri() for a target with a '%' or a '+' (after unusual_target()).
   [[gnu::noinline]] void parse_encoded_target(std::string_view uri, std::uint8_t bytes);
   void parse_headers();
+  // A path segment's parameters (";name=value"), as servlet containers read them.
+  [[gnu::cold, gnu::noinline]] bool add_path_parameters(context::Ref name,
+                                                        std::string_view segment);
   [[gnu::noinline]] void add_referer(const Header& h);
   [[gnu::cold, gnu::noinline]] void header_limit_hit();
   [[gnu::noinline]] void parse_body();
@@ -288,7 +294,7 @@ void RequestContext::Impl::parse_uri() {
   may_hold_nul = (bytes & kUriNul) != 0;
   if ((bytes & (kUriControl | kUriHash)) != 0 || uri.empty() || uri.front() != '/') [[unlikely]]
     uri = unusual_target(uri, bytes, &builder);
-  if ((bytes & (kUriPercent | kUriPlus)) != 0) [[unlikely]] {
+  if ((bytes & (kUriPercent | kUriPlus | kUriSemicolon)) != 0) [[unlikely]] {
     parse_encoded_target(uri, bytes);
     return;
   }
@@ -339,6 +345,8 @@ void RequestContext::Impl::parse_encoded_target(std::string_view uri, std::uint8
       const context::Ref value =
           percent ? builder.decoded(segment, false) : context::Ref::of(segment);
       if (!builder.add(Source::kPath, name, value)) break;
+      if (segment.find(';') != std::string_view::npos && !add_path_parameters(name, segment))
+        break;
       ++index;
     }
     start = i + 1;
@@ -346,6 +354,29 @@ void RequestContext::Impl::parse_encoded_target(std::string_view uri, std::uint8
   if (!query.empty())
     context::parse_urlencoded(query, Source::kQuery, &builder, {},
                               (bytes & (kUriPercent | kUriPlus)) != 0);
+}
+
+bool RequestContext::Impl::add_path_parameters(context::Ref name, std::string_view segment) {
+  // Servlet containers (Jetty, Tomcat) take a segment's path parameters off before they decode
+  // it: getPathInfo() of /product/1%20OR%201=1;x=2 is /product/1 OR 1=1, and Spring hands the
+  // parameters to @MatrixVariable. The segment up to its first ';' is an input too, and each
+  // parameter's value, by its name.
+  const std::size_t semi = segment.find(';');
+  const std::string_view head = segment.substr(0, semi);
+  if (!head.empty() && !builder.add(Source::kPath, name, builder.decoded(head, false)))
+    return false;
+  for (std::size_t at = semi; at != std::string_view::npos;) {
+    const std::size_t next = segment.find(';', at + 1);
+    const std::string_view param =
+        segment.substr(at + 1, next == std::string_view::npos ? next : next - at - 1);
+    const std::size_t eq = param.find('=');
+    if (eq != std::string_view::npos && eq + 1 < param.size() &&
+        !builder.add(Source::kPath, builder.decoded(param.substr(0, eq), false),
+                     builder.decoded(param.substr(eq + 1), false)))
+      return false;
+    at = next;
+  }
+  return true;
 }
 
 void RequestContext::Impl::parse_headers() {

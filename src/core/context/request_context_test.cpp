@@ -408,6 +408,30 @@ TEST(RequestContext, QuotedCookiesAreReadAsPythonReadsThemToo) {
   EXPECT_EQ(cookies(R"(who="bob)", "cookie:who"), V{"\"bob"});
 }
 
+TEST(RequestContext, PathParametersAreTakenOffAsServletContainersDo) {
+  RequestContext ctx;
+  auto inputs = [&](std::string_view target) {
+    HttpRequest req{"GET", target, {}, "", "127.0.0.1"};
+    ctx.parse(req);
+    return collect(ctx);
+  };
+  using V = std::vector<std::string>;
+  // Jetty's getPathInfo() of this target is /product/1 OR 1=1.
+  Inputs in = inputs("/product/1%20OR%201=1;x=2;jsessionid=ab%27c?q=1");
+  EXPECT_EQ(get_all(in, "path:1"), (V{"1 OR 1=1;x=2;jsessionid=ab'c", "1 OR 1=1"}));
+  EXPECT_EQ(get_all(in, "path:x"), V{"2"});
+  EXPECT_EQ(get_all(in, "path:jsessionid"), V{"ab'c"});
+  EXPECT_EQ(get(in, "query:q"), "1");
+  // Without a '%': the same, the plain segment a view.
+  in = inputs("/cars;color=red;year=2012/a;b");
+  EXPECT_EQ(get_all(in, "path:0"), (V{"cars;color=red;year=2012", "cars"}));
+  EXPECT_EQ(get(in, "path:color"), "red");
+  EXPECT_EQ(get_all(in, "path:1"), (V{"a;b", "a"}));
+  // An encoded ';' is no parameter.
+  in = inputs("/a%3Bb");
+  EXPECT_EQ(get_all(in, "path:0"), V{"a;b"});
+}
+
 TEST(RequestContext, TrustedProxiesResolveTheClient) {
   Header headers[] = {{"X-Forwarded-For", "203.0.113.9, 10.0.0.5"}};
   HttpRequest req{"GET", "/", headers, {}, "10.0.0.1"};
