@@ -198,9 +198,7 @@ def main():
     args = ap.parse_args()
     if args.serve:
         return serve(args.serve)
-    build = os.path.abspath(args.build)
-    if not os.path.exists(os.path.join(build, "lib", "libvigil_preload.so")):
-        shoplib.skip("libvigil_preload.so not built")
+    build = shoplib.agent_build(args.build)
     work = tempfile.mkdtemp(prefix="vigil-e2e-reuse-")
     check = shoplib.Checks()
     monitor_repeats(build, work, check)

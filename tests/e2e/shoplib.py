@@ -332,6 +332,30 @@ def wait_events(path, predicate, timeout=10):
         time.sleep(0.1)
 
 
+def agent_build(build):
+    """The build folder as an absolute path; skips the test when the agent is not built there."""
+    build = os.path.abspath(build)
+    if not os.path.exists(os.path.join(build, "lib", "libvigil_preload.so")):
+        skip("libvigil_preload.so not built")
+    return build
+
+
+def check_one_event_each(events_path, agents, outcome, check, mode, rule="sql-injection",
+                         benign="benign"):
+    """Waits (10 s at most) until each request sent with a User-Agent in `agents` has an
+    `outcome` event; checks that each has exactly one of `rule`, and that no request sent with
+    the User-Agent `benign` has any."""
+    def of(e, agent):
+        return (e.get("request") or {}).get("user_agent") == agent
+    events = wait_events(events_path, lambda ev: all(
+        any(of(e, a) and e.get("outcome") == outcome for e in ev) for a in agents))
+    for a in agents:
+        mine = [e for e in events if of(e, a) and e.get("outcome") == outcome and e.get("rule") == rule]
+        check(len(mine) == 1, "%s: one %s %s event, %s (%d)" % (mode, outcome, rule, a, len(mine)))
+    quiet = [e for e in events if of(e, benign)]
+    check(not quiet, "%s: no event on the benign requests (%d)" % (mode, len(quiet)))
+
+
 def wait_settled(path, timeout=20, quiet=1.0):
     """Polls the events file until it holds events and has not grown for `quiet` seconds (the
     agent writes events off the request thread: a scanner's last requests are still queued when
