@@ -1945,7 +1945,9 @@ bool Agent::on_write(int fd, std::string_view data, void* tls) noexcept {
                       html_check_due(engine_, conn->response, current->prepared);
     if (check_head || check_html) [[unlikely]]
       return check_response(*conn, lock, completed_head, check_head, check_html);
-    conn->response_started = true;
+    // A 1xx response alone (100 Continue, before the client sends the body) is not the start of
+    // the response: a block after it still answers 403 (it got an empty reply).
+    conn->response_started = conn->response.head_done || !conn->response.head.empty();
     if (conn->response.done) end_response(*conn, lock);
     return true;
   } catch (...) {

@@ -162,6 +162,35 @@ def request(port, method, target, body=None, agent="vigil-e2e", timeout=15, head
         conn.close()
 
 
+def expect_continue(port, target, body, agent="vigil-e2e"):
+    """POSTs `body` as curl does a large one: the header block with Expect: 100-continue, then
+    the body once the server answers 100 Continue. Returns (final status, body); 0 when the
+    connection ended without a final response."""
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as s:
+        s.sendall(("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                   "Content-Length: %d\r\nExpect: 100-continue\r\nUser-Agent: %s\r\nConnection: close\r\n\r\n"
+                   % (target, len(body), agent)).encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                return 0, data
+            data += chunk
+        if not data.startswith(b"HTTP/1.1 100"):
+            return 0, data
+        s.sendall(body)
+        data = data.split(b"\r\n\r\n", 1)[1]
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 "):
+        return 0, data
+    return int(head[9:12]), rest
+
+
 class KeepAlive:
     """One keep-alive HTTP/1.1 connection to a shop on 127.0.0.1, opened again when the shop
     closes it or a request fails: load that reuses connections, as browsers and wrk do."""
