@@ -23,6 +23,16 @@ constexpr bool name_is_analysed(Source source, std::size_t name_size) {
   return (kNamedByClient & bit(source)) != 0 && name_size >= 3;
 }
 
+// Whether input analysis reads an entry of this form. The forms made for the sinks only are not:
+// a name's entries are the names themselves, which run_name analyses once each; the strings of a
+// JSON value are in its raw and unescaped forms already (read apart, odd but benign values, a
+// User-Agent ["\\n"], looked like probes); a token now and then decodes from base64 to printable
+// noise, which occurs in no sink; and doubled quotes are how a program quotes, not what it got.
+constexpr bool form_is_analysed(Form form) {
+  return form != Form::kQuoteDoubled && form != Form::kName && form != Form::kJsonField &&
+         form != Form::kBase64Decoded;
+}
+
 struct PreparedInputs::Impl {
   struct Entry {
     std::uint32_t input;

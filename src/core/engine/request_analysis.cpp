@@ -233,14 +233,7 @@ struct Pass {
   if (impl != nullptr) {
     for (const auto& entry : impl->entries) {
       if (pass.over_budget) break;
-      // A name's entries are the names below: run_name analyses each one once. The strings of
-      // a JSON value are in its raw and unescaped forms already: read apart, odd but benign
-      // values (a User-Agent ["\\n"]) looked like probes. A token now and then decodes from
-      // base64 to printable noise: those forms are for the sinks, where noise occurs nowhere.
-      if (entry.form == Form::kQuoteDoubled || entry.form == Form::kName ||
-          entry.form == Form::kJsonField || entry.form == Form::kBase64Decoded ||
-          entry.input >= inputs.size())
-        continue;
+      if (!form_is_analysed(entry.form) || entry.input >= inputs.size()) continue;
       run(pass, entry.text, entry.features, entry.clean_word, entry.form, entry.input);
     }
   }
