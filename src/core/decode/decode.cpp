@@ -312,6 +312,35 @@ bool json_unescape(std::string_view in, std::string* out) {
   return true;
 }
 
+namespace {
+
+// The bytes that the base64 digits of `in` stand for (`digit` gives a character's value, or -1
+// for one to skip), appended to *out; false at the first byte that is not text: a control byte
+// other than tab, CR and LF, DEL, and with `high` false any byte above DEL.
+template <class Digit>
+bool base64_to_text(std::string_view in, Digit digit, bool high, std::string* out) {
+  out->reserve(out->size() + in.size() / 4 * 3 + 2);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    const int v = digit(c);
+    if (v < 0) continue;
+    acc = (acc << 6 | static_cast<std::uint32_t>(v)) & 0xFFFFFF;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      const auto byte = static_cast<unsigned char>((acc >> bits) & 0xFF);
+      if ((byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7F ||
+          (byte > 0x7F && !high))
+        return false;
+      out->push_back(static_cast<char>(byte));
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 bool base64_text(std::string_view in, std::string* out) {
   std::size_t body = in.size();
   while (body > 0 && in[body - 1] == '=') --body;
@@ -321,20 +350,7 @@ bool base64_text(std::string_view in, std::string* out) {
   for (std::size_t i = 0; i < body; ++i)
     if (base64_value(in[i]) < 0) return false;
   std::string result;
-  result.reserve(body / 4 * 3 + 2);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (std::size_t i = 0; i < body; ++i) {
-    const int v = base64_value(in[i]);
-    acc = (acc << 6 | static_cast<std::uint32_t>(v)) & 0xFFFFFF;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      const auto byte = static_cast<unsigned char>((acc >> bits) & 0xFF);
-      if ((byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte >= 0x7F) return false;
-      result.push_back(static_cast<char>(byte));
-    }
-  }
+  if (!base64_to_text(in.substr(0, body), base64_value, /*high=*/false, &result)) return false;
   out->assign(result);
   return true;
 }
@@ -366,25 +382,13 @@ bool quoted_printable(std::string_view in, std::string* out) {
 }
 
 bool mime_base64_text(std::string_view in, std::string* out) {
+  constexpr auto standard = [](char c) {  // '-' and '_' are skipped, as b64decode skips them
+    return c == '-' || c == '_' ? -1 : base64_value(c);
+  };
   std::string result;
-  result.reserve(in.size() / 4 * 3 + 2);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    const int v = c == '-' || c == '_' ? -1 : base64_value(c);  // the standard alphabet only
-    if (v < 0) continue;
-    acc = (acc << 6 | static_cast<std::uint32_t>(v)) & 0xFFFFFF;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      const auto byte = static_cast<unsigned char>((acc >> bits) & 0xFF);
-      if ((byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7F)
-        return false;
-      result.push_back(static_cast<char>(byte));
-    }
-  }
-  if (result.empty()) return false;
+  if (!base64_to_text(in.substr(0, in.find('=')), standard, /*high=*/true, &result) ||
+      result.empty())
+    return false;
   out->assign(result);
   return true;
 }
