@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -81,6 +82,46 @@ TEST(TruncateUtf8, KeepsWholeSequencesAndTheText) {
   // A run of continuation bytes is no UTF-8: cut at the bound, not backed up to nothing.
   const std::string junk = "-" + std::string(200, '\xB9');
   EXPECT_EQ(truncate_utf8(junk, 120), junk.substr(0, 120) + "\xE2\x80\xA6");
+}
+
+// Every scalar value's encoding is UTF-8; what RFC 3629 refuses is not.
+TEST(IsUtf8, TakesEveryScalarValueAndRefusesTheRest) {
+  auto encode = [](std::uint32_t cp) {
+    std::string out;
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    return out;
+  };
+  for (std::uint32_t cp = 0; cp <= 0x10FFFF; ++cp) {
+    const std::string text = "a" + encode(cp) + "z";
+    const bool surrogate = cp >= 0xD800 && cp <= 0xDFFF;
+    ASSERT_EQ(is_utf8(text), !surrogate) << std::hex << cp;
+    if (text.size() > 3) {  // a sequence cut short
+      ASSERT_FALSE(is_utf8(text.substr(0, text.size() - 2))) << std::hex << cp;
+    }
+  }
+  EXPECT_TRUE(is_utf8(""));
+  EXPECT_FALSE(is_utf8("\x80"));                  // a continuation byte alone
+  EXPECT_FALSE(is_utf8("\xC0\xAF"));             // an overlong '/'
+  EXPECT_FALSE(is_utf8("\xE0\x80\xAF"));         // the same in three bytes
+  EXPECT_FALSE(is_utf8("\xF0\x80\x80\xAF"));     // and in four
+  EXPECT_FALSE(is_utf8("\xF4\x90\x80\x80"));     // past U+10FFFF
+  EXPECT_FALSE(is_utf8("\xF5\x80\x80\x80"));
+  EXPECT_FALSE(is_utf8("\xFF"));
+  EXPECT_FALSE(is_utf8("\xC3("));                 // a lead byte without its continuation
 }
 
 }  // namespace

@@ -181,6 +181,35 @@ std::string_view naive_authority(std::string_view head, std::size_t from) noexce
   return rest.substr(0, common::find_any(rest, "/?#"));
 }
 
+// Suffixes that file names have and no top-level domain does (open_redirect_test.cpp checks
+// them against the Public Suffix List; "zip", "mov", "md", "py", "sh" and "map" are domains).
+constexpr std::string_view kFileSuffixes[] = {
+    "7z",   "apk",  "asp",  "aspx", "bak",  "bin",  "bmp",  "bz2",   "cfg",  "cgi",  "conf",
+    "crt",  "css",  "csv",  "dat",  "db",   "deb",  "dll",  "doc",   "docx", "eot",  "exe",
+    "flac", "gif",  "gz",   "heic", "htm",  "html", "ico",  "img",   "ini",  "iso",  "jar",
+    "jpeg", "jpg",  "js",   "json", "jsp",  "key",  "log",  "mjs",   "mkv",  "mp3",  "mp4",
+    "odp",  "ods",  "odt",  "ogg",  "old",  "otf",  "pdf",  "pem",   "php",  "png",  "ppt",
+    "pptx", "rar",  "rpm",  "rtf",  "sql",  "sqlite", "svg", "swp",  "tar",  "tgz",  "tif",
+    "tiff", "tmp",  "toml", "tsv",  "ttf",  "txt",  "war",  "wav",   "webm", "webp", "woff",
+    "woff2", "xhtml", "xls", "xlsx", "xml", "xz",   "yaml", "yml",
+};
+
+// Whether a host as the browser would read it (`host` percent-decoded, without its port) can
+// take it anywhere: a name that is not UTF-8 fails the URL parser's domain-to-ASCII step (a
+// file name with undecodable bytes), and one whose last label is a file suffix is no domain
+// ("@notes.txt", "@2x.png": the files a path names).
+bool reachable_name(std::string_view host) noexcept {
+  host = host.substr(0, host.find(':'));
+  while (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  if (!common::is_utf8(host)) return false;
+  const std::size_t dot = host.rfind('.');
+  if (dot == std::string_view::npos) return true;
+  const std::string_view last = host.substr(dot + 1);
+  for (std::string_view suffix : kFileSuffixes)
+    if (common::iequals(last, suffix)) return false;
+  return true;
+}
+
 // A host name with a top-level label of letters ("evil.example", "google.com"), not a file
 // name with a suffix of digits or a version.
 bool domain_like(std::string_view s) noexcept {
@@ -509,7 +538,8 @@ bool judge_head(Ctx* x, const UrlUnit& u, std::string_view head, bool stripped) 
   }
   if (slashes == 0 && head.size() > 3 && head[0] == '@' && !urlv::has_space(u.text)) {
     const std::string_view authority = urlv::authority_at(head, 1);
-    if (urlv::host_like(authority) && authority.find('@') == std::string_view::npos)
+    if (urlv::host_like(authority) && authority.find('@') == std::string_view::npos &&
+        reachable_name(authority))
       return convict(x, u, "starts with @" + std::string(authority.substr(0, 60)) +
                                ": after the site's origin, the site's name becomes userinfo "
                                "and the browser goes to " + std::string(authority.substr(0, 60)));

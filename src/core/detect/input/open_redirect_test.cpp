@@ -1,3 +1,4 @@
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -113,6 +114,33 @@ TEST(OpenRedirectInput, PathsAndPrefixes) {
   EXPECT_TRUE(fires("\xE3\x80\xB1" "evil.example"));   // U+3031
   EXPECT_TRUE(fires("/\xEF\xBD\xB0" "evil.example"));  // U+FF70
   EXPECT_TRUE(fires("%68%74%74%70%3a%2f%2f%65%76%69%6c%2e%65%78%61%6d%70%6c%65"));
+}
+
+// "@host" after the site's origin makes the site's name userinfo only where the host is one the
+// browser can reach: every top-level domain (the Public Suffix List, Debian's publicsuffix) is
+// one; a file's name ("@notes.txt") or a name with bytes that are not UTF-8 is not.
+TEST(OpenRedirectInput, AtHostNeedsAReachableName) {
+  const char* kList = "/usr/share/publicsuffix/public_suffix_list.dat";
+  std::ifstream list(kList);
+  ASSERT_TRUE(list) << kList << " is missing (scripts/install-deps installs publicsuffix)";
+  std::size_t tlds = 0;
+  for (std::string line; std::getline(list, line);) {
+    if (line.empty() || line.starts_with("//")) continue;
+    const std::size_t start = line.find_first_not_of("*.!");
+    if (start == std::string::npos || line.find('.', start) != std::string::npos) continue;
+    ++tlds;
+    EXPECT_TRUE(fires("@evil." + line.substr(start))) << line;
+  }
+  EXPECT_GT(tlds, 1000u);
+  EXPECT_TRUE(fires("@evil.example:8080"));
+  EXPECT_TRUE(fires("@evil.zip"));
+  EXPECT_FALSE(fires("@notes.txt"));
+  EXPECT_FALSE(fires("@2x.png", nullptr, "1", Source::kPath));
+  EXPECT_FALSE(fires("@scope.JSON"));
+  EXPECT_FALSE(fires("@backup.tar.gz", nullptr, "file"));
+  // CPython's test_httpservers names a file with bytes that are not UTF-8 (a lone surrogate).
+  EXPECT_FALSE(fires("@test_5889_tmp\xED\xB3\x80w\xED\xB3\x80.txt", nullptr, "1", Source::kPath));
+  EXPECT_FALSE(fires("@evil\xED\xB3\x80.com"));
 }
 
 TEST(OpenRedirectInput, RedirectParametersWrittenInTheValue) {

@@ -303,6 +303,15 @@ constexpr std::string_view kSystemNames[] = {
     "sessions", "pureftpd", "pure-ftpd", "webserver", "library", "inc", "include", "includes",
     "documents", "desktop"};
 
+// System names (above) of the trees where programs and people keep their own files: the paths a
+// program sends about itself (a log record's source file "/usr/lib/python3.11/...", a stack
+// trace, an upload field's "C:\\Users\\alice\\Documents\\cv.docx"). Two of them alone do not make an
+// absolute path sensitive; one beside a configuration, log or system name does ("/var/log",
+// "/usr/local/etc").
+constexpr std::string_view kTreeNames[] = {
+    "usr", "lib", "local", "bin", "sbin", "opt", "home", "users", "documents", "desktop",
+    "library", "include", "includes", "inc", "volumes", "default", "tmp"};
+
 constexpr std::string_view kSensitiveExtensions[] = {".log", ".ini", ".conf", ".cnf", ".err",
                                                      ".inf", ".pdb", ".passwd", ".htpasswd",
                                                      ".pid", ".dat", ".bak", ".key", ".pem"};
@@ -323,6 +332,13 @@ std::string_view core_name(std::string_view name) {
   if (semi != std::string_view::npos) name = name.substr(0, semi);
   while (!name.empty() && (name.back() == '.' || name.back() == ' ')) name.remove_suffix(1);
   return name;
+}
+
+bool is_tree_name(std::string_view raw) {
+  const std::string_view name = core_name(raw);
+  for (std::string_view t : kTreeNames)
+    if (common::iequals(name, t)) return true;
+  return false;
 }
 
 // All the names above in one sorted table, looked up by binary search on the lower-cased name.
@@ -422,6 +438,7 @@ struct WordFacts {
   std::uint32_t dot_segments = 0;  // "." segments
   std::uint32_t names = 0;
   std::uint32_t strong = 0, weak = 0;
+  std::uint32_t tree = 0;  // weak names that are kTreeNames
   bool root = false;       // starts with a separator
   bool drive = false;      // starts with a drive letter and a separator ("C:\")
   bool junk_lead = false;  // junk or dots before the first name
@@ -507,6 +524,7 @@ WordFacts walk_word(const char* b, std::size_t begin, std::size_t end, bool weig
       if (f.first_strong.empty()) f.first_strong = core_name(piece);
     } else if (weight == kWeak) {
       ++f.weak;
+      if (is_tree_name(piece)) ++f.tree;
     }
     if (f.target.empty()) f.target = std::string_view(b + s, end - s);
     f.bare_file = weigh_names && f.names == 0 && is_bare_file(piece);
@@ -520,6 +538,10 @@ WordFacts walk_word(const char* b, std::size_t begin, std::size_t end, bool weig
 }
 
 bool sensitive(const WordFacts& f) { return f.strong > 0 || f.weak >= 2; }
+// An absolute path: one strong name, or two weak ones not both of the trees (kTreeNames).
+bool sensitive_absolute(const WordFacts& f) {
+  return f.strong > 0 || (f.weak >= 2 && f.weak > f.tree);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Stream wrappers and URL schemes.
@@ -647,7 +669,7 @@ WordVerdict judge_word(const WordFacts& f, bool compact, bool prose) {
     return WordVerdict::kDotPadding;
   if (f.names == 0 && f.climbs == 0 && f.junk_runs > 0 && f.separators > f.junk_runs)
     return WordVerdict::kJunkPath;
-  if ((f.root || f.drive || f.junk_lead) && sensitive(f)) return WordVerdict::kAbsolute;
+  if ((f.root || f.drive || f.junk_lead) && sensitive_absolute(f)) return WordVerdict::kAbsolute;
   if (!f.root && !f.drive && f.names >= 2 && f.strong > 0 && f.separators > 0)
     return WordVerdict::kRelative;
   if (f.bare_file && f.climbs == 0) return WordVerdict::kBareFile;

@@ -89,6 +89,21 @@ TEST(PathTraversalInput, AbsoluteSensitivePaths) {
   EXPECT_TRUE(fires("C:/program files (x86)/xampp/apache/conf/httpd.conf"));  // spaces inside
   EXPECT_TRUE(fires("\\xampp\\phpMyAdmin\\phpinfo.php"));
   EXPECT_TRUE(fires("next=/etc/shadow"));
+  EXPECT_TRUE(fires("/var/log/vsftpd.log"));
+  EXPECT_TRUE(fires("/var/adm/aculogs"));
+  EXPECT_TRUE(fires("/usr/local/etc/nginx"));  // a tree name beside a configuration one
+  EXPECT_TRUE(fires("/tmp/sess_0123abcd"));
+}
+
+// Paths into the trees where programs and people keep their own files are what a program sends
+// about itself: Python's logging.handlers.HTTPHandler sends each record's source file
+// (`pathname`), an old browser an upload's whole client path. Two such names make no target.
+TEST(PathTraversalInput, PathsIntoProgramAndUserTreesStayClean) {
+  EXPECT_FALSE(fires("/usr/lib/python3.11/test/test_logging.py"));
+  EXPECT_FALSE(fires("/usr/local/bin/node_modules/app/index.js"));
+  EXPECT_FALSE(fires("/home/alice/Documents/report.pdf"));
+  EXPECT_FALSE(fires("C:\\Users\\alice\\Documents\\cv.docx"));
+  EXPECT_FALSE(fires("/opt/shop/lib/shop.jar"));
 }
 
 TEST(PathTraversalInput, RelativeAndBareTargets) {
