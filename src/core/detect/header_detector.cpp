@@ -344,6 +344,14 @@ void detect_header(const SinkCheck& check, std::vector<Detection>* out) {
     if (occ.end <= occ.begin || convicted(*out, occ.input)) continue;
     std::uint32_t brk = breaks.first_at_or_after(occ.begin);
     if (brk >= occ.end) continue;
+    // A span that begins at the LF of a CRLF begins inside the application's own terminator: an
+    // input of line breaks alone ("\n\r") matches the middle of "\r\n\r\n" at the end of any
+    // block. Its next break, if the span holds one, is what it may have written.
+    if (brk == occ.begin && brk > 0 && text[brk] == '\n' && text[brk - 1] == '\r') {
+      const std::size_t next = common::find_any(text.substr(0, occ.end), "\r\n", brk + 1);
+      if (next == std::string_view::npos) continue;
+      brk = static_cast<std::uint32_t>(next);
+    }
     if (terminators.is_applications(brk, occ.end)) continue;
     record(text, occ, out);
   }

@@ -88,6 +88,17 @@ TEST(HeaderDetector, TheApplicationsOwnTerminatorIsNotTheInputs) {
   EXPECT_FALSE(attack("X-Request-Id: abc\r\n", "abc\r"));
   // An input of just the terminator.
   EXPECT_FALSE(attack("X-Request-Id: abc\r\n", "\r\n"));
+  // Line breaks alone that line up with the middle of the application's own: CPython's
+  // test_httpservers sends a path with "%0a%0d", which the server's 301 writes encoded; "\n\r"
+  // matched inside the "\r\n\r\n" that ends every header block.
+  const std::string_view redirect =
+      "HTTP/1.0 301 Moved Permanently\r\nLocation: /python.org/..%2f../%0a%0d/../dir/\r\n"
+      "Content-Length: 0\r\n\r\n";
+  EXPECT_FALSE(attack(redirect, "\n\r"));
+  EXPECT_FALSE(attack("X-Request-Id: abc\r\nX-Other: 1\r\n", "\n\r\n"));
+  // The same breaks where the input put them still count.
+  EXPECT_TRUE(attack("X-Request-Id: abc\n\r\r\nX-Other: 1\r\n", "\n\r"));
+  EXPECT_TRUE(attack("X-Request-Id: abc\r\n\r\nX-Other: 1\r\n", "\r\n\r\n"));
 }
 
 // The engine does not search inputs shorter than EngineOptions::min_input_length (2), so a lone
