@@ -84,6 +84,9 @@ void detect_exec(const SinkCheck& check, std::vector<Detection>* out);
 void detect_path(const SinkCheck& check, std::vector<Detection>* out);
 void detect_url(const SinkCheck& check, std::vector<Detection>* out);
 void detect_html(const SinkCheck& check, std::vector<Detection>* out);
+// detect_html without its filter of inert words: every occurrence analysed (for the test that
+// the filter leaves out only what the analysis would clear).
+void detect_html_all(const SinkCheck& check, std::vector<Detection>* out);
 void detect_header(const SinkCheck& check, std::vector<Detection>* out);
 void detect_redirect(const SinkCheck& check, std::vector<Detection>* out);
 

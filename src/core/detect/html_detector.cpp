@@ -92,6 +92,10 @@ struct Scratch {
   // around them: another occurrence of the same input in an identical window (a page that
   // repeats "</p>" four thousand times) gets the same verdict without a second analysis.
   std::vector<std::uint64_t> clean_windows;
+  // detect_html's filter: the inputs with an occurrence that needs the analysis, and those
+  // occurrences.
+  std::vector<bool> analysed_inputs;
+  std::vector<Occurrence> kept;
 };
 
 Scratch& scratch() {
@@ -1395,7 +1399,63 @@ void Analyzer::run(const SinkCheck& check, std::vector<Detection>* out) {
 
 }  // namespace
 
+namespace {
+
+bool word_byte(unsigned char c) { return common::is_alnum(static_cast<char>(c)) || c == '_'; }
+
+// An occurrence that no reading of the page can take for anything but data, decided from the
+// bytes at its edges alone: a word of ASCII letters, digits and '_' that is not glued to the
+// page's own word characters (in script, "1." + "5e" or "x" + "y" could make one token with the
+// page's text; '$' and bytes past ASCII make identifiers too) and does not follow '&' or '#'
+// (where it would spell a character reference: "&" + "colon" + ";" makes a URL's colon). Such
+// a word opens no tag and no attribute (they need '<', a space, '/' or a quote), ends no
+// literal, and in script is one whole token of its own. The usual reflected value ("Ada", a
+// product id) needs no tokenizing of the page at all.
+bool inert_word(std::string_view text, const Occurrence& o) {
+  for (std::uint32_t k = o.begin; k < o.end; ++k)
+    if (!word_byte(static_cast<unsigned char>(text[k]))) return false;
+  auto glued = [](unsigned char c) { return word_byte(c) || c == '$' || c == '.' || c >= 0x80; };
+  if (o.begin > 0) {
+    const auto before = static_cast<unsigned char>(text[o.begin - 1]);
+    if (glued(before) || before == '&' || before == '#') return false;
+  }
+  return o.end >= text.size() || !glued(static_cast<unsigned char>(text[o.end]));
+}
+
+}  // namespace
+
 void detect_html(const SinkCheck& check, std::vector<Detection>* out) {
+  const std::string_view text = check.sink->value;
+  if (text.size() >= UINT32_MAX - 1) return;
+  Scratch& s = scratch();
+  // Inputs whose every occurrence is an inert word are left out (a page's other occurrences of
+  // the same input take part in judging each one, so an input is kept or left out whole).
+  s.analysed_inputs.assign(check.inputs.size(), false);
+  bool any = false, all = true;
+  for (const Occurrence& o : check.occurrences) {
+    if (o.end <= o.begin || o.end > text.size() || o.input >= check.inputs.size()) continue;
+    if (inert_word(text, o)) {
+      all = false;
+    } else {
+      s.analysed_inputs[o.input] = true;
+      any = true;
+    }
+  }
+  if (!any) return;
+  if (!all) {
+    s.kept.clear();
+    for (const Occurrence& o : check.occurrences)
+      if (o.input < check.inputs.size() && s.analysed_inputs[o.input]) s.kept.push_back(o);
+    if (s.kept.size() < check.occurrences.size()) {
+      SinkCheck narrowed = check;
+      narrowed.occurrences = s.kept;
+      return detect_html_all(narrowed, out);
+    }
+  }
+  detect_html_all(check, out);
+}
+
+void detect_html_all(const SinkCheck& check, std::vector<Detection>* out) {
   const std::string_view text = check.sink->value;
   if (text.size() >= UINT32_MAX - 1) return;
   Scratch& s = scratch();
