@@ -48,12 +48,11 @@ void append_escaped(std::string* out, std::string_view s) {
     } else if (c < 0x80) {
       out->push_back(static_cast<char>(c));
     } else {
-      // Keep valid UTF-8 sequences; replace anything else so the line stays valid JSON.
-      int len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-      bool ok = len > 0 && i + len <= s.size() && c >= 0xC2 && c <= 0xF4;
-      for (int k = 1; ok && k < len; ++k)
-        ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-      if (ok) {
+      // Keep well-formed UTF-8 sequences; replace anything else, so that the line is valid JSON
+      // to every reader: vigild refuses a batch with a surrogate or an overlong form in it, and
+      // an attacker's "%ED%A0%80" lost every event of its batch.
+      const std::size_t len = common::utf8_length_at(s, i);
+      if (len > 0) {
         out->append(s.substr(i, len));
         i += len - 1;
       } else {

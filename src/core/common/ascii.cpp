@@ -50,36 +50,37 @@ std::string truncate_utf8(std::string_view s, std::size_t max) {
   return out;
 }
 
+std::size_t utf8_length_at(std::string_view s, std::size_t i) noexcept {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = byte(0);
+  if (c < 0x80) return 1;
+  // The first continuation byte's range depends on the lead byte (Table 3-7 of the Unicode
+  // standard): that is where overlong forms, surrogates and values past U+10FFFF are refused.
+  std::size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (s.size() - i < len || byte(1) < lo || byte(1) > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k)
+    if ((byte(k) & 0xC0) != 0x80) return 0;
+  return len;
+}
+
 bool is_utf8(std::string_view s) noexcept {
-  const std::size_t n = s.size();
-  std::size_t i = 0;
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  while (i < n) {
-    const unsigned char c = byte(i);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    // The first continuation byte's range depends on the lead byte (Table 3-7 of the Unicode
-    // standard): that is where overlong forms, surrogates and values past U+10FFFF are refused.
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (n - i < len || byte(i + 1) < lo || byte(i + 1) > hi) return false;
-    for (std::size_t k = 2; k < len; ++k)
-      if ((byte(i + k) & 0xC0) != 0x80) return false;
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t len = utf8_length_at(s, i);
+    if (len == 0) return false;
     i += len;
   }
   return true;

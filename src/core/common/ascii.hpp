@@ -116,8 +116,13 @@ constexpr std::string_view trim(std::string_view s) noexcept {
 // `s` cut to at most `max` bytes without splitting a UTF-8 sequence, with "…" when cut.
 std::string truncate_utf8(std::string_view s, std::size_t max);
 
-// Whether `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
-// U+10FFFF), as a decoder that replaces what is not with U+FFFD would leave it unchanged.
+// The length of the well-formed UTF-8 sequence that starts at s[i] (1 for ASCII), or 0 when
+// none does (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF, no sequence cut
+// short). i < s.size().
+std::size_t utf8_length_at(std::string_view s, std::size_t i) noexcept;
+
+// Whether `s` is well-formed UTF-8 (utf8_length_at), as a decoder that replaces what is not with
+// U+FFFD would leave it unchanged.
 bool is_utf8(std::string_view s) noexcept;
 
 }  // namespace vigil::common
